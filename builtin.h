@@ -1,0 +1,24 @@
+/*
+ * builtin.h — every `husai` verb, one function each, one file each (cmd_<verb>.c in the stage
+ * folder that owns the work).  A verb returns the process exit status.
+ *
+ * Adding a verb (git/git builtin.h style checklist):
+ *  1. write `int cmd_<verb>(int argc, char **argv)` in <stage>/cmd_<verb>.c, with a usage
+ *     array and `--help` printing it to stdout (status 0), misuse to stderr (status 2);
+ *  2. declare it below and add a row to `commands[]` in husai.c;
+ *  3. add a test (tests/test_cli.c runs every row with --help);
+ *  4. mention it in README.md.
+ */
+#ifndef HUSAI_BUILTIN_H
+#define HUSAI_BUILTIN_H
+
+int cmd_version(int argc, char **argv);           /* formats/cmd_version.c */
+int cmd_inspect(int argc, char **argv);           /* formats/cmd_inspect.c */
+int cmd_audit(int argc, char **argv);             /* formats/cmd_audit.c */
+int cmd_train_transformer(int argc, char **argv); /* train/cmd_train_transformer.c */
+int cmd_extract(int argc, char **argv);           /* train/cmd_extract.c */
+int cmd_train_sae(int argc, char **argv);         /* train/cmd_train_sae.c */
+int cmd_analyze(int argc, char **argv);           /* analyze/cmd_analyze.c */
+int cmd_report(int argc, char **argv);            /* report/cmd_report.c */
+
+#endif

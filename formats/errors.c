@@ -1,0 +1,72 @@
+/*
+ * errors.c — the shared error record (struct hus_err), exit statuses, library error-handler
+ * taming, and the fault-injection hook tests use to fail one named site.
+ */
+#include <gsl/gsl_errno.h>
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+
+int hus_errf(struct hus_err *err, int code, const char *file, const char *where,
+             const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	snprintf(err->where, sizeof(err->where), "%s", where ? where : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void hus_err_print(const struct hus_err *err)
+{
+	if (err->file[0] && err->where[0])
+		fprintf(stderr, "husai: %s:%s: %s\n", err->file, err->where, err->msg);
+	else if (err->file[0])
+		fprintf(stderr, "husai: %s: %s\n", err->file, err->msg);
+	else
+		fprintf(stderr, "husai: %s\n", err->msg);
+}
+
+int hus_err_status(int code)
+{
+	switch (code) {
+	case HUS_OK:
+		return 0;
+	case HUS_EUSAGE:
+		return 2;
+	case HUS_EINTR:
+		return 3;
+	default:
+		return 1;
+	}
+}
+
+void hus_libs_init(void)
+{
+	/* GSL's default handler calls abort(); HDF5 prints a stack on every failed call. */
+	gsl_set_error_handler_off();
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* HUSAI_FAULT=<site>[:<nth>] makes the nth call (default 1st) at <site> report a failure. */
+int hus_fault(const char *site)
+{
+	static int calls;
+	const char *spec = getenv("HUSAI_FAULT");
+	if (!spec || !*spec)
+		return 0;
+	size_t len = strcspn(spec, ":");
+	if (strlen(site) != len || strncmp(spec, site, len))
+		return 0;
+	int nth = spec[len] == ':' ? atoi(spec + len + 1) : 1;
+	return ++calls == nth;
+}

@@ -1,0 +1,353 @@
+/*
+ * formats.h — the public face of formats/, which owns every byte husai reads or writes:
+ * the shared error record, atomic file writes, SHA-256, HDF5 artifacts (typed n-d datasets
+ * and attributes, with validation on read), YAML configs (typed getters, line:column errors,
+ * unknown-key detection, --set overrides, the canonical config hash), JSON (jansson behind a
+ * thin API), CSV, run manifests, terminal progress, and the torch-compatible generators that
+ * make archived upstream numbers reproducible (MT19937, randperm, randn).
+ *
+ * No other folder includes hdf5.h, yaml.h or jansson.h.  Every function that can fail takes a
+ * `struct hus_err *err` last, returns 0 on success or a negative HUS_E* code, fills `err`, and
+ * leaves its outputs untouched on failure.  Nothing here exits or aborts.
+ */
+#ifndef HUSAI_FORMATS_H
+#define HUSAI_FORMATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_t; /* jansson's value type; callers never see its definition */
+
+/* ---------------------------------------------------------------- errors ------------ */
+
+enum hus_code {
+	HUS_OK = 0,
+	HUS_EINPUT = -1,    /* a file or argument is not what was expected */
+	HUS_EIO = -2,       /* the operating system refused a read or write */
+	HUS_ENOMEM = -3,    /* an allocation failed */
+	HUS_EUSAGE = -4,    /* the command line is wrong */
+	HUS_EINTR = -5,     /* interrupted by SIGINT/SIGTERM; state was saved */
+	HUS_EINTERNAL = -6, /* a library failed in a way input cannot explain */
+	HUS_EMISMATCH = -7, /* audit: a checksum or recomputed value differs */
+};
+
+struct hus_err {
+	int code;        /* one of enum hus_code */
+	char file[512];  /* the file read or written, "" when none */
+	char where[256]; /* "12:7" in YAML, "/params/W_dec" in HDF5, "" when none */
+	char msg[512];   /* what was expected and what was found */
+};
+
+/* Fill `err` (if non-NULL) and return `code`.  `file` and `where` may be NULL. */
+int hus_errf(struct hus_err *err, int code, const char *file, const char *where,
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Print "husai: <file>:<where>: <msg>" on stderr. */
+void hus_err_print(const struct hus_err *err);
+/* Exit status for a code: 0 ok, 2 usage, 3 interrupted, 1 otherwise. */
+int hus_err_status(int code);
+/* Turn off library default error handlers (GSL abort, HDF5 auto-print).  Call once. */
+void hus_libs_init(void);
+
+/* Fault injection for tests (SQLite's sqlite3FaultSim): returns non-zero when the named site
+ * should fail.  Sites are armed through the environment, HUSAI_FAULT=<site>[:<nth>]. */
+int hus_fault(const char *site);
+
+/* ---------------------------------------------------------------- atomic files ------ */
+
+/*
+ * Atomic writes.  Invariants:
+ *  (1) a file never appears under its final name before it is complete and fsync'ed;
+ *  (2) the temporary is NAME.tmp-PID in the same directory, so rename(2) is atomic;
+ *  (3) on any failure the temporary is unlinked and the final name is untouched.
+ */
+struct hus_atomic {
+	char final_path[4096];
+	char tmp_path[4200];
+	FILE *f; /* open on tmp_path while writing (NULL for writers that open it themselves) */
+};
+int hus_atomic_open(struct hus_atomic *a, const char *path, int open_stdio, struct hus_err *err);
+int hus_atomic_commit(struct hus_atomic *a, struct hus_err *err); /* fflush, fsync, rename */
+void hus_atomic_abort(struct hus_atomic *a);                     /* close and unlink tmp */
+/* fsync an already-closed file by name, then rename it over `final_path`, then fsync the dir */
+int hus_fsync_rename(const char *tmp_path, const char *final_path, struct hus_err *err);
+/* Write a whole buffer atomically. */
+int hus_write_file(const char *path, const void *buf, size_t n, struct hus_err *err);
+/* Read a whole file (NUL-terminated copy; *n excludes the NUL).  Caller frees. */
+int hus_read_file(const char *path, char **buf, size_t *n, struct hus_err *err);
+int hus_mkdirs(const char *path, struct hus_err *err); /* mkdir -p */
+int hus_file_exists(const char *path);
+
+/* ---------------------------------------------------------------- sha256 ------------ */
+
+int hus_sha256_file(const char *path, char hex[65], uint64_t *bytes, struct hus_err *err);
+void hus_sha256_buf(const void *buf, size_t n, char hex[65]);
+
+/* ---------------------------------------------------------------- provenance -------- */
+
+const char *hus_version(void);    /* husai's own version */
+const char *hus_git_commit(void); /* 40-hex commit of the build, or "unknown" */
+/* One line per library: "HDF5 1.10.8", "GSL 2.7.1", ... written into buf. */
+void hus_library_versions(char *buf, size_t n);
+/* Individual versions for attributes: name is hdf5, gsl, cairo, libyaml, jansson, openblas. */
+const char *hus_library_version(const char *name);
+void hus_utc_now(char buf[32]); /* ISO-8601 "2026-11-24T05:17:24+00:00" */
+
+/* ---------------------------------------------------------------- HDF5 artifacts ---- */
+
+/* What every artifact records beside its format (Foundation issue, DESIGN §10). */
+struct hus_provenance {
+	const char *config_yaml; /* resolved config, "" if none */
+	const char *config_hash; /* hex sha256 of the scientific config, "" if none */
+};
+
+enum h5_type { HUS_F32, HUS_F64, HUS_I32, HUS_I64, HUS_U8 };
+#define H5_MAX_RANK 8
+
+struct h5w; /* an artifact being written (under its temporary name) */
+struct h5r; /* an artifact open for reading, already validated for format and version */
+
+/* Create NAME.tmp-PID, write the root attributes husai_format, husai_format_version,
+ * husai_version, created_utc, config_yaml, config_hash, git_commit and library versions. */
+int h5w_open(struct h5w **w, const char *path, const char *format, int format_version,
+             const struct hus_provenance *prov, struct hus_err *err);
+/* Write a dataset; intermediate groups are created.  dims has `rank` entries. */
+int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *data, int rank,
+              const size_t *dims, struct hus_err *err);
+int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
+            struct hus_err *err);
+int h5w_f64(struct h5w *w, const char *dset, const double *data, int rank, const size_t *dims,
+            struct hus_err *err);
+int h5w_i32(struct h5w *w, const char *dset, const int32_t *data, int rank, const size_t *dims,
+            struct hus_err *err);
+int h5w_i64(struct h5w *w, const char *dset, const int64_t *data, int rank, const size_t *dims,
+            struct hus_err *err);
+/* Attributes on `obj` ("/" for the root, or a dataset/group path that exists). */
+int h5w_attr_str(struct h5w *w, const char *obj, const char *name, const char *val,
+                 struct hus_err *err);
+int h5w_attr_i64(struct h5w *w, const char *obj, const char *name, int64_t val,
+                 struct hus_err *err);
+int h5w_attr_f64(struct h5w *w, const char *obj, const char *name, double val,
+                 struct hus_err *err);
+/* Close, fsync, rename to the final name.  Frees w whatever happens. */
+int h5w_commit(struct h5w *w, struct hus_err *err);
+/* Close and unlink the temporary.  Frees w.  NULL is fine. */
+void h5w_abort(struct h5w *w);
+
+/* Open, check it is HDF5, that /husai_format == format and husai_format_version is in
+ * [1, max_version].  format may be NULL to accept any husai artifact (inspect). */
+int h5r_open(struct h5r **r, const char *path, const char *format, int max_version,
+             struct hus_err *err);
+void h5r_close(struct h5r *r);
+const char *h5r_path(const struct h5r *r);
+int h5r_format_version(const struct h5r *r);
+int h5r_has(struct h5r *r, const char *dset); /* 1 if a dataset of that path exists */
+/* Shape of a dataset (rank <= H5_MAX_RANK), with its element type. */
+int h5r_shape(struct h5r *r, const char *dset, enum h5_type *type, int *rank, size_t *dims,
+              struct hus_err *err);
+/*
+ * Read a dataset into caller memory.  The stored dataset must have exactly `rank` dims equal
+ * to `dims` (an entry of 0 in dims means "any", and the found size is written back), the
+ * stored class must match `type` (float for HUS_F32/HUS_F64, integer for HUS_I32/HUS_I64), and the total size
+ * must equal `cap` elements.  Use h5r_read_alloc when the size is not known.
+ */
+int h5r_read(struct h5r *r, const char *dset, enum h5_type type, void *out, size_t cap,
+             int rank, size_t *dims, struct hus_err *err);
+/* Same, allocating the buffer (malloc; caller frees).  dims as above; 0 entries = any. */
+int h5r_read_alloc(struct h5r *r, const char *dset, enum h5_type type, void **out, int rank,
+                   size_t *dims, struct hus_err *err);
+int h5r_attr_str(struct h5r *r, const char *obj, const char *name, char **val,
+                 struct hus_err *err); /* malloc'ed */
+int h5r_attr_i64(struct h5r *r, const char *obj, const char *name, int64_t *val,
+                 struct hus_err *err);
+int h5r_attr_f64(struct h5r *r, const char *obj, const char *name, double *val,
+                 struct hus_err *err);
+int h5r_has_attr(struct h5r *r, const char *obj, const char *name);
+/* Print attributes and datasets (with shapes and types) to `out`; used by `husai inspect`. */
+int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err);
+
+/* ---------------------------------------------------------------- YAML configs ------ */
+
+/*
+ * A config is a YAML mapping tree.  Stages read it through typed getters with defaults, by
+ * dotted key ("sae.k").  Every getter marks the key as used; cfg_finish() then rejects any
+ * key that no getter asked for, with a "did you mean" hint.  The resolved config (every key
+ * read, with its final value, defaults included) is what artifacts record, and the config
+ * hash is the sha256 of its scientific part (keys read with cfg_path are excluded: paths and
+ * output locations never enter it) plus the sha256 of every input file registered.
+ *
+ *   struct cfg *c;
+ *   if (cfg_load(&c, "configs/demo.yaml", &err)) ...
+ *   cfg_set(c, "sae.k=16", &err);                      // --set overrides
+ *   int64_t k; cfg_int(c, "sae.k", 32, 1, 1 << 20, &k, &err);
+ *   double lr; cfg_f64(c, "sae.lr", 3e-4, &lr, &err);  // accepts 3e-4, 0.0003, 1e-3
+ *   cfg_finish(c, &err);                               // unknown keys -> error
+ */
+struct cfg;
+int cfg_load(struct cfg **c, const char *path, struct hus_err *err);
+int cfg_load_string(struct cfg **c, const char *text, const char *name, struct hus_err *err);
+struct cfg *cfg_empty(const char *name);
+void cfg_free(struct cfg *c);
+const char *cfg_name(const struct cfg *c);
+/* Override "a.b.c=value"; creates the key if absent.  Recorded in the resolved config. */
+int cfg_set(struct cfg *c, const char *assignment, struct hus_err *err);
+int cfg_has(struct cfg *c, const char *key);
+int cfg_int(struct cfg *c, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out,
+            struct hus_err *err);
+int cfg_f64(struct cfg *c, const char *key, double def, double *out, struct hus_err *err);
+int cfg_bool(struct cfg *c, const char *key, int def, int *out, struct hus_err *err);
+/* String; if `choices` is non-NULL (NULL-terminated), the value must be one of them.
+ * The returned pointer lives as long as c. */
+int cfg_str(struct cfg *c, const char *key, const char *def, const char *const *choices,
+            const char **out, struct hus_err *err);
+/* A path or output location: read like cfg_str but excluded from the config hash. */
+int cfg_path(struct cfg *c, const char *key, const char *def, const char **out,
+             struct hus_err *err);
+/* Lists, as YAML sequences or "1,2,3" strings.  *out is malloc'ed; def used when absent. */
+int cfg_int_list(struct cfg *c, const char *key, const int64_t *def, size_t ndef, int64_t **out,
+                 size_t *n, struct hus_err *err);
+int cfg_f64_list(struct cfg *c, const char *key, const double *def, size_t ndef, double **out,
+                 size_t *n, struct hus_err *err);
+/* Keys directly under a mapping (e.g. the conditions of a sweep), in file order. */
+int cfg_keys(struct cfg *c, const char *key, char ***names, size_t *n, struct hus_err *err);
+/* Register an input file: its sha256 enters the config hash under `role`. */
+int cfg_add_input(struct cfg *c, const char *role, const char *path, struct hus_err *err);
+/* Reject unread keys (error names file:line:column and suggests the nearest known key). */
+int cfg_finish(struct cfg *c, struct hus_err *err);
+/* The resolved config as canonical YAML (sorted keys, every key read).  Caller frees. */
+char *cfg_resolved_yaml(struct cfg *c);
+/* sha256 hex of the canonical scientific serialisation + input checksums. */
+void cfg_hash(struct cfg *c, char hex[65]);
+
+/* ---------------------------------------------------------------- JSON -------------- */
+
+/*
+ * A thin layer over jansson so stages build results without including jansson.h.
+ * Objects keep insertion order; the writer uses 2-space indent, a trailing newline, and
+ * writes non-finite numbers as null (spec §8.15, A11).  Values are reference-counted by
+ * jansson: the *_set / *_push functions steal the reference of `val`.
+ */
+typedef struct json_t hj;
+hj *hj_obj(void);
+hj *hj_arr(void);
+hj *hj_num(double v);     /* non-finite -> null */
+hj *hj_int(int64_t v);
+hj *hj_str(const char *s);
+hj *hj_bool(int b);
+hj *hj_null(void);
+hj *hj_f64_array(const double *v, size_t n);
+hj *hj_i64_array(const int64_t *v, size_t n);
+int hj_set(hj *obj, const char *key, hj *val); /* steals val */
+int hj_push(hj *arr, hj *val);                 /* steals val */
+void hj_free(hj *v);                           /* decref */
+hj *hj_ref(hj *v);                             /* incref, returns v */
+int hj_write_file(const char *path, hj *v, struct hus_err *err); /* atomic */
+char *hj_dumps(hj *v);                                          /* caller frees */
+/* Reading: parse with a line:column error; get by dotted path ("trained.mean", "records.3.k"). */
+int hj_read_file(const char *path, hj **v, struct hus_err *err);
+hj *hj_get(hj *v, const char *path); /* borrowed; NULL if absent */
+int hj_get_f64(hj *v, const char *path, double *out); /* 0 ok (null -> NaN), -1 absent/not a number */
+int hj_get_i64(hj *v, const char *path, int64_t *out);
+const char *hj_get_str(hj *v, const char *path);
+size_t hj_len(hj *v);            /* array or object size */
+hj *hj_at(hj *arr, size_t i);    /* borrowed */
+int hj_is_obj(hj *v);
+int hj_is_arr(hj *v);
+int hj_is_num(hj *v);            /* integer or real */
+double hj_as_f64(hj *v);         /* NaN for null/non-number */
+/* Iterate an object: returns the i-th key and value (borrowed), NULL when i is past the end. */
+const char *hj_obj_at(hj *obj, size_t i, hj **val);
+
+/* ---------------------------------------------------------------- CSV --------------- */
+
+/* Header row, LF endings, round-trippable floats (%.9g float32, %.17g double, NaN empty). */
+struct csvw;
+int csvw_open(struct csvw **w, const char *path, const char *const *header, size_t ncols,
+              struct hus_err *err);
+void csvw_str(struct csvw *w, const char *s); /* quoted when needed */
+void csvw_f32(struct csvw *w, float v);
+void csvw_f64(struct csvw *w, double v);
+void csvw_i64(struct csvw *w, int64_t v);
+int csvw_end_row(struct csvw *w, struct hus_err *err); /* checks the column count */
+int csvw_commit(struct csvw *w, struct hus_err *err);  /* frees w */
+void csvw_abort(struct csvw *w);                       /* frees w */
+
+/* ---------------------------------------------------------------- manifests --------- */
+
+/*
+ * manifest.json in a run directory: run_metadata (timestamp_utc, git_commit, command,
+ * config_hash, husai_version), versions, rng, config_hash_fields, inputs [{path, sha256,
+ * bytes}], artifacts [{path, sha256, bytes}] with paths relative to the run directory.
+ */
+struct manifest;
+struct manifest *manifest_new(const char *run_dir);
+void manifest_free(struct manifest *m);
+int manifest_add_input(struct manifest *m, const char *path, struct hus_err *err);
+int manifest_add_artifact(struct manifest *m, const char *path, struct hus_err *err);
+void manifest_set(struct manifest *m, const char *key, hj *val); /* extra top-level key */
+int manifest_write(struct manifest *m, const char *command, const char *config_hash,
+                   struct hus_err *err);
+
+struct audit_report {
+	size_t checked, missing, changed, unlisted;
+};
+/* Recompute every sha256 in RUN_DIR/manifest.json; list problems on `out` (may be NULL).
+ * Returns 0 if all match, HUS_EMISMATCH otherwise (err says what), other codes on bad input. */
+int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, struct hus_err *err);
+
+/* ---------------------------------------------------------------- progress ---------- */
+
+/* One line on a terminal, updated in place at most ~10 times a second; silent when stderr is
+ * not a tty or HUSAI_QUIET is set. */
+struct hus_progress {
+	const char *label;
+	uint64_t total, done;
+	double t_start, t_last;
+	int active;
+};
+void hus_progress_begin(struct hus_progress *p, const char *label, uint64_t total);
+void hus_progress_update(struct hus_progress *p, uint64_t done, const char *detail);
+void hus_progress_end(struct hus_progress *p);
+double hus_now(void); /* monotonic seconds */
+
+/* ---------------------------------------------------------------- torch RNG --------- */
+
+/*
+ * torch's CPU generator, for bit-exact parity with archived upstream numbers (spec §1.4, §5.3,
+ * reference/torch-rng-vectors.json).  MT19937 with the standard init_genrand seeding.
+ */
+struct mt19937 {
+	uint32_t mt[624];
+	int mti;
+};
+void mt_seed(struct mt19937 *g, uint32_t seed);
+uint32_t mt_next32(struct mt19937 *g);
+/* torch.randperm(n, generator seeded with seed) for n < 2^32/20: forward Fisher–Yates. */
+void torch_randperm(int64_t *perm, int64_t n, uint64_t seed);
+/* torch.randn(numel) float32 from a generator seeded with seed (numel % 16 == 0, >= 16). */
+int torch_randn_f32(float *out, size_t numel, uint64_t seed);
+
+/* ---------------------------------------------------------------- artifact schemas -- */
+/* Each artifact kind's typed reader/writer (DESIGN §10) lives in its own formats/ file and
+ * declares itself in the section below named for it. */
+
+/* == transformer checkpoints and activation sets (formats/artifact_transformer.c,
+ *    formats/artifact_activations.c) == */
+
+/* == end transformer == */
+
+
+
+/* == SAE checkpoints (formats/artifact_sae.c) == */
+
+/* == end SAE == */
+
+
+
+/* == analysis artifacts (formats/artifact_analysis.c) == */
+
+/* == end analysis == */
+
+
+
+#endif

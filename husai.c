@@ -1,0 +1,102 @@
+/*
+ * husai.c — the `husai` executable: a git-style table of verbs, `husai help [verb]`, and the
+ * exit path (stdout is flushed and closed, and a failed write, e.g. a full disk, is an error).
+ * The verbs themselves live in the stage folders; see builtin.h for how to add one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "formats.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct cmd commands[] = {
+	{ "train-transformer", cmd_train_transformer, "train the modular-addition transformer (HDF5 checkpoints, exact resume)" },
+	{ "extract",           cmd_extract,           "extract activations from a transformer checkpoint into an activation set" },
+	{ "train-sae",         cmd_train_sae,         "train SAEs over seeds in one pass over an activation set" },
+	{ "analyze",           cmd_analyze,           "cross-seed stability metrics, random controls and statistics" },
+	{ "report",            cmd_report,            "figures (PNG, SVG, PDF) and Markdown reports from run directories" },
+	{ "inspect",           cmd_inspect,           "show and validate any husai artifact" },
+	{ "audit",             cmd_audit,             "recompute every checksum of a run directory's manifest" },
+	{ "version",           cmd_version,           "print husai's and its libraries' versions" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cmd *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+	fprintf(out,
+		"usage: husai <verb> [<options>]\n"
+		"       husai help <verb>   (or husai <verb> --help)\n"
+		"\n"
+		"husai trains transformers and sparse autoencoders, measures whether SAE features are\n"
+		"stable across seeds against random controls, and turns archived runs into figures and\n"
+		"reports.  Every artifact is HDF5 with its config, checksums and provenance.\n"
+		"\n"
+		"verbs:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "   %-18s %s\n", commands[i].name, commands[i].help);
+}
+
+static int run_command(const struct cmd *c, int argc, char **argv)
+{
+	int status = c->fn(argc, argv);
+	/* git's run_builtin: a verb whose output could not be written has failed */
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		if (errno != EPIPE && errno != EINVAL) {
+			fprintf(stderr, "husai: %s: could not write output: %s\n", c->name,
+				strerror(errno));
+			return status ? status : 1;
+		}
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	hus_libs_init();
+	if (argc < 2) {
+		print_overview(stderr);
+		return 2;
+	}
+	const char *verb = argv[1];
+	if (!strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		print_overview(stdout);
+		return 0;
+	}
+	if (!strcmp(verb, "--version"))
+		verb = "version";
+	if (!strcmp(verb, "help")) {
+		if (argc < 3) {
+			print_overview(stdout);
+			return 0;
+		}
+		const struct cmd *c = find_command(argv[2]);
+		if (!c) {
+			fprintf(stderr, "husai: '%s' is not a husai verb; see 'husai --help'\n", argv[2]);
+			return 2;
+		}
+		char *help_argv[] = { (char *)c->name, (char *)"--help", NULL };
+		return run_command(c, 2, help_argv);
+	}
+	const struct cmd *c = find_command(verb);
+	if (!c) {
+		fprintf(stderr, "husai: '%s' is not a husai verb; see 'husai --help'\n", verb);
+		return 2;
+	}
+	return run_command(c, argc - 1, argv + 1);
+}

@@ -1,0 +1,28 @@
+/*
+ * bench.h — the benchmark harness's case table.  A case runs one hot path the way the torch
+ * peer (shared/bench/torch_peer.py) does and fills a result in the peer's units, so
+ * run_bench.sh can print `case  husai_value  torch_value  ratio` from one run on one machine.
+ */
+#ifndef HUSAI_BENCH_H
+#define HUSAI_BENCH_H
+
+struct bench_result {
+	const char *unit;  /* "steps_per_s" (higher is better), "seconds" (lower), "gflops" */
+	double value;
+	double peak_rss_mb; /* peak resident memory after the case, 0 if not measured */
+	char note[256];     /* free text: sizes, threads, fraction of sgemm peak */
+};
+
+/* Each case returns 0 and fills *r, or non-zero when it cannot run (note says why). */
+int bench_sgemm_2048(struct bench_result *r);
+int bench_sgemm_4096(struct bench_result *r);
+int bench_transformer_b512(struct bench_result *r);  /* tests/bench/bench_transformer.c */
+int bench_transformer_b2048(struct bench_result *r); /* tests/bench/bench_transformer.c */
+int bench_sae_small(struct bench_result *r);         /* tests/bench/bench_sae.c */
+int bench_sae_large(struct bench_result *r);         /* tests/bench/bench_sae.c */
+int bench_pwmcc_small(struct bench_result *r);       /* tests/bench/bench_pwmcc.c */
+int bench_pwmcc_large(struct bench_result *r);       /* tests/bench/bench_pwmcc.c */
+
+double bench_peak_rss_mb(void);
+
+#endif

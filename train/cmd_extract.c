@@ -1,0 +1,17 @@
+/*
+ * cmd_extract.c — `husai extract`.  Placeholder until its issue lands: says so and fails.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "builtin.h"
+
+int cmd_extract(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: husai extract [<options>]\n\n(not implemented yet)\n");
+		return 0;
+	}
+	fprintf(stderr, "husai: 'extract' is not implemented yet\n");
+	return 1;
+}
