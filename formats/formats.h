@@ -334,6 +334,30 @@ int torch_randn_f32(float *out, size_t numel, uint64_t seed);
 /* == transformer checkpoints and activation sets (formats/artifact_transformer.c,
  *    formats/artifact_activations.c) == */
 
+/* Activation set (husai.activation_set, version 1), DESIGN §10, spec §3.  Rows are in the
+ * upstream order: the split_seed permutation of the examples, train part then val part. */
+struct acts_set {
+	size_t N, d;               /* rows, width */
+	float *x;                  /* (N, d) activations */
+	int32_t *example_index;    /* (N) example e = a*p + b of each row */
+	int32_t *a, *b, *c;        /* (N) operands and answer */
+	int32_t *pos;              /* (N) token position of each row (all positions: 0..T-1) */
+	char hook[32];             /* resid_pre, resid_mid, resid_post, attn_out, mlp_out */
+	int64_t layer;
+	char position[32];         /* answer, equals, bos, first_operand, all */
+	char answer_position[16];  /* the transformer's: equals (index 4) or upstream (index 5) */
+	int64_t modulus, split_seed;
+	double split_fraction;
+	char transformer_sha256[65];
+	double mean, std, min, max; /* over all elements; std unbiased (spec §3) */
+};
+/* Write atomically; computes the statistics from x.  On error nothing is left at path. */
+int acts_write(const char *path, const struct acts_set *s, const struct hus_provenance *prov,
+               struct hus_err *err);
+/* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named). */
+int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
+void acts_release(struct acts_set *s);
+
 /* == end transformer == */
 
 
