@@ -895,7 +895,8 @@ static int cmp_str(const void *a, const void *b)
 
 char *cfg_resolved_yaml(struct cfg *c)
 {
-	qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
+	if (c->nres)
+		qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
 	size_t cap = 256;
 	for (size_t i = 0; i < c->nres; i++)
 		cap += strlen(c->res[i].key) * 2 + strlen(c->res[i].value) + 64;
@@ -938,8 +939,10 @@ char *cfg_resolved_yaml(struct cfg *c)
 
 void cfg_hash(struct cfg *c, char hex[65])
 {
-	qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
-	qsort(c->inputs, c->ninputs, sizeof(*c->inputs), cmp_str);
+	if (c->nres)
+		qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
+	if (c->ninputs)
+		qsort(c->inputs, c->ninputs, sizeof(*c->inputs), cmp_str);
 	size_t cap = 64;
 	for (size_t i = 0; i < c->nres; i++)
 		cap += strlen(c->res[i].key) + strlen(c->res[i].value) + 3;
