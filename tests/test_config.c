@@ -257,6 +257,40 @@ static void test_config_hash(void **state)
 	unlink(p2);
 }
 
+static void test_sections_subset(void **state)
+{
+	(void)state;
+	struct hus_err err = { 0 };
+	struct cfg *c = load("experiment:\n  kind: demo\nsae:\n  k: 4\n  seeds: [1, 2]\n"
+			     "  nested:\n    lr: 1e-3\ntransformer:\n  epochs: 3\n");
+	assert_int_equal(cfg_set(c, "sae.k=9", &err), 0);
+	static const char *const want[] = { "sae", "absent", NULL };
+	char *y = cfg_sections_yaml(c, want);
+	assert_non_null(y);
+	assert_null(strstr(y, "transformer"));
+	struct cfg *sub = load(y);
+	int64_t k, *seeds;
+	size_t n;
+	double lr;
+	assert_int_equal(cfg_int(sub, "sae.k", 1, 1, 100, &k, &err), 0);
+	assert_int_equal(k, 9);
+	assert_int_equal(cfg_int_list(sub, "sae.seeds", NULL, 0, &seeds, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(seeds[1], 2);
+	free(seeds);
+	assert_int_equal(cfg_f64(sub, "sae.nested.lr", 0, &lr, &err), 0);
+	assert_true(lr == 1e-3);
+	assert_int_equal(cfg_finish(sub, &err), 0);
+	cfg_free(sub);
+	free(y);
+	/* the handed-out section counts as read; the rest still must be */
+	const char *kind;
+	assert_int_equal(cfg_str(c, "experiment.kind", "x", NULL, &kind, &err), 0);
+	assert_int_equal(cfg_finish(c, &err), HUS_EINPUT);
+	assert_non_null(strstr(err.msg, "unknown key 'transformer'"));
+	cfg_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_overrides_and_resolved),
 		cmocka_unit_test(test_config_hash),
+		cmocka_unit_test(test_sections_subset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
