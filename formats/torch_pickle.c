@@ -1,0 +1,928 @@
+/*
+ * torch_pickle.c — the torch `.pt` reader: the zip container torch.save writes since 1.6
+ * (`<archive>/data.pkl`, `<archive>/data/<key>` raw storages, `<archive>/version`, optional
+ * `<archive>/byteorder`), read with libzip from memory, and the subset of the pickle virtual
+ * machine (protocol 2) that torch.save emits for checkpoint dicts of float tensors, ints,
+ * floats, strings, bools, None, lists, tuples and dicts.
+ *
+ * Nothing is ever executed or imported.  GLOBAL is accepted only for collections.OrderedDict,
+ * torch._utils._rebuild_tensor_v2 and the storage types torch.FloatStorage, HalfStorage,
+ * BFloat16Storage (converted to float32) and BoolStorage (buffers such as attn.mask: shape
+ * kept, data never loaded); every other global and every other opcode is refused by name.
+ * REDUCE is interpreted for those two callables only; BUILD only sets a dict's attributes
+ * (the state-dict `_metadata`), which are dropped.
+ *
+ * Archive invariants checked before reading a byte of a storage:
+ *  (1) no entry name is absolute, contains a backslash, or has a ".." component;
+ *  (2) data.pkl is at most PT_MAX_PICKLE bytes uncompressed;
+ *  (3) a storage entry's uncompressed size equals exactly what its persistent id declares
+ *      (numel × element size), and every tensor view (offset, shape, strides) lies inside
+ *      its storage; the sum of storages is at most PT_MAX_TOTAL; the bytes actually
+ *      inflated are counted, so a lying local header cannot inflate more (zip bombs).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "formats.h"
+
+enum { G_ODICT, G_REBUILD, G_FLOAT, G_HALF, G_BF16, G_BOOL };
+static const struct {
+	const char *module, *name;
+	int elsize;
+	const char *dtype;
+} globals[] = {
+	[G_ODICT] = { "collections", "OrderedDict", 0, NULL },
+	[G_REBUILD] = { "torch._utils", "_rebuild_tensor_v2", 0, NULL },
+	[G_FLOAT] = { "torch", "FloatStorage", 4, "Float" },
+	[G_HALF] = { "torch", "HalfStorage", 2, "Half" },
+	[G_BF16] = { "torch", "BFloat16Storage", 2, "BFloat16" },
+	[G_BOOL] = { "torch", "BoolStorage", 1, "Bool" },
+};
+#define NGLOBALS (sizeof(globals) / sizeof(globals[0]))
+
+#define PT_MAX_VALUES (1u << 20)
+#define PT_MAX_STACK (1u << 20)
+#define PT_MAX_MEMO (1u << 22)
+
+/* a tensor's view of its storage; the public imp_tensor comes first */
+struct pt_tensor {
+	struct imp_tensor t;
+	struct pt_value *storage; /* PT_STORAGE: s = key, i = global id, n = numel */
+	uint64_t offset;
+	uint64_t stride[H5_MAX_RANK];
+};
+
+struct pt_doc {
+	struct pt_value **vals; /* arena: every value ever created */
+	size_t nvals, capvals;
+	struct pt_value *root;
+};
+
+struct vm {
+	struct pt_doc *doc;
+	const char *file;
+	struct pt_value **stack;
+	size_t sp, capstack;
+	size_t *marks;
+	size_t nmarks, capmarks;
+	struct pt_value **memo;
+	size_t capmemo;
+	struct hus_err *err;
+};
+
+/* ---------------------------------------------------------------- values ------------ */
+
+static void value_free(struct pt_value *v)
+{
+	if (!v)
+		return;
+	free(v->s);
+	free(v->items);
+	if (v->tensor) {
+		free(v->tensor->data);
+		free((struct pt_tensor *)v->tensor);
+	}
+	free(v);
+}
+
+void pt_free(struct pt_doc *doc)
+{
+	if (!doc)
+		return;
+	for (size_t i = 0; i < doc->nvals; i++)
+		value_free(doc->vals[i]);
+	free(doc->vals);
+	free(doc);
+}
+
+struct pt_value *pt_root(struct pt_doc *doc)
+{
+	return doc ? doc->root : NULL;
+}
+
+static struct pt_value *new_value(struct vm *m, enum pt_kind kind)
+{
+	struct pt_doc *d = m->doc;
+	if (d->nvals >= PT_MAX_VALUES) {
+		hus_errf(m->err, HUS_EINPUT, m->file, "data.pkl", "more than %u pickled values",
+		         PT_MAX_VALUES);
+		return NULL;
+	}
+	if (d->nvals == d->capvals) {
+		size_t nc = d->capvals ? d->capvals * 2 : 256;
+		struct pt_value **p = realloc(d->vals, nc * sizeof(*p));
+		if (!p)
+			goto oom;
+		d->vals = p;
+		d->capvals = nc;
+	}
+	struct pt_value *v = calloc(1, sizeof(*v));
+	if (!v)
+		goto oom;
+	v->kind = kind;
+	d->vals[d->nvals++] = v;
+	return v;
+oom:
+	hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory");
+	return NULL;
+}
+
+/* append to a list/tuple (1 item) or a dict (2 items: key, value) */
+static int add_items(struct vm *m, struct pt_value *c, struct pt_value **it, size_t k)
+{
+	size_t used = c->kind == PT_DICT ? 2 * c->n : c->n;
+	if (used + k > c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 8;
+		while (nc < used + k)
+			nc *= 2;
+		struct pt_value **p = realloc(c->items, nc * sizeof(*p));
+		if (!p)
+			return hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory");
+		c->items = p;
+		c->cap = nc;
+	}
+	memcpy(c->items + used, it, k * sizeof(*it));
+	c->n += c->kind == PT_DICT ? k / 2 : k;
+	return 0;
+}
+
+struct pt_value *pt_get(const struct pt_value *dict, const char *key)
+{
+	if (!dict || dict->kind != PT_DICT)
+		return NULL;
+	for (size_t i = 0; i < dict->n; i++) {
+		const struct pt_value *k = dict->items[2 * i];
+		if (k->kind == PT_STR && !strcmp(k->s, key))
+			return dict->items[2 * i + 1];
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- the pickle VM ----- */
+
+static int push(struct vm *m, struct pt_value *v)
+{
+	if (!v)
+		return m->err->code ? m->err->code : HUS_ENOMEM;
+	if (m->sp >= PT_MAX_STACK)
+		return hus_errf(m->err, HUS_EINPUT, m->file, "data.pkl", "pickle stack deeper than %u",
+		                PT_MAX_STACK);
+	if (m->sp == m->capstack) {
+		size_t nc = m->capstack ? m->capstack * 2 : 64;
+		struct pt_value **p = realloc(m->stack, nc * sizeof(*p));
+		if (!p)
+			return hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory");
+		m->stack = p;
+		m->capstack = nc;
+	}
+	m->stack[m->sp++] = v;
+	return 0;
+}
+
+static int bad(struct vm *m, size_t pos, const char *what)
+{
+	char where[64];
+	snprintf(where, sizeof(where), "data.pkl:%zu", pos);
+	return hus_errf(m->err, HUS_EINPUT, m->file, where, "%s", what);
+}
+
+/* the items above the topmost mark: *first index, *k count; pops the mark */
+static int pop_mark(struct vm *m, size_t pos, size_t *first, size_t *k)
+{
+	if (!m->nmarks)
+		return bad(m, pos, "opcode needs a MARK but none is set");
+	*first = m->marks[--m->nmarks];
+	if (*first > m->sp)
+		return bad(m, pos, "MARK above the stack top");
+	*k = m->sp - *first;
+	return 0;
+}
+
+static int make_tensor(struct vm *m, size_t pos, struct pt_value *args, struct pt_value **out)
+{
+	/* _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks
+	 * [, metadata]) (torch/_utils.py) */
+	if (args->kind != PT_TUPLE || args->n < 6 || args->n > 7)
+		return bad(m, pos, "_rebuild_tensor_v2 expects a 6- or 7-tuple of arguments");
+	struct pt_value *st = args->items[0], *off = args->items[1], *size = args->items[2],
+			*stride = args->items[3];
+	if (st->kind != PT_STORAGE)
+		return bad(m, pos, "_rebuild_tensor_v2: first argument is not a storage");
+	if (off->kind != PT_INT || off->i < 0)
+		return bad(m, pos, "_rebuild_tensor_v2: storage offset is not a non-negative int");
+	if (size->kind != PT_TUPLE || stride->kind != PT_TUPLE || size->n != stride->n)
+		return bad(m, pos, "_rebuild_tensor_v2: size and stride are not tuples of one length");
+	if (size->n > H5_MAX_RANK)
+		return bad(m, pos, "_rebuild_tensor_v2: rank above 8");
+	struct pt_tensor *t = calloc(1, sizeof(*t));
+	struct pt_value *v = t ? new_value(m, PT_TENSOR) : NULL;
+	if (!v) {
+		free(t);
+		return t ? m->err->code : hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory");
+	}
+	v->tensor = &t->t;
+	t->storage = st;
+	t->offset = (uint64_t)off->i;
+	t->t.rank = (int)size->n;
+	snprintf(t->t.dtype, sizeof(t->t.dtype), "%s", globals[st->i].dtype);
+	uint64_t numel = 1, last = t->offset;
+	for (size_t i = 0; i < size->n; i++) {
+		struct pt_value *d = size->items[i], *s = stride->items[i];
+		if (d->kind != PT_INT || s->kind != PT_INT || d->i < 0 || s->i < 0)
+			return bad(m, pos, "_rebuild_tensor_v2: size/stride entries must be non-negative ints");
+		t->t.dims[i] = (size_t)d->i;
+		t->stride[i] = (uint64_t)s->i;
+		if (d->i && numel > UINT64_MAX / (uint64_t)d->i)
+			return bad(m, pos, "_rebuild_tensor_v2: shape product overflows");
+		numel *= (uint64_t)d->i;
+	}
+	if (numel) {
+		for (size_t i = 0; i < size->n; i++) {
+			uint64_t span = (uint64_t)(t->t.dims[i] - 1);
+			if (t->stride[i] && span > (UINT64_MAX - last) / t->stride[i])
+				return bad(m, pos, "_rebuild_tensor_v2: view extent overflows");
+			last += span * t->stride[i];
+		}
+		if (last >= (uint64_t)st->n) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "tensor view reaches element %llu of storage '%s' "
+			         "holding %zu elements", (unsigned long long)last, st->s, st->n);
+			return bad(m, pos, msg);
+		}
+	}
+	if (numel > SIZE_MAX / sizeof(float))
+		return bad(m, pos, "tensor too large");
+	t->t.numel = (size_t)numel;
+	*out = v;
+	return 0;
+}
+
+static int read_line(struct vm *m, const unsigned char *p, size_t n, size_t *i, char *out,
+                     size_t cap)
+{
+	size_t k = 0;
+	while (*i < n && p[*i] != '\n') {
+		if (k + 1 >= cap || p[*i] == 0)
+			return bad(m, *i, "GLOBAL name too long or malformed");
+		out[k++] = (char)p[(*i)++];
+	}
+	if (*i >= n)
+		return bad(m, *i, "truncated GLOBAL");
+	(*i)++;
+	out[k] = 0;
+	return 0;
+}
+
+static int need(struct vm *m, size_t i, size_t k, size_t n)
+{
+	return i + k > n || i + k < i ? bad(m, i, "truncated pickle") : 0;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int memo_put(struct vm *m, size_t pos, uint64_t idx)
+{
+	if (!m->sp)
+		return bad(m, pos, "memo put on an empty stack");
+	if (idx >= PT_MAX_MEMO)
+		return bad(m, pos, "memo index out of range");
+	if (idx >= m->capmemo) {
+		size_t nc = m->capmemo ? m->capmemo : 256;
+		while (nc <= idx)
+			nc *= 2;
+		struct pt_value **p = realloc(m->memo, nc * sizeof(*p));
+		if (!p)
+			return hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory");
+		memset(p + m->capmemo, 0, (nc - m->capmemo) * sizeof(*p));
+		m->memo = p;
+		m->capmemo = nc;
+	}
+	m->memo[idx] = m->stack[m->sp - 1];
+	return 0;
+}
+
+static int run_pickle(struct vm *m, const unsigned char *p, size_t n, struct pt_value **result)
+{
+	size_t i = 0;
+	int rc = 0;
+	while (!rc) {
+		if (i >= n)
+			return bad(m, i, "pickle ends without STOP");
+		size_t pos = i;
+		unsigned char op = p[i++];
+		struct pt_value *v = NULL;
+		switch (op) {
+		case 0x80: /* PROTO */
+			if ((rc = need(m, i, 1, n)))
+				break;
+			if (p[i] > 2) {
+				char msg[96];
+				snprintf(msg, sizeof(msg), "pickle protocol %u is not supported (torch.save "
+				         "writes protocol 2)", p[i]);
+				return bad(m, pos, msg);
+			}
+			i++;
+			break;
+		case '.': /* STOP */
+			if (m->sp != 1 || m->nmarks)
+				return bad(m, pos, "STOP with a stack that does not hold exactly one value");
+			*result = m->stack[0];
+			return 0;
+		case '(': /* MARK */
+			if (m->nmarks == m->capmarks) {
+				size_t nc = m->capmarks ? m->capmarks * 2 : 32;
+				if (nc > PT_MAX_STACK)
+					return bad(m, pos, "too many MARKs");
+				size_t *q = realloc(m->marks, nc * sizeof(*q));
+				if (!q)
+					return hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory");
+				m->marks = q;
+				m->capmarks = nc;
+			}
+			m->marks[m->nmarks++] = m->sp;
+			break;
+		case '}': rc = push(m, new_value(m, PT_DICT)); break;
+		case ']': rc = push(m, new_value(m, PT_LIST)); break;
+		case ')': rc = push(m, new_value(m, PT_TUPLE)); break;
+		case 'N': rc = push(m, new_value(m, PT_NONE)); break;
+		case 0x88: case 0x89: /* NEWTRUE, NEWFALSE */
+			if ((v = new_value(m, PT_BOOL)))
+				v->i = op == 0x88;
+			rc = push(m, v);
+			break;
+		case 'K': case 'M': case 'J': { /* BININT1, BININT2, BININT */
+			size_t k = op == 'K' ? 1 : op == 'M' ? 2 : 4;
+			if ((rc = need(m, i, k, n)))
+				break;
+			if ((v = new_value(m, PT_INT)))
+				v->i = op == 'K' ? p[i] : op == 'M' ? (p[i] | p[i + 1] << 8)
+				                                    : (int64_t)(int32_t)le32(p + i);
+			i += k;
+			rc = push(m, v);
+			break;
+		}
+		case 0x8a: { /* LONG1: n bytes, little-endian two's complement */
+			if ((rc = need(m, i, 1, n)))
+				break;
+			size_t k = p[i++];
+			if (k > 8)
+				return bad(m, pos, "LONG1 integer wider than 64 bits");
+			if ((rc = need(m, i, k, n)))
+				break;
+			uint64_t u = 0;
+			for (size_t j = 0; j < k; j++)
+				u |= (uint64_t)p[i + j] << (8 * j);
+			if (k && k < 8 && (p[i + k - 1] & 0x80))
+				u |= ~(uint64_t)0 << (8 * k);
+			i += k;
+			if ((v = new_value(m, PT_INT)))
+				memcpy(&v->i, &u, 8);
+			rc = push(m, v);
+			break;
+		}
+		case 'G': { /* BINFLOAT: big-endian double */
+			if ((rc = need(m, i, 8, n)))
+				break;
+			uint64_t u = 0;
+			for (int j = 0; j < 8; j++)
+				u = (u << 8) | p[i + j];
+			i += 8;
+			if ((v = new_value(m, PT_FLOAT)))
+				memcpy(&v->f, &u, 8);
+			rc = push(m, v);
+			break;
+		}
+		case 'X': { /* BINUNICODE */
+			if ((rc = need(m, i, 4, n)))
+				break;
+			size_t k = le32(p + i);
+			i += 4;
+			if ((rc = need(m, i, k, n)))
+				break;
+			if (memchr(p + i, 0, k))
+				return bad(m, pos, "string with a NUL byte");
+			if (!(v = new_value(m, PT_STR)) || !(v->s = malloc(k + 1))) {
+				rc = v ? hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory")
+				       : m->err->code;
+				break;
+			}
+			memcpy(v->s, p + i, k);
+			v->s[k] = 0;
+			v->len = k;
+			i += k;
+			rc = push(m, v);
+			break;
+		}
+		case 'q': case 'r': /* BINPUT, LONG_BINPUT */
+			if ((rc = need(m, i, op == 'q' ? 1 : 4, n)))
+				break;
+			rc = memo_put(m, pos, op == 'q' ? p[i] : le32(p + i));
+			i += op == 'q' ? 1 : 4;
+			break;
+		case 'h': case 'j': { /* BINGET, LONG_BINGET */
+			if ((rc = need(m, i, op == 'h' ? 1 : 4, n)))
+				break;
+			uint64_t idx = op == 'h' ? p[i] : le32(p + i);
+			i += op == 'h' ? 1 : 4;
+			if (idx >= m->capmemo || !m->memo[idx])
+				return bad(m, pos, "memo get of an unset index");
+			rc = push(m, m->memo[idx]);
+			break;
+		}
+		case 'c': { /* GLOBAL */
+			char mod[128], name[128];
+			if ((rc = read_line(m, p, n, &i, mod, sizeof(mod))) ||
+			    (rc = read_line(m, p, n, &i, name, sizeof(name))))
+				break;
+			size_t g;
+			for (g = 0; g < NGLOBALS; g++)
+				if (!strcmp(mod, globals[g].module) && !strcmp(name, globals[g].name))
+					break;
+			if (g == NGLOBALS) {
+				char msg[480];
+				snprintf(msg, sizeof(msg), "refusing pickle global '%s.%s' (only "
+				         "collections.OrderedDict, torch._utils._rebuild_tensor_v2 and "
+				         "torch float/half/bfloat16/bool storages are accepted)", mod, name);
+				return bad(m, pos, msg);
+			}
+			if ((v = new_value(m, PT_GLOBAL)))
+				v->i = (int64_t)g;
+			rc = push(m, v);
+			break;
+		}
+		case 't': case 0x85: case 0x86: case 0x87: { /* TUPLE, TUPLE1..3 */
+			size_t first, k;
+			if (op == 't') {
+				if ((rc = pop_mark(m, pos, &first, &k)))
+					break;
+			} else {
+				k = (size_t)(op - 0x84);
+				if (m->sp < k || (m->nmarks && m->marks[m->nmarks - 1] > m->sp - k))
+					return bad(m, pos, "TUPLEn with too few values on the stack");
+				first = m->sp - k;
+			}
+			if (!(v = new_value(m, PT_TUPLE)) || (rc = add_items(m, v, m->stack + first, k))) {
+				rc = rc ? rc : m->err->code;
+				break;
+			}
+			m->sp = first;
+			rc = push(m, v);
+			break;
+		}
+		case 'a': case 's': { /* APPEND, SETITEM */
+			size_t k = op == 'a' ? 1 : 2;
+			if (m->sp < k + 1 || (m->nmarks && m->marks[m->nmarks - 1] > m->sp - k - 1))
+				return bad(m, pos, "APPEND/SETITEM with too few values on the stack");
+			struct pt_value *c = m->stack[m->sp - k - 1];
+			if (c->kind != (op == 'a' ? PT_LIST : PT_DICT))
+				return bad(m, pos, op == 'a' ? "APPEND to a non-list" : "SETITEM on a non-dict");
+			if ((rc = add_items(m, c, m->stack + m->sp - k, k)))
+				break;
+			m->sp -= k;
+			break;
+		}
+		case 'e': case 'u': { /* APPENDS, SETITEMS */
+			size_t first, k;
+			if ((rc = pop_mark(m, pos, &first, &k)))
+				break;
+			if (first == 0)
+				return bad(m, pos, "APPENDS/SETITEMS without a container below the MARK");
+			struct pt_value *c = m->stack[first - 1];
+			if (c->kind != (op == 'e' ? PT_LIST : PT_DICT))
+				return bad(m, pos, op == 'e' ? "APPENDS to a non-list" : "SETITEMS on a non-dict");
+			if (op == 'u' && k % 2)
+				return bad(m, pos, "SETITEMS with an odd number of values");
+			if ((rc = add_items(m, c, m->stack + first, k)))
+				break;
+			m->sp = first;
+			break;
+		}
+		case 'Q': { /* BINPERSID: ('storage', StorageType, key, location, numel) */
+			if (!m->sp || (m->nmarks && m->marks[m->nmarks - 1] >= m->sp))
+				return bad(m, pos, "BINPERSID on an empty stack");
+			struct pt_value *pid = m->stack[--m->sp];
+			if (pid->kind != PT_TUPLE || pid->n != 5 || pid->items[0]->kind != PT_STR ||
+			    strcmp(pid->items[0]->s, "storage") || pid->items[1]->kind != PT_GLOBAL ||
+			    pid->items[1]->i < G_FLOAT || pid->items[2]->kind != PT_STR ||
+			    pid->items[3]->kind != PT_STR || pid->items[4]->kind != PT_INT ||
+			    pid->items[4]->i < 0)
+				return bad(m, pos, "persistent id is not ('storage', <float/half/bfloat16/bool "
+				           "storage>, key, location, numel)");
+			const char *key = pid->items[2]->s;
+			if (!*key || strspn(key, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(key))
+				return bad(m, pos, "storage key is not a plain name");
+			if (!(v = new_value(m, PT_STORAGE)) || !(v->s = strdup(key))) {
+				rc = v ? hus_errf(m->err, HUS_ENOMEM, m->file, "data.pkl", "out of memory")
+				       : m->err->code;
+				break;
+			}
+			v->i = pid->items[1]->i;
+			v->n = (size_t)pid->items[4]->i;
+			rc = push(m, v);
+			break;
+		}
+		case 'R': { /* REDUCE */
+			if (m->sp < 2 || (m->nmarks && m->marks[m->nmarks - 1] > m->sp - 2))
+				return bad(m, pos, "REDUCE with too few values on the stack");
+			struct pt_value *args = m->stack[m->sp - 1], *fn = m->stack[m->sp - 2];
+			if (fn->kind != PT_GLOBAL || fn->i > G_REBUILD)
+				return bad(m, pos, "REDUCE of something that is not OrderedDict or "
+				           "_rebuild_tensor_v2");
+			if (fn->i == G_ODICT) {
+				if (args->kind != PT_TUPLE || args->n)
+					return bad(m, pos, "OrderedDict called with arguments");
+				if (!(v = new_value(m, PT_DICT)))
+					return m->err->code;
+			} else if ((rc = make_tensor(m, pos, args, &v))) {
+				break;
+			}
+			m->sp -= 2;
+			rc = push(m, v);
+			break;
+		}
+		case 'b': /* BUILD: only a dict's attributes (state_dict._metadata), dropped */
+			if (m->sp < 2 || m->stack[m->sp - 2]->kind != PT_DICT ||
+			    (m->nmarks && m->marks[m->nmarks - 1] > m->sp - 2))
+				return bad(m, pos, "BUILD on something other than a dict");
+			m->sp--;
+			break;
+		default: {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "unsupported pickle opcode 0x%02x ('%c')", op,
+			         op >= 32 && op < 127 ? op : '?');
+			return bad(m, pos, msg);
+		}
+		}
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the zip container - */
+
+static int zip_err(const char *file, const char *where, zip_error_t *ze, struct hus_err *err)
+{
+	return hus_errf(err, HUS_EINPUT, file, where, "not a readable zip archive: %s",
+	                zip_error_strerror(ze));
+}
+
+/* read one entry of exactly `want` bytes (its stat size must equal want) */
+static int read_entry(zip_t *za, zip_int64_t idx, const char *file, const char *ename,
+                      uint64_t want, unsigned char **out, struct hus_err *err)
+{
+	zip_stat_t st;
+	zip_stat_init(&st);
+	if (zip_stat_index(za, (zip_uint64_t)idx, 0, &st))
+		return hus_errf(err, HUS_EINPUT, file, ename, "cannot stat entry: %s",
+		                zip_strerror(za));
+	if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
+		return hus_errf(err, HUS_EINPUT, file, ename, "encrypted entry");
+	if ((st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method != ZIP_CM_STORE &&
+	    st.comp_method != ZIP_CM_DEFLATE)
+		return hus_errf(err, HUS_EINPUT, file, ename,
+		                "compression method %d (expected stored or deflate)", st.comp_method);
+	if (!(st.valid & ZIP_STAT_SIZE) || st.size != want)
+		return hus_errf(err, HUS_EINPUT, file, ename,
+		                "entry inflates to %llu bytes, expected exactly %llu (zip bomb or "
+		                "corrupt archive)", (unsigned long long)st.size,
+		                (unsigned long long)want);
+	unsigned char *buf = malloc(want + 1);
+	if (!buf)
+		return hus_errf(err, HUS_ENOMEM, file, ename, "out of memory for %llu bytes",
+		                (unsigned long long)want);
+	zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
+	if (!zf) {
+		free(buf);
+		return hus_errf(err, HUS_EINPUT, file, ename, "cannot open entry: %s", zip_strerror(za));
+	}
+	uint64_t got = 0;
+	for (;;) {
+		/* read one byte past `want`: a stream longer than declared is refused */
+		zip_int64_t r = zip_fread(zf, buf + got, want + 1 - got);
+		if (r < 0) {
+			int rc = hus_errf(err, HUS_EINPUT, file, ename, "cannot inflate entry: %s",
+			                  zip_error_strerror(zip_file_get_error(zf)));
+			zip_fclose(zf);
+			free(buf);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		got += (uint64_t)r;
+		if (got > want)
+			break;
+	}
+	zip_fclose(zf);
+	if (got != want) {
+		free(buf);
+		return hus_errf(err, HUS_EINPUT, file, ename,
+		                "entry inflated to %s%llu bytes, expected %llu", got > want ? "more than " : "",
+		                (unsigned long long)(got > want ? want : got), (unsigned long long)want);
+	}
+	*out = buf;
+	return 0;
+}
+
+static int bad_entry_name(const char *s)
+{
+	if (!*s || s[0] == '/' || strchr(s, '\\'))
+		return 1;
+	for (const char *c = s; *c;) {
+		size_t len = strcspn(c, "/");
+		if (len == 2 && c[0] == '.' && c[1] == '.')
+			return 1;
+		c += len;
+		if (*c == '/')
+			c++;
+	}
+	return 0;
+}
+
+static void gather(float *dst, const unsigned char *src, const struct pt_tensor *t, int elsize,
+                   int bf16)
+{
+	size_t idx[H5_MAX_RANK] = { 0 };
+	for (size_t e = 0; e < t->t.numel; e++) {
+		uint64_t off = t->offset;
+		for (int d = 0; d < t->t.rank; d++)
+			off += idx[d] * t->stride[d];
+		const unsigned char *s = src + off * (uint64_t)elsize;
+		if (elsize == 4) {
+			uint32_t u = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
+			             (uint32_t)s[3] << 24;
+			memcpy(&dst[e], &u, 4);
+		} else {
+			uint16_t h = (uint16_t)(s[0] | s[1] << 8);
+			dst[e] = bf16 ? imp_bf16_to_f32(h) : imp_f16_to_f32(h);
+		}
+		for (int d = t->t.rank - 1; d >= 0; d--) {
+			if (++idx[d] < t->t.dims[d])
+				break;
+			idx[d] = 0;
+		}
+	}
+}
+
+static int load_tensors(struct pt_doc *doc, zip_t *za, const char *prefix, const char *file,
+                        struct hus_err *err)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < doc->nvals; i++) {
+		struct pt_value *v = doc->vals[i];
+		if (v->kind != PT_TENSOR)
+			continue;
+		struct pt_tensor *t = (struct pt_tensor *)v->tensor;
+		struct pt_value *st = t->storage;
+		int g = (int)st->i, es = globals[g].elsize;
+		if (g == G_BOOL)
+			continue; /* shape only */
+		char ename[512];
+		snprintf(ename, sizeof(ename), "%s/data/%s", prefix, st->s);
+		zip_int64_t idx = zip_name_locate(za, ename, 0);
+		if (idx < 0)
+			return hus_errf(err, HUS_EINPUT, file, ename, "storage entry missing");
+		if (st->n > (PT_MAX_TOTAL - total) / (uint64_t)es)
+			return hus_errf(err, HUS_EINPUT, file, ename,
+			                "storages exceed the %zu-byte cap", PT_MAX_TOTAL);
+		uint64_t want = (uint64_t)st->n * (uint64_t)es;
+		total += want;
+		unsigned char *raw = NULL;
+		int rc = read_entry(za, idx, file, ename, want, &raw, err);
+		if (rc)
+			return rc;
+		t->t.data = malloc(t->t.numel ? t->t.numel * sizeof(float) : 1);
+		if (!t->t.data) {
+			free(raw);
+			return hus_errf(err, HUS_ENOMEM, file, ename, "out of memory");
+		}
+		gather(t->t.data, raw, t, es, g == G_BF16);
+		free(raw);
+	}
+	return 0;
+}
+
+int pt_read_buf(struct pt_doc **out, const void *buf, size_t n, const char *file,
+                struct hus_err *err)
+{
+	const unsigned char *b = buf;
+	if (n >= 2 && b[0] == 0x80 && b[1] <= 5)
+		return hus_errf(err, HUS_EINPUT, file, NULL,
+		                "legacy torch serialization (torch < 1.6, a bare pickle) is not "
+		                "supported; re-save it with torch.save from torch >= 1.6");
+	if (n < 4 || memcmp(b, "PK\x03\x04", 4))
+		return hus_errf(err, HUS_EINPUT, file, NULL,
+		                "not a torch zip archive (expected the 'PK' zip signature)");
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *src = zip_source_buffer_create(buf, n, 0, &ze);
+	if (!src) {
+		int rc = zip_err(file, NULL, &ze, err);
+		zip_error_fini(&ze);
+		return rc;
+	}
+	zip_t *za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+	if (!za) {
+		zip_source_free(src);
+		int rc = zip_err(file, NULL, &ze, err);
+		zip_error_fini(&ze);
+		return rc;
+	}
+	zip_error_fini(&ze);
+	int rc = 0;
+	struct pt_doc *doc = NULL;
+	struct vm m = { 0 };
+	unsigned char *pkl = NULL;
+	char prefix[256] = "";
+	zip_int64_t pkl_idx = -1;
+	zip_int64_t ne = zip_get_num_entries(za, 0);
+	for (zip_int64_t e = 0; e < ne; e++) {
+		const char *name = zip_get_name(za, (zip_uint64_t)e, ZIP_FL_ENC_RAW);
+		if (!name) {
+			rc = hus_errf(err, HUS_EINPUT, file, NULL, "unnamed zip entry %lld", (long long)e);
+			goto cleanup;
+		}
+		if (bad_entry_name(name)) {
+			rc = hus_errf(err, HUS_EINPUT, file, name,
+			              "refusing zip entry name (absolute, '..' component or backslash: "
+			              "path traversal)");
+			goto cleanup;
+		}
+		const char *slash = strchr(name, '/');
+		if (slash && !strcmp(slash, "/data.pkl") && (size_t)(slash - name) < sizeof(prefix)) {
+			if (pkl_idx >= 0) {
+				rc = hus_errf(err, HUS_EINPUT, file, name, "more than one data.pkl");
+				goto cleanup;
+			}
+			pkl_idx = e;
+			memcpy(prefix, name, (size_t)(slash - name));
+			prefix[slash - name] = 0;
+		}
+	}
+	if (pkl_idx < 0) {
+		rc = hus_errf(err, HUS_EINPUT, file, NULL, "no '<archive>/data.pkl' entry: not a torch.save file");
+		goto cleanup;
+	}
+	char bo[300];
+	snprintf(bo, sizeof(bo), "%s/byteorder", prefix);
+	zip_int64_t bo_idx = zip_name_locate(za, bo, 0);
+	if (bo_idx >= 0) {
+		unsigned char *s = NULL;
+		if ((rc = read_entry(za, bo_idx, file, bo, 6, &s, err))) {
+			if ((rc = read_entry(za, bo_idx, file, bo, 3, &s, err)))
+				goto cleanup;
+		}
+		int little = !memcmp(s, "little", 6);
+		free(s);
+		if (!little) {
+			rc = hus_errf(err, HUS_EINPUT, file, bo, "big-endian torch archive not supported");
+			goto cleanup;
+		}
+	}
+	zip_stat_t st;
+	zip_stat_init(&st);
+	if (zip_stat_index(za, (zip_uint64_t)pkl_idx, 0, &st) || !(st.valid & ZIP_STAT_SIZE)) {
+		rc = hus_errf(err, HUS_EINPUT, file, "data.pkl", "cannot stat data.pkl");
+		goto cleanup;
+	}
+	if (st.size > PT_MAX_PICKLE) {
+		rc = hus_errf(err, HUS_EINPUT, file, "data.pkl",
+		              "data.pkl inflates to %llu bytes, above the %u-byte cap (zip bomb?)",
+		              (unsigned long long)st.size, PT_MAX_PICKLE);
+		goto cleanup;
+	}
+	if ((rc = read_entry(za, pkl_idx, file, "data.pkl", st.size, &pkl, err)))
+		goto cleanup;
+	if (!(doc = calloc(1, sizeof(*doc)))) {
+		rc = hus_errf(err, HUS_ENOMEM, file, NULL, "out of memory");
+		goto cleanup;
+	}
+	struct hus_err scratch = { 0 };
+	m.doc = doc;
+	m.file = file;
+	m.err = err ? err : &scratch;
+	m.err->code = 0;
+	struct pt_value *root = NULL;
+	if ((rc = run_pickle(&m, pkl, (size_t)st.size, &root)))
+		goto cleanup;
+	if ((rc = load_tensors(doc, za, prefix, file, err)))
+		goto cleanup;
+	doc->root = root;
+	*out = doc;
+	doc = NULL;
+cleanup:
+	free(m.stack);
+	free(m.marks);
+	free(m.memo);
+	free(pkl);
+	pt_free(doc);
+	zip_discard(za);
+	return rc;
+}
+
+int pt_read_file(struct pt_doc **doc, const char *path, struct hus_err *err)
+{
+	char *buf;
+	size_t n;
+	int rc = hus_read_file(path, &buf, &n, err);
+	if (rc)
+		return rc;
+	rc = pt_read_buf(doc, buf, n, path, err);
+	free(buf);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- helpers ----------- */
+
+int pt_state_dict(struct imp_tensors *out, const struct pt_value *dict, const char *file,
+                  const char *where, struct hus_err *err)
+{
+	if (!dict || dict->kind != PT_DICT)
+		return hus_errf(err, HUS_EINPUT, file, where, "expected a dict of tensors");
+	struct imp_tensors ts = { 0 };
+	ts.t = calloc(dict->n ? dict->n : 1, sizeof(*ts.t));
+	if (!ts.t)
+		return hus_errf(err, HUS_ENOMEM, file, where, "out of memory");
+	for (size_t i = 0; i < dict->n; i++) {
+		const struct pt_value *k = dict->items[2 * i], *v = dict->items[2 * i + 1];
+		if (k->kind != PT_STR || v->kind != PT_TENSOR || strlen(k->s) >= sizeof(ts.t->name)) {
+			int rc = hus_errf(err, HUS_EINPUT, file, where,
+			                  "entry %zu ('%.64s') is not a tensor under a string key", i,
+			                  k->kind == PT_STR ? k->s : "?");
+			imp_tensors_release(&ts);
+			return rc;
+		}
+		struct imp_tensor *t = &ts.t[ts.n];
+		*t = *v->tensor;
+		snprintf(t->name, sizeof(t->name), "%s", k->s);
+		t->data = NULL;
+		ts.n++;
+		if (v->tensor->data) {
+			t->data = malloc(t->numel ? t->numel * sizeof(float) : 1);
+			if (!t->data) {
+				imp_tensors_release(&ts);
+				return hus_errf(err, HUS_ENOMEM, file, where, "out of memory");
+			}
+			memcpy(t->data, v->tensor->data, t->numel * sizeof(float));
+		}
+	}
+	*out = ts;
+	return 0;
+}
+
+/* depth- and size-limited: the memo can share one value many times (a DAG) */
+static hj *to_json(const struct pt_value *v, int depth, size_t *budget)
+{
+	if (depth > 16 || !*budget)
+		return hj_null();
+	(*budget)--;
+	switch (v->kind) {
+	case PT_NONE: return hj_null();
+	case PT_BOOL: return hj_bool((int)v->i);
+	case PT_INT: return hj_int(v->i);
+	case PT_FLOAT: return hj_num(v->f);
+	case PT_STR: return hj_str(v->s);
+	case PT_LIST:
+	case PT_TUPLE: {
+		hj *a = hj_arr();
+		for (size_t i = 0; a && i < v->n; i++)
+			hj_push(a, to_json(v->items[i], depth + 1, budget));
+		return a;
+	}
+	case PT_DICT: {
+		hj *o = hj_obj();
+		for (size_t i = 0; o && i < v->n; i++) {
+			const struct pt_value *k = v->items[2 * i];
+			char kb[32];
+			const char *key = k->kind == PT_STR ? k->s : NULL;
+			if (k->kind == PT_INT) {
+				snprintf(kb, sizeof(kb), "%lld", (long long)k->i);
+				key = kb;
+			}
+			if (key)
+				hj_set(o, key, to_json(v->items[2 * i + 1], depth + 1, budget));
+		}
+		return o;
+	}
+	case PT_TENSOR: {
+		hj *o = hj_obj();
+		int64_t d[H5_MAX_RANK];
+		for (int i = 0; i < v->tensor->rank; i++)
+			d[i] = (int64_t)v->tensor->dims[i];
+		hj_set(o, "tensor", hj_i64_array(d, (size_t)v->tensor->rank));
+		hj_set(o, "dtype", hj_str(v->tensor->dtype));
+		return o;
+	}
+	default: return hj_null();
+	}
+}
+
+hj *pt_to_json(const struct pt_value *v)
+{
+	size_t budget = 100000;
+	return v ? to_json(v, 0, &budget) : NULL;
+}
