@@ -139,7 +139,7 @@ int cmd_import(int argc, char **argv)
 			}
 		if (!force && hus_file_exists(outs[i])) {
 			fprintf(stderr, "husai import: '%s' exists (use --force to overwrite)\n", outs[i]);
-			status = 1;
+			status = status ? status : 1;
 		}
 	}
 	if (!status && hus_mkdirs(dir, &err)) {
