@@ -443,6 +443,10 @@ struct pt_doc;
 int pt_read_buf(struct pt_doc **doc, const void *buf, size_t n, const char *name,
                 struct hus_err *err);
 int pt_read_file(struct pt_doc **doc, const char *path, struct hus_err *err);
+/* A bare data.pkl, without its archive: tensors keep their shapes, data stay NULL (fuzzing,
+ * inspection). */
+int pt_read_pickle(struct pt_doc **doc, const void *pkl, size_t n, const char *name,
+                   struct hus_err *err);
 struct pt_value *pt_root(struct pt_doc *doc);
 void pt_free(struct pt_doc *doc);
 /* Dict lookup by string key (NULL if absent or not a dict). */

@@ -824,6 +824,35 @@ cleanup:
 	return rc;
 }
 
+int pt_read_pickle(struct pt_doc **out, const void *pkl, size_t n, const char *name,
+                   struct hus_err *err)
+{
+	if (n > PT_MAX_PICKLE)
+		return hus_errf(err, HUS_EINPUT, name, "data.pkl", "pickle of %zu bytes above the %u cap",
+		                n, PT_MAX_PICKLE);
+	struct pt_doc *doc = calloc(1, sizeof(*doc));
+	if (!doc)
+		return hus_errf(err, HUS_ENOMEM, name, NULL, "out of memory");
+	struct hus_err scratch = { 0 };
+	struct vm m = { 0 };
+	m.doc = doc;
+	m.file = name;
+	m.err = err ? err : &scratch;
+	m.err->code = 0;
+	struct pt_value *root = NULL;
+	int rc = run_pickle(&m, pkl, n, &root);
+	free(m.stack);
+	free(m.marks);
+	free(m.memo);
+	if (rc) {
+		pt_free(doc);
+		return rc;
+	}
+	doc->root = root;
+	*out = doc;
+	return 0;
+}
+
 int pt_read_file(struct pt_doc **doc, const char *path, struct hus_err *err)
 {
 	char *buf;

@@ -150,7 +150,11 @@ int fuzz_pt(const uint8_t *data, size_t n)
 {
 	struct pt_doc *doc = NULL;
 	struct hus_err err = { 0 };
-	if (pt_read_buf(&doc, data, n, "fuzz.pt", &err))
+	/* a zip goes through the whole reader; anything else is fed to the pickle VM alone */
+	int rc = n >= 2 && data[0] == 'P' && data[1] == 'K'
+	                 ? pt_read_buf(&doc, data, n, "fuzz.pt", &err)
+	                 : pt_read_pickle(&doc, data, n, "fuzz.pkl", &err);
+	if (rc)
 		return 0;
 	struct pt_value *root = pt_root(doc);
 	hj *j = pt_to_json(root);
