@@ -50,8 +50,14 @@ void fig_vline(struct fig_canvas *c, const struct fig_panel *p, double x, int co
 	cairo_move_to(cr, dx, p->y);
 	cairo_line_to(cr, dx, p->y + p->h);
 	cairo_stroke(cr);
-	if (label && label[0])
-		fig_text(cr, dx + 2, p->y + 1, label, FIG_PT_TICK - 1, 0, 0, 0);
+	if (label && label[0]) { /* right of the line, or left of it near the right edge */
+		double tw, th;
+		fig_text_extent(cr, label, FIG_PT_TICK - 1, &tw, &th);
+		if (dx + 2 + tw > p->x + p->w)
+			fig_text(cr, dx - 2, p->y + 1, label, FIG_PT_TICK - 1, 1, 0, 0);
+		else
+			fig_text(cr, dx + 2, p->y + 1, label, FIG_PT_TICK - 1, 0, 0, 0);
+	}
 	cairo_restore(cr);
 }
 

@@ -17,7 +17,7 @@ void fig_axes_draw(const struct fig_panel *p, struct fig_canvas *c)
 	cairo_save(cr);
 	cairo_set_line_width(cr, FIG_LW_AXIS * 0.6);
 	fig_set_colour(cr, FIG_GREY, 0.35);
-	for (size_t i = 0; i < p->yt.n; i++) { /* grid */
+	for (size_t i = 0; i < (p->no_grid ? 0 : p->yt.n); i++) { /* grid */
 		double y = fig_snap(c, fig_map(&p->ys, p->yt.v[i]), FIG_LW_AXIS * 0.6);
 		cairo_move_to(cr, p->x, y);
 		cairo_line_to(cr, p->x + p->w, y);

@@ -133,7 +133,7 @@ struct fig_panel {
 	double x, y, w, h;          /* plot area, computed by fig_panel_layout */
 	struct fig_scale xs, ys, y2s;
 	struct fig_ticks xt, yt, y2t;
-	int has_y2, x_categorical;
+	int has_y2, x_categorical, no_grid;
 	char title[160], xlabel[96], ylabel[96], y2label[96];
 	double legend_h;            /* space reserved above the plot for the legend */
 };
