@@ -130,7 +130,7 @@ int cmd_report(int argc, char **argv)
 	for (size_t i = 0; i < nruns; i++)
 		if ((rc = rep_figures_render(&runs[i], out, formats, figs[i], &nfigs[i], &err)))
 			goto cleanup;
-	rc = rep_markdown_write(runs, nruns, figs, nfigs, tdir, out, &err);
+	rc = rep_markdown_write(runs, nruns, figs, nfigs, tdir, out, formats, &err);
 cleanup:
 	for (size_t i = 0; i < opened; i++)
 		rep_run_close(&runs[i]);

@@ -62,6 +62,6 @@ int rep_template_render(const char *tmpl, const char *tmpl_name, hj *ctx, const 
 /* Write out_root/<name>/summary.md for each run and out_root/report.md for all of them. */
 int rep_markdown_write(struct rep_run *runs, size_t nruns, struct rep_fig_result (*figs)[REP_MAX_FIGS],
                        const size_t *nfigs, const char *templates_dir, const char *out_root,
-                       struct hus_err *err);
+                       unsigned formats, struct hus_err *err);
 
 #endif
