@@ -150,5 +150,24 @@ void fig_mark_log(struct fig_canvas *c, double x, double y, int series)
 		c->marks = m;
 		c->cap_marks = cap;
 	}
-	c->marks[c->n_marks++] = (struct fig_mark){ x, y, series };
+	struct fig_mark *m = &c->marks[c->n_marks++];
+	memset(m, 0, sizeof(*m));
+	m->x = x;
+	m->y = y;
+	m->dx = m->dy = NAN;
+	m->series = series;
+}
+
+void fig_mark_log_data(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
+                       double dx, double dy, int series)
+{
+	size_t n = c->n_marks;
+	fig_mark_log(c, fig_map(xs, dx), fig_map(ys, dy), series);
+	if (c->n_marks == n + 1) {
+		struct fig_mark *m = &c->marks[n];
+		m->dx = dx;
+		m->dy = dy;
+		m->xs = *xs;
+		m->ys = *ys;
+	}
 }

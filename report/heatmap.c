@@ -32,7 +32,8 @@ void fig_heatmap(struct fig_canvas *c, const struct fig_panel *p, const double *
 			char buf[32];
 			snprintf(buf, sizeof(buf), fmt, v);
 			fig_text(cr, x + cw / 2, y + ch / 2, buf, pt, 0.5, 0.5, 0);
-			fig_mark_log(c, x + cw / 2, y + ch / 2, (int)(i * n + j));
+			/* logged inside the cell, clear of its label */
+			fig_mark_log(c, x + 0.12 * cw, y + 0.12 * ch, (int)(i * n + j));
 		}
 	cairo_restore(cr);
 }

@@ -74,11 +74,12 @@ int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *
 		if (!strcmp(kind, kind_names[k]))
 			break;
 	if (k == REP_NKINDS) {
-		rep_run_close(r);
-		return hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
-		                "unknown experiment kind '%s' (expected phase4a, core_ablations, "
-		                "adaptive_l0, consistency_sweep, benchmark_slice, smoke or demo)",
-		                kind);
+		hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
+		         "unknown experiment kind '%s' (expected phase4a, core_ablations, "
+		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke or demo)",
+		         kind);
+		rep_run_close(r); /* after formatting: kind points into r->res */
+		return HUS_EINPUT;
 	}
 	r->kind = (enum rep_kind)k;
 	snprintf(r->name, sizeof(r->name), "%s", kind);

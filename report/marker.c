@@ -21,7 +21,7 @@ void fig_markers(struct fig_canvas *c, const struct fig_scale *xs, const struct 
 		cairo_new_sub_path(cr);
 		cairo_arc(cr, dx, dy, FIG_MARKER_R, 0, 2 * M_PI);
 		cairo_fill(cr);
-		fig_mark_log(c, dx, dy, series);
+		fig_mark_log_data(c, xs, ys, x[i], y[i], series);
 	}
 	cairo_restore(cr);
 }

@@ -27,9 +27,17 @@
 enum fig_device { FIG_PNG = 1, FIG_SVG = 2, FIG_PDF = 4 };
 #define FIG_DPI 300.0
 
+struct fig_scale {
+	double lo, hi; /* data range */
+	int log2;      /* 1: log2 axis (data must be > 0) */
+	double d0, d1; /* device positions of lo and hi */
+};
+
 struct fig_mark {
-	double x, y; /* device position, points */
-	int series;  /* caller's series id */
+	double x, y;             /* device position, points */
+	double dx, dy;           /* the data values drawn there (NaN for heatmap cells) */
+	struct fig_scale xs, ys; /* the transform used, so tests can map the SVG back */
+	int series;              /* caller's series id */
 };
 
 struct fig_canvas {
@@ -55,6 +63,8 @@ void fig_canvas_release(struct fig_canvas *c);
 /* Snap a coordinate so a line of width lw (points) lands on whole/half device pixels. */
 double fig_snap(const struct fig_canvas *c, double v, double lw);
 void fig_mark_log(struct fig_canvas *c, double x, double y, int series);
+void fig_mark_log_data(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
+                       double dx, double dy, int series);
 /* Renumber cairo's per-process ids (surfaceN, glyphN-M, clipN, ...) in first-use order. */
 int fig_svg_normalise(const unsigned char *in, size_t n, unsigned char **out, size_t *outn);
 /* Insert a pHYs chunk (dpi) after IHDR.  Returns a new malloc'ed buffer or NULL. */
@@ -100,11 +110,6 @@ void fig_text_extent(cairo_t *cr, const char *txt, double pt, double *w, double 
 
 /* ------------------------------------------------------------------ scale.c ------- */
 
-struct fig_scale {
-	double lo, hi; /* data range */
-	int log2;      /* 1: log2 axis (data must be > 0) */
-	double d0, d1; /* device positions of lo and hi */
-};
 void fig_scale_set(struct fig_scale *s, double lo, double hi, int log2);
 /* Data -> device.  NaN for non-finite input or non-positive input on a log axis. */
 double fig_map(const struct fig_scale *s, double v);
