@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# test_report.sh — `husai report` end to end on the fixture run directories
+# (tests/fixtures/report/runs): golden Markdown, every figure file written, a run directory
+# moved elsewhere gives identical bytes, checksums verified (a tampered run is refused unless
+# --force), bad input (missing/malformed results.json, unknown kind, wrong type, missing key)
+# named in the error, NaN values as n/a with a footnote, and the command-line contract.
+set -u
+B="$HUSAI_BIN"
+F="$HUSAI_SOURCE_DIR/tests/fixtures/report/runs"
+G="$HUSAI_SOURCE_DIR/tests/fixtures/report/golden"
+T="$TEST_TMP"
+rm -rf "$T" && mkdir -p "$T"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# -- golden Markdown and every figure -------------------------------------------------------
+"$B" report --out "$T/a" "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" 2>"$T/a.err" ||
+	{ cat "$T/a.err"; fail "report on the fixture runs"; }
+for f in report.md phase4a/summary.md core_ablations/summary.md adaptive_l0/summary.md \
+	consistency_sweep/summary.md; do
+	diff -u "$G/$f" "$T/a/$f" || fail "golden $f differs"
+done
+for f in phase4a/figures/F1_phase4a phase4a/figures/F6_pairwise_heatmaps \
+	core_ablations/figures/F2_k_sweep core_ablations/figures/F3_d_sae_sweep \
+	core_ablations/figures/F6_pairwise_heatmaps core_ablations/figures/F7_ev_vs_pwmcc \
+	core_ablations/figures/F8_training_curves core_ablations/figures/F9_feature_stability \
+	adaptive_l0/figures/F4_adaptive_l0 adaptive_l0/figures/F9_feature_stability \
+	consistency_sweep/figures/F5_consistency consistency_sweep/figures/F7_ev_vs_pwmcc; do
+	for e in png svg pdf; do
+		test -s "$T/a/$f.$e" || fail "missing figure $f.$e"
+	done
+done
+head -c 8 "$T/a/phase4a/figures/F1_phase4a.png" | od -An -c | grep -q 'P   N   G' || fail "not a PNG"
+grep -q '<svg' "$T/a/phase4a/figures/F1_phase4a.svg" || fail "not an SVG"
+head -c 5 "$T/a/phase4a/figures/F1_phase4a.pdf" | grep -q '%PDF-' || fail "not a PDF"
+# links in the Markdown point at files that exist
+grep -o '](phase4a/figures/[^)]*)' "$T/a/report.md" | tr -d '()]' | while read -r l; do
+	test -s "$T/a/$l" || fail "report.md links to missing $l"
+done
+
+# -- a moved run directory, relative paths: identical bytes ----------------------------------
+mkdir -p "$T/moved/deeper"
+cp -r "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" "$T/moved/deeper/"
+(cd "$T/moved" && "$B" report --out out deeper/phase4a deeper/core deeper/adaptive \
+	deeper/consistency 2>/dev/null) || fail "report from a moved run directory"
+diff -r "$T/a" "$T/moved/out" >/dev/null || fail "moved run directory gives different output"
+
+# -- only the formats asked for ---------------------------------------------------------------
+"$B" report --formats svg --out "$T/svg" "$F/phase4a" 2>/dev/null || fail "--formats svg"
+test -s "$T/svg/phase4a/figures/F1_phase4a.svg" || fail "--formats svg wrote no svg"
+test ! -e "$T/svg/phase4a/figures/F1_phase4a.png" || fail "--formats svg wrote a png"
+cmp -s "$T/svg/phase4a/figures/F1_phase4a.svg" "$T/a/phase4a/figures/F1_phase4a.svg" ||
+	fail "SVG bytes depend on which other figures were drawn"
+
+# -- checksums: a tampered run is refused unless --force --------------------------------------
+cp -r "$F/phase4a" "$T/tamper"
+sed -i 's/"alpha": 0.05/"alpha": 0.01/' "$T/tamper/results.json"
+if "$B" report --out "$T/t" "$T/tamper" 2>"$T/t.err"; then fail "tampered run accepted"; fi
+grep -q 'changed' "$T/t.err" || grep -q 'audit failed' "$T/t.err" || { cat "$T/t.err"; fail "tamper message"; }
+grep -q -- '--force' "$T/t.err" || fail "tamper message does not mention --force"
+test ! -e "$T/t/report.md" || fail "tampered run produced a report"
+"$B" report --force --out "$T/t" "$T/tamper" 2>"$T/t2.err" || fail "--force on a tampered run"
+grep -q 'warning' "$T/t2.err" || fail "--force gives no warning"
+grep -q 'checksums do not match' "$T/t/phase4a/summary.md" || fail "summary hides the mismatch"
+
+# -- bad input ---------------------------------------------------------------------------------
+cp -r "$F/phase4a" "$T/nores" && rm "$T/nores/results.json"
+if "$B" report --out "$T/n" "$T/nores" 2>"$T/n.err"; then fail "missing results.json accepted"; fi
+grep -q 'missing' "$T/n.err" || grep -q 'audit failed' "$T/n.err" || { cat "$T/n.err"; fail "missing results.json message"; }
+if "$B" report --force --out "$T/n" "$T/nores" 2>"$T/n2.err"; then fail "missing results.json accepted with --force"; fi
+grep -q 'nores/results.json' "$T/n2.err" || { cat "$T/n2.err"; fail "missing results.json not named"; }
+
+expect_error() { # name, pattern
+	if "$B" report --out "$T/bad_$1" "$F/$1" 2>"$T/$1.err"; then fail "$1 accepted"; fi
+	grep -q -- "$2" "$T/$1.err" || { cat "$T/$1.err"; fail "$1: message lacks '$2'"; }
+	test ! -e "$T/bad_$1/report.md" || fail "$1 produced a report"
+}
+expect_error bad_json 'bad_json/results.json:[0-9]*:[0-9]*: invalid JSON'
+expect_error bad_kind "results.json:experiment: unknown experiment kind 'phase9z'"
+expect_error bad_type 'results.json:trained.mean: expected a number or null'
+expect_error bad_missing 'results.json:random: missing required key'
+
+# -- NaN values: gaps and footnotes, never zero ---------------------------------------------
+"$B" report --formats svg --out "$T/nan" "$F/core_nan" 2>/dev/null || fail "report with NaN values"
+grep -q 'n/a\[^nan\]<!-- src: results.json:k_sweep.1.trained_pwmcc.mean -->' "$T/nan/core_ablations/summary.md" ||
+	fail "null mean not shown as n/a"
+grep -q '^\[^nan\]: n/a: the value is NaN' "$T/nan/core_ablations/summary.md" || fail "no NaN footnote"
+grep -q 'F2:.*NaN value(s) left as gaps' "$T/nan/core_ablations/summary.md" || fail "F2 NaN gaps not reported"
+grep -q 'F3:.*NaN value(s) left as gaps' "$T/nan/core_ablations/summary.md" || fail "F3 NaN gaps not reported"
+
+# -- command line ------------------------------------------------------------------------------
+"$B" report --help | grep -q '^usage: husai report' || fail "--help"
+"$B" report "$F/phase4a" 2>/dev/null; test $? -eq 2 || fail "missing --out is not a usage error"
+"$B" report --out "$T/u" 2>/dev/null; test $? -eq 2 || fail "missing run dir is not a usage error"
+"$B" report --formats gif --out "$T/u" "$F/phase4a" 2>/dev/null; test $? -eq 2 || fail "bad --formats"
+"$B" report --bogus 2>/dev/null; test $? -eq 2 || fail "unknown option"
+echo "test_report.sh: all passed"
