@@ -137,6 +137,7 @@ cleanup:
 	free(runs);
 	free(figs);
 	free(nfigs);
+	fig_text_shutdown();
 	if (rc) {
 		hus_err_print(&err);
 		return hus_err_status(rc);

@@ -107,6 +107,8 @@ struct fig_rgb fig_colormap(double t);
 void fig_text(cairo_t *cr, double x, double y, const char *txt, double pt, double ax, double ay,
               double angle_deg);
 void fig_text_extent(cairo_t *cr, const char *txt, double pt, double *w, double *h);
+/* Release pango/fontconfig global caches (call once, when no text will be drawn again). */
+void fig_text_shutdown(void);
 
 /* ------------------------------------------------------------------ scale.c ------- */
 

@@ -1,8 +1,9 @@
 /*
  * text.c — all text goes through pango (DejaVu Sans), laid out at 72 dpi so a size in points
  * is a size in user units on every device, with hinting off so PNG, SVG and PDF measure the
- * same.  Owns measuring (for "measure, then draw") and anchored, rotated drawing.
+ * same.  Owns measuring (for "measure, then draw") and anchored, rotated drawing, and releasing the font caches at exit.
  */
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
 #include "plot.h"
@@ -24,6 +25,15 @@ static PangoLayout *layout_for(cairo_t *cr, const char *txt, double pt)
 	pango_font_description_free(fd);
 	pango_layout_set_text(l, txt, -1);
 	return l;
+}
+
+void fig_text_shutdown(void)
+{
+	/* pango's default font map holds fontconfig's caches for the life of the process; drop
+	 * them so leak checkers see only husai's own memory */
+	pango_cairo_font_map_set_default(NULL);
+	cairo_debug_reset_static_data();
+	FcFini();
 }
 
 void fig_text_extent(cairo_t *cr, const char *txt, double pt, double *w, double *h)

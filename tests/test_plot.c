@@ -189,5 +189,7 @@ int main(void)
 		cmocka_unit_test(test_scale), cmocka_unit_test(test_svg_normalise),
 		cmocka_unit_test(test_canvas_devices),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	fig_text_shutdown();
+	return rc;
 }

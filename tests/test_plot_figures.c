@@ -259,7 +259,7 @@ static void test_f2_f3_core(void **state)
 	free(c.marks);
 	check_svg(&r, "F3", NULL);
 	for (int i = 6; i <= 9; i++) {
-		char id[4];
+		char id[16];
 		snprintf(id, sizeof(id), "F%d", i);
 		if (i == 6 || i == 7) {
 			check_png(&r, id, &nm);
@@ -413,5 +413,7 @@ int main(void)
 		cmocka_unit_test(test_bad_type_names_key), cmocka_unit_test(test_run_open_errors),
 		cmocka_unit_test(test_svg_deterministic),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	fig_text_shutdown();
+	return rc;
 }
