@@ -1,5 +1,5 @@
 /*
- * fig_f1.c — F1, phase 4a (spec §6.2, §7.3 F1): for trained, random (R1) and, when present,
+ * fig_f1.c — F1, phase 4a (spec §6.2, §7.3 F1; also smoke/demo runs that compare): for trained, random (R1) and, when present,
  * the R2 control: a violin and every pairwise PWMCC as a jittered point, beside the mean with
  * its 95% bootstrap CI whisker; the analytic null (DESIGN §8) as a dashed line.  Reads
  * trained, random, controls.r2, controls.analytic_null.
@@ -14,14 +14,17 @@
 int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
                 struct hus_err *err)
 {
-	(void)skip;
-	(void)nskip;
 	struct rep_summary s[MAXG];
 	memset(s, 0, sizeof(s));
 	const char *labels[MAXG] = { "Trained", "Random (R1)", "Untrained (R2)" };
 	const int colours[MAXG] = { FIG_C_TRAINED, FIG_C_R1, FIG_C_R2 };
 	size_t ng = 2;
 	double null = NAN;
+	/* required in phase 4a; a smoke or demo run may not have compared anything */
+	if (r->kind != REP_PHASE4A && (!hj_get(r->res, "trained") || !hj_get(r->res, "random"))) {
+		snprintf(skip, nskip, "results.json has no 'trained' and 'random' summaries");
+		return 1;
+	}
 	int rc = rep_summary_get(r, r->res, "", "trained", 1, &s[0], err);
 	if (!rc)
 		rc = rep_summary_get(r, r->res, "", "random", 1, &s[1], err);
@@ -49,7 +52,10 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 
 	struct fig_panel p;
 	fig_panel_init(&p, 0, 0, c->w, c->h);
-	snprintf(p.title, sizeof(p.title), "Phase 4a: trained vs random PWMCC");
+	if (r->kind == REP_PHASE4A)
+		snprintf(p.title, sizeof(p.title), "Phase 4a: trained vs random PWMCC");
+	else
+		snprintf(p.title, sizeof(p.title), "Trained vs random PWMCC (%s run)", rep_kind_name(r->kind));
 	snprintf(p.ylabel, sizeof(p.ylabel), "PWMCC");
 	fig_panel_xcategories(&p, labels, ng);
 	fig_panel_yrange(&p, lo, hi);
@@ -67,7 +73,7 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		fig_hline(c, &p, &p.ys, null, FIG_C_NULL, 1, "");
 	for (size_t g = 0; g < ng; g++) {
 		double xp = (double)g - 0.15, xm = (double)g + 0.22;
-		if (s[g].nvalues >= 3)
+		if (s[g].nvalues >= 5) /* a density needs more than a handful */
 			fig_violin(c, &p.xs, &p.ys, xp, 0.2, s[g].values, s[g].nvalues, colours[g]);
 		fig_jitter(c, &p.xs, &p.ys, xp, 0.1, s[g].values, s[g].nvalues, 42 + (uint32_t)g,
 		           colours[g], 10 + (int)g);

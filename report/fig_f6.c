@@ -12,7 +12,7 @@
 
 #define MAXP 12
 #define PER_ROW 4
-#define ROW_H 160.0
+#define ROW_H 145.0
 #define BAR_W 46.0
 
 struct hm {
@@ -99,6 +99,12 @@ int fig_f6_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		rc = 0;
 		fig_range(m[i], ns[i] * ns[i], &vlo, &vhi);
 	}
+	/* enough decimals to tell the cells apart: one more than the spread needs */
+	int digits = 3;
+	if (vhi > vlo)
+		digits = (int)fmin(5, fmax(2, ceil(-log10(vhi - vlo)) + 1));
+	char fmt[24];
+	snprintf(fmt, sizeof(fmt), "%%.%df", digits);
 	fig_set_colour(c->cr, FIG_BLACK, 1);
 	fig_text(c->cr, 0, 0, "Seed × seed PWMCC", FIG_PT_TITLE, 0, 0, 0);
 	double pw = (c->w - BAR_W) / (np < PER_ROW ? np : PER_ROW);
@@ -128,7 +134,7 @@ int fig_f6_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		p.w = p.h = side;
 		p.xs.d1 = p.x + side;
 		p.ys.d0 = p.y + side;
-		fig_heatmap(c, &p, m[i], n, vlo, vhi, "%.3f");
+		fig_heatmap(c, &p, m[i], n, vlo, vhi, fmt);
 		fig_axes_draw(&p, c);
 	}
 	fig_colorbar(c, c->w - BAR_W + 6, 36, 8, ROW_H - 70, vlo, vhi, "PWMCC");

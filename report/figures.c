@@ -14,8 +14,8 @@
 
 /* Sizes in points: 252 pt = 3.5 in, one column of a two-column paper; 504 pt spans both. */
 const struct rep_figure rep_figures[] = {
-	{ "F1", "F1_phase4a", "Trained vs random PWMCC: mean with 95% bootstrap CI, every pairwise value, R1/R2 controls and the analytic null",
-	  252, 210, K(REP_PHASE4A), fig_f1_draw, NULL },
+	{ "F1", "F1_trained_vs_random", "Trained vs random PWMCC: mean with 95% bootstrap CI, every pairwise value, R1/R2 controls and the analytic null",
+	  252, 210, K(REP_PHASE4A) | K(REP_SMOKE) | K(REP_DEMO), fig_f1_draw, NULL },
 	{ "F2", "F2_k_sweep", "PWMCC against k (log2 axis): trained and random means with 95% CI bands; EV on the right axis",
 	  252, 200, K(REP_CORE), fig_f2_draw, NULL },
 	{ "F3", "F3_d_sae_sweep", "PWMCC against d_sae (log2 axis): trained and random means with 95% CI bands; EV on the right axis",

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* fmt is the caller's */
 
 #include "plot.h"
 
@@ -14,7 +15,18 @@ void fig_heatmap(struct fig_canvas *c, const struct fig_panel *p, const double *
 {
 	cairo_t *cr = c->cr;
 	double cw = p->w / n, ch = p->h / n;
-	double pt = fmin(FIG_PT_TICK - 1, 0.28 * cw);
+	/* "measure, then draw": the widest label must fit 85% of a cell */
+	double pt = FIG_PT_TICK - 1, widest = 0;
+	for (size_t i = 0; i < n * n; i++)
+		if (isfinite(m[i])) {
+			char buf[32];
+			double w, h;
+			snprintf(buf, sizeof(buf), fmt, m[i]);
+			fig_text_extent(cr, buf, pt, &w, &h);
+			widest = fmax(widest, w);
+		}
+	if (widest > 0.85 * cw)
+		pt *= 0.85 * cw / widest;
 	cairo_save(cr);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {

@@ -81,6 +81,7 @@ static const char *summary_template(enum rep_kind k)
 	case REP_CORE: return "summary_core_ablations.md";
 	case REP_ADAPTIVE: return "summary_adaptive_l0.md";
 	case REP_CONSISTENCY: return "summary_consistency_sweep.md";
+	case REP_SLICE: return "summary_benchmark_slice.md";
 	default: return "summary_generic.md";
 	}
 }

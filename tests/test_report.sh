@@ -13,25 +13,27 @@ rm -rf "$T" && mkdir -p "$T"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # -- golden Markdown and every figure -------------------------------------------------------
-"$B" report --out "$T/a" "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" 2>"$T/a.err" ||
+"$B" report --out "$T/a" "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" "$F/demo" \
+	"$F/slice" 2>"$T/a.err" ||
 	{ cat "$T/a.err"; fail "report on the fixture runs"; }
 for f in report.md phase4a/summary.md core_ablations/summary.md adaptive_l0/summary.md \
-	consistency_sweep/summary.md; do
+	consistency_sweep/summary.md demo/summary.md benchmark_slice/summary.md; do
 	diff -u "$G/$f" "$T/a/$f" || fail "golden $f differs"
 done
-for f in phase4a/figures/F1_phase4a phase4a/figures/F6_pairwise_heatmaps \
+for f in phase4a/figures/F1_trained_vs_random phase4a/figures/F6_pairwise_heatmaps \
 	core_ablations/figures/F2_k_sweep core_ablations/figures/F3_d_sae_sweep \
 	core_ablations/figures/F6_pairwise_heatmaps core_ablations/figures/F7_ev_vs_pwmcc \
 	core_ablations/figures/F8_training_curves core_ablations/figures/F9_feature_stability \
 	adaptive_l0/figures/F4_adaptive_l0 adaptive_l0/figures/F9_feature_stability \
-	consistency_sweep/figures/F5_consistency consistency_sweep/figures/F7_ev_vs_pwmcc; do
+	consistency_sweep/figures/F5_consistency consistency_sweep/figures/F7_ev_vs_pwmcc \
+	demo/figures/F1_trained_vs_random demo/figures/F8_training_curves; do
 	for e in png svg pdf; do
 		test -s "$T/a/$f.$e" || fail "missing figure $f.$e"
 	done
 done
-head -c 8 "$T/a/phase4a/figures/F1_phase4a.png" | od -An -c | grep -q 'P   N   G' || fail "not a PNG"
-grep -q '<svg' "$T/a/phase4a/figures/F1_phase4a.svg" || fail "not an SVG"
-head -c 5 "$T/a/phase4a/figures/F1_phase4a.pdf" | grep -q '%PDF-' || fail "not a PDF"
+head -c 8 "$T/a/phase4a/figures/F1_trained_vs_random.png" | od -An -c | grep -q 'P   N   G' || fail "not a PNG"
+grep -q '<svg' "$T/a/phase4a/figures/F1_trained_vs_random.svg" || fail "not an SVG"
+head -c 5 "$T/a/phase4a/figures/F1_trained_vs_random.pdf" | grep -q '%PDF-' || fail "not a PDF"
 # links in the Markdown point at files that exist
 grep -o '](phase4a/figures/[^)]*)' "$T/a/report.md" | tr -d '()]' | while read -r l; do
 	test -s "$T/a/$l" || fail "report.md links to missing $l"
@@ -39,16 +41,16 @@ done
 
 # -- a moved run directory, relative paths: identical bytes ----------------------------------
 mkdir -p "$T/moved/deeper"
-cp -r "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" "$T/moved/deeper/"
+cp -r "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" "$F/demo" "$F/slice" "$T/moved/deeper/"
 (cd "$T/moved" && "$B" report --out out deeper/phase4a deeper/core deeper/adaptive \
-	deeper/consistency 2>/dev/null) || fail "report from a moved run directory"
+	deeper/consistency deeper/demo deeper/slice 2>/dev/null) || fail "report from a moved run directory"
 diff -r "$T/a" "$T/moved/out" >/dev/null || fail "moved run directory gives different output"
 
 # -- only the formats asked for ---------------------------------------------------------------
 "$B" report --formats svg --out "$T/svg" "$F/phase4a" 2>/dev/null || fail "--formats svg"
-test -s "$T/svg/phase4a/figures/F1_phase4a.svg" || fail "--formats svg wrote no svg"
-test ! -e "$T/svg/phase4a/figures/F1_phase4a.png" || fail "--formats svg wrote a png"
-cmp -s "$T/svg/phase4a/figures/F1_phase4a.svg" "$T/a/phase4a/figures/F1_phase4a.svg" ||
+test -s "$T/svg/phase4a/figures/F1_trained_vs_random.svg" || fail "--formats svg wrote no svg"
+test ! -e "$T/svg/phase4a/figures/F1_trained_vs_random.png" || fail "--formats svg wrote a png"
+cmp -s "$T/svg/phase4a/figures/F1_trained_vs_random.svg" "$T/a/phase4a/figures/F1_trained_vs_random.svg" ||
 	fail "SVG bytes depend on which other figures were drawn"
 
 # -- checksums: a tampered run is refused unless --force --------------------------------------
