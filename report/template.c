@@ -442,6 +442,8 @@ static int render(struct engine *E, const char *p, const char *e)
 			sb_add(&E->out, p, (size_t)(e - p));
 			return 0;
 		}
+		if (t.strip < p) /* cannot happen: blanks before a standalone tag start after p */
+			t.strip = p;
 		sb_add(&E->out, p, (size_t)(t.strip - p));
 		if (!strncmp(t.body, "#each ", 6) || !strncmp(t.body, "#if ", 4)) {
 			struct tag close, els;

@@ -373,6 +373,85 @@ static void test_run_open_errors(void **state)
 	assert_non_null(strstr(err.msg, "manifest"));
 }
 
+/* A run built from a JSON string (no manifest: these test the figure's own strictness). */
+static void fake_run(struct rep_run *r, enum rep_kind kind, const char *json)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->results_path, sizeof(r->results_path), "/tmp/husai_test_bad_XXXXXX");
+	int fd = mkstemp(r->results_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	struct hus_err err = { 0 };
+	assert_int_equal(hj_read_file(r->results_path, &r->res, &err), 0);
+	unlink(r->results_path);
+	r->kind = kind;
+	snprintf(r->name, sizeof(r->name), "%s", rep_kind_name(kind));
+}
+
+static void expect_draw_error(enum rep_kind kind, const char *id, const char *json,
+                              const char *where, const char *msg_part)
+{
+	struct rep_run r;
+	fake_run(&r, kind, json);
+	struct fig_canvas c;
+	struct hus_err err = { 0 };
+	assert_int_equal(fig_canvas_open(&c, FIG_SVG, 200, 200, NULL, &err), 0);
+	char skip[256] = "";
+	int rc = figure(id)->draw(&c, &r, skip, sizeof(skip), &err);
+	if (rc != HUS_EINPUT)
+		fail_msg("%s: expected an input error at '%s', got %d (%s)", id, where, rc, skip);
+	assert_string_equal(err.where, where);
+	if (!strstr(err.msg, msg_part))
+		fail_msg("%s: message '%s' lacks '%s'", id, err.msg, msg_part);
+	fig_canvas_release(&c);
+	rep_run_close(&r);
+}
+
+static void test_malformed_parts(void **state)
+{
+	(void)state;
+	expect_draw_error(REP_CORE, "F2", "{\"k_sweep\": 3}", "k_sweep", "list of records");
+	expect_draw_error(REP_CORE, "F2", "{\"k_sweep\": [7]}", "k_sweep", "record object");
+	expect_draw_error(REP_CORE, "F2", "{\"k_sweep\": [{\"k\": 8}]}", "k_sweep.0.trained_pwmcc",
+	                  "missing required key");
+	expect_draw_error(REP_CORE, "F2",
+	                  "{\"k_sweep\": [{\"k\": \"8\", \"trained_pwmcc\": {}}]}", "k_sweep.0.k",
+	                  "expected a number");
+	expect_draw_error(REP_CORE, "F2",
+	                  "{\"k_sweep\": [{\"k\": 8, \"trained_pwmcc\": {\"mean\": 0.3, "
+	                  "\"ci95_low\": 0.2}}]}",
+	                  "k_sweep.0.trained_pwmcc.ci95_high", "missing required key");
+	expect_draw_error(REP_ADAPTIVE, "F4", "{}", "search_records", "missing required key");
+	expect_draw_error(REP_CONSISTENCY, "F5", "{\"records\": {}}", "records", "list of records");
+	expect_draw_error(REP_PHASE4A, "F1",
+	                  "{\"trained\": {\"mean\": 0.3, \"ci95_low\": 0.2, \"ci95_high\": 0.4, "
+	                  "\"pwmcc_values\": [0.3, \"x\"]}, \"random\": {}}",
+	                  "trained.pwmcc_values", "element 1");
+	expect_draw_error(REP_PHASE4A, "F6", "{\"trained\": {\"pairwise\": [{\"seed_a\": 1}]}}",
+	                  "trained.pairwise", "seed_b");
+	expect_draw_error(REP_CORE, "F8",
+	                  "{\"training_curves\": {\"c/1\": {\"step\": [0, 1], \"mse\": [1]}}}",
+	                  "training_curves.c/1.mse", "one per step");
+	expect_draw_error(REP_CORE, "F8", "{\"training_curves\": {\"c/1\": {\"mse\": [1]}}}",
+	                  "training_curves.c/1.step", "missing required key");
+	expect_draw_error(REP_CORE, "F9", "{\"per_feature_stability\": {\"c\": {\"control\": []}}}",
+	                  "per_feature_stability.c.trained", "missing required key");
+	/* optional parts absent: skipped with a reason, not an error */
+	struct rep_run r;
+	fake_run(&r, REP_CORE, "{\"k_sweep\": []}");
+	struct fig_canvas c;
+	struct hus_err err = { 0 };
+	char skip[256] = "";
+	assert_int_equal(fig_canvas_open(&c, FIG_SVG, 200, 200, NULL, &err), 0);
+	assert_int_equal(fig_f2_draw(&c, &r, skip, sizeof(skip), &err), 1);
+	assert_non_null(strstr(skip, "k_sweep"));
+	assert_int_equal(fig_f7_draw(&c, &r, skip, sizeof(skip), &err), 1);
+	assert_int_equal(fig_f9_draw(&c, &r, skip, sizeof(skip), &err), 1);
+	fig_canvas_release(&c);
+	rep_run_close(&r);
+}
+
 static void test_svg_deterministic(void **state)
 {
 	(void)state;
@@ -411,7 +490,7 @@ int main(void)
 		cmocka_unit_test(test_f4_adaptive),      cmocka_unit_test(test_f5_consistency),
 		cmocka_unit_test(test_nan_gaps),         cmocka_unit_test(test_not_applicable),
 		cmocka_unit_test(test_bad_type_names_key), cmocka_unit_test(test_run_open_errors),
-		cmocka_unit_test(test_svg_deterministic),
+		cmocka_unit_test(test_svg_deterministic), cmocka_unit_test(test_malformed_parts),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	fig_text_shutdown();
