@@ -49,10 +49,14 @@ void fig_axes_draw(const struct fig_panel *p, struct fig_canvas *c)
 
 	double xth = 0, ywmax = 0, y2wmax = 0;
 	for (size_t i = 0; i < p->xt.n; i++) {
-		fig_text(cr, fig_map(&p->xs, p->xt.v[i]), y0 + TICK_LEN + GAP, p->xt.label[i],
-		         FIG_PT_TICK, 0.5, 0, 0);
+		if (p->x_rotate)
+			fig_text(cr, fig_map(&p->xs, p->xt.v[i]), y0 + TICK_LEN + GAP, p->xt.label[i],
+			         FIG_PT_TICK, 1, 0.5, -90);
+		else
+			fig_text(cr, fig_map(&p->xs, p->xt.v[i]), y0 + TICK_LEN + GAP, p->xt.label[i],
+			         FIG_PT_TICK, 0.5, 0, 0);
 		fig_text_extent(cr, p->xt.label[i], FIG_PT_TICK, &w, &h);
-		xth = fmax(xth, h);
+		xth = fmax(xth, p->x_rotate ? w : h);
 	}
 	for (size_t i = 0; i < p->yt.n; i++) {
 		fig_text(cr, x0 - TICK_LEN - GAP, fig_map(&p->ys, p->yt.v[i]), p->yt.label[i],

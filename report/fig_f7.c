@@ -98,10 +98,39 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		fig_errbars(c, &p.xs, &p.ys, &ex[i], &pl[i], &ph[i], 1, FIG_GREY, 1.5);
 		fig_errbars_h(c, &p.xs, &p.ys, &py[i], &el[i], &eh[i], 1, FIG_GREY, 1.5);
 	}
+	/* labels: the first of four places around the point that stays inside the plot and
+	 * clear of the labels already placed */
+	static const double anchors[4][2] = { { -0.08, 1.1 }, { 1.08, 1.1 }, { -0.08, -0.1 },
+		                              { 1.08, -0.1 } };
+	double boxes[MAXPTS][4];
+	size_t nboxes = 0;
 	for (size_t i = 0; i < n; i++) {
 		fig_markers(c, &p.xs, &p.ys, &ex[i], &py[i], 1, col[i], (int)i);
-		int right = fig_map(&p.xs, ex[i]) > p.x + 0.7 * p.w; /* keep labels inside */
-		fig_annot(c, &p.xs, &p.ys, ex[i], py[i], lab[i], right ? 1.08 : -0.08, 1.1);
+		double px = fig_map(&p.xs, ex[i]), pyd = fig_map(&p.ys, py[i]), tw, th;
+		if (!isfinite(px) || !isfinite(pyd))
+			continue;
+		fig_text_extent(c->cr, lab[i], FIG_PT_TICK - 1, &tw, &th);
+		int pick = -1;
+		for (int a = 0; a < 4 && pick < 0; a++) {
+			double x0 = px - anchors[a][0] * tw, y0 = pyd - anchors[a][1] * th;
+			if (x0 < p.x || x0 + tw > p.x + p.w || y0 < p.y || y0 + th > p.y + p.h)
+				continue;
+			int clash = 0;
+			for (size_t b = 0; b < nboxes && !clash; b++)
+				clash = x0 < boxes[b][2] && boxes[b][0] < x0 + tw && y0 < boxes[b][3] &&
+				        boxes[b][1] < y0 + th;
+			if (!clash)
+				pick = a;
+		}
+		if (pick < 0)
+			pick = px + tw + 2 > p.x + p.w ? 1 : 0;
+		double x0 = px - anchors[pick][0] * tw, y0 = pyd - anchors[pick][1] * th;
+		boxes[nboxes][0] = x0;
+		boxes[nboxes][1] = y0;
+		boxes[nboxes][2] = x0 + tw;
+		boxes[nboxes][3] = y0 + th;
+		nboxes++;
+		fig_annot(c, &p.xs, &p.ys, ex[i], py[i], lab[i], anchors[pick][0], anchors[pick][1]);
 	}
 	return 0;
 }

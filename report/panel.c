@@ -94,8 +94,16 @@ void fig_panel_layout(struct fig_panel *p, cairo_t *cr)
 		fig_text_extent(cr, p->xt.label[p->xt.n - 1], FIG_PT_TICK, &w, &h);
 		right = fmax(right, w / 2 + 1);
 	}
-	double xth = 0;
-	max_label_w(cr, &p->xt, &xth);
+	double xth = 0, sumw = 0;
+	double xmaxw = max_label_w(cr, &p->xt, &xth);
+	for (size_t i = 0; i < p->xt.n; i++) {
+		fig_text_extent(cr, p->xt.label[i], FIG_PT_TICK, &w, &h);
+		sumw += w + 3;
+	}
+	/* crowded x labels (many seeds) stand on end instead of overlapping */
+	p->x_rotate = p->xt.n > 1 && sumw > p->ow - left - right;
+	if (p->x_rotate)
+		xth = xmaxw;
 	double bottom = TICK_LEN + GAP + xth + GAP;
 	if (p->xlabel[0]) {
 		fig_text_extent(cr, p->xlabel, FIG_PT_LABEL, &w, &xlh);

@@ -141,6 +141,7 @@ struct fig_panel {
 	struct fig_scale xs, ys, y2s;
 	struct fig_ticks xt, yt, y2t;
 	int has_y2, x_categorical, no_grid;
+	int x_rotate;               /* x tick labels drawn vertically (set by layout when crowded) */
 	char title[160], xlabel[96], ylabel[96], y2label[96];
 	double legend_h;            /* space reserved above the plot for the legend */
 };
