@@ -5,6 +5,7 @@
  * only on the runs' files, so the same inputs give identical Markdown and SVG bytes.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,19 @@ int cmd_report(int argc, char **argv)
 	}
 	if ((rc = hus_mkdirs(out, &err)))
 		goto cleanup;
+	/* a report written into a run directory would change what its manifest vouches for */
+	char rout[PATH_MAX], rrun[PATH_MAX];
+	if (realpath(out, rout))
+		for (size_t i = 0; i < nruns; i++) {
+			size_t l;
+			if (realpath(runs[i].dir, rrun) && !strncmp(rout, rrun, (l = strlen(rrun))) &&
+			    (rout[l] == 0 || rout[l] == '/')) {
+				rc = hus_errf(&err, HUS_EUSAGE, out, NULL,
+				              "--out is inside run directory '%s'; write the report elsewhere",
+				              runs[i].dir);
+				goto cleanup;
+			}
+		}
 	for (size_t i = 0; i < nruns; i++)
 		if ((rc = rep_figures_render(&runs[i], out, formats, figs[i], &nfigs[i], &err)))
 			goto cleanup;

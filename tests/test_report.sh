@@ -39,6 +39,25 @@ grep -o '](phase4a/figures/[^)]*)' "$T/a/report.md" | tr -d '()]' | while read -
 	test -s "$T/a/$l" || fail "report.md links to missing $l"
 done
 
+# well-formed SVG whose references all resolve (when a python3 is at hand)
+if command -v python3 >/dev/null; then
+	python3 - "$T/a" <<'PY' || fail "SVG not well-formed or dangling id references"
+import glob, sys, xml.etree.ElementTree as ET
+for f in glob.glob(sys.argv[1] + '/**/*.svg', recursive=True):
+    t = ET.parse(f)
+    ids = [e.get('id') for e in t.iter() if e.get('id')]
+    assert len(ids) == len(set(ids)), f
+    refs = set()
+    for e in t.iter():
+        for v in e.attrib.values():
+            if v.startswith('#'):
+                refs.add(v[1:])
+            if 'url(#' in v:
+                refs.add(v.split('url(#')[1].split(')')[0])
+    assert refs <= set(ids), (f, refs - set(ids))
+PY
+fi
+
 # -- a moved run directory, relative paths: identical bytes ----------------------------------
 mkdir -p "$T/moved/deeper"
 cp -r "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" "$F/demo" "$F/slice" "$T/moved/deeper/"
@@ -88,6 +107,10 @@ grep -q 'n/a\[^nan\]<!-- src: results.json:k_sweep.1.trained_pwmcc.mean -->' "$T
 grep -q '^\[^nan\]: n/a: the value is NaN' "$T/nan/core_ablations/summary.md" || fail "no NaN footnote"
 grep -q 'F2:.*NaN value(s) left as gaps' "$T/nan/core_ablations/summary.md" || fail "F2 NaN gaps not reported"
 grep -q 'F3:.*NaN value(s) left as gaps' "$T/nan/core_ablations/summary.md" || fail "F3 NaN gaps not reported"
+
+# -- the report never writes into a run directory ---------------------------------------------
+cp -r "$F/phase4a" "$T/inside"
+"$B" report --out "$T/inside/rep" "$T/inside" 2>/dev/null; test $? -eq 2 || fail "--out inside a run dir accepted"
 
 # -- command line ------------------------------------------------------------------------------
 "$B" report --help | grep -q '^usage: husai report' || fail "--help"
