@@ -5,7 +5,7 @@
  *
  *   struct rep_run r;
  *   if (rep_run_open(&r, "artifacts/run_x", 0, &err)) ...      // audit + load + kind
- *   rep_figures_render(&r, "out/phase4a", FIG_ALL, figs, &nfigs, &err);
+ *   rep_figures_render(&r, "out", REP_FMT_ALL, figs, &nfigs, &err); // out/<kind>/figures/
  *   rep_run_close(&r);
  */
 #ifndef HUSAI_REPORT_H
