@@ -43,7 +43,8 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		return hus_errf(err, HUS_EINPUT, r->results_path, "training_curves",
 		                "expected an object {\"<condition>/<seed>\": {step, mse, ...}}");
 	static const char *const metrics[4] = { "mse", "explained_variance", "l0", "dead_fraction" };
-	static const char *const ylabels[4] = { "MSE", "explained variance", "L0", "dead fraction" };
+	/* "loss" stands in for "mse" in a history that records the training loss under that name */
+	static const char *const ylabels[4] = { "MSE (loss)", "explained variance", "L0", "dead fraction" };
 	size_t ncurves = hj_len(tc);
 	/* pass 1: validate and find ranges */
 	double xlo = NAN, xhi = NAN, lo[4] = { NAN, NAN, NAN, NAN }, hi[4] = { NAN, NAN, NAN, NAN };
@@ -66,13 +67,14 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		fig_range(st, ns, &xlo, &xhi);
 		free(st);
 		for (int k = 0; k < 4; k++) {
-			if ((rc = rep_num_array(r, cv, base, metrics[k], 0, &v, &n, err)))
+			const char *mk = k == 0 && !hj_get(cv, "mse") && hj_get(cv, "loss") ? "loss" : metrics[k];
+			if ((rc = rep_num_array(r, cv, base, mk, 0, &v, &n, err)))
 				return rc;
 			if (v && n != ns) {
 				free(v);
 				char p[300];
 				return hus_errf(err, HUS_EINPUT, r->results_path,
-				                rep_path(p, sizeof(p), base, metrics[k]),
+				                rep_path(p, sizeof(p), base, mk),
 				                "expected %zu values (one per step), found %zu", ns, n);
 			}
 			fig_range(v, n, &lo[k], &hi[k]);
@@ -108,8 +110,9 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			snprintf(base, sizeof(base), "training_curves.%s", key);
 			double *st = NULL, *v = NULL;
 			size_t ns, n;
+			const char *mk = k == 0 && !hj_get(cv, "mse") && hj_get(cv, "loss") ? "loss" : metrics[k];
 			if ((rc = rep_num_array(r, cv, base, "step", 1, &st, &ns, err)) ||
-			    (rc = rep_num_array(r, cv, base, metrics[k], 0, &v, &n, err))) {
+			    (rc = rep_num_array(r, cv, base, mk, 0, &v, &n, err))) {
 				free(st);
 				return rc;
 			}

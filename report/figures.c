@@ -62,13 +62,16 @@ int rep_figures_render(const struct rep_run *r, const char *out_root, unsigned f
 			if (!(formats & devs[d]))
 				continue;
 			struct fig_canvas c;
+			struct rep_nulls nulls = { 0 };
+			struct rep_run rr = *r; /* the same run, with a null registry for this figure */
+			rr.nulls = &nulls;
 			double w = fig->w, h = fig->h;
 			if (fig->size)
 				fig->size(r, &w, &h);
 			int rc = fig_canvas_open(&c, devs[d], w, h, r->date, err);
 			if (rc)
 				return rc;
-			rc = fig->draw(&c, r, o->skip, sizeof(o->skip), err);
+			rc = fig->draw(&c, &rr, o->skip, sizeof(o->skip), err);
 			if (rc < 0) {
 				fig_canvas_release(&c);
 				return rc;
@@ -76,6 +79,14 @@ int rep_figures_render(const struct rep_run *r, const char *out_root, unsigned f
 			if (rc > 0) { /* not applicable: the reason goes into the report */
 				fig_canvas_release(&c);
 				break;
+			}
+			size_t nn = nulls.n + nulls.overflow;
+			if (nn) { /* the figure's own footnote; the Markdown repeats it */
+				char note[96];
+				snprintf(note, sizeof(note), "%zu null value%s in results.json left as gap%s", nn,
+				         nn == 1 ? "" : "s", nn == 1 ? "" : "s");
+				fig_set_colour(c.cr, FIG_BLACK, 1);
+				fig_text(c.cr, c.w - 1, c.h - 1, note, FIG_PT_TICK - 1.5, 1, 1, 0);
 			}
 			if (!made_dir) {
 				if ((rc = hus_mkdirs(dir, err))) {
@@ -86,7 +97,13 @@ int rep_figures_render(const struct rep_run *r, const char *out_root, unsigned f
 			}
 			char path[PATH_MAX + 200];
 			snprintf(path, sizeof(path), "%s/%s.%s", dir, fig->name, ext_of(devs[d]));
-			o->n_nonfinite = c.n_nonfinite;
+			o->n_nonfinite = nn;
+			o->null_paths[0] = 0;
+			for (size_t k = 0; k < nulls.n && k < 6; k++) {
+				size_t l = strlen(o->null_paths);
+				snprintf(o->null_paths + l, sizeof(o->null_paths) - l, "%s%s", k ? ", " : "",
+				         k == 5 ? "..." : nulls.path[k]);
+			}
 			rc = fig_canvas_save(&c, path, err);
 			fig_canvas_release(&c);
 			if (rc)

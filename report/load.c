@@ -97,6 +97,21 @@ const char *rep_path(char *buf, size_t n, const char *base_path, const char *key
 	return buf;
 }
 
+static void note_null(const struct rep_run *r, const char *path)
+{
+	struct rep_nulls *z = r->nulls;
+	if (!z)
+		return;
+	for (size_t i = 0; i < z->n; i++)
+		if (!strcmp(z->path[i], path))
+			return;
+	if (z->n == sizeof(z->path) / sizeof(z->path[0])) {
+		z->overflow++; /* counted, not deduplicated: an upper bound past 64 */
+		return;
+	}
+	rep_strcpy(z->path[z->n++], sizeof(z->path[0]), path);
+}
+
 int rep_num(const struct rep_run *r, hj *base, const char *base_path, const char *key,
             int required, double *out, struct hus_err *err)
 {
@@ -112,6 +127,8 @@ int rep_num(const struct rep_run *r, hj *base, const char *base_path, const char
 	}
 	if (hj_get_f64(base, key, out))
 		return hus_errf(err, HUS_EINPUT, r->results_path, p, "expected a number or null");
+	if (isnan(*out))
+		note_null(r, p);
 	return 0;
 }
 
@@ -142,6 +159,11 @@ int rep_num_array(const struct rep_run *r, hj *base, const char *base_path, cons
 			free(x);
 			return hus_errf(err, HUS_EINPUT, r->results_path, p,
 			                "element %zu: expected a number or null", i);
+		}
+		if (isnan(x[i])) {
+			char q[600];
+			snprintf(q, sizeof(q), "%s.%zu", p, i);
+			note_null(r, q);
 		}
 	}
 	*v = x;

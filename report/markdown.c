@@ -28,6 +28,7 @@ static hj *figures_json(const struct rep_fig_result *f, size_t n, unsigned forma
 		hj_set(o, "drawn", hj_bool(f[i].drawn));
 		hj_set(o, "skip", hj_str(f[i].skip));
 		hj_set(o, "nan", hj_int((int64_t)f[i].n_nonfinite));
+		hj_set(o, "null_paths", hj_str(f[i].null_paths));
 		snprintf(buf, sizeof(buf), "figures/%s.%s", f[i].name, first_ext(formats));
 		hj_set(o, "link", hj_str(buf));
 		snprintf(buf, sizeof(buf), "%s.%s", f[i].path, first_ext(formats));

@@ -24,6 +24,12 @@ enum rep_kind {
 };
 const char *rep_kind_name(enum rep_kind k); /* "phase4a", "core_ablations", ... */
 
+/* Distinct JSON nulls a figure read (key paths), so its footnote counts values, not gaps. */
+struct rep_nulls {
+	size_t n, overflow;
+	char path[64][160];
+};
+
 struct rep_run {
 	char dir[PATH_MAX];          /* as given on the command line */
 	char results_path[PATH_MAX]; /* dir/results.json */
@@ -32,6 +38,7 @@ struct rep_run {
 	hj *res;                     /* parsed results.json */
 	char date[32];               /* run_metadata.timestamp_utc, "" if absent */
 	int tampered;                /* manifest audit failed and --force was given */
+	struct rep_nulls *nulls;     /* set while a figure draws (figures.c), else NULL */
 };
 
 /* Verify dir/manifest.json checksums (refuse on mismatch unless force), read results.json,
@@ -44,7 +51,8 @@ struct rep_fig_result {
 	const char *id, *name, *caption;
 	int drawn;             /* 1 if the files were written */
 	char skip[256];        /* why not, when drawn == 0 */
-	size_t n_nonfinite;    /* NaN/null values left as gaps */
+	size_t n_nonfinite;    /* distinct null (NaN) values the figure read, left as gaps */
+	char null_paths[512];  /* their results.json key paths, comma-separated (first few) */
 	char path[PATH_MAX];   /* output stem relative to the report dir: "phase4a/F1_phase4a" */
 };
 /* Devices as a bit mask of 1 png, 2 svg, 4 pdf. */

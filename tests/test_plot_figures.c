@@ -328,6 +328,34 @@ static void test_nan_gaps(void **state)
 	assert_int_equal(draw(&c, FIG_PNG, &r, "F3"), 0);
 	assert_int_equal(series(&c, 3, NULL, NULL), 3); /* EV null at d_sae = 256 */
 	fig_canvas_release(&c);
+	/* the renderer counts distinct null values per figure and names them */
+	char dir[] = "/tmp/husai_test_nan_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct rep_fig_result res[REP_MAX_FIGS];
+	size_t nres;
+	struct hus_err err = { 0 };
+	assert_int_equal(rep_figures_render(&r, dir, FIG_SVG, res, &nres, &err), 0);
+	int seen = 0;
+	for (size_t i = 0; i < nres; i++) {
+		if (!strcmp(res[i].id, "F2")) {
+			assert_int_equal(res[i].n_nonfinite, 1); /* drawn by line and marker, one value */
+			assert_string_equal(res[i].null_paths, "k_sweep.1.trained_pwmcc.mean");
+			seen++;
+		} else if (!strcmp(res[i].id, "F7")) {
+			assert_int_equal(res[i].n_nonfinite, 2);
+			seen++;
+		}
+		char path[PATH_MAX + 64];
+		snprintf(path, sizeof(path), "%s/%s.svg", dir, res[i].path);
+		unlink(path);
+	}
+	assert_int_equal(seen, 2);
+	char sub[PATH_MAX];
+	snprintf(sub, sizeof(sub), "%s/core_ablations/figures", dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/core_ablations", dir);
+	rmdir(sub);
+	rmdir(dir);
 	rep_run_close(&r);
 }
 

@@ -105,8 +105,10 @@ expect_error bad_missing 'results.json:random: missing required key'
 grep -q 'n/a\[^nan\]<!-- src: results.json:k_sweep.1.trained_pwmcc.mean -->' "$T/nan/core_ablations/summary.md" ||
 	fail "null mean not shown as n/a"
 grep -q '^\[^nan\]: n/a: the value is NaN' "$T/nan/core_ablations/summary.md" || fail "no NaN footnote"
-grep -q 'F2:.*NaN value(s) left as gaps' "$T/nan/core_ablations/summary.md" || fail "F2 NaN gaps not reported"
-grep -q 'F3:.*NaN value(s) left as gaps' "$T/nan/core_ablations/summary.md" || fail "F3 NaN gaps not reported"
+grep -q 'F2:.* 1<!-- src: husai report --> null (NaN) value(s) left as gaps: k_sweep.1.trained_pwmcc.mean$' \
+	"$T/nan/core_ablations/summary.md" || fail "F2 NaN gaps not reported"
+grep -q 'F3:.*left as gaps: d_sae_sweep.2.explained_variance.mean$' "$T/nan/core_ablations/summary.md" ||
+	fail "F3 NaN gaps not reported"
 
 # -- the report never writes into a run directory ---------------------------------------------
 cp -r "$F/phase4a" "$T/inside"
