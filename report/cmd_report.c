@@ -19,7 +19,7 @@ static const char *const report_usage[] = {
 	"    --out <dir>         write <dir>/report.md and <dir>/<kind>/{summary.md,figures/}",
 	"    --force             report on runs whose manifest checksums do not match",
 	"    --formats <list>    figure formats, comma-separated from png,svg,pdf (default all)",
-	"    --templates <dir>   Markdown templates (default: the source tree's templates/)",
+	"    --templates <dir>   Markdown templates to use instead of the built-in templates/",
 	NULL,
 };
 
@@ -64,8 +64,8 @@ int cmd_report(int argc, char **argv)
 	const char *out = NULL, *tdir = getenv("HUSAI_TEMPLATES");
 	int force = 0, c;
 	unsigned formats = REP_FMT_ALL;
-	if (!tdir || !tdir[0])
-		tdir = HUSAI_SOURCE_DIR "/templates";
+	if (tdir && !tdir[0])
+		tdir = NULL; /* NULL: the templates built into the binary */
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {

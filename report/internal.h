@@ -96,4 +96,13 @@ int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *gr
                    const char *xkey, const char *xlabel, char *skip, size_t nskip,
                    struct hus_err *err);
 
+/* ------------------------------------------------------------------ templates ----- */
+
+/* The templates/ files compiled in (generated templates_embedded.c); ends with { NULL, NULL }. */
+struct rep_template {
+	const char *name;          /* "summary_phase4a.md" */
+	const unsigned char *text; /* NUL-terminated */
+};
+extern const struct rep_template rep_templates[];
+
 #endif

@@ -3,7 +3,8 @@
  * template context (under "_report": name, kind, directory name, checksum status, figures
  * with links or the reason they were skipped), the per-run summary.md from
  * templates/summary_<kind>.md, and the follow-up report.md (templates/followup.md) over all
- * runs, each run's results under its name.  Only relative paths and the run directory's
+ * runs, each run's results under its name.  Templates come from the binary (the templates/ files
+ * embedded at build time) or from a directory given with --templates.  Only relative paths and the run directory's
  * base name enter the Markdown, so a moved run gives the same bytes.
  */
 #include <libgen.h>
@@ -57,16 +58,26 @@ static const char *run_basename(const struct rep_run *r, char *buf, size_t n)
 	return buf;
 }
 
+/* tdir NULL: the templates compiled into the binary; else the files in tdir. */
 static int render_file(const char *tdir, const char *tname, hj *ctx, const char *src_prefix,
                        const char *out_path, struct hus_err *err)
 {
 	char tpath[PATH_MAX + 64];
-	snprintf(tpath, sizeof(tpath), "%s/%s", tdir, tname);
 	char *tmpl = NULL, *md = NULL;
-	size_t n;
-	int rc = hus_read_file(tpath, &tmpl, &n, err);
-	if (rc)
-		return rc;
+	int rc = 0;
+	if (tdir) {
+		size_t n;
+		snprintf(tpath, sizeof(tpath), "%s/%s", tdir, tname);
+		if ((rc = hus_read_file(tpath, &tmpl, &n, err)))
+			return rc;
+	} else {
+		snprintf(tpath, sizeof(tpath), "templates/%s (built in)", tname);
+		for (size_t i = 0; rep_templates[i].name && !tmpl; i++)
+			if (!strcmp(rep_templates[i].name, tname))
+				tmpl = strdup((const char *)rep_templates[i].text);
+		if (!tmpl)
+			return hus_errf(err, HUS_EINTERNAL, tpath, NULL, "template not built in");
+	}
 	rc = rep_template_render(tmpl, tpath, ctx, src_prefix, &md, err);
 	if (!rc)
 		rc = hus_write_file(out_path, md, strlen(md), err);

@@ -67,7 +67,8 @@ int rep_figures_render(const struct rep_run *r, const char *out_root, unsigned f
 int rep_template_render(const char *tmpl, const char *tmpl_name, hj *ctx, const char *src_prefix,
                         char **out, struct hus_err *err);
 
-/* Write out_root/<name>/summary.md for each run and out_root/report.md for all of them. */
+/* Write out_root/<name>/summary.md for each run and out_root/report.md for all of them, from
+ * the templates in templates_dir, or the built-in ones when it is NULL. */
 int rep_markdown_write(struct rep_run *runs, size_t nruns, struct rep_fig_result (*figs)[REP_MAX_FIGS],
                        const size_t *nfigs, const char *templates_dir, const char *out_root,
                        unsigned formats, struct hus_err *err);

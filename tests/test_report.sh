@@ -110,6 +110,20 @@ grep -q 'F2:.* 1<!-- src: husai report --> null (NaN) value(s) left as gaps: k_s
 grep -q 'F3:.*left as gaps: d_sae_sweep.2.explained_variance.mean$' "$T/nan/core_ablations/summary.md" ||
 	fail "F3 NaN gaps not reported"
 
+# -- templates: built in by default, a directory with --templates, errors name line:column ----
+cp -r "$HUSAI_SOURCE_DIR/templates" "$T/tmpl"
+sed -i '1s/.*/# My Phase 4a Title/' "$T/tmpl/summary_phase4a.md"
+"$B" report --templates "$T/tmpl" --formats svg --out "$T/tm" "$F/phase4a" 2>/dev/null || fail "--templates"
+head -1 "$T/tm/phase4a/summary.md" | grep -q '^# My Phase 4a Title$' || fail "--templates not used"
+HUSAI_TEMPLATES="$T/tmpl" "$B" report --formats svg --out "$T/tm2" "$F/phase4a" 2>/dev/null || fail "HUSAI_TEMPLATES"
+head -1 "$T/tm2/phase4a/summary.md" | grep -q '^# My Phase 4a Title$' || fail "HUSAI_TEMPLATES not used"
+printf '# t\n\nvalue: {{trained.no_such_key|%%.3f}}\n' >"$T/tmpl/summary_phase4a.md"
+if "$B" report --templates "$T/tmpl" --formats svg --out "$T/tm3" "$F/phase4a" 2>"$T/tm3.err"; then
+	fail "template with an unknown key accepted"
+fi
+grep -q "tmpl/summary_phase4a.md:3:8: key 'trained.no_such_key' not found" "$T/tm3.err" ||
+	{ cat "$T/tm3.err"; fail "template error does not name line:column and key"; }
+
 # -- the report never writes into a run directory ---------------------------------------------
 cp -r "$F/phase4a" "$T/inside"
 "$B" report --out "$T/inside/rep" "$T/inside" 2>/dev/null; test $? -eq 2 || fail "--out inside a run dir accepted"
