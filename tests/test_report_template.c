@@ -159,12 +159,52 @@ static void test_errors(void **state)
 	expect_err(c, "abc {{unclosed", "1:5", "unclosed");
 }
 
+/* Random token soup: the engine must answer 0 or HUS_EINPUT, never crash or leak (ASan). */
+static void test_token_soup(void **state)
+{
+	hj *c = *state;
+	static const char *const tok[] = { "{{", "}}", "#if ", "#each ", "/if", "/each", "else",
+		                           "recs", "trained.mean", " by k", " > 0", "|%.3f", "\n",
+		                           " ", "x", "{{#if trained.ok}}", "{{/if}}", "{{@index}}",
+		                           "{{#each recs}}", "{{/each}}", "{", "}", "|" };
+	const size_t ntok = sizeof(tok) / sizeof(tok[0]);
+	struct mt19937 g;
+	mt_seed(&g, 2026);
+	char buf[512];
+	int ok = 0;
+	for (int it = 0; it < 3000; it++) {
+		size_t len = 0, n = 1 + mt_next32(&g) % 24;
+		buf[0] = 0;
+		for (size_t i = 0; i < n; i++) {
+			const char *t = tok[mt_next32(&g) % ntok];
+			if (len + strlen(t) + 1 >= sizeof(buf))
+				break;
+			memcpy(buf + len, t, strlen(t) + 1);
+			len += strlen(t);
+		}
+		char *out = NULL;
+		struct hus_err err = { 0 };
+		int rc = rep_template_render(buf, "soup.md", c, "r:", &out, &err);
+		if (rc != 0 && rc != HUS_EINPUT)
+			fail_msg("template '%s' gave %d", buf, rc);
+		if (rc == 0) {
+			assert_non_null(out);
+			ok++;
+		}
+		else
+			assert_true(err.where[0] != 0);
+		free(out);
+	}
+	assert_true(ok > 100 && ok < 2900); /* the soup exercises both outcomes */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),     cmocka_unit_test(test_each),
 		cmocka_unit_test(test_standalone_lines), cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_null_is_na), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_token_soup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
