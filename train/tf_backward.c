@@ -6,7 +6,6 @@
  * element is summed in the same order whatever the thread count) or column sums in row
  * order; per-sample work (attention) is split by sample.  Gradients accumulate with +=.
  */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -17,16 +16,14 @@ static void mm_nt(float *C, size_t ldc, const float *A, size_t lda, const float 
                   size_t ldb, size_t M, size_t N, size_t K, float beta)
 {
 	/* C = A · Bmᵀ with Bm (N, K) */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, A,
-	            (int)lda, Bm, (int)ldb, beta, C, (int)ldc);
+	tf_gemm(0, 1, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
 }
 
 static void mm_tn(float *C, size_t ldc, const float *A, size_t lda, const float *Bm,
                   size_t ldb, size_t M, size_t N, size_t K)
 {
 	/* C += Aᵀ · Bm with A (K, M), Bm (K, N): the weight gradient, reduced over K rows */
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, A,
-	            (int)lda, Bm, (int)ldb, 1.0f, C, (int)ldc);
+	tf_gemm(1, 0, M, N, K, A, lda, Bm, ldb, 1.0f, C, ldc);
 }
 
 /* Attention backward for layer l.  Forward: p = softmax(q·kᵀ·scale), z = p·v.
@@ -54,6 +51,7 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 					const float *v = qkv + (b * T + j) * 3 * d + 2 * d + h * dh;
 					float *dv = dqkv + (b * T + j) * 3 * d + 2 * d + h * dh;
 					float s = 0.0f;
+#pragma omp simd reduction(+ : s)
 					for (size_t i = 0; i < dh; i++) {
 						s += dz[i] * v[i];
 						dv[i] += p[j] * dz[i];
@@ -65,6 +63,7 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 					float ds = p[j] * (dp[j] - sdp) * scale;
 					const float *k = qkv + (b * T + j) * 3 * d + d + h * dh;
 					float *dk = dqkv + (b * T + j) * 3 * d + d + h * dh;
+#pragma omp simd
 					for (size_t i = 0; i < dh; i++) {
 						dq[i] += ds * k[i];
 						dk[i] += ds * q[i];
@@ -109,10 +108,9 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 		tf_colsum(gl->b_out, dx, ro, d, d);
 		mm_nt(w->dpre, m, dx, d, bl->W_out, d, ro, m, d, 0.0f);
 		/* post = act(pre) */
-		tf_act_backward(w->dpre, w->dpre, w->pre[l], ro * m, c->act);
 		/* pre = y2 · W_in + b_in */
+		tf_act_backward_colsum(w->dpre, gl->b_in, w->pre[l], ro, m, c->act);
 		mm_tn(gl->W_in, m, w->y2[l], d, w->dpre, m, d, m, ro);
-		tf_colsum(gl->b_in, w->dpre, ro, m, m);
 		mm_nt(w->dy, d, w->dpre, m, bl->W_in, m, ro, d, m, 0.0f);
 		/* y2 = LN2(mid); d mid = d resid_post + LN2 path */
 		memcpy(w->dmid, dx, ro * d * sizeof(float));

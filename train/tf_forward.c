@@ -9,7 +9,6 @@
  * the rest only for the answer row t = T-1 (DESIGN §5); K and V still cover every row.
  * Threads only split independent rows or samples, so results do not depend on their number.
  */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -30,8 +29,7 @@ static void add_bias(float *y, const float *bias, size_t R, size_t n, size_t ldy
 static void mm(float *C, size_t ldc, const float *A, size_t lda, const float *Bm, size_t ldb,
                size_t M, size_t N, size_t K, float beta)
 {
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, A,
-	            (int)lda, Bm, (int)ldb, beta, C, (int)ldc);
+	tf_gemm(0, 0, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
 }
 
 /* Causal attention for layer l (spec §2.2): scores = q·kᵀ/sqrt(d_head), keys j <= query t,
@@ -51,6 +49,7 @@ static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d)
 				for (size_t j = 0; j <= t; j++) {
 					const float *k = qkv + (b * T + j) * 3 * d + d + h * dh;
 					float s = 0.0f;
+#pragma omp simd reduction(+ : s)
 					for (size_t i = 0; i < dh; i++)
 						s += q[i] * k[i];
 					p[j] = s * scale;
@@ -70,6 +69,7 @@ static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d)
 				memset(z, 0, dh * sizeof(float));
 				for (size_t j = 0; j <= t; j++) {
 					const float *v = qkv + (b * T + j) * 3 * d + 2 * d + h * dh;
+#pragma omp simd
 					for (size_t i = 0; i < dh; i++)
 						z[i] += p[j] * v[i];
 				}
@@ -136,8 +136,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 		tf_layernorm_forward(w->y2[l], w->ln2_mean[l], w->ln2_rstd[l], mid, bl->ln2_w,
 		                     bl->ln2_b, ro, d, d);
 		mm(w->pre[l], m, w->y2[l], d, bl->W_in, m, ro, m, d, 0.0f);
-		add_bias(w->pre[l], bl->b_in, ro, m, m);
-		tf_act_forward(w->post[l], w->pre[l], ro * m, c->act);
+		tf_bias_act_forward(w->post[l], w->pre[l], bl->b_in, ro, m, c->act);
 		mm(w->mlp_out[l], d, w->post[l], m, bl->W_out, d, ro, d, m, 0.0f);
 		add_bias(w->mlp_out[l], bl->b_out, ro, d, d);
 		float *xn = w->x[l + 1];

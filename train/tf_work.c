@@ -17,6 +17,7 @@ int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t
 	const size_t V = (size_t)c->p + 4, L = (size_t)c->n_layers, BT = B * T;
 	if (B == 0 || T == 0 || T > DS_SEQ_LEN)
 		return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "bad workspace shape %zu x %zu", B, T);
+	tf_gemm_init();
 	w->B = B;
 	w->T = T;
 	w->L = L;

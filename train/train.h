@@ -173,6 +173,16 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
                  const struct tf_config *c, const int32_t *tokens, size_t tok_stride, size_t B,
                  const int32_t *labels);
 
+/* ---- matrix products (train/tf_gemm.c) ---- */
+
+/* Make OpenBLAS single-threaded: the transformer's threads are OpenMP's (called by
+ * tf_work_alloc). */
+void tf_gemm_init(void);
+/* C (M, N) = op(A) · op(B) + beta C (row-major; ta/tb transpose A/B), in fixed row blocks
+ * run by OpenMP threads: bit-identical results for any thread count. */
+void tf_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
+             const float *Bm, size_t ldb, float beta, float *C, size_t ldc);
+
 /* ---- kernels (train/tf_kernels.c) ---- */
 
 /* Row-wise LayerNorm, population variance (spec §2.2): x (R, d) -> y (R, d), mean, rstd (R). */
@@ -182,11 +192,104 @@ void tf_layernorm_forward(float *y, float *mean, float *rstd, const float *x, co
 void tf_layernorm_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                            const float *mean, const float *rstd, const float *w, size_t R,
                            size_t d, size_t x_stride, size_t dx_stride);
+/* Serial (called inside threaded loops): post = act(pre) */
 void tf_act_forward(float *post, const float *pre, size_t n, enum tf_act a);
-/* dpre = act'(pre) * dpost */
+/* Serial: dpre = act'(pre) * dpost (dpre may alias dpost) */
 void tf_act_backward(float *dpre, const float *dpost, const float *pre, size_t n, enum tf_act a);
 /* out (n) += column sums of x (R, n) with row stride ldx, rows in order. */
 void tf_colsum(float *out, const float *x, size_t R, size_t n, size_t ldx);
+/* pre (R, n) += bias, then post = act(pre). */
+void tf_bias_act_forward(float *post, float *pre, const float *bias, size_t R, size_t n,
+                         enum tf_act a);
+/* dpre (R, n) = act'(pre) * dpre in place; db (n) += column sums of the result. */
+void tf_act_backward_colsum(float *dpre, float *db, const float *pre, size_t R, size_t n,
+                            enum tf_act a);
+
+
+/* ---- training (train/tf_train.c) and its checkpoints (train/tf_ckpt.c) ---- */
+
+/*
+ * One training run's state.  The shuffle generator is gsl_rng_mt19937 seeded with
+ * shuffle_seed; each epoch shuffles the train part (in split order) with gsl_ran_shuffle, and
+ * the generator's state at the start of the epoch in progress is what checkpoints store, so
+ * a resumed run replays the same order and skips the steps already taken (DESIGN §4, §6).
+ */
+struct tf_trainer {
+	struct tf_config cfg;
+	struct tf_layout lay;
+	float *params, *grads, *m, *v;  /* (n_params) each, one allocation */
+	struct tf_params pv, gv;
+	struct tf_work w;               /* last_only, B = batch_size, T = answer_index + 1 */
+	int32_t *tokens, *labels;       /* (N, 7), (N): every example, a-major */
+	int64_t *split;                 /* (N) split permutation: train part, then val part */
+	size_t N, n_train, n_val;
+	int64_t *order;                 /* (n_train) this epoch's order */
+	int32_t *btok, *blab;           /* (batch_size, 7), (batch_size) gathered batch */
+	void *rng;                      /* gsl_rng * (mt19937), the shuffle generator */
+	unsigned char *epoch_rng;       /* its state at the start of the current epoch */
+	size_t rng_size;
+	int64_t step, epoch, step_in_epoch;
+	double part_loss_sum;
+	int64_t part_correct, part_seen;
+	double *train_loss, *train_acc, *val_loss, *val_acc; /* (epochs) history */
+	size_t metrics_cap;
+	int64_t best_epoch, train_fit_epoch, grokked_epoch;
+	double best_val_acc;
+};
+
+/* Allocate everything for cfg and initialise parameters (init_seed) and generator. */
+int tf_trainer_init(struct tf_trainer *tr, const struct tf_config *cfg, struct hus_err *err);
+void tf_trainer_release(struct tf_trainer *tr);
+/* One AdamW step on a batch (tokens (B, 7), labels (B), B <= batch_size): zero grads,
+ * forward, backward, adam_step, repack.  Mean loss and correct count of the batch. */
+void tf_train_step(struct tf_trainer *tr, const int32_t *tokens, const int32_t *labels,
+                   size_t B, double *loss, int64_t *correct);
+/* Mean loss and accuracy over examples idx (n), in batches of batch_size. */
+void tf_evaluate(struct tf_trainer *tr, const int64_t *idx, size_t n, double *loss, double *acc);
+
+struct tf_run_opts {
+	const char *out_dir;                  /* checkpoints go here */
+	const struct hus_provenance *prov;    /* resolved config and hash for every artifact */
+	volatile int *stop;                   /* set by a signal handler: stop after this step */
+	int64_t max_steps;                    /* > 0: behave as if interrupted after this many
+	                                         steps of this invocation (tests) */
+	FILE *log;                            /* per-epoch lines, NULL for none */
+};
+/* Train until cfg.epochs, writing periodic/best/final checkpoints.  On a stop request
+ * writes OUT_DIR/transformer_interrupt.h5 and returns HUS_EINTR (err says how to resume). */
+int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_err *err);
+
+/* Write the trainer's state as a checkpoint of the given kind (periodic, best, final,
+ * interrupt). */
+int tf_ckpt_save(const struct tf_trainer *tr, const char *path, const char *kind,
+                 const struct hus_provenance *prov, struct hus_err *err);
+/* Restore a trainer (already initialised with the checkpoint's config) from a checkpoint. */
+int tf_ckpt_restore(struct tf_trainer *tr, const char *path, struct hus_err *err);
+/* Read a checkpoint's config: the model shape from its attributes and the rest from its
+ * resolved config_yaml (*yaml malloc'ed, may be NULL to ignore). */
+int tf_ckpt_config(const char *path, struct tf_config *cfg, char **yaml, struct hus_err *err);
+/* Load only the parameters (params malloc'ed, n_params floats) and config of a checkpoint. */
+int tf_ckpt_load_params(const char *path, struct tf_config *cfg, float **params,
+                        struct hus_err *err);
+
+/* ---- extraction (train/extract.c), spec §3 ---- */
+
+enum tf_hook { TF_HOOK_RESID_PRE, TF_HOOK_RESID_MID, TF_HOOK_RESID_POST, TF_HOOK_ATTN_OUT,
+	       TF_HOOK_MLP_OUT };
+/* Parse "resid_pre" ... and "answer", "equals", "bos", "first_operand", "all".  Return 0 or
+ * HUS_EINPUT with a named error. */
+int tf_hook_parse(const char *s, enum tf_hook *h, struct hus_err *err);
+struct tf_extract_opts {
+	enum tf_hook hook;
+	int64_t layer;
+	const char *position;     /* answer, equals, bos, first_operand, all */
+	int64_t split_seed;       /* default 42 */
+	double split_fraction;    /* default 0.8 (spec §3) */
+	size_t batch_size;        /* never changes a value */
+};
+/* Fill an activation set from a loaded model (rows in the upstream order, spec §3). */
+int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *params,
+               const struct tf_extract_opts *o, struct hus_err *err);
 
 /* == end transformer == */
 
