@@ -36,7 +36,7 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 	const float scale = 1.0f / sqrtf((float)dh);
 	const float *qkv = w->qkv[l];
 	float *dqkv = w->dqkv;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * T * d * T >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		memset(dqkv + b * T * 3 * d, 0, T * 3 * d * sizeof(float));
 		for (size_t h = 0; h < H; h++)
@@ -82,7 +82,7 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 
 	/* loss = mean_b CE(logits_b, c_b): dlogits = (softmax - onehot) / B */
 	const float invB = 1.0f / (float)B;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * V >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++)
 		for (size_t j = 0; j < V; j++)
 			w->dlogits[b * V + j] =

@@ -17,7 +17,7 @@
 /* y (R, n) rows at ldy += bias (n) */
 static void add_bias(float *y, const float *bias, size_t R, size_t n, size_t ldy)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * n >= TF_PAR_MIN)
 	for (size_t r = 0; r < R; r++) {
 		float *y_r = y + r * ldy;
 		for (size_t j = 0; j < n; j++)
@@ -39,7 +39,7 @@ static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d)
 	const size_t B = w->B, T = w->T, nq = w->rows_out[l] / B, t0 = T - nq, dh = d / H;
 	const float scale = 1.0f / sqrtf((float)dh);
 	const float *qkv = w->qkv[l];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * T * d * T >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		for (size_t h = 0; h < H; h++)
 			for (size_t t = t0; t < T; t++) {
@@ -92,7 +92,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 
 	/* hook_embed + hook_pos_embed */
 	float *x0 = w->x[0];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * T * d >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++)
 		for (size_t t = 0; t < T; t++) {
 			const float *e = pv->W_E + (size_t)tokens[b * tok_stride + t] * d;
@@ -127,7 +127,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 		/* hook_resid_mid = resid_pre + attn_out (query rows only) */
 		float *mid = w->mid[l];
 		const float *xl = w->x[l], *ao = w->attn_out[l];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (ro * d >= TF_PAR_MIN)
 		for (size_t r = 0; r < ro; r++) {
 			const float *x_r = xl + ((r / nq) * T + t0 + r % nq) * d;
 			for (size_t i = 0; i < d; i++)
@@ -141,7 +141,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 		add_bias(w->mlp_out[l], bl->b_out, ro, d, d);
 		float *xn = w->x[l + 1];
 		const float *mo = w->mlp_out[l];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (ro * d >= TF_PAR_MIN)
 		for (size_t i = 0; i < ro * d; i++)
 			xn[i] = mid[i] + mo[i];
 	}
@@ -158,7 +158,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 	/* cross-entropy over all V logits, mean over the batch (spec §2.4) */
 	double *rl = (double *)w->rowloss;
 	int64_t ok = 0;
-#pragma omp parallel for schedule(static) reduction(+ : ok)
+#pragma omp parallel for schedule(static) if (B * V >= TF_PAR_MIN) reduction(+ : ok)
 	for (size_t b = 0; b < B; b++) {
 		const float *z = w->logits + b * V;
 		float *pr = w->probs + b * V;

@@ -17,7 +17,7 @@
 void tf_layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *w,
                           const float *b, size_t R, size_t d, size_t x_stride)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * d >= TF_PAR_MIN)
 	for (size_t r = 0; r < R; r++) {
 		const float *x_r = x + r * x_stride;
 		float *y_r = y + r * d;
@@ -49,7 +49,7 @@ void tf_layernorm_backward(float *dx, float *dw, float *db, const float *dy, con
                            const float *mean, const float *rstd, const float *w, size_t R,
                            size_t d, size_t x_stride, size_t dx_stride)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * d >= TF_PAR_MIN)
 	for (size_t r = 0; r < R; r++) {
 		const float *x_r = x + r * x_stride, *dy_r = dy + r * d;
 		float *dx_r = dx + r * dx_stride;
@@ -73,7 +73,7 @@ void tf_layernorm_backward(float *dx, float *dw, float *db, const float *dy, con
 	}
 	/* parameter gradients: threads take blocks of COLBLK columns, rows in order per column */
 	const size_t nblk = (d + COLBLK - 1) / COLBLK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * d >= TF_PAR_MIN)
 	for (size_t k = 0; k < nblk; k++) {
 		const size_t j0 = k * COLBLK, nj = j0 + COLBLK < d ? COLBLK : d - j0;
 		float sw[COLBLK] = { 0 }, sb[COLBLK] = { 0 };
@@ -146,7 +146,7 @@ void tf_colsum(float *out, const float *x, size_t R, size_t n, size_t ldx)
 {
 	/* threads take blocks of COLBLK columns; each column sums its rows in order */
 	const size_t nblk = (n + COLBLK - 1) / COLBLK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * n >= TF_PAR_MIN)
 	for (size_t k = 0; k < nblk; k++) {
 		const size_t j0 = k * COLBLK, nj = j0 + COLBLK < n ? COLBLK : n - j0;
 		float acc[COLBLK] = { 0 };
@@ -165,7 +165,7 @@ void tf_colsum(float *out, const float *x, size_t R, size_t n, size_t ldx)
 void tf_bias_act_forward(float *post, float *pre, const float *bias, size_t R, size_t n,
                          enum tf_act a)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * n >= TF_PAR_MIN)
 	for (size_t r = 0; r < R; r++) {
 		float *p = pre + r * n, *q = post + r * n;
 		if (a == TF_RELU) {
@@ -188,7 +188,7 @@ void tf_act_backward_colsum(float *dpre, float *db, const float *pre, size_t R, 
                             enum tf_act a)
 {
 	const size_t nblk = (n + COLBLK - 1) / COLBLK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * n >= TF_PAR_MIN)
 	for (size_t k = 0; k < nblk; k++) {
 		const size_t j0 = k * COLBLK, nj = j0 + COLBLK < n ? COLBLK : n - j0;
 		float acc[COLBLK] = { 0 };

@@ -173,6 +173,10 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
                  const struct tf_config *c, const int32_t *tokens, size_t tok_stride, size_t B,
                  const int32_t *labels);
 
+/* Loops with less work than this many elements run on the calling thread only (the split
+ * never changes results; it only avoids thread wake-ups for tiny models). */
+#define TF_PAR_MIN 32768
+
 /* ---- matrix products (train/tf_gemm.c) ---- */
 
 /* Make OpenBLAS single-threaded: the transformer's threads are OpenMP's (called by
