@@ -24,6 +24,7 @@ static char tmpdir[64];
 static int setup(void **state)
 {
 	(void)state;
+	hus_libs_init();
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/husai_tftrain_XXXXXX");
 	return mkdtemp(tmpdir) ? 0 : -1;
 }

@@ -22,7 +22,8 @@ static const char *const extract_usage[] = {
 	"                         | equals | bos | first_operand | all (every position, row = example*7 + pos)",
 	"    --split-seed <n>     seed of the row-order permutation (default 42, spec 3)",
 	"    --split-fraction <f> recorded split of that permutation (default 0.8, spec 3)",
-	"    --batch-size <n>     examples per forward pass (default 256; never changes a value)",
+	"    --batch-size <n>     accepted as upstream does; values never depend on it (the forward",
+	"                         runs on fixed blocks of 64 examples)",
 	NULL,
 };
 

@@ -4,8 +4,12 @@
  * one position (answer per the model's answer_position, equals, bos, first_operand) or at
  * every position (all: row = example·7 + pos).  Rows follow the upstream order: the
  * split_seed permutation, i.e. the 80 % "train" part then the 20 % "val" part.  Every row
- * goes through the full forward (every position computed), in batches whose size never
- * changes a value (each row is computed independently of the others in its batch).
+ * goes through the full forward (every position computed).
+ *
+ * Invariant: a row's values never depend on a batch size.  OpenBLAS may pick different
+ * kernels for different matrix heights, so the forward always runs on blocks of exactly
+ * TF_EXTRACT_BLOCK examples (the last block padded with copies of its first example); an
+ * example's block and place in it depend only on its row.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +76,7 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 		return hus_errf(err, HUS_EINPUT, NULL, "--split-fraction",
 		                "expected a fraction in (0, 1), got %g", o->split_fraction);
 	const size_t p = (size_t)cfg->p, N = p * p, d = (size_t)cfg->d_model, T = DS_SEQ_LEN;
-	const size_t B = o->batch_size ? o->batch_size : 256, L = (size_t)o->layer;
+	const size_t B = TF_EXTRACT_BLOCK, L = (size_t)o->layer;
 	memset(&s, 0, sizeof(s));
 	memset(&w, 0, sizeof(w));
 	s.N = N * npos;
@@ -98,9 +102,10 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 	tf_pack_qkv(&w, &pv, cfg);
 	for (size_t s0 = 0; s0 < N; s0 += B) {
 		size_t nb = N - s0 < B ? N - s0 : B;
-		for (size_t i = 0; i < nb; i++)
-			memcpy(btok + i * T, tokens + (size_t)perm[s0 + i] * T, T * sizeof(int32_t));
-		tf_forward(&w, &pv, cfg, btok, T, nb, NULL, NULL, NULL);
+		for (size_t i = 0; i < B; i++)
+			memcpy(btok + i * T, tokens + (size_t)perm[s0 + (i < nb ? i : 0)] * T,
+			       T * sizeof(int32_t));
+		tf_forward(&w, &pv, cfg, btok, T, B, NULL, NULL, NULL);
 		const float *h = o->hook == TF_HOOK_RESID_PRE    ? w.x[L]
 		                 : o->hook == TF_HOOK_RESID_MID  ? w.mid[L]
 		                 : o->hook == TF_HOOK_RESID_POST ? w.x[L + 1]

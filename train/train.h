@@ -289,8 +289,10 @@ struct tf_extract_opts {
 	const char *position;     /* answer, equals, bos, first_operand, all */
 	int64_t split_seed;       /* default 42 */
 	double split_fraction;    /* default 0.8 (spec §3) */
-	size_t batch_size;        /* never changes a value */
+	size_t batch_size;        /* accepted for upstream's CLI; never changes a value (the
+	                             forward runs on fixed blocks of TF_EXTRACT_BLOCK) */
 };
+#define TF_EXTRACT_BLOCK 64
 /* Fill an activation set from a loaded model (rows in the upstream order, spec §3). */
 int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *params,
                const struct tf_extract_opts *o, struct hus_err *err);
