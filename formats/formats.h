@@ -218,6 +218,10 @@ int cfg_finish(struct cfg *c, struct hus_err *err);
 char *cfg_resolved_yaml(struct cfg *c);
 /* sha256 hex of the canonical scientific serialisation + input checksums. */
 void cfg_hash(struct cfg *c, char hex[65]);
+/* The named top-level sections as written (overrides applied), as YAML text every getter
+ * reads back identically; marks them used.  For handing one stage its part of an experiment
+ * config.  Caller frees. */
+char *cfg_sections_yaml(struct cfg *c, const char *const *sections);
 
 /* ---------------------------------------------------------------- JSON -------------- */
 
