@@ -227,8 +227,8 @@ static void test_threads_same_checkpoint(void **state)
 	/* big enough that every threaded loop really splits */
 	small_config(&c);
 	c.p = 23;
-	c.d_model = 64;
-	c.d_mlp = 256;
+	c.d_model = 128;
+	c.d_mlp = 512;
 	c.batch_size = 128;
 	c.epochs = 2;
 	omp_set_num_threads(1);

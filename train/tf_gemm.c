@@ -25,7 +25,7 @@ void tf_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_
 {
 	size_t nblk = M >= 64 ? GEMM_BLOCKS : 1;
 	size_t step = ((M + nblk - 1) / nblk + 15) & ~(size_t)15;
-#pragma omp parallel for schedule(static, 1) if (M * N * K >= 64 * TF_PAR_MIN)
+#pragma omp parallel for schedule(static, 1) if (M * N * K >= 512 * TF_PAR_MIN)
 	for (size_t k = 0; k < nblk; k++) {
 		size_t m0 = k * step, m1 = m0 + step < M ? m0 + step : M;
 		if (m0 >= m1)
