@@ -13,7 +13,7 @@
 #include "train.h"
 
 static const char *const extract_usage[] = {
-	"usage: husai extract --out <acts.h5> [--layer <n>] [--hook <hook>] [--position <pos>]",
+	"usage: husai extract --out <acts.h5> [--config <job.yaml>] [--layer <n>] [--hook <hook>] [--position <pos>]",
 	"                     [--split-seed <n>] [--split-fraction <f>] [--batch-size <n>] <checkpoint.h5>",
 	"",
 	"    --layer <n>          block index, 0-based (default: the last layer)",
@@ -22,6 +22,9 @@ static const char *const extract_usage[] = {
 	"                         | equals | bos | first_operand | all (every position, row = example*7 + pos)",
 	"    --split-seed <n>     seed of the row-order permutation (default 42, spec 3)",
 	"    --split-fraction <f> recorded split of that permutation (default 0.8, spec 3)",
+	"    --config <job.yaml>  read the choices above from its `extract:` section (keys layer,",
+	"                         hook, position, split_seed, split_fraction, batch_size); options",
+	"                         given on the command line win",
 	"    --batch-size <n>     accepted as upstream does; values never depend on it (the forward",
 	"                         runs on fixed blocks of 64 examples)",
 	NULL,
@@ -51,14 +54,15 @@ int cmd_extract(int argc, char **argv)
 		{ "split-seed", required_argument, NULL, 's' },
 		{ "split-fraction", required_argument, NULL, 'f' },
 		{ "batch-size", required_argument, NULL, 'b' },
+		{ "config", required_argument, NULL, 'c' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *out = NULL, *hook = "resid_post", *position = "answer";
-	long long layer = -1, seed = 42, batch = 256;
-	double fraction = 0.8;
+	const char *out = NULL, *hook = NULL, *position = NULL, *config = NULL;
+	long long layer = -2, seed = -1, batch = 0;
+	double fraction = -1.0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:l:k:p:s:f:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:l:k:p:s:f:b:c:", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'h':
@@ -68,7 +72,7 @@ int cmd_extract(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'l':
-			if (parse_i64(optarg, &layer))
+			if (parse_i64(optarg, &layer) || layer < -1)
 				goto bad;
 			break;
 		case 'k':
@@ -90,6 +94,9 @@ int cmd_extract(int argc, char **argv)
 			if (parse_i64(optarg, &batch) || batch < 1)
 				goto bad;
 			break;
+		case 'c':
+			config = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -108,9 +115,47 @@ int cmd_extract(int argc, char **argv)
 	char *yaml = NULL, *resolved = NULL, hash[65], sha[65], buf[128];
 	struct cfg *cf = NULL;
 	uint64_t bytes;
-	int have_set = 0;
-	int rc = tf_hook_parse(hook, &o.hook, &err);
-	if (rc)
+	int have_set = 0, rc = 0;
+	if (config) {
+		/* job config: `extract:` keys fill what the command line left unset */
+		struct cfg *jc = NULL;
+		const char *sv;
+		int64_t iv;
+		double fv;
+		static char hook_buf[32], pos_buf[32];
+		if ((rc = cfg_load(&jc, config, &err)))
+			goto cleanup;
+		if (!(rc = cfg_str(jc, "extract.hook", "resid_post", NULL, &sv, &err)) && !hook)
+			hook = strncpy(hook_buf, sv, sizeof(hook_buf) - 1);
+		if (!rc && !(rc = cfg_str(jc, "extract.position", "answer", NULL, &sv, &err)) && !position)
+			position = strncpy(pos_buf, sv, sizeof(pos_buf) - 1);
+		if (!rc && !(rc = cfg_int(jc, "extract.layer", -1, -1, 1 << 20, &iv, &err)) && layer == -2)
+			layer = iv;
+		if (!rc && !(rc = cfg_int(jc, "extract.split_seed", 42, 0, INT64_MAX, &iv, &err)) && seed < 0)
+			seed = iv;
+		if (!rc && !(rc = cfg_f64(jc, "extract.split_fraction", 0.8, &fv, &err)) && fraction < 0)
+			fraction = fv;
+		if (!rc && !(rc = cfg_int(jc, "extract.batch_size", 256, 1, 1 << 24, &iv, &err)) && !batch)
+			batch = iv;
+		if (!rc)
+			rc = cfg_finish(jc, &err);
+		cfg_free(jc);
+		if (rc)
+			goto cleanup;
+	}
+	if (!hook)
+		hook = "resid_post";
+	if (!position)
+		position = "answer";
+	if (layer == -2)
+		layer = -1;
+	if (seed < 0)
+		seed = 42;
+	if (fraction < 0)
+		fraction = 0.8;
+	if (!batch)
+		batch = 256;
+	if ((rc = tf_hook_parse(hook, &o.hook, &err)))
 		goto cleanup;
 	if ((rc = hus_sha256_file(ckpt, sha, &bytes, &err)) ||
 	    (rc = tf_ckpt_load_params(ckpt, &cfg, &params, &err)) ||

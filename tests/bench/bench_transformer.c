@@ -3,7 +3,8 @@
  * case_transformer times: the seed model (p 113, 2 x 128 x 4 heads x 512, relu), answer at
  * index 4 (`equals`), AdamW lr 1e-3, weight decay 0.01, torch default betas, batches of 512
  * or 2048 taken from a random permutation, 5 warm-up steps, then timed steps.
- * Env HUSAI_BENCH_STEPS overrides the number of timed steps.
+ * Like the peer, the figure is the best of 1 and 2 OpenMP threads (HUSAI_BENCH_THREADS="1,2"
+ * by default); env HUSAI_BENCH_STEPS overrides the number of timed steps.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "bench.h"
 #include "train.h"
 
-static int case_transformer(struct bench_result *r, size_t batch, int steps)
+static int one_run(struct bench_result *r, size_t batch, int steps, int threads)
 {
 	struct tf_config c;
 	struct tf_trainer tr;
@@ -23,9 +24,7 @@ static int case_transformer(struct bench_result *r, size_t batch, int steps)
 	c.batch_size = (int64_t)batch;
 	c.beta2 = 0.999;
 	c.answer_index = 4;
-	const char *env = getenv("HUSAI_BENCH_STEPS");
-	if (env && atoi(env) > 0)
-		steps = atoi(env);
+	omp_set_num_threads(threads);
 	if (tf_trainer_init(&tr, &c, &err)) {
 		snprintf(r->note, sizeof(r->note), "%.200s", err.msg);
 		return 1;
@@ -62,6 +61,29 @@ static int case_transformer(struct bench_result *r, size_t batch, int steps)
 	return 0;
 }
 
+static int case_transformer(struct bench_result *r, size_t batch, int steps)
+{
+	const char *env = getenv("HUSAI_BENCH_STEPS");
+	if (env && atoi(env) > 0)
+		steps = atoi(env);
+	const char *th = getenv("HUSAI_BENCH_THREADS");
+	char list[64];
+	snprintf(list, sizeof(list), "%s", th && *th ? th : "1,2");
+	int rc = 1;
+	struct bench_result best = { 0 };
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		struct bench_result one = { 0 };
+		if (atoi(tok) < 1 || one_run(&one, batch, steps, atoi(tok)))
+			continue;
+		if (rc || one.value > best.value)
+			best = one;
+		rc = 0;
+	}
+	if (!rc)
+		*r = best;
+	return rc;
+}
+
 int bench_transformer_b512(struct bench_result *r)
 {
 	return case_transformer(r, 512, 60);
@@ -71,3 +93,4 @@ int bench_transformer_b2048(struct bench_result *r)
 {
 	return case_transformer(r, 2048, 20);
 }
+
