@@ -319,6 +319,59 @@ static void test_wrong_format(void **state)
 	assert_non_null(strstr(err.msg, "husai.transformer_checkpoint"));
 }
 
+/* a newer format version, and shape attributes that disagree with the datasets */
+static void test_bad_checkpoints(void **state)
+{
+	(void)state;
+	struct hus_err err;
+	struct h5w *w;
+	char path[256];
+	struct tf_config c;
+	float *params = NULL;
+	snprintf(path, sizeof(path), "%s/v2.h5", tmpdir);
+	assert_int_equal(h5w_open(&w, path, "husai.transformer_checkpoint", 2, &prov, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	assert_int_equal(tf_ckpt_load_params(path, &c, &params, &err), HUS_EINPUT);
+	assert_non_null(strstr(err.msg, "version"));
+
+	/* a real checkpoint whose d_model attribute lies */
+	struct tf_trainer tr;
+	small_config(&c);
+	assert_int_equal(tf_trainer_init(&tr, &c, &err), 0);
+	snprintf(path, sizeof(path), "%s/good.h5", tmpdir);
+	assert_int_equal(tf_ckpt_save(&tr, path, "final", &prov, &err), 0);
+	tf_trainer_release(&tr);
+	struct tf_config wide = c;
+	wide.d_model = 32;
+	float *p = read_params(&c, path); /* the honest layout reads */
+	free(p);
+	struct tf_layout lay;
+	struct tfck_entry ent[64];
+	static struct tfck ck;
+	tf_layout_init(&lay, &wide);
+	for (size_t i = 0; i < lay.n_tensors; i++) {
+		memset(&ent[i], 0, sizeof(ent[i]));
+		snprintf(ent[i].name, sizeof(ent[i].name), "%s", lay.t[i].name);
+		ent[i].rank = lay.t[i].rank;
+		memcpy(ent[i].dims, lay.t[i].dims, sizeof(ent[i].dims));
+		ent[i].offset = lay.t[i].offset;
+		ent[i].n = lay.t[i].n;
+	}
+	float *blk = calloc(3 * lay.n_params, sizeof(float));
+	memset(&ck, 0, sizeof(ck));
+	ck.t = ent;
+	ck.n_tensors = lay.n_tensors;
+	ck.n_params = lay.n_params;
+	ck.params = blk;
+	ck.exp_avg = blk + lay.n_params;
+	ck.exp_avg_sq = blk + 2 * lay.n_params;
+	assert_int_equal(tfck_read(path, &ck, &err), HUS_EINPUT);
+	assert_string_equal(err.where, "/params/embed.W_E");
+	assert_non_null(strstr(err.msg, "expected shape"));
+	tfck_release(&ck);
+	free(blk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_stop_request),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_wrong_format),
+		cmocka_unit_test(test_bad_checkpoints),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
