@@ -28,8 +28,8 @@ static void mm_tn(float *C, size_t ldc, const float *A, size_t lda, const float 
 
 /* Attention backward for layer l.  Forward: p = softmax(q·kᵀ·scale), z = p·v.
  * dp_j = dz·v_j; dv_j += p_j dz; ds_j = p_j (dp_j - Σ_i p_i dp_i);
- * dq += scale Σ_j ds_j k_j; dk_j += scale ds_j q.  w->dqkv rows of each sample are zeroed
- * here first. */
+ * dq = scale Σ_j ds_j k_j; dk_j += scale ds_j q.  Writes w->dqkv: dq of the query rows,
+ * dk and dv of every row (dq of other rows is left as it was and never read). */
 static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 {
 	const size_t B = w->B, T = w->T, nq = w->rows_out[l] / B, t0 = T - nq, dh = d / H;
@@ -38,8 +38,11 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 	float *dqkv = w->dqkv;
 #pragma omp parallel for schedule(static) if (B * T * d * T >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
-		memset(dqkv + b * T * 3 * d, 0, T * 3 * d * sizeof(float));
-		for (size_t h = 0; h < H; h++)
+		for (size_t h = 0; h < H; h++) {
+			/* dk, dv of this sample and head, summed over queries in order */
+			float dk[DS_SEQ_LEN][TF_MAX_DHEAD], dv[DS_SEQ_LEN][TF_MAX_DHEAD];
+			memset(dk, 0, sizeof(dk));
+			memset(dv, 0, sizeof(dv));
 			for (size_t t = t0; t < T; t++) {
 				const float *p = w->att[l] + ((b * H + h) * nq + (t - t0)) * T;
 				const float *dz = w->dz + (b * nq + (t - t0)) * d + h * dh;
@@ -49,27 +52,31 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 				float sdp = 0.0f;
 				for (size_t j = 0; j <= t; j++) {
 					const float *v = qkv + (b * T + j) * 3 * d + 2 * d + h * dh;
-					float *dv = dqkv + (b * T + j) * 3 * d + 2 * d + h * dh;
 					float s = 0.0f;
 #pragma omp simd reduction(+ : s)
 					for (size_t i = 0; i < dh; i++) {
 						s += dz[i] * v[i];
-						dv[i] += p[j] * dz[i];
+						dv[j][i] += p[j] * dz[i];
 					}
 					dp[j] = s;
 					sdp += p[j] * s;
 				}
+				memset(dq, 0, dh * sizeof(float));
 				for (size_t j = 0; j <= t; j++) {
 					float ds = p[j] * (dp[j] - sdp) * scale;
 					const float *k = qkv + (b * T + j) * 3 * d + d + h * dh;
-					float *dk = dqkv + (b * T + j) * 3 * d + d + h * dh;
 #pragma omp simd
 					for (size_t i = 0; i < dh; i++) {
 						dq[i] += ds * k[i];
-						dk[i] += ds * q[i];
+						dk[j][i] += ds * q[i];
 					}
 				}
 			}
+			for (size_t j = 0; j < T; j++) {
+				memcpy(dqkv + (b * T + j) * 3 * d + d + h * dh, dk[j], dh * sizeof(float));
+				memcpy(dqkv + (b * T + j) * 3 * d + 2 * d + h * dh, dv[j], dh * sizeof(float));
+			}
+		}
 	}
 }
 
@@ -135,7 +142,9 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 			mm_nt(w->dy + t0 * d, T * d, w->dqkv + t0 * 3 * d, T * 3 * d, Wqkv, 3 * d, B, d,
 			      d, 1.0f);
 		}
-		tf_colsum(gl->b_Q, w->dqkv, BT, 3 * d, 3 * d); /* b_Q|b_K|b_V contiguous */
+		/* b_Q over the query rows; b_K|b_V (contiguous) over every row */
+		tf_colsum(gl->b_Q, w->dqkv + t0 * 3 * d, ro, d, (T / nq) * 3 * d);
+		tf_colsum(gl->b_K, w->dqkv + d, BT, 2 * d, 3 * d);
 		float *dst[3] = { gl->W_Q, gl->W_K, gl->W_V };
 		for (size_t s = 0; s < 3; s++)
 			for (size_t h = 0; h < H; h++)

@@ -76,6 +76,10 @@ int tf_config_check(const struct tf_config *c, const char *where, struct hus_err
 		return hus_errf(err, HUS_EINPUT, where, "transformer.n_heads",
 		                "d_model %lld is not divisible by n_heads %lld", (long long)c->d_model,
 		                (long long)c->n_heads);
+	if (c->d_model / c->n_heads > TF_MAX_DHEAD)
+		return hus_errf(err, HUS_EINPUT, where, "transformer.n_heads",
+		                "d_head = d_model / n_heads = %lld exceeds %d",
+		                (long long)(c->d_model / c->n_heads), TF_MAX_DHEAD);
 	if (c->answer_index != 4 && c->answer_index != 5)
 		return hus_errf(err, HUS_EINPUT, where, "transformer.answer_position",
 		                "expected equals (index 4) or upstream (index 5)");

@@ -34,13 +34,23 @@ static void mm(float *C, size_t ldc, const float *A, size_t lda, const float *Bm
 
 /* Causal attention for layer l (spec §2.2): scores = q·kᵀ/sqrt(d_head), keys j <= query t,
  * softmax, z = pattern · v.  Queries t = T-nq .. T-1 of each sample. */
-static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d)
+static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d,
+                              const float *bias_qkv)
 {
 	const size_t B = w->B, T = w->T, nq = w->rows_out[l] / B, t0 = T - nq, dh = d / H;
 	const float scale = 1.0f / sqrtf((float)dh);
-	const float *qkv = w->qkv[l];
+	float *qkv = w->qkv[l];
 #pragma omp parallel for schedule(static) if (B * T * d * T >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
+		/* q = y·W_Q + b_Q (query rows), k and v likewise (every row): add the biases here,
+		 * while the sample's rows are in cache */
+		for (size_t t = 0; t < T; t++) {
+			float *r = qkv + (b * T + t) * 3 * d;
+			size_t j0 = t < t0 ? d : 0;
+#pragma omp simd
+			for (size_t j = j0; j < 3 * d; j++)
+				r[j] += bias_qkv[j];
+		}
 		for (size_t h = 0; h < H; h++)
 			for (size_t t = t0; t < T; t++) {
 				const float *q = qkv + (b * T + t) * 3 * d + h * dh;
@@ -112,38 +122,41 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 		                     bl->ln1_b, BT, d, d);
 		if (nq == T) {
 			mm(qkv, 3 * d, y1, d, Wqkv, 3 * d, BT, 3 * d, d, 0.0f);
-			add_bias(qkv, bl->b_Q, BT, 3 * d, 3 * d); /* b_Q|b_K|b_V are contiguous */
 		} else {
 			/* k, v for every row; q only for the answer rows (stride T rows) */
 			mm(qkv + d, 3 * d, y1, d, Wqkv + d, 3 * d, BT, 2 * d, d, 0.0f);
-			add_bias(qkv + d, bl->b_K, BT, 2 * d, 3 * d);
 			mm(qkv + t0 * 3 * d, T * 3 * d, y1 + t0 * d, T * d, Wqkv, 3 * d, B, d, d, 0.0f);
-			add_bias(qkv + t0 * 3 * d, bl->b_Q, B, d, T * 3 * d);
 		}
-		attention_forward(w, l, H, d);
+		attention_forward(w, l, H, d, bl->b_Q); /* b_Q|b_K|b_V are contiguous */
 		/* out = sum_h z_h W_O[h] + b_O: W_O (H, d_head, d) is a (d, d) matrix */
 		mm(w->attn_out[l], d, w->z[l], d, bl->W_O, d, ro, d, d, 0.0f);
-		add_bias(w->attn_out[l], bl->b_O, ro, d, d);
-		/* hook_resid_mid = resid_pre + attn_out (query rows only) */
-		float *mid = w->mid[l];
-		const float *xl = w->x[l], *ao = w->attn_out[l];
+		/* + b_O; hook_resid_mid = resid_pre + attn_out (query rows only) */
+		float *mid = w->mid[l], *ao = w->attn_out[l];
+		const float *xl = w->x[l], *bO = bl->b_O;
 #pragma omp parallel for schedule(static) if (ro * d >= TF_PAR_MIN)
 		for (size_t r = 0; r < ro; r++) {
 			const float *x_r = xl + ((r / nq) * T + t0 + r % nq) * d;
-			for (size_t i = 0; i < d; i++)
+#pragma omp simd
+			for (size_t i = 0; i < d; i++) {
+				ao[r * d + i] += bO[i];
 				mid[r * d + i] = x_r[i] + ao[r * d + i];
+			}
 		}
 		tf_layernorm_forward(w->y2[l], w->ln2_mean[l], w->ln2_rstd[l], mid, bl->ln2_w,
 		                     bl->ln2_b, ro, d, d);
 		mm(w->pre[l], m, w->y2[l], d, bl->W_in, m, ro, m, d, 0.0f);
 		tf_bias_act_forward(w->post[l], w->pre[l], bl->b_in, ro, m, c->act);
 		mm(w->mlp_out[l], d, w->post[l], m, bl->W_out, d, ro, d, m, 0.0f);
-		add_bias(w->mlp_out[l], bl->b_out, ro, d, d);
-		float *xn = w->x[l + 1];
-		const float *mo = w->mlp_out[l];
+		/* + b_out; hook_resid_post = resid_mid + mlp_out */
+		float *xn = w->x[l + 1], *mo = w->mlp_out[l];
+		const float *bout = bl->b_out;
 #pragma omp parallel for schedule(static) if (ro * d >= TF_PAR_MIN)
-		for (size_t i = 0; i < ro * d; i++)
-			xn[i] = mid[i] + mo[i];
+		for (size_t r = 0; r < ro; r++)
+#pragma omp simd
+			for (size_t i = 0; i < d; i++) {
+				mo[r * d + i] += bout[i];
+				xn[r * d + i] = mid[r * d + i] + mo[r * d + i];
+			}
 	}
 	if (!w->last_only)
 		return;

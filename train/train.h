@@ -48,6 +48,7 @@ void ds_split(int64_t *perm, size_t N, uint64_t seed);
 
 enum tf_act { TF_RELU = 0, TF_GELU = 1, TF_GELU_NEW = 2 };
 #define TF_MAX_LAYERS 16
+#define TF_MAX_DHEAD 256 /* d_model / n_heads at most */
 
 struct tf_config {
 	int64_t p;             /* data.p: modulus; vocabulary p + 4 */
