@@ -366,6 +366,57 @@ int acts_write(const char *path, const struct acts_set *s, const struct hus_prov
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
 void acts_release(struct acts_set *s);
 
+/* Transformer checkpoint (husai.transformer_checkpoint, version 1), DESIGN §10, spec §2.5.
+ * The caller describes the parameter tensors (names, shapes, places in one flat block); the
+ * file holds /params/<name>, /optimizer/{step, exp_avg/<name>, exp_avg_sq/<name>},
+ * /rng/{state, seed_init, seed_shuffle} (+ algorithm attribute), /metrics/{train_loss,
+ * train_acc, val_loss, val_acc} [epochs], /progress/{epoch, step_in_epoch, part_loss_sum,
+ * part_correct, part_seen, best_epoch, best_val_acc, train_fit_epoch, grokked_epoch} and,
+ * as root attributes, the model shape, answer position (index and name), kind and best rule. */
+struct tfck_entry {
+	char name[48]; /* state-dict key */
+	int rank;
+	size_t dims[3];
+	size_t offset, n; /* place inside the flat blocks */
+};
+struct tfck {
+	/* model shape: root attributes, readable alone with tfck_peek */
+	int64_t p, n_layers, d_model, n_heads, d_mlp, answer_index;
+	char act[16];            /* relu, gelu, gelu_new */
+	/* tensors: supplied by the caller for both write and read */
+	size_t n_params, n_tensors;
+	const struct tfck_entry *t;
+	float *params, *exp_avg, *exp_avg_sq; /* (n_params) each; read fills caller memory */
+	int64_t opt_step;        /* Adam steps taken */
+	int64_t epoch;           /* completed epochs */
+	int64_t step_in_epoch;   /* steps taken in the epoch in progress (0 at an epoch end) */
+	double part_loss_sum;    /* sums over that partial epoch */
+	int64_t part_correct, part_seen;
+	int64_t best_epoch;      /* -1 when none */
+	double best_val_acc;
+	int64_t train_fit_epoch, grokked_epoch; /* -1 when not (yet) */
+	char kind[16];           /* periodic, best, final, interrupt */
+	char best_rule[160];
+	char rng_algorithm[32];  /* "gsl_rng_mt19937" */
+	uint8_t rng_state[8192]; /* shuffle generator state at the start of the current epoch */
+	size_t rng_state_size;
+	int64_t init_seed, shuffle_seed;
+	size_t n_epochs;         /* metrics history length (== epoch) */
+	double *train_loss, *train_acc, *val_loss, *val_acc; /* (n_epochs); read allocates */
+	char *config_yaml;       /* read: malloc'ed resolved config */
+};
+/* Write atomically; on error nothing is left at path. */
+int tfck_write(const char *path, const struct tfck *ck, const struct hus_provenance *prov,
+               struct hus_err *err);
+/* Read the format, version and model-shape attributes (and config_yaml, malloc'ed) only. */
+int tfck_peek(const char *path, struct tfck *ck, struct hus_err *err);
+/* Read everything; ck->t, n_tensors, n_params and the three blocks are supplied by the
+ * caller (from the peeked shape); every dataset's shape is validated against them, and
+ * parameters must be finite. */
+int tfck_read(const char *path, struct tfck *ck, struct hus_err *err);
+/* Free what tfck_peek / tfck_read allocated (metrics, config_yaml), not the caller's blocks. */
+void tfck_release(struct tfck *ck);
+
 /* == end transformer == */
 
 
