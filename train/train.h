@@ -181,13 +181,20 @@ extern const char *const sae_history_names[9];
 
 struct sae_run {              /* one model being trained, and its batch-order stream */
 	struct sae_model *s;
+	struct sae_work *w;       /* its workspace (batch = opts.batch) */
+	const char *condition;    /* name of its condition in a sweep ("" if none) */
 	struct mt19937 order;     /* shuffle stream (shared streams are kept equal) */
 	int64_t *perm;            /* (N) current epoch's order */
 	int64_t epoch, pos;       /* epoch index, next position within perm */
 	struct sae_history hist;
-	double ep_loss, ep_mse, ep_l0, ep_l1, ep_aux; /* running sums this epoch */
+	double ep_loss, ep_aux;   /* running sums of the train loss this epoch */
 	int64_t ep_batches;
+	struct sae_metrics final; /* eval over X after the last step */
+	int have_final;
 };
+/* Append one row to a history (grows; returns HUS_ENOMEM on failure). */
+int sae_history_push(struct sae_history *h, const double row[9]);
+void sae_history_release(struct sae_history *h);
 /* Hook called after every step (and at step 0 before training); a non-zero return stops
  * training with that code.  `final` is 1 after the last step. */
 typedef int (*sae_hook_fn)(void *ctx, struct sae_run *runs, size_t n_runs, int final);
