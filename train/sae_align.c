@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "train.h"
+#include "sae_internal.h"
 
 double sae_align_penalty(float *g_T, const float *W_decT, const float *ref_T, size_t d_sae,
                          size_t m_ref, size_t d_model, double lambda)
@@ -18,7 +18,7 @@ double sae_align_penalty(float *g_T, const float *W_decT, const float *ref_T, si
 	const size_t CH = 64;
 	size_t nch = (d_sae + CH - 1) / CH;
 	double part[nch ? nch : 1];
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)(d_sae * m_ref * d) > SAE_PAR_MIN)
 	for (size_t c = 0; c < nch; c++) {
 		double ps = 0;
 		size_t i1 = (c + 1) * CH < d_sae ? (c + 1) * CH : d_sae;

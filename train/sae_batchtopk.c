@@ -61,7 +61,7 @@ double sae_matryoshka_recon(struct sae_model *s, struct sae_work *w, const float
 {
 	size_t d = w->d, L = w->n_lvl;
 	const float c = (float)(2.0 / ((double)B * (double)d * (double)L));
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * d) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		float *xh_b = w->xhat + b * d;
 		const float *x_b = xb + b * d;

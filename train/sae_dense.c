@@ -9,7 +9,6 @@
  *   ∂z_bj/∂θ_j   := −(θ_j/ε) K((pre_bj − θ_j)/ε),   ∂H_bj/∂θ_j := −(1/ε) K((pre_bj − θ_j)/ε),
  *   K(u) = 1[|u| < 1/2];  ∂z/∂pre = H(pre − θ) as usual, and no gradient of L0 to pre.
  */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -20,7 +19,7 @@ void sae_dense_code(const struct sae_model *s, struct sae_work *w, size_t B)
 	size_t m = w->m, d = w->d;
 	enum sae_arch a = s->h.arch;
 	const float *th = s->p.threshold;
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		const float *pre_b = w->pre + b * m;
 		float *z_b = w->z + b * m;
@@ -34,8 +33,7 @@ void sae_dense_code(const struct sae_model *s, struct sae_work *w, size_t B)
 		memcpy(w->xhat + b * d, s->p.b_dec, d * sizeof(float));
 	}
 	/* x̂ = b_dec + z W_decT */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)d, (int)m, 1.0f, w->z,
-		    (int)m, s->p.W_decT, (int)d, 1.0f, w->xhat, (int)d);
+	sae_sgemm(0, 0, B, d, m, 1.0f, w->z, m, s->p.W_decT, d, 1.0f, w->xhat, d);
 }
 
 double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float *xb, size_t B,
@@ -48,16 +46,14 @@ double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float 
 	w->code_dense = 1;
 	double loss = st->mse = sae_mse_grad(w->dxhat, w->xhat, xb, B, d, 1.0, w->rowacc);
 	/* dz = dx̂ W_decTᵀ  (B, m) */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)m, (int)d, 1.0f, w->dxhat,
-		    (int)d, s->p.W_decT, (int)d, 0.0f, w->dz, (int)m);
+	sae_sgemm(0, 1, B, m, d, 1.0f, w->dxhat, d, s->p.W_decT, d, 0.0f, w->dz, m);
 	/* dW_decT += zᵀ dx̂ */
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)B, 1.0f, w->z,
-		    (int)m, w->dxhat, (int)d, 1.0f, s->g.W_decT, (int)d);
+	sae_sgemm(1, 0, m, d, B, 1.0f, w->z, m, w->dxhat, d, 1.0f, s->g.W_decT, d);
 	/* per-latent decoder norms (relu decnorm L1) */
 	for (size_t j = 0; j < m; j++)
 		w->colnorm[j] = 1.0f;
 	if (h->arch == SAE_RELU && h->l1_decnorm) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)(m * d) > SAE_PAR_MIN)
 		for (size_t j = 0; j < m; j++) {
 			double ss = 0;
 			for (size_t i = 0; i < d; i++)
@@ -69,7 +65,7 @@ double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float 
 	const float inv_eps = (float)(1.0 / h->jr_bandwidth), half = (float)(0.5 * h->jr_bandwidth);
 	const float *th = s->p.threshold;
 	/* dpre in place of dz; per-row penalty sums */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		float *dz_b = w->dz + b * m;
 		const float *pre_b = w->pre + b * m, *z_b = w->z + b * m;
@@ -95,7 +91,7 @@ double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float 
 	loss += pen;
 	st->aux = pen;
 	/* column work, each latent's rows in order: θ gradient (STE), decnorm, db_enc, stats */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t j = 0; j < m; j++) {
 		double gb = 0, gth = 0, zs = 0;
 		for (size_t b = 0; b < B; b++) {
@@ -130,8 +126,7 @@ double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float 
 	st->l0 = l0 / (double)B;
 	st->l1 = l1 / (double)B;
 	/* dW_enc += dpreᵀ x_in */
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)B, 1.0f, w->dz,
-		    (int)m, w->x_in, (int)d, 1.0f, s->g.W_enc, (int)d);
+	sae_sgemm(1, 0, m, d, B, 1.0f, w->dz, m, w->x_in, d, 1.0f, s->g.W_enc, d);
 	if (h->use_b_dec)
 		sae_db_dec_grad(s->g.b_dec, w->dxhat, s->g.b_enc, s->p.W_enc, B, d, m, w->dacc);
 	return loss;

@@ -7,6 +7,10 @@
 
 #include "train.h"
 
+/* Below this much work a loop runs on one thread: parallel regions around tiny loops cost more
+ * in barrier spinning than they save (and results never depend on the choice). */
+#define SAE_PAR_MIN 65536
+
 /*
  * A sparse code is kept by row (CSR: row_off, idx, val, pv); its gradient contributions are
  * "entries" (b, j, z, g, src): dW_decT[j] += z * G_src[b] and dW_enc[j] += g * x_in[b],
@@ -52,6 +56,11 @@ struct sae_work {
 	float bt_min;     /* batch archs: smallest kept activation of the last train batch */
 	int code_dense;   /* last forward left its code in z (1) or in the CSR (0) */
 };
+
+/* sae_blas.c: row-major C = alpha op(A) op(B) + beta C through OpenBLAS (see there why) */
+void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+               const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+               size_t ldc);
 
 /* sae_select.c */
 void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t k);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train.h"
+#include "sae_internal.h"
 
 static const char *const arch_names[SAE_N_ARCH] = {
 	"topk_upstream", "topk", "relu", "batchtopk", "jumprelu", "matryoshka",
@@ -139,7 +139,7 @@ void sae_params_view(struct sae_params *p, float *mem, const struct sae_hparams 
 
 void sae_renorm_decoder(float *W_decT, size_t d_sae, size_t d_model)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)(d_sae * d_model) > SAE_PAR_MIN)
 	for (size_t j = 0; j < d_sae; j++) {
 		float *w_j = W_decT + j * d_model;
 		double ss = 0;

@@ -83,7 +83,7 @@ void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t
 	size_t kh = k > w->ka ? k : w->ka;
 	if (kh == 0)
 		kh = 1;
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		int t = omp_get_thread_num();
 		int32_t *heap = w->heap + (size_t)t * 2 * kh;

@@ -14,7 +14,7 @@
 void sae_sparse_decode(float *xhat, const struct sae_work *w, const float *W_decT,
                        const float *b_dec, size_t B, size_t d)
 {
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(w->row_off[B] * d) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		float *restrict xh_b = xhat + b * d;
 		memcpy(xh_b, b_dec, d * sizeof(float));
@@ -62,7 +62,7 @@ void sae_entries_accumulate(struct sae_model *s, struct sae_work *w, size_t B)
 	for (size_t l = 0; l < w->n_lvl; l++)
 		G[2 + l] = w->lvl + l * B * d;
 	float *dWe = s->g.W_enc, *dWd = s->g.W_decT, *dbe = s->g.b_enc;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(w->nthreads)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(w->nthreads) if ((size_t)(n * d) > SAE_PAR_MIN)
 	for (size_t j = 0; j < m; j++) {
 		float *restrict dwd_j = dWd + j * d;
 		float *restrict dwe_j = dWe + j * d;
@@ -97,7 +97,7 @@ void sae_db_dec_grad(float *g_b_dec, const float *G, const float *g_b_enc, const
 	memset(dacc, 0, d * sizeof(double));
 	const size_t CH = 64;
 	size_t nch = (d + CH - 1) / CH;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)((B + m) * d) > SAE_PAR_MIN)
 	for (size_t c = 0; c < nch; c++) {
 		size_t i0 = c * CH, i1 = i0 + CH < d ? i0 + CH : d;
 		for (size_t b = 0; b < B; b++)

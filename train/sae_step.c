@@ -6,7 +6,6 @@
  * bookkeeping.  The dense architectures' code and gradients are in sae_dense.c, the batch
  * ones' selection in sae_batchtopk.c.  Nothing here allocates.
  */
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -19,17 +18,16 @@ void sae_encode(const struct sae_model *s, struct sae_work *w, const float *xb, 
 	size_t d = w->d, m = w->m;
 	const float *b_dec = s->p.b_dec;
 	if (s->h.use_b_dec) {
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * d) > SAE_PAR_MIN)
 		for (size_t b = 0; b < B; b++)
 			for (size_t i = 0; i < d; i++)
 				w->x_in[b * d + i] = xb[b * d + i] - b_dec[i];
 	} else {
 		memcpy(w->x_in, xb, B * d * sizeof(float));
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)m, (int)d, 1.0f, w->x_in,
-		    (int)d, s->p.W_enc, (int)d, 0.0f, w->pre, (int)m);
+	sae_sgemm(0, 1, B, m, d, 1.0f, w->x_in, d, s->p.W_enc, d, 0.0f, w->pre, m);
 	const float *b_enc = s->p.b_enc;
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		float *restrict pre_b = w->pre + b * m;
 #pragma omp simd
@@ -43,7 +41,7 @@ double sae_mse_grad(float *dxhat, const float *xhat, const float *x, size_t B, s
                     double scale, double *rowacc)
 {
 	const float c = (float)(scale * 2.0 / ((double)B * (double)d));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)(B * d) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		double acc = 0;
 		for (size_t i = 0; i < d; i++) {
@@ -80,7 +78,7 @@ static double upstream_aux(const struct sae_model *s, struct sae_work *w, const 
 	size_t kk = m - k < ka ? m - k : ka;
 	const float c = (float)(s->h.aux_coef / (double)B);
 	size_t kh = k > ka ? k : ka;
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		int t = omp_get_thread_num();
 		float *u = w->scratch + (size_t)t * m;
@@ -134,7 +132,7 @@ static double auxk(const struct sae_model *s, struct sae_work *w, const float *x
 	size_t kk = nd < ka ? nd : ka;
 	size_t kh = k > ka ? k : ka;
 	const float c = (float)(2.0 * s->h.auxk_coef / ((double)B * (double)d));
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		int t = omp_get_thread_num();
 		float *u = w->scratch + (size_t)t * m;
@@ -189,7 +187,7 @@ static void main_entries(const struct sae_model *s, struct sae_work *w, size_t B
 {
 	size_t d = w->d;
 	size_t lvl_n = w->n_lvl;
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(w->row_off[B] * d) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		for (size_t e = w->row_off[b]; e < w->row_off[b + 1]; e++) {
 			int32_t j = w->idx[e];
@@ -278,7 +276,7 @@ double sae_loss_grad(struct sae_model *s, struct sae_work *w, const float *xb, s
 static void project_grad(struct sae_model *s)
 {
 	size_t d = s->h.d_model, m = s->h.d_sae;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)(m * d) > SAE_PAR_MIN)
 	for (size_t j = 0; j < m; j++) {
 		float *g = s->g.W_decT + j * d;
 		const float *wj = s->p.W_decT + j * d;
@@ -320,7 +318,7 @@ void sae_step(struct sae_model *s, struct sae_work *w, const float *xb, size_t B
 	/* firing bookkeeping: feature_counts (§4.3.5), epoch counts, AuxK dead window */
 	if (w->dense) {
 		size_t m = w->m;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)(m * B) > SAE_PAR_MIN)
 		for (size_t j = 0; j < m; j++) {
 			int32_t c = 0;
 			for (size_t b = 0; b < B; b++)
