@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "train.h"
+#include "sae_internal.h" /* sae_topk_row_radix */
 
 void openblas_set_num_threads(int);
 
@@ -103,6 +104,25 @@ static void test_topk_ties(void **state)
 				ref[b - 1] = t;
 			}
 		assert_memory_equal(got, ref, k * sizeof(int32_t));
+	}
+	/* the radix selection used in training chooses exactly the same set */
+	for (int rep = 0; rep < 300; rep++) {
+		size_t n = 50 + rep * 7, k = 1 + (size_t)rep % 64;
+		float *r = malloc(n * sizeof(float)), *tmp = malloc(n * sizeof(float));
+		int32_t *a = malloc(k * sizeof(int32_t)), *b = malloc(k * sizeof(int32_t));
+		int32_t *hp = malloc(2 * k * sizeof(int32_t)), *cand = malloc(2 * n * sizeof(int32_t));
+		uint32_t *hist = malloc(SAE_RADIX_BUCKETS * sizeof(uint32_t));
+		for (size_t i = 0; i < n; i++) {
+			uint32_t u = mt_next32(&g);
+			r[i] = rep % 3 == 0 ? (float)(u % 9) - 4.0f /* heavy ties, ±0 */
+					    : (float)((u / 4294967296.0 - 0.5) * (1 + rep));
+			if (rep % 3 == 0 && r[i] == 0.0f && (u & 1))
+				r[i] = -0.0f;
+		}
+		sae_topk_row(a, r, n, k, hp);
+		sae_topk_row_radix(b, r, n, k, hp, hist, cand, tmp);
+		assert_memory_equal(a, b, (k < n ? k : n) * sizeof(int32_t));
+		free(r), free(tmp), free(a), free(b), free(hp), free(cand), free(hist);
 	}
 }
 

@@ -37,6 +37,8 @@ struct sae_work {
 	float *scratch;   /* (nthreads, m) per-thread selection values */
 	int32_t *heap;    /* (nthreads, 2*kh) per-thread selection heaps; kh = max(k, ka) */
 	int32_t *sel;     /* (nthreads, kh) */
+	uint32_t *hist;   /* (nthreads, SAE_RADIX_BUCKETS) radix top-k histograms */
+	int32_t *cand;    /* (nthreads, 2*m) radix top-k candidates */
 	float *bsel;      /* (B*m) batch-top-k selection copy (batch archs) */
 	size_t *row_off;  /* (B+1) CSR of the main code */
 	int32_t *idx;     /* (cap) latent */
@@ -63,6 +65,10 @@ void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alp
                size_t ldc);
 
 /* sae_select.c */
+#define SAE_RADIX_BITS 11
+#define SAE_RADIX_BUCKETS (1u << SAE_RADIX_BITS)
+void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap,
+                        uint32_t *hist, int32_t *cand, float *tmp);
 void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t k);
 float sae_quickselect_desc(float *v, size_t n, size_t r); /* r-th largest (0-based) */
 

@@ -77,6 +77,73 @@ void sae_topk_row(int32_t *idx, const float *v, size_t n, size_t k, int32_t *hea
 	sort_i32(idx, k);
 }
 
+/* order-preserving map of a float to uint32 (-0 taken as +0, so equal values share a key) */
+static inline uint32_t fkey(float f)
+{
+	f += 0.0f; /* -0 + +0 = +0 */
+	uint32_t u;
+	memcpy(&u, &f, sizeof(u));
+	uint32_t neg = (uint32_t)((int32_t)u >> 31); /* all ones for negative values */
+	return u ^ (neg | 0x80000000u);               /* branch-free */
+}
+
+/*
+ * The same selection as sae_topk_row, without its branch-heavy heap for the common case: a
+ * histogram of the top SAE_RADIX_BITS bits of each value's order key finds the bucket holding
+ * the k-th largest; every value in a higher bucket is kept, and the rest are chosen among that
+ * bucket's values by sae_topk_row (so ties still go to the lowest index).
+ * tmp: n floats; cand: 2n ints; hist: SAE_RADIX_BUCKETS; heap: 2k.
+ */
+void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap,
+                        uint32_t *hist, int32_t *cand, float *tmp)
+{
+	if (k > n)
+		k = n;
+	if (k == 0)
+		return;
+	const int sh = 32 - SAE_RADIX_BITS;
+	memset(hist, 0, SAE_RADIX_BUCKETS * sizeof(*hist));
+	uint32_t maxb = 0;
+	for (size_t j = 0; j < n; j++) {
+		uint32_t b = fkey(v[j]) >> sh;
+		hist[b]++;
+		maxb = b > maxb ? b : maxb;
+	}
+	size_t above = 0;
+	uint32_t kb = maxb;
+	for (;; kb--) {
+		if (above + hist[kb] >= k)
+			break;
+		above += hist[kb];
+	}
+	size_t need = k - above, na = 0, nc = 0;
+	int32_t *taken = cand, *inb = cand + n;
+	for (size_t j = 0; j < n; j++) {
+		uint32_t b = fkey(v[j]) >> sh;
+		if (b > kb)
+			taken[na++] = (int32_t)j;
+		else if (b == kb) {
+			tmp[nc] = v[j];
+			inb[nc++] = (int32_t)j;
+		}
+	}
+	int32_t *chosen = heap + k; /* heap needs `need` slots; chosen the next `need` */
+	if (need == nc) {
+		for (size_t q = 0; q < nc; q++)
+			chosen[q] = (int32_t)q;
+	} else {
+		sae_topk_row(chosen, tmp, nc, need, heap);
+	}
+	/* merge two ascending lists: taken (original indices) and inb[chosen] */
+	size_t a = 0, c = 0, o = 0;
+	while (a < na || c < need) {
+		if (c >= need || (a < na && taken[a] < inb[chosen[c]]))
+			idx[o++] = taken[a++];
+		else
+			idx[o++] = inb[chosen[c++]];
+	}
+}
+
 void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t k)
 {
 	size_t m = w->m;
@@ -89,7 +156,8 @@ void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t
 		int32_t *heap = w->heap + (size_t)t * 2 * kh;
 		const float *pre_b = pre + b * m;
 		int32_t *idx_b = w->idx + b * k;
-		sae_topk_row(idx_b, pre_b, m, k, heap);
+		sae_topk_row_radix(idx_b, pre_b, m, k, heap, w->hist + (size_t)t * SAE_RADIX_BUCKETS,
+				   w->cand + (size_t)t * 2 * m, w->scratch + (size_t)t * m);
 		for (size_t e = 0; e < k; e++)
 			w->val[b * k + e] = pre_b[idx_b[e]];
 	}
