@@ -209,9 +209,30 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 /* Total optimizer steps the options imply on N rows. */
 int64_t sae_total_steps(size_t N, const struct sae_train_opts *o);
 
-/* Read the `sae:` section of a config (cfg_* getters; defaults of §4.7). */
+/* Read the `sae:` section of a config (cfg_* getters; defaults of §4.7): hyper-parameters
+ * and training options.  Keys: architecture, d_sae, k, decoder_bias, upstream_aux, aux_coef,
+ * k_aux, auxk_coef, dead_tokens, l1_coef, l1_decnorm, jumprelu.{bandwidth,l0_coef,
+ * init_threshold}, batchtopk.threshold_ema, matryoshka.prefixes, alignment.lambda,
+ * grad_project, lr, beta1, beta2, eps, warmup_steps, fire_eps, dead_threshold, epochs,
+ * max_steps, batch_size, drop_last, shuffle_seed, per_seed_order, checkpoint_every. */
 int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
                     struct sae_train_opts *o, struct hus_err *err);
+/* A sweep condition `sae.conditions.<name>`: the same hyper-parameter keys, defaulting to
+ * `base` (training options are shared by all conditions: one pass over the data). */
+int sae_config_condition(struct cfg *c, const char *name, const struct sae_hparams *base,
+                         struct sae_hparams *h, struct hus_err *err);
+
+/* ---- checkpoints of runs (train/sae_ckpt.c; the file format is formats/artifact_sae.c) ---- */
+
+/* A checkpoint view of a run: pointers into the run, nothing copied.  kind: step0, periodic,
+ * interrupt, final; control: "R2 step 0" for step 0, else "none". */
+void sae_run_ckpt_view(struct sae_run *r, struct sae_ckpt *c, size_t N, const char *kind,
+                       const char *activation_sha256);
+/* Load a checkpoint's state into a run built from the same config; refuses (HUS_EINPUT,
+ * naming the attribute) a checkpoint of another architecture, shape, k, seed, data size or
+ * config hash (config_hash NULL = not checked). */
+int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
+                    const char *config_hash, const char *path, struct hus_err *err);
 
 /* == end SAE == */
 
