@@ -12,6 +12,8 @@ int cmd_analyze(int argc, char **argv)
 		printf("usage: husai analyze [<options>]\n\n(not implemented yet)\n");
 		return 0;
 	}
+	if (argc > 1 && argv[1][0] == '-')
+		return 2;
 	fprintf(stderr, "husai: 'analyze' is not implemented yet\n");
 	return 1;
 }
