@@ -280,13 +280,13 @@ static void test_dictionary_recovery(void **state)
 	struct sae_hparams h;
 	struct hus_err err;
 	sae_hparams_default(&h, SAE_TOPK, d, m, k);
-	h.lr = 3e-3;
+	h.lr = 5e-3;
 	h.k_aux = 16;
 	h.dead_tokens = 4 * N;
 	assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
 	struct sae_model *s;
 	assert_int_equal(sae_model_alloc(&s, &h, 42, &err), 0);
-	struct sae_train_opts o = { .epochs = 40, .batch = 256, .shuffle_seed = 1 };
+	struct sae_train_opts o = { .epochs = 20, .batch = 256, .shuffle_seed = 1 };
 	struct sae_run r;
 	assert_int_equal(sae_run_init(&r, s, N, &o, &err), 0);
 	assert_int_equal(sae_train(&r, 1, X, N, &o, NULL, NULL, &err), 0);
