@@ -423,6 +423,60 @@ void tfck_release(struct tfck *ck);
 
 /* == SAE checkpoints (formats/artifact_sae.c) == */
 
+/*
+ * husai.sae_checkpoint, version 1 (DESIGN §10).  Datasets: /params/W_enc [d_sae, d_model],
+ * /params/b_enc [d_sae], /params/W_dec [d_model, d_sae] (column j = feature j, always; never
+ * guessed from shape), /params/b_dec [d_model] (only when the architecture has one),
+ * /params/threshold [d_sae]; /optimizer/step [1], /optimizer/exp_avg/<name>,
+ * /optimizer/exp_avg_sq/<name> (same shapes); /rng/order_mt19937 [625] (state words, then
+ * the position) and /rng/order_perm [N]; /state/feature_counts [d_sae] f64,
+ * /state/since_fired, /state/epoch_fired [d_sae] i64, /state/counters [4] i64 (epoch, pos,
+ * batches this epoch, threshold_set), /state/epoch_sums [2] f64; /metrics/<name> [epochs] f64.
+ * Root attributes: architecture, k, seed, step, epoch, condition, activation_sha256, control
+ * ("none" or "R2 step 0"), kind (step0, periodic, final), d_model, d_sae, and final_<metric>
+ * when the final evaluation is known.
+ *
+ * In memory a parameter block is the train stage's flat layout (train.h struct sae_params):
+ * W_enc (d_sae*d_model), b_enc (d_sae), W_decT (d_sae*d_model, row j = feature j),
+ * b_dec (d_model), threshold (d_sae); this file transposes W_decT <-> /params/W_dec.
+ */
+#define SAE_CKPT_NHIST 9
+struct sae_ckpt {
+	size_t d_model, d_sae;
+	char architecture[32], condition[128], activation_sha256[65], control[32], kind[16];
+	int64_t k, seed, step, epoch, pos, ep_batches, threshold_set;
+	int has_b_dec;
+	float *params, *exp_avg, *exp_avg_sq;   /* flat blocks, layout above */
+	double *feature_counts;                 /* (d_sae) */
+	int64_t *since_fired, *epoch_fired;     /* (d_sae) */
+	uint32_t order_mt[624];
+	int32_t order_mti;
+	int64_t *perm;                          /* (N) current epoch's batch order */
+	size_t N;
+	double ep_sums[2];                      /* train loss and aux summed this epoch */
+	size_t n_hist;                          /* epochs recorded */
+	const char *hist_names[SAE_CKPT_NHIST];
+	double *hist[SAE_CKPT_NHIST];           /* (n_hist) each */
+	int have_final;
+	double final[6];                        /* mse, l0, l1, explained_variance, ev_fvu, dead */
+	char config_hash[65];                   /* filled by the reader */
+};
+extern const char *const sae_ckpt_final_names[6];
+size_t sae_ckpt_nparams(size_t d_model, size_t d_sae);
+/* Write atomically (nothing at path on failure). */
+int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_provenance *prov,
+                   struct hus_err *err);
+/* Read and validate shapes, types and finiteness of the parameters; allocates the arrays
+ * (release with sae_ckpt_release).  hist_names point at static strings. */
+int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
+void sae_ckpt_release(struct sae_ckpt *c);
+
+/* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
+ * file's sha256; rejects a file that is not one and any NaN/Inf, naming the row.  X is
+ * malloc'ed (N, d).  (A thin reader until acts_read lands; same validation.) */
+int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
+                  struct hus_err *err);
+
 /* == end SAE == */
 
 
