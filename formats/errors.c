@@ -61,9 +61,14 @@ void hus_libs_init(void)
 int hus_fault(const char *site)
 {
 	static int calls;
+	static char armed[128];
 	const char *spec = getenv("HUSAI_FAULT");
 	if (!spec || !*spec)
 		return 0;
+	if (strncmp(armed, spec, sizeof(armed) - 1)) { /* a new arming restarts the count */
+		snprintf(armed, sizeof(armed), "%s", spec);
+		calls = 0;
+	}
 	size_t len = strcspn(spec, ":");
 	if (strlen(site) != len || strncmp(spec, site, len))
 		return 0;

@@ -1,0 +1,745 @@
+/*
+ * h5.c — HDF5 artifacts: typed n-d datasets and attributes, written under a temporary name and
+ * renamed into place (atomic.c invariants), and read back with validation of the format name,
+ * version, ranks, dims (overflow-checked) and element types.  Every failure names the file and
+ * the dataset or attribute path.  The only file in husai that talks to the HDF5 C API, apart
+ * from the per-artifact schema files, which go through these functions.
+ */
+#include <hdf5.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats.h"
+
+#define ELEMS_MAX ((size_t)1 << 36) /* refuse datasets above 64 Gi elements: not ours */
+
+struct h5w {
+	hid_t file;
+	struct hus_atomic at;
+};
+
+struct h5r {
+	hid_t file;
+	char path[4096];
+	int version;
+};
+
+/* ---------------------------------------------------------------- helpers ----------- */
+
+static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+	char *buf = data;
+	if (n == 0 && e->desc)
+		snprintf(buf, 200, "%s", e->desc);
+	return 0;
+}
+
+/* The innermost HDF5 error message, for "what the library said". */
+static const char *h5_reason(void)
+{
+	static char buf[200];
+	buf[0] = 0;
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, buf);
+	H5Eclear2(H5E_DEFAULT);
+	return buf[0] ? buf : "unknown HDF5 error";
+}
+
+static hid_t file_type(enum h5_type t)
+{
+	switch (t) {
+	case HUS_F32: return H5T_IEEE_F32LE;
+	case HUS_F64: return H5T_IEEE_F64LE;
+	case HUS_I32: return H5T_STD_I32LE;
+	case HUS_I64: return H5T_STD_I64LE;
+	case HUS_U8:  return H5T_STD_U8LE;
+	}
+	return -1;
+}
+
+static hid_t mem_type(enum h5_type t)
+{
+	switch (t) {
+	case HUS_F32: return H5T_NATIVE_FLOAT;
+	case HUS_F64: return H5T_NATIVE_DOUBLE;
+	case HUS_I32: return H5T_NATIVE_INT32;
+	case HUS_I64: return H5T_NATIVE_INT64;
+	case HUS_U8:  return H5T_NATIVE_UINT8;
+	}
+	return -1;
+}
+
+static size_t type_size(enum h5_type t)
+{
+	switch (t) {
+	case HUS_F32: case HUS_I32: return 4;
+	case HUS_F64: case HUS_I64: return 8;
+	case HUS_U8: return 1;
+	}
+	return 0;
+}
+
+static const char *type_name(enum h5_type t)
+{
+	switch (t) {
+	case HUS_F32: return "float32";
+	case HUS_F64: return "float64";
+	case HUS_I32: return "int32";
+	case HUS_I64: return "int64";
+	case HUS_U8:  return "uint8";
+	}
+	return "?";
+}
+
+/* Element count of dims with overflow checks; 0 on overflow or above ELEMS_MAX (and *ok=0). */
+static size_t checked_count(int rank, const size_t *dims, int *ok)
+{
+	size_t n = 1;
+	*ok = 1;
+	for (int i = 0; i < rank; i++) {
+		if (dims[i] && n > ELEMS_MAX / dims[i]) {
+			*ok = 0;
+			return 0;
+		}
+		n *= dims[i];
+	}
+	return n;
+}
+
+static void dims_str(char *buf, size_t n, int rank, const size_t *dims)
+{
+	size_t off = (size_t)snprintf(buf, n, "[");
+	for (int i = 0; i < rank && off < n; i++)
+		off += (size_t)snprintf(buf + off, n - off, "%s%zu", i ? ", " : "", dims[i]);
+	if (off < n)
+		snprintf(buf + off, n - off, "]");
+}
+
+/* ---------------------------------------------------------------- writer ------------ */
+
+int h5w_open(struct h5w **wp, const char *path, const char *format, int format_version,
+             const struct hus_provenance *prov, struct hus_err *err)
+{
+	struct h5w *w = calloc(1, sizeof(*w));
+	if (!w)
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+	int rc = hus_atomic_open(&w->at, path, 0, err);
+	if (rc) {
+		free(w);
+		return rc;
+	}
+	hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+	H5Pset_obj_track_times(fcpl, 0); /* no timestamps inside objects: reproducible files */
+	w->file = H5Fcreate(w->at.tmp_path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+	H5Pclose(fcpl);
+	if (w->file < 0) {
+		rc = hus_errf(err, HUS_EIO, path, NULL, "cannot create HDF5 file '%s': %s",
+			      w->at.tmp_path, h5_reason());
+		free(w);
+		return rc;
+	}
+	char now[32];
+	hus_utc_now(now);
+	const char *cfg_yaml = prov && prov->config_yaml ? prov->config_yaml : "";
+	const char *cfg_hash = prov && prov->config_hash ? prov->config_hash : "";
+	if ((rc = h5w_attr_str(w, "/", "husai_format", format, err)) ||
+	    (rc = h5w_attr_i64(w, "/", "husai_format_version", format_version, err)) ||
+	    (rc = h5w_attr_str(w, "/", "husai_version", hus_version(), err)) ||
+	    (rc = h5w_attr_str(w, "/", "created_utc", now, err)) ||
+	    (rc = h5w_attr_str(w, "/", "config_yaml", cfg_yaml, err)) ||
+	    (rc = h5w_attr_str(w, "/", "config_hash", cfg_hash, err)) ||
+	    (rc = h5w_attr_str(w, "/", "git_commit", hus_git_commit(), err)) ||
+	    (rc = h5w_attr_str(w, "/", "hdf5_version", hus_library_version("hdf5"), err)) ||
+	    (rc = h5w_attr_str(w, "/", "gsl_version", hus_library_version("gsl"), err)) ||
+	    (rc = h5w_attr_str(w, "/", "cairo_version", hus_library_version("cairo"), err)) ||
+	    (rc = h5w_attr_str(w, "/", "libyaml_version", hus_library_version("libyaml"), err)) ||
+	    (rc = h5w_attr_str(w, "/", "openblas_version", hus_library_version("openblas"), err))) {
+		h5w_abort(w);
+		return rc;
+	}
+	*wp = w;
+	return 0;
+}
+
+int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *data, int rank,
+              const size_t *dims, struct hus_err *err)
+{
+	if (rank < 0 || rank > H5_MAX_RANK)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset, "rank %d not supported", rank);
+	if (hus_fault("h5_write"))
+		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "injected write failure");
+	hsize_t hd[H5_MAX_RANK];
+	for (int i = 0; i < rank; i++)
+		hd[i] = dims[i];
+	hid_t space = rank ? H5Screate_simple(rank, hd, NULL) : H5Screate(H5S_SCALAR);
+	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+	H5Pset_create_intermediate_group(lcpl, 1);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_obj_track_times(dcpl, 0);
+	hid_t d = H5Dcreate2(w->file, dset, file_type(type), space, lcpl, dcpl, H5P_DEFAULT);
+	int rc = 0;
+	if (d < 0)
+		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot create dataset: %s",
+			      h5_reason());
+	else if (H5Dwrite(d, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot write dataset: %s",
+			      h5_reason());
+	if (d >= 0)
+		H5Dclose(d);
+	H5Pclose(dcpl);
+	H5Pclose(lcpl);
+	H5Sclose(space);
+	return rc;
+}
+
+int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_F32, data, rank, dims, err);
+}
+
+int h5w_f64(struct h5w *w, const char *dset, const double *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_F64, data, rank, dims, err);
+}
+
+int h5w_i32(struct h5w *w, const char *dset, const int32_t *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_I32, data, rank, dims, err);
+}
+
+int h5w_i64(struct h5w *w, const char *dset, const int64_t *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_I64, data, rank, dims, err);
+}
+
+/* Create (or replace) attribute `name` on object `obj` with the given type and scalar value. */
+static int write_attr(struct h5w *w, const char *obj, const char *name, hid_t type,
+                      const void *val, struct hus_err *err)
+{
+	char where[512];
+	snprintf(where, sizeof(where), "%s@%s", obj, name);
+	hid_t o = H5Oopen(w->file, obj, H5P_DEFAULT);
+	if (o < 0)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, where, "no such object: %s",
+				h5_reason());
+	if (H5Aexists(o, name) > 0)
+		H5Adelete(o, name);
+	hid_t space = H5Screate(H5S_SCALAR);
+	hid_t a = H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+	int rc = 0;
+	if (a < 0 || H5Awrite(a, type, val) < 0)
+		rc = hus_errf(err, HUS_EIO, w->at.final_path, where, "cannot write attribute: %s",
+			      h5_reason());
+	if (a >= 0)
+		H5Aclose(a);
+	H5Sclose(space);
+	H5Oclose(o);
+	return rc;
+}
+
+int h5w_attr_str(struct h5w *w, const char *obj, const char *name, const char *val,
+                 struct hus_err *err)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, strlen(val) + 1);
+	H5Tset_strpad(t, H5T_STR_NULLTERM);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	int rc = write_attr(w, obj, name, t, val, err);
+	H5Tclose(t);
+	return rc;
+}
+
+int h5w_attr_i64(struct h5w *w, const char *obj, const char *name, int64_t val,
+                 struct hus_err *err)
+{
+	return write_attr(w, obj, name, H5T_NATIVE_INT64, &val, err);
+}
+
+int h5w_attr_f64(struct h5w *w, const char *obj, const char *name, double val,
+                 struct hus_err *err)
+{
+	return write_attr(w, obj, name, H5T_NATIVE_DOUBLE, &val, err);
+}
+
+int h5w_commit(struct h5w *w, struct hus_err *err)
+{
+	int rc = 0;
+	if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(w->file) < 0) {
+		rc = hus_errf(err, HUS_EIO, w->at.final_path, NULL, "cannot finish HDF5 file: %s",
+			      h5_reason());
+		unlink(w->at.tmp_path);
+	} else {
+		rc = hus_fsync_rename(w->at.tmp_path, w->at.final_path, err);
+	}
+	free(w);
+	return rc;
+}
+
+void h5w_abort(struct h5w *w)
+{
+	if (!w)
+		return;
+	H5Fclose(w->file);
+	unlink(w->at.tmp_path);
+	free(w);
+}
+
+/* ---------------------------------------------------------------- reader ------------ */
+
+/* Read a scalar string attribute of any HDF5 string flavour (fixed or variable length). */
+static int read_attr_str(hid_t file, const char *path, const char *obj, const char *name,
+                         char **val, struct hus_err *err)
+{
+	char where[512];
+	snprintf(where, sizeof(where), "%s@%s", obj, name);
+	if (H5Aexists_by_name(file, obj, name, H5P_DEFAULT) <= 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return hus_errf(err, HUS_EINPUT, path, where, "missing attribute, expected a string");
+	}
+	hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+	hid_t s = a >= 0 ? H5Aget_space(a) : -1;
+	int rc = 0;
+	if (a < 0 || t < 0 || s < 0) {
+		rc = hus_errf(err, HUS_EINPUT, path, where, "unreadable attribute: %s", h5_reason());
+	} else if (H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_npoints(s) != 1) {
+		rc = hus_errf(err, HUS_EINPUT, path, where, "expected a scalar string attribute");
+	} else if (H5Tis_variable_str(t) > 0) {
+		hid_t mt = H5Tcopy(H5T_C_S1);
+		H5Tset_size(mt, H5T_VARIABLE);
+		H5Tset_cset(mt, H5Tget_cset(t));
+		char *p = NULL;
+		if (H5Aread(a, mt, &p) < 0 || !p) {
+			rc = hus_errf(err, HUS_EINPUT, path, where, "unreadable string: %s", h5_reason());
+		} else {
+			*val = strdup(p);
+			H5free_memory(p);
+			if (!*val)
+				rc = hus_errf(err, HUS_ENOMEM, path, where, "out of memory");
+		}
+		H5Tclose(mt);
+	} else {
+		size_t n = H5Tget_size(t);
+		char *p = n < ((size_t)1 << 30) ? calloc(1, n + 1) : NULL;
+		hid_t mt = H5Tcopy(H5T_C_S1);
+		H5Tset_size(mt, n ? n : 1);
+		H5Tset_cset(mt, H5Tget_cset(t));
+		H5Tset_strpad(mt, H5Tget_strpad(t));
+		if (!p)
+			rc = hus_errf(err, HUS_EINPUT, path, where, "string attribute too large");
+		else if (H5Aread(a, mt, p) < 0) {
+			rc = hus_errf(err, HUS_EINPUT, path, where, "unreadable string: %s", h5_reason());
+			free(p);
+		} else
+			*val = p;
+		H5Tclose(mt);
+	}
+	if (s >= 0)
+		H5Sclose(s);
+	if (t >= 0)
+		H5Tclose(t);
+	if (a >= 0)
+		H5Aclose(a);
+	return rc;
+}
+
+static int read_attr_num(hid_t file, const char *path, const char *obj, const char *name,
+                         H5T_class_t want, hid_t memt, void *val, struct hus_err *err)
+{
+	char where[512];
+	snprintf(where, sizeof(where), "%s@%s", obj, name);
+	if (H5Aexists_by_name(file, obj, name, H5P_DEFAULT) <= 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return hus_errf(err, HUS_EINPUT, path, where, "missing attribute, expected %s",
+				want == H5T_INTEGER ? "an integer" : "a number");
+	}
+	hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+	hid_t s = a >= 0 ? H5Aget_space(a) : -1;
+	int rc = 0;
+	H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+	int ok_class = cls == want || (want == H5T_FLOAT && cls == H5T_INTEGER);
+	if (a < 0 || t < 0 || s < 0)
+		rc = hus_errf(err, HUS_EINPUT, path, where, "unreadable attribute: %s", h5_reason());
+	else if (!ok_class || H5Sget_simple_extent_npoints(s) != 1)
+		rc = hus_errf(err, HUS_EINPUT, path, where, "expected a scalar %s attribute",
+			      want == H5T_INTEGER ? "integer" : "numeric");
+	else if (H5Aread(a, memt, val) < 0)
+		rc = hus_errf(err, HUS_EINPUT, path, where, "unreadable value: %s", h5_reason());
+	if (s >= 0)
+		H5Sclose(s);
+	if (t >= 0)
+		H5Tclose(t);
+	if (a >= 0)
+		H5Aclose(a);
+	return rc;
+}
+
+int h5r_open(struct h5r **rp, const char *path, const char *format, int max_version,
+             struct hus_err *err)
+{
+	if (access(path, R_OK))
+		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot read the file (missing or not permitted)");
+	htri_t is = H5Fis_hdf5(path);
+	H5Eclear2(H5E_DEFAULT);
+	if (is <= 0)
+		return hus_errf(err, HUS_EINPUT, path, NULL,
+				"not an HDF5 file%s", format ? "" : " (husai artifacts are HDF5)");
+	struct h5r *r = calloc(1, sizeof(*r));
+	if (!r)
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (r->file < 0) {
+		free(r);
+		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot open HDF5 file (truncated or corrupt?): %s",
+				h5_reason());
+	}
+	char *fmt = NULL;
+	int64_t version = 0;
+	int rc = read_attr_str(r->file, path, "/", "husai_format", &fmt, err);
+	if (!rc)
+		rc = read_attr_num(r->file, path, "/", "husai_format_version", H5T_INTEGER,
+				   H5T_NATIVE_INT64, &version, err);
+	if (!rc && format && strcmp(fmt, format))
+		rc = hus_errf(err, HUS_EINPUT, path, "/@husai_format", "expected '%s', found '%s'",
+			      format, fmt);
+	if (!rc && (version < 1 || (max_version > 0 && version > max_version)))
+		rc = hus_errf(err, HUS_EINPUT, path, "/@husai_format_version",
+			      "expected version 1..%d, found %" PRId64 "%s", max_version, version,
+			      version > max_version ? " (written by a newer husai?)" : "");
+	free(fmt);
+	if (rc) {
+		H5Fclose(r->file);
+		free(r);
+		return rc;
+	}
+	r->version = (int)version;
+	*rp = r;
+	return 0;
+}
+
+void h5r_close(struct h5r *r)
+{
+	if (!r)
+		return;
+	H5Fclose(r->file);
+	free(r);
+}
+
+const char *h5r_path(const struct h5r *r) { return r->path; }
+int h5r_format_version(const struct h5r *r) { return r->version; }
+
+int h5r_has(struct h5r *r, const char *dset)
+{
+	/* walk the path one link at a time: H5Lexists fails on a missing intermediate group */
+	char buf[1024];
+	if (snprintf(buf, sizeof(buf), "%s", dset) >= (int)sizeof(buf) || buf[0] != '/')
+		return 0;
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == 0) {
+			char c = *p;
+			*p = 0;
+			htri_t e = H5Lexists(r->file, buf, H5P_DEFAULT);
+			if (e <= 0) {
+				H5Eclear2(H5E_DEFAULT);
+				return 0;
+			}
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	H5O_info_t info;
+	if (H5Oget_info_by_name(r->file, dset, &info, H5P_DEFAULT) < 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return 0;
+	}
+	return info.type == H5O_TYPE_DATASET;
+}
+
+static int classify(hid_t t, enum h5_type *out)
+{
+	H5T_class_t c = H5Tget_class(t);
+	size_t sz = H5Tget_size(t);
+	if (c == H5T_FLOAT && sz == 4)
+		*out = HUS_F32;
+	else if (c == H5T_FLOAT && sz == 8)
+		*out = HUS_F64;
+	else if (c == H5T_INTEGER && sz == 4 && H5Tget_sign(t) == H5T_SGN_2)
+		*out = HUS_I32;
+	else if (c == H5T_INTEGER && sz == 8 && H5Tget_sign(t) == H5T_SGN_2)
+		*out = HUS_I64;
+	else if (c == H5T_INTEGER && sz == 1 && H5Tget_sign(t) == H5T_SGN_NONE)
+		*out = HUS_U8;
+	else
+		return -1;
+	return 0;
+}
+
+int h5r_shape(struct h5r *r, const char *dset, enum h5_type *type, int *rank, size_t *dims,
+              struct hus_err *err)
+{
+	if (!h5r_has(r, dset))
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "missing dataset");
+	hid_t d = H5Dopen2(r->file, dset, H5P_DEFAULT);
+	if (d < 0)
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "cannot open dataset: %s", h5_reason());
+	hid_t t = H5Dget_type(d), s = H5Dget_space(d);
+	int rc = 0;
+	int nd = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
+	if (t < 0 || s < 0 || nd < 0) {
+		rc = hus_errf(err, HUS_EINPUT, r->path, dset, "unreadable dataset header: %s",
+			      h5_reason());
+	} else if (nd > H5_MAX_RANK) {
+		rc = hus_errf(err, HUS_EINPUT, r->path, dset, "rank %d exceeds %d", nd, H5_MAX_RANK);
+	} else if (classify(t, type)) {
+		rc = hus_errf(err, HUS_EINPUT, r->path, dset,
+			      "unsupported element type (expected float32/64, int32/64 or uint8)");
+	} else {
+		hsize_t hd[H5_MAX_RANK];
+		H5Sget_simple_extent_dims(s, hd, NULL);
+		*rank = nd;
+		for (int i = 0; i < nd; i++)
+			dims[i] = (size_t)hd[i];
+	}
+	if (t >= 0)
+		H5Tclose(t);
+	if (s >= 0)
+		H5Sclose(s);
+	H5Dclose(d);
+	return rc;
+}
+
+/* Validate the stored dataset against the request; fill dims' 0 entries; return the count. */
+static int check_dataset(struct h5r *r, const char *dset, enum h5_type type, int rank,
+                         size_t *dims, size_t *count, struct hus_err *err)
+{
+	enum h5_type found;
+	int found_rank;
+	size_t fd[H5_MAX_RANK];
+	int rc = h5r_shape(r, dset, &found, &found_rank, fd, err);
+	if (rc)
+		return rc;
+	if (found != type)
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "expected %s, found %s",
+				type_name(type), type_name(found));
+	char want[128], got[128];
+	dims_str(got, sizeof(got), found_rank, fd);
+	if (found_rank != rank)
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "expected rank %d, found rank %d %s",
+				rank, found_rank, got);
+	for (int i = 0; i < rank; i++) {
+		if (dims[i] && dims[i] != fd[i]) {
+			dims_str(want, sizeof(want), rank, dims);
+			return hus_errf(err, HUS_EINPUT, r->path, dset,
+					"expected shape %s (0 = any), found %s", want, got);
+		}
+	}
+	int ok;
+	size_t n = checked_count(rank, fd, &ok);
+	if (!ok)
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "shape %s is too large", got);
+	for (int i = 0; i < rank; i++)
+		dims[i] = fd[i];
+	*count = n;
+	return 0;
+}
+
+static int read_into(struct h5r *r, const char *dset, enum h5_type type, void *out,
+                     struct hus_err *err)
+{
+	hid_t d = H5Dopen2(r->file, dset, H5P_DEFAULT);
+	if (d < 0)
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "cannot open dataset: %s", h5_reason());
+	int rc = 0;
+	if (H5Dread(d, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+		rc = hus_errf(err, HUS_EINPUT, r->path, dset,
+			      "cannot read dataset (truncated file?): %s", h5_reason());
+	H5Dclose(d);
+	return rc;
+}
+
+int h5r_read(struct h5r *r, const char *dset, enum h5_type type, void *out, size_t cap,
+             int rank, size_t *dims, struct hus_err *err)
+{
+	size_t tmp[H5_MAX_RANK] = { 0 }, n;
+	if (rank < 0 || rank > H5_MAX_RANK)
+		return hus_errf(err, HUS_EINTERNAL, r->path, dset, "bad rank request");
+	if (dims)
+		memcpy(tmp, dims, sizeof(size_t) * (size_t)rank);
+	int rc = check_dataset(r, dset, type, rank, tmp, &n, err);
+	if (rc)
+		return rc;
+	if (n != cap)
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "expected %zu elements, found %zu",
+				cap, n);
+	if (n && (rc = read_into(r, dset, type, out, err)))
+		return rc;
+	if (dims)
+		memcpy(dims, tmp, sizeof(size_t) * (size_t)rank);
+	return 0;
+}
+
+int h5r_read_alloc(struct h5r *r, const char *dset, enum h5_type type, void **out, int rank,
+                   size_t *dims, struct hus_err *err)
+{
+	size_t tmp[H5_MAX_RANK] = { 0 }, n;
+	if (rank < 0 || rank > H5_MAX_RANK)
+		return hus_errf(err, HUS_EINTERNAL, r->path, dset, "bad rank request");
+	if (dims)
+		memcpy(tmp, dims, sizeof(size_t) * (size_t)rank);
+	int rc = check_dataset(r, dset, type, rank, tmp, &n, err);
+	if (rc)
+		return rc;
+	void *p = malloc(n ? n * type_size(type) : 1);
+	if (!p)
+		return hus_errf(err, HUS_ENOMEM, r->path, dset, "out of memory for %zu elements", n);
+	if (n && (rc = read_into(r, dset, type, p, err))) {
+		free(p);
+		return rc;
+	}
+	if (dims)
+		memcpy(dims, tmp, sizeof(size_t) * (size_t)rank);
+	*out = p;
+	return 0;
+}
+
+int h5r_attr_str(struct h5r *r, const char *obj, const char *name, char **val,
+                 struct hus_err *err)
+{
+	return read_attr_str(r->file, r->path, obj, name, val, err);
+}
+
+int h5r_attr_i64(struct h5r *r, const char *obj, const char *name, int64_t *val,
+                 struct hus_err *err)
+{
+	return read_attr_num(r->file, r->path, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, val, err);
+}
+
+int h5r_attr_f64(struct h5r *r, const char *obj, const char *name, double *val,
+                 struct hus_err *err)
+{
+	return read_attr_num(r->file, r->path, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, val, err);
+}
+
+int h5r_has_attr(struct h5r *r, const char *obj, const char *name)
+{
+	htri_t e = H5Aexists_by_name(r->file, obj, name, H5P_DEFAULT);
+	H5Eclear2(H5E_DEFAULT);
+	return e > 0;
+}
+
+/* ---------------------------------------------------------------- describe ---------- */
+
+struct describe_ctx {
+	struct h5r *r;
+	FILE *out;
+	const char *obj;
+	int failed;
+	struct hus_err *err;
+};
+
+static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+	(void)loc, (void)info;
+	struct describe_ctx *c = data;
+	hid_t a = H5Aopen_by_name(c->r->file, c->obj, name, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0) {
+		c->failed = 1;
+		return 0;
+	}
+	hid_t t = H5Aget_type(a);
+	H5T_class_t cls = H5Tget_class(t);
+	H5Tclose(t);
+	H5Aclose(a);
+	if (cls == H5T_STRING) {
+		char *v = NULL;
+		if (read_attr_str(c->r->file, c->r->path, c->obj, name, &v, c->err)) {
+			c->failed = 1;
+			return 0;
+		}
+		size_t len = strcspn(v, "\n");
+		if (v[len] || len > 100)
+			fprintf(c->out, "    @%s = \"%.*s…\" (%zu bytes)\n", name,
+				(int)(len > 100 ? 100 : len), v, strlen(v));
+		else
+			fprintf(c->out, "    @%s = \"%s\"\n", name, v);
+		free(v);
+	} else if (cls == H5T_INTEGER) {
+		int64_t v;
+		if (read_attr_num(c->r->file, c->r->path, c->obj, name, H5T_INTEGER, H5T_NATIVE_INT64,
+				  &v, c->err))
+			c->failed = 1;
+		else
+			fprintf(c->out, "    @%s = %" PRId64 "\n", name, v);
+	} else if (cls == H5T_FLOAT) {
+		double v;
+		if (read_attr_num(c->r->file, c->r->path, c->obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE,
+				  &v, c->err))
+			c->failed = 1;
+		else
+			fprintf(c->out, "    @%s = %.17g\n", name, v);
+	} else {
+		fprintf(c->out, "    @%s = (unsupported attribute type)\n", name);
+	}
+	return 0;
+}
+
+static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, void *data)
+{
+	(void)loc;
+	struct describe_ctx *c = data;
+	char path[1024];
+	snprintf(path, sizeof(path), "/%s", strcmp(name, ".") ? name : "");
+	if (info->type == H5O_TYPE_DATASET) {
+		enum h5_type t;
+		int rank;
+		size_t dims[H5_MAX_RANK];
+		if (h5r_shape(c->r, path, &t, &rank, dims, c->err)) {
+			fprintf(c->out, "  %s  (%s)\n", path, c->err->msg);
+			c->failed = 1;
+		} else {
+			char ds[128];
+			dims_str(ds, sizeof(ds), rank, dims);
+			void *data = NULL;
+			size_t any[H5_MAX_RANK] = { 0 };
+			/* read every dataset once: a truncated file shows here, not in a later stage */
+			int bad = h5r_read_alloc(c->r, path, t, &data, rank, any, c->err);
+			free(data);
+			fprintf(c->out, "  %-40s %-8s %s%s\n", path, type_name(t), ds,
+				bad ? "  UNREADABLE" : "");
+			if (bad)
+				c->failed = 1;
+		}
+	} else if (info->type == H5O_TYPE_GROUP) {
+		fprintf(c->out, "  %s  (group)\n", path);
+	}
+	if (info->num_attrs > 0) {
+		c->obj = path;
+		hsize_t idx = 0;
+		H5Aiterate_by_name(c->r->file, path, H5_INDEX_NAME, H5_ITER_INC, &idx, describe_attr,
+				   c, H5P_DEFAULT);
+	}
+	return 0;
+}
+
+int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)
+{
+	struct describe_ctx c = { r, out, "/", 0, err };
+	fprintf(out, "%s: husai artifact, format version %d\n", r->path, r->version);
+	if (H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c) < 0) {
+		if (!c.failed)
+			hus_errf(err, HUS_EINPUT, r->path, NULL, "cannot walk the file: %s", h5_reason());
+		return err->code ? err->code : HUS_EINPUT;
+	}
+	if (c.failed)
+		return err->code ? err->code : HUS_EINPUT;
+	return 0;
+}

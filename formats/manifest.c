@@ -1,0 +1,258 @@
+/*
+ * manifest.c — manifest.json of a run directory and its audit.  The manifest lists every input
+ * and output with its path relative to the run directory, sha256 (libcrypto) and size, plus the
+ * upstream run_metadata keys (spec §7.4), library versions and whatever the stage adds (RNG
+ * description, the config-hash fields).  `manifest_audit` recomputes every checksum and lists
+ * missing, changed and unlisted files.
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats.h"
+
+struct manifest {
+	char run_dir[PATH_MAX];
+	hj *inputs, *artifacts, *extra;
+};
+
+struct manifest *manifest_new(const char *run_dir)
+{
+	struct manifest *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	snprintf(m->run_dir, sizeof(m->run_dir), "%s", run_dir);
+	m->inputs = hj_arr();
+	m->artifacts = hj_arr();
+	m->extra = hj_obj();
+	return m;
+}
+
+void manifest_free(struct manifest *m)
+{
+	if (!m)
+		return;
+	hj_free(m->inputs);
+	hj_free(m->artifacts);
+	hj_free(m->extra);
+	free(m);
+}
+
+/* `path` relative to `dir` (both resolved), e.g. "sae/seed_42.h5" or "../acts.h5". */
+static int relative_to(const char *dir, const char *path, char *out, size_t n)
+{
+	char d[PATH_MAX], p[PATH_MAX];
+	if (!realpath(dir, d) || !realpath(path, p))
+		return -1;
+	size_t common = 0, i = 0;
+	for (; d[i] && d[i] == p[i]; i++)
+		if (d[i] == '/')
+			common = i;
+	if (!d[i] && (p[i] == '/' || !p[i]))
+		common = i;
+	size_t o = 0;
+	out[0] = 0;
+	for (const char *s = d + common; *s; s++)
+		if (*s == '/')
+			o += (size_t)snprintf(out + o, n - o, "../");
+	const char *rest = p + common + (p[common] == '/');
+	snprintf(out + o, n - o, "%s", rest);
+	return 0;
+}
+
+static int add_entry(struct manifest *m, hj *list, const char *path, struct hus_err *err)
+{
+	char rel[PATH_MAX], hex[65];
+	uint64_t bytes;
+	int rc = hus_sha256_file(path, hex, &bytes, err);
+	if (rc)
+		return rc;
+	if (relative_to(m->run_dir, path, rel, sizeof(rel)))
+		return hus_errf(err, HUS_EIO, path, NULL, "cannot resolve path relative to '%s'",
+				m->run_dir);
+	hj *e = hj_obj();
+	hj_set(e, "path", hj_str(rel));
+	hj_set(e, "sha256", hj_str(hex));
+	hj_set(e, "bytes", hj_int((int64_t)bytes));
+	return hj_push(list, e) ? hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory") : 0;
+}
+
+int manifest_add_input(struct manifest *m, const char *path, struct hus_err *err)
+{
+	return add_entry(m, m->inputs, path, err);
+}
+
+int manifest_add_artifact(struct manifest *m, const char *path, struct hus_err *err)
+{
+	return add_entry(m, m->artifacts, path, err);
+}
+
+void manifest_set(struct manifest *m, const char *key, hj *val) { hj_set(m->extra, key, val); }
+
+int manifest_write(struct manifest *m, const char *command, const char *config_hash,
+                   struct hus_err *err)
+{
+	char now[32], path[PATH_MAX + 32];
+	hus_utc_now(now);
+	hj *root = hj_obj(), *meta = hj_obj(), *ver = hj_obj();
+	hj_set(meta, "timestamp_utc", hj_str(now));
+	hj_set(meta, "git_commit", hj_str(hus_git_commit()));
+	hj_set(meta, "command", hj_str(command ? command : ""));
+	hj_set(meta, "config_hash", hj_str(config_hash ? config_hash : ""));
+	hj_set(meta, "husai_version", hj_str(hus_version()));
+	hj_set(root, "run_metadata", meta);
+	static const char *const libs[] = { "hdf5", "gsl", "cairo", "libyaml", "jansson", "openblas" };
+	hj_set(ver, "husai", hj_str(hus_version()));
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		hj_set(ver, libs[i], hj_str(hus_library_version(libs[i])));
+	hj_set(root, "versions", ver);
+	hj *val;
+	const char *key;
+	for (size_t i = 0; (key = hj_obj_at(m->extra, i, &val)); i++)
+		hj_set(root, key, hj_ref(val));
+	hj_set(root, "inputs", hj_ref(m->inputs));
+	hj_set(root, "artifacts", hj_ref(m->artifacts));
+	snprintf(path, sizeof(path), "%s/manifest.json", m->run_dir);
+	int rc = hj_write_file(path, root, err);
+	hj_free(root);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- audit ------------- */
+
+struct listed {
+	char **paths;
+	size_t n, cap;
+};
+
+static void listed_add(struct listed *l, const char *p)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		char **np = realloc(l->paths, l->cap * sizeof(*np));
+		if (!np)
+			return;
+		l->paths = np;
+	}
+	l->paths[l->n++] = strdup(p);
+}
+
+static int is_listed(const struct listed *l, const char *p)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->paths[i] && !strcmp(l->paths[i], p))
+			return 1;
+	return 0;
+}
+
+static void find_unlisted(const char *root, const char *sub, const struct listed *l, FILE *out,
+                          struct audit_report *rep)
+{
+	char dirpath[PATH_MAX];
+	snprintf(dirpath, sizeof(dirpath), "%s%s%s", root, *sub ? "/" : "", sub);
+	DIR *d = opendir(dirpath);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char rel[PATH_MAX], full[PATH_MAX * 2];
+		snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", e->d_name);
+		snprintf(full, sizeof(full), "%s/%s", root, rel);
+		struct stat st;
+		if (lstat(full, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			find_unlisted(root, rel, l, out, rep);
+		} else if (strcmp(rel, "manifest.json") && !is_listed(l, rel)) {
+			rep->unlisted++;
+			if (out)
+				fprintf(out, "unlisted  %s\n", rel);
+		}
+	}
+	closedir(d);
+}
+
+static int audit_list(const char *run_dir, hj *list, const char *kind, struct listed *l,
+                      FILE *out, struct audit_report *rep, struct hus_err *err)
+{
+	char mpath[PATH_MAX + 32];
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", run_dir);
+	if (!list)
+		return 0;
+	if (!hj_is_arr(list))
+		return hus_errf(err, HUS_EINPUT, mpath, kind, "expected a list of {path, sha256, bytes}");
+	for (size_t i = 0; i < hj_len(list); i++) {
+		hj *e = hj_at(list, i);
+		const char *rel = hj_get_str(e, "path"), *sha = hj_get_str(e, "sha256");
+		char where[64];
+		snprintf(where, sizeof(where), "%s.%zu", kind, i);
+		if (!rel || !sha || strlen(sha) != 64)
+			return hus_errf(err, HUS_EINPUT, mpath, where,
+					"expected {path, sha256 (64 hex digits), bytes}");
+		if (rel[0] == '/')
+			return hus_errf(err, HUS_EINPUT, mpath, where,
+					"expected a path relative to the run directory, found '%s'", rel);
+		listed_add(l, rel);
+		char full[PATH_MAX * 2], hex[65];
+		snprintf(full, sizeof(full), "%s/%s", run_dir, rel);
+		int outside = !strncmp(rel, "../", 3);
+		struct hus_err e2 = { 0 };
+		if (hus_sha256_file(full, hex, NULL, &e2)) {
+			if (outside && !strcmp(kind, "inputs")) {
+				if (out)
+					fprintf(out, "absent    %s (input outside the run directory)\n", rel);
+				continue;
+			}
+			rep->missing++;
+			if (out)
+				fprintf(out, "missing   %s\n", rel);
+			continue;
+		}
+		rep->checked++;
+		if (strcmp(hex, sha)) {
+			rep->changed++;
+			if (out)
+				fprintf(out, "changed   %s (sha256 %.12s…, manifest says %.12s…)\n", rel, hex,
+					sha);
+		}
+	}
+	return 0;
+}
+
+int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, struct hus_err *err)
+{
+	char mpath[PATH_MAX + 32];
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", run_dir);
+	memset(rep, 0, sizeof(*rep));
+	hj *m;
+	int rc = hj_read_file(mpath, &m, err);
+	if (rc)
+		return rc;
+	if (!hj_is_obj(m)) {
+		hj_free(m);
+		return hus_errf(err, HUS_EINPUT, mpath, NULL, "expected a JSON object");
+	}
+	struct listed l = { 0 };
+	rc = audit_list(run_dir, hj_get(m, "artifacts"), "artifacts", &l, out, rep, err);
+	if (!rc)
+		rc = audit_list(run_dir, hj_get(m, "inputs"), "inputs", &l, out, rep, err);
+	if (!rc)
+		find_unlisted(run_dir, "", &l, out, rep);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.paths[i]);
+	free(l.paths);
+	hj_free(m);
+	if (rc)
+		return rc;
+	if (rep->missing || rep->changed || rep->unlisted)
+		return hus_errf(err, HUS_EMISMATCH, run_dir, NULL,
+				"audit failed: %zu missing, %zu changed, %zu unlisted of %zu checked",
+				rep->missing, rep->changed, rep->unlisted, rep->checked);
+	return 0;
+}
