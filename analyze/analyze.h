@@ -31,7 +31,7 @@ int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, s
                     struct hus_err *err);
 /* Row and column maxima of |Âᵀ·B̂| (spec §5.1) without materialising it: panels of
  * PWMCC_BLOCK rows of Âᵀ·B̂ by cblas_sgemm, maxima folded in per panel (memory
- * PWMCC_BLOCK·m_B floats).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
+ * PWMCC_BLOCK·m_B floats per thread).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
  * NULL, else the argmax (lowest index on ties).  Bit-identical for any thread count. */
 #define PWMCC_BLOCK 64
 int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,

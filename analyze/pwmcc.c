@@ -4,7 +4,7 @@
  * Owns the hot path: Â and B̂ are column-normalised once (stored transposed, one feature per
  * row), then Âᵀ·B̂ is formed PWMCC_BLOCK rows at a time by cblas_sgemm and the row and column
  * maxima of its absolute value are folded in before the next panel (DESIGN §5).  Memory is
- * O((m_A + m_B)·block); the m_A × m_B matrix never exists.  Keeps the naive formula as
+ * O((m_A + m_B)·block·threads); the m_A × m_B matrix never exists.  Keeps the naive formula as
  * pwmcc_ref for tests.
  *
  * Invariants:
@@ -60,76 +60,82 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 {
 	if (m_A > INT32_MAX || m_B > INT32_MAX || d_model > INT32_MAX)
 		return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder too large (%zu x %zu)", m_A, m_B);
+	size_t blk = PWMCC_BLOCK, npanel = (m_A + blk - 1) / blk;
 	int nthr = omp_get_max_threads();
 	if (nthr < 1)
 		nthr = 1;
-	size_t blk = PWMCC_BLOCK;
-	float *C = malloc(sizeof(float) * blk * (m_B ? m_B : 1));
-	/* per-thread row maxima of the current panel: thread t owns a column range */
-	float *rpart = malloc(sizeof(float) * blk * (size_t)nthr);
-	int32_t *rarg = malloc(sizeof(int32_t) * blk * (size_t)nthr);
-	if (!C || !rpart || !rarg) {
-		free(C), free(rpart), free(rarg);
-		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a %zu x %zu panel", blk,
-		                m_B);
+	if ((size_t)nthr > npanel)
+		nthr = npanel ? (int)npanel : 1;
+	/* per thread: one panel (blk, m_B) and its own column maxima */
+	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr);
+	float *cmax = malloc(sizeof(float) * m_B * (size_t)nthr);
+	int32_t *carg = malloc(sizeof(int32_t) * m_B * (size_t)nthr);
+	if (!C || !cmax || !carg) {
+		free(C), free(cmax), free(carg);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d panels of %zu x %zu",
+		                nthr, blk, m_B);
 	}
-	for (size_t j = 0; j < m_B; j++) {
-		colmax[j] = -1.0f;
-		if (argcol)
-			argcol[j] = -1;
+	for (size_t e = 0; e < m_B * (size_t)nthr; e++) {
+		cmax[e] = -1.0f;
+		carg[e] = -1;
 	}
-	for (size_t i0 = 0; i0 < m_A; i0 += blk) {
-		size_t bi = m_A - i0 < blk ? m_A - i0 : blk;
-		int nt_used = 1;
-		/* C (bi, m_B) = Ât[i0:i0+bi] (bi, d) · B̂t (m_B, d)ᵀ */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bi, (int)m_B, (int)d_model,
-		            1.0f, At + i0 * d_model, (int)d_model, Bt, (int)d_model, 0.0f, C,
-		            (int)m_B);
+	/* One pool of threads: OpenMP threads each run a single-threaded sgemm on whole panels.
+	 * OpenBLAS's own pool would fight OpenMP's spinning workers for the same cores. */
+	int blas_threads = openblas_get_num_threads();
+	openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nthr)
-		{
-			int t = omp_get_thread_num(), nt = omp_get_num_threads();
-			if (t == 0)
-				nt_used = nt;
-			size_t j0 = m_B * (size_t)t / (size_t)nt, j1 = m_B * (size_t)(t + 1) / (size_t)nt;
-			float *rp = rpart + (size_t)t * blk;
-			int32_t *ra = rarg + (size_t)t * blk;
+	{
+		int t = omp_get_thread_num();
+		float *C_t = C + (size_t)t * blk * m_B, *cm = cmax + (size_t)t * m_B;
+		int32_t *ca = carg + (size_t)t * m_B;
+#pragma omp for schedule(dynamic, 1)
+		for (size_t p = 0; p < npanel; p++) {
+			size_t i0 = p * blk, bi = m_A - i0 < blk ? m_A - i0 : blk;
+			/* C_t (bi, m_B) = Ât[i0:i0+bi] (bi, d) · B̂t (m_B, d)ᵀ: the same call whatever
+			 * the thread count and schedule, so every element has the same bits (invariant 1) */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bi, (int)m_B,
+			            (int)d_model, 1.0f, At + i0 * d_model, (int)d_model, Bt,
+			            (int)d_model, 0.0f, C_t, (int)m_B);
 			for (size_t i = 0; i < bi; i++) {
-				const float *C_i = C + i * m_B;
+				const float *C_i = C_t + i * m_B;
 				float best = -1.0f;
 				int32_t barg = -1;
-				for (size_t j = j0; j < j1; j++) {
+				for (size_t j = 0; j < m_B; j++) {
 					float v = fabsf(C_i[j]);
 					if (v > best) {
 						best = v;
 						barg = (int32_t)j;
 					}
-					if (v > colmax[j]) {
-						colmax[j] = v;
-						if (argcol)
-							argcol[j] = (int32_t)(i0 + i);
+					if (v > cm[j]) {
+						cm[j] = v;
+						ca[j] = (int32_t)(i0 + i);
 					}
 				}
-				rp[i] = best;
-				ra[i] = barg;
+				rowmax[i0 + i] = best;
+				if (argrow)
+					argrow[i0 + i] = barg;
 			}
-		}
-		/* merge row partials in thread order = increasing column ranges (invariant 2) */
-		for (size_t i = 0; i < bi; i++) {
-			float best = -1.0f;
-			int32_t barg = -1;
-			for (int t = 0; t < nt_used; t++) {
-				float v = rpart[(size_t)t * blk + i];
-				if (v > best) {
-					best = v;
-					barg = rarg[(size_t)t * blk + i];
-				}
-			}
-			rowmax[i0 + i] = best;
-			if (argrow)
-				argrow[i0 + i] = barg;
 		}
 	}
-	free(C), free(rpart), free(rarg);
+	openblas_set_num_threads(blas_threads);
+	/* merge column maxima: larger value wins, equal values keep the lower row (invariant 2),
+	 * which does not depend on which thread saw which panel */
+	for (size_t j = 0; j < m_B; j++) {
+		float best = cmax[j];
+		int32_t barg = carg[j];
+		for (int t = 1; t < nthr; t++) {
+			float v = cmax[(size_t)t * m_B + j];
+			int32_t a = carg[(size_t)t * m_B + j];
+			if (v > best || (v == best && a < barg)) {
+				best = v;
+				barg = a;
+			}
+		}
+		colmax[j] = best;
+		if (argcol)
+			argcol[j] = barg;
+	}
+	free(C), free(cmax), free(carg);
 	return 0;
 }
 
