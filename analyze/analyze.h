@@ -223,4 +223,55 @@ struct perm_result {
 int stats_seed_permutation(struct perm_result *res, const double *pair, size_t n1, size_t n2,
                            size_t max_exact, size_t B, uint64_t seed, struct hus_err *err);
 
+/* ---------------------------------------------------------------- checkpoints (decoders.c) */
+
+#define SAE_CKPT_FORMAT "husai.sae_checkpoint"
+struct decoder {
+	char path[4096];
+	char sha256[65];
+	int64_t seed, step, k;     /* step, k: -1 when not recorded */
+	size_t d_model, d_sae;
+	char architecture[32], condition[128], control[32];
+	float *W_dec;              /* (d_model, d_sae), finite */
+	float *W_enc, *b_enc, *b_dec; /* (d_sae, d_model), (d_sae), (d_model): with_encoder only */
+};
+/* Read and validate an SAE checkpoint (format, version, attributes, W_dec shape = the
+ * d_model/d_sae attributes, finite weights).  Errors name the file and dataset. */
+int decoder_load(struct decoder *d, const char *path, int with_encoder, struct hus_err *err);
+void decoder_release(struct decoder *d);
+
+/* ---------------------------------------------------------------- the analysis (analysis.c) */
+
+/* One condition: its trained SAE checkpoints (any order; sorted by seed). */
+struct analysis_group {
+	const char *name;         /* [A-Za-z0-9_.-]+ */
+	const char *const *paths;
+	size_t n;
+	const char *const *r2_paths; /* step-0 checkpoints for R2, or NULL: the §4.2 recipe */
+	size_t n_r2;
+};
+struct analysis_request {
+	const struct analysis_group *groups;
+	size_t n_groups;
+	int r1, r2;                /* sampled controls to compute (R1 Gaussian, R2 untrained) */
+	const int64_t *r1_seeds;   /* explicit R1 seeds (phase 4a: 1000..1004), or NULL: */
+	size_t n_r1_seeds;
+	int64_t r1_offset;         /* ... seed + r1_offset for each trained seed (default 100000) */
+	size_t bootstrap_B;        /* 10000 */
+	uint64_t seed_trained, seed_random, seed_r2, seed_level; /* 17, 29, 31, 41 */
+	double match_thr;          /* configurable "shared" threshold (default 0.5; 0.5/0.7 always) */
+	double mnn_thr;            /* 0.3 */
+	size_t subspace_k;         /* 50, clamped to min(d_model, d_sae) */
+	size_t hungarian_max;      /* skip Hungarian above this d_sae (default 4096) */
+	size_t perm_max_exact, perm_B; /* exact permutation test up to this many splits, else B */
+	const char *out_dir;       /* analysis.h5, results.json, CSVs, manifest.json */
+	const char *command;       /* recorded in the manifest */
+	int write_matchings;       /* store /matching/... (default 1) */
+};
+void analysis_request_defaults(struct analysis_request *q);
+/* Run the whole analysis and write its outputs.  *results (optional) gets the results.json
+ * tree (caller hj_free's it).  Groups with fewer than two seeds give null statistics with a
+ * reason, not an error (spec §8.13). */
+int analysis_run(const struct analysis_request *q, hj **results, struct hus_err *err);
+
 #endif
