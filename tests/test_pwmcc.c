@@ -302,7 +302,7 @@ static void test_subspace(void **state)
 	for (size_t r = 0; r < d; r++)
 		for (size_t j = 0; j < m; j++)
 			A2[r * m + j] = -A[r * m + (m - 1 - j)];
-	double U1[64], U2[64], U3[64], ang[4];
+	double U1[192], U2[64], U3[64], ang[4]; /* U1 is reused for d_model = 48 */
 	struct hus_err err = { 0 };
 	assert_int_equal(subspace_basis(U1, A, d, m, k, &err), 0);
 	assert_int_equal(subspace_basis(U2, A2, d, m, k, &err), 0);
