@@ -20,5 +20,6 @@ int cmd_extract(int argc, char **argv);           /* train/cmd_extract.c */
 int cmd_train_sae(int argc, char **argv);         /* train/cmd_train_sae.c */
 int cmd_analyze(int argc, char **argv);           /* analyze/cmd_analyze.c */
 int cmd_report(int argc, char **argv);            /* report/cmd_report.c */
+int cmd_run(int argc, char **argv);               /* analyze/cmd_run.c */
 
 #endif

@@ -18,6 +18,7 @@ struct cmd {
 };
 
 static const struct cmd commands[] = {
+	{ "run",               cmd_run,               "run a whole experiment from one config, resumably, into one run directory" },
 	{ "train-transformer", cmd_train_transformer, "train the modular-addition transformer (HDF5 checkpoints, exact resume)" },
 	{ "extract",           cmd_extract,           "extract activations from a transformer checkpoint into an activation set" },
 	{ "train-sae",         cmd_train_sae,         "train SAEs over seeds in one pass over an activation set" },

@@ -662,9 +662,9 @@ static int list_items(struct cfg *c, struct node *n, const char *key, char ***it
 		return bad_value(c, n, key, "a list", err);
 	/* "1,2,3" or "[1, 2, 3]" given on the command line: split in place on a copy */
 	char *copy = strdup(n->value);
-	size_t cap = 1;
+	size_t cap = 1; /* tokens are separated by commas and spaces: count both */
 	for (const char *p = n->value; *p; p++)
-		cap += *p == ',';
+		cap += *p == ',' || *p == ' ';
 	out = calloc(cap + 1, sizeof(*out));
 	if (!copy || !out) {
 		free(copy);
@@ -895,7 +895,8 @@ static int cmp_str(const void *a, const void *b)
 
 char *cfg_resolved_yaml(struct cfg *c)
 {
-	qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
+	if (c->nres)
+		qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
 	size_t cap = 256;
 	for (size_t i = 0; i < c->nres; i++)
 		cap += strlen(c->res[i].key) * 2 + strlen(c->res[i].value) + 64;
@@ -938,8 +939,10 @@ char *cfg_resolved_yaml(struct cfg *c)
 
 void cfg_hash(struct cfg *c, char hex[65])
 {
-	qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
-	qsort(c->inputs, c->ninputs, sizeof(*c->inputs), cmp_str);
+	if (c->nres)
+		qsort(c->res, c->nres, sizeof(*c->res), cmp_res);
+	if (c->ninputs)
+		qsort(c->inputs, c->ninputs, sizeof(*c->inputs), cmp_str);
 	size_t cap = 64;
 	for (size_t i = 0; i < c->nres; i++)
 		cap += strlen(c->res[i].key) + strlen(c->res[i].value) + 3;
@@ -959,4 +962,80 @@ void cfg_hash(struct cfg *c, char hex[65])
 		o += (size_t)snprintf(buf + o, cap - o, "input:%s\n", c->inputs[i]);
 	hus_sha256_buf(buf, o, hex);
 	free(buf);
+}
+
+/* ---------------------------------------------------------------- subsets ----------- */
+
+/* A mapping key as YAML: plain when it is a simple identifier, double-quoted otherwise. */
+static void fmt_key(char *buf, size_t n, const char *key)
+{
+	int plain = *key != 0;
+	for (const char *p = key; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-'))
+			plain = 0;
+	if (plain && *key != '-')
+		snprintf(buf, n, "%s", key);
+	else
+		fmt_string(buf, n, key);
+}
+
+static void emit_node(const struct node *n, int depth, char **buf, size_t *len, size_t *cap)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *k = n->kids[i];
+		char item[4300];
+		size_t need = 4400 + (size_t)depth * 2;
+		if (*len + need > *cap) {
+			size_t nc = (*cap + need) * 2;
+			char *nb = realloc(*buf, nc);
+			if (!nb)
+				return;
+			*buf = nb;
+			*cap = nc;
+		}
+		if (k->kind == NODE_SCALAR) {
+			fmt_string(item, sizeof(item), k->value);
+			if (n->kind == NODE_SEQ)
+				*len += (size_t)snprintf(*buf + *len, *cap - *len, "%*s- %s\n", 2 * depth, "", item);
+			else
+			{
+				char key[4300];
+				fmt_key(key, sizeof(key), k->key);
+				*len += (size_t)snprintf(*buf + *len, *cap - *len, "%*s%s: %s\n", 2 * depth, "",
+							 key, item);
+			}
+		} else if (n->kind == NODE_MAP) {
+			fmt_key(item, sizeof(item), k->key);
+			*len += (size_t)snprintf(*buf + *len, *cap - *len, "%*s%s:%s\n", 2 * depth, "", item,
+						 k->n ? "" : (k->kind == NODE_MAP ? " {}" : " []"));
+			emit_node(k, depth + 1, buf, len, cap);
+		}
+		/* sequences of mappings do not occur in husai configs; they are skipped */
+	}
+}
+
+static void mark_used(struct node *n)
+{
+	n->used = 1;
+	for (size_t i = 0; i < n->n; i++)
+		mark_used(n->kids[i]);
+}
+
+char *cfg_sections_yaml(struct cfg *c, const char *const *sections)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	buf[0] = 0;
+	for (const char *const *s = sections; *s; s++) {
+		struct node *n = map_get(c->root, *s, strlen(*s));
+		if (!n)
+			continue;
+		mark_used(n);
+		struct node wrapper = { .kind = NODE_MAP, .kids = &n, .n = 1 };
+		emit_node(&wrapper, 0, &buf, &len, &cap);
+	}
+	return buf;
 }

@@ -138,6 +138,9 @@ void h5w_abort(struct h5w *w);
  * [1, max_version].  format may be NULL to accept any husai artifact (inspect). */
 int h5r_open(struct h5r **r, const char *path, const char *format, int max_version,
              struct hus_err *err);
+/* The same from an in-memory file image (fuzzing, archives); `name` is used in errors. */
+int h5r_open_image(struct h5r **r, const void *buf, size_t n, const char *name,
+                   const char *format, int max_version, struct hus_err *err);
 void h5r_close(struct h5r *r);
 const char *h5r_path(const struct h5r *r);
 int h5r_format_version(const struct h5r *r);
@@ -218,6 +221,10 @@ int cfg_finish(struct cfg *c, struct hus_err *err);
 char *cfg_resolved_yaml(struct cfg *c);
 /* sha256 hex of the canonical scientific serialisation + input checksums. */
 void cfg_hash(struct cfg *c, char hex[65]);
+/* The named top-level sections as written (overrides applied), as YAML text every getter
+ * reads back identically; marks them used.  For handing one stage its part of an experiment
+ * config.  Caller frees. */
+char *cfg_sections_yaml(struct cfg *c, const char *const *sections);
 
 /* ---------------------------------------------------------------- JSON -------------- */
 
@@ -245,6 +252,7 @@ int hj_write_file(const char *path, hj *v, struct hus_err *err); /* atomic */
 char *hj_dumps(hj *v);                                          /* caller frees */
 /* Reading: parse with a line:column error; get by dotted path ("trained.mean", "records.3.k"). */
 int hj_read_file(const char *path, hj **v, struct hus_err *err);
+int hj_parse(const char *text, size_t n, const char *name, hj **v, struct hus_err *err);
 hj *hj_get(hj *v, const char *path); /* borrowed; NULL if absent */
 int hj_get_f64(hj *v, const char *path, double *out); /* 0 ok (null -> NaN), -1 absent/not a number */
 int hj_get_i64(hj *v, const char *path, int64_t *out);

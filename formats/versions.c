@@ -14,9 +14,7 @@
 
 #include "formats.h"
 
-#ifndef HUSAI_GIT_COMMIT
-#define HUSAI_GIT_COMMIT "unknown"
-#endif
+#include "git_commit.h" /* generated at build time: HUSAI_GIT_COMMIT */
 
 char *openblas_get_config(void); /* declared by OpenBLAS's cblas.h on some versions only */
 

@@ -12,6 +12,8 @@ int cmd_report(int argc, char **argv)
 		printf("usage: husai report [<options>]\n\n(not implemented yet)\n");
 		return 0;
 	}
+	if (argc > 1 && argv[1][0] == '-')
+		return 2;
 	fprintf(stderr, "husai: 'report' is not implemented yet\n");
 	return 1;
 }

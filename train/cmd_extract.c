@@ -12,6 +12,8 @@ int cmd_extract(int argc, char **argv)
 		printf("usage: husai extract [<options>]\n\n(not implemented yet)\n");
 		return 0;
 	}
+	if (argc > 1 && argv[1][0] == '-')
+		return 2;
 	fprintf(stderr, "husai: 'extract' is not implemented yet\n");
 	return 1;
 }

@@ -12,6 +12,8 @@ int cmd_train_sae(int argc, char **argv)
 		printf("usage: husai train-sae [<options>]\n\n(not implemented yet)\n");
 		return 0;
 	}
+	if (argc > 1 && argv[1][0] == '-')
+		return 2;
 	fprintf(stderr, "husai: 'train-sae' is not implemented yet\n");
 	return 1;
 }

@@ -1,0 +1,168 @@
+/*
+ * experiments.c — what every experiment kind shares: reading the `experiment:` section,
+ * handing each stage its config sections as a job config file, dispatching to the kind's
+ * driver (exp_<kind>.c), and the run's manifest over every file the run directory holds.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "experiments.h"
+#include "exp_kinds.h"
+
+static const char *const stage_sections[] = { "data", "transformer", "extract", "sae",
+					       "analysis", "report", NULL };
+
+static const struct exp_kind kinds[] = {
+	{ "smoke", exp_smoke, 5, "1-epoch transformer, extraction, one SAE (spec §6.1)" },
+	{ "demo", exp_demo, 12, "a small real end-to-end study: two conditions x 5 seeds" },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+int experiment_read(struct cfg *c, struct experiment *ex, struct hus_err *err)
+{
+	const char *names[NKINDS + 1];
+	for (size_t i = 0; i < NKINDS; i++)
+		names[i] = kinds[i].name;
+	names[NKINDS] = NULL;
+	int rc = cfg_str(c, "experiment.kind", NULL, names, &ex->kind, err);
+	if (!rc && !ex->kind)
+		rc = hus_errf(err, HUS_EINPUT, cfg_name(c), NULL,
+			      "missing 'experiment.kind' (one of smoke, demo, ...)");
+	if (!rc)
+		rc = cfg_str(c, "experiment.name", ex->kind, NULL, &ex->name, err);
+	if (!rc)
+		rc = cfg_path(c, "experiment.transformer", NULL, &ex->transformer, err);
+	if (!rc)
+		rc = cfg_path(c, "experiment.activations", NULL, &ex->activations, err);
+	if (rc)
+		return rc;
+	if (!*ex->name || strchr(ex->name, '/'))
+		return hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment.name",
+				"expected a plain directory name, found '%s'", ex->name);
+	for (size_t i = 0; i < NKINDS; i++)
+		if (!strcmp(kinds[i].name, ex->kind))
+			ex->estimated_jobs = kinds[i].estimated_jobs;
+	/* stage sections are validated by the stage verbs that read them */
+	free(cfg_sections_yaml(c, stage_sections));
+	return 0;
+}
+
+void experiment_release(struct experiment *ex) { (void)ex; }
+
+char *experiment_config_text(struct cfg *c)
+{
+	static const char *const all[] = { EXPERIMENT_SECTIONS, NULL };
+	return cfg_sections_yaml(c, all);
+}
+
+int experiment_run(struct runner *r, struct cfg *c, const struct experiment *ex,
+                   const char *config_path, struct hus_err *err)
+{
+	(void)config_path;
+	for (size_t i = 0; i < NKINDS; i++)
+		if (!strcmp(kinds[i].name, ex->kind))
+			return kinds[i].run(r, c, ex, err);
+	return hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment.kind", "unknown kind '%s'",
+			ex->kind);
+}
+
+int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char *const *sections,
+                   char *path, size_t n, struct hus_err *err)
+{
+	char *text = cfg_sections_yaml(c, sections);
+	if (!text)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	snprintf(path, n, "%s/jobs/%s.yaml", r->run_dir, job);
+	int rc = 0;
+	/* rewrite only when different, so a resumed run sees the same bytes */
+	char *old = NULL;
+	if (!hus_file_exists(path) || hus_read_file(path, &old, NULL, NULL) || strcmp(old, text))
+		rc = hus_write_file(path, text, strlen(text), err);
+	free(old);
+	free(text);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- manifest ---------- */
+
+static int add_tree(struct manifest *m, const char *root, const char *sub, struct hus_err *err)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s%s%s", root, *sub ? "/" : "", sub);
+	DIR *d = opendir(dir);
+	if (!d)
+		return hus_errf(err, HUS_EIO, dir, NULL, "cannot list the run directory");
+	/* sorted, so the manifest is stable */
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strstr(e->d_name, ".tmp-"))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn)
+				break;
+			names = nn;
+		}
+		names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			char *t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char rel[PATH_MAX], full[PATH_MAX * 2];
+		snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", names[i]);
+		snprintf(full, sizeof(full), "%s/%s", root, rel);
+		struct stat st;
+		if (lstat(full, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			rc = add_tree(m, root, rel, err);
+		else if (S_ISREG(st.st_mode) && strcmp(rel, "manifest.json"))
+			rc = manifest_add_artifact(m, full, err);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path, int argc,
+                        char **argv, struct hus_err *err)
+{
+	struct manifest *m = manifest_new(r->run_dir);
+	if (!m)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	int rc = add_tree(m, r->run_dir, "", err);
+	if (!rc)
+		rc = manifest_add_input(m, config_path, err);
+	char command[4096] = "husai";
+	for (int i = 0; i < argc; i++) {
+		strncat(command, " ", sizeof(command) - strlen(command) - 1);
+		strncat(command, argv[i], sizeof(command) - strlen(command) - 1);
+	}
+	char hash[65];
+	char *text = experiment_config_text(c);
+	hus_sha256_buf(text ? text : "", text ? strlen(text) : 0, hash);
+	free(text);
+	hj *rng = hj_obj();
+	hj_set(rng, "description",
+	       hj_str("every seed is explicit in config.yaml; each artifact records its generator "
+		      "(see its /rng datasets and attributes)"));
+	manifest_set(m, "rng", rng);
+	if (!rc)
+		rc = manifest_write(m, command, hash, err);
+	manifest_free(m);
+	return rc;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# install-deps.sh — make sure the Debian 12 packages husai builds and runs with are present.
+# As root it installs what is missing with apt-get; otherwise it prints the exact command.
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh --bench    also python3-torch, for the benchmark peer
+set -euo pipefail
+pkgs=(gcc make cmake pkg-config git ca-certificates
+      libhdf5-dev libgsl-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
+      libyaml-dev libcmocka-dev libopenblas-dev libjansson-dev libssl-dev)
+[ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "husai: missing Debian packages; install them with:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "husai: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
