@@ -99,12 +99,14 @@ static int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t 
 struct pairwork {
 	float *rowmax, *colmax;
 	int32_t *argrow, *argcol;
+	int want_arg; /* argmaxes are needed (mutual nearest neighbours) */
 };
 
 static int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
                       size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err)
 {
-	int rc = pwmcc_maxes(w->rowmax, w->colmax, w->argrow, w->argcol, At, Bt, d, mA, mB, err);
+	int rc = pwmcc_maxes(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
+	                     w->want_arg ? w->argcol : NULL, At, Bt, d, mA, mB, err);
 	if (rc)
 		return rc;
 	double ra = 0, rb = 0;
@@ -477,6 +479,7 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 		tab->ncols = c0 + c + 1;
 	}
 	size_t p = 0;
+	w->want_arg = 1;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++) {
 			double v, ra, rb, frac;
@@ -515,6 +518,7 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err)))
 				goto cleanup;
 		}
+	w->want_arg = 0;
 	/* per-feature stability of every model, and its distribution over all features */
 	double fs = 0, fmin = INFINITY, fmax = -INFINITY;
 	size_t fn = 0;

@@ -66,6 +66,12 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 		nthr = 1;
 	if ((size_t)nthr > npanel)
 		nthr = npanel ? (int)npanel : 1;
+	/* A second thread only pays when each has real work: below ~0.5 GFLOP per thread the
+	 * barrier at the end of the region (GOMP workers spin there) costs more than it saves on
+	 * a loaded machine.  Results do not depend on the thread count (invariant 1). */
+	double flops = 2.0 * (double)d_model * (double)m_A * (double)m_B;
+	while (nthr > 1 && flops / nthr < 5e8)
+		nthr--;
 	/* per thread: one panel (blk, m_B) and its own column maxima */
 	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr);
 	float *cmax = malloc(sizeof(float) * m_B * (size_t)nthr);
@@ -96,6 +102,20 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bi, (int)m_B,
 			            (int)d_model, 1.0f, At + i0 * d_model, (int)d_model, Bt,
 			            (int)d_model, 0.0f, C_t, (int)m_B);
+			if (!argrow && !argcol) { /* maxima only: branch-free, vectorised */
+				for (size_t i = 0; i < bi; i++) {
+					const float *C_i = C_t + i * m_B;
+					float best = -1.0f;
+#pragma omp simd reduction(max : best)
+					for (size_t j = 0; j < m_B; j++) {
+						float v = fabsf(C_i[j]);
+						best = v > best ? v : best;
+						cm[j] = v > cm[j] ? v : cm[j];
+					}
+					rowmax[i0 + i] = best;
+				}
+				continue;
+			}
 			for (size_t i = 0; i < bi; i++) {
 				const float *C_i = C_t + i * m_B;
 				float best = -1.0f;

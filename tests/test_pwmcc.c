@@ -130,11 +130,15 @@ static void test_zero_and_nan_columns(void **state)
 static void test_threads_bit_identical(void **state)
 {
 	(void)state;
-	size_t d = 64, mA = 200, mB = 333;
-	float *A = gauss(d, mA, 7), *B = gauss(d, mB + 2, 8);
+	/* big enough (> 1 GFLOP) that pwmcc_maxes really uses two threads; off the block grid */
+	size_t d = 128, mA = 2053, mB = 2100;
+	float *A = gauss(d, mA + 3, 7), *B = gauss(d, mB, 8);
 	float *At = malloc(sizeof(float) * mA * d), *Bt = malloc(sizeof(float) * mB * d);
-	float r1[200], c1[333], r2[200], c2[333];
-	int32_t ar1[200], ac1[333], ar2[200], ac2[333];
+	float *r1 = malloc(sizeof(float) * mA), *r2 = malloc(sizeof(float) * mA);
+	float *r3 = malloc(sizeof(float) * mA), *c1 = malloc(sizeof(float) * mB);
+	float *c2 = malloc(sizeof(float) * mB), *c3 = malloc(sizeof(float) * mB);
+	int32_t *ar1 = malloc(sizeof(int32_t) * mA), *ar2 = malloc(sizeof(int32_t) * mA);
+	int32_t *ac1 = malloc(sizeof(int32_t) * mB), *ac2 = malloc(sizeof(int32_t) * mB);
 	struct hus_err err = { 0 };
 	assert_int_equal(pwmcc_normalize(At, NULL, A, d, mA, &err), 0);
 	assert_int_equal(pwmcc_normalize(Bt, NULL, B, d, mB, &err), 0);
@@ -143,19 +147,30 @@ static void test_threads_bit_identical(void **state)
 	assert_int_equal(pwmcc_maxes(r1, c1, ar1, ac1, At, Bt, d, mA, mB, &err), 0);
 	omp_set_num_threads(2);
 	assert_int_equal(pwmcc_maxes(r2, c2, ar2, ac2, At, Bt, d, mA, mB, &err), 0);
+	/* the vectorised maxima-only path gives the same maxima */
+	assert_int_equal(pwmcc_maxes(r3, c3, NULL, NULL, At, Bt, d, mA, mB, &err), 0);
 	omp_set_num_threads(saved);
-	assert_memory_equal(r1, r2, sizeof(r1));
-	assert_memory_equal(c1, c2, sizeof(c1));
-	assert_memory_equal(ar1, ar2, sizeof(ar1));
-	assert_memory_equal(ac1, ac2, sizeof(ac1));
+	assert_memory_equal(r1, r2, sizeof(float) * mA);
+	assert_memory_equal(c1, c2, sizeof(float) * mB);
+	assert_memory_equal(ar1, ar2, sizeof(int32_t) * mA);
+	assert_memory_equal(ac1, ac2, sizeof(int32_t) * mB);
+	assert_memory_equal(r1, r3, sizeof(float) * mA);
+	assert_memory_equal(c1, c3, sizeof(float) * mB);
 	/* argmaxes point at the maxima */
-	for (size_t i = 0; i < mA; i++) {
+	for (size_t i = 0; i < mA; i += 7) {
 		float v = 0;
 		for (size_t r = 0; r < d; r++)
 			v += At[i * d + r] * Bt[(size_t)ar1[i] * d + r];
 		assert_float_equal(fabsf(v), r1[i], 1e-5);
 	}
-	free(A), free(B), free(At), free(Bt);
+	for (size_t j = 0; j < mB; j += 7) {
+		float v = 0;
+		for (size_t r = 0; r < d; r++)
+			v += At[(size_t)ac1[j] * d + r] * Bt[j * d + r];
+		assert_float_equal(fabsf(v), c1[j], 1e-5);
+	}
+	free(A), free(B), free(At), free(Bt), free(r1), free(r2), free(r3), free(c1), free(c2);
+	free(c3), free(ar1), free(ar2), free(ac1), free(ac2);
 }
 
 static void test_pairs(void **state)
