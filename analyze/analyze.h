@@ -33,7 +33,7 @@ int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, s
  * PWMCC_BLOCK rows of Âᵀ·B̂ by cblas_sgemm, maxima folded in per panel (memory
  * PWMCC_BLOCK·m_B floats per thread).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
  * NULL, else the argmax (lowest index on ties).  Bit-identical for any thread count. */
-#define PWMCC_BLOCK 64
+#define PWMCC_BLOCK 256
 int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
                 const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err);
 /* (mean rowmax + mean colmax)/2, sums in double in index order. */
