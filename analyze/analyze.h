@@ -274,4 +274,19 @@ void analysis_request_defaults(struct analysis_request *q);
  * reason, not an error (spec §8.13). */
 int analysis_run(const struct analysis_request *q, hj **results, struct hus_err *err);
 
+/* A request read from a YAML listing (analysis_config.c; the keys are documented there).
+ * The spec owns every string the request points to. */
+#define ANALYSIS_SPEC_MAX 128
+struct analysis_spec {
+	struct analysis_request q;
+	struct analysis_group groups[ANALYSIS_SPEC_MAX / 2];
+	char *buf[ANALYSIS_SPEC_MAX];
+	char **lists[ANALYSIS_SPEC_MAX];
+	size_t nbuf;
+	int64_t *r1_seeds;
+	struct cfg *c;
+};
+int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err *err);
+void analysis_spec_release(struct analysis_spec *s);
+
 #endif

@@ -13,7 +13,8 @@
 #include "builtin.h"
 
 static const char *const analyze_usage[] = {
-	"husai analyze --group <name>=<ckpt.h5>[,<ckpt.h5>...] [--group ...] --out <dir>",
+	"husai analyze (--group <name>=<ckpt.h5>[,<ckpt.h5>...] [--group ...] | --config <file.yaml>)",
+	"              [--out <dir>]",
 	"              [--control (r1 | r2 | both | none)] [--r1-seeds <list>] [--r1-offset <n>]",
 	"              [--r2-from <name>=<step0.h5>[,...]] [--bootstrap <n>]",
 	"              [--seed-trained <n>] [--seed-random <n>] [--seed-r2 <n>] [--seed-level <n>]",
@@ -26,6 +27,8 @@ static const char *const analyze_usage[] = {
 	"--r2-from, else the TopKSAE init recipe with the trained seeds; bootstrap 10000 with",
 	"seeds 17 (trained), 29 (R1), 31 (R2), 41 (seed-level); Hungarian threshold 0.5 (0.5 and",
 	"0.7 are always reported), MNN threshold 0.3, subspace k 50, Hungarian up to d_sae 4096.",
+	"--config reads the same settings from the `analysis:` section of a YAML file (keys in",
+	"analyze/analysis_config.c); options on the command line override it.",
 	NULL,
 };
 
@@ -86,9 +89,10 @@ static int parse_f64(const char *s, double *out)
 
 int cmd_analyze(int argc, char **argv)
 {
-	enum { O_GROUP = 256, O_OUT, O_CONTROL, O_R1SEEDS, O_R1OFF, O_R2FROM, O_BOOT, O_ST, O_SR,
+	enum { O_CONFIG = 255, O_GROUP = 256, O_OUT, O_CONTROL, O_R1SEEDS, O_R1OFF, O_R2FROM, O_BOOT, O_ST, O_SR,
 	       O_SR2, O_SL, O_THR, O_MNN, O_SUBK, O_HMAX, O_NOMATCH, O_HELP };
 	static const struct option opts[] = {
+		{ "config", required_argument, 0, O_CONFIG },
 		{ "group", required_argument, 0, O_GROUP },
 		{ "out", required_argument, 0, O_OUT },
 		{ "control", required_argument, 0, O_CONTROL },
@@ -116,12 +120,36 @@ int cmd_analyze(int argc, char **argv)
 	size_t r2n[64] = { 0 }, n_groups = 0, n_r2 = 0;
 	int64_t r1seeds[256];
 	int status = 2, c;
+	struct analysis_spec spec;
+	int have_spec = 0;
 	memset(groups, 0, sizeof(groups));
+	/* first pass: a --config supplies the defaults that the other options override */
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != O_CONFIG)
+			continue;
+		struct hus_err err = { 0 };
+		if (have_spec)
+			analysis_spec_release(&spec);
+		int rc = analysis_spec_load(&spec, optarg, &err);
+		if (rc) {
+			hus_err_print(&err);
+			return hus_err_status(rc);
+		}
+		have_spec = 1;
+	}
+	if (have_spec) {
+		q = spec.q;
+		for (size_t i = 0; i < spec.q.n_groups && i < 64; i++)
+			groups[n_groups++] = spec.groups[i];
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		uint64_t u;
 		switch (c) {
+		case O_CONFIG:
+			break;
 		case 'h':
 		case O_HELP:
 			usage(stdout);
@@ -254,7 +282,7 @@ int cmd_analyze(int argc, char **argv)
 		goto misuse;
 	}
 	if (!n_groups || !q.out_dir) {
-		fprintf(stderr, "husai: analyze: --group and --out are required\n");
+		fprintf(stderr, "husai: analyze: groups (--group or --config) and --out are required\n");
 		goto misuse;
 	}
 	for (size_t i = 0; i < n_r2; i++) {
@@ -266,7 +294,7 @@ int cmd_analyze(int argc, char **argv)
 			        r2name[i]);
 			goto misuse;
 		}
-		groups[g].r2_paths = (const char *const *)r2list[i];
+		groups[g].r2_paths = (const char *const *)r2list[i]; /* overrides the config's */
 		groups[g].n_r2 = r2n[i];
 	}
 	q.groups = groups;
@@ -294,5 +322,7 @@ done:
 		free(gbuf[i]), free(glist[i]);
 		free(r2buf[i]), free(r2list[i]);
 	}
+	if (have_spec)
+		analysis_spec_release(&spec);
 	return status;
 }

@@ -290,6 +290,42 @@ static void test_cli(void **state)
 	assert_int_equal(cmd_analyze(2, help), 0);
 }
 
+static void test_config(void **state)
+{
+	(void)state;
+	char yaml[2400], cfgp[300], out[300], path[400];
+	snprintf(cfgp, sizeof(cfgp), "%s/analysis.yaml", dir);
+	snprintf(out, sizeof(out), "%s/cfgrun", dir);
+	snprintf(yaml, sizeof(yaml),
+	         "analysis:\n  out: %s\n  groups:\n    g1: %s,%s,%s\n  control: r1\n"
+	         "  r1_seeds: [1000, 1001, 1002]\n  bootstrap: 50\n  subspace_k: 4\n",
+	         out, paths[0], paths[1], paths[2]);
+	struct hus_err err = { 0 };
+	assert_int_equal(hus_write_file(cfgp, yaml, strlen(yaml), &err), 0);
+	char *argv[] = { "analyze", "--config", cfgp, "--bootstrap", "70", NULL };
+	assert_int_equal(cmd_analyze(5, argv), 0);
+	snprintf(path, sizeof(path), "%s/results.json", out);
+	hj *res;
+	assert_int_equal(hj_read_file(path, &res, &err), 0);
+	int64_t v;
+	assert_int_equal(hj_get_i64(res, "parameters.bootstrap_samples", &v), 0);
+	assert_int_equal(v, 70); /* the command line overrides the file */
+	assert_int_equal(hj_get_i64(res, "groups.g1.random.seeds.0", &v), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(hj_get_i64(res, "groups.g1.metrics.parameters.subspace_k", &v), 0);
+	assert_int_equal(v, 4);
+	hj_free(res);
+	/* an unknown key is an error naming the file */
+	snprintf(yaml, sizeof(yaml), "analysis:\n  out: %s\n  groups:\n    g1: %s,%s\n  bootstrapp: 5\n",
+	         out, paths[0], paths[1]);
+	assert_int_equal(hus_write_file(cfgp, yaml, strlen(yaml), &err), 0);
+	struct analysis_spec spec;
+	assert_int_equal(analysis_spec_load(&spec, cfgp, &err), HUS_EINPUT);
+	assert_non_null(strstr(err.msg, "bootstrapp"));
+	char *argv2[] = { "analyze", "--config", cfgp, NULL };
+	assert_int_equal(cmd_analyze(3, argv2), 1);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -381,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_end_to_end),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
