@@ -326,6 +326,18 @@ static int write_sae(const char *out, const struct sae_plan *pl, const struct im
 		int rank;
 		size_t d[2] = { 0, 0 };
 		husai_shape(pl, i, &rank, d);
+		if (i == P_FC) { /* float64 in the SAE schema (formats/artifact_sae.c) */
+			double *fc = malloc(d[0] * sizeof(double) + 1);
+			if (!fc) {
+				rc = hus_errf(err, HUS_ENOMEM, out, pdset[i], "out of memory");
+				break;
+			}
+			for (size_t j = 0; j < d[0]; j++)
+				fc[j] = pl->p[i][j];
+			rc = h5w_f64(w, pdset[i], fc, 1, d, err);
+			free(fc);
+			continue;
+		}
 		rc = h5w_f32(w, pdset[i], pl->p[i], rank, d, err);
 	}
 	const char *base = strrchr(src, '/');
@@ -335,6 +347,8 @@ static int write_sae(const char *out, const struct sae_plan *pl, const struct im
 	if (!rc) rc = h5w_attr_i64(w, "/", "k", pl->k, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "seed", seed, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "step", pl->step, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "epoch", -1, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "kind", "imported", err);
 	if (!rc) rc = h5w_attr_str(w, "/", "condition", o && o->condition ? o->condition : "imported", err);
 	if (!rc) rc = h5w_attr_str(w, "/", "control", "none", err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "d_model", (int64_t)pl->d_model, err);

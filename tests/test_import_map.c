@@ -5,7 +5,9 @@
  * tensors (spec §5.1); the upstream transformer .pt becomes a husai.transformer_checkpoint
  * whose parameters reproduce the fixture's logits (spec §2.2 forward, written out here) and
  * whose Adam moments are torch's bits; a lying orientation, a missing cfg and hostile files
- * are named errors that leave nothing behind.
+ * are named errors that leave nothing behind; the analyze library reads the imported SAEs.
+ * (The transformer stage's reader is exercised in test_import_tf.c: train.h and analyze.h
+ * cannot be included together yet.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "builtin.h"
 #include "formats.h"
 
@@ -310,9 +313,9 @@ static void test_upstream_sae(void **state)
 	snprintf(path, sizeof(path), "%s/up.h5", tmpdir);
 	struct h5r *r = NULL;
 	assert_int_equal(h5r_open(&r, path, "husai.sae_checkpoint", 1, NULL), 0);
-	float fc[24];
+	double fc[24];
 	size_t dims[1] = { 24 };
-	assert_int_equal(h5r_read(r, "/state/feature_counts", HUS_F32, fc, 24, 1, dims, NULL), 0);
+	assert_int_equal(h5r_read(r, "/state/feature_counts", HUS_F64, fc, 24, 1, dims, NULL), 0);
 	for (int i = 0; i < 24; i++)
 		assert_true(fc[i] == (float)i);
 	assert_false(h5r_has(r, "/params/b_dec")); /* upstream TopKSAE has no decoder bias */
@@ -531,6 +534,39 @@ static void test_transformer(void **state)
 	h5r_close(t.r);
 }
 
+/* ---------------------------------------------------------------- husai's own readers */
+
+/* `husai analyze` reads imported SAEs like native ones: decoder_load accepts them and the
+ * analyze library's blocked PWMCC gives the fixture's value */
+static void test_analyze_reads_imports(void **state)
+{
+	(void)state;
+	import_ok(FIX "sparsify_a/sae.safetensors", "an_a", NULL, "sae");
+	struct imp_opts o = { IMP_AUTO, NULL, NULL, "sp", 5 };
+	import_ok(FIX "sparsify_b/sae.safetensors", "an_b", &o, "sae");
+	char pa[600], pb[600];
+	snprintf(pa, sizeof(pa), "%s/an_a.h5", tmpdir);
+	snprintf(pb, sizeof(pb), "%s/an_b.h5", tmpdir);
+	struct decoder A, B;
+	struct hus_err err = { 0 };
+	assert_int_equal(decoder_load(&A, pa, 1, &err), 0);
+	assert_int_equal(decoder_load(&B, pb, 1, &err), 0);
+	assert_int_equal(A.d_model, 16);
+	assert_int_equal(A.d_sae, 24);
+	assert_int_equal(A.k, 4);
+	assert_int_equal(B.seed, 5);
+	assert_string_equal(B.condition, "sp");
+	assert_non_null(A.b_dec);
+	struct pwmcc_result res;
+	assert_int_equal(pwmcc_blocked(&res, A.W_dec, B.W_dec, 16, 24, 24, &err), 0);
+	print_message("PWMCC sparsify a/b via analyze: %.9f (fixture %.9f)\n", res.pwmcc,
+	              exp_num("pwmcc_sparsify"));
+	assert_close(res.pwmcc, exp_num("pwmcc_sparsify"), 1e-6);
+	assert_close(pwmcc_ref(A.W_dec, B.W_dec, 16, 24, 24), exp_num("pwmcc_sparsify"), 1e-9);
+	decoder_release(&A);
+	decoder_release(&B);
+}
+
 /* ---------------------------------------------------------------- errors ------------ */
 
 /* a float32 safetensors file written here (header JSON given) */
@@ -647,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_user_map),
 		cmocka_unit_test(test_upstream_sae),
 		cmocka_unit_test(test_transformer),
+		cmocka_unit_test(test_analyze_reads_imports),
 		cmocka_unit_test(test_errors_leave_nothing),
 		cmocka_unit_test(test_cli_all_or_nothing),
 	};
