@@ -668,42 +668,86 @@ static void gather(float *dst, const unsigned char *src, const struct pt_tensor 
 	}
 }
 
+static int by_storage_key(const void *a, const void *b)
+{
+	const struct pt_tensor *x = *(struct pt_tensor *const *)a, *y = *(struct pt_tensor *const *)b;
+	return strcmp(x->storage->s, y->storage->s);
+}
+
+/* Storages are read once per key however many tensors view them (torch writes one
+ * persistent id per tensor, shared storages under one key); all ids of a key must agree on
+ * type and size.  Storage bytes and tensor outputs are each capped at PT_MAX_TOTAL. */
 static int load_tensors(struct pt_doc *doc, zip_t *za, const char *prefix, const char *file,
                         struct hus_err *err)
 {
-	uint64_t total = 0;
+	size_t nt = 0;
+	for (size_t i = 0; i < doc->nvals; i++)
+		nt += doc->vals[i]->kind == PT_TENSOR && doc->vals[i]->tensor &&
+		      ((struct pt_tensor *)doc->vals[i]->tensor)->storage->i != G_BOOL;
+	if (!nt)
+		return 0;
+	struct pt_tensor **ts = malloc(nt * sizeof(*ts));
+	if (!ts)
+		return hus_errf(err, HUS_ENOMEM, file, NULL, "out of memory");
+	nt = 0;
 	for (size_t i = 0; i < doc->nvals; i++) {
 		struct pt_value *v = doc->vals[i];
-		if (v->kind != PT_TENSOR)
-			continue;
-		struct pt_tensor *t = (struct pt_tensor *)v->tensor;
-		struct pt_value *st = t->storage;
+		if (v->kind == PT_TENSOR && v->tensor &&
+		    ((struct pt_tensor *)v->tensor)->storage->i != G_BOOL)
+			ts[nt++] = (struct pt_tensor *)v->tensor;
+	}
+	qsort(ts, nt, sizeof(*ts), by_storage_key);
+	uint64_t total = 0, out_total = 0;
+	int rc = 0;
+	unsigned char *raw = NULL;
+	for (size_t i = 0; i < nt && !rc;) {
+		struct pt_value *st = ts[i]->storage;
 		int g = (int)st->i, es = globals[g].elsize;
-		if (g == G_BOOL)
-			continue; /* shape only */
 		char ename[512];
 		snprintf(ename, sizeof(ename), "%s/data/%s", prefix, st->s);
+		size_t j = i;
+		for (; j < nt && !strcmp(ts[j]->storage->s, st->s); j++)
+			if (ts[j]->storage->i != st->i || ts[j]->storage->n != st->n) {
+				rc = hus_errf(err, HUS_EINPUT, file, ename,
+				              "storage '%s' declared with different types or sizes", st->s);
+				break;
+			}
+		if (rc)
+			break;
 		zip_int64_t idx = zip_name_locate(za, ename, 0);
-		if (idx < 0)
-			return hus_errf(err, HUS_EINPUT, file, ename, "storage entry missing");
-		if (st->n > (PT_MAX_TOTAL - total) / (uint64_t)es)
-			return hus_errf(err, HUS_EINPUT, file, ename,
-			                "storages exceed the %zu-byte cap", PT_MAX_TOTAL);
+		if (idx < 0) {
+			rc = hus_errf(err, HUS_EINPUT, file, ename, "storage entry missing");
+			break;
+		}
+		if (st->n > (PT_MAX_TOTAL - total) / (uint64_t)es) {
+			rc = hus_errf(err, HUS_EINPUT, file, ename, "storages exceed the %zu-byte cap",
+			              PT_MAX_TOTAL);
+			break;
+		}
 		uint64_t want = (uint64_t)st->n * (uint64_t)es;
 		total += want;
-		unsigned char *raw = NULL;
-		int rc = read_entry(za, idx, file, ename, want, &raw, err);
-		if (rc)
-			return rc;
-		t->t.data = malloc(t->t.numel ? t->t.numel * sizeof(float) : 1);
-		if (!t->t.data) {
-			free(raw);
-			return hus_errf(err, HUS_ENOMEM, file, ename, "out of memory");
+		if ((rc = read_entry(za, idx, file, ename, want, &raw, err)))
+			break;
+		for (; i < j; i++) {
+			struct pt_tensor *t = ts[i];
+			if (t->t.numel > (PT_MAX_TOTAL - out_total) / sizeof(float)) {
+				rc = hus_errf(err, HUS_EINPUT, file, ename,
+				              "tensor views exceed the %zu-byte cap", PT_MAX_TOTAL);
+				break;
+			}
+			out_total += t->t.numel * sizeof(float);
+			t->t.data = malloc(t->t.numel ? t->t.numel * sizeof(float) : 1);
+			if (!t->t.data) {
+				rc = hus_errf(err, HUS_ENOMEM, file, ename, "out of memory");
+				break;
+			}
+			gather(t->t.data, raw, t, es, g == G_BF16);
 		}
-		gather(t->t.data, raw, t, es, g == G_BF16);
 		free(raw);
+		raw = NULL;
 	}
-	return 0;
+	free(ts);
+	return rc;
 }
 
 int pt_read_buf(struct pt_doc **out, const void *buf, size_t n, const char *file,

@@ -317,11 +317,12 @@ static void test_pt_hostile_pickles(void **state)
 	/* {'t': _rebuild_tensor_v2(storage('0', Float, numel N), offset, size, stride, False,
 	 * OrderedDict())} with N, offset, size, stride patched per case */
 #define TENSOR(numel, off, size_stride)                                                     \
-	"\x80\x02}(X\x01\x00\x00\x00t"                                                     \
+	"\x80\x02}(X\x01\x00\x00\x00t" TBODY(numel, off, size_stride) "u."
+#define TBODY(numel, off, size_stride)                                                      \
 	"ctorch._utils\n_rebuild_tensor_v2\n"                                               \
 	"((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"            \
 	"X\x03\x00\x00\x00" "cpuK" numel "tQK" off size_stride                              \
-	"\x89" "ccollections\nOrderedDict\n)RtRu."
+	"\x89" "ccollections\nOrderedDict\n)RtR"
 	/* a good 2x2 view, transposed through its strides: (1,2) -> reads 1 3 2 4 */
 	pickle_case(P(TENSOR("\x04", "\x00", "K\x02K\x02\x86K\x01K\x02\x86")), four, 16, NULL, NULL);
 	pickle_case(P(TENSOR("\x04", "\x01", "K\x02K\x02\x86K\x02K\x01\x86")), four, 16, "data.pkl",
@@ -335,6 +336,14 @@ static void test_pt_hostile_pickles(void **state)
 	                     "\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x40\x8a\x08\x00\x00\x00\x00\x00"
 	                     "\x00\x00\x40\x86K\x01K\x01\x86")),
 	            four, 16, "data.pkl", "overflows");
+	/* two tensors viewing one storage (tied weights): read once, both filled */
+	pickle_case(P("\x80\x02}(X\x01\x00\x00\x00t" TBODY("\x04", "\x00", "K\x02\x85K\x01\x85")
+	              "X\x01\x00\x00\x00u" TBODY("\x04", "\x02", "K\x02\x85K\x01\x85") "u."),
+	            four, 16, NULL, NULL);
+	/* ... but one key declared with two sizes is refused */
+	pickle_case(P("\x80\x02}(X\x01\x00\x00\x00t" TBODY("\x04", "\x00", "K\x02\x85K\x01\x85")
+	              "X\x01\x00\x00\x00u" TBODY("\x03", "\x00", "K\x02\x85K\x01\x85") "u."),
+	            four, 16, "c/data/0", "declared with different types or sizes");
 	/* VM misuse */
 	pickle_case(P("\x80\x02h\x05."), NULL, 0, "data.pkl:2", "memo get of an unset index");
 	pickle_case(P("\x80\x02u."), NULL, 0, "data.pkl:2", "needs a MARK");
