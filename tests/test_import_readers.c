@@ -172,6 +172,32 @@ static void test_st_bad(void **state)
 
 /* ---------------------------------------------------------------- torch .pt --------- */
 
+static void test_pt_dtypes(void **state)
+{
+	(void)state;
+	struct pt_doc *doc = NULL;
+	struct hus_err err = { 0 };
+	hj *exp = NULL;
+	assert_int_equal(pt_read_file(&doc, FIX "dtypes.pt", &err), 0);
+	assert_int_equal(hj_read_file(FIX "dtypes.json", &exp, &err), 0);
+	struct imp_tensors ts = { 0 };
+	assert_int_equal(pt_state_dict(&ts, pt_root(doc), "dtypes.pt", "/", &err), 0);
+	static const char *const names[] = { "f32", "f16", "bf16", "f16_t" };
+	static const char *const dts[] = { "Float", "Half", "BFloat16", "Half" };
+	for (int i = 0; i < 4; i++) {
+		const struct imp_tensor *t = imp_find(&ts, names[i]);
+		assert_non_null(t);
+		assert_string_equal(t->dtype, dts[i]);
+		hj *e = hj_get(exp, names[i]);
+		assert_int_equal(t->dims[0], (size_t)hj_as_f64(hj_at(hj_get(e, "shape"), 0)));
+		assert_int_equal(t->dims[1], (size_t)hj_as_f64(hj_at(hj_get(e, "shape"), 1)));
+		check_bits(t, e, names[i]);
+	}
+	hj_free(exp);
+	imp_tensors_release(&ts);
+	pt_free(doc);
+}
+
 static void test_pt_state_dict(void **state)
 {
 	(void)state;
@@ -384,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_st_dtypes),
 		cmocka_unit_test(test_f16_exhaustive),
 		cmocka_unit_test(test_st_bad),
+		cmocka_unit_test(test_pt_dtypes),
 		cmocka_unit_test(test_pt_state_dict),
 		cmocka_unit_test(test_pt_transformer_buffers),
 		cmocka_unit_test(test_pt_hostile_fixtures),
