@@ -187,20 +187,26 @@ static int map_saelens(struct sae_plan *pl, const struct imp_tensors *ts, hj *cf
 	int rc = dims2(ts, "W_enc", &pl->d_model, &pl->d_sae, "SAELens", file, err);
 	if (rc || (rc = check_cfg_dims(pl, cfg, "d_sae", cfgname, err)))
 		return rc;
+	/* SAELens cfg: architecture standard / gated / jumprelu / topk; older versions say
+	 * "standard" with activation_fn_str relu or topk */
+	const char *arch = cfg_str_key(cfg, "architecture"), *act = cfg_str_key(cfg, "activation_fn_str");
+	if ((!arch || !strcmp(arch, "standard")) && act && !strcmp(act, "topk"))
+		arch = "topk";
+	if (arch && !strcmp(arch, "gated"))
+		return hus_errf(err, HUS_EINPUT, cfgname, "architecture",
+		                "gated SAELens SAEs are not supported (b_gate, r_mag and b_mag have no "
+		                "husai dataset); a --map file can import W_enc and W_dec alone");
+	if (!arch)
+		arch = imp_find(ts, "threshold") ? "jumprelu" : "relu";
+	if (!strcmp(arch, "standard"))
+		arch = "relu";
+	snprintf(pl->architecture, sizeof(pl->architecture), "%s", arch);
 	if ((rc = take(pl, ts, "W_enc", P_WENC, 1, 1, file, err)) ||
 	    (rc = take(pl, ts, "W_dec", P_WDEC, 1, 1, file, err)) ||
 	    (rc = take(pl, ts, "b_enc", P_BENC, 0, 1, file, err)) ||
 	    (rc = take(pl, ts, "b_dec", P_BDEC, 0, 0, file, err)) ||
 	    (rc = take(pl, ts, "threshold", P_THR, 0, 0, file, err)))
 		return rc;
-	const char *arch = cfg_str_key(cfg, "architecture");
-	if (!arch)
-		arch = cfg_str_key(cfg, "activation_fn_str"); /* older SAELens: relu / topk */
-	if (!arch)
-		arch = pl->p[P_THR] ? "jumprelu" : "relu";
-	if (!strcmp(arch, "standard"))
-		arch = "relu";
-	snprintf(pl->architecture, sizeof(pl->architecture), "%s", arch);
 	int64_t k;
 	if (cfg && (!hj_get_i64(cfg, "k", &k) || !hj_get_i64(cfg, "activation_fn_kwargs.k", &k)))
 		pl->k = k;

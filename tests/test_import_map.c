@@ -298,6 +298,23 @@ static void test_user_map(void **state)
 	free(B);
 }
 
+/* older SAELens configs: architecture "standard" with a topk activation and its k */
+static void test_saelens_old_topk_cfg(void **state)
+{
+	(void)state;
+	char p[600];
+	snprintf(p, sizeof(p), "%s/cfg_old.json", tmpdir);
+	const char *cfg = "{\"architecture\": \"standard\", \"activation_fn_str\": \"topk\", "
+	                  "\"activation_fn_kwargs\": {\"k\": 8}, \"d_in\": 16, \"d_sae\": 24}";
+	assert_int_equal(hus_write_file(p, cfg, strlen(cfg), NULL), 0);
+	struct imp_opts o = { IMP_SAELENS, NULL, p, NULL, 3 };
+	import_ok(FIX "saelens_a/sae_weights.safetensors", "sl_old", &o, "sae");
+	size_t d, m;
+	float *A = read_dec("sl_old", &d, &m, "topk", 8, 3, "safetensors/saelens");
+	free(A);
+	unlink(p);
+}
+
 static void test_upstream_sae(void **state)
 {
 	(void)state;
@@ -631,6 +648,13 @@ static void test_errors_leave_nothing(void **state)
 	expect_import_error(FIX "saelens_a/sae_weights.safetensors", &o, "d_in",
 	                    "cfg.json says d_in 32, the tensors have d_model 16");
 	unlink(p);
+	/* SAELens gated: refused by name, not half-imported */
+	snprintf(p, sizeof(p), "%s/cfg_gated.json", tmpdir);
+	assert_int_equal(hus_write_file(p, "{\"architecture\": \"gated\"}", 25, NULL), 0);
+	o.cfg_path = p;
+	expect_import_error(FIX "saelens_a/sae_weights.safetensors", &o, "architecture",
+	                    "gated SAELens SAEs are not supported");
+	unlink(p);
 	/* hostile .pt files and a mapping that names a missing key */
 	expect_import_error(FIX "bad_global.pt", NULL, "data.pkl:2", "refusing pickle global");
 	expect_import_error(FIX "bad_bomb_storage.pt", NULL, NULL, "zip bomb");
@@ -681,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_saelens_pwmcc),
 		cmocka_unit_test(test_sparsify_pwmcc),
 		cmocka_unit_test(test_user_map),
+		cmocka_unit_test(test_saelens_old_topk_cfg),
 		cmocka_unit_test(test_upstream_sae),
 		cmocka_unit_test(test_transformer),
 		cmocka_unit_test(test_analyze_reads_imports),
