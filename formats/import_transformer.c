@@ -164,6 +164,23 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 		rc = hus_errf(err, HUS_EINPUT, src, "model_state_dict",
 		              "expected %zu parameter tensors for %lld layers, found %zu", expect,
 		              (long long)L, np);
+	/* and exactly the §2.2 names (a count alone would let "blocks.x" stand in for "blocks.0") */
+	static const char *const top[] = { "embed.W_E", "pos_embed.W_pos", "ln_final.w",
+	                                   "ln_final.b", "unembed.W_U", "unembed.b_U" };
+	static const char *const blk[] = { "ln1.w", "ln1.b", "ln2.w", "ln2.b", "attn.W_Q",
+	                                   "attn.W_K", "attn.W_V", "attn.W_O", "attn.b_Q",
+	                                   "attn.b_K", "attn.b_V", "attn.b_O", "mlp.W_in",
+	                                   "mlp.b_in", "mlp.W_out", "mlp.b_out" };
+	for (size_t i = 0; !rc && i < 6; i++)
+		if (!imp_find(&ts, top[i]))
+			rc = hus_errf(err, HUS_EINPUT, src, top[i], "missing parameter (spec §2.2)");
+	for (int64_t l = 0; !rc && l < L; l++)
+		for (size_t i = 0; !rc && i < 16; i++) {
+			char nm[64];
+			snprintf(nm, sizeof(nm), "blocks.%lld.%s", (long long)l, blk[i]);
+			if (!imp_find(&ts, nm))
+				rc = hus_errf(err, HUS_EINPUT, src, nm, "missing parameter (spec §2.2)");
+		}
 	if (rc) {
 		free(pidx);
 		goto cleanup;

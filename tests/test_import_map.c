@@ -663,6 +663,12 @@ static void test_errors_leave_nothing(void **state)
 	expect_import_error(FIX "saelens_a/sae_weights.safetensors", &mo, "enc.w",
 	                    "missing tensor 'enc.w'");
 	expect_import_error(FIX "dtypes.safetensors", NULL, NULL, "neither SAELens");
+	/* transformer checkpoints that do not match spec §2.2 */
+	expect_import_error(FIX "bad_tf_key.pt", NULL, "blocks.1.mlp.b_out", "missing parameter");
+	expect_import_error(FIX "bad_tf_shape.pt", NULL, "blocks.0.attn.W_Q",
+	                    "expected a float tensor of shape [2, 16, 8]");
+	expect_import_error(FIX "bad_tf_act.pt", NULL, "config.activation",
+	                    "activation 'gelu_fast' is not one husai implements");
 }
 
 static void test_cli_all_or_nothing(void **state)
