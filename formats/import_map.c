@@ -421,11 +421,13 @@ static void upstream_meta(struct sae_plan *pl, const struct pt_value *root)
 int imp_file(const char *src, const char *out_path, const struct imp_opts *o, const char **kind,
              struct hus_err *err)
 {
-	char sha[65];
-	uint64_t bytes;
-	int rc = hus_sha256_file(src, sha, &bytes, err);
+	/* read once: the recorded sha256 is of exactly the bytes imported */
+	char sha[65], *buf = NULL;
+	size_t nbuf = 0;
+	int rc = hus_read_file(src, &buf, &nbuf, err);
 	if (rc)
 		return rc;
+	hus_sha256_buf(buf, nbuf, sha);
 	struct sae_plan pl = { 0 };
 	struct imp_tensors ts = { 0 };
 	struct pt_doc *doc = NULL;
@@ -437,8 +439,10 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 	if (o && o->map_path)
 		lay = IMP_USER_MAP;
 	if (is_safetensors(src)) {
-		if ((rc = st_read_file(&ts, src, err)))
+		if ((rc = st_read_buf(&ts, buf, nbuf, src, err)))
 			goto cleanup;
+		free(buf); /* the tensors are copies */
+		buf = NULL;
 		char cfgp[4200];
 		const char *cp = o && o->cfg_path ? o->cfg_path : NULL;
 		if (!cp) {
@@ -469,8 +473,10 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 		if (!rc && cfg && pl.seed < 0)
 			hj_get_i64(cfg, "seed", &pl.seed);
 	} else {
-		if ((rc = pt_read_file(&doc, src, err)))
+		if ((rc = pt_read_buf(&doc, buf, nbuf, src, err)))
 			goto cleanup;
+		free(buf);
+		buf = NULL;
 		struct pt_value *root = pt_root(doc);
 		struct pt_value *sd = pt_get(root, "sae_state_dict");
 		if (!sd)
@@ -510,6 +516,7 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 		*kind = "sae";
 	rc = write_sae(out_path, &pl, o, src, sha, err);
 cleanup:
+	free(buf);
 	hj_free(cfg);
 	pt_free(doc);
 	imp_tensors_release(&ts);
