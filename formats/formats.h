@@ -571,7 +571,7 @@ int st_read_file(struct imp_tensors *out, const char *path, struct hus_err *err)
  * and torch.BoolStorage (buffers such as attn.mask: shape kept, data not loaded); anything else
  * is refused by name. */
 enum pt_kind { PT_NONE, PT_BOOL, PT_INT, PT_FLOAT, PT_STR, PT_LIST, PT_TUPLE, PT_DICT, PT_TENSOR,
-               PT_GLOBAL, PT_STORAGE, PT_MARK };
+               PT_GLOBAL, PT_STORAGE /* the last two only inside the VM and tensor views */ };
 struct pt_value {
 	enum pt_kind kind;
 	int64_t i;                  /* PT_INT, PT_BOOL; PT_GLOBAL: which global */
@@ -583,8 +583,10 @@ struct pt_value {
 	struct imp_tensor *tensor;  /* PT_TENSOR (data loaded by pt_read_buf) */
 };
 #define PT_MAX_PICKLE (16u << 20)          /* data.pkl absolute cap */
-#define PT_MAX_TOTAL ((size_t)8 << 30)     /* all storages together */
+#define PT_MAX_TOTAL ((size_t)8 << 30)     /* all storages together; all tensor outputs together */
 struct pt_doc;
+/* Read a torch.save zip archive from memory; on error *doc is untouched and err names the
+ * entry (or data.pkl:<byte offset>) and what was expected. */
 int pt_read_buf(struct pt_doc **doc, const void *buf, size_t n, const char *name,
                 struct hus_err *err);
 int pt_read_file(struct pt_doc **doc, const char *path, struct hus_err *err);
