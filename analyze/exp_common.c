@@ -57,6 +57,14 @@ int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char 
                    const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                    const char *const *outputs, struct hus_err *err)
 {
+	return exp_train_saes_epochs(r, c, job, acts, conditions_yaml, seeds, nseeds, 0, outputs,
+				     err);
+}
+
+int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                          const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                          int64_t epochs, const char *const *outputs, struct hus_err *err)
+{
 	static const char *const secs[] = { "sae", NULL };
 	char *base = cfg_sections_yaml(c, secs);
 	if (!base)
@@ -94,8 +102,10 @@ int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char 
 		snprintf(seedlist + strlen(seedlist), sizeof(seedlist) - strlen(seedlist), "%s%" PRId64,
 			 i ? "," : "", seeds[i]);
 	snprintf(out, sizeof(out), "%s/sae", r->run_dir);
+	char set[64];
+	snprintf(set, sizeof(set), "sae.epochs=%" PRId64, epochs);
 	const char *argv[] = { "train-sae", "--config", path, "--activations", acts, "--out", out,
-			       "--seeds", seedlist, NULL };
+			       "--seeds", seedlist, epochs ? "--set" : NULL, set, NULL };
 	return runner_job(r, job, argv, outputs, err);
 }
 

@@ -18,6 +18,7 @@ struct exp_kind {
 };
 
 int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
@@ -56,6 +57,10 @@ int exp_activations(struct runner *r, struct cfg *c, const struct experiment *ex
 int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char *acts,
                    const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                    const char *const *outputs, struct hus_err *err);
+/* The same with sae.epochs overridden (0: as configured). */
+int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                          const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                          int64_t epochs, const char *const *outputs, struct hus_err *err);
 int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,
                 size_t nseeds, const struct exp_stats *st, struct hus_err *err);
 int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, struct hus_err *err);
