@@ -65,6 +65,15 @@ int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, cons
                           const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                           int64_t epochs, const char *const *outputs, struct hus_err *err)
 {
+	return exp_train_saes_set(r, c, job, acts, conditions_yaml, seeds, nseeds, epochs, NULL,
+				  outputs, err);
+}
+
+int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                       int64_t epochs, const char *extra_set, const char *const *outputs,
+                       struct hus_err *err)
+{
 	static const char *const secs[] = { "sae", NULL };
 	char *base = cfg_sections_yaml(c, secs);
 	if (!base)
@@ -104,13 +113,30 @@ int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, cons
 	snprintf(out, sizeof(out), "%s/sae", r->run_dir);
 	char set[64];
 	snprintf(set, sizeof(set), "sae.epochs=%" PRId64, epochs);
-	const char *argv[] = { "train-sae", "--config", path, "--activations", acts, "--out", out,
-			       "--seeds", seedlist, epochs ? "--set" : NULL, set, NULL };
+	const char *argv[16] = { "train-sae", "--config", path, "--activations", acts, "--out", out,
+				 "--seeds", seedlist };
+	size_t a = 9;
+	if (epochs) {
+		argv[a++] = "--set";
+		argv[a++] = set;
+	}
+	if (extra_set) {
+		argv[a++] = "--set";
+		argv[a++] = extra_set;
+	}
+	argv[a] = NULL;
 	return runner_job(r, job, argv, outputs, err);
 }
 
 int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,
                 size_t nseeds, const struct exp_stats *st, struct hus_err *err)
+{
+	return exp_analyze_dirs(r, c, cond, NULL, seeds, nseeds, st, err);
+}
+
+int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const char *const *dirs,
+                     const int64_t *seeds, size_t nseeds, const struct exp_stats *st,
+                     struct hus_err *err)
 {
 	static const char *const secs[] = { "analysis", NULL };
 	char job[PATH_MAX + 64], name[160];
@@ -128,10 +154,11 @@ int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t
 	}
 	int g = snprintf(group, cap, "%s=", cond), h = snprintf(r2, cap, "%s=", cond);
 	for (size_t i = 0; i < nseeds; i++) {
+		const char *dir = dirs ? dirs[i] : cond;
 		g += snprintf(group + g, cap - (size_t)g, "%s%s/sae/%s/sae_seed%" PRId64 ".h5", i ? "," : "",
-			      r->run_dir, cond, seeds[i]);
+			      r->run_dir, dir, seeds[i]);
 		h += snprintf(r2 + h, cap - (size_t)h, "%s%s/sae/%s/sae_seed%" PRId64 "_step0.h5",
-			      i ? "," : "", r->run_dir, cond, seeds[i]);
+			      i ? "," : "", r->run_dir, dir, seeds[i]);
 	}
 	char out[PATH_MAX + 64], boot[32], s_tr[32], s_r1[32], off[32], r1seeds[512] = "";
 	snprintf(out, sizeof(out), "%s/analysis/%s", r->run_dir, cond);

@@ -19,6 +19,8 @@ struct exp_kind {
 
 int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex,
+                    struct hus_err *err);
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
@@ -61,6 +63,15 @@ int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char 
 int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, const char *acts,
                           const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                           int64_t epochs, const char *const *outputs, struct hus_err *err);
+/* ... and one more --set key=value (NULL: none). */
+int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                       int64_t epochs, const char *extra_set, const char *const *outputs,
+                       struct hus_err *err);
+/* Analysis of one group whose checkpoint i lives in sae/<dirs[i]>/ (NULL: sae/<cond>/). */
+int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const char *const *dirs,
+                     const int64_t *seeds, size_t nseeds, const struct exp_stats *st,
+                     struct hus_err *err);
 int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,
                 size_t nseeds, const struct exp_stats *st, struct hus_err *err);
 int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, struct hus_err *err);
