@@ -154,6 +154,15 @@ struct tf_work {
 	float *Wqkv;                     /* (L, d, 3d) packed W_Q|W_K|W_V */
 	/* backward scratch */
 	float *dx, *dx2, *dy, *dqkv, *dz, *dmid, *dpre, *dlogits, *dyf, *dWqkv;
+	/* layer 0 sees each (token, position) pair's embedding many times in a batch: LN1 and
+	 * q, k, v are computed once per distinct row (DESIGN §5, compute only what is needed) */
+	int uniq;                 /* 1 when layer 0 uses the distinct-row path */
+	size_t U;                 /* distinct rows in the current batch */
+	int32_t *urow;            /* (B*T) row -> distinct row */
+	int32_t *usrc;            /* (U) distinct row -> first row holding it */
+	int32_t *ukey;            /* (d_vocab * T) (token, position) -> distinct row or -1 */
+	float *xu;                /* (U, d) the distinct layer-0 inputs */
+	float *dqkv_u, *dxu;      /* (U, 3d), (U, d) their gradients */
 	float *mem;
 };
 
