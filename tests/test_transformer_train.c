@@ -53,6 +53,8 @@ static void small_config(struct tf_config *c)
 
 static const struct hus_provenance prov = { "", "" };
 
+static const struct hus_provenance *run_prov = &prov;
+
 static int run(const struct tf_config *c, const char *sub, int64_t max_steps,
                const char *resume, struct hus_err *err)
 {
@@ -66,7 +68,7 @@ static int run(const struct tf_config *c, const char *sub, int64_t max_steps,
 		tf_trainer_release(&tr);
 		return rc;
 	}
-	struct tf_run_opts o = { dir, &prov, NULL, max_steps, NULL };
+	struct tf_run_opts o = { dir, run_prov, NULL, max_steps, NULL };
 	rc = tf_train_run(&tr, &o, err);
 	tf_trainer_release(&tr);
 	return rc;
@@ -319,6 +321,40 @@ static void test_wrong_format(void **state)
 	assert_non_null(strstr(err.msg, "husai.transformer_checkpoint"));
 }
 
+/* the CLI's resume path: the config comes back from the checkpoint's resolved YAML, every
+ * value exactly, and the resumed run matches the uninterrupted one bit for bit */
+static void test_resume_through_yaml(void **state)
+{
+	(void)state;
+	struct cfg *cf;
+	struct hus_err err;
+	struct tf_config c, back;
+	char hash[65], a[256], b[256], ck[256];
+	const char *yaml = "data:\n  p: 11\n  train_fraction: 0.7\ntransformer:\n  d_model: 16\n"
+	                   "  n_heads: 2\n  d_mlp: 32\n  activation: gelu\n  batch_size: 16\n"
+	                   "  epochs: 3\n  lr: 3e-3\n  betas: [0.9, 0.98]\n  weight_decay: 0.1\n"
+	                   "  decay_params: weights\n  init_seed: 4\n  shuffle_seed: 8\n";
+	assert_int_equal(cfg_load_string(&cf, yaml, "y.yaml", &err), 0);
+	assert_int_equal(tf_config_read(cf, &c, &err), 0);
+	char *resolved = cfg_resolved_yaml(cf);
+	cfg_hash(cf, hash);
+	struct hus_provenance yp = { resolved, hash };
+	run_prov = &yp;
+	assert_int_equal(run(&c, "y_full", 0, NULL, &err), 0);
+	assert_int_equal(run(&c, "y_split", 10, NULL, &err), HUS_EINTR);
+	snprintf(ck, sizeof(ck), "%s/y_split/transformer_interrupt.h5", tmpdir);
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(tf_ckpt_config(ck, &back, NULL, &err), 0);
+	assert_memory_equal(&back, &c, sizeof(c));
+	assert_int_equal(run(&back, "y_split", 0, ck, &err), 0);
+	run_prov = &prov;
+	snprintf(a, sizeof(a), "%s/y_full/transformer_final.h5", tmpdir);
+	snprintf(b, sizeof(b), "%s/y_split/transformer_final.h5", tmpdir);
+	assert_same_checkpoint(&c, a, b);
+	cfg_free(cf);
+	free(resolved);
+}
+
 /* a newer format version, and shape attributes that disagree with the datasets */
 static void test_bad_checkpoints(void **state)
 {
@@ -382,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_wrong_format),
 		cmocka_unit_test(test_bad_checkpoints),
+		cmocka_unit_test(test_resume_through_yaml),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
