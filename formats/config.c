@@ -662,9 +662,9 @@ static int list_items(struct cfg *c, struct node *n, const char *key, char ***it
 		return bad_value(c, n, key, "a list", err);
 	/* "1,2,3" or "[1, 2, 3]" given on the command line: split in place on a copy */
 	char *copy = strdup(n->value);
-	size_t cap = 1;
+	size_t cap = 1; /* tokens are separated by commas and spaces: count both */
 	for (const char *p = n->value; *p; p++)
-		cap += *p == ',';
+		cap += *p == ',' || *p == ' ';
 	out = calloc(cap + 1, sizeof(*out));
 	if (!copy || !out) {
 		free(copy);
@@ -785,8 +785,12 @@ int cfg_keys(struct cfg *c, const char *key, char ***names, size_t *n, struct hu
 	char **out = calloc(node->n ? node->n : 1, sizeof(*out));
 	if (!out)
 		return hus_errf(err, HUS_ENOMEM, c->name, NULL, "out of memory");
-	for (size_t i = 0; i < node->n; i++)
+	for (size_t i = 0; i < node->n; i++) {
 		out[i] = node->kids[i]->key;
+		/* a listed entry is known even when empty; its own keys are still checked */
+		if (node->kids[i]->kind == NODE_MAP)
+			node->kids[i]->used = 1;
+	}
 	*names = out; /* the strings belong to c; free only the array */
 	*n = node->n;
 	return 0;
@@ -848,7 +852,7 @@ static int find_unknown(struct cfg *c, struct node *n, char *prefix, size_t cap,
 	for (size_t i = 0; i < n->n; i++) {
 		struct node *k = n->kids[i];
 		snprintf(prefix + base, cap - base, "%s%s", base ? "." : "", k->key);
-		int unknown = k->kind == NODE_MAP ? !any_used(k) : !k->used;
+		int unknown = k->kind == NODE_MAP ? !k->used && !any_used(k) : !k->used;
 		if (unknown) {
 			const char *best = NULL;
 			size_t bestd = (size_t)-1;
@@ -966,6 +970,20 @@ void cfg_hash(struct cfg *c, char hex[65])
 
 /* ---------------------------------------------------------------- subsets ----------- */
 
+/* A mapping key as YAML: plain when it is a simple identifier, double-quoted otherwise. */
+static void fmt_key(char *buf, size_t n, const char *key)
+{
+	int plain = *key != 0;
+	for (const char *p = key; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-'))
+			plain = 0;
+	if (plain && *key != '-')
+		snprintf(buf, n, "%s", key);
+	else
+		fmt_string(buf, n, key);
+}
+
 static void emit_node(const struct node *n, int depth, char **buf, size_t *len, size_t *cap)
 {
 	for (size_t i = 0; i < n->n; i++) {
@@ -985,10 +1003,15 @@ static void emit_node(const struct node *n, int depth, char **buf, size_t *len, 
 			if (n->kind == NODE_SEQ)
 				*len += (size_t)snprintf(*buf + *len, *cap - *len, "%*s- %s\n", 2 * depth, "", item);
 			else
+			{
+				char key[4300];
+				fmt_key(key, sizeof(key), k->key);
 				*len += (size_t)snprintf(*buf + *len, *cap - *len, "%*s%s: %s\n", 2 * depth, "",
-							 k->key, item);
+							 key, item);
+			}
 		} else if (n->kind == NODE_MAP) {
-			*len += (size_t)snprintf(*buf + *len, *cap - *len, "%*s%s:%s\n", 2 * depth, "", k->key,
+			fmt_key(item, sizeof(item), k->key);
+			*len += (size_t)snprintf(*buf + *len, *cap - *len, "%*s%s:%s\n", 2 * depth, "", item,
 						 k->n ? "" : (k->kind == NODE_MAP ? " {}" : " []"));
 			emit_node(k, depth + 1, buf, len, cap);
 		}

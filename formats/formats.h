@@ -138,6 +138,9 @@ void h5w_abort(struct h5w *w);
  * [1, max_version].  format may be NULL to accept any husai artifact (inspect). */
 int h5r_open(struct h5r **r, const char *path, const char *format, int max_version,
              struct hus_err *err);
+/* The same from an in-memory file image (fuzzing, archives); `name` is used in errors. */
+int h5r_open_image(struct h5r **r, const void *buf, size_t n, const char *name,
+                   const char *format, int max_version, struct hus_err *err);
 void h5r_close(struct h5r *r);
 const char *h5r_path(const struct h5r *r);
 int h5r_format_version(const struct h5r *r);
@@ -249,6 +252,7 @@ int hj_write_file(const char *path, hj *v, struct hus_err *err); /* atomic */
 char *hj_dumps(hj *v);                                          /* caller frees */
 /* Reading: parse with a line:column error; get by dotted path ("trained.mean", "records.3.k"). */
 int hj_read_file(const char *path, hj **v, struct hus_err *err);
+int hj_parse(const char *text, size_t n, const char *name, hj **v, struct hus_err *err);
 hj *hj_get(hj *v, const char *path); /* borrowed; NULL if absent */
 int hj_get_f64(hj *v, const char *path, double *out); /* 0 ok (null -> NaN), -1 absent/not a number */
 int hj_get_i64(hj *v, const char *path, int64_t *out);
@@ -419,11 +423,105 @@ void tfck_release(struct tfck *ck);
 
 /* == SAE checkpoints (formats/artifact_sae.c) == */
 
+/*
+ * husai.sae_checkpoint, version 1 (DESIGN §10).  Datasets: /params/W_enc [d_sae, d_model],
+ * /params/b_enc [d_sae], /params/W_dec [d_model, d_sae] (column j = feature j, always; never
+ * guessed from shape), /params/b_dec [d_model] (only when the architecture has one),
+ * /params/threshold [d_sae]; /optimizer/step [1], /optimizer/exp_avg/<name>,
+ * /optimizer/exp_avg_sq/<name> (same shapes); /rng/order_mt19937 [625] (state words, then
+ * the position) and /rng/order_perm [N]; /state/feature_counts [d_sae] f64,
+ * /state/since_fired, /state/epoch_fired [d_sae] i64, /state/counters [4] i64 (epoch, pos,
+ * batches this epoch, threshold_set), /state/epoch_sums [2] f64; /metrics/<name> [epochs] f64.
+ * Root attributes: architecture, k, seed, step, epoch, condition, activation_sha256, control
+ * ("none" or "R2 step 0"), kind (step0, periodic, final), d_model, d_sae, and final_<metric>
+ * when the final evaluation is known.
+ *
+ * In memory a parameter block is the train stage's flat layout (train.h struct sae_params):
+ * W_enc (d_sae*d_model), b_enc (d_sae), W_decT (d_sae*d_model, row j = feature j),
+ * b_dec (d_model), threshold (d_sae); this file transposes W_decT <-> /params/W_dec.
+ */
+#define SAE_CKPT_NHIST 9
+struct sae_ckpt {
+	size_t d_model, d_sae;
+	char architecture[32], condition[128], activation_sha256[65], control[32], kind[16];
+	int64_t k, seed, step, epoch, pos, ep_batches, threshold_set;
+	int has_b_dec;
+	float *params, *exp_avg, *exp_avg_sq;   /* flat blocks, layout above */
+	double *feature_counts;                 /* (d_sae) */
+	int64_t *since_fired, *epoch_fired;     /* (d_sae) */
+	uint32_t order_mt[624];
+	int32_t order_mti;
+	int64_t *perm;                          /* (N) current epoch's batch order */
+	size_t N;
+	double ep_sums[2];                      /* train loss and aux summed this epoch */
+	size_t n_hist;                          /* epochs recorded */
+	const char *hist_names[SAE_CKPT_NHIST];
+	double *hist[SAE_CKPT_NHIST];           /* (n_hist) each */
+	int have_final;
+	double final[6];                        /* mse, l0, l1, explained_variance, ev_fvu, dead */
+	char config_hash[65];                   /* filled by the reader */
+};
+extern const char *const sae_ckpt_final_names[6];
+size_t sae_ckpt_nparams(size_t d_model, size_t d_sae);
+/* Write atomically (nothing at path on failure). */
+int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_provenance *prov,
+                   struct hus_err *err);
+/* Read and validate shapes, types and finiteness of the parameters; allocates the arrays
+ * (release with sae_ckpt_release).  hist_names point at static strings. */
+int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
+void sae_ckpt_release(struct sae_ckpt *c);
+
+/* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
+ * file's sha256; rejects a file that is not one and any NaN/Inf, naming the row.  X is
+ * malloc'ed (N, d).  (A thin reader until acts_read lands; same validation.) */
+int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
+                  struct hus_err *err);
+
 /* == end SAE == */
 
 
 
 /* == analysis artifacts (formats/artifact_analysis.c) == */
+
+/*
+ * husai.analysis, version 1 (DESIGN §10).  Layout:
+ *   /pairs/<group>/{seed_a, seed_b} int64 [n], /pairs/<group>/<metric> float64 [n]
+ *       (pwmcc, r_a, r_b, and whatever metrics the analysis adds, one value per pair);
+ *   /controls/<group>/<kind>/... the same columns for a sampled control (kind r1, r2);
+ *   /per_feature/<group>/<seed>/stability float32 [d_sae];
+ *   /matching/<group>/<seed_a>_<seed_b>/{perm int32, sim float32} [d_sae of seed_a]
+ *       (absolute-cosine Hungarian matching; signed_perm, signed_sim for Song et al.'s);
+ *   root attributes: groups (comma list), control_kinds, bootstrap_B, bootstrap seeds.
+ * Group names are [A-Za-z0-9_.-]+ so that they are safe as HDF5 path components.
+ */
+#define ANALYSIS_FORMAT "husai.analysis"
+#define ANALYSIS_VERSION 1
+#define ANA_MAX_COLS 16
+struct ana_pairs {
+	size_t n;                         /* pairs */
+	int64_t *seed_a, *seed_b;         /* (n) */
+	size_t ncols;                     /* named float64 columns, pwmcc first */
+	char col_name[ANA_MAX_COLS][48];
+	double *col[ANA_MAX_COLS];        /* (n) each */
+};
+int ana_group_name_ok(const char *name); /* 1 if usable as a group name */
+int ana_open(struct h5w **w, const char *path, const struct hus_provenance *prov,
+             struct hus_err *err);
+/* prefix: "/pairs/<group>" or "/controls/<group>/<kind>" */
+int ana_write_pairs(struct h5w *w, const char *prefix, const struct ana_pairs *p,
+                    struct hus_err *err);
+int ana_write_per_feature(struct h5w *w, const char *group, int64_t seed, const float *stab,
+                          size_t m, struct hus_err *err);
+int ana_write_matching(struct h5w *w, const char *group, int64_t seed_a, int64_t seed_b,
+                       const char *kind /* "" or "signed_" */, const int32_t *perm,
+                       const float *sim, size_t m, struct hus_err *err);
+/* Read back the pair table at prefix: seeds and every float64 column found in `names`
+ * (NULL-terminated; absent columns are an error).  Release with ana_pairs_release. */
+int ana_read_pairs(struct h5r *r, const char *prefix, const char *const *names,
+                   struct ana_pairs *p, struct hus_err *err);
+void ana_pairs_release(struct ana_pairs *p);
+int ana_read_per_feature(struct h5r *r, const char *group, int64_t seed, float **stab,
+                         size_t *m, struct hus_err *err);
 
 /* == end analysis == */
 

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "formats.h"
@@ -381,26 +384,17 @@ static int read_attr_num(hid_t file, const char *path, const char *obj, const ch
 	return rc;
 }
 
-int h5r_open(struct h5r **rp, const char *path, const char *format, int max_version,
-             struct hus_err *err)
+/* Check the root attributes of an open file; on success *rp owns `file`. */
+static int open_checked(struct h5r **rp, hid_t file, const char *path, const char *format,
+                        int max_version, struct hus_err *err)
 {
-	if (access(path, R_OK))
-		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot read the file (missing or not permitted)");
-	htri_t is = H5Fis_hdf5(path);
-	H5Eclear2(H5E_DEFAULT);
-	if (is <= 0)
-		return hus_errf(err, HUS_EINPUT, path, NULL,
-				"not an HDF5 file%s", format ? "" : " (husai artifacts are HDF5)");
 	struct h5r *r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		H5Fclose(file);
 		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
-	snprintf(r->path, sizeof(r->path), "%s", path);
-	r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-	if (r->file < 0) {
-		free(r);
-		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot open HDF5 file (truncated or corrupt?): %s",
-				h5_reason());
 	}
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->file = file;
 	char *fmt = NULL;
 	int64_t version = 0;
 	int rc = read_attr_str(r->file, path, "/", "husai_format", &fmt, err);
@@ -423,6 +417,110 @@ int h5r_open(struct h5r **rp, const char *path, const char *format, int max_vers
 	r->version = (int)version;
 	*rp = r;
 	return 0;
+}
+
+/*
+ * libhdf5 itself can crash on a corrupt file (fuzzing 1.10.8 finds crashes inside attribute
+ * decoding).  husai must never crash on input, so every file is first opened and read once in
+ * a forked child: if the child dies, the parent refuses the file instead of parsing it.  The
+ * child exits 0 when the file reads cleanly and 10 when it is merely invalid (the parent then
+ * reports the precise error itself); any other end is a library crash.
+ * HUSAI_H5_NO_GUARD=1 turns the guard off (for fuzzing the library directly).
+ */
+static int describe_quiet(struct h5r *r, struct hus_err *err);
+/* Sanitizer runtimes (ASan, libFuzzer) register death callbacks; the child must not run them. */
+void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
+
+static int guard_file(const char *path, const void *image, size_t n, const char *format,
+                      int max_version, struct hus_err *err)
+{
+	const char *off = getenv("HUSAI_H5_NO_GUARD");
+	if (off && *off == '1')
+		return 0;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0; /* cannot isolate: fall back to reading in-process */
+	if (pid == 0) {
+		/* die plainly on a crash: no sanitizer report, no fuzzer crash file from the child */
+		if (__sanitizer_set_death_callback)
+			__sanitizer_set_death_callback(NULL);
+		static const int sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			signal(sigs[i], SIG_DFL);
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			dup2(fd, STDOUT_FILENO);
+		}
+		struct hus_err e = { 0 };
+		struct h5r *r = NULL;
+		hid_t fapl = H5P_DEFAULT;
+		if (image) {
+			fapl = H5Pcreate(H5P_FILE_ACCESS);
+			H5Pset_fapl_core(fapl, 1 << 16, 0);
+			H5Pset_file_image(fapl, (void *)image, n);
+		}
+		hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+		if (file < 0)
+			_exit(10);
+		if (open_checked(&r, file, path, format, max_version, &e))
+			_exit(10);
+		_exit(describe_quiet(r, &e) ? 10 : 0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 10))
+		return 0;
+	return hus_errf(err, HUS_EINPUT, path, NULL,
+			"corrupt HDF5 file: the HDF5 library crashed reading it (%s %d); refusing it",
+			WIFSIGNALED(status) ? "signal" : "status",
+			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+int h5r_open(struct h5r **rp, const char *path, const char *format, int max_version,
+             struct hus_err *err)
+{
+	if (access(path, R_OK))
+		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot read the file (missing or not permitted)");
+	htri_t is = H5Fis_hdf5(path);
+	H5Eclear2(H5E_DEFAULT);
+	if (is <= 0)
+		return hus_errf(err, HUS_EINPUT, path, NULL,
+				"not an HDF5 file%s", format ? "" : " (husai artifacts are HDF5)");
+	int rc = guard_file(path, NULL, 0, format, max_version, err);
+	if (rc)
+		return rc;
+	hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (file < 0)
+		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot open HDF5 file (truncated or corrupt?): %s",
+				h5_reason());
+	return open_checked(rp, file, path, format, max_version, err);
+}
+
+int h5r_open_image(struct h5r **rp, const void *buf, size_t n, const char *name,
+                   const char *format, int max_version, struct hus_err *err)
+{
+	/* HDF5's superblock signature; anything without it is refused before the library parses */
+	static const unsigned char sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+	int found = 0;
+	for (size_t off = 0; off + 8 <= n && !found; off = off ? off * 2 : 512)
+		found = !memcmp((const char *)buf + off, sig, 8);
+	if (!found)
+		return hus_errf(err, HUS_EINPUT, name, NULL, "not an HDF5 file");
+	int rc = guard_file(name, buf, n, format, max_version, err);
+	if (rc)
+		return rc;
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	H5Pset_fapl_core(fapl, 1 << 16, 0);
+	H5Pset_file_image(fapl, (void *)buf, n);
+	hid_t file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+	H5Pclose(fapl);
+	if (file < 0)
+		return hus_errf(err, HUS_EINPUT, name, NULL, "cannot open HDF5 image (corrupt?): %s",
+				h5_reason());
+	return open_checked(rp, file, name, format, max_version, err);
 }
 
 void h5r_close(struct h5r *r)
@@ -546,6 +644,14 @@ static int check_dataset(struct h5r *r, const char *dset, enum h5_type type, int
 	size_t n = checked_count(rank, fd, &ok);
 	if (!ok)
 		return hus_errf(err, HUS_EINPUT, r->path, dset, "shape %s is too large", got);
+	/* a corrupt header can claim far more data than the file holds: refuse before allocating
+	 * (husai writes uncompressed data, so its datasets never exceed the file) */
+	hsize_t fsize = 0;
+	H5Fget_filesize(r->file, &fsize);
+	if (n > 0 && n * type_size(type) > (size_t)fsize * 64 + ((size_t)1 << 20))
+		return hus_errf(err, HUS_EINPUT, r->path, dset,
+				"shape %s claims %zu bytes but the file has %llu: corrupt header", got,
+				n * type_size(type), (unsigned long long)fsize);
 	for (int i = 0; i < rank; i++)
 		dims[i] = fd[i];
 	*count = n;
@@ -728,6 +834,16 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 				   c, H5P_DEFAULT);
 	}
 	return 0;
+}
+
+static int describe_quiet(struct h5r *r, struct hus_err *err)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+	if (!devnull)
+		return 0;
+	int rc = h5r_describe(r, devnull, err);
+	fclose(devnull);
+	return rc;
 }
 
 int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)

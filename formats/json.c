@@ -85,6 +85,19 @@ int hj_write_file(const char *path, hj *v, struct hus_err *err)
 	return rc;
 }
 
+int hj_parse(const char *text, size_t n, const char *name, hj **v, struct hus_err *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(text, n, JSON_DECODE_ANY, &je);
+	if (!root) {
+		char where[64];
+		snprintf(where, sizeof(where), "%d:%d", je.line, je.column);
+		return hus_errf(err, HUS_EINPUT, name, where, "invalid JSON: %s", je.text);
+	}
+	*v = root;
+	return 0;
+}
+
 int hj_read_file(const char *path, hj **v, struct hus_err *err)
 {
 	char *text;
@@ -92,16 +105,9 @@ int hj_read_file(const char *path, hj **v, struct hus_err *err)
 	int rc = hus_read_file(path, &text, &n, err);
 	if (rc)
 		return rc;
-	json_error_t je;
-	json_t *root = json_loadb(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	rc = hj_parse(text, n, path, v, err);
 	free(text);
-	if (!root) {
-		char where[64];
-		snprintf(where, sizeof(where), "%d:%d", je.line, je.column);
-		return hus_errf(err, HUS_EINPUT, path, where, "invalid JSON: %s", je.text);
-	}
-	*v = root;
-	return 0;
+	return rc;
 }
 
 hj *hj_get(hj *v, const char *path)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# fuzz.sh [seconds-per-target] [target...] — build the libFuzzer targets with clang and run
+# each for the given time (default 60 s) from the committed corpus (tests/fuzz/corpus/<t>).
+# New interesting inputs go to build-fuzz/corpus/<t>; crashes to build-fuzz/crashes/<t>/
+# (copy each into tests/fuzz/corpus/<t>/ once fixed: the test suite replays that corpus).
+# Prints one line per target: executions, seconds, crashes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}; shift || true
+targets=("${@:-config h5 json}")
+targets=(${targets[*]})
+scripts/install-deps.sh
+if [ "$(id -u)" -eq 0 ]; then
+	for p in clang libclang-rt-14-dev libomp-14-dev; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
+	done
+fi
+CC=clang cmake -S . -B build-fuzz -DHUSAI_FUZZ=ON -DCMAKE_BUILD_TYPE=fuzz >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
+printf '%-8s %14s %8s %8s\n' target executions seconds crashes
+for t in "${targets[@]}"; do
+	mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
+	log="build-fuzz/fuzz_$t.log"
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" \
+		-artifact_prefix="build-fuzz/crashes/$t/" -print_final_stats=1 -rss_limit_mb=4096 \
+		"build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || true
+	execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}' | tail -1)
+	crashes=$(ls "build-fuzz/crashes/$t" | wc -l)
+	printf '%-8s %14s %8s %8s\n' "$t" "${execs:-?}" "$secs" "$crashes"
+done

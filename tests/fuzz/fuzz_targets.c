@@ -1,0 +1,136 @@
+/*
+ * fuzz_targets.c — the fuzzed readers: the YAML config loader (with every getter kind, the
+ * unknown-key check, the resolved config and the section hand-out, whose output must parse
+ * again), the HDF5 artifact reader through a file image (format check, describe, typed reads),
+ * and the JSON reader (parse, dotted getters, dump).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+#include "fuzz_targets.h"
+
+int fuzz_config(const uint8_t *data, size_t n)
+{
+	char *text = malloc(n + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, n);
+	text[n] = 0;
+	struct cfg *c = NULL;
+	struct hus_err err = { 0 };
+	if (cfg_load_string(&c, text, "fuzz.yaml", &err)) {
+		free(text);
+		return 0;
+	}
+	int64_t k, *list = NULL;
+	double lr, *dl = NULL;
+	size_t nl;
+	int b;
+	const char *s;
+	static const char *const choices[] = { "topk", "relu", NULL };
+	cfg_set(c, "sae.k=3", &err);
+	cfg_int(c, "sae.k", 1, 0, 100, &k, &err);
+	cfg_f64(c, "sae.lr", 1e-3, &lr, &err);
+	cfg_bool(c, "sae.drop_last", 0, &b, &err);
+	cfg_str(c, "sae.architecture", "topk", choices, &s, &err);
+	cfg_path(c, "out", "x", &s, &err);
+	if (!cfg_int_list(c, "sae.seeds", NULL, 0, &list, &nl, &err))
+		free(list);
+	if (!cfg_f64_list(c, "a", NULL, 0, &dl, &nl, &err))
+		free(dl);
+	char **names;
+	if (!cfg_keys(c, "", &names, &nl, &err)) {
+		char *sub = NULL;
+		if (nl) {
+			const char **secs = calloc(nl + 1, sizeof(*secs));
+			for (size_t i = 0; secs && i < nl; i++)
+				secs[i] = names[i];
+			if (secs)
+				sub = cfg_sections_yaml(c, secs);
+			free(secs);
+		}
+		free(names);
+		if (sub) {
+			/* invariant: what husai emits, husai reads back */
+			struct cfg *again = NULL;
+			struct hus_err e2 = { 0 };
+			if (cfg_load_string(&again, sub, "emitted.yaml", &e2)) {
+				fprintf(stderr, "emitted YAML does not parse: %s: %s\n%s\n", e2.where, e2.msg,
+					sub);
+				abort();
+			}
+			cfg_free(again);
+			free(sub);
+		}
+	}
+	cfg_finish(c, &err);
+	char *y = cfg_resolved_yaml(c);
+	free(y);
+	char hex[65];
+	cfg_hash(c, hex);
+	cfg_free(c);
+	free(text);
+	return 0;
+}
+
+int fuzz_h5(const uint8_t *data, size_t n)
+{
+	struct h5r *r = NULL;
+	struct hus_err err = { 0 };
+	if (h5r_open_image(&r, data, n, "fuzz.h5", NULL, 0, &err))
+		return 0;
+	FILE *devnull = fopen("/dev/null", "w");
+	if (devnull) {
+		h5r_describe(r, devnull, &err);
+		fclose(devnull);
+	}
+	static const char *const paths[] = { "/params/W_dec", "/activations", "/pairs/trained/pwmcc",
+					     "/a" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		void *buf = NULL;
+		size_t dims[2] = { 0, 0 };
+		if (!h5r_read_alloc(r, paths[i], HUS_F32, &buf, 2, dims, &err))
+			free(buf);
+		size_t d1[1] = { 0 };
+		if (!h5r_read_alloc(r, paths[i], HUS_I32, &buf, 1, d1, &err))
+			free(buf);
+	}
+	char *s = NULL;
+	if (!h5r_attr_str(r, "/", "config_yaml", &s, &err))
+		free(s);
+	int64_t v;
+	h5r_attr_i64(r, "/", "k", &v, &err);
+	h5r_close(r);
+	return 0;
+}
+
+int fuzz_json(const uint8_t *data, size_t n)
+{
+	hj *v = NULL;
+	struct hus_err err = { 0 };
+	if (hj_parse((const char *)data, n, "fuzz.json", &v, &err))
+		return 0;
+	double d;
+	int64_t i;
+	hj_get_f64(v, "trained.mean", &d);
+	hj_get_i64(v, "artifacts.0.bytes", &i);
+	hj_get_str(v, "artifacts.0.path");
+	hj *val;
+	for (size_t k = 0; hj_obj_at(v, k, &val); k++)
+		hj_len(val);
+	for (size_t k = 0; k < hj_len(v) && hj_is_arr(v); k++)
+		hj_as_f64(hj_at(v, k));
+	char *s = hj_dumps(v);
+	free(s);
+	hj_free(v);
+	return 0;
+}
+
+const struct fuzz_target fuzz_targets[] = {
+	{ "config", fuzz_config },
+	{ "h5", fuzz_h5 },
+	{ "json", fuzz_json },
+};
+const size_t fuzz_ntargets = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);
