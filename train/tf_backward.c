@@ -112,8 +112,9 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 	const size_t d = (size_t)c->d_model, H = (size_t)c->n_heads, dh = d / H;
 	const size_t m = (size_t)c->d_mlp, V = (size_t)c->p + 4, L = w->L, T = w->T, BT = B * T;
 
-	/* loss = mean_b CE(logits_b, c_b): dlogits = (softmax - onehot) / B */
-	const float invB = 1.0f / (float)B;
+	/* loss = mean_b CE(logits_b, c_b): dlogits = (softmax - onehot) / B, B the whole
+	 * batch's size when it is processed in chunks */
+	const float invB = 1.0f / (float)(w->loss_B ? w->loss_B : B);
 #pragma omp parallel for schedule(static) if (B * V >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++)
 		for (size_t j = 0; j < V; j++)

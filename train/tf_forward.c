@@ -4,10 +4,13 @@
  * (scale 1/sqrt(d_head)) and an MLP, final LN, untied unembedding, and the mean
  * cross-entropy over all d_vocab logits at the answer position (spec §1.5, DESIGN §3).
  *
- * Rows are sample-major: row b*T + t.  Every dense product is one CBLAS sgemm over the whole
- * batch.  With last_only (training) the last layer computes Q, attention output, MLP and
- * the rest only for the answer row t = T-1 (DESIGN §5); K and V still cover every row.
- * Threads only split independent rows or samples, so results do not depend on their number.
+ * Rows are sample-major: row b*T + t.  Every dense product is a CBLAS sgemm over the whole
+ * batch (tf_gemm.c).  Only what the loss needs is computed (DESIGN §5): positions after the
+ * answer never enter (T = answer + 1); with last_only the last layer computes Q, attention
+ * output, MLP and the rest only for the answer row (K and V still cover every row); and
+ * layer 0's LN1 and q, k, v are computed once per distinct (token, position) pair, since
+ * its input row depends on nothing else.  Threads only split independent rows or samples,
+ * so results do not depend on their number.
  */
 #include <math.h>
 #include <string.h>

@@ -18,7 +18,7 @@ int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t
 	if (B == 0 || T == 0 || T > DS_SEQ_LEN)
 		return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "bad workspace shape %zu x %zu", B, T);
 	tf_gemm_init();
-	w->B = B;
+	w->B = w->Bcap = B;
 	w->T = T;
 	w->L = L;
 	w->last_only = last_only;
