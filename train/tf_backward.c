@@ -45,8 +45,10 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d,
 		for (size_t h = 0; h < H; h++) {
 			/* dk, dv of this sample and head, summed over queries in order */
 			float dk[DS_SEQ_LEN][TF_MAX_DHEAD], dv[DS_SEQ_LEN][TF_MAX_DHEAD];
-			memset(dk, 0, sizeof(dk));
-			memset(dv, 0, sizeof(dv));
+			for (size_t j = 0; j < T; j++) {
+				memset(dk[j], 0, dh * sizeof(float));
+				memset(dv[j], 0, dh * sizeof(float));
+			}
 			for (size_t t = t0; t < T; t++) {
 				const float *p = w->att[l] + ((b * H + h) * nq + (t - t0)) * T;
 				const float *dz = w->dz + (b * nq + (t - t0)) * d + h * dh;
