@@ -84,7 +84,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		goto done;
 	}
 	size_t nm = nt + 1; /* models per lambda: the reference and the train seeds */
-	char acts[PATH_MAX], ref_rel[160], set[PATH_MAX + 64];
+	char acts[PATH_MAX], ref_rel[160], set[PATH_MAX + 256];
 	snprintf(ref_rel, sizeof(ref_rel), "sae/reference/sae_seed%" PRId64 ".h5", seed_ref);
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
 		goto done;
