@@ -21,6 +21,7 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex,
                     struct hus_err *err);
+int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
