@@ -22,6 +22,7 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex,
                     struct hus_err *err);
 int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_suite(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 

@@ -21,6 +21,7 @@ static const struct exp_kind kinds[] = {
 	{ "core_ablations", exp_core, 11, "k sweep and d_sae sweep over seeds (spec §6.3)" },
 	{ "phase4a", exp_phase4a, 4, "trained vs random PWMCC at 128 x 1024, k 32 (spec §6.2)" },
 	{ "consistency_sweep", exp_consistency, 10, "decoder-alignment lambda sweep (spec §6.5)" },
+	{ "suite", exp_suite, 6, "several experiments in sequence into one tree, then the slice" },
 	{ "benchmark_slice", exp_slice, 0, "gates over archived phase 4a and core runs (spec §6.6)" },
 	{ "adaptive_l0", exp_adaptive, 15, "k search, selection by conservative LCB, retrain (spec §6.4)" },
 };
@@ -35,7 +36,7 @@ int experiment_read(struct cfg *c, struct experiment *ex, struct hus_err *err)
 	int rc = cfg_str(c, "experiment.kind", NULL, names, &ex->kind, err);
 	if (!rc && !ex->kind)
 		rc = hus_errf(err, HUS_EINPUT, cfg_name(c), NULL,
-			      "missing 'experiment.kind' (one of smoke, demo, ...)");
+			      "missing 'experiment.kind' (this looks like a stage config: give it to the stage's verb, or see configs/demo.yaml)");
 	if (!rc)
 		rc = cfg_str(c, "experiment.name", ex->kind, NULL, &ex->name, err);
 	if (!rc)
