@@ -126,6 +126,36 @@ static void test_topk_ties(void **state)
 	}
 }
 
+/* the training selection (block-maximum prefilter, then radix) against the heap, with ties */
+static void test_topk_rows_prefilter(void **state)
+{
+	(void)state;
+	size_t shapes[3][2] = { { 256, 4 }, { 1024, 16 }, { 96, 8 } };
+	struct mt19937 g;
+	mt_seed(&g, 8);
+	for (int sh = 0; sh < 3; sh++) {
+		size_t m = shapes[sh][0], k = shapes[sh][1], B = 40;
+		struct sae_hparams h;
+		struct hus_err err;
+		sae_hparams_default(&h, SAE_TOPK_UPSTREAM, 8, m, k);
+		struct sae_work *w;
+		assert_int_equal(sae_work_alloc(&w, &h, B, &err), 0);
+		float *pre = malloc(B * m * sizeof(float));
+		for (size_t q = 0; q < B * m; q++) {
+			uint32_t u = mt_next32(&g);
+			pre[q] = (q / m) % 2 ? (float)(u % 7) : (float)(u / 4294967296.0 - 0.5);
+		}
+		sae_select_topk_rows(w, pre, B, k);
+		int32_t ref[16], heap[32];
+		for (size_t b = 0; b < B; b++) {
+			sae_topk_row(ref, pre + b * m, m, k, heap);
+			assert_memory_equal(w->idx + b * k, ref, k * sizeof(int32_t));
+		}
+		free(pre);
+		sae_work_free(w);
+	}
+}
+
 static void test_steps_per_epoch(void **state)
 {
 	(void)state;
@@ -329,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_stats),
 		cmocka_unit_test(test_topk_ties),
+		cmocka_unit_test(test_topk_rows_prefilter),
 		cmocka_unit_test(test_steps_per_epoch),
 		cmocka_unit_test(test_multi_seed_equals_single),
 		cmocka_unit_test(test_threads_identical),

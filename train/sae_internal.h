@@ -34,11 +34,11 @@ struct sae_work {
 	float *dz;        /* (B, m) dense dL/dpre (dense archs) */
 	float *lvl;       /* (L, B, d) matryoshka: cumulative level gradients G^(l) */
 	size_t n_lvl;
-	float *scratch;   /* (nthreads, m) per-thread selection values */
+	float *scratch;   /* (nthreads, 3m) per-thread selection values */
 	int32_t *heap;    /* (nthreads, 2*kh) per-thread selection heaps; kh = max(k, ka) */
 	int32_t *sel;     /* (nthreads, kh) */
 	uint32_t *hist;   /* (nthreads, SAE_RADIX_BUCKETS) radix top-k histograms */
-	int32_t *cand;    /* (nthreads, 2*m) radix top-k candidates */
+	int32_t *cand;    /* (nthreads, 3m) top-k candidates */
 	float *bsel;      /* (B*m) batch-top-k selection copy (batch archs) */
 	size_t *row_off;  /* (B+1) CSR of the main code */
 	int32_t *idx;     /* (cap) latent */

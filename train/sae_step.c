@@ -25,15 +25,12 @@ void sae_encode(const struct sae_model *s, struct sae_work *w, const float *xb, 
 	} else {
 		memcpy(w->x_in, xb, B * d * sizeof(float));
 	}
-	sae_sgemm(0, 1, B, m, d, 1.0f, w->x_in, d, s->p.W_enc, d, 0.0f, w->pre, m);
+	/* as torch's addmm(b_enc, x_in, W_encᵀ): C starts as the bias, then C += x_in W_encᵀ */
 	const float *b_enc = s->p.b_enc;
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
-	for (size_t b = 0; b < B; b++) {
-		float *restrict pre_b = w->pre + b * m;
-#pragma omp simd
-		for (size_t j = 0; j < m; j++)
-			pre_b[j] += b_enc[j];
-	}
+	for (size_t b = 0; b < B; b++)
+		memcpy(w->pre + b * m, b_enc, m * sizeof(float));
+	sae_sgemm(0, 1, B, m, d, 1.0f, w->x_in, d, s->p.W_enc, d, 1.0f, w->pre, m);
 }
 
 /* mse = mean over B*d of (x̂ - x)² (§4.5); dxhat = scale * 2 (x̂ - x) / (B d) */
@@ -81,7 +78,7 @@ static double upstream_aux(const struct sae_model *s, struct sae_work *w, const 
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		int t = omp_get_thread_num();
-		float *u = w->scratch + (size_t)t * m;
+		float *u = w->scratch + (size_t)t * 3 * m;
 		int32_t *sel = w->sel + (size_t)t * kh, *heap = w->heap + (size_t)t * 2 * kh;
 		const float *pre_b = w->pre + b * m, *x_b = xb + b * d, *xh_b = w->xhat + b * d;
 		double e = 0;
@@ -135,7 +132,7 @@ static double auxk(const struct sae_model *s, struct sae_work *w, const float *x
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		int t = omp_get_thread_num();
-		float *u = w->scratch + (size_t)t * m;
+		float *u = w->scratch + (size_t)t * 3 * m;
 		int32_t *sel = w->sel + (size_t)t * kh, *heap = w->heap + (size_t)t * 2 * kh;
 		const float *pre_b = w->pre + b * m, *x_b = xb + b * d, *xh_b = w->xhat + b * d;
 		float *eh = w->res + b * d, *deh = w->dres + b * d;
