@@ -64,6 +64,17 @@ void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alp
                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                size_t ldc);
 
+/* sae_kern.c: inner loops, multi-versioned by instruction set with identical results */
+void sae_k_decode_row(float *xh_b, const float *b_dec, const int32_t *idx, const float *val,
+                      size_t e0, size_t e1, const float *W_decT, size_t d);
+void sae_k_row_dots(float *out, const float *g_b, const int32_t *idx, size_t e0, size_t e1,
+                    const float *W_decT, size_t d);
+float sae_k_dot(const float *a, const float *b, size_t n);
+float sae_k_latent_acc(float *dwd_j, float *dwe_j, const int32_t *order, size_t t0, size_t t1,
+                       const int32_t *e_b, const float *e_z, const float *e_g,
+                       const uint8_t *e_src, const float *const *G, const float *x_in,
+                       size_t d);
+
 /* sae_select.c */
 #define SAE_RADIX_BITS 11
 #define SAE_RADIX_BUCKETS (1u << SAE_RADIX_BITS)

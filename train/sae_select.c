@@ -101,6 +101,10 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 		k = n;
 	if (k == 0)
 		return;
+	if (n <= 2 * k) { /* nearly everything is kept: the heap is cheap here */
+		sae_topk_row(idx, v, n, k, heap);
+		return;
+	}
 	const int sh = 32 - SAE_RADIX_BITS;
 	memset(hist, 0, SAE_RADIX_BUCKETS * sizeof(*hist));
 	uint32_t maxb = 0;
@@ -200,7 +204,7 @@ void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t
 		int32_t *heap = w->heap + (size_t)t * 2 * kh;
 		const float *pre_b = pre + b * m;
 		int32_t *idx_b = w->idx + b * k;
-		size_t bs = m >= 64 * k ? 16 : 4;
+		size_t bs = m >= 64 * k ? 16 : m; /* prefilter only when k << m (bs = m: no blocks) */
 		float *sc = w->scratch + (size_t)t * 3 * m;
 		int32_t *cd = w->cand + (size_t)t * 3 * m;
 		topk_row_blockmax(idx_b, pre_b, m, k, bs, heap, w->hist + (size_t)t * SAE_RADIX_BUCKETS,

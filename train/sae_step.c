@@ -186,23 +186,23 @@ static void main_entries(const struct sae_model *s, struct sae_work *w, size_t B
 	size_t lvl_n = w->n_lvl;
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(w->row_off[B] * d) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
-		for (size_t e = w->row_off[b]; e < w->row_off[b + 1]; e++) {
+		size_t e0 = w->row_off[b], e1 = w->row_off[b + 1];
+		if (!lvl_n) /* dz for the whole row at once (one multi-versioned call) */
+			sae_k_row_dots(w->e_g + e0, w->dxhat + b * d, w->idx, e0, e1, s->p.W_decT, d);
+		for (size_t e = e0; e < e1; e++) {
 			int32_t j = w->idx[e];
 			float z = w->val[e];
 			uint8_t src = 0;
-			const float *G_b = w->dxhat + b * d;
+			float dz;
 			if (lvl_n) {
 				size_t l = 0;
 				while ((size_t)j >= s->h.prefix[l])
 					l++;
 				src = (uint8_t)(2 + l);
-				G_b = w->lvl + (l * B + b) * d;
+				dz = sae_k_dot(w->lvl + (l * B + b) * d, s->p.W_decT + (size_t)j * d, d);
+			} else {
+				dz = w->e_g[e];
 			}
-			const float *w_j = s->p.W_decT + (size_t)j * d;
-			float dz = 0;
-#pragma omp simd reduction(+ : dz)
-			for (size_t i = 0; i < d; i++)
-				dz += G_b[i] * w_j[i];
 			w->e_b[e] = (int32_t)b;
 			w->e_j[e] = j;
 			w->e_z[e] = z;
