@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -249,6 +251,39 @@ static void test_bad_input(void **state)
 	sae_ckpt_release(&c);
 }
 
+/* a real SIGINT: the step finishes, every run is checkpointed, status 3, and --resume works */
+static void test_sigint(void **state)
+{
+	(void)state;
+	char out[600];
+	snprintf(out, sizeof(out), "%s/sig", tmp);
+	char cfg[600], acts[600];
+	snprintf(cfg, sizeof(cfg), "%s/c.yaml", tmp);
+	snprintf(acts, sizeof(acts), "%s/acts.h5", tmp);
+	fflush(stdout);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* exec at once: a forked OpenMP process may not start parallel regions */
+		execl(HUSAI_BIN, HUSAI_BIN, "train-sae", "--config", cfg, "--activations", acts,
+		      "--out", out, "--seeds", "42,123", "--set", "sae.epochs=100000", (char *)NULL);
+		_exit(127);
+	}
+	/* wait until training is under way (the step-0 files exist), then interrupt */
+	char p0[700];
+	snprintf(p0, sizeof(p0), "%s/sae_seed123_step0.h5", out);
+	struct stat st;
+	for (int i = 0; i < 2000 && stat(p0, &st) != 0; i++)
+		usleep(5000);
+	usleep(200000);
+	kill(pid, SIGINT);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	/* the interrupt checkpoint is the newest file of each seed, and it loads */
+	assert_true(count_files(out) >= 4);
+}
+
 int main(void)
 {
 	hus_libs_init();
@@ -256,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_train_and_schema),
 		cmocka_unit_test(test_resume_to_the_bit),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_sigint),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
