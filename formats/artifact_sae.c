@@ -120,13 +120,17 @@ int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_
 	    (rc = h5w_attr_i64(w, "/", "d_model", (int64_t)d, err)) ||
 	    (rc = h5w_attr_i64(w, "/", "d_sae", (int64_t)m, err)))
 		goto fail;
-	if (c->have_final)
+	if (c->have_final) {
 		for (int q = 0; q < 6; q++) {
 			char name[64];
 			snprintf(name, sizeof(name), "final_%s", sae_ckpt_final_names[q]);
 			if ((rc = h5w_attr_f64(w, "/", name, c->final[q], err)))
 				goto fail;
 		}
+		if (c->final_counts &&
+		    (rc = h5w_i64(w, "/metrics/final_fire_counts", c->final_counts, 1, dm, err)))
+			goto fail;
+	}
 	free(tr);
 	return h5w_commit(w, err);
 fail:
@@ -138,7 +142,7 @@ fail:
 void sae_ckpt_release(struct sae_ckpt *c)
 {
 	free(c->params), free(c->exp_avg), free(c->exp_avg_sq), free(c->feature_counts);
-	free(c->since_fired), free(c->epoch_fired), free(c->perm);
+	free(c->since_fired), free(c->epoch_fired), free(c->perm), free(c->final_counts);
 	for (int q = 0; q < SAE_CKPT_NHIST; q++)
 		free(c->hist[q]);
 	memset(c, 0, sizeof(*c));
@@ -313,6 +317,16 @@ int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err)
 			if ((rc = h5r_attr_f64(r, "/", name, &c->final[q], err)))
 				goto fail;
 		}
+	if (c->have_final && h5r_has(r, "/metrics/final_fire_counts")) {
+		c->final_counts = malloc(m * sizeof(int64_t));
+		if (!c->final_counts) {
+			rc = hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+			goto fail;
+		}
+		if ((rc = h5r_read(r, "/metrics/final_fire_counts", HUS_I64, c->final_counts, m, 1,
+				   dm, err)))
+			goto fail;
+	}
 	free(tr);
 	h5r_close(r);
 	return 0;

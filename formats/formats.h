@@ -380,7 +380,8 @@ void acts_release(struct acts_set *s);
  * /optimizer/exp_avg_sq/<name> (same shapes); /rng/order_mt19937 [625] (state words, then
  * the position) and /rng/order_perm [N]; /state/feature_counts [d_sae] f64,
  * /state/since_fired, /state/epoch_fired [d_sae] i64, /state/counters [4] i64 (epoch, pos,
- * batches this epoch, threshold_set), /state/epoch_sums [2] f64; /metrics/<name> [epochs] f64.
+ * batches this epoch, threshold_set), /state/epoch_sums [2] f64; /metrics/<name> [epochs] f64,
+ * and with the final evaluation /metrics/final_fire_counts [d_sae] i64 (firings over all X).
  * Root attributes: architecture, k, seed, step, epoch, condition, activation_sha256, control
  * ("none" or "R2 step 0"), kind (step0, periodic, final), d_model, d_sae, and final_<metric>
  * when the final evaluation is known.
@@ -408,6 +409,7 @@ struct sae_ckpt {
 	double *hist[SAE_CKPT_NHIST];           /* (n_hist) each */
 	int have_final;
 	double final[6];                        /* mse, l0, l1, explained_variance, ev_fvu, dead */
+	int64_t *final_counts;                  /* (d_sae) firings per latent in the final eval */
 	char config_hash[65];                   /* filled by the reader */
 };
 extern const char *const sae_ckpt_final_names[6];

@@ -131,6 +131,9 @@ static void same_ckpt(const char *a, const char *b)
 	for (int q = 0; q < SAE_CKPT_NHIST; q++)
 		assert_memory_equal(x.hist[q], y.hist[q], x.n_hist * sizeof(double));
 	assert_memory_equal(x.final, y.final, sizeof(x.final));
+	assert_true((x.final_counts == NULL) == (y.final_counts == NULL));
+	if (x.final_counts)
+		assert_memory_equal(x.final_counts, y.final_counts, m * sizeof(int64_t));
 	assert_string_equal(x.config_hash, y.config_hash);
 	sae_ckpt_release(&x);
 	sae_ckpt_release(&y);
@@ -166,6 +169,15 @@ static void test_train_and_schema(void **state)
 	assert_true(c.final[3] > 0.0 && c.final[3] < 1.0);
 	assert_true(fabs(c.final[1] - 4.0) < 1e-9 || c.final[1] < 4.0); /* l0 <= k */
 	assert_int_equal((int)c.hist[7][2], 18);                        /* step column */
+	/* per-latent firing counts over X: they sum to N * l0 and give the dead count */
+	assert_non_null(c.final_counts);
+	int64_t fsum = 0, dead = 0;
+	for (int j = 0; j < 64; j++) {
+		fsum += c.final_counts[j];
+		dead += c.final_counts[j] < 10;
+	}
+	assert_int_equal(fsum, (int64_t)llround(c.final[1] * N));
+	assert_int_equal(dead, (int64_t)c.final[5]);
 	sae_ckpt_release(&c);
 	/* orientation: /params/W_dec is [d_model, d_sae] */
 	struct h5r *r;
