@@ -1,8 +1,18 @@
 /*
  * analyze.h — the public face of analyze/: stability metrics between SAE decoders (PWMCC,
- * Hungarian matching, mutual nearest neighbours, subspace overlap, per-feature stability),
- * random controls (R1 Gaussian, R2 untrained SAE, the analytic null) and statistics on GSL.
- * Reads only archived HDF5 artifacts through formats/.
+ * Hungarian matching, mutual nearest neighbours, subspace overlap, per-feature stability,
+ * activation-level agreement), random controls (R1 Gaussian, R2 untrained SAE, the analytic
+ * null) and statistics on GSL.  Reads only archived HDF5 artifacts through formats/.
+ *
+ * Conventions (STYLE.md): outputs first, inputs const, sizes last; a decoder W_dec is always
+ * [d_model, d_sae] row-major, column j = feature j (DESIGN §10, spec §5.1): nothing here
+ * guesses orientation from shape.  Statistics take (x, stride, n) like GSL.
+ *
+ *   float *At = malloc(m_A * d * 4), *Bt = malloc(m_B * d * 4);
+ *   pwmcc_normalize(At, &zA, A, d, m_A, &err);      // once per decoder
+ *   pwmcc_normalize(Bt, &zB, B, d, m_B, &err);
+ *   pwmcc_maxes(rowmax, colmax, NULL, NULL, At, Bt, d, m_A, m_B, &err);
+ *   double v = pwmcc_from_maxes(rowmax, m_A, colmax, m_B);
  */
 #ifndef HUSAI_ANALYZE_H
 #define HUSAI_ANALYZE_H
@@ -11,5 +21,272 @@
 #include <stdint.h>
 
 #include "formats.h"
+
+/* ---------------------------------------------------------------- PWMCC (pwmcc.c) --- */
+
+/* Â: column-normalised A, stored transposed: At (m, d_model), row j = Â[:, j].  A column of
+ * norm 0 stays 0 (upstream x/max(‖x‖, 1e-12)) and is counted in *n_zero.  A non-finite entry
+ * is an HUS_EINPUT error naming the column. */
+int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, size_t m,
+                    struct hus_err *err);
+/* Row and column maxima of |Âᵀ·B̂| (spec §5.1) without materialising it: panels of
+ * PWMCC_BLOCK rows of Âᵀ·B̂ by cblas_sgemm, maxima folded in per panel (memory
+ * PWMCC_BLOCK·m_B floats per thread).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
+ * NULL, else the argmax (lowest index on ties).  Bit-identical for any thread count. */
+#define PWMCC_BLOCK 256
+int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
+                const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err);
+/* (mean rowmax + mean colmax)/2, sums in double in index order. */
+double pwmcc_from_maxes(const float *rowmax, size_t m_A, const float *colmax, size_t m_B);
+
+struct pwmcc_result {
+	double pwmcc;          /* (r_A + r_B)/2 */
+	double r_a, r_b;       /* mean best match of A's / B's features */
+	size_t zero_a, zero_b; /* zero columns found (their best match is 0) */
+};
+/* Convenience: normalise both and reduce.  A (d_model, m_A), B (d_model, m_B). */
+int pwmcc_blocked(struct pwmcc_result *res, const float *A, const float *B, size_t d_model,
+                  size_t m_A, size_t m_B, struct hus_err *err);
+/* The naive reference: the whole |C| in double, the formula of spec §5.1 verbatim. */
+double pwmcc_ref(const float *A, const float *B, size_t d_model, size_t m_A, size_t m_B);
+
+/* Pairs (§5.2): seeds sorted numerically, pairs (i<j) in lexicographic order.  order gets the
+ * permutation that sorts seeds (stable); pair p of n is (pi[p], pj[p]) as positions into the
+ * SORTED list.  Returns n*(n-1)/2. */
+size_t pairs_order(size_t *order, const int64_t *seeds, size_t n);
+void pairs_index(size_t *pi, size_t *pj, size_t n);
+
+/* ---------------------------------------------------------------- Hungarian (hungarian.c) */
+
+/* Exact minimum-cost assignment of an (n_rows, n_cols) cost matrix (row-major, double),
+ * shortest augmenting path with potentials (Jonker–Volgenant family).  Every row is matched
+ * when n_rows <= n_cols, else every column; row_to_col[i] = column or -1.  *total = Σ cost. */
+int hungarian_solve(int32_t *row_to_col, double *total, const double *cost, size_t n_rows,
+                    size_t n_cols, struct hus_err *err);
+
+enum match_kind {
+	MATCH_ABS = 0,    /* maximise Σ |cos| (spec §5.4, upstream hungarian_matching_analysis) */
+	MATCH_SIGNED = 1, /* maximise Σ cos (Song et al., PW-MCC with signed cosines) */
+};
+struct match_result {
+	double mean_sim;   /* mean matched similarity (|cos| or cos per kind) */
+	size_t n_matched;  /* min(m_A, m_B) */
+	double frac_05, frac_07, frac_thr; /* fraction of matched sims >= 0.5, 0.7, thr */
+};
+/* Match A's features to B's one-to-one.  perm (m_A): B column of A feature i or -1; sim (m_A):
+ * matched similarity (NaN when unmatched).  At, Bt as from pwmcc_normalize.  Allocates the
+ * m_A × m_B cost (inherent to an exact assignment). */
+int match_hungarian(struct match_result *res, int32_t *perm, float *sim, const float *At,
+                    const float *Bt, size_t d_model, size_t m_A, size_t m_B,
+                    enum match_kind kind, double thr, struct hus_err *err);
+
+/* ---------------------------------------------------------------- other metrics ------ */
+
+/* Mutual nearest neighbours (mnn.c): pairs i<->j that are each other's argmax of |cos| and
+ * whose |cos| > thr.  Inputs are pwmcc_maxes outputs.  Returns the count; *frac = count /
+ * min(m_A, m_B). */
+size_t mnn_count(double *frac, const float *rowmax, const int32_t *argrow,
+                 const int32_t *argcol, size_t m_A, size_t m_B, double thr);
+
+/* Subspace overlap (subspace.c, spec §5.4): U_k = top-k left singular vectors of W_dec
+ * (GSL SVD of W_decᵀ), overlap = ‖U1ᵀU2‖_F²/k, principal angles = arccos of the clamped
+ * singular values of U1ᵀU2 (angles (k), ascending), Grassmann distance = ‖angles‖₂. */
+struct subspace_result {
+	double overlap, grassmann, mean_cos2;
+};
+/* U (d_model, k) OUT: top-k left singular vectors of W (d_model, m); needs k <= min(d, m). */
+int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k,
+                   struct hus_err *err);
+int subspace_compare(struct subspace_result *res, double *angles, const double *U1,
+                     const double *U2, size_t d_model, size_t k, struct hus_err *err);
+
+/* Per-feature stability (per_feature.c, spec §5.4): for model i, feature f, the mean over the
+ * other models j of max_g |cos(d_if, d_jg)|.  Accumulate one pair's maxima at a time. */
+void per_feature_accumulate(double *acc_a, double *acc_b, const float *rowmax,
+                            const float *colmax, size_t m_A, size_t m_B);
+void per_feature_finish(float *stability, const double *acc, size_t m, size_t n_models);
+
+/* Activation-level agreement (activation_agreement.c, spec §5.4). */
+enum sae_arch {
+	SAE_ARCH_TOPK = 0,          /* standard: (x - b_dec)·W_encᵀ + b_enc, ReLU, top-k */
+	SAE_ARCH_TOPK_UPSTREAM = 1, /* upstream: signed top-k of x·W_encᵀ + b_enc, no b_dec */
+	SAE_ARCH_RELU = 2,          /* ReLU(x·W_encᵀ + b_enc - W_enc·b_dec) */
+};
+/* "topk", "topk_upstream" (also "topk_signed"), "relu"; -1 if unknown. */
+int latent_arch_parse(const char *name);
+struct sae_encoder {
+	enum sae_arch arch;
+	size_t d_model, d_sae, k; /* k used by top-k architectures */
+	const float *W_enc;       /* (d_sae, d_model) */
+	const float *b_enc;       /* (d_sae) */
+	const float *b_dec;       /* (d_model) or NULL */
+};
+/* z (N, d_sae) OUT: latents of x (N, d_model). */
+int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
+                struct hus_err *err);
+struct act_agreement {
+	double abs_pearson; /* |Pearson r| of the flattened latent matrices (NaN if constant) */
+	double jaccard;     /* mean over samples of Jaccard of the top-k |z| index sets */
+};
+/* z1, z2 (N, d_sae) latents of two SAEs on the same rows; top-k sets of size k. */
+int act_agreement(struct act_agreement *res, const float *z1, const float *z2, size_t N,
+                  size_t d_sae, size_t k, struct hus_err *err);
+
+/* ---------------------------------------------------------------- controls (controls.c) */
+
+/* R1 (spec §5.3): torch.randn((d_model, d_sae)) from a CPU generator seeded with seed.
+ * W (d_model, d_sae).  Needs d_model·d_sae % 16 == 0. */
+int control_r1(float *W, uint64_t seed, size_t d_model, size_t d_sae, struct hus_err *err);
+/* R2 (spec §4.2): the TopKSAE decoder init, W_dec ~ U(−√(6/d_sae), √(6/d_sae)) drawn row-major
+ * with torch's float uniform rule on MT19937 seeded with seed ((next32 & 0xFFFFFF)·2⁻²⁴),
+ * then unit columns.  Same distribution as torch's init, NOT torch's consumption order (the
+ * upstream init draws encoder weights first): use the step-0 checkpoint for the exact one. */
+int control_r2(float *W, uint64_t seed, size_t d_model, size_t d_sae, struct hus_err *err);
+
+/* Analytic null (null_model.c, DESIGN §8): E[max over m of |cos|] for one unit vector against
+ * m independent uniform unit vectors in R^d, and E[PWMCC] of (d, m_A) vs (d, m_B). */
+int null_expected_max(double *result, size_t d, size_t m, struct hus_err *err);
+int null_expected_pwmcc(double *result, size_t d, size_t m_A, size_t m_B, struct hus_err *err);
+
+/* ---------------------------------------------------------------- statistics (stats_*.c) */
+
+/* summarize (spec §6.0): mean, sd (ddof=1; 0 for n=1), min, max, median, percentile bootstrap
+ * 95 % CI of the mean (B resamples, GSL mt19937 seeded with `seed`, indices by
+ * gsl_rng_uniform_int drawn row by row; quantiles with linear interpolation at q·(B−1)).
+ * n = 0 gives NaN everywhere.  Not numpy's PCG64: CIs differ from upstream's around the 5th
+ * decimal (spec A7). */
+struct stats_summary {
+	double mean, std, min, max, median, ci95_low, ci95_high;
+	size_t n;
+};
+int stats_summarize(struct stats_summary *s, const double *x, size_t stride, size_t n,
+                    size_t B, uint64_t seed, struct hus_err *err);
+/* Percentile of sorted data with numpy's linear rule (position q·(n−1)). */
+double stats_quantile_sorted(const double *sorted, size_t n, double q);
+/* Bootstrap CI of mean(x) − mean(y): one RNG, B resample-means of x then B of y (§6.0). */
+int stats_bootstrap_mean_diff(double *point, double *lo, double *hi, const double *x,
+                              size_t sx, size_t nx, const double *y, size_t sy, size_t ny,
+                              size_t B, uint64_t seed, struct hus_err *err);
+
+enum mwu_alt { MWU_GREATER = 0, MWU_LESS = 1, MWU_TWO_SIDED = 2 };
+struct mwu_result {
+	double u1;    /* U of x: R_x − n_x(n_x+1)/2 (the statistic scipy reports) */
+	double p;     /* p-value for the alternative */
+	int exact;    /* 1 exact null distribution, 0 normal approximation */
+	int ties;     /* 1 if the pooled sample has ties */
+};
+/* Mann–Whitney U, scipy mannwhitneyu(method="auto", use_continuity=True) semantics: exact
+ * when there are no ties and min(n_x, n_y) <= 8 (scipy's rule; spec §6.0 says "asymptotic
+ * if both > 8 or any ties"), else normal with tie and continuity correction. */
+int stats_mannwhitney(struct mwu_result *res, const double *x, size_t sx, size_t nx,
+                      const double *y, size_t sy, size_t ny, enum mwu_alt alt,
+                      struct hus_err *err);
+/* P(U >= u) under H0 for sizes n1, n2 without ties (exact; Gaussian binomial coefficients). */
+double stats_mwu_exact_sf(double u, size_t n1, size_t n2);
+
+/* Effects (stats_effect.c, §6.0). */
+double stats_cohens_d(const double *x, size_t sx, size_t nx, const double *y, size_t sy,
+                      size_t ny); /* NaN if n < 2 or pooled sd 0 */
+double stats_ratio(double trained_mean, double random_mean); /* NaN unless random_mean > 0 */
+double stats_conservative_lcb(const struct stats_summary *trained,
+                              const struct stats_summary *random);
+
+/* Selection (stats_select.c, §6.4, §6.5): lexicographic argmax of (lcb, delta, third) over
+ * the eligible records (NaN ranks below every number; ties keep the first).  Returns the
+ * index, or -1 when n = 0. */
+long stats_select_ev_floor(const double *lcb, const double *delta, const double *ev, size_t n,
+                           double ev_floor);
+/* baseline = record with |lambda| < 1e-12, else smallest |lambda|; eligible when
+ * ev[baseline] − ev[i] <= max_drop; third = align. */
+long stats_select_ev_drop(const double *lcb, const double *delta, const double *align,
+                          const double *ev, const double *lambda, size_t n, double max_drop);
+
+/* Dependence-aware statistics (stats_seed.c, spec §8.8).  `pair` is the symmetric
+ * (n_models, n_models) matrix of PWMCC values (diagonal ignored).
+ *
+ * Seed-level bootstrap of mean PWMCC: resample n_models model indices with replacement;
+ * the statistic is the mean of pair[a][b] over resampled positions p<q whose models differ
+ * (a pair of copies of one model is not a cross-seed comparison and is skipped); a resample
+ * with no such pair is redrawn.  CI = 2.5/97.5 percentiles with linear interpolation.  GSL
+ * mt19937 seeded with `seed`. */
+int stats_seed_bootstrap(double *mean, double *lo, double *hi, const double *pair,
+                         size_t n_models, size_t B, uint64_t seed, struct hus_err *err);
+/* Permutation test over model labels: models 0..n1-1 are group 1, n1..n1+n2-1 group 2, pair
+ * is ((n1+n2)²).  Statistic = mean within-group-1 pairs − mean within-group-2 pairs.  All
+ * C(n1+n2, n1) relabellings when that is <= max_exact, else B random ones (mt19937, seed;
+ * p = (1 + #{stat >= obs}) / (B + 1)).  One-sided p (greater) and two-sided (|stat|). */
+struct perm_result {
+	double stat, p_greater, p_two_sided;
+	size_t n_perm;
+	int exact;
+};
+int stats_seed_permutation(struct perm_result *res, const double *pair, size_t n1, size_t n2,
+                           size_t max_exact, size_t B, uint64_t seed, struct hus_err *err);
+
+/* ---------------------------------------------------------------- checkpoints (decoders.c) */
+
+#define SAE_CKPT_FORMAT "husai.sae_checkpoint"
+struct decoder {
+	char path[4096];
+	char sha256[65];
+	int64_t seed, step, k;     /* step, k: -1 when not recorded */
+	size_t d_model, d_sae;
+	char architecture[32], condition[128], control[32];
+	float *W_dec;              /* (d_model, d_sae), finite */
+	float *W_enc, *b_enc, *b_dec; /* (d_sae, d_model), (d_sae), (d_model): with_encoder only */
+};
+/* Read and validate an SAE checkpoint (format, version, attributes, W_dec shape = the
+ * d_model/d_sae attributes, finite weights).  Errors name the file and dataset. */
+int decoder_load(struct decoder *d, const char *path, int with_encoder, struct hus_err *err);
+void decoder_release(struct decoder *d);
+
+/* ---------------------------------------------------------------- the analysis (analysis.c) */
+
+/* One condition: its trained SAE checkpoints (any order; sorted by seed). */
+struct analysis_group {
+	const char *name;         /* [A-Za-z0-9_.-]+ */
+	const char *const *paths;
+	size_t n;
+	const char *const *r2_paths; /* step-0 checkpoints for R2, or NULL: the §4.2 recipe */
+	size_t n_r2;
+};
+struct analysis_request {
+	const struct analysis_group *groups;
+	size_t n_groups;
+	int r1, r2;                /* sampled controls to compute (R1 Gaussian, R2 untrained) */
+	const int64_t *r1_seeds;   /* explicit R1 seeds (phase 4a: 1000..1004), or NULL: */
+	size_t n_r1_seeds;
+	int64_t r1_offset;         /* ... seed + r1_offset for each trained seed (default 100000) */
+	size_t bootstrap_B;        /* 10000 */
+	uint64_t seed_trained, seed_random, seed_r2, seed_level; /* 17, 29, 31, 41 */
+	double match_thr;          /* configurable "shared" threshold (default 0.5; 0.5/0.7 always) */
+	double mnn_thr;            /* 0.3 */
+	size_t subspace_k;         /* 50, clamped to min(d_model, d_sae) */
+	size_t hungarian_max;      /* skip Hungarian above this d_sae (default 4096) */
+	size_t perm_max_exact, perm_B; /* exact permutation test up to this many splits, else B */
+	const char *out_dir;       /* analysis.h5, results.json, CSVs, manifest.json */
+	const char *command;       /* recorded in the manifest */
+	int write_matchings;       /* store /matching/... (default 1) */
+};
+void analysis_request_defaults(struct analysis_request *q);
+/* Run the whole analysis and write its outputs.  *results (optional) gets the results.json
+ * tree (caller hj_free's it).  Groups with fewer than two seeds give null statistics with a
+ * reason, not an error (spec §8.13). */
+int analysis_run(const struct analysis_request *q, hj **results, struct hus_err *err);
+
+/* A request read from a YAML listing (analysis_config.c; the keys are documented there).
+ * The spec owns every string the request points to. */
+#define ANALYSIS_SPEC_MAX 128
+struct analysis_spec {
+	struct analysis_request q;
+	struct analysis_group groups[ANALYSIS_SPEC_MAX / 2];
+	char *buf[ANALYSIS_SPEC_MAX];
+	char **lists[ANALYSIS_SPEC_MAX];
+	size_t nbuf;
+	int64_t *r1_seeds;
+	struct cfg *c;
+};
+int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err *err);
+void analysis_spec_release(struct analysis_spec *s);
 
 #endif

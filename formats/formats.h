@@ -168,6 +168,9 @@ int h5r_attr_f64(struct h5r *r, const char *obj, const char *name, double *val,
 int h5r_has_attr(struct h5r *r, const char *obj, const char *name);
 /* Print attributes and datasets (with shapes and types) to `out`; used by `husai inspect`. */
 int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err);
+/* The same, with the sha256 of each dataset's values when `checksums` is set: two files hold
+ * bit-identical data exactly when these lines agree (attributes such as created_utc aside). */
+int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err);
 
 /* ---------------------------------------------------------------- YAML configs ------ */
 
@@ -366,6 +369,57 @@ int acts_write(const char *path, const struct acts_set *s, const struct hus_prov
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
 void acts_release(struct acts_set *s);
 
+/* Transformer checkpoint (husai.transformer_checkpoint, version 1), DESIGN §10, spec §2.5.
+ * The caller describes the parameter tensors (names, shapes, places in one flat block); the
+ * file holds /params/<name>, /optimizer/{step, exp_avg/<name>, exp_avg_sq/<name>},
+ * /rng/{state, seed_init, seed_shuffle} (+ algorithm attribute), /metrics/{train_loss,
+ * train_acc, val_loss, val_acc} [epochs], /progress/{epoch, step_in_epoch, part_loss_sum,
+ * part_correct, part_seen, best_epoch, best_val_acc, train_fit_epoch, grokked_epoch} and,
+ * as root attributes, the model shape, answer position (index and name), kind and best rule. */
+struct tfck_entry {
+	char name[48]; /* state-dict key */
+	int rank;
+	size_t dims[3];
+	size_t offset, n; /* place inside the flat blocks */
+};
+struct tfck {
+	/* model shape: root attributes, readable alone with tfck_peek */
+	int64_t p, n_layers, d_model, n_heads, d_mlp, answer_index;
+	char act[16];            /* relu, gelu, gelu_new */
+	/* tensors: supplied by the caller for both write and read */
+	size_t n_params, n_tensors;
+	const struct tfck_entry *t;
+	float *params, *exp_avg, *exp_avg_sq; /* (n_params) each; read fills caller memory */
+	int64_t opt_step;        /* Adam steps taken */
+	int64_t epoch;           /* completed epochs */
+	int64_t step_in_epoch;   /* steps taken in the epoch in progress (0 at an epoch end) */
+	double part_loss_sum;    /* sums over that partial epoch */
+	int64_t part_correct, part_seen;
+	int64_t best_epoch;      /* -1 when none */
+	double best_val_acc;
+	int64_t train_fit_epoch, grokked_epoch; /* -1 when not (yet) */
+	char kind[16];           /* periodic, best, final, interrupt */
+	char best_rule[160];
+	char rng_algorithm[32];  /* "gsl_rng_mt19937" */
+	uint8_t rng_state[8192]; /* shuffle generator state at the start of the current epoch */
+	size_t rng_state_size;
+	int64_t init_seed, shuffle_seed;
+	size_t n_epochs;         /* metrics history length (== epoch) */
+	double *train_loss, *train_acc, *val_loss, *val_acc; /* (n_epochs); read allocates */
+	char *config_yaml;       /* read: malloc'ed resolved config */
+};
+/* Write atomically; on error nothing is left at path. */
+int tfck_write(const char *path, const struct tfck *ck, const struct hus_provenance *prov,
+               struct hus_err *err);
+/* Read the format, version and model-shape attributes (and config_yaml, malloc'ed) only. */
+int tfck_peek(const char *path, struct tfck *ck, struct hus_err *err);
+/* Read everything; ck->t, n_tensors, n_params and the three blocks are supplied by the
+ * caller (from the peeked shape); every dataset's shape is validated against them, and
+ * parameters must be finite. */
+int tfck_read(const char *path, struct tfck *ck, struct hus_err *err);
+/* Free what tfck_peek / tfck_read allocated (metrics, config_yaml), not the caller's blocks. */
+void tfck_release(struct tfck *ck);
+
 /* == end transformer == */
 
 
@@ -433,6 +487,46 @@ int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256
 
 
 /* == analysis artifacts (formats/artifact_analysis.c) == */
+
+/*
+ * husai.analysis, version 1 (DESIGN §10).  Layout:
+ *   /pairs/<group>/{seed_a, seed_b} int64 [n], /pairs/<group>/<metric> float64 [n]
+ *       (pwmcc, r_a, r_b, and whatever metrics the analysis adds, one value per pair);
+ *   /controls/<group>/<kind>/... the same columns for a sampled control (kind r1, r2);
+ *   /per_feature/<group>/<seed>/stability float32 [d_sae];
+ *   /matching/<group>/<seed_a>_<seed_b>/{perm int32, sim float32} [d_sae of seed_a]
+ *       (absolute-cosine Hungarian matching; signed_perm, signed_sim for Song et al.'s);
+ *   root attributes: groups (comma list), control_kinds, bootstrap_B, bootstrap seeds.
+ * Group names are [A-Za-z0-9_.-]+ so that they are safe as HDF5 path components.
+ */
+#define ANALYSIS_FORMAT "husai.analysis"
+#define ANALYSIS_VERSION 1
+#define ANA_MAX_COLS 16
+struct ana_pairs {
+	size_t n;                         /* pairs */
+	int64_t *seed_a, *seed_b;         /* (n) */
+	size_t ncols;                     /* named float64 columns, pwmcc first */
+	char col_name[ANA_MAX_COLS][48];
+	double *col[ANA_MAX_COLS];        /* (n) each */
+};
+int ana_group_name_ok(const char *name); /* 1 if usable as a group name */
+int ana_open(struct h5w **w, const char *path, const struct hus_provenance *prov,
+             struct hus_err *err);
+/* prefix: "/pairs/<group>" or "/controls/<group>/<kind>" */
+int ana_write_pairs(struct h5w *w, const char *prefix, const struct ana_pairs *p,
+                    struct hus_err *err);
+int ana_write_per_feature(struct h5w *w, const char *group, int64_t seed, const float *stab,
+                          size_t m, struct hus_err *err);
+int ana_write_matching(struct h5w *w, const char *group, int64_t seed_a, int64_t seed_b,
+                       const char *kind /* "" or "signed_" */, const int32_t *perm,
+                       const float *sim, size_t m, struct hus_err *err);
+/* Read back the pair table at prefix: seeds and every float64 column found in `names`
+ * (NULL-terminated; absent columns are an error).  Release with ana_pairs_release. */
+int ana_read_pairs(struct h5r *r, const char *prefix, const char *const *names,
+                   struct ana_pairs *p, struct hus_err *err);
+void ana_pairs_release(struct ana_pairs *p);
+int ana_read_per_feature(struct h5r *r, const char *group, int64_t seed, float **stab,
+                         size_t *m, struct hus_err *err);
 
 /* == end analysis == */
 

@@ -1,0 +1,938 @@
+/*
+ * analysis.c — the analysis driver behind `husai analyze` and `husai run`: for each group
+ * (condition) of archived SAE checkpoints it computes every pair's PWMCC (§5.1/§5.2) with
+ * the pair-level extras (mutual nearest neighbours, Hungarian PW-MCC both kinds, subspace
+ * overlap), per-feature stability, the random controls (R1 Gaussian, R2 untrained, the
+ * analytic null; DESIGN §3, §8), upstream's statistics (summaries, delta, ratio, Cohen's d,
+ * conservative LCB, one-sided Mann–Whitney; §6.0, §6.2) and, beside them, the seed-level
+ * bootstrap and permutation tests (§8.8).  It writes analysis.h5 (husai.analysis), results.json,
+ * one CSV of pairs per group and control, and manifest.json.
+ *
+ * Invariants:
+ *  (1) the outputs depend only on the inputs and the request: no timestamps or host paths
+ *      in results.json, the CSVs or the HDF5 datasets (h5w/manifest keep the timestamps);
+ *  (2) models are in numerically sorted seed order and pairs in lexicographic order (§5.2);
+ *  (3) a group with fewer than two seeds yields null statistics with a reason (§8.13).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+
+void analysis_request_defaults(struct analysis_request *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->r1 = 1;
+	q->r2 = 1;
+	q->r1_offset = 100000;
+	q->bootstrap_B = 10000;
+	q->seed_trained = 17; /* phase 4a's bootstrap seeds (spec §6.0 table) */
+	q->seed_random = 29;
+	q->seed_r2 = 31;
+	q->seed_level = 41;
+	q->match_thr = 0.5;
+	q->mnn_thr = 0.3;
+	q->subspace_k = 50;
+	q->hungarian_max = 4096;
+	q->perm_max_exact = 20000;
+	q->perm_B = 9999;
+	q->write_matchings = 1;
+}
+
+/* ---------------------------------------------------------------- model sets -------- */
+
+/* Normalised decoders of one set (trained, R1 or R2), sorted by seed. */
+struct mset {
+	size_t n, d;
+	int64_t *seed;
+	size_t *m;
+	float **At; /* (m[i], d) each */
+	size_t *zeros;
+};
+
+static void mset_release(struct mset *s)
+{
+	for (size_t i = 0; s->At && i < s->n; i++)
+		free(s->At[i]);
+	free(s->At), free(s->seed), free(s->m), free(s->zeros);
+	memset(s, 0, sizeof(*s));
+}
+
+static int mset_alloc(struct mset *s, size_t n, size_t d, struct hus_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->d = d;
+	s->seed = calloc(n ? n : 1, sizeof(int64_t));
+	s->m = calloc(n ? n : 1, sizeof(size_t));
+	s->At = calloc(n ? n : 1, sizeof(float *));
+	s->zeros = calloc(n ? n : 1, sizeof(size_t));
+	if (!s->seed || !s->m || !s->At || !s->zeros) {
+		mset_release(s);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu models", n);
+	}
+	return 0;
+}
+
+/* Normalise W (d, m) into slot i. */
+static int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed,
+                    const char *file, struct hus_err *err)
+{
+	s->At[i] = malloc(sizeof(float) * m * s->d);
+	if (!s->At[i])
+		return hus_errf(err, HUS_ENOMEM, file, NULL, "out of memory for a %zu x %zu decoder",
+		                s->d, m);
+	s->m[i] = m;
+	s->seed[i] = seed;
+	int rc = pwmcc_normalize(s->At[i], &s->zeros[i], W, s->d, m, err);
+	if (rc && file && err) {
+		snprintf(err->file, sizeof(err->file), "%s", file);
+		snprintf(err->where, sizeof(err->where), "/params/W_dec");
+	}
+	return rc;
+}
+
+/* Work buffers for one pair. */
+struct pairwork {
+	float *rowmax, *colmax;
+	int32_t *argrow, *argcol;
+	int want_arg; /* argmaxes are needed (mutual nearest neighbours) */
+};
+
+static int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
+                      size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err)
+{
+	int rc = pwmcc_maxes(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
+	                     w->want_arg ? w->argcol : NULL, At, Bt, d, mA, mB, err);
+	if (rc)
+		return rc;
+	double ra = 0, rb = 0;
+	for (size_t i = 0; i < mA; i++)
+		ra += w->rowmax[i];
+	for (size_t j = 0; j < mB; j++)
+		rb += w->colmax[j];
+	*r_a = ra / (double)mA;
+	*r_b = rb / (double)mB;
+	*v = (*r_a + *r_b) / 2;
+	return 0;
+}
+
+/* PWMCC of every pair in the pooled list a ∪ b, into P ((na+nb)²). */
+static int pooled_matrix(double *P, const struct mset *a, const struct mset *b,
+                         const double *Pa, const double *Pb, struct pairwork *w,
+                         struct hus_err *err)
+{
+	size_t na = a->n, nb = b->n, N = na + nb;
+	for (size_t i = 0; i < N; i++)
+		P[i * N + i] = 1;
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = i + 1; j < na; j++)
+			P[i * N + j] = P[j * N + i] = Pa[i * na + j];
+	for (size_t i = 0; i < nb; i++)
+		for (size_t j = i + 1; j < nb; j++)
+			P[(na + i) * N + na + j] = P[(na + j) * N + na + i] = Pb[i * nb + j];
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++) {
+			double v, ra, rb;
+			int rc = pair_pwmcc(&v, &ra, &rb, w, a->At[i], a->m[i], b->At[j], b->m[j], a->d, err);
+			if (rc)
+				return rc;
+			P[i * N + na + j] = P[(na + j) * N + i] = v;
+		}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- JSON helpers ------ */
+
+static hj *summary_json(const struct stats_summary *s, const int64_t *seeds, size_t n_seeds,
+                        const double *vals, size_t n_pairs, uint64_t boot_seed, size_t B)
+{
+	hj *o = hj_obj();
+	hj_set(o, "seeds", hj_i64_array(seeds, n_seeds));
+	hj_set(o, "n_pairs", hj_int((int64_t)n_pairs));
+	hj_set(o, "pwmcc_values", hj_f64_array(vals, n_pairs));
+	hj_set(o, "mean", hj_num(s->mean));
+	hj_set(o, "std", hj_num(s->std));
+	hj_set(o, "min", hj_num(s->min));
+	hj_set(o, "max", hj_num(s->max));
+	hj_set(o, "median", hj_num(s->median));
+	hj_set(o, "ci95_low", hj_num(s->ci95_low));
+	hj_set(o, "ci95_high", hj_num(s->ci95_high));
+	hj_set(o, "n", hj_int((int64_t)s->n));
+	hj *bs = hj_obj();
+	hj_set(bs, "method", hj_str("percentile bootstrap of the mean over pairs, linear interpolation"));
+	hj_set(bs, "rng", hj_str("GSL mt19937, gsl_rng_uniform_int (not numpy PCG64: CIs differ "
+	                         "from upstream's around the 5th decimal)"));
+	hj_set(bs, "seed", hj_int((int64_t)boot_seed));
+	hj_set(bs, "n_bootstrap", hj_int((int64_t)B));
+	hj_set(o, "bootstrap", bs);
+	if (n_seeds < 2) {
+		char why[96];
+		snprintf(why, sizeof(why), "fewer than two seeds (n = %zu): no pairs", n_seeds);
+		hj_set(o, "reason", hj_str(why));
+	}
+	return o;
+}
+
+/* comparison, statistical_test and conclusion of trained vs one control (spec §6.2) */
+static int compare_json(hj *into, const struct stats_summary *t, const double *tv, size_t nt,
+                        const struct stats_summary *c, const double *cv, size_t nc,
+                        struct hus_err *err)
+{
+	hj *cmp = hj_obj();
+	double delta = t->mean - c->mean;
+	hj_set(cmp, "difference", hj_num(delta));
+	hj_set(cmp, "ratio", hj_num(stats_ratio(t->mean, c->mean)));
+	hj_set(cmp, "effect_size_cohens_d", hj_num(stats_cohens_d(tv, 1, nt, cv, 1, nc)));
+	hj_set(cmp, "delta_pwmcc_ci_low_conservative", hj_num(stats_conservative_lcb(t, c)));
+	hj_set(into, "comparison", cmp);
+	hj *st = hj_obj();
+	hj_set(st, "test", hj_str("Mann-Whitney U (one-sided, trained > random)"));
+	double p = NAN, u = NAN;
+	int exact = -1;
+	if (nt && nc) {
+		struct mwu_result m;
+		int rc = stats_mannwhitney(&m, tv, 1, nt, cv, 1, nc, MWU_GREATER, err);
+		if (rc) {
+			hj_free(st);
+			return rc;
+		}
+		p = m.p, u = m.u1, exact = m.exact;
+	}
+	hj_set(st, "statistic", hj_num(u));
+	hj_set(st, "p_value", hj_num(p));
+	hj_set(st, "alpha", hj_num(0.05));
+	hj_set(st, "reject_null", isnan(p) ? hj_null() : hj_bool(p < 0.05));
+	hj_set(st, "method", exact < 0 ? hj_null() : hj_str(exact ? "exact" : "asymptotic"));
+	hj_set(st, "unit", hj_str("pairs (treated as independent, as upstream; see seed_level)"));
+	if (isnan(p))
+		hj_set(st, "reason", hj_str("fewer than two seeds in a group: no pairs"));
+	hj_set(into, "statistical_test", st);
+	const char *concl = isnan(p) ? NULL
+	                             : (delta > 0 && p < 0.05 ? "training_signal_present"
+	                                                      : "no_training_signal");
+	hj_set(into, "conclusion", concl ? hj_str(concl) : hj_null());
+	return 0;
+}
+
+static hj *permutation_json(const struct perm_result *pr, uint64_t seed)
+{
+	hj *o = hj_obj();
+	hj_set(o, "definition", hj_str("models of both groups pooled with every cross PWMCC; "
+	                               "statistic = mean within-trained pairs - mean within-control "
+	                               "pairs; labels permuted over models"));
+	hj_set(o, "statistic", hj_num(pr->stat));
+	hj_set(o, "p_value_greater", hj_num(pr->p_greater));
+	hj_set(o, "p_value_two_sided", hj_num(pr->p_two_sided));
+	hj_set(o, "n_permutations", hj_int((int64_t)pr->n_perm));
+	hj_set(o, "exact", hj_bool(pr->exact));
+	hj_set(o, "seed", pr->exact ? hj_null() : hj_int((int64_t)seed));
+	if (isnan(pr->stat))
+		hj_set(o, "reason", hj_str("each group needs at least two seeds"));
+	return o;
+}
+
+/* ---------------------------------------------------------------- one group --------- */
+
+static int write_pairs_csv(const char *dir, const char *name, const int64_t *sa,
+                           const int64_t *sb, const double *v, size_t n, struct manifest *man,
+                           struct hus_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	static const char *const hdr[3] = { "seed_a", "seed_b", "pwmcc" };
+	struct csvw *w;
+	int rc = csvw_open(&w, path, hdr, 3, err);
+	if (rc)
+		return rc;
+	for (size_t p = 0; p < n; p++) {
+		csvw_i64(w, sa[p]);
+		csvw_i64(w, sb[p]);
+		csvw_f64(w, v[p]);
+		if ((rc = csvw_end_row(w, err))) {
+			csvw_abort(w);
+			return rc;
+		}
+	}
+	if ((rc = csvw_commit(w, err)))
+		return rc;
+	return manifest_add_artifact(man, path, err);
+}
+
+/* The pairs of one set: values (n_pairs), the n×n matrix, seeds of each pair. */
+struct pairset {
+	size_t np;
+	double *v, *P, *ra, *rb;
+	int64_t *sa, *sb;
+};
+
+static void pairset_release(struct pairset *p)
+{
+	free(p->v), free(p->P), free(p->ra), free(p->rb), free(p->sa), free(p->sb);
+	memset(p, 0, sizeof(*p));
+}
+
+static int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *w,
+                     struct hus_err *err)
+{
+	size_t n = s->n, np = n < 2 ? 0 : n * (n - 1) / 2;
+	memset(ps, 0, sizeof(*ps));
+	ps->np = np;
+	ps->v = calloc(np ? np : 1, sizeof(double));
+	ps->P = calloc(n ? n * n : 1, sizeof(double));
+	ps->sa = calloc(np ? np : 1, sizeof(int64_t));
+	ps->sb = calloc(np ? np : 1, sizeof(int64_t));
+	ps->ra = calloc(np ? np : 1, sizeof(double));
+	ps->rb = calloc(np ? np : 1, sizeof(double));
+	if (!ps->v || !ps->P || !ps->sa || !ps->sb || !ps->ra || !ps->rb) {
+		pairset_release(ps);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu pairs", np);
+	}
+	size_t p = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++, p++) {
+			int rc = pair_pwmcc(&ps->v[p], &ps->ra[p], &ps->rb[p], w, s->At[i], s->m[i],
+			                    s->At[j], s->m[j], s->d, err);
+			if (rc) {
+				pairset_release(ps);
+				return rc;
+			}
+			ps->P[i * n + j] = ps->P[j * n + i] = ps->v[p];
+			ps->sa[p] = s->seed[i];
+			ps->sb[p] = s->seed[j];
+		}
+	return 0;
+}
+
+struct group_ctx {
+	const struct analysis_request *q;
+	const struct analysis_group *g;
+	struct h5w *h5;
+	struct manifest *man;
+	hj *out; /* this group's results object */
+};
+
+/* Load, validate and sort a group's checkpoints into `s`; d_model must agree. */
+static int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t n,
+                    size_t *d_model, struct decoder *first, struct manifest *man,
+                    struct hus_err *err)
+{
+	struct decoder *dec = calloc(n ? n : 1, sizeof(struct decoder));
+	int64_t *seeds = calloc(n ? n : 1, sizeof(int64_t));
+	size_t *order = calloc(n ? n : 1, sizeof(size_t));
+	int rc = 0;
+	memset(s, 0, sizeof(*s));
+	if (!dec || !seeds || !order) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu checkpoints", n);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = decoder_load(&dec[i], paths[i], 0, err)))
+			goto cleanup;
+		if (*d_model == 0)
+			*d_model = dec[i].d_model;
+		if (dec[i].d_model != *d_model) {
+			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
+			              "expected d_model %zu like the other decoders, got %zu", *d_model,
+			              dec[i].d_model);
+			goto cleanup;
+		}
+		seeds[i] = dec[i].seed;
+		for (size_t j = 0; j < i; j++)
+			if (seeds[j] == seeds[i]) {
+				rc = hus_errf(err, HUS_EINPUT, paths[i], "/", "seed %" PRId64
+				              " already given by '%s'", seeds[i], paths[j]);
+				goto cleanup;
+			}
+		if (man && (rc = manifest_add_input(man, paths[i], err)))
+			goto cleanup;
+	}
+	pairs_order(order, seeds, n);
+	if ((rc = mset_alloc(s, n, *d_model, err)))
+		goto cleanup;
+	for (size_t k = 0; k < n; k++) {
+		struct decoder *d = &dec[order[k]];
+		if ((rc = mset_put(s, k, d->W_dec, d->d_sae, d->seed, d->path, err)))
+			goto cleanup;
+		if (manifest_json) {
+			hj *e = hj_obj();
+			hj_set(e, "seed", hj_int(d->seed));
+			hj_set(e, "checkpoint", hj_str(d->path));
+			hj_set(e, "sha256", hj_str(d->sha256));
+			int64_t shape[2] = { (int64_t)d->d_model, (int64_t)d->d_sae };
+			hj_set(e, "shape", hj_i64_array(shape, 2));
+			hj_set(e, "step", hj_int(d->step));
+			hj_set(e, "control", hj_str(d->control));
+			hj_set(e, "zero_columns", hj_int((int64_t)s->zeros[k]));
+			hj_push(manifest_json, e);
+		}
+	}
+	if (first && n) {
+		*first = dec[order[0]];
+		first->W_dec = NULL;
+	}
+cleanup:
+	for (size_t i = 0; dec && i < n; i++)
+		decoder_release(&dec[i]);
+	free(dec), free(seeds), free(order);
+	if (rc)
+		mset_release(s);
+	return rc;
+}
+
+/* Sampled control set: R1 from torch randn, R2 from the init recipe, same d_sae per model. */
+static int make_control(struct mset *c, int kind, const struct mset *t, const int64_t *seeds,
+                        size_t n, struct hus_err *err)
+{
+	int rc = mset_alloc(c, n, t->d, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		size_t m = t->m[i < t->n ? i : 0];
+		float *W = malloc(sizeof(float) * t->d * m);
+		if (!W) {
+			mset_release(c);
+			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a control");
+		}
+		rc = kind == 1 ? control_r1(W, (uint64_t)seeds[i], t->d, m, err)
+		               : control_r2(W, (uint64_t)seeds[i], t->d, m, err);
+		if (!rc)
+			rc = mset_put(c, i, W, m, seeds[i], NULL, err);
+		free(W);
+		if (rc) {
+			mset_release(c);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void free_bases(double **U, size_t n)
+{
+	for (size_t i = 0; U && i < n; i++)
+		free(U[i]);
+	free(U);
+}
+
+/* Pair-level extras for the trained set: MNN, Hungarian, subspace; per-feature stability. */
+static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pairwork *w,
+                          struct ana_pairs *tab, hj *metrics, struct hus_err *err)
+{
+	const struct analysis_request *q = gc->q;
+	size_t n = t->n, d = t->d, mmax = 0, mmin = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		mmax = t->m[i] > mmax ? t->m[i] : mmax;
+		mmin = t->m[i] < mmin ? t->m[i] : mmin;
+	}
+	int do_hung = mmax <= q->hungarian_max;
+	size_t k = q->subspace_k;
+	if (k > d)
+		k = d;
+	if (k > mmin)
+		k = mmin;
+	int rc = 0;
+	double **acc = calloc(n, sizeof(double *)), **U = calloc(n, sizeof(double *));
+	float *stab = malloc(sizeof(float) * mmax), *sim = malloc(sizeof(float) * mmax);
+	int32_t *perm = malloc(sizeof(int32_t) * mmax);
+	if (!acc || !U || !stab || !sim || !perm) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		acc[i] = calloc(t->m[i], sizeof(double));
+		U[i] = k ? malloc(sizeof(double) * d * k) : NULL;
+		if (!acc[i] || (k && !U[i])) {
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+			goto cleanup;
+		}
+		if (k) { /* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
+			float *W = malloc(sizeof(float) * d * t->m[i]);
+			if (!W) {
+				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
+				goto cleanup;
+			}
+			for (size_t j = 0; j < t->m[i]; j++)
+				for (size_t r = 0; r < d; r++)
+					W[r * t->m[i] + j] = t->At[i][j * d + r];
+			rc = subspace_basis(U[i], W, d, t->m[i], k, err);
+			free(W);
+			if (rc)
+				goto cleanup;
+		}
+	}
+	/* columns of the pair table after pwmcc, r_a, r_b */
+	const char *names[] = { "mnn_fraction", "hungarian_abs_mean", "hungarian_abs_frac_0.5",
+		                "hungarian_abs_frac_0.7", "hungarian_abs_frac_thr",
+		                "hungarian_signed_mean", "hungarian_signed_frac_0.5",
+		                "subspace_overlap", "grassmann_distance", "null_expected_pwmcc" };
+	size_t c0 = tab->ncols, nc = sizeof(names) / sizeof(names[0]);
+	for (size_t c = 0; c < nc; c++) {
+		snprintf(tab->col_name[c0 + c], sizeof(tab->col_name[0]), "%s", names[c]);
+		tab->col[c0 + c] = calloc(tab->n ? tab->n : 1, sizeof(double));
+		if (!tab->col[c0 + c]) {
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+			goto cleanup;
+		}
+		tab->ncols = c0 + c + 1;
+	}
+	size_t p = 0;
+	w->want_arg = 1;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++, p++) {
+			double v, ra, rb, frac;
+			if ((rc = pair_pwmcc(&v, &ra, &rb, w, t->At[i], t->m[i], t->At[j], t->m[j], d, err)))
+				goto cleanup;
+			mnn_count(&frac, w->rowmax, w->argrow, w->argcol, t->m[i], t->m[j], q->mnn_thr);
+			per_feature_accumulate(acc[i], acc[j], w->rowmax, w->colmax, t->m[i], t->m[j]);
+			tab->col[c0 + 0][p] = frac;
+			for (int kind = 0; kind < 2; kind++) {
+				struct match_result mr = { NAN, 0, NAN, NAN, NAN };
+				if (do_hung) {
+					rc = match_hungarian(&mr, perm, sim, t->At[i], t->At[j], d, t->m[i],
+					                     t->m[j], kind ? MATCH_SIGNED : MATCH_ABS,
+					                     q->match_thr, err);
+					if (!rc && q->write_matchings)
+						rc = ana_write_matching(gc->h5, gc->g->name, t->seed[i], t->seed[j],
+						                        kind ? "signed_" : "", perm, sim, t->m[i], err);
+					if (rc)
+						goto cleanup;
+				}
+				if (!kind) {
+					tab->col[c0 + 1][p] = mr.mean_sim;
+					tab->col[c0 + 2][p] = mr.frac_05;
+					tab->col[c0 + 3][p] = mr.frac_07;
+					tab->col[c0 + 4][p] = mr.frac_thr;
+				} else {
+					tab->col[c0 + 5][p] = mr.mean_sim;
+					tab->col[c0 + 6][p] = mr.frac_05;
+				}
+			}
+			struct subspace_result sr = { NAN, NAN, NAN };
+			if (k && (rc = subspace_compare(&sr, NULL, U[i], U[j], d, k, err)))
+				goto cleanup;
+			tab->col[c0 + 7][p] = sr.overlap;
+			tab->col[c0 + 8][p] = sr.grassmann;
+			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err)))
+				goto cleanup;
+		}
+	w->want_arg = 0;
+	/* per-feature stability of every model, and its distribution over all features */
+	double fs = 0, fmin = INFINITY, fmax = -INFINITY;
+	size_t fn = 0;
+	for (size_t i = 0; i < n && n > 1; i++) {
+		per_feature_finish(stab, acc[i], t->m[i], n);
+		if ((rc = ana_write_per_feature(gc->h5, gc->g->name, t->seed[i], stab, t->m[i], err)))
+			goto cleanup;
+		for (size_t f = 0; f < t->m[i]; f++) {
+			fs += stab[f];
+			fmin = stab[f] < fmin ? stab[f] : fmin;
+			fmax = stab[f] > fmax ? stab[f] : fmax;
+			fn++;
+		}
+	}
+	hj *pf = hj_obj();
+	hj_set(pf, "definition", hj_str("per model and feature: mean over the other models of the "
+	                                "best |cos| (spec 5.4); vectors in analysis.h5 "
+	                                "/per_feature/<group>/<seed>/stability"));
+	hj_set(pf, "mean", hj_num(fn ? fs / (double)fn : NAN));
+	hj_set(pf, "min", hj_num(fn ? fmin : NAN));
+	hj_set(pf, "max", hj_num(fn ? fmax : NAN));
+	hj_set(metrics, "per_feature_stability", pf);
+	/* means over pairs of the pair-level extras */
+	for (size_t c = 0; c < nc; c++) {
+		double s = 0;
+		for (size_t pp = 0; pp < tab->n; pp++)
+			s += tab->col[c0 + c][pp];
+		hj *m = hj_obj();
+		hj_set(m, "mean_over_pairs", hj_num(tab->n ? s / (double)tab->n : NAN));
+		hj_set(m, "values", hj_f64_array(tab->col[c0 + c], tab->n));
+		hj_set(metrics, names[c], m);
+	}
+	hj *par = hj_obj();
+	hj_set(par, "mnn_threshold", hj_num(q->mnn_thr));
+	hj_set(par, "hungarian_threshold", hj_num(q->match_thr));
+	hj_set(par, "hungarian_computed", hj_bool(do_hung));
+	hj_set(par, "hungarian_max_d_sae", hj_int((int64_t)q->hungarian_max));
+	hj_set(par, "subspace_k", hj_int((int64_t)k));
+	hj_set(metrics, "parameters", par);
+cleanup:
+	for (size_t i = 0; acc && i < n; i++)
+		free(acc[i]);
+	free(acc);
+	free_bases(U, n);
+	free(stab), free(sim), free(perm);
+	return rc;
+}
+
+static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
+                         const struct mset *t, const struct pairset *tp,
+                         const struct stats_summary *ts, const struct mset *c,
+                         struct pairset *cp, struct stats_summary *cs, uint64_t boot_seed,
+                         const char *source, struct pairwork *w, struct hus_err *err)
+{
+	const struct analysis_request *q = gc->q;
+	int rc;
+	if ((rc = set_pairs(cp, c, w, err)))
+		return rc;
+	if ((rc = stats_summarize(cs, cp->v, 1, cp->np, q->bootstrap_B, boot_seed, err)))
+		return rc;
+	hj *o = summary_json(cs, c->seed, c->n, cp->v, cp->np, boot_seed, q->bootstrap_B);
+	hj_set(o, "kind", hj_str(kind));
+	hj_set(o, "source", hj_str(source));
+	if ((rc = compare_json(o, ts, tp->v, tp->np, cs, cp->v, cp->np, err))) {
+		hj_free(o);
+		return rc;
+	}
+	/* seed-level permutation test over the pooled models */
+	size_t N = t->n + c->n;
+	double *P = malloc(sizeof(double) * N * N);
+	if (!P) {
+		hj_free(o);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a pooled matrix");
+	}
+	struct perm_result pr = { NAN, NAN, NAN, 0, 0 };
+	if (t->n >= 2 && c->n >= 2) {
+		rc = pooled_matrix(P, t, c, tp->P, cp->P, w, err);
+		if (!rc)
+			rc = stats_seed_permutation(&pr, P, t->n, c->n, q->perm_max_exact, q->perm_B,
+			                            q->seed_level, err);
+	}
+	free(P);
+	if (rc) {
+		hj_free(o);
+		return rc;
+	}
+	hj_set(o, "seed_level_permutation", permutation_json(&pr, q->seed_level));
+	hj_set(controls, kind, o);
+	/* tables */
+	struct ana_pairs tab;
+	memset(&tab, 0, sizeof(tab));
+	tab.n = cp->np;
+	tab.seed_a = cp->sa;
+	tab.seed_b = cp->sb;
+	tab.ncols = 1;
+	snprintf(tab.col_name[0], sizeof(tab.col_name[0]), "pwmcc");
+	tab.col[0] = cp->v;
+	char prefix[256], csv[256];
+	snprintf(prefix, sizeof(prefix), "/controls/%s/%s", gc->g->name, kind);
+	if ((rc = ana_write_pairs(gc->h5, prefix, &tab, err)))
+		return rc;
+	snprintf(csv, sizeof(csv), "%s_%s_pairwise_pwmcc.csv", gc->g->name, kind);
+	return write_pairs_csv(q->out_dir, csv, cp->sa, cp->sb, cp->v, cp->np, gc->man, err);
+}
+
+static int analyze_group(struct group_ctx *gc, struct hus_err *err)
+{
+	const struct analysis_request *q = gc->q;
+	const struct analysis_group *g = gc->g;
+	struct mset t, r1, r2;
+	struct pairset tp, r1p, r2p;
+	struct pairwork w = { 0 };
+	struct decoder first;
+	size_t d = 0;
+	int64_t *cseeds = NULL;
+	memset(&t, 0, sizeof(t)), memset(&r1, 0, sizeof(r1)), memset(&r2, 0, sizeof(r2));
+	memset(&tp, 0, sizeof(tp)), memset(&r1p, 0, sizeof(r1p)), memset(&r2p, 0, sizeof(r2p));
+	memset(&first, 0, sizeof(first));
+	struct ana_pairs tab;
+	memset(&tab, 0, sizeof(tab));
+	hj *o = gc->out, *ckman = hj_arr();
+	int rc = load_set(&t, ckman, g->paths, g->n, &d, &first, gc->man, err);
+	if (rc) {
+		hj_free(ckman);
+		return rc;
+	}
+	size_t mmax = 0;
+	for (size_t i = 0; i < t.n; i++)
+		mmax = t.m[i] > mmax ? t.m[i] : mmax;
+	w.rowmax = malloc(sizeof(float) * (mmax ? mmax : 1));
+	w.colmax = malloc(sizeof(float) * (mmax ? mmax : 1));
+	w.argrow = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
+	w.argcol = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
+	if (!w.rowmax || !w.colmax || !w.argrow || !w.argcol) {
+		hj_free(ckman);
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
+		goto cleanup;
+	}
+	hj *arch = hj_obj();
+	hj_set(arch, "d_model", hj_int((int64_t)d));
+	hj_set(arch, "d_sae", t.n ? hj_int((int64_t)t.m[0]) : hj_null());
+	hj_set(arch, "k", first.k >= 0 ? hj_int(first.k) : hj_null());
+	hj_set(arch, "architecture", hj_str(first.architecture));
+	hj_set(arch, "condition", hj_str(first.condition));
+	hj_set(o, "architecture", arch);
+
+	/* trained pairs and their summary (bootstrap seed 17 as phase 4a) */
+	if ((rc = set_pairs(&tp, &t, &w, err)))
+		goto cleanup_ck;
+	struct stats_summary ts;
+	if ((rc = stats_summarize(&ts, tp.v, 1, tp.np, q->bootstrap_B, q->seed_trained, err)))
+		goto cleanup_ck;
+	hj_set(o, "trained", summary_json(&ts, t.seed, t.n, tp.v, tp.np, q->seed_trained,
+	                                  q->bootstrap_B));
+	/* pair table with extras */
+	tab.n = tp.np;
+	tab.seed_a = tp.sa;
+	tab.seed_b = tp.sb;
+	const char *base[3] = { "pwmcc", "r_a", "r_b" };
+	for (size_t c = 0; c < 3; c++) {
+		snprintf(tab.col_name[c], sizeof(tab.col_name[c]), "%s", base[c]);
+		tab.col[c] = calloc(tp.np ? tp.np : 1, sizeof(double));
+		if (!tab.col[c]) {
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for the pair table");
+			goto cleanup_ck;
+		}
+		tab.ncols = c + 1;
+	}
+	for (size_t p = 0; p < tp.np; p++) {
+		tab.col[0][p] = tp.v[p];
+		tab.col[1][p] = tp.ra[p];
+		tab.col[2][p] = tp.rb[p];
+	}
+	hj *metrics = hj_obj();
+	hj_set(o, "metrics", metrics);
+	if (t.n >= 2 && (rc = trained_extras(gc, &t, &w, &tab, metrics, err)))
+		goto cleanup_ck;
+	char prefix[256];
+	snprintf(prefix, sizeof(prefix), "/pairs/%s", g->name);
+	if ((rc = ana_write_pairs(gc->h5, prefix, &tab, err)))
+		goto cleanup_ck;
+	char csv[256];
+	snprintf(csv, sizeof(csv), "%s_trained_pairwise_pwmcc.csv", g->name);
+	if ((rc = write_pairs_csv(q->out_dir, csv, tp.sa, tp.sb, tp.v, tp.np, gc->man, err)))
+		goto cleanup_ck;
+
+	/* seed-level bootstrap of the trained mean (beyond upstream, §8.8) */
+	{
+		double mean, lo, hi;
+		if ((rc = stats_seed_bootstrap(&mean, &lo, &hi, tp.P, t.n, q->bootstrap_B, q->seed_level,
+		                               err)))
+			goto cleanup_ck;
+		hj *sl = hj_obj();
+		hj_set(sl, "definition", hj_str("resample models with replacement; statistic = mean "
+		                                "PWMCC over resampled pairs of distinct models; "
+		                                "percentile CI, linear interpolation"));
+		hj_set(sl, "mean", hj_num(mean));
+		hj_set(sl, "ci95_low", hj_num(lo));
+		hj_set(sl, "ci95_high", hj_num(hi));
+		hj_set(sl, "n_models", hj_int((int64_t)t.n));
+		hj_set(sl, "n_bootstrap", hj_int((int64_t)q->bootstrap_B));
+		hj_set(sl, "seed", hj_int((int64_t)q->seed_level));
+		hj_set(sl, "rng", hj_str("GSL mt19937, gsl_rng_uniform_int"));
+		if (t.n < 2)
+			hj_set(sl, "reason", hj_str("fewer than two seeds: no pairs"));
+		hj_set(o, "seed_level_bootstrap", sl);
+	}
+
+	/* controls */
+	hj *controls = hj_obj();
+	hj_set(o, "controls", controls);
+	size_t nc = q->r1_seeds ? q->n_r1_seeds : t.n;
+	cseeds = calloc(nc ? nc : 1, sizeof(int64_t));
+	if (!cseeds) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		goto cleanup_ck;
+	}
+	struct stats_summary r1s, r2s;
+	const char *primary = NULL;
+	if (q->r1 && t.n) {
+		for (size_t i = 0; i < nc; i++)
+			cseeds[i] = q->r1_seeds ? q->r1_seeds[i] : t.seed[i] + q->r1_offset;
+		size_t *ord = calloc(nc ? nc : 1, sizeof(size_t));
+		int64_t *sorted = calloc(nc ? nc : 1, sizeof(int64_t));
+		if (!ord || !sorted) {
+			free(ord), free(sorted);
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+			goto cleanup_ck;
+		}
+		pairs_order(ord, cseeds, nc);
+		for (size_t i = 0; i < nc; i++)
+			sorted[i] = cseeds[ord[i]];
+		rc = make_control(&r1, 1, &t, sorted, nc, err);
+		free(ord), free(sorted);
+		if (rc)
+			goto cleanup_ck;
+		if ((rc = control_block(gc, controls, "r1", &t, &tp, &ts, &r1, &r1p, &r1s,
+		                        q->seed_random, "torch.randn((d_model, d_sae)) per seed, "
+		                        "bit-compatible CPU generator (spec 5.3)", &w, err)))
+			goto cleanup_ck;
+		primary = "r1";
+	}
+	if (q->r2 && t.n) {
+		const char *src;
+		if (g->r2_paths && g->n_r2) {
+			size_t d2 = d;
+			if ((rc = load_set(&r2, NULL, g->r2_paths, g->n_r2, &d2, NULL, gc->man, err)))
+				goto cleanup_ck;
+			for (size_t i = 0; i < r2.n; i++)
+				if (r2.m[i] > mmax) {
+					rc = hus_errf(err, HUS_EINPUT, g->r2_paths[0], "/params/W_dec",
+					              "R2 checkpoint d_sae %zu is larger than the trained "
+					              "decoders' %zu", r2.m[i], mmax);
+					goto cleanup_ck;
+				}
+			src = "step-0 checkpoints of the SAE trainer (untrained SAE of each seed)";
+		} else {
+			if ((rc = make_control(&r2, 2, &t, t.seed, t.n, err)))
+				goto cleanup_ck;
+			src = "TopKSAE decoder init recipe (spec 4.2) with the trained seeds: "
+			      "U(-sqrt(6/d_sae), sqrt(6/d_sae)) by torch's float rule on MT19937, "
+			      "unit columns; same distribution as torch, not its draw order";
+		}
+		if ((rc = control_block(gc, controls, "r2", &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2,
+		                        src, &w, err)))
+			goto cleanup_ck;
+		if (!primary)
+			primary = "r2";
+	}
+	/* analytic null: mean over the trained pairs' geometries */
+	{
+		double s = 0;
+		size_t cnt = 0;
+		for (size_t i = 0; i < t.n; i++)
+			for (size_t j = i + 1; j < t.n; j++, cnt++) {
+				double v;
+				if ((rc = null_expected_pwmcc(&v, d, t.m[i], t.m[j], err)))
+					goto cleanup_ck;
+				s += v;
+			}
+		if (!cnt && t.n == 1 && (rc = null_expected_pwmcc(&s, d, t.m[0], t.m[0], err)))
+			goto cleanup_ck;
+		hj *an = hj_obj();
+		hj_set(an, "kind", hj_str("analytic_null"));
+		hj_set(an, "definition", hj_str("E[PWMCC] of independent uniform unit vectors: "
+		                                "(E[max over m_B] + E[max over m_A])/2 with "
+		                                "F(t) = I_{t^2}(1/2, (d-1)/2) (DESIGN 8)"));
+		hj_set(an, "expected_pwmcc", hj_num(cnt ? s / (double)cnt : s));
+		hj_set(an, "difference", hj_num(ts.mean - (cnt ? s / (double)cnt : s)));
+		hj_set(controls, "analytic_null", an);
+	}
+	/* upstream's keys: "random" is the primary sampled control (R1 for parity) */
+	hj_set(o, "random_control", primary ? hj_str(primary) : hj_null());
+	if (primary) {
+		hj *c = hj_get(controls, primary);
+		hj *rnd = hj_obj();
+		const char *keys[] = { "seeds", "n_pairs", "pwmcc_values", "mean", "std", "min", "max",
+			               "median", "ci95_low", "ci95_high", "n" };
+		for (size_t kk = 0; kk < sizeof(keys) / sizeof(keys[0]); kk++)
+			hj_set(rnd, keys[kk], hj_ref(hj_get(c, keys[kk])));
+		hj_set(o, "random", rnd);
+		hj_set(o, "comparison", hj_ref(hj_get(c, "comparison")));
+		hj_set(o, "statistical_test", hj_ref(hj_get(c, "statistical_test")));
+		hj_set(o, "conclusion", hj_ref(hj_get(c, "conclusion")));
+	}
+	hj_set(o, "checkpoint_manifest", ckman);
+	ckman = NULL;
+	goto cleanup;
+cleanup_ck:
+	hj_free(ckman);
+cleanup:
+	mset_release(&t), mset_release(&r1), mset_release(&r2);
+	pairset_release(&r1p), pairset_release(&r2p);
+	for (size_t c = 0; c < tab.ncols; c++)
+		free(tab.col[c]);
+	pairset_release(&tp);
+	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
+	free(cseeds);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the run ----------- */
+
+int analysis_run(const struct analysis_request *q, hj **results, struct hus_err *err)
+{
+	if (!q->n_groups)
+		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "no group of checkpoints to analyse");
+	if (!q->out_dir)
+		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "no output directory");
+	for (size_t i = 0; i < q->n_groups; i++) {
+		if (!ana_group_name_ok(q->groups[i].name))
+			return hus_errf(err, HUS_EUSAGE, NULL, NULL,
+			                "group name '%s' must be 1-64 of [A-Za-z0-9_.-]",
+			                q->groups[i].name ? q->groups[i].name : "");
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(q->groups[i].name, q->groups[j].name))
+				return hus_errf(err, HUS_EUSAGE, NULL, NULL, "group '%s' given twice",
+				                q->groups[i].name);
+		if (!q->groups[i].n)
+			return hus_errf(err, HUS_EUSAGE, NULL, NULL, "group '%s' has no checkpoint",
+			                q->groups[i].name);
+	}
+	if (q->r1_seeds && q->n_r1_seeds < 1)
+		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "empty R1 seed list");
+	int rc = hus_mkdirs(q->out_dir, err);
+	if (rc)
+		return rc;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/analysis.h5", q->out_dir);
+	struct hus_provenance prov = { "", "" };
+	struct h5w *h5 = NULL;
+	struct manifest *man = manifest_new(q->out_dir);
+	hj *root = hj_obj(), *groups = hj_obj();
+	if (!man || !root || !groups) {
+		manifest_free(man), hj_free(root), hj_free(groups);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
+	hj_set(root, "husai_format", hj_str("husai.analysis_results"));
+	hj_set(root, "husai_format_version", hj_int(1));
+	hj_set(root, "groups", groups);
+	if ((rc = ana_open(&h5, path, &prov, err)))
+		goto fail;
+	char names[4096] = "";
+	for (size_t i = 0; i < q->n_groups; i++) {
+		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj() };
+		hj_set(groups, q->groups[i].name, gc.out);
+		if ((rc = analyze_group(&gc, err)))
+			goto fail;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? "," : "",
+		         q->groups[i].name);
+	}
+	char kinds[64];
+	snprintf(kinds, sizeof(kinds), "%s%s%sanalytic_null", q->r1 ? "r1," : "",
+	         q->r2 ? "r2," : "", "");
+	if ((rc = h5w_attr_str(h5, "/", "groups", names, err)) ||
+	    (rc = h5w_attr_str(h5, "/", "control_kinds", kinds, err)) ||
+	    (rc = h5w_attr_i64(h5, "/", "bootstrap_B", (int64_t)q->bootstrap_B, err)) ||
+	    (rc = h5w_attr_i64(h5, "/", "bootstrap_seed_trained", (int64_t)q->seed_trained, err)) ||
+	    (rc = h5w_attr_i64(h5, "/", "bootstrap_seed_r1", (int64_t)q->seed_random, err)) ||
+	    (rc = h5w_attr_i64(h5, "/", "bootstrap_seed_r2", (int64_t)q->seed_r2, err)) ||
+	    (rc = h5w_attr_i64(h5, "/", "seed_level_seed", (int64_t)q->seed_level, err)) ||
+	    (rc = h5w_attr_str(h5, "/", "bootstrap_rng", "gsl mt19937", err)))
+		goto fail;
+	rc = h5w_commit(h5, err);
+	h5 = NULL;
+	if (rc || (rc = manifest_add_artifact(man, path, err)))
+		goto fail;
+	hj *par = hj_obj();
+	hj_set(par, "control_kinds", hj_str(kinds));
+	hj_set(par, "r1_seeds", q->r1_seeds ? hj_i64_array(q->r1_seeds, q->n_r1_seeds)
+	                                     : hj_str("seed + r1_offset"));
+	hj_set(par, "r1_offset", hj_int(q->r1_offset));
+	hj_set(par, "bootstrap_samples", hj_int((int64_t)q->bootstrap_B));
+	hj_set(par, "bootstrap_seed_trained", hj_int((int64_t)q->seed_trained));
+	hj_set(par, "bootstrap_seed_r1", hj_int((int64_t)q->seed_random));
+	hj_set(par, "bootstrap_seed_r2", hj_int((int64_t)q->seed_r2));
+	hj_set(par, "seed_level_seed", hj_int((int64_t)q->seed_level));
+	hj_set(par, "permutation_max_exact", hj_int((int64_t)q->perm_max_exact));
+	hj_set(par, "permutation_samples", hj_int((int64_t)q->perm_B));
+	hj_set(root, "parameters", par);
+	snprintf(path, sizeof(path), "%s/results.json", q->out_dir);
+	if ((rc = hj_write_file(path, root, err)) || (rc = manifest_add_artifact(man, path, err)))
+		goto fail;
+	if ((rc = manifest_write(man, q->command ? q->command : "husai analyze", "", err)))
+		goto fail;
+	manifest_free(man);
+	if (results)
+		*results = root;
+	else
+		hj_free(root);
+	return 0;
+fail:
+	h5w_abort(h5);
+	manifest_free(man);
+	hj_free(root);
+	return rc;
+}

@@ -1,0 +1,390 @@
+/*
+ * test_pwmcc.c — decoder-similarity metrics of analyze/: blocked PWMCC against the naive
+ * formula (square, rectangular, sizes off the block grid, zero columns), invariance to
+ * permutation and sign flips, NaN refusal, bit-identity for 1 vs 2 threads, pair enumeration
+ * (§5.2), Hungarian matching against brute force and on permuted copies, mutual nearest
+ * neighbours, per-feature stability and subspace overlap.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+
+/* doubles compared with a stated tolerance; the failure shows both values */
+#define assert_near(a, b, eps)                                                              \
+	do {                                                                                \
+		double a_ = (a), b_ = (b), e_ = (eps);                                      \
+		if (!(fabs(a_ - b_) <= e_))                                                 \
+			fail_msg("%s = %.17g, expected %.17g within %g", #a, a_, b_, e_);   \
+	} while (0)
+
+/* deterministic test data: torch-randn decoders (formats/torch_rng.c) */
+static float *gauss(size_t d, size_t m, uint64_t seed)
+{
+	float *W = malloc(sizeof(float) * d * m);
+	assert_non_null(W);
+	assert_int_equal(torch_randn_f32(W, d * m, seed), 0);
+	return W;
+}
+
+static void test_blocked_equals_naive(void **state)
+{
+	(void)state;
+	/* (d, m_A, m_B): square, rectangular both ways, off the 64-row block grid */
+	const size_t cases[][3] = { { 16, 64, 64 }, { 32, 100, 37 }, { 8, 10, 200 }, { 24, 130, 130 } };
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		size_t d = cases[c][0], mA = cases[c][1], mB = cases[c][2];
+		/* numel must be a multiple of 16 for randn: pad and use a prefix */
+		float *A = gauss(d, mA + 16, 11 + c), *B = gauss(d, mB + 16, 99 + c);
+		struct pwmcc_result r;
+		struct hus_err err = { 0 };
+		assert_int_equal(pwmcc_blocked(&r, A, B, d, mA, mB, &err), 0);
+		double ref = pwmcc_ref(A, B, d, mA, mB);
+		assert_near(r.pwmcc, ref, 2e-6);
+		assert_true(r.pwmcc > 0 && r.pwmcc < 1);
+		/* symmetric */
+		struct pwmcc_result s;
+		assert_int_equal(pwmcc_blocked(&s, B, A, d, mB, mA, &err), 0);
+		assert_near(s.pwmcc, r.pwmcc, 1e-7);
+		assert_near(s.r_a, r.r_b, 1e-7);
+		free(A), free(B);
+	}
+}
+
+static void test_identical_and_permuted_signflipped(void **state)
+{
+	(void)state;
+	size_t d = 32, m = 96;
+	float *A = gauss(d, m, 5), *B = malloc(sizeof(float) * d * m);
+	int64_t perm[96];
+	torch_randperm(perm, (int64_t)m, 3);
+	for (size_t r = 0; r < d; r++)
+		for (size_t j = 0; j < m; j++) /* B column j = ± 2.5 · A column perm[j] */
+			B[r * m + j] = (j % 3 ? 2.5f : -2.5f) * A[r * m + (size_t)perm[j]];
+	struct pwmcc_result r;
+	struct hus_err err = { 0 };
+	assert_int_equal(pwmcc_blocked(&r, A, A, d, m, m, &err), 0);
+	assert_near(r.pwmcc, 1.0, 1e-6);
+	assert_int_equal(pwmcc_blocked(&r, A, B, d, m, m, &err), 0);
+	assert_near(r.pwmcc, 1.0, 1e-6);
+
+	/* Hungarian on the permuted copy recovers the permutation, both kinds */
+	float *At = malloc(sizeof(float) * m * d), *Bt = malloc(sizeof(float) * m * d), sim[96];
+	int32_t got[96];
+	assert_int_equal(pwmcc_normalize(At, NULL, A, d, m, &err), 0);
+	assert_int_equal(pwmcc_normalize(Bt, NULL, B, d, m, &err), 0);
+	struct match_result mr;
+	assert_int_equal(match_hungarian(&mr, got, sim, Bt, At, d, m, m, MATCH_ABS, 0.9, &err), 0);
+	for (size_t j = 0; j < m; j++)
+		assert_int_equal(got[j], perm[j]);
+	assert_near(mr.mean_sim, 1.0, 1e-6);
+	assert_near(mr.frac_05, 1.0, 0);
+	assert_near(mr.frac_thr, 1.0, 0);
+	/* signed (Song et al.): a flipped copy is no longer a perfect match ... */
+	struct match_result ms;
+	assert_int_equal(match_hungarian(&ms, got, sim, Bt, At, d, m, m, MATCH_SIGNED, 0.5, &err), 0);
+	assert_true(ms.mean_sim < 0.9);
+	for (size_t j = 0; j < m; j++)
+		if (j % 3)
+			assert_int_equal(got[j], perm[j]);
+	/* ... but an unflipped permuted copy is, and the permutation is recovered */
+	for (size_t r = 0; r < d; r++)
+		for (size_t j = 0; j < m; j++)
+			B[r * m + j] = 0.5f * A[r * m + (size_t)perm[j]];
+	assert_int_equal(pwmcc_normalize(Bt, NULL, B, d, m, &err), 0);
+	assert_int_equal(match_hungarian(&ms, got, sim, Bt, At, d, m, m, MATCH_SIGNED, 0.5, &err), 0);
+	for (size_t j = 0; j < m; j++)
+		assert_int_equal(got[j], perm[j]);
+	assert_near(ms.mean_sim, 1.0, 1e-6);
+	free(A), free(B), free(At), free(Bt);
+}
+
+static void test_zero_and_nan_columns(void **state)
+{
+	(void)state;
+	size_t d = 16, m = 32;
+	float *A = gauss(d, m, 1), *B = gauss(d, m, 2);
+	for (size_t r = 0; r < d; r++)
+		A[r * m + 7] = 0; /* feature 7 of A is dead */
+	struct pwmcc_result r;
+	struct hus_err err = { 0 };
+	assert_int_equal(pwmcc_blocked(&r, A, B, d, m, m, &err), 0);
+	assert_int_equal(r.zero_a, 1);
+	assert_int_equal(r.zero_b, 0);
+	assert_true(isfinite(r.pwmcc));
+	assert_near(r.pwmcc, pwmcc_ref(A, B, d, m, m), 2e-6);
+	A[3 * m + 5] = NAN;
+	assert_int_equal(pwmcc_blocked(&r, A, B, d, m, m, &err), HUS_EINPUT);
+	assert_int_equal(err.code, HUS_EINPUT);
+	assert_non_null(strstr(err.msg, "feature 5"));
+	free(A), free(B);
+}
+
+static void test_threads_bit_identical(void **state)
+{
+	(void)state;
+	/* big enough (> 1 GFLOP) that pwmcc_maxes really uses two threads; off the block grid */
+	size_t d = 128, mA = 2053, mB = 2100;
+	float *A = gauss(d, mA + 3, 7), *B = gauss(d, mB, 8);
+	float *At = malloc(sizeof(float) * mA * d), *Bt = malloc(sizeof(float) * mB * d);
+	float *r1 = malloc(sizeof(float) * mA), *r2 = malloc(sizeof(float) * mA);
+	float *r3 = malloc(sizeof(float) * mA), *c1 = malloc(sizeof(float) * mB);
+	float *c2 = malloc(sizeof(float) * mB), *c3 = malloc(sizeof(float) * mB);
+	int32_t *ar1 = malloc(sizeof(int32_t) * mA), *ar2 = malloc(sizeof(int32_t) * mA);
+	int32_t *ac1 = malloc(sizeof(int32_t) * mB), *ac2 = malloc(sizeof(int32_t) * mB);
+	struct hus_err err = { 0 };
+	assert_int_equal(pwmcc_normalize(At, NULL, A, d, mA, &err), 0);
+	assert_int_equal(pwmcc_normalize(Bt, NULL, B, d, mB, &err), 0);
+	int saved = omp_get_max_threads();
+	omp_set_num_threads(1);
+	assert_int_equal(pwmcc_maxes(r1, c1, ar1, ac1, At, Bt, d, mA, mB, &err), 0);
+	omp_set_num_threads(2);
+	assert_int_equal(pwmcc_maxes(r2, c2, ar2, ac2, At, Bt, d, mA, mB, &err), 0);
+	/* the vectorised maxima-only path gives the same maxima */
+	assert_int_equal(pwmcc_maxes(r3, c3, NULL, NULL, At, Bt, d, mA, mB, &err), 0);
+	omp_set_num_threads(saved);
+	assert_memory_equal(r1, r2, sizeof(float) * mA);
+	assert_memory_equal(c1, c2, sizeof(float) * mB);
+	assert_memory_equal(ar1, ar2, sizeof(int32_t) * mA);
+	assert_memory_equal(ac1, ac2, sizeof(int32_t) * mB);
+	assert_memory_equal(r1, r3, sizeof(float) * mA);
+	assert_memory_equal(c1, c3, sizeof(float) * mB);
+	/* argmaxes point at the maxima */
+	for (size_t i = 0; i < mA; i += 7) {
+		float v = 0;
+		for (size_t r = 0; r < d; r++)
+			v += At[i * d + r] * Bt[(size_t)ar1[i] * d + r];
+		assert_float_equal(fabsf(v), r1[i], 1e-5);
+	}
+	for (size_t j = 0; j < mB; j += 7) {
+		float v = 0;
+		for (size_t r = 0; r < d; r++)
+			v += At[(size_t)ac1[j] * d + r] * Bt[j * d + r];
+		assert_float_equal(fabsf(v), c1[j], 1e-5);
+	}
+	free(A), free(B), free(At), free(Bt), free(r1), free(r2), free(r3), free(c1), free(c2);
+	free(c3), free(ar1), free(ar2), free(ac1), free(ac2);
+}
+
+static void test_pairs(void **state)
+{
+	(void)state;
+	int64_t seeds[5] = { 456, 42, 1011, 123, 789 };
+	size_t order[5], pi[10], pj[10];
+	assert_int_equal(pairs_order(order, seeds, 5), 10);
+	const int64_t want[5] = { 42, 123, 456, 789, 1011 };
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(seeds[order[i]], want[i]);
+	pairs_index(pi, pj, 5);
+	assert_int_equal(pi[0], 0), assert_int_equal(pj[0], 1);
+	assert_int_equal(pi[3], 0), assert_int_equal(pj[3], 4);
+	assert_int_equal(pi[4], 1), assert_int_equal(pj[4], 2);
+	assert_int_equal(pi[9], 3), assert_int_equal(pj[9], 4);
+	assert_int_equal(pairs_order(order, seeds, 1), 0);
+}
+
+/* brute force over all permutations of n <= 7 */
+static double brute(const double *c, size_t n, size_t m, int32_t *best_assign)
+{
+	/* rows n <= cols m: enumerate injective maps recursively */
+	double best = INFINITY;
+	int32_t cur[8];
+	unsigned char used[8] = { 0 };
+	size_t depth = 0;
+	int32_t next[8];
+	for (size_t i = 0; i < 8; i++)
+		next[i] = 0;
+	/* iterative DFS */
+	for (;;) {
+		if (depth == n) {
+			double s = 0;
+			for (size_t i = 0; i < n; i++)
+				s += c[i * m + (size_t)cur[i]];
+			if (s < best - 1e-12) {
+				best = s;
+				memcpy(best_assign, cur, sizeof(int32_t) * n);
+			}
+			depth--;
+			used[cur[depth]] = 0;
+			continue;
+		}
+		int32_t j = next[depth];
+		while (j < (int32_t)m && used[j])
+			j++;
+		if (j >= (int32_t)m) {
+			next[depth] = 0;
+			if (depth == 0)
+				break;
+			depth--;
+			used[cur[depth]] = 0;
+			continue;
+		}
+		cur[depth] = j;
+		used[j] = 1;
+		next[depth] = j + 1;
+		depth++;
+	}
+	return best;
+}
+
+static void test_hungarian_brute_force(void **state)
+{
+	(void)state;
+	struct mt19937 g;
+	mt_seed(&g, 12345);
+	for (int trial = 0; trial < 60; trial++) {
+		size_t n = 1 + (size_t)(mt_next32(&g) % 6), m = n + (size_t)(mt_next32(&g) % 3);
+		int transpose = trial % 2;
+		double c[64], ct[64];
+		for (size_t e = 0; e < n * m; e++) /* coarse values force ties */
+			c[e] = (double)(mt_next32(&g) % 7) / 7.0;
+		int32_t bf[8], got[8];
+		double want = brute(c, n, m, bf), total;
+		struct hus_err err = { 0 };
+		if (!transpose) {
+			assert_int_equal(hungarian_solve(got, &total, c, n, m, &err), 0);
+		} else { /* same problem as (m, n): more rows than columns */
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < m; j++)
+					ct[j * n + i] = c[i * m + j];
+			int32_t gt[8];
+			assert_int_equal(hungarian_solve(gt, &total, ct, m, n, &err), 0);
+			size_t matched = 0;
+			for (size_t j = 0; j < m; j++)
+				matched += gt[j] >= 0;
+			assert_int_equal(matched, n);
+		}
+		assert_near(total, want, 1e-9);
+		if (!transpose) {
+			unsigned char seen[8] = { 0 };
+			for (size_t i = 0; i < n; i++) {
+				assert_true(got[i] >= 0 && (size_t)got[i] < m);
+				assert_false(seen[got[i]]);
+				seen[got[i]] = 1;
+			}
+		}
+	}
+	double bad[4] = { 0, NAN, 1, 2 };
+	int32_t out[2];
+	struct hus_err err = { 0 };
+	assert_int_equal(hungarian_solve(out, NULL, bad, 2, 2, &err), HUS_EINPUT);
+}
+
+static void test_mnn_per_feature(void **state)
+{
+	(void)state;
+	/* A = identity columns e0..e3 in R^4; B = e0, e1, (e2+e3)/√2·… */
+	float A[16] = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1 };
+	float B[12] = { 1, 0, 0, /* rows: d=4, m_B=3 */
+		        0, -1, 0, 0, 0, 0.8f, 0, 0, 0.6f };
+	float At[16], Bt[12], rmax[4], cmax[3];
+	int32_t ar[4], ac[3];
+	struct hus_err err = { 0 };
+	assert_int_equal(pwmcc_normalize(At, NULL, A, 4, 4, &err), 0);
+	assert_int_equal(pwmcc_normalize(Bt, NULL, B, 4, 3, &err), 0);
+	assert_int_equal(pwmcc_maxes(rmax, cmax, ar, ac, At, Bt, 4, 4, 3, &err), 0);
+	assert_int_equal(ar[0], 0), assert_int_equal(ar[1], 1), assert_int_equal(ar[2], 2);
+	assert_int_equal(ac[2], 2); /* e2 has 0.8 > 0.6 */
+	double frac;
+	assert_int_equal(mnn_count(&frac, rmax, ar, ac, 4, 3, 0.3), 3);
+	assert_near(frac, 1.0, 1e-12);
+	assert_int_equal(mnn_count(&frac, rmax, ar, ac, 4, 3, 0.9), 2);
+	double acc_a[4] = { 0 }, acc_b[3] = { 0 };
+	per_feature_accumulate(acc_a, acc_b, rmax, cmax, 4, 3);
+	per_feature_accumulate(acc_a, acc_b, rmax, cmax, 4, 3);
+	float st[4];
+	per_feature_finish(st, acc_a, 4, 3); /* 2 other models */
+	assert_float_equal(st[0], 1.0f, 1e-6);
+	assert_float_equal(st[3], 0.6f, 1e-6);
+	double v = pwmcc_from_maxes(rmax, 4, cmax, 3);
+	assert_near(v, ((1 + 1 + 0.8 + 0.6) / 4 + (1 + 1 + 0.8) / 3) / 2, 1e-6);
+}
+
+static void test_subspace(void **state)
+{
+	(void)state;
+	size_t d = 16, m = 48, k = 4;
+	float *A = gauss(d, m, 21), *B = gauss(d, m, 22);
+	float *A2 = malloc(sizeof(float) * d * m);
+	/* A2: A with columns permuted, sign-flipped and scaled: same column space, same U_k */
+	for (size_t r = 0; r < d; r++)
+		for (size_t j = 0; j < m; j++)
+			A2[r * m + j] = -A[r * m + (m - 1 - j)];
+	double U1[192], U2[64], U3[64], ang[4]; /* U1 is reused for d_model = 48 */
+	struct hus_err err = { 0 };
+	assert_int_equal(subspace_basis(U1, A, d, m, k, &err), 0);
+	assert_int_equal(subspace_basis(U2, A2, d, m, k, &err), 0);
+	assert_int_equal(subspace_basis(U3, B, d, m, k, &err), 0);
+	struct subspace_result sr;
+	assert_int_equal(subspace_compare(&sr, ang, U1, U2, d, k, &err), 0);
+	assert_near(sr.overlap, 1.0, 1e-9);
+	assert_true(sr.grassmann < 1e-5);
+	assert_int_equal(subspace_compare(&sr, ang, U1, U3, d, k, &err), 0);
+	assert_true(sr.overlap < 0.9 && sr.overlap > 0);
+	assert_near(sr.mean_cos2, sr.overlap, 1e-9); /* ‖M‖_F² = Σσ² */
+	/* orthonormal columns */
+	for (size_t a = 0; a < k; a++) {
+		double s = 0;
+		for (size_t r = 0; r < d; r++)
+			s += U1[r * k + a] * U1[r * k + a];
+		assert_near(s, 1.0, 1e-9);
+	}
+	assert_int_equal(subspace_basis(U1, A, d, m, 17, &err), HUS_EINPUT);
+	/* d_sae < d_model takes the other SVD orientation */
+	assert_int_equal(subspace_basis(U1, A, m, d, k, &err), 0);
+	free(A), free(B), free(A2);
+}
+
+static void test_latents_and_agreement(void **state)
+{
+	(void)state;
+	size_t d = 8, m = 16, N = 20, k = 3;
+	float *W = gauss(m, d, 31), *x = gauss(N, d, 32);
+	float b[16] = { 0 }, z[320], z2[320];
+	struct sae_encoder e = { SAE_ARCH_TOPK_UPSTREAM, d, m, k, W, b, NULL };
+	struct hus_err err = { 0 };
+	assert_int_equal(sae_latents(z, &e, x, N, &err), 0);
+	for (size_t n = 0; n < N; n++) {
+		size_t nz = 0;
+		for (size_t j = 0; j < m; j++)
+			nz += z[n * m + j] != 0;
+		assert_int_equal(nz, k);
+	}
+	e.arch = SAE_ARCH_RELU;
+	assert_int_equal(sae_latents(z2, &e, x, N, &err), 0);
+	for (size_t i = 0; i < N * m; i++)
+		assert_true(z2[i] >= 0);
+	struct act_agreement ag;
+	assert_int_equal(act_agreement(&ag, z, z, N, m, k, &err), 0);
+	assert_near(ag.abs_pearson, 1.0, 1e-9);
+	assert_near(ag.jaccard, 1.0, 1e-12);
+	assert_int_equal(act_agreement(&ag, z, z2, N, m, k, &err), 0);
+	assert_true(ag.jaccard > 0 && ag.jaccard <= 1);
+	assert_int_equal(latent_arch_parse("topk"), SAE_ARCH_TOPK);
+	assert_int_equal(latent_arch_parse("gated"), -1);
+	free(W), free(x);
+}
+
+int main(void)
+{
+	hus_libs_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blocked_equals_naive),
+		cmocka_unit_test(test_identical_and_permuted_signflipped),
+		cmocka_unit_test(test_zero_and_nan_columns),
+		cmocka_unit_test(test_threads_bit_identical),
+		cmocka_unit_test(test_pairs),
+		cmocka_unit_test(test_hungarian_brute_force),
+		cmocka_unit_test(test_mnn_per_feature),
+		cmocka_unit_test(test_subspace),
+		cmocka_unit_test(test_latents_and_agreement),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
