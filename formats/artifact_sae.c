@@ -15,7 +15,6 @@
 #include "formats.h"
 
 #define SAE_FORMAT "husai.sae_checkpoint"
-#define ACTS_FORMAT "husai.activation_set"
 
 const char *const sae_ckpt_final_names[6] = {
 	"mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents",
@@ -340,38 +339,19 @@ fail:
 int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
                   struct hus_err *err)
 {
-	struct h5r *r = NULL;
-	int rc = h5r_open(&r, path, ACTS_FORMAT, 1, err);
+	/* acts_read validates the format, the shapes, the row bookkeeping and finiteness */
+	struct acts_set s;
+	memset(&s, 0, sizeof(s));
+	int rc = acts_read(path, &s, err);
 	if (rc)
 		return rc;
-	size_t dims[2] = { 0, 0 };
-	void *buf = NULL;
-	if ((rc = h5r_read_alloc(r, "/activations", HUS_F32, &buf, 2, dims, err))) {
-		h5r_close(r);
-		return rc;
-	}
-	h5r_close(r);
-	float *x = buf;
-	if (dims[0] == 0 || dims[1] == 0) {
-		free(x);
-		return hus_errf(err, HUS_EINPUT, path, "/activations",
-				"expected a non-empty [N, d] matrix, got [%zu, %zu]", dims[0], dims[1]);
-	}
-	for (size_t b = 0; b < dims[0]; b++)
-		for (size_t i = 0; i < dims[1]; i++)
-			if (!isfinite(x[b * dims[1] + i])) {
-				char where[96];
-				snprintf(where, sizeof(where), "/activations[%zu, %zu]", b, i);
-				free(x);
-				return hus_errf(err, HUS_EINPUT, path, where,
-						"row %zu holds a non-finite value; activations must be finite",
-						b);
-			}
 	uint64_t bytes = 0;
 	if ((rc = hus_sha256_file(path, sha256, &bytes, err))) {
-		free(x);
+		acts_release(&s);
 		return rc;
 	}
-	*X = x, *N = dims[0], *d = dims[1];
+	*X = s.x, *N = s.N, *d = s.d;
+	s.x = NULL; /* ownership moves to the caller */
+	acts_release(&s);
 	return 0;
 }

@@ -477,8 +477,8 @@ int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
 void sae_ckpt_release(struct sae_ckpt *c);
 
 /* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
- * file's sha256; rejects a file that is not one and any NaN/Inf, naming the row.  X is
- * malloc'ed (N, d).  (A thin reader until acts_read lands; same validation.) */
+ * file's sha256: acts_read's validation (a file that is not one, a NaN/Inf row named), then
+ * only X is kept.  X is malloc'ed (N, d). */
 int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
                   struct hus_err *err);
 

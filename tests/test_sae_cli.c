@@ -28,26 +28,23 @@ static char tmp[512];
 
 static void write_acts(const char *path, int nan_row)
 {
-	struct h5w *w;
 	struct hus_err err;
 	float *x = malloc(N * D * sizeof(float));
-	int32_t idx[N];
+	static int32_t e[N], a[N], b[N], c[N], pos[N];
 	struct mt19937 g;
 	mt_seed(&g, 77);
 	for (size_t i = 0; i < (size_t)N * D; i++)
 		x[i] = (float)(mt_next32(&g) / 4294967296.0 - 0.5) * (1.0f + (float)(i % D));
 	if (nan_row >= 0)
 		x[nan_row * D + 2] = NAN;
-	for (int i = 0; i < N; i++)
-		idx[i] = i;
-	size_t dx[2] = { N, D }, dn[1] = { N };
-	assert_int_equal(h5w_open(&w, path, "husai.activation_set", 1, NULL, &err), 0);
-	assert_int_equal(h5w_f32(w, "/activations", x, 2, dx, &err), 0);
-	assert_int_equal(h5w_i32(w, "/example_index", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_i32(w, "/a", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_i32(w, "/b", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_i32(w, "/c", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_commit(w, &err), 0);
+	for (int i = 0; i < N; i++) { /* rows are examples of modular addition, p = 113 */
+		e[i] = i, a[i] = i / 113, b[i] = i % 113, c[i] = (a[i] + b[i]) % 113, pos[i] = 4;
+	}
+	struct acts_set s = { .N = N, .d = D, .x = x, .example_index = e, .a = a, .b = b, .c = c,
+			      .pos = pos, .hook = "resid_post", .layer = 1, .position = "equals",
+			      .answer_position = "equals", .modulus = 113, .split_seed = 0,
+			      .split_fraction = 1.0, .transformer_sha256 = "synthetic" };
+	assert_int_equal(acts_write(path, &s, NULL, &err), 0);
 	free(x);
 }
 
@@ -242,8 +239,8 @@ static void test_bad_input(void **state)
 	size_t n, d;
 	char sha[65];
 	assert_int_equal(sae_acts_load(acts, &X, &n, &d, sha, &err), HUS_EINPUT);
-	assert_string_equal(err.where, "/activations[5, 2]");
-	assert_non_null(strstr(err.msg, "row 5"));
+	assert_string_equal(err.where, "/activations[5]");
+	assert_non_null(strstr(err.msg, "row 5, column 2"));
 	char *argv2[] = { "train-sae", "--config", cfg, "--activations", acts, "--out", out, NULL };
 	assert_int_equal(cmd_train_sae(7, argv2), 1);
 	assert_int_equal(count_files(out), 0);
