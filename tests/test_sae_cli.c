@@ -260,6 +260,48 @@ static void test_bad_input(void **state)
 	sae_ckpt_release(&c);
 }
 
+/* the §6.5 penalty through the CLI: against seed 42's final decoder as reference, seed 123
+ * trained with lambda 2 ends closer to it (1 - P larger) than with lambda 0 */
+static double align_to(const char *ckpt, const char *ref)
+{
+	struct sae_ckpt a, r;
+	struct hus_err err;
+	assert_int_equal(sae_ckpt_read(ckpt, &a, &err), 0);
+	assert_int_equal(sae_ckpt_read(ref, &r, &err), 0);
+	size_t d = a.d_model, m = a.d_sae;
+	float *rt = r.params + m * d + m, *at = a.params + m * d + m; /* W_decT blocks */
+	sae_renorm_decoder(rt, r.d_sae, d);
+	double p = sae_align_penalty(NULL, at, rt, m, r.d_sae, d, 0.0);
+	sae_ckpt_release(&a);
+	sae_ckpt_release(&r);
+	return 1.0 - p;
+}
+
+static void test_alignment_condition(void **state)
+{
+	(void)state;
+	char cfg[600], acts[600], out[600], ref[700], setref[800], a0[800], a1[800];
+	snprintf(cfg, sizeof(cfg), "%s/c.yaml", tmp);
+	snprintf(acts, sizeof(acts), "%s/acts.h5", tmp);
+	snprintf(out, sizeof(out), "%s/align", tmp);
+	snprintf(ref, sizeof(ref), "%s/full/sae_seed42.h5", tmp);
+	snprintf(setref, sizeof(setref), "sae.alignment.reference=%s", ref);
+	char *argv[] = { "train-sae", "--config", cfg, "--activations", acts, "--out", out,
+			 "--seeds", "123", "--set", setref,
+			 "--set", "sae.conditions.lam0.alignment.lambda=0",
+			 "--set", "sae.conditions.lam2.alignment.lambda=2", NULL };
+	assert_int_equal(cmd_train_sae(15, argv), 0);
+	snprintf(a0, sizeof(a0), "%s/lam0/sae_seed123.h5", out);
+	snprintf(a1, sizeof(a1), "%s/lam2/sae_seed123.h5", out);
+	double s0 = align_to(a0, ref), s1 = align_to(a1, ref);
+	printf("alignment to the reference: lambda 0 -> %.4f, lambda 2 -> %.4f\n", s0, s1);
+	assert_true(s1 > s0 + 0.01);
+	/* lambda > 0 without a reference is a named error */
+	char *argv2[] = { "train-sae", "--config", cfg, "--activations", acts, "--out", out,
+			  "--set", "sae.alignment.lambda=1", NULL };
+	assert_int_equal(cmd_train_sae(9, argv2), 1);
+}
+
 /* a real SIGINT: the step finishes, every run is checkpointed, status 3, and --resume works */
 static void test_sigint(void **state)
 {
@@ -300,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_train_and_schema),
 		cmocka_unit_test(test_resume_to_the_bit),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_alignment_condition),
 		cmocka_unit_test(test_sigint),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
