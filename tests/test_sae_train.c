@@ -358,6 +358,71 @@ static void test_dictionary_recovery(void **state)
 	free(X), free(Dt);
 }
 
+/* warm-up: Adam's first step moves each coordinate by ~lr; with warm-up over 10 steps, lr/10.
+ * Gradient projection: the decoder rows' gradients lose their component along the row. */
+static void test_warmup_and_projection(void **state)
+{
+	(void)state;
+	const size_t N = 64, d = 16, m = 64;
+	float *X = synth(N, d, 12);
+	double moved[2];
+	for (int t = 0; t < 2; t++) {
+		struct sae_hparams h;
+		struct hus_err err;
+		sae_hparams_default(&h, SAE_TOPK, d, m, 4);
+		h.warmup_steps = t ? 10 : 0;
+		assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
+		struct sae_model *s;
+		struct sae_work *w;
+		assert_int_equal(sae_model_alloc(&s, &h, 42, &err), 0);
+		assert_int_equal(sae_work_alloc(&w, &h, N, &err), 0);
+		float *before = malloc(m * d * sizeof(float));
+		memcpy(before, s->p.W_enc, m * d * sizeof(float));
+		struct sae_step_stats st;
+		sae_step(s, w, X, N, &st);
+		moved[t] = 0;
+		for (size_t i = 0; i < m * d; i++)
+			moved[t] = fmax(moved[t], fabs((double)s->p.W_enc[i] - before[i]));
+		free(before);
+		sae_work_free(w);
+		sae_model_free(s);
+	}
+	printf("largest first-step move of W_enc: %.3e without warm-up, %.3e with 10 steps\n",
+	       moved[0], moved[1]);
+	assert_true(fabs(moved[0] - 3e-4) < 1e-5);
+	assert_true(fabs(moved[1] - 3e-5) < 1e-6);
+	/* projection: with grad_project, the step's decoder gradient is orthogonal to each row */
+	struct sae_hparams h;
+	struct hus_err err;
+	sae_hparams_default(&h, SAE_TOPK_UPSTREAM, d, m, 4);
+	h.grad_project = 1;
+	assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
+	struct sae_model *s;
+	struct sae_work *w;
+	assert_int_equal(sae_model_alloc(&s, &h, 43, &err), 0);
+	assert_int_equal(sae_work_alloc(&w, &h, N, &err), 0);
+	float *W0 = malloc(m * d * sizeof(float));
+	memcpy(W0, s->p.W_decT, m * d * sizeof(float));
+	struct sae_step_stats st;
+	sae_step(s, w, X, N, &st); /* s->g holds the projected gradient */
+	double worst = 0, any = 0;
+	for (size_t j = 0; j < m; j++) {
+		double dot = 0, gn = 0;
+		for (size_t i = 0; i < d; i++) {
+			dot += (double)s->g.W_decT[j * d + i] * W0[j * d + i];
+			gn += (double)s->g.W_decT[j * d + i] * s->g.W_decT[j * d + i];
+		}
+		worst = fmax(worst, fabs(dot));
+		any = fmax(any, sqrt(gn));
+	}
+	assert_true(any > 1e-4);
+	assert_true(worst < 1e-6 * (1 + any));
+	free(W0);
+	sae_work_free(w);
+	sae_model_free(s);
+	free(X);
+}
+
 static void test_bad_hparams(void **state)
 {
 	(void)state;
@@ -385,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_multi_seed_equals_single),
 		cmocka_unit_test(test_threads_identical),
 		cmocka_unit_test(test_dictionary_recovery),
+		cmocka_unit_test(test_warmup_and_projection),
 		cmocka_unit_test(test_bad_hparams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
