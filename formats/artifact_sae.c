@@ -15,7 +15,6 @@
 #include "formats.h"
 
 #define SAE_FORMAT "husai.sae_checkpoint"
-#define ACTS_FORMAT "husai.activation_set"
 
 const char *const sae_ckpt_final_names[6] = {
 	"mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents",
@@ -120,13 +119,17 @@ int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_
 	    (rc = h5w_attr_i64(w, "/", "d_model", (int64_t)d, err)) ||
 	    (rc = h5w_attr_i64(w, "/", "d_sae", (int64_t)m, err)))
 		goto fail;
-	if (c->have_final)
+	if (c->have_final) {
 		for (int q = 0; q < 6; q++) {
 			char name[64];
 			snprintf(name, sizeof(name), "final_%s", sae_ckpt_final_names[q]);
 			if ((rc = h5w_attr_f64(w, "/", name, c->final[q], err)))
 				goto fail;
 		}
+		if (c->final_counts &&
+		    (rc = h5w_i64(w, "/metrics/final_fire_counts", c->final_counts, 1, dm, err)))
+			goto fail;
+	}
 	free(tr);
 	return h5w_commit(w, err);
 fail:
@@ -138,7 +141,7 @@ fail:
 void sae_ckpt_release(struct sae_ckpt *c)
 {
 	free(c->params), free(c->exp_avg), free(c->exp_avg_sq), free(c->feature_counts);
-	free(c->since_fired), free(c->epoch_fired), free(c->perm);
+	free(c->since_fired), free(c->epoch_fired), free(c->perm), free(c->final_counts);
 	for (int q = 0; q < SAE_CKPT_NHIST; q++)
 		free(c->hist[q]);
 	memset(c, 0, sizeof(*c));
@@ -313,6 +316,16 @@ int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err)
 			if ((rc = h5r_attr_f64(r, "/", name, &c->final[q], err)))
 				goto fail;
 		}
+	if (c->have_final && h5r_has(r, "/metrics/final_fire_counts")) {
+		c->final_counts = malloc(m * sizeof(int64_t));
+		if (!c->final_counts) {
+			rc = hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+			goto fail;
+		}
+		if ((rc = h5r_read(r, "/metrics/final_fire_counts", HUS_I64, c->final_counts, m, 1,
+				   dm, err)))
+			goto fail;
+	}
 	free(tr);
 	h5r_close(r);
 	return 0;
@@ -326,38 +339,19 @@ fail:
 int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
                   struct hus_err *err)
 {
-	struct h5r *r = NULL;
-	int rc = h5r_open(&r, path, ACTS_FORMAT, 1, err);
+	/* acts_read validates the format, the shapes, the row bookkeeping and finiteness */
+	struct acts_set s;
+	memset(&s, 0, sizeof(s));
+	int rc = acts_read(path, &s, err);
 	if (rc)
 		return rc;
-	size_t dims[2] = { 0, 0 };
-	void *buf = NULL;
-	if ((rc = h5r_read_alloc(r, "/activations", HUS_F32, &buf, 2, dims, err))) {
-		h5r_close(r);
-		return rc;
-	}
-	h5r_close(r);
-	float *x = buf;
-	if (dims[0] == 0 || dims[1] == 0) {
-		free(x);
-		return hus_errf(err, HUS_EINPUT, path, "/activations",
-				"expected a non-empty [N, d] matrix, got [%zu, %zu]", dims[0], dims[1]);
-	}
-	for (size_t b = 0; b < dims[0]; b++)
-		for (size_t i = 0; i < dims[1]; i++)
-			if (!isfinite(x[b * dims[1] + i])) {
-				char where[96];
-				snprintf(where, sizeof(where), "/activations[%zu, %zu]", b, i);
-				free(x);
-				return hus_errf(err, HUS_EINPUT, path, where,
-						"row %zu holds a non-finite value; activations must be finite",
-						b);
-			}
 	uint64_t bytes = 0;
 	if ((rc = hus_sha256_file(path, sha256, &bytes, err))) {
-		free(x);
+		acts_release(&s);
 		return rc;
 	}
-	*X = x, *N = dims[0], *d = dims[1];
+	*X = s.x, *N = s.N, *d = s.d;
+	s.x = NULL; /* ownership moves to the caller */
+	acts_release(&s);
 	return 0;
 }

@@ -434,7 +434,8 @@ void tfck_release(struct tfck *ck);
  * /optimizer/exp_avg_sq/<name> (same shapes); /rng/order_mt19937 [625] (state words, then
  * the position) and /rng/order_perm [N]; /state/feature_counts [d_sae] f64,
  * /state/since_fired, /state/epoch_fired [d_sae] i64, /state/counters [4] i64 (epoch, pos,
- * batches this epoch, threshold_set), /state/epoch_sums [2] f64; /metrics/<name> [epochs] f64.
+ * batches this epoch, threshold_set), /state/epoch_sums [2] f64; /metrics/<name> [epochs] f64,
+ * and with the final evaluation /metrics/final_fire_counts [d_sae] i64 (firings over all X).
  * Root attributes: architecture, k, seed, step, epoch, condition, activation_sha256, control
  * ("none" or "R2 step 0"), kind (step0, periodic, final), d_model, d_sae, and final_<metric>
  * when the final evaluation is known.
@@ -462,6 +463,7 @@ struct sae_ckpt {
 	double *hist[SAE_CKPT_NHIST];           /* (n_hist) each */
 	int have_final;
 	double final[6];                        /* mse, l0, l1, explained_variance, ev_fvu, dead */
+	int64_t *final_counts;                  /* (d_sae) firings per latent in the final eval */
 	char config_hash[65];                   /* filled by the reader */
 };
 extern const char *const sae_ckpt_final_names[6];
@@ -475,8 +477,8 @@ int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
 void sae_ckpt_release(struct sae_ckpt *c);
 
 /* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
- * file's sha256; rejects a file that is not one and any NaN/Inf, naming the row.  X is
- * malloc'ed (N, d).  (A thin reader until acts_read lands; same validation.) */
+ * file's sha256: acts_read's validation (a file that is not one, a NaN/Inf row named), then
+ * only X is kept.  X is malloc'ed (N, d). */
 int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
                   struct hus_err *err);
 

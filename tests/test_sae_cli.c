@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,26 +28,23 @@ static char tmp[512];
 
 static void write_acts(const char *path, int nan_row)
 {
-	struct h5w *w;
 	struct hus_err err;
 	float *x = malloc(N * D * sizeof(float));
-	int32_t idx[N];
+	static int32_t e[N], a[N], b[N], c[N], pos[N];
 	struct mt19937 g;
 	mt_seed(&g, 77);
 	for (size_t i = 0; i < (size_t)N * D; i++)
 		x[i] = (float)(mt_next32(&g) / 4294967296.0 - 0.5) * (1.0f + (float)(i % D));
 	if (nan_row >= 0)
 		x[nan_row * D + 2] = NAN;
-	for (int i = 0; i < N; i++)
-		idx[i] = i;
-	size_t dx[2] = { N, D }, dn[1] = { N };
-	assert_int_equal(h5w_open(&w, path, "husai.activation_set", 1, NULL, &err), 0);
-	assert_int_equal(h5w_f32(w, "/activations", x, 2, dx, &err), 0);
-	assert_int_equal(h5w_i32(w, "/example_index", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_i32(w, "/a", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_i32(w, "/b", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_i32(w, "/c", idx, 1, dn, &err), 0);
-	assert_int_equal(h5w_commit(w, &err), 0);
+	for (int i = 0; i < N; i++) { /* rows are examples of modular addition, p = 113 */
+		e[i] = i, a[i] = i / 113, b[i] = i % 113, c[i] = (a[i] + b[i]) % 113, pos[i] = 4;
+	}
+	struct acts_set s = { .N = N, .d = D, .x = x, .example_index = e, .a = a, .b = b, .c = c,
+			      .pos = pos, .hook = "resid_post", .layer = 1, .position = "equals",
+			      .answer_position = "equals", .modulus = 113, .split_seed = 0,
+			      .split_fraction = 1.0, .transformer_sha256 = "synthetic" };
+	assert_int_equal(acts_write(path, &s, NULL, &err), 0);
 	free(x);
 }
 
@@ -129,6 +128,9 @@ static void same_ckpt(const char *a, const char *b)
 	for (int q = 0; q < SAE_CKPT_NHIST; q++)
 		assert_memory_equal(x.hist[q], y.hist[q], x.n_hist * sizeof(double));
 	assert_memory_equal(x.final, y.final, sizeof(x.final));
+	assert_true((x.final_counts == NULL) == (y.final_counts == NULL));
+	if (x.final_counts)
+		assert_memory_equal(x.final_counts, y.final_counts, m * sizeof(int64_t));
 	assert_string_equal(x.config_hash, y.config_hash);
 	sae_ckpt_release(&x);
 	sae_ckpt_release(&y);
@@ -164,6 +166,15 @@ static void test_train_and_schema(void **state)
 	assert_true(c.final[3] > 0.0 && c.final[3] < 1.0);
 	assert_true(fabs(c.final[1] - 4.0) < 1e-9 || c.final[1] < 4.0); /* l0 <= k */
 	assert_int_equal((int)c.hist[7][2], 18);                        /* step column */
+	/* per-latent firing counts over X: they sum to N * l0 and give the dead count */
+	assert_non_null(c.final_counts);
+	int64_t fsum = 0, dead = 0;
+	for (int j = 0; j < 64; j++) {
+		fsum += c.final_counts[j];
+		dead += c.final_counts[j] < 10;
+	}
+	assert_int_equal(fsum, (int64_t)llround(c.final[1] * N));
+	assert_int_equal(dead, (int64_t)c.final[5]);
 	sae_ckpt_release(&c);
 	/* orientation: /params/W_dec is [d_model, d_sae] */
 	struct h5r *r;
@@ -228,8 +239,8 @@ static void test_bad_input(void **state)
 	size_t n, d;
 	char sha[65];
 	assert_int_equal(sae_acts_load(acts, &X, &n, &d, sha, &err), HUS_EINPUT);
-	assert_string_equal(err.where, "/activations[5, 2]");
-	assert_non_null(strstr(err.msg, "row 5"));
+	assert_string_equal(err.where, "/activations[5]");
+	assert_non_null(strstr(err.msg, "row 5, column 2"));
 	char *argv2[] = { "train-sae", "--config", cfg, "--activations", acts, "--out", out, NULL };
 	assert_int_equal(cmd_train_sae(7, argv2), 1);
 	assert_int_equal(count_files(out), 0);
@@ -249,6 +260,81 @@ static void test_bad_input(void **state)
 	sae_ckpt_release(&c);
 }
 
+/* the §6.5 penalty through the CLI: against seed 42's final decoder as reference, seed 123
+ * trained with lambda 2 ends closer to it (1 - P larger) than with lambda 0 */
+static double align_to(const char *ckpt, const char *ref)
+{
+	struct sae_ckpt a, r;
+	struct hus_err err;
+	assert_int_equal(sae_ckpt_read(ckpt, &a, &err), 0);
+	assert_int_equal(sae_ckpt_read(ref, &r, &err), 0);
+	size_t d = a.d_model, m = a.d_sae;
+	float *rt = r.params + m * d + m, *at = a.params + m * d + m; /* W_decT blocks */
+	sae_renorm_decoder(rt, r.d_sae, d);
+	double p = sae_align_penalty(NULL, at, rt, m, r.d_sae, d, 0.0);
+	sae_ckpt_release(&a);
+	sae_ckpt_release(&r);
+	return 1.0 - p;
+}
+
+static void test_alignment_condition(void **state)
+{
+	(void)state;
+	char cfg[600], acts[600], out[600], ref[700], setref[800], a0[800], a1[800];
+	snprintf(cfg, sizeof(cfg), "%s/c.yaml", tmp);
+	snprintf(acts, sizeof(acts), "%s/acts.h5", tmp);
+	snprintf(out, sizeof(out), "%s/align", tmp);
+	snprintf(ref, sizeof(ref), "%s/full/sae_seed42.h5", tmp);
+	snprintf(setref, sizeof(setref), "sae.alignment.reference=%s", ref);
+	char *argv[] = { "train-sae", "--config", cfg, "--activations", acts, "--out", out,
+			 "--seeds", "123", "--set", setref,
+			 "--set", "sae.conditions.lam0.alignment.lambda=0",
+			 "--set", "sae.conditions.lam2.alignment.lambda=2", NULL };
+	assert_int_equal(cmd_train_sae(15, argv), 0);
+	snprintf(a0, sizeof(a0), "%s/lam0/sae_seed123.h5", out);
+	snprintf(a1, sizeof(a1), "%s/lam2/sae_seed123.h5", out);
+	double s0 = align_to(a0, ref), s1 = align_to(a1, ref);
+	printf("alignment to the reference: lambda 0 -> %.4f, lambda 2 -> %.4f\n", s0, s1);
+	assert_true(s1 > s0 + 0.01);
+	/* lambda > 0 without a reference is a named error */
+	char *argv2[] = { "train-sae", "--config", cfg, "--activations", acts, "--out", out,
+			  "--set", "sae.alignment.lambda=1", NULL };
+	assert_int_equal(cmd_train_sae(9, argv2), 1);
+}
+
+/* a real SIGINT: the step finishes, every run is checkpointed, status 3, and --resume works */
+static void test_sigint(void **state)
+{
+	(void)state;
+	char out[600];
+	snprintf(out, sizeof(out), "%s/sig", tmp);
+	char cfg[600], acts[600];
+	snprintf(cfg, sizeof(cfg), "%s/c.yaml", tmp);
+	snprintf(acts, sizeof(acts), "%s/acts.h5", tmp);
+	fflush(stdout);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* exec at once: a forked OpenMP process may not start parallel regions */
+		execl(HUSAI_BIN, HUSAI_BIN, "train-sae", "--config", cfg, "--activations", acts,
+		      "--out", out, "--seeds", "42,123", "--set", "sae.epochs=100000", (char *)NULL);
+		_exit(127);
+	}
+	/* wait until training is under way (the step-0 files exist), then interrupt */
+	char p0[700];
+	snprintf(p0, sizeof(p0), "%s/sae_seed123_step0.h5", out);
+	struct stat st;
+	for (int i = 0; i < 2000 && stat(p0, &st) != 0; i++)
+		usleep(5000);
+	usleep(200000);
+	kill(pid, SIGINT);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	/* the interrupt checkpoint is the newest file of each seed, and it loads */
+	assert_true(count_files(out) >= 4);
+}
+
 int main(void)
 {
 	hus_libs_init();
@@ -256,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_train_and_schema),
 		cmocka_unit_test(test_resume_to_the_bit),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_alignment_condition),
+		cmocka_unit_test(test_sigint),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -19,7 +19,6 @@
 #include "train.h"
 #include "sae_internal.h" /* sae_topk_row_radix */
 
-void openblas_set_num_threads(int);
 
 static struct sae_model *make(enum sae_arch a, size_t d, size_t m, size_t k, uint64_t seed)
 {
@@ -126,6 +125,36 @@ static void test_topk_ties(void **state)
 	}
 }
 
+/* the training selection (block-maximum prefilter, then radix) against the heap, with ties */
+static void test_topk_rows_prefilter(void **state)
+{
+	(void)state;
+	size_t shapes[3][2] = { { 256, 4 }, { 1024, 16 }, { 96, 8 } };
+	struct mt19937 g;
+	mt_seed(&g, 8);
+	for (int sh = 0; sh < 3; sh++) {
+		size_t m = shapes[sh][0], k = shapes[sh][1], B = 40;
+		struct sae_hparams h;
+		struct hus_err err;
+		sae_hparams_default(&h, SAE_TOPK_UPSTREAM, 8, m, k);
+		struct sae_work *w;
+		assert_int_equal(sae_work_alloc(&w, &h, B, &err), 0);
+		float *pre = malloc(B * m * sizeof(float));
+		for (size_t q = 0; q < B * m; q++) {
+			uint32_t u = mt_next32(&g);
+			pre[q] = (q / m) % 2 ? (float)(u % 7) : (float)(u / 4294967296.0 - 0.5);
+		}
+		sae_select_topk_rows(w, pre, B, k);
+		int32_t ref[16], heap[32];
+		for (size_t b = 0; b < B; b++) {
+			sae_topk_row(ref, pre + b * m, m, k, heap);
+			assert_memory_equal(w->idx + b * k, ref, k * sizeof(int32_t));
+		}
+		free(pre);
+		sae_work_free(w);
+	}
+}
+
 static void test_steps_per_epoch(void **state)
 {
 	(void)state;
@@ -222,31 +251,50 @@ static void test_multi_seed_equals_single(void **state)
 	check_multi_equals_single(SAE_BATCHTOPK, 0);
 }
 
+/* large enough that every parallel loop really runs on 2 threads (SAE_PAR_MIN) */
 static void test_threads_identical(void **state)
 {
 	(void)state;
-	size_t N = 900, d = 16;
+	const size_t N = 600, d = 32, m = 512, k = 16;
 	float *X = synth(N, d, 4);
-	struct sae_train_opts o = { .epochs = 2, .batch = 200, .shuffle_seed = 9 };
+	struct sae_train_opts o = { .epochs = 1, .batch = 256, .shuffle_seed = 9 };
 	enum sae_arch archs[] = { SAE_TOPK_UPSTREAM, SAE_TOPK, SAE_RELU, SAE_BATCHTOPK,
 				  SAE_JUMPRELU, SAE_MATRYOSHKA };
+	struct hus_err err;
 	for (size_t a = 0; a < sizeof(archs) / sizeof(archs[0]); a++) {
 		float *p[2];
-		double *h[2];
-		int64_t st[2];
-		uint64_t seed = 42;
+		double *hv[2];
+		size_t np = 0;
 		for (int t = 0; t < 2; t++) {
 			omp_set_num_threads(t + 1);
-			openblas_set_num_threads(t + 1);
-			train_seeds(archs[a], &seed, 1, X, N, &o, &p[t], &h[t], &st[t]);
+			struct sae_hparams h;
+			sae_hparams_default(&h, archs[a], d, m, k);
+			h.k_aux = 32;
+			h.dead_tokens = 300; /* AuxK active from the second step */
+			if (archs[a] == SAE_MATRYOSHKA) {
+				h.n_prefix = 2;
+				h.prefix[0] = 64, h.prefix[1] = m;
+			}
+			assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
+			struct sae_model *s;
+			assert_int_equal(sae_model_alloc(&s, &h, 42, &err), 0);
+			struct sae_run r;
+			assert_int_equal(sae_run_init(&r, s, N, &o, &err), 0);
+			assert_int_equal(sae_train(&r, 1, X, N, &o, NULL, NULL, &err), 0);
+			np = s->p.n;
+			p[t] = malloc(np * sizeof(float));
+			memcpy(p[t], s->p.mem, np * sizeof(float));
+			hv[t] = malloc(9 * sizeof(double));
+			for (int q = 0; q < 9; q++)
+				hv[t][q] = r.hist.v[q][0];
+			sae_run_release(&r);
+			sae_model_free(s);
 		}
-		size_t np = 2 * 64 * 16 + 2 * 64 + 16;
 		assert_memory_equal(p[0], p[1], np * sizeof(float));
-		assert_memory_equal(h[0], h[1], 9 * 2 * sizeof(double));
-		free(p[0]), free(p[1]), free(h[0]), free(h[1]);
+		assert_memory_equal(hv[0], hv[1], 9 * sizeof(double));
+		free(p[0]), free(p[1]), free(hv[0]), free(hv[1]);
 	}
-	omp_set_num_threads(2);
-	openblas_set_num_threads(2);
+	omp_set_num_threads(1);
 	free(X);
 }
 
@@ -310,6 +358,71 @@ static void test_dictionary_recovery(void **state)
 	free(X), free(Dt);
 }
 
+/* warm-up: Adam's first step moves each coordinate by ~lr; with warm-up over 10 steps, lr/10.
+ * Gradient projection: the decoder rows' gradients lose their component along the row. */
+static void test_warmup_and_projection(void **state)
+{
+	(void)state;
+	const size_t N = 64, d = 16, m = 64;
+	float *X = synth(N, d, 12);
+	double moved[2];
+	for (int t = 0; t < 2; t++) {
+		struct sae_hparams h;
+		struct hus_err err;
+		sae_hparams_default(&h, SAE_TOPK, d, m, 4);
+		h.warmup_steps = t ? 10 : 0;
+		assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
+		struct sae_model *s;
+		struct sae_work *w;
+		assert_int_equal(sae_model_alloc(&s, &h, 42, &err), 0);
+		assert_int_equal(sae_work_alloc(&w, &h, N, &err), 0);
+		float *before = malloc(m * d * sizeof(float));
+		memcpy(before, s->p.W_enc, m * d * sizeof(float));
+		struct sae_step_stats st;
+		sae_step(s, w, X, N, &st);
+		moved[t] = 0;
+		for (size_t i = 0; i < m * d; i++)
+			moved[t] = fmax(moved[t], fabs((double)s->p.W_enc[i] - before[i]));
+		free(before);
+		sae_work_free(w);
+		sae_model_free(s);
+	}
+	printf("largest first-step move of W_enc: %.3e without warm-up, %.3e with 10 steps\n",
+	       moved[0], moved[1]);
+	assert_true(fabs(moved[0] - 3e-4) < 1e-5);
+	assert_true(fabs(moved[1] - 3e-5) < 1e-6);
+	/* projection: with grad_project, the step's decoder gradient is orthogonal to each row */
+	struct sae_hparams h;
+	struct hus_err err;
+	sae_hparams_default(&h, SAE_TOPK_UPSTREAM, d, m, 4);
+	h.grad_project = 1;
+	assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
+	struct sae_model *s;
+	struct sae_work *w;
+	assert_int_equal(sae_model_alloc(&s, &h, 43, &err), 0);
+	assert_int_equal(sae_work_alloc(&w, &h, N, &err), 0);
+	float *W0 = malloc(m * d * sizeof(float));
+	memcpy(W0, s->p.W_decT, m * d * sizeof(float));
+	struct sae_step_stats st;
+	sae_step(s, w, X, N, &st); /* s->g holds the projected gradient */
+	double worst = 0, any = 0;
+	for (size_t j = 0; j < m; j++) {
+		double dot = 0, gn = 0;
+		for (size_t i = 0; i < d; i++) {
+			dot += (double)s->g.W_decT[j * d + i] * W0[j * d + i];
+			gn += (double)s->g.W_decT[j * d + i] * s->g.W_decT[j * d + i];
+		}
+		worst = fmax(worst, fabs(dot));
+		any = fmax(any, sqrt(gn));
+	}
+	assert_true(any > 1e-4);
+	assert_true(worst < 1e-6 * (1 + any));
+	free(W0);
+	sae_work_free(w);
+	sae_model_free(s);
+	free(X);
+}
+
 static void test_bad_hparams(void **state)
 {
 	(void)state;
@@ -326,13 +439,18 @@ static void test_bad_hparams(void **state)
 int main(void)
 {
 	hus_libs_init();
+	/* one thread except where threads are the subject (test_threads_identical): OpenMP's
+	 * spinning workers make small steps crawl on a loaded 2-core machine */
+	omp_set_num_threads(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_stats),
 		cmocka_unit_test(test_topk_ties),
+		cmocka_unit_test(test_topk_rows_prefilter),
 		cmocka_unit_test(test_steps_per_epoch),
 		cmocka_unit_test(test_multi_seed_equals_single),
 		cmocka_unit_test(test_threads_identical),
 		cmocka_unit_test(test_dictionary_recovery),
+		cmocka_unit_test(test_warmup_and_projection),
 		cmocka_unit_test(test_bad_hparams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,6 +52,7 @@ void sae_run_ckpt_view(struct sae_run *r, struct sae_ckpt *c, size_t N, const ch
 		c->final[0] = r->final.mse, c->final[1] = r->final.l0, c->final[2] = r->final.l1;
 		c->final[3] = r->final.explained_variance, c->final[4] = r->final.ev_fvu;
 		c->final[5] = (double)r->final.dead;
+		c->final_counts = r->final_counts;
 	}
 }
 
@@ -112,6 +113,8 @@ int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
 		r->final.mse = c->final[0], r->final.l0 = c->final[1], r->final.l1 = c->final[2];
 		r->final.explained_variance = c->final[3], r->final.ev_fvu = c->final[4];
 		r->final.dead = (int64_t)c->final[5];
+		if (c->final_counts)
+			memcpy(r->final_counts, c->final_counts, h->d_sae * sizeof(int64_t));
 	}
 	return 0;
 }

@@ -34,11 +34,11 @@ struct sae_work {
 	float *dz;        /* (B, m) dense dL/dpre (dense archs) */
 	float *lvl;       /* (L, B, d) matryoshka: cumulative level gradients G^(l) */
 	size_t n_lvl;
-	float *scratch;   /* (nthreads, m) per-thread selection values */
+	float *scratch;   /* (nthreads, 3m) per-thread selection values */
 	int32_t *heap;    /* (nthreads, 2*kh) per-thread selection heaps; kh = max(k, ka) */
 	int32_t *sel;     /* (nthreads, kh) */
 	uint32_t *hist;   /* (nthreads, SAE_RADIX_BUCKETS) radix top-k histograms */
-	int32_t *cand;    /* (nthreads, 2*m) radix top-k candidates */
+	int32_t *cand;    /* (nthreads, 3m) top-k candidates */
 	float *bsel;      /* (B*m) batch-top-k selection copy (batch archs) */
 	size_t *row_off;  /* (B+1) CSR of the main code */
 	int32_t *idx;     /* (cap) latent */
@@ -63,6 +63,17 @@ struct sae_work {
 void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                size_t ldc);
+
+/* sae_kern.c: inner loops, multi-versioned by instruction set with identical results */
+void sae_k_decode_row(float *xh_b, const float *b_dec, const int32_t *idx, const float *val,
+                      size_t e0, size_t e1, const float *W_decT, size_t d);
+void sae_k_row_dots(float *out, const float *g_b, const int32_t *idx, size_t e0, size_t e1,
+                    const float *W_decT, size_t d);
+float sae_k_dot(const float *a, const float *b, size_t n);
+float sae_k_latent_acc(float *dwd_j, float *dwe_j, const int32_t *order, size_t t0, size_t t1,
+                       const int32_t *e_b, const float *e_z, const float *e_g,
+                       const uint8_t *e_src, const float *const *G, const float *x_in,
+                       size_t d);
 
 /* sae_select.c */
 #define SAE_RADIX_BITS 11

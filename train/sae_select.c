@@ -101,6 +101,10 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 		k = n;
 	if (k == 0)
 		return;
+	if (n <= 2 * k) { /* nearly everything is kept: the heap is cheap here */
+		sae_topk_row(idx, v, n, k, heap);
+		return;
+	}
 	const int sh = 32 - SAE_RADIX_BITS;
 	memset(hist, 0, SAE_RADIX_BUCKETS * sizeof(*hist));
 	uint32_t maxb = 0;
@@ -144,6 +148,50 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 	}
 }
 
+/*
+ * Block-maximum prefilter (exact): with the row cut into blocks, let T be the k-th largest
+ * block maximum.  The k blocks holding those maxima each have an element >= T, so the k-th
+ * largest element is >= T, and every element of the top k lies in a block whose maximum is
+ * >= T.  Only those elements are candidates; the exact choice among them (ties to the lowest
+ * index) is sae_topk_row_radix's.  bmax: n/bs floats; cidx: n ints; cval: n floats.
+ */
+static void topk_row_blockmax(int32_t *idx, const float *v, size_t n, size_t k, size_t bs,
+                              int32_t *heap, uint32_t *hist, int32_t *cand, float *tmp,
+                              float *bmax, int32_t *cidx, float *cval)
+{
+	size_t nb = n / bs;
+	if (nb <= k || n % bs) { /* prefilter cannot help */
+		sae_topk_row_radix(idx, v, n, k, heap, hist, cand, tmp);
+		return;
+	}
+	for (size_t q = 0; q < nb; q++) {
+		const float *v_q = v + q * bs;
+		float mx = v_q[0];
+		for (size_t i = 1; i < bs; i++)
+			mx = v_q[i] > mx ? v_q[i] : mx;
+		bmax[q] = mx;
+	}
+	/* T = the k-th largest block maximum */
+	sae_topk_row_radix(cidx, bmax, nb, k, heap, hist, cand, tmp);
+	float T = bmax[cidx[0]];
+	for (size_t q = 1; q < k; q++)
+		T = bmax[cidx[q]] < T ? bmax[cidx[q]] : T;
+	size_t nc = 0;
+	for (size_t q = 0; q < nb; q++) {
+		if (!(bmax[q] >= T))
+			continue;
+		const float *v_q = v + q * bs;
+		for (size_t i = 0; i < bs; i++)
+			if (v_q[i] >= T) {
+				cval[nc] = v_q[i];
+				cidx[nc++] = (int32_t)(q * bs + i);
+			}
+	}
+	sae_topk_row_radix(idx, cval, nc, k, heap, hist, cand, tmp);
+	for (size_t q = 0; q < k; q++) /* candidate positions -> row indices (both ascending) */
+		idx[q] = cidx[idx[q]];
+}
+
 void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t k)
 {
 	size_t m = w->m;
@@ -156,8 +204,11 @@ void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t
 		int32_t *heap = w->heap + (size_t)t * 2 * kh;
 		const float *pre_b = pre + b * m;
 		int32_t *idx_b = w->idx + b * k;
-		sae_topk_row_radix(idx_b, pre_b, m, k, heap, w->hist + (size_t)t * SAE_RADIX_BUCKETS,
-				   w->cand + (size_t)t * 2 * m, w->scratch + (size_t)t * m);
+		size_t bs = m >= 64 * k ? 16 : m; /* prefilter only when k << m (bs = m: no blocks) */
+		float *sc = w->scratch + (size_t)t * 3 * m;
+		int32_t *cd = w->cand + (size_t)t * 3 * m;
+		topk_row_blockmax(idx_b, pre_b, m, k, bs, heap, w->hist + (size_t)t * SAE_RADIX_BUCKETS,
+				  cd, sc, sc + m, cd + 2 * m, sc + 2 * m);
 		for (size_t e = 0; e < k; e++)
 			w->val[b * k + e] = pre_b[idx_b[e]];
 	}

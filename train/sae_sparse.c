@@ -15,19 +15,9 @@ void sae_sparse_decode(float *xhat, const struct sae_work *w, const float *W_dec
                        const float *b_dec, size_t B, size_t d)
 {
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(w->row_off[B] * d) > SAE_PAR_MIN)
-	for (size_t b = 0; b < B; b++) {
-		float *restrict xh_b = xhat + b * d;
-		memcpy(xh_b, b_dec, d * sizeof(float));
-		for (size_t e = w->row_off[b]; e < w->row_off[b + 1]; e++) {
-			float z = w->val[e];
-			if (z == 0.0f)
-				continue;
-			const float *restrict w_j = W_decT + (size_t)w->idx[e] * d;
-#pragma omp simd
-			for (size_t i = 0; i < d; i++)
-				xh_b[i] += z * w_j[i];
-		}
-	}
+	for (size_t b = 0; b < B; b++)
+		sae_k_decode_row(xhat + b * d, b_dec, w->idx, w->val, w->row_off[b], w->row_off[b + 1],
+				 W_decT, d);
 }
 
 /*
@@ -63,30 +53,9 @@ void sae_entries_accumulate(struct sae_model *s, struct sae_work *w, size_t B)
 		G[2 + l] = w->lvl + l * B * d;
 	float *dWe = s->g.W_enc, *dWd = s->g.W_decT, *dbe = s->g.b_enc;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(w->nthreads) if ((size_t)(n * d) > SAE_PAR_MIN)
-	for (size_t j = 0; j < m; j++) {
-		float *restrict dwd_j = dWd + j * d;
-		float *restrict dwe_j = dWe + j * d;
-		float gb = 0.0f;
-		for (size_t t = col[j]; t < col[j + 1]; t++) {
-			size_t e = (size_t)w->order[t];
-			size_t b = (size_t)w->e_b[e];
-			float z = w->e_z[e], g = w->e_g[e];
-			if (z != 0.0f) {
-				const float *restrict G_b = G[w->e_src[e]] + b * d;
-#pragma omp simd
-				for (size_t i = 0; i < d; i++)
-					dwd_j[i] += z * G_b[i];
-			}
-			if (g != 0.0f) {
-				const float *restrict x_b = w->x_in + b * d;
-#pragma omp simd
-				for (size_t i = 0; i < d; i++)
-					dwe_j[i] += g * x_b[i];
-				gb += g;
-			}
-		}
-		dbe[j] += gb;
-	}
+	for (size_t j = 0; j < m; j++)
+		dbe[j] += sae_k_latent_acc(dWd + j * d, dWe + j * d, w->order, col[j], col[j + 1], w->e_b,
+					   w->e_z, w->e_g, w->e_src, G, w->x_in, d);
 }
 
 /* b_dec enters twice (Gao et al.): x̂ = ... + b_dec and x_in = x - b_dec, so

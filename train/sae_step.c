@@ -25,15 +25,12 @@ void sae_encode(const struct sae_model *s, struct sae_work *w, const float *xb, 
 	} else {
 		memcpy(w->x_in, xb, B * d * sizeof(float));
 	}
-	sae_sgemm(0, 1, B, m, d, 1.0f, w->x_in, d, s->p.W_enc, d, 0.0f, w->pre, m);
+	/* as torch's addmm(b_enc, x_in, W_encᵀ): C starts as the bias, then C += x_in W_encᵀ */
 	const float *b_enc = s->p.b_enc;
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
-	for (size_t b = 0; b < B; b++) {
-		float *restrict pre_b = w->pre + b * m;
-#pragma omp simd
-		for (size_t j = 0; j < m; j++)
-			pre_b[j] += b_enc[j];
-	}
+	for (size_t b = 0; b < B; b++)
+		memcpy(w->pre + b * m, b_enc, m * sizeof(float));
+	sae_sgemm(0, 1, B, m, d, 1.0f, w->x_in, d, s->p.W_enc, d, 1.0f, w->pre, m);
 }
 
 /* mse = mean over B*d of (x̂ - x)² (§4.5); dxhat = scale * 2 (x̂ - x) / (B d) */
@@ -81,7 +78,7 @@ static double upstream_aux(const struct sae_model *s, struct sae_work *w, const 
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		int t = omp_get_thread_num();
-		float *u = w->scratch + (size_t)t * m;
+		float *u = w->scratch + (size_t)t * 3 * m;
 		int32_t *sel = w->sel + (size_t)t * kh, *heap = w->heap + (size_t)t * 2 * kh;
 		const float *pre_b = w->pre + b * m, *x_b = xb + b * d, *xh_b = w->xhat + b * d;
 		double e = 0;
@@ -135,7 +132,7 @@ static double auxk(const struct sae_model *s, struct sae_work *w, const float *x
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		int t = omp_get_thread_num();
-		float *u = w->scratch + (size_t)t * m;
+		float *u = w->scratch + (size_t)t * 3 * m;
 		int32_t *sel = w->sel + (size_t)t * kh, *heap = w->heap + (size_t)t * 2 * kh;
 		const float *pre_b = w->pre + b * m, *x_b = xb + b * d, *xh_b = w->xhat + b * d;
 		float *eh = w->res + b * d, *deh = w->dres + b * d;
@@ -189,23 +186,23 @@ static void main_entries(const struct sae_model *s, struct sae_work *w, size_t B
 	size_t lvl_n = w->n_lvl;
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(w->row_off[B] * d) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
-		for (size_t e = w->row_off[b]; e < w->row_off[b + 1]; e++) {
+		size_t e0 = w->row_off[b], e1 = w->row_off[b + 1];
+		if (!lvl_n) /* dz for the whole row at once (one multi-versioned call) */
+			sae_k_row_dots(w->e_g + e0, w->dxhat + b * d, w->idx, e0, e1, s->p.W_decT, d);
+		for (size_t e = e0; e < e1; e++) {
 			int32_t j = w->idx[e];
 			float z = w->val[e];
 			uint8_t src = 0;
-			const float *G_b = w->dxhat + b * d;
+			float dz;
 			if (lvl_n) {
 				size_t l = 0;
 				while ((size_t)j >= s->h.prefix[l])
 					l++;
 				src = (uint8_t)(2 + l);
-				G_b = w->lvl + (l * B + b) * d;
+				dz = sae_k_dot(w->lvl + (l * B + b) * d, s->p.W_decT + (size_t)j * d, d);
+			} else {
+				dz = w->e_g[e];
 			}
-			const float *w_j = s->p.W_decT + (size_t)j * d;
-			float dz = 0;
-#pragma omp simd reduction(+ : dz)
-			for (size_t i = 0; i < d; i++)
-				dz += G_b[i] * w_j[i];
 			w->e_b[e] = (int32_t)b;
 			w->e_j[e] = j;
 			w->e_z[e] = z;

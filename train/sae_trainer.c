@@ -92,12 +92,20 @@ int sae_run_init(struct sae_run *r, struct sae_model *s, size_t N,
 	r->s = s;
 	r->condition = "";
 	r->perm = malloc((N ? N : 1) * sizeof(int64_t));
-	if (!r->perm)
+	r->final_counts = calloc(s->h.d_sae ? s->h.d_sae : 1, sizeof(int64_t));
+	if (!r->perm || !r->final_counts) {
+		free(r->perm);
+		free(r->final_counts);
+		r->perm = NULL;
+		r->final_counts = NULL;
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a batch order");
+	}
 	int rc = sae_work_alloc(&r->w, &s->h, o->batch, err);
 	if (rc) {
 		free(r->perm);
+		free(r->final_counts);
 		r->perm = NULL;
+		r->final_counts = NULL;
 		return rc;
 	}
 	uint64_t os = o->shuffle_seed + (o->per_seed_order ? s->seed : 0);
@@ -109,6 +117,8 @@ int sae_run_init(struct sae_run *r, struct sae_model *s, size_t N,
 void sae_run_release(struct sae_run *r)
 {
 	free(r->perm);
+	free(r->final_counts);
+	r->final_counts = NULL;
 	sae_work_free(r->w);
 	sae_history_release(&r->hist);
 	r->perm = NULL;
@@ -196,7 +206,7 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 				goto done;
 			}
 			if (s->step >= total) {
-				sae_eval(s, r->w, X, N, &r->final, NULL);
+				sae_eval(s, r->w, X, N, &r->final, r->final_counts);
 				r->have_final = 1;
 			}
 		}

@@ -62,11 +62,11 @@ int sae_work_alloc(struct sae_work **out, const struct sae_hparams *h, size_t B,
 	} else {
 		ALLOC(w->res, B * d);
 		ALLOC(w->dres, B * d);
-		ALLOC(w->scratch, (size_t)w->nthreads * m);
+		ALLOC(w->scratch, (size_t)w->nthreads * 3 * m);
 		ALLOC(w->heap, (size_t)w->nthreads * 2 * kh);
 		ALLOC(w->sel, (size_t)w->nthreads * kh);
 		ALLOC(w->hist, (size_t)w->nthreads * SAE_RADIX_BUCKETS);
-		ALLOC(w->cand, (size_t)w->nthreads * 2 * m);
+		ALLOC(w->cand, (size_t)w->nthreads * 3 * m);
 		ALLOC(w->row_off, B + 1);
 		ALLOC(w->idx, w->ent_cap);
 		ALLOC(w->val, w->ent_cap);

@@ -474,6 +474,7 @@ struct sae_run {              /* one model being trained, and its batch-order st
 	double ep_loss, ep_aux;   /* running sums of the train loss this epoch */
 	int64_t ep_batches;
 	struct sae_metrics final; /* eval over X after the last step */
+	int64_t *final_counts;    /* (d_sae) firings of each latent over X in that eval */
 	int have_final;
 };
 /* Append one row to a history (grows; returns HUS_ENOMEM on failure). */

@@ -1,0 +1,94 @@
+/*
+ * sae_kern.c — the inner loops of the sparse SAE kernels, compiled for several instruction
+ * sets (GCC target_clones: baseline x86-64, AVX2, AVX-512; the loader picks one at start-up),
+ * since husai is built without -march.  The results are the same bits on every clone:
+ * products and sums stay separate (-ffp-contract=off), element-wise loops do not reorder
+ * anything, and dot products accumulate in 16 fixed lanes summed in a fixed tree, so the
+ * vector width never changes the order of additions.
+ */
+#include "sae_internal.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define SAE_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define SAE_CLONES
+#endif
+
+/* Σ_i a[i] b[i] in 16 lanes (lane l sums i ≡ l mod 16 in order), then a fixed tree */
+static inline float dot16(const float *restrict a, const float *restrict b, size_t n)
+{
+	float acc[16] = { 0 };
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+#pragma omp simd
+		for (int l = 0; l < 16; l++)
+			acc[l] += a[i + l] * b[i + l];
+	for (int l = 0; i < n; i++, l++)
+		acc[l] += a[i] * b[i];
+	for (int w = 8; w >= 1; w /= 2)
+		for (int l = 0; l < w; l++)
+			acc[l] += acc[l + w];
+	return acc[0];
+}
+
+SAE_CLONES
+void sae_k_decode_row(float *restrict xh_b, const float *restrict b_dec,
+                      const int32_t *restrict idx, const float *restrict val, size_t e0,
+                      size_t e1, const float *restrict W_decT, size_t d)
+{
+#pragma omp simd
+	for (size_t i = 0; i < d; i++)
+		xh_b[i] = b_dec[i];
+	for (size_t e = e0; e < e1; e++) {
+		float z = val[e];
+		if (z == 0.0f)
+			continue;
+		const float *restrict w_j = W_decT + (size_t)idx[e] * d;
+#pragma omp simd
+		for (size_t i = 0; i < d; i++)
+			xh_b[i] += z * w_j[i];
+	}
+}
+
+SAE_CLONES
+void sae_k_row_dots(float *restrict out, const float *restrict g_b, const int32_t *restrict idx,
+                    size_t e0, size_t e1, const float *restrict W_decT, size_t d)
+{
+	for (size_t e = e0; e < e1; e++)
+		out[e - e0] = dot16(g_b, W_decT + (size_t)idx[e] * d, d);
+}
+
+SAE_CLONES
+float sae_k_dot(const float *restrict a, const float *restrict b, size_t n)
+{
+	return dot16(a, b, n);
+}
+
+SAE_CLONES
+float sae_k_latent_acc(float *restrict dwd_j, float *restrict dwe_j, const int32_t *restrict order,
+                       size_t t0, size_t t1, const int32_t *restrict e_b,
+                       const float *restrict e_z, const float *restrict e_g,
+                       const uint8_t *restrict e_src, const float *const *G,
+                       const float *restrict x_in, size_t d)
+{
+	float gb = 0.0f;
+	for (size_t t = t0; t < t1; t++) {
+		size_t e = (size_t)order[t];
+		size_t b = (size_t)e_b[e];
+		float z = e_z[e], g = e_g[e];
+		if (z != 0.0f) {
+			const float *restrict G_b = G[e_src[e]] + b * d;
+#pragma omp simd
+			for (size_t i = 0; i < d; i++)
+				dwd_j[i] += z * G_b[i];
+		}
+		if (g != 0.0f) {
+			const float *restrict x_b = x_in + b * d;
+#pragma omp simd
+			for (size_t i = 0; i < d; i++)
+				dwe_j[i] += g * x_b[i];
+			gb += g;
+		}
+	}
+	return gb;
+}
