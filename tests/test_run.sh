@@ -40,10 +40,12 @@ digest "$tmp/a" "$tmp/a.sums"
 check "datasets were digested" test -s "$tmp/a.sums"
 
 # kill -9 in the middle (after the transformer job, during extraction or SAE training), rerun
-run --out "$tmp/b" >/dev/null 2>&1 &
+# in its own process group, so kill -9 reaches the job processes too (as a crash would)
+setsid "$bin" run "${small[@]}" --out "$tmp/b" "$src/configs/smoke.yaml" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do [ -e "$tmp/b/jobs/transformer.done.json" ] && break; sleep 0.05; done
-kill -9 "$pid" 2>/dev/null; pkill -9 -P "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+for _ in $(seq 1 400); do [ -e "$tmp/b/jobs/transformer.done.json" ] && break; sleep 0.05; done
+kill -9 -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+for _ in $(seq 1 100); do pgrep -g "$pid" >/dev/null || break; sleep 0.05; done
 run --out "$tmp/b" >"$tmp/out" 2>&1; st=$?
 check "a killed run finishes on rerun (status $st)" test "$st" -eq 0
 check "stale temporaries of the killed run are cleaned" test -z "$(find "$tmp/b" -name '*.tmp-*')"

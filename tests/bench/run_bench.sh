@@ -4,6 +4,8 @@
 # torch); print one line per case: `case  husai_value  torch_value  ratio` (ratio > 1 means
 # husai is faster), plus the sgemm peak each hot path can be compared with.
 set -euo pipefail
+# libgomp threads spin by default; husai itself runs passive (husai.c), so the bench does too
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 bench=${1:?usage: run_bench.sh <husai_bench> [case...]}; shift
 here=$(cd "$(dirname "$0")" && pwd)
 peer="$here/../../../shared/bench/torch_peer.py"
