@@ -57,6 +57,12 @@ OMP_NUM_THREADS=1 run --out "$tmp/c" >/dev/null 2>&1
 digest "$tmp/c" "$tmp/c.sums"
 check "one thread gives the same bytes as two" cmp -s "$tmp/a.sums" "$tmp/c.sums"
 
+# results.json of two runs agree in everything but run_metadata (time, command line)
+strip() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("run_metadata",None); print(json.dumps(d,sort_keys=True))' "$1"; }
+if command -v python3 >/dev/null; then
+	check "two runs give the same results.json (run_metadata aside)" test "$(strip "$tmp/a/results.json")" = "$(strip "$tmp/c/results.json")"
+fi
+
 echo "$passed passed, $fail failed"
 [ "$fail" -eq 0 ] && rm -rf "$tmp"
 test "$fail" -eq 0
