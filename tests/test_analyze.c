@@ -339,6 +339,51 @@ static void test_config(void **state)
 	assert_int_equal(cmd_analyze(3, argv2), 1);
 }
 
+/* Through the driver, phase 4a's R1 control (seeds 1000-1004, 128 x 1024) gives upstream's
+ * random mean 0.298829 (spec §6.2) and the analytic null sits within 0.002 of it. */
+static void test_phase4a_random_mean(void **state)
+{
+	(void)state;
+	size_t d = 128, m = 1024;
+	float *W = malloc(sizeof(float) * d * m);
+	char p1[300], p2[300], out[300];
+	snprintf(p1, sizeof(p1), "%s/big1.h5", dir);
+	snprintf(p2, sizeof(p2), "%s/big2.h5", dir);
+	snprintf(out, sizeof(out), "%s/phase4a", dir);
+	trained_decoder(W, d, m, 1, 0.5f);
+	write_ckpt(p1, 42, d, m, W, "none");
+	trained_decoder(W, d, m, 2, 0.5f);
+	write_ckpt(p2, 123, d, m, W, "none");
+	free(W);
+	const char *pv[2] = { p1, p2 };
+	const int64_t r1s[5] = { 1000, 1001, 1002, 1003, 1004 };
+	struct analysis_request q;
+	struct analysis_group g = { "phase4a", pv, 2, NULL, 0 };
+	analysis_request_defaults(&q);
+	q.groups = &g;
+	q.n_groups = 1;
+	q.r2 = 0;
+	q.r1_seeds = r1s;
+	q.n_r1_seeds = 5;
+	q.bootstrap_B = 100;
+	q.hungarian_max = 0; /* not needed here */
+	q.subspace_k = 2;
+	q.out_dir = out;
+	struct hus_err err = { 0 };
+	hj *res;
+	assert_int_equal(analysis_run(&q, &res, &err), 0);
+	double rm, null;
+	int64_t np;
+	assert_int_equal(hj_get_f64(res, "groups.phase4a.random.mean", &rm), 0);
+	assert_int_equal(hj_get_i64(res, "groups.phase4a.random.n_pairs", &np), 0);
+	assert_int_equal(np, 10);
+	assert_near(round(rm * 1e6) / 1e6, 0.298829, 1e-12);
+	assert_int_equal(hj_get_f64(res, "groups.phase4a.controls.analytic_null", &null), 0);
+	assert_near(null, rm, 0.002);
+	assert_true(isnan(hj_as_f64(hj_get(res, "groups.phase4a.metrics.hungarian_abs_mean.mean_over_pairs"))));
+	hj_free(res);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -431,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_phase4a_random_mean),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
