@@ -46,9 +46,14 @@ int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, s
 		/* x / max(‖x‖, 1e-12), spec §5.1 */
 		nrm[j] = 1.0 / (n > 1e-12 ? n : 1e-12);
 	}
-	for (size_t r = 0; r < d_model; r++)
-		for (size_t j = 0; j < m; j++)
-			At[j * d_model + r] = (float)(A[r * m + j] * nrm[j]);
+	/* transpose in 32 x 32 tiles so reads and writes both stay in cache */
+	for (size_t r0 = 0; r0 < d_model; r0 += 32)
+		for (size_t j0 = 0; j0 < m; j0 += 32) {
+			size_t r1 = r0 + 32 < d_model ? r0 + 32 : d_model, j1 = j0 + 32 < m ? j0 + 32 : m;
+			for (size_t j = j0; j < j1; j++)
+				for (size_t r = r0; r < r1; r++)
+					At[j * d_model + r] = (float)(A[r * m + j] * nrm[j]);
+		}
 	free(nrm);
 	if (n_zero)
 		*n_zero = zeros;
