@@ -444,6 +444,24 @@ static void test_bad_input(void **state)
 	assert_true(isfinite(v));
 	hj_free(res);
 
+	/* decoders of different widths (m_A != m_B) are fine: every metric handles rectangles */
+	float *Wr = malloc(sizeof(float) * D * 48);
+	assert_int_equal(torch_randn_f32(Wr, D * 48, 9), 0);
+	write_ckpt(p7, 9, D, 48, Wr, "none");
+	free(Wr);
+	const char *rect[2] = { paths[0], p7 };
+	g.paths = rect;
+	assert_int_equal(analysis_run(&q, &res, &err), 0);
+	assert_int_equal(hj_get_f64(res, "groups.g1.trained.mean", &v), 0);
+	float *Aw = malloc(sizeof(float) * D * 48), Bw[D * M];
+	assert_int_equal(torch_randn_f32(Aw, D * 48, 9), 0);
+	trained_decoder(Bw, D, M, 456, 0.3f);
+	assert_near(v, pwmcc_ref(Aw, Bw, D, 48, M), 2e-6); /* seeds 9 < 456: pair (9, 456) */
+	free(Aw);
+	assert_int_equal(hj_len(hj_get(res, "groups.g1.per_feature_stability.trained")), 48 + M);
+	assert_true(isfinite(hj_as_f64(hj_get(res, "groups.g1.metrics.hungarian_abs_mean.mean_over_pairs"))));
+	hj_free(res);
+
 	/* a single seed: statistics null with a reason, no crash */
 	const char *one[1] = { paths[0] };
 	g.paths = one;
