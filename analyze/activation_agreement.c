@@ -13,7 +13,7 @@
 
 #include "analyze.h"
 
-int sae_arch_parse(const char *name)
+int latent_arch_parse(const char *name)
 {
 	if (!name)
 		return -1;

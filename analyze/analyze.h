@@ -113,7 +113,7 @@ enum sae_arch {
 	SAE_ARCH_RELU = 2,          /* ReLU(x·W_encᵀ + b_enc - W_enc·b_dec) */
 };
 /* "topk", "topk_upstream" (also "topk_signed"), "relu"; -1 if unknown. */
-int sae_arch_parse(const char *name);
+int latent_arch_parse(const char *name);
 struct sae_encoder {
 	enum sae_arch arch;
 	size_t d_model, d_sae, k; /* k used by top-k architectures */

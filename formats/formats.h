@@ -366,11 +366,116 @@ int acts_write(const char *path, const struct acts_set *s, const struct hus_prov
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
 void acts_release(struct acts_set *s);
 
+/* Transformer checkpoint (husai.transformer_checkpoint, version 1), DESIGN §10, spec §2.5.
+ * The caller describes the parameter tensors (names, shapes, places in one flat block); the
+ * file holds /params/<name>, /optimizer/{step, exp_avg/<name>, exp_avg_sq/<name>},
+ * /rng/{state, seed_init, seed_shuffle} (+ algorithm attribute), /metrics/{train_loss,
+ * train_acc, val_loss, val_acc} [epochs], /progress/{epoch, step_in_epoch, part_loss_sum,
+ * part_correct, part_seen, best_epoch, best_val_acc, train_fit_epoch, grokked_epoch} and,
+ * as root attributes, the model shape, answer position (index and name), kind and best rule. */
+struct tfck_entry {
+	char name[48]; /* state-dict key */
+	int rank;
+	size_t dims[3];
+	size_t offset, n; /* place inside the flat blocks */
+};
+struct tfck {
+	/* model shape: root attributes, readable alone with tfck_peek */
+	int64_t p, n_layers, d_model, n_heads, d_mlp, answer_index;
+	char act[16];            /* relu, gelu, gelu_new */
+	/* tensors: supplied by the caller for both write and read */
+	size_t n_params, n_tensors;
+	const struct tfck_entry *t;
+	float *params, *exp_avg, *exp_avg_sq; /* (n_params) each; read fills caller memory */
+	int64_t opt_step;        /* Adam steps taken */
+	int64_t epoch;           /* completed epochs */
+	int64_t step_in_epoch;   /* steps taken in the epoch in progress (0 at an epoch end) */
+	double part_loss_sum;    /* sums over that partial epoch */
+	int64_t part_correct, part_seen;
+	int64_t best_epoch;      /* -1 when none */
+	double best_val_acc;
+	int64_t train_fit_epoch, grokked_epoch; /* -1 when not (yet) */
+	char kind[16];           /* periodic, best, final, interrupt */
+	char best_rule[160];
+	char rng_algorithm[32];  /* "gsl_rng_mt19937" */
+	uint8_t rng_state[8192]; /* shuffle generator state at the start of the current epoch */
+	size_t rng_state_size;
+	int64_t init_seed, shuffle_seed;
+	size_t n_epochs;         /* metrics history length (== epoch) */
+	double *train_loss, *train_acc, *val_loss, *val_acc; /* (n_epochs); read allocates */
+	char *config_yaml;       /* read: malloc'ed resolved config */
+};
+/* Write atomically; on error nothing is left at path. */
+int tfck_write(const char *path, const struct tfck *ck, const struct hus_provenance *prov,
+               struct hus_err *err);
+/* Read the format, version and model-shape attributes (and config_yaml, malloc'ed) only. */
+int tfck_peek(const char *path, struct tfck *ck, struct hus_err *err);
+/* Read everything; ck->t, n_tensors, n_params and the three blocks are supplied by the
+ * caller (from the peeked shape); every dataset's shape is validated against them, and
+ * parameters must be finite. */
+int tfck_read(const char *path, struct tfck *ck, struct hus_err *err);
+/* Free what tfck_peek / tfck_read allocated (metrics, config_yaml), not the caller's blocks. */
+void tfck_release(struct tfck *ck);
+
 /* == end transformer == */
 
 
 
 /* == SAE checkpoints (formats/artifact_sae.c) == */
+
+/*
+ * husai.sae_checkpoint, version 1 (DESIGN §10).  Datasets: /params/W_enc [d_sae, d_model],
+ * /params/b_enc [d_sae], /params/W_dec [d_model, d_sae] (column j = feature j, always; never
+ * guessed from shape), /params/b_dec [d_model] (only when the architecture has one),
+ * /params/threshold [d_sae]; /optimizer/step [1], /optimizer/exp_avg/<name>,
+ * /optimizer/exp_avg_sq/<name> (same shapes); /rng/order_mt19937 [625] (state words, then
+ * the position) and /rng/order_perm [N]; /state/feature_counts [d_sae] f64,
+ * /state/since_fired, /state/epoch_fired [d_sae] i64, /state/counters [4] i64 (epoch, pos,
+ * batches this epoch, threshold_set), /state/epoch_sums [2] f64; /metrics/<name> [epochs] f64.
+ * Root attributes: architecture, k, seed, step, epoch, condition, activation_sha256, control
+ * ("none" or "R2 step 0"), kind (step0, periodic, final), d_model, d_sae, and final_<metric>
+ * when the final evaluation is known.
+ *
+ * In memory a parameter block is the train stage's flat layout (train.h struct sae_params):
+ * W_enc (d_sae*d_model), b_enc (d_sae), W_decT (d_sae*d_model, row j = feature j),
+ * b_dec (d_model), threshold (d_sae); this file transposes W_decT <-> /params/W_dec.
+ */
+#define SAE_CKPT_NHIST 9
+struct sae_ckpt {
+	size_t d_model, d_sae;
+	char architecture[32], condition[128], activation_sha256[65], control[32], kind[16];
+	int64_t k, seed, step, epoch, pos, ep_batches, threshold_set;
+	int has_b_dec;
+	float *params, *exp_avg, *exp_avg_sq;   /* flat blocks, layout above */
+	double *feature_counts;                 /* (d_sae) */
+	int64_t *since_fired, *epoch_fired;     /* (d_sae) */
+	uint32_t order_mt[624];
+	int32_t order_mti;
+	int64_t *perm;                          /* (N) current epoch's batch order */
+	size_t N;
+	double ep_sums[2];                      /* train loss and aux summed this epoch */
+	size_t n_hist;                          /* epochs recorded */
+	const char *hist_names[SAE_CKPT_NHIST];
+	double *hist[SAE_CKPT_NHIST];           /* (n_hist) each */
+	int have_final;
+	double final[6];                        /* mse, l0, l1, explained_variance, ev_fvu, dead */
+	char config_hash[65];                   /* filled by the reader */
+};
+extern const char *const sae_ckpt_final_names[6];
+size_t sae_ckpt_nparams(size_t d_model, size_t d_sae);
+/* Write atomically (nothing at path on failure). */
+int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_provenance *prov,
+                   struct hus_err *err);
+/* Read and validate shapes, types and finiteness of the parameters; allocates the arrays
+ * (release with sae_ckpt_release).  hist_names point at static strings. */
+int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
+void sae_ckpt_release(struct sae_ckpt *c);
+
+/* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
+ * file's sha256; rejects a file that is not one and any NaN/Inf, naming the row.  X is
+ * malloc'ed (N, d).  (A thin reader until acts_read lands; same validation.) */
+int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
+                  struct hus_err *err);
 
 /* == end SAE == */
 

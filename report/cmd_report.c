@@ -1,19 +1,160 @@
 /*
- * cmd_report.c — `husai report`.  Placeholder until its issue lands: says so and fails.
+ * cmd_report.c — `husai report`: figures (PNG, SVG, PDF) and Markdown (per-run summary.md and
+ * one follow-up report.md) from archived run directories, offline.  Every run's manifest
+ * checksums are verified first (a tampered run is refused unless --force); output depends
+ * only on the runs' files, so the same inputs give identical Markdown and SVG bytes.
  */
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "builtin.h"
+#include "internal.h"
+
+static const char *const report_usage[] = {
+	"husai report [--force] [--formats <list>] [--templates <dir>] --out <dir> <run-dir>...",
+	"",
+	"    --out <dir>         write <dir>/report.md and <dir>/<kind>/{summary.md,figures/}",
+	"    --force             report on runs whose manifest checksums do not match",
+	"    --formats <list>    figure formats, comma-separated from png,svg,pdf (default all)",
+	"    --templates <dir>   Markdown templates to use instead of the built-in templates/",
+	NULL,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: %s\n", report_usage[0]);
+	for (size_t i = 1; report_usage[i]; i++)
+		fprintf(out, "%s\n", report_usage[i]);
+}
+
+static int parse_formats(const char *s, unsigned *out)
+{
+	unsigned f = 0;
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "png"))
+			f |= FIG_PNG;
+		else if (!strcmp(t, "svg"))
+			f |= FIG_SVG;
+		else if (!strcmp(t, "pdf"))
+			f |= FIG_PDF;
+		else
+			return -1;
+	}
+	if (!f)
+		return -1;
+	*out = f;
+	return 0;
+}
 
 int cmd_report(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: husai report [<options>]\n\n(not implemented yet)\n");
-		return 0;
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "formats", required_argument, NULL, 'F' },
+		{ "templates", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *tdir = getenv("HUSAI_TEMPLATES");
+	int force = 0, c;
+	unsigned formats = REP_FMT_ALL;
+	if (tdir && !tdir[0])
+		tdir = NULL; /* NULL: the templates built into the binary */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'F':
+			if (parse_formats(optarg, &formats)) {
+				fprintf(stderr, "husai: report: bad --formats '%s' (expected png,svg,pdf)\n",
+				        optarg);
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 't':
+			tdir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
 	}
-	if (argc > 1 && argv[1][0] == '-')
+	if (!out || optind >= argc) {
+		fprintf(stderr, "husai: report: %s\n", !out ? "--out <dir> is required"
+		                                            : "at least one <run-dir> is required");
+		usage(stderr);
 		return 2;
-	fprintf(stderr, "husai: 'report' is not implemented yet\n");
-	return 1;
+	}
+	size_t nruns = (size_t)(argc - optind);
+	struct rep_run *runs = calloc(nruns, sizeof(*runs));
+	struct rep_fig_result(*figs)[REP_MAX_FIGS] = calloc(nruns, sizeof(*figs));
+	size_t *nfigs = calloc(nruns, sizeof(*nfigs));
+	struct hus_err err = { 0 };
+	int rc = 0;
+	size_t opened = 0;
+	if (!runs || !figs || !nfigs) {
+		rc = hus_errf(&err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nruns; i++, opened++) {
+		if ((rc = rep_run_open(&runs[i], argv[optind + i], force, &err)))
+			goto cleanup;
+		if (runs[i].tampered)
+			fprintf(stderr, "husai: %s: warning: checksums do not match the manifest; "
+			                "reporting anyway (--force)\n", runs[i].dir);
+		/* two runs of one kind: phase4a, phase4a_2, ... */
+		int dup = 1;
+		for (size_t j = 0; j < i; j++)
+			if (runs[j].kind == runs[i].kind)
+				dup++;
+		if (dup > 1)
+			snprintf(runs[i].name, sizeof(runs[i].name), "%s_%d", rep_kind_name(runs[i].kind), dup);
+	}
+	if ((rc = hus_mkdirs(out, &err)))
+		goto cleanup;
+	/* a report written into a run directory would change what its manifest vouches for */
+	char rout[PATH_MAX], rrun[PATH_MAX];
+	if (realpath(out, rout))
+		for (size_t i = 0; i < nruns; i++) {
+			size_t l;
+			if (realpath(runs[i].dir, rrun) && !strncmp(rout, rrun, (l = strlen(rrun))) &&
+			    (rout[l] == 0 || rout[l] == '/')) {
+				rc = hus_errf(&err, HUS_EUSAGE, out, NULL,
+				              "--out is inside run directory '%s'; write the report elsewhere",
+				              runs[i].dir);
+				goto cleanup;
+			}
+		}
+	for (size_t i = 0; i < nruns; i++)
+		if ((rc = rep_figures_render(&runs[i], out, formats, figs[i], &nfigs[i], &err)))
+			goto cleanup;
+	rc = rep_markdown_write(runs, nruns, figs, nfigs, tdir, out, formats, &err);
+cleanup:
+	for (size_t i = 0; i < opened; i++)
+		rep_run_close(&runs[i]);
+	free(runs);
+	free(figs);
+	free(nfigs);
+	fig_text_shutdown();
+	if (rc) {
+		hus_err_print(&err);
+		return hus_err_status(rc);
+	}
+	return 0;
 }

@@ -367,8 +367,8 @@ static void test_latents_and_agreement(void **state)
 	assert_near(ag.jaccard, 1.0, 1e-12);
 	assert_int_equal(act_agreement(&ag, z, z2, N, m, k, &err), 0);
 	assert_true(ag.jaccard > 0 && ag.jaccard <= 1);
-	assert_int_equal(sae_arch_parse("topk"), SAE_ARCH_TOPK);
-	assert_int_equal(sae_arch_parse("gated"), -1);
+	assert_int_equal(latent_arch_parse("topk"), SAE_ARCH_TOPK);
+	assert_int_equal(latent_arch_parse("gated"), -1);
 	free(W), free(x);
 }
 

@@ -27,11 +27,483 @@ void adam_step(float *param, float *m, float *v, const float *grad, size_t n,
 
 /* == dataset, transformer, extraction == */
 
+/* ---- dataset (train/dataset.c), spec §1 ---- */
+
+#define DS_SEQ_LEN 7 /* [BOS, a, +, b, =, c, EOS], spec §1.2 */
+/* Token ids for modulus p (spec §1.1): digits 0..p-1, BOS p, EOS p+1, '=' p+2, '+' p+3. */
+#define DS_BOS(p) ((int32_t)(p))
+#define DS_EOS(p) ((int32_t)(p) + 1)
+#define DS_EQUALS(p) ((int32_t)(p) + 2)
+#define DS_PLUS(p) ((int32_t)(p) + 3)
+
+/* All p*p examples a-major (example e = a*p + b), spec §1.3.
+ * tokens (p*p, 7) OUT; labels (p*p) OUT = (a+b) mod p.  Either may be NULL. */
+void ds_examples(int32_t *tokens, int32_t *labels, int64_t p);
+/* Train size floor(N*train_fraction) of N examples (spec §1.4). */
+size_t ds_train_size(size_t N, double train_fraction);
+/* The upstream split: perm (N) OUT = torch.randperm(N, seed); first ds_train_size are train. */
+void ds_split(int64_t *perm, size_t N, uint64_t seed);
+
+/* ---- transformer configuration (train/tf_config.c), spec §2.1, DESIGN §3 ---- */
+
+enum tf_act { TF_RELU = 0, TF_GELU = 1, TF_GELU_NEW = 2 };
+#define TF_MAX_LAYERS 16
+#define TF_MAX_DHEAD 256 /* d_model / n_heads at most */
+
+struct tf_config {
+	int64_t p;             /* data.p: modulus; vocabulary p + 4 */
+	double train_fraction; /* data.train_fraction */
+	int64_t split_seed;    /* data.split_seed: torch randperm seed of the split */
+	int64_t n_layers, d_model, n_heads, d_mlp;
+	enum tf_act act;
+	int answer_index;      /* 4 (`equals`, default) or 5 (`upstream`), spec §1.5, DESIGN §3 */
+	double lr, beta1, beta2, eps, weight_decay;
+	int decay_all;         /* 1: decay every parameter (torch's one group); 0: only W_* */
+	int64_t batch_size, epochs;
+	int64_t init_seed;     /* gsl_rng_mt19937 seed for the GPT-2 init */
+	int64_t shuffle_seed;  /* gsl_rng_mt19937 seed for the per-epoch shuffles */
+	int64_t checkpoint_every; /* epochs between periodic checkpoints; 0 = none */
+	double grok_train_acc, grok_val_acc; /* "grokked" when val >= after train >= (spec §2.4) */
+};
+
+const char *tf_act_name(enum tf_act a);
+const char *tf_answer_name(int answer_index); /* "equals" / "upstream" */
+/* The scientific default of configs/transformer.yaml (seed config, answer at equals). */
+void tf_config_default(struct tf_config *c);
+/* Check the values that make a model: p >= 2, d_model % n_heads == 0, ...  `where` names
+ * the config for the error. */
+int tf_config_check(const struct tf_config *c, const char *where, struct hus_err *err);
+/* Read `data:` (p, train_fraction, split_seed) and `transformer:` keys with cfg_* getters,
+ * defaults from tf_config_default, then tf_config_check. */
+int tf_config_read(struct cfg *cf, struct tf_config *c, struct hus_err *err);
+
+/* ---- parameters (train/tf_params.c), spec §2.2-2.3 ---- */
+
+/* One named parameter tensor inside the flat block, in TransformerLens state-dict order. */
+struct tf_tensor {
+	char name[48];   /* state-dict key, e.g. "blocks.0.attn.W_Q" */
+	size_t offset, n; /* position and size inside the flat block */
+	int rank;
+	size_t dims[3];
+	int is_weight;   /* name contains "W_": GPT-2 normal init (spec §2.3) */
+};
+
+struct tf_block {
+	float *ln1_w, *ln1_b;      /* (d_model) */
+	float *ln2_w, *ln2_b;      /* (d_model) */
+	float *W_Q, *W_K, *W_V;    /* (n_heads, d_model, d_head) */
+	float *W_O;                /* (n_heads, d_head, d_model) */
+	float *b_Q, *b_K, *b_V;    /* (n_heads, d_head) */
+	float *b_O;                /* (d_model) */
+	float *W_in;               /* (d_model, d_mlp) */
+	float *b_in;               /* (d_mlp) */
+	float *W_out;              /* (d_mlp, d_model) */
+	float *b_out;              /* (d_model) */
+};
+
+/* Named views into one flat block (parameters, gradients or a moment). */
+struct tf_params {
+	float *W_E;   /* (d_vocab, d_model) */
+	float *W_pos; /* (n_ctx, d_model) */
+	struct tf_block blocks[TF_MAX_LAYERS];
+	float *lnf_w, *lnf_b; /* (d_model) */
+	float *W_U;   /* (d_model, d_vocab) */
+	float *b_U;   /* (d_vocab) */
+};
+
+struct tf_layout {
+	size_t n_params;
+	size_t n_tensors;
+	struct tf_tensor t[8 + 16 * TF_MAX_LAYERS];
+};
+
+void tf_layout_init(struct tf_layout *lay, const struct tf_config *c);
+void tf_params_view(struct tf_params *v, float *base, const struct tf_config *c);
+/* GPT-2 init (spec §2.3): W_* ~ N(0, (0.8/sqrt(d_model))^2) drawn with gsl_rng_mt19937 seeded
+ * with init_seed, tensor by tensor in state-dict order, row-major; biases 0; LN w 1, b 0. */
+int tf_params_init(float *params, const struct tf_layout *lay, const struct tf_config *c,
+                   struct hus_err *err);
+
+/* ---- forward / backward (train/tf_forward.c, train/tf_backward.c) ---- */
+
+/*
+ * Workspace for a batch of B sequences of T positions (T = answer_index + 1 in training).
+ * last_only: in the last layer only the final position (the answer row) gets Q, attention
+ * output, MLP, final LN and unembedding (DESIGN §5); otherwise every row is computed and no
+ * logits are made (extraction).  All buffers are allocated once here.
+ */
+struct tf_work {
+	size_t B, T, L;
+	int last_only;
+	size_t rows_out[TF_MAX_LAYERS]; /* rows after attention in layer l: B*T or B */
+	/* caches, per layer l */
+	float *x[TF_MAX_LAYERS + 1];    /* x[l] = resid_pre of layer l (B*T, d); x[L] final */
+	float *ln1_mean[TF_MAX_LAYERS], *ln1_rstd[TF_MAX_LAYERS], *y1[TF_MAX_LAYERS];
+	float *qkv[TF_MAX_LAYERS];      /* (B*T, 3*d): [q heads | k heads | v heads] */
+	float *att[TF_MAX_LAYERS];      /* (B, H, nq, T) softmax pattern */
+	float *z[TF_MAX_LAYERS];        /* (rows_out, d) */
+	float *attn_out[TF_MAX_LAYERS]; /* (rows_out, d) */
+	float *mid[TF_MAX_LAYERS];      /* resid_mid (rows_out, d) */
+	float *ln2_mean[TF_MAX_LAYERS], *ln2_rstd[TF_MAX_LAYERS], *y2[TF_MAX_LAYERS];
+	float *pre[TF_MAX_LAYERS], *post[TF_MAX_LAYERS]; /* (rows_out, d_mlp) */
+	float *mlp_out[TF_MAX_LAYERS];  /* (rows_out, d) */
+	float *lnf_mean, *lnf_rstd, *yf; /* (B), (B), (B, d) */
+	float *logits;                   /* (B, V) */
+	float *probs;                    /* (B, V) softmax */
+	float *rowloss;                  /* (B) doubles: per-row cross-entropy */
+	float *Wqkv;                     /* (L, d, 3d) packed W_Q|W_K|W_V */
+	/* backward scratch */
+	float *dx, *dx2, *dy, *dqkv, *dz, *dmid, *dpre, *dlogits, *dyf, *dWqkv;
+	float *mem;
+};
+
+int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t T,
+                  int last_only, struct hus_err *err);
+void tf_work_release(struct tf_work *w);
+/* Pack W_Q/W_K/W_V of every layer into w->Wqkv; call after every parameter change. */
+void tf_pack_qkv(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c);
+/* Forward pass over tokens (B, tok_stride) using their first T positions (spec §2.2).
+ * With last_only and labels != NULL: logits of the last position, probs, and the mean
+ * cross-entropy over all d_vocab logits (returned in *loss) and correct count. */
+void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c,
+                const int32_t *tokens, size_t tok_stride, size_t B, const int32_t *labels,
+                double *loss, int64_t *correct);
+/* Backward of the mean cross-entropy after tf_forward(last_only); accumulates into grads g
+ * (the caller zeroes it once per step). */
+void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params *pv,
+                 const struct tf_config *c, const int32_t *tokens, size_t tok_stride, size_t B,
+                 const int32_t *labels);
+
+/* Loops with less work than this many elements run on the calling thread only (the split
+ * never changes results; it only avoids thread wake-ups for tiny models). */
+#define TF_PAR_MIN 32768
+
+/* ---- matrix products (train/tf_gemm.c) ---- */
+
+/* Make OpenBLAS single-threaded: the transformer's threads are OpenMP's (called by
+ * tf_work_alloc). */
+void tf_gemm_init(void);
+/* C (M, N) = op(A) · op(B) + beta C (row-major; ta/tb transpose A/B), in fixed row blocks
+ * run by OpenMP threads: bit-identical results for any thread count. */
+void tf_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
+             const float *Bm, size_t ldb, float beta, float *C, size_t ldc);
+
+/* ---- kernels (train/tf_kernels.c) ---- */
+
+/* Row-wise LayerNorm, population variance (spec §2.2): x (R, d) -> y (R, d), mean, rstd (R). */
+void tf_layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *w,
+                          const float *b, size_t R, size_t d, size_t x_stride);
+/* dx (R, d) += ...; dw, db (d) += ... (fixed order over rows). */
+void tf_layernorm_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                           const float *mean, const float *rstd, const float *w, size_t R,
+                           size_t d, size_t x_stride, size_t dx_stride);
+/* Serial (called inside threaded loops): post = act(pre) */
+void tf_act_forward(float *post, const float *pre, size_t n, enum tf_act a);
+/* Serial: dpre = act'(pre) * dpost (dpre may alias dpost) */
+void tf_act_backward(float *dpre, const float *dpost, const float *pre, size_t n, enum tf_act a);
+/* out (n) += column sums of x (R, n) with row stride ldx, rows in order. */
+void tf_colsum(float *out, const float *x, size_t R, size_t n, size_t ldx);
+/* pre (R, n) += bias, then post = act(pre). */
+void tf_bias_act_forward(float *post, float *pre, const float *bias, size_t R, size_t n,
+                         enum tf_act a);
+/* dpre (R, n) = act'(pre) * dpre in place; db (n) += column sums of the result. */
+void tf_act_backward_colsum(float *dpre, float *db, const float *pre, size_t R, size_t n,
+                            enum tf_act a);
+
+
+/* ---- training (train/tf_train.c) and its checkpoints (train/tf_ckpt.c) ---- */
+
+/*
+ * One training run's state.  The shuffle generator is gsl_rng_mt19937 seeded with
+ * shuffle_seed; each epoch shuffles the train part (in split order) with gsl_ran_shuffle, and
+ * the generator's state at the start of the epoch in progress is what checkpoints store, so
+ * a resumed run replays the same order and skips the steps already taken (DESIGN §4, §6).
+ */
+struct tf_trainer {
+	struct tf_config cfg;
+	struct tf_layout lay;
+	float *params, *grads, *m, *v;  /* (n_params) each, one allocation */
+	struct tf_params pv, gv;
+	struct tf_work w;               /* last_only, B = batch_size, T = answer_index + 1 */
+	int32_t *tokens, *labels;       /* (N, 7), (N): every example, a-major */
+	int64_t *split;                 /* (N) split permutation: train part, then val part */
+	size_t N, n_train, n_val;
+	int64_t *order;                 /* (n_train) this epoch's order */
+	int32_t *btok, *blab;           /* (batch_size, 7), (batch_size) gathered batch */
+	void *rng;                      /* gsl_rng * (mt19937), the shuffle generator */
+	unsigned char *epoch_rng;       /* its state at the start of the current epoch */
+	size_t rng_size;
+	int64_t step, epoch, step_in_epoch;
+	double part_loss_sum;
+	int64_t part_correct, part_seen;
+	double *train_loss, *train_acc, *val_loss, *val_acc; /* (epochs) history */
+	size_t metrics_cap;
+	int64_t best_epoch, train_fit_epoch, grokked_epoch;
+	double best_val_acc;
+};
+
+/* Allocate everything for cfg and initialise parameters (init_seed) and generator. */
+int tf_trainer_init(struct tf_trainer *tr, const struct tf_config *cfg, struct hus_err *err);
+void tf_trainer_release(struct tf_trainer *tr);
+/* One AdamW step on a batch (tokens (B, 7), labels (B), B <= batch_size): zero grads,
+ * forward, backward, adam_step, repack.  Mean loss and correct count of the batch. */
+void tf_train_step(struct tf_trainer *tr, const int32_t *tokens, const int32_t *labels,
+                   size_t B, double *loss, int64_t *correct);
+/* Mean loss and accuracy over examples idx (n), in batches of batch_size. */
+void tf_evaluate(struct tf_trainer *tr, const int64_t *idx, size_t n, double *loss, double *acc);
+
+struct tf_run_opts {
+	const char *out_dir;                  /* checkpoints go here */
+	const struct hus_provenance *prov;    /* resolved config and hash for every artifact */
+	volatile int *stop;                   /* set by a signal handler: stop after this step */
+	int64_t max_steps;                    /* > 0: behave as if interrupted after this many
+	                                         steps of this invocation (tests) */
+	FILE *log;                            /* per-epoch lines, NULL for none */
+};
+/* Train until cfg.epochs, writing periodic/best/final checkpoints.  On a stop request
+ * writes OUT_DIR/transformer_interrupt.h5 and returns HUS_EINTR (err says how to resume). */
+int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_err *err);
+
+/* Write the trainer's state as a checkpoint of the given kind (periodic, best, final,
+ * interrupt). */
+int tf_ckpt_save(const struct tf_trainer *tr, const char *path, const char *kind,
+                 const struct hus_provenance *prov, struct hus_err *err);
+/* Restore a trainer (already initialised with the checkpoint's config) from a checkpoint. */
+int tf_ckpt_restore(struct tf_trainer *tr, const char *path, struct hus_err *err);
+/* Read a checkpoint's config: the model shape from its attributes and the rest from its
+ * resolved config_yaml (*yaml malloc'ed, may be NULL to ignore). */
+int tf_ckpt_config(const char *path, struct tf_config *cfg, char **yaml, struct hus_err *err);
+/* Load only the parameters (params malloc'ed, n_params floats) and config of a checkpoint. */
+int tf_ckpt_load_params(const char *path, struct tf_config *cfg, float **params,
+                        struct hus_err *err);
+
+/* ---- extraction (train/extract.c), spec §3 ---- */
+
+enum tf_hook { TF_HOOK_RESID_PRE, TF_HOOK_RESID_MID, TF_HOOK_RESID_POST, TF_HOOK_ATTN_OUT,
+	       TF_HOOK_MLP_OUT };
+/* Parse "resid_pre" ... and "answer", "equals", "bos", "first_operand", "all".  Return 0 or
+ * HUS_EINPUT with a named error. */
+int tf_hook_parse(const char *s, enum tf_hook *h, struct hus_err *err);
+struct tf_extract_opts {
+	enum tf_hook hook;
+	int64_t layer;
+	const char *position;     /* answer, equals, bos, first_operand, all */
+	int64_t split_seed;       /* default 42 */
+	double split_fraction;    /* default 0.8 (spec §3) */
+	size_t batch_size;        /* accepted for upstream's CLI; never changes a value (the
+	                             forward runs on fixed blocks of TF_EXTRACT_BLOCK) */
+};
+#define TF_EXTRACT_BLOCK 64
+/* Fill an activation set from a loaded model (rows in the upstream order, spec §3). */
+int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *params,
+               const struct tf_extract_opts *o, struct hus_err *err);
+
 /* == end transformer == */
 
 
 
 /* == SAE family and trainer == */
+
+/*
+ * The SAE family (spec §4, DESIGN §3).  Internally the decoder is held as W_decT
+ * (d_sae, d_model): row j is feature j's direction, the same numbers as column j of the
+ * stored /params/W_dec [d_model, d_sae] (DESIGN §10); only formats/artifact_sae.c transposes.
+ *
+ *   struct sae_hparams h;  sae_hparams_default(&h, SAE_TOPK, 128, 1024, 32);
+ *   struct sae_model *s;   sae_model_alloc(&s, &h, 42, &err);   // seeded init (§4.2)
+ *   struct sae_work *w;    sae_work_alloc(&w, &h, 2048, &err);  // all step buffers
+ *   sae_step(s, w, xb, 2048, &st);                              // one Adam step, no malloc
+ */
+enum sae_arch {
+	SAE_TOPK_UPSTREAM, /* §4.2–4.3: signed top-k, no ReLU, no b_dec (parity) */
+	SAE_TOPK,          /* Gao et al. 2024: b_dec, ReLU on kept values, AuxK */
+	SAE_RELU,          /* §4.4: ReLU + L1 */
+	SAE_BATCHTOPK,     /* Bussmann et al. 2024: top k*B over the batch, EMA threshold */
+	SAE_JUMPRELU,      /* Rajamanoharan et al. 2024: learned thresholds, STE, L0 */
+	SAE_MATRYOSHKA,    /* BatchTopK + nested prefix reconstruction losses */
+	SAE_N_ARCH
+};
+const char *sae_arch_name(enum sae_arch a);
+int sae_arch_parse(const char *s, enum sae_arch *a); /* 0 or -1 */
+
+#define SAE_MAX_PREFIX 16
+struct sae_hparams {
+	enum sae_arch arch;
+	size_t d_model, d_sae, k;
+	int use_b_dec;        /* forced 0 for topk_upstream */
+	int upstream_aux;     /* topk_upstream: the §4.5 "aux" term */
+	double aux_coef;      /* its coefficient; default 1/k */
+	size_t k_aux;         /* topk AuxK: latents used to model the residual */
+	double auxk_coef;     /* AuxK coefficient (Gao: 1/32) */
+	int64_t dead_tokens;  /* AuxK dead window: not fired in this many tokens */
+	double l1_coef;       /* relu: L1 coefficient (§4.5 default 1e-3) */
+	int l1_decnorm;       /* relu: weight |z_j| by ||W_dec[:,j]|| */
+	double jr_bandwidth;  /* jumprelu: STE kernel width epsilon */
+	double jr_l0_coef;    /* jumprelu: L0 penalty coefficient */
+	double jr_init_threshold;
+	double bt_ema;        /* batchtopk/matryoshka: threshold EMA decay */
+	size_t n_prefix;      /* matryoshka: prefix widths, increasing, last == d_sae */
+	size_t prefix[SAE_MAX_PREFIX];
+	double align_lambda;  /* §6.5 decoder-alignment penalty weight (needs a reference) */
+	int grad_project;     /* remove the gradient component parallel to each decoder column */
+	double lr, beta1, beta2, eps;
+	int64_t warmup_steps; /* linear warm-up of the LR over this many steps; 0 = constant */
+	double fire_eps;      /* |z| > fire_eps counts as firing (spec §4.8: 1e-8) */
+	int64_t dead_threshold; /* dead latent: fewer firings than this in an epoch (10) */
+};
+void sae_hparams_default(struct sae_hparams *h, enum sae_arch arch, size_t d_model,
+                         size_t d_sae, size_t k);
+/* Validate; clamps k to d_sae with a warning on stderr (spec §4.3).  d_sae = 0 is an error. */
+int sae_hparams_check(struct sae_hparams *h, const char *src, struct hus_err *err);
+
+/* Parameters in one allocation with named views (each (d_sae, d_model) block row-major). */
+struct sae_params {
+	float *mem;
+	size_t n;
+	float *W_enc;     /* (d_sae, d_model) */
+	float *b_enc;     /* (d_sae) */
+	float *W_decT;    /* (d_sae, d_model): row j = column j of W_dec */
+	float *b_dec;     /* (d_model); stays 0 when !use_b_dec */
+	float *threshold; /* (d_sae): jumprelu learned; batchtopk EMA inference threshold */
+};
+
+struct sae_model {
+	struct sae_hparams h;
+	uint64_t seed;
+	struct sae_params p, g, m, v; /* parameters, gradients, Adam moments */
+	int64_t step;                 /* optimizer steps taken */
+	int threshold_set;            /* batchtopk: EMA initialised */
+	double *feature_counts;       /* (d_sae) cumulative firings over training */
+	int64_t *since_fired;         /* (d_sae) tokens since last firing (AuxK dead window) */
+	int64_t *epoch_fired;         /* (d_sae) firings in the current epoch */
+	const float *ref_T;           /* alignment reference (m_ref, d_model), rows unit; or NULL */
+	size_t m_ref;
+};
+
+/* Allocate and initialise (§4.2): W_enc ~ U(±sqrt(6/d_model)), b_enc = 0, W_dec ~
+ * U(±sqrt(6/d_sae)) drawn in [d_model, d_sae] order then unit columns; from MT19937(seed)
+ * with torch's 24-bit float uniform.  Moments zero, step 0. */
+int sae_model_alloc(struct sae_model **s, const struct sae_hparams *h, uint64_t seed,
+                    struct hus_err *err);
+void sae_model_free(struct sae_model *s);
+void sae_params_view(struct sae_params *p, float *mem, const struct sae_hparams *h);
+/* Unit-norm each decoder column: w /= max(||w||, 1e-12) (§4.6). */
+void sae_renorm_decoder(float *W_decT, size_t d_sae, size_t d_model);
+
+struct sae_work; /* every buffer a step or an evaluation needs, for batches up to B */
+int sae_work_alloc(struct sae_work **w, const struct sae_hparams *h, size_t B,
+                   struct hus_err *err);
+void sae_work_free(struct sae_work *w);
+
+struct sae_step_stats {
+	double loss, mse, aux, l1, l0, align; /* this batch; l0 = mean #(z != 0) per row */
+};
+/* Forward (train mode) on xb (B, d_model), losses, backward into s->g, optional alignment
+ * penalty, optional gradient projection, Adam, decoder renorm, firing bookkeeping.
+ * B must not exceed the workspace's.  No allocation. */
+void sae_step(struct sae_model *s, struct sae_work *w, const float *xb, size_t B,
+              struct sae_step_stats *st);
+/* Loss and gradients only (s->g overwritten), for gradient checks; returns the loss. */
+double sae_loss_grad(struct sae_model *s, struct sae_work *w, const float *xb, size_t B,
+                     int train, struct sae_step_stats *st);
+/* Inference forward: xhat (B, d_model) and l0 count per row; z_dense (B, d_sae) if non-NULL. */
+void sae_forward(struct sae_model *s, struct sae_work *w, const float *xb, size_t B,
+                 float *xhat, float *z_dense);
+
+/* Decoder-alignment penalty (§6.5): P = 1 - mean_i max_j |<w_i/|w_i|, r_j>| with rows r_j of
+ * ref_T unit; adds lambda * dP/dW_decT into g_T when g_T != NULL.  Returns P. */
+double sae_align_penalty(float *g_T, const float *W_decT, const float *ref_T, size_t d_sae,
+                         size_t m_ref, size_t d_model, double lambda);
+
+/* Metrics of §4.8 over a whole matrix X (N, d_model), inference mode. */
+struct sae_metrics {
+	double mse, l0, l1, explained_variance /* ev_scalar */, ev_fvu;
+	int64_t dead;      /* latents firing fewer than dead_threshold times over X */
+};
+void sae_eval(struct sae_model *s, struct sae_work *w, const float *X, size_t N,
+              struct sae_metrics *out, int64_t *fire_counts /* (d_sae) OUT or NULL */);
+
+/* Top-k of one row by (value desc, index asc): the lowest index wins ties (A12).  idx gets the
+ * k chosen indices in ascending order.  `heap` is workspace of 2*k entries. */
+void sae_topk_row(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap);
+
+/* ---- the multi-seed trainer (train/sae_trainer.c) ---- */
+
+struct sae_train_opts {
+	int64_t epochs;       /* used when max_steps == 0 */
+	int64_t max_steps;    /* 0 = epochs decide */
+	size_t batch;
+	int drop_last;        /* default 0 (A6) */
+	uint64_t shuffle_seed;
+	int per_seed_order;   /* 1: each seed shuffles with shuffle_seed + its seed */
+	int64_t checkpoint_every; /* 0 = none */
+};
+/* Steps in one epoch: ceil(N/B), or floor with drop_last (§4.7: 7 / 6 at 2048 on 12769). */
+int64_t sae_steps_per_epoch(size_t N, size_t B, int drop_last);
+
+/* Batch order: a Fisher–Yates permutation drawn from an MT19937 stream. */
+void sae_shuffle(int64_t *perm, size_t N, struct mt19937 *g);
+
+struct sae_history { /* metrics per epoch */
+	size_t n, cap;
+	double *v[9]; /* loss, mse, l0, l1, explained_variance, ev_fvu, dead, step, aux */
+};
+extern const char *const sae_history_names[9];
+
+struct sae_run {              /* one model being trained, and its batch-order stream */
+	struct sae_model *s;
+	struct sae_work *w;       /* its workspace (batch = opts.batch) */
+	const char *condition;    /* name of its condition in a sweep ("" if none) */
+	struct mt19937 order;     /* shuffle stream (shared streams are kept equal) */
+	int64_t *perm;            /* (N) current epoch's order */
+	int64_t epoch, pos;       /* epoch index, next position within perm */
+	struct sae_history hist;
+	double ep_loss, ep_aux;   /* running sums of the train loss this epoch */
+	int64_t ep_batches;
+	struct sae_metrics final; /* eval over X after the last step */
+	int have_final;
+};
+/* Append one row to a history (grows; returns HUS_ENOMEM on failure). */
+int sae_history_push(struct sae_history *h, const double row[9]);
+void sae_history_release(struct sae_history *h);
+/* Hook called after every step (and at step 0 before training); a non-zero return stops
+ * training with that code.  `final` is 1 after the last step. */
+typedef int (*sae_hook_fn)(void *ctx, struct sae_run *runs, size_t n_runs, int final);
+
+int sae_run_init(struct sae_run *r, struct sae_model *s, size_t N,
+                 const struct sae_train_opts *o, struct hus_err *err);
+void sae_run_release(struct sae_run *r);
+/* Train every run over X (N, d_model), each step gathering its batch once per distinct
+ * order; resumes from each run's (epoch, pos, step).  The hook runs after every step. */
+int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
+              const struct sae_train_opts *o, sae_hook_fn hook, void *ctx, struct hus_err *err);
+/* Total optimizer steps the options imply on N rows. */
+int64_t sae_total_steps(size_t N, const struct sae_train_opts *o);
+
+/* Read the `sae:` section of a config (cfg_* getters; defaults of §4.7): hyper-parameters
+ * and training options.  Keys: architecture, d_sae, k, decoder_bias, upstream_aux, aux_coef,
+ * k_aux, auxk_coef, dead_tokens, l1_coef, l1_decnorm, jumprelu.{bandwidth,l0_coef,
+ * init_threshold}, batchtopk.threshold_ema, matryoshka.prefixes, alignment.lambda,
+ * grad_project, lr, beta1, beta2, eps, warmup_steps, fire_eps, dead_threshold, epochs,
+ * max_steps, batch_size, drop_last, shuffle_seed, per_seed_order, checkpoint_every. */
+int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
+                    struct sae_train_opts *o, struct hus_err *err);
+/* A sweep condition `sae.conditions.<name>`: the same hyper-parameter keys, defaulting to
+ * `base` (training options are shared by all conditions: one pass over the data). */
+int sae_config_condition(struct cfg *c, const char *name, const struct sae_hparams *base,
+                         struct sae_hparams *h, struct hus_err *err);
+
+/* ---- checkpoints of runs (train/sae_ckpt.c; the file format is formats/artifact_sae.c) ---- */
+
+/* A checkpoint view of a run: pointers into the run, nothing copied.  kind: step0, periodic,
+ * interrupt, final; control: "R2 step 0" for step 0, else "none". */
+void sae_run_ckpt_view(struct sae_run *r, struct sae_ckpt *c, size_t N, const char *kind,
+                       const char *activation_sha256);
+/* Load a checkpoint's state into a run built from the same config; refuses (HUS_EINPUT,
+ * naming the attribute) a checkpoint of another architecture, shape, k, seed, data size or
+ * config hash (config_hash NULL = not checked). */
+int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
+                    const char *config_hash, const char *path, struct hus_err *err);
 
 /* == end SAE == */
 

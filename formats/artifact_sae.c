@@ -1,0 +1,363 @@
+/*
+ * artifact_sae.c — the SAE checkpoint (husai.sae_checkpoint v1, DESIGN §10; layout documented
+ * in formats.h) writer and reader, and the trainer's thin activation-matrix reader.  Owns the
+ * one transposition in husai's SAE path: the train stage keeps W_decT (d_sae, d_model), the
+ * file holds /params/W_dec [d_model, d_sae] with column j = feature j (spec §4.2, §8.6).
+ *
+ * Invariants: (1) a checkpoint appears under its name only complete and synced (h5w_commit);
+ * (2) the reader validates every shape against the d_model/d_sae attributes and refuses
+ * non-finite parameters, naming the dataset and the element.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+
+#define SAE_FORMAT "husai.sae_checkpoint"
+#define ACTS_FORMAT "husai.activation_set"
+
+const char *const sae_ckpt_final_names[6] = {
+	"mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents",
+};
+
+size_t sae_ckpt_nparams(size_t d_model, size_t d_sae)
+{
+	return 2 * d_sae * d_model + 2 * d_sae + d_model;
+}
+
+/* views of one flat block */
+struct blk {
+	float *W_enc, *b_enc, *W_decT, *b_dec, *threshold;
+};
+static struct blk view(float *p, size_t d, size_t m)
+{
+	struct blk b = { p, p + m * d, p + m * d + m, p + 2 * m * d + m, p + 2 * m * d + m + d };
+	return b;
+}
+
+static int write_block(struct h5w *w, const char *prefix, float *p, size_t d, size_t m,
+                       int has_b_dec, float *tr, struct hus_err *err)
+{
+	struct blk b = view(p, d, m);
+	char name[128];
+	int rc;
+	size_t dims2[2] = { m, d }, dm[1] = { m }, dd[1] = { d };
+	snprintf(name, sizeof(name), "%s/W_enc", prefix);
+	if ((rc = h5w_f32(w, name, b.W_enc, 2, dims2, err)))
+		return rc;
+	snprintf(name, sizeof(name), "%s/b_enc", prefix);
+	if ((rc = h5w_f32(w, name, b.b_enc, 1, dm, err)))
+		return rc;
+	for (size_t j = 0; j < m; j++) /* W_dec[i, j] = W_decT[j, i] */
+		for (size_t i = 0; i < d; i++)
+			tr[i * m + j] = b.W_decT[j * d + i];
+	size_t dwd[2] = { d, m };
+	snprintf(name, sizeof(name), "%s/W_dec", prefix);
+	if ((rc = h5w_f32(w, name, tr, 2, dwd, err)))
+		return rc;
+	if (has_b_dec) {
+		snprintf(name, sizeof(name), "%s/b_dec", prefix);
+		if ((rc = h5w_f32(w, name, b.b_dec, 1, dd, err)))
+			return rc;
+	}
+	snprintf(name, sizeof(name), "%s/threshold", prefix);
+	return h5w_f32(w, name, b.threshold, 1, dm, err);
+}
+
+int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_provenance *prov,
+                   struct hus_err *err)
+{
+	size_t d = c->d_model, m = c->d_sae;
+	struct h5w *w = NULL;
+	float *tr = malloc((m > 0 && d > 0 ? m * d : 1) * sizeof(float));
+	if (!tr)
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+	int rc = h5w_open(&w, path, SAE_FORMAT, 1, prov, err);
+	if (rc) {
+		free(tr);
+		return rc;
+	}
+	size_t one[1] = { 1 }, dm[1] = { m }, n625[1] = { 625 }, nperm[1] = { c->N }, four[1] = { 4 },
+	       two[1] = { 2 }, nh[1] = { c->n_hist };
+	int64_t step = c->step;
+	int64_t mt[625];
+	for (int i = 0; i < 624; i++)
+		mt[i] = c->order_mt[i];
+	mt[624] = c->order_mti;
+	int64_t counters[4] = { c->epoch, c->pos, c->ep_batches, c->threshold_set };
+	if ((rc = write_block(w, "/params", c->params, d, m, c->has_b_dec, tr, err)) ||
+	    (rc = h5w_i64(w, "/optimizer/step", &step, 1, one, err)) ||
+	    (rc = write_block(w, "/optimizer/exp_avg", c->exp_avg, d, m, c->has_b_dec, tr, err)) ||
+	    (rc = write_block(w, "/optimizer/exp_avg_sq", c->exp_avg_sq, d, m, c->has_b_dec, tr,
+			      err)) ||
+	    (rc = h5w_i64(w, "/rng/order_mt19937", mt, 1, n625, err)) ||
+	    (rc = h5w_i64(w, "/rng/order_perm", c->perm, 1, nperm, err)) ||
+	    (rc = h5w_attr_str(w, "/rng/order_mt19937", "algorithm",
+			       "mt19937 (init_genrand), Fisher-Yates by rejection", err)) ||
+	    (rc = h5w_f64(w, "/state/feature_counts", c->feature_counts, 1, dm, err)) ||
+	    (rc = h5w_i64(w, "/state/since_fired", c->since_fired, 1, dm, err)) ||
+	    (rc = h5w_i64(w, "/state/epoch_fired", c->epoch_fired, 1, dm, err)) ||
+	    (rc = h5w_i64(w, "/state/counters", counters, 1, four, err)) ||
+	    (rc = h5w_f64(w, "/state/epoch_sums", c->ep_sums, 1, two, err)))
+		goto fail;
+	for (int q = 0; q < SAE_CKPT_NHIST; q++) {
+		char name[96];
+		snprintf(name, sizeof(name), "/metrics/%s", c->hist_names[q]);
+		static const double none = 0;
+		if ((rc = h5w_f64(w, name, c->n_hist ? c->hist[q] : &none, 1, nh, err)))
+			goto fail;
+	}
+	if ((rc = h5w_attr_str(w, "/", "architecture", c->architecture, err)) ||
+	    (rc = h5w_attr_i64(w, "/", "k", c->k, err)) ||
+	    (rc = h5w_attr_i64(w, "/", "seed", c->seed, err)) ||
+	    (rc = h5w_attr_i64(w, "/", "step", c->step, err)) ||
+	    (rc = h5w_attr_i64(w, "/", "epoch", c->epoch, err)) ||
+	    (rc = h5w_attr_str(w, "/", "condition", c->condition, err)) ||
+	    (rc = h5w_attr_str(w, "/", "activation_sha256", c->activation_sha256, err)) ||
+	    (rc = h5w_attr_str(w, "/", "control", c->control, err)) ||
+	    (rc = h5w_attr_str(w, "/", "kind", c->kind, err)) ||
+	    (rc = h5w_attr_i64(w, "/", "d_model", (int64_t)d, err)) ||
+	    (rc = h5w_attr_i64(w, "/", "d_sae", (int64_t)m, err)))
+		goto fail;
+	if (c->have_final)
+		for (int q = 0; q < 6; q++) {
+			char name[64];
+			snprintf(name, sizeof(name), "final_%s", sae_ckpt_final_names[q]);
+			if ((rc = h5w_attr_f64(w, "/", name, c->final[q], err)))
+				goto fail;
+		}
+	free(tr);
+	return h5w_commit(w, err);
+fail:
+	free(tr);
+	h5w_abort(w);
+	return rc;
+}
+
+void sae_ckpt_release(struct sae_ckpt *c)
+{
+	free(c->params), free(c->exp_avg), free(c->exp_avg_sq), free(c->feature_counts);
+	free(c->since_fired), free(c->epoch_fired), free(c->perm);
+	for (int q = 0; q < SAE_CKPT_NHIST; q++)
+		free(c->hist[q]);
+	memset(c, 0, sizeof(*c));
+}
+
+static int read_str(struct h5r *r, const char *name, char *dst, size_t cap, struct hus_err *err)
+{
+	char *v = NULL;
+	int rc = h5r_attr_str(r, "/", name, &v, err);
+	if (rc)
+		return rc;
+	if (strlen(v) >= cap) {
+		free(v);
+		return hus_errf(err, HUS_EINPUT, h5r_path(r), name, "attribute too long (max %zu)",
+				cap - 1);
+	}
+	strcpy(dst, v);
+	free(v);
+	return 0;
+}
+
+static int read_block(struct h5r *r, const char *prefix, float *p, size_t d, size_t m,
+                      int has_b_dec, float *tr, int check_finite, struct hus_err *err)
+{
+	struct blk b = view(p, d, m);
+	char name[128];
+	int rc;
+	size_t dims2[2] = { m, d }, dm[1] = { m }, dd[1] = { d }, dwd[2] = { d, m };
+	snprintf(name, sizeof(name), "%s/W_enc", prefix);
+	if ((rc = h5r_read(r, name, HUS_F32, b.W_enc, m * d, 2, dims2, err)))
+		return rc;
+	snprintf(name, sizeof(name), "%s/b_enc", prefix);
+	if ((rc = h5r_read(r, name, HUS_F32, b.b_enc, m, 1, dm, err)))
+		return rc;
+	snprintf(name, sizeof(name), "%s/W_dec", prefix);
+	if ((rc = h5r_read(r, name, HUS_F32, tr, m * d, 2, dwd, err)))
+		return rc;
+	for (size_t i = 0; i < d; i++)
+		for (size_t j = 0; j < m; j++)
+			b.W_decT[j * d + i] = tr[i * m + j];
+	memset(b.b_dec, 0, d * sizeof(float));
+	if (has_b_dec) {
+		snprintf(name, sizeof(name), "%s/b_dec", prefix);
+		if ((rc = h5r_read(r, name, HUS_F32, b.b_dec, d, 1, dd, err)))
+			return rc;
+	}
+	snprintf(name, sizeof(name), "%s/threshold", prefix);
+	if ((rc = h5r_read(r, name, HUS_F32, b.threshold, m, 1, dm, err)))
+		return rc;
+	if (check_finite) {
+		size_t n = sae_ckpt_nparams(d, m);
+		for (size_t i = 0; i < n; i++)
+			if (!isfinite(p[i]))
+				return hus_errf(err, HUS_EINPUT, h5r_path(r), prefix,
+						"non-finite value at flat parameter %zu", i);
+	}
+	return 0;
+}
+
+int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	struct h5r *r = NULL;
+	float *tr = NULL;
+	int rc = h5r_open(&r, path, SAE_FORMAT, 1, err);
+	if (rc)
+		return rc;
+	int64_t d64 = 0, m64 = 0;
+	if ((rc = h5r_attr_i64(r, "/", "d_model", &d64, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "d_sae", &m64, err)))
+		goto fail;
+	if (d64 <= 0 || m64 <= 0 || d64 > (1 << 20) || m64 > (1 << 26)) {
+		rc = hus_errf(err, HUS_EINPUT, path, "d_model", "implausible d_model %lld / d_sae %lld",
+			      (long long)d64, (long long)m64);
+		goto fail;
+	}
+	size_t d = (size_t)d64, m = (size_t)m64, n = sae_ckpt_nparams(d, m);
+	c->d_model = d, c->d_sae = m;
+	if ((rc = read_str(r, "architecture", c->architecture, sizeof(c->architecture), err)) ||
+	    (rc = read_str(r, "condition", c->condition, sizeof(c->condition), err)) ||
+	    (rc = read_str(r, "activation_sha256", c->activation_sha256,
+			   sizeof(c->activation_sha256), err)) ||
+	    (rc = read_str(r, "control", c->control, sizeof(c->control), err)) ||
+	    (rc = read_str(r, "kind", c->kind, sizeof(c->kind), err)) ||
+	    (rc = read_str(r, "config_hash", c->config_hash, sizeof(c->config_hash), err)) ||
+	    (rc = h5r_attr_i64(r, "/", "k", &c->k, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "seed", &c->seed, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "step", &c->step, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "epoch", &c->epoch, err)))
+		goto fail;
+	c->has_b_dec = h5r_has(r, "/params/b_dec");
+	c->params = malloc(n * sizeof(float));
+	c->exp_avg = malloc(n * sizeof(float));
+	c->exp_avg_sq = malloc(n * sizeof(float));
+	c->feature_counts = malloc(m * sizeof(double));
+	c->since_fired = malloc(m * sizeof(int64_t));
+	c->epoch_fired = malloc(m * sizeof(int64_t));
+	tr = malloc(m * d * sizeof(float));
+	if (!c->params || !c->exp_avg || !c->exp_avg_sq || !c->feature_counts || !c->since_fired ||
+	    !c->epoch_fired || !tr) {
+		rc = hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+		goto fail;
+	}
+	size_t one[1] = { 1 }, dm[1] = { m }, n625[1] = { 625 }, four[1] = { 4 }, two[1] = { 2 };
+	int64_t step = 0, mt[625], counters[4];
+	if ((rc = read_block(r, "/params", c->params, d, m, c->has_b_dec, tr, 1, err)) ||
+	    (rc = h5r_read(r, "/optimizer/step", HUS_I64, &step, 1, 1, one, err)) ||
+	    (rc = read_block(r, "/optimizer/exp_avg", c->exp_avg, d, m, c->has_b_dec, tr, 1, err)) ||
+	    (rc = read_block(r, "/optimizer/exp_avg_sq", c->exp_avg_sq, d, m, c->has_b_dec, tr, 1,
+			     err)) ||
+	    (rc = h5r_read(r, "/rng/order_mt19937", HUS_I64, mt, 625, 1, n625, err)) ||
+	    (rc = h5r_read(r, "/state/feature_counts", HUS_F64, c->feature_counts, m, 1, dm, err)) ||
+	    (rc = h5r_read(r, "/state/since_fired", HUS_I64, c->since_fired, m, 1, dm, err)) ||
+	    (rc = h5r_read(r, "/state/epoch_fired", HUS_I64, c->epoch_fired, m, 1, dm, err)) ||
+	    (rc = h5r_read(r, "/state/counters", HUS_I64, counters, 4, 1, four, err)) ||
+	    (rc = h5r_read(r, "/state/epoch_sums", HUS_F64, c->ep_sums, 2, 1, two, err)))
+		goto fail;
+	if (step != c->step) {
+		rc = hus_errf(err, HUS_EINPUT, path, "/optimizer/step",
+			      "optimizer step %lld disagrees with the step attribute %lld",
+			      (long long)step, (long long)c->step);
+		goto fail;
+	}
+	for (int i = 0; i < 624; i++)
+		c->order_mt[i] = (uint32_t)mt[i];
+	c->order_mti = (int32_t)mt[624];
+	if (mt[624] < 0 || mt[624] > 624) {
+		rc = hus_errf(err, HUS_EINPUT, path, "/rng/order_mt19937", "position %lld outside [0, 624]",
+			      (long long)mt[624]);
+		goto fail;
+	}
+	c->epoch = counters[0], c->pos = counters[1], c->ep_batches = counters[2];
+	c->threshold_set = counters[3];
+	size_t pd[1] = { 0 };
+	void *perm = NULL;
+	if ((rc = h5r_read_alloc(r, "/rng/order_perm", HUS_I64, &perm, 1, pd, err)))
+		goto fail;
+	c->perm = perm;
+	c->N = pd[0];
+	for (size_t i = 0; i < c->N; i++)
+		if (c->perm[i] < 0 || (size_t)c->perm[i] >= c->N) {
+			rc = hus_errf(err, HUS_EINPUT, path, "/rng/order_perm",
+				      "entry %zu = %lld outside [0, %zu)", i, (long long)c->perm[i], c->N);
+			goto fail;
+		}
+	for (int q = 0; q < SAE_CKPT_NHIST; q++) {
+		static const char *const names[SAE_CKPT_NHIST] = {
+			"loss", "mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents",
+			"step", "aux",
+		};
+		char name[96];
+		snprintf(name, sizeof(name), "/metrics/%s", names[q]);
+		c->hist_names[q] = names[q];
+		size_t hd[1] = { 0 };
+		void *hv = NULL;
+		if ((rc = h5r_read_alloc(r, name, HUS_F64, &hv, 1, hd, err)))
+			goto fail;
+		c->hist[q] = hv;
+		if (q == 0)
+			c->n_hist = hd[0];
+		else if (hd[0] != c->n_hist) {
+			rc = hus_errf(err, HUS_EINPUT, path, name, "expected %zu entries, got %zu",
+				      c->n_hist, hd[0]);
+			goto fail;
+		}
+	}
+	c->have_final = h5r_has_attr(r, "/", "final_mse");
+	if (c->have_final)
+		for (int q = 0; q < 6; q++) {
+			char name[64];
+			snprintf(name, sizeof(name), "final_%s", sae_ckpt_final_names[q]);
+			if ((rc = h5r_attr_f64(r, "/", name, &c->final[q], err)))
+				goto fail;
+		}
+	free(tr);
+	h5r_close(r);
+	return 0;
+fail:
+	free(tr);
+	h5r_close(r);
+	sae_ckpt_release(c);
+	return rc;
+}
+
+int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256[65],
+                  struct hus_err *err)
+{
+	struct h5r *r = NULL;
+	int rc = h5r_open(&r, path, ACTS_FORMAT, 1, err);
+	if (rc)
+		return rc;
+	size_t dims[2] = { 0, 0 };
+	void *buf = NULL;
+	if ((rc = h5r_read_alloc(r, "/activations", HUS_F32, &buf, 2, dims, err))) {
+		h5r_close(r);
+		return rc;
+	}
+	h5r_close(r);
+	float *x = buf;
+	if (dims[0] == 0 || dims[1] == 0) {
+		free(x);
+		return hus_errf(err, HUS_EINPUT, path, "/activations",
+				"expected a non-empty [N, d] matrix, got [%zu, %zu]", dims[0], dims[1]);
+	}
+	for (size_t b = 0; b < dims[0]; b++)
+		for (size_t i = 0; i < dims[1]; i++)
+			if (!isfinite(x[b * dims[1] + i])) {
+				char where[96];
+				snprintf(where, sizeof(where), "/activations[%zu, %zu]", b, i);
+				free(x);
+				return hus_errf(err, HUS_EINPUT, path, where,
+						"row %zu holds a non-finite value; activations must be finite",
+						b);
+			}
+	uint64_t bytes = 0;
+	if ((rc = hus_sha256_file(path, sha256, &bytes, err))) {
+		free(x);
+		return rc;
+	}
+	*X = x, *N = dims[0], *d = dims[1];
+	return 0;
+}

@@ -1,0 +1,173 @@
+/*
+ * canvas.c — the device layer: one cairo surface per figure, chosen at the end by device
+ * (PNG at 300 dpi, SVG, PDF), all drawn in points.  Owns serialising the surface to bytes,
+ * the fixed PDF dates, SVG id normalisation (svgnorm.c), the PNG dpi tag (pngdpi.c), the
+ * atomic write, half-pixel snapping, and the marker log tests use.  Not the drawing itself.
+ */
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot.h"
+
+static cairo_status_t stream_write(void *closure, const unsigned char *data, unsigned int len)
+{
+	struct fig_canvas *c = closure;
+	if (c->len + len > c->cap) {
+		size_t cap = c->cap ? c->cap : 65536;
+		while (cap < c->len + len)
+			cap *= 2;
+		unsigned char *nb = realloc(c->buf, cap);
+		if (!nb) {
+			c->oom = 1;
+			return CAIRO_STATUS_NO_MEMORY;
+		}
+		c->buf = nb;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, data, len);
+	c->len += len;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+int fig_canvas_open(struct fig_canvas *c, enum fig_device dev, double w, double h,
+                    const char *date, struct hus_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->dev = dev;
+	c->w = w;
+	c->h = h;
+	/* A fixed date keeps re-rendered PDFs comparable; the run's own timestamp by default. */
+	snprintf(c->date, sizeof(c->date), "%s", date && date[0] ? date : "2000-01-01T00:00:00Z");
+	switch (dev) {
+	case FIG_PNG:
+		c->surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32,
+		                                     (int)ceil(w * FIG_DPI / 72.0),
+		                                     (int)ceil(h * FIG_DPI / 72.0));
+		break;
+	case FIG_SVG:
+		c->surf = cairo_svg_surface_create_for_stream(stream_write, c, w, h);
+		if (cairo_surface_status(c->surf) == CAIRO_STATUS_SUCCESS)
+			cairo_svg_surface_restrict_to_version(c->surf, CAIRO_SVG_VERSION_1_1);
+		break;
+	case FIG_PDF:
+		c->surf = cairo_pdf_surface_create_for_stream(stream_write, c, w, h);
+		if (cairo_surface_status(c->surf) == CAIRO_STATUS_SUCCESS) {
+			cairo_pdf_surface_set_metadata(c->surf, CAIRO_PDF_METADATA_CREATOR, "husai report");
+			cairo_pdf_surface_set_metadata(c->surf, CAIRO_PDF_METADATA_CREATE_DATE, c->date);
+			cairo_pdf_surface_set_metadata(c->surf, CAIRO_PDF_METADATA_MOD_DATE, c->date);
+		}
+		break;
+	default:
+		return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "unknown figure device %d", (int)dev);
+	}
+	if (cairo_surface_status(c->surf) != CAIRO_STATUS_SUCCESS) {
+		int st = cairo_surface_status(c->surf);
+		cairo_surface_destroy(c->surf);
+		c->surf = NULL;
+		return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "cairo cannot create a surface: %s",
+		                cairo_status_to_string(st));
+	}
+	c->cr = cairo_create(c->surf);
+	if (dev == FIG_PNG)
+		cairo_scale(c->cr, FIG_DPI / 72.0, FIG_DPI / 72.0);
+	/* white background on every device, so PNG pixels and SVG agree */
+	cairo_set_source_rgb(c->cr, 1, 1, 1);
+	cairo_rectangle(c->cr, 0, 0, w, h);
+	cairo_fill(c->cr);
+	cairo_set_line_join(c->cr, CAIRO_LINE_JOIN_ROUND);
+	return 0;
+}
+
+void fig_canvas_release(struct fig_canvas *c)
+{
+	if (c->cr)
+		cairo_destroy(c->cr);
+	if (c->surf)
+		cairo_surface_destroy(c->surf);
+	free(c->buf);
+	free(c->marks);
+	memset(c, 0, sizeof(*c));
+}
+
+int fig_canvas_save(struct fig_canvas *c, const char *path, struct hus_err *err)
+{
+	int st = cairo_status(c->cr);
+	if (st != CAIRO_STATUS_SUCCESS)
+		return hus_errf(err, HUS_EINTERNAL, path, NULL, "cairo drawing failed: %s",
+		                cairo_status_to_string(st));
+	cairo_destroy(c->cr);
+	c->cr = NULL;
+	if (c->dev == FIG_PNG) {
+		cairo_surface_flush(c->surf);
+		st = cairo_surface_write_to_png_stream(c->surf, stream_write, c);
+	} else {
+		cairo_surface_finish(c->surf);
+		st = cairo_surface_status(c->surf);
+	}
+	if (c->oom)
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory serialising the figure");
+	if (st != CAIRO_STATUS_SUCCESS)
+		return hus_errf(err, HUS_EINTERNAL, path, NULL, "cairo cannot serialise the figure: %s",
+		                cairo_status_to_string(st));
+	unsigned char *out = NULL;
+	size_t outn = 0;
+	if (c->dev == FIG_SVG) {
+		if (fig_svg_normalise(c->buf, c->len, &out, &outn))
+			return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory normalising the SVG");
+	} else if (c->dev == FIG_PNG) {
+		out = fig_png_set_dpi(c->buf, c->len, FIG_DPI, &outn);
+		if (!out)
+			return hus_errf(err, HUS_EINTERNAL, path, NULL, "cairo wrote an unexpected PNG");
+	}
+	int rc = hus_write_file(path, out ? out : c->buf, out ? outn : c->len, err);
+	free(out);
+	return rc;
+}
+
+double fig_snap(const struct fig_canvas *c, double v, double lw)
+{
+	/* kplot's kplotctx_line_fix: an odd-width line centred on a pixel edge smears over two
+	 * pixels; centre it on a pixel instead.  Only raster output needs it. */
+	if (c->dev != FIG_PNG)
+		return v;
+	double s = FIG_DPI / 72.0;
+	long px = lround(lw * s);
+	double d = v * s;
+	d = (px % 2) ? floor(d) + 0.5 : round(d);
+	return d / s;
+}
+
+void fig_mark_log(struct fig_canvas *c, double x, double y, int series)
+{
+	if (c->n_marks == c->cap_marks) {
+		size_t cap = c->cap_marks ? 2 * c->cap_marks : 64;
+		struct fig_mark *m = realloc(c->marks, cap * sizeof(*m));
+		if (!m)
+			return; /* the log is a test aid; drawing goes on */
+		c->marks = m;
+		c->cap_marks = cap;
+	}
+	struct fig_mark *m = &c->marks[c->n_marks++];
+	memset(m, 0, sizeof(*m));
+	m->x = x;
+	m->y = y;
+	m->dx = m->dy = NAN;
+	m->series = series;
+}
+
+void fig_mark_log_data(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
+                       double dx, double dy, int series)
+{
+	size_t n = c->n_marks;
+	fig_mark_log(c, fig_map(xs, dx), fig_map(ys, dy), series);
+	if (c->n_marks == n + 1) {
+		struct fig_mark *m = &c->marks[n];
+		m->dx = dx;
+		m->dy = dy;
+		m->xs = *xs;
+		m->ys = *ys;
+	}
+}

@@ -1,0 +1,10 @@
+/*
+ * fig_f2.c — F2, the core k sweep (spec §6.3 k_sweep records): PWMCC against k, via sweep.c.
+ */
+#include "internal.h"
+
+int fig_f2_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
+                struct hus_err *err)
+{
+	return fig_sweep_draw(c, r, "k_sweep", "k", "k", skip, nskip, err);
+}

@@ -1,0 +1,11 @@
+/*
+ * fig_f3.c — F3, the core d_sae sweep (spec §6.3 d_sae_sweep records): PWMCC against d_sae,
+ * via sweep.c.
+ */
+#include "internal.h"
+
+int fig_f3_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
+                struct hus_err *err)
+{
+	return fig_sweep_draw(c, r, "d_sae_sweep", "d_sae", "d_sae", skip, nskip, err);
+}

@@ -1,0 +1,108 @@
+/*
+ * internal.h — report/'s private declarations beyond the plotting layer (plot.h): a loaded run
+ * directory, strict/tolerant getters for results.json (load.c), the figure table
+ * (figures.c, fig_f*.c) and the Markdown side (template.c, markdown.c).
+ */
+#ifndef HUSAI_REPORT_INTERNAL_H
+#define HUSAI_REPORT_INTERNAL_H
+
+#include <limits.h>
+
+#include "plot.h"
+#include "report.h"
+
+/* ------------------------------------------------------------------ load.c -------- */
+
+/* A summary of spec §6.0: mean, std, min, max, median, ci95_low, ci95_high, n, and the
+ * optional husai additions read by figures.  Absent optional numbers are NaN. */
+struct rep_summary {
+	double mean, std, min, max, median, lo, hi, n;
+	double *values;  /* pwmcc_values (or NULL), NaN for null entries */
+	size_t nvalues;
+};
+void rep_summary_release(struct rep_summary *s);
+
+/* Every getter reads `key` under `base` (whose JSON path is `base_path`, "" for the root).
+ * required: absent -> HUS_EINPUT naming the results file and the full key path.
+ * Present but the wrong type is always an error; JSON null is NaN (a gap, footnoted). */
+int rep_num(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+            int required, double *out, struct hus_err *err);
+int rep_summary_get(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                    int required, struct rep_summary *s, struct hus_err *err);
+/* Array of numbers/nulls; *v is malloc'ed (NULL and n = 0 when absent and optional). */
+int rep_num_array(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                  int required, double **v, size_t *n, struct hus_err *err);
+/* A JSON array of objects (records).  *arr = NULL when absent and optional. */
+int rep_records(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                int required, hj **arr, struct hus_err *err);
+/* Join base_path and key into buf ("a.b" or "b"). */
+const char *rep_path(char *buf, size_t n, const char *base_path, const char *key);
+/* "k=8", "d_sae=64 k=32", "λ=0.001" for a record of the run's kind. */
+void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n);
+/* The pairwise list [{seed_a, seed_b, pwmcc}] as a seed x seed matrix (NaN diagonal).
+ * Returns 1 if absent, 0 on success (malloc'ed *m, *seeds), <0 on malformed input. */
+int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, double **m,
+                        int64_t **seeds, size_t *n, struct hus_err *err);
+
+/* ------------------------------------------------------------------ records.c ----- */
+
+/* Columns of a record list, in the order of the records' x key (ascending, stable).
+ * rep_rec_order reads x (required number) and fills order[0..n).  The column getters read
+ * record order[i] into slot i; an absent optional value is NaN.  *found counts records
+ * that had the key. */
+int rep_rec_order(const struct rep_run *r, hj *recs, const char *path, const char *xkey,
+                  double *x, size_t *order, struct hus_err *err);
+int rep_rec_num(const struct rep_run *r, hj *recs, const char *path, const size_t *order,
+                size_t n, const char *key, int required, double *v, size_t *found,
+                struct hus_err *err);
+int rep_rec_summary(const struct rep_run *r, hj *recs, const char *path, const size_t *order,
+                    size_t n, const char *key, int required, double *m, double *lo, double *hi,
+                    size_t *found, struct hus_err *err);
+/* Copy with truncation, always NUL-terminated. */
+void rep_strcpy(char *dst, size_t n, const char *src);
+/* n doubles, NaN-filled (malloc); NULL on failure. */
+double *rep_nan_alloc(size_t n);
+
+/* ------------------------------------------------------------------ figures.c ----- */
+
+/* A figure's drawing function: 0 drawn, 1 not applicable (reason in skip), < 0 error. */
+typedef int (*rep_draw_fn)(struct fig_canvas *c, const struct rep_run *r, char *skip,
+                           size_t nskip, struct hus_err *err);
+struct rep_figure {
+	const char *id;       /* "F1" */
+	const char *name;     /* file stem "F1_phase4a" */
+	const char *caption;
+	double w, h;          /* points */
+	unsigned kinds;       /* bit mask of enum rep_kind it applies to */
+	rep_draw_fn draw;
+	/* optional: size that depends on the data (e.g. number of heatmap panels) */
+	void (*size)(const struct rep_run *r, double *w, double *h);
+};
+void fig_f6_size(const struct rep_run *r, double *w, double *h);
+extern const struct rep_figure rep_figures[];
+extern const size_t rep_nfigures;
+
+int fig_f1_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f2_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f3_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f4_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f5_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f6_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f7_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f8_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f9_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+/* sweep.c: the shared "metric against x with CI bands" plot of F2/F3 (core grids). */
+int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *grid,
+                   const char *xkey, const char *xlabel, char *skip, size_t nskip,
+                   struct hus_err *err);
+
+/* ------------------------------------------------------------------ templates ----- */
+
+/* The templates/ files compiled in (generated templates_embedded.c); ends with { NULL, NULL }. */
+struct rep_template {
+	const char *name;          /* "summary_phase4a.md" */
+	const unsigned char *text; /* NUL-terminated */
+};
+extern const struct rep_template rep_templates[];
+
+#endif

@@ -1,0 +1,321 @@
+/*
+ * load.c — a run directory as the report sees it: checksums verified first (manifest_audit),
+ * then results.json parsed and its "experiment" kind checked; and the getters figures and
+ * templates use, strict on malformed required parts (the error names results.json and the
+ * full key path) and tolerant of absent optional ones (NaN / NULL, the caller skips).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const kind_names[REP_NKINDS] = {
+	"phase4a", "core_ablations", "adaptive_l0", "consistency_sweep", "benchmark_slice",
+	"smoke", "demo",
+};
+
+const char *rep_kind_name(enum rep_kind k)
+{
+	return (unsigned)k < REP_NKINDS ? kind_names[k] : "unknown";
+}
+
+void rep_run_close(struct rep_run *r)
+{
+	if (r->res)
+		hj_free(r->res);
+	r->res = NULL;
+}
+
+int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	snprintf(r->results_path, sizeof(r->results_path), "%s/results.json", dir);
+	char mpath[PATH_MAX + 16];
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
+	if (!hus_file_exists(mpath)) {
+		if (!force)
+			return hus_errf(err, HUS_EINPUT, mpath, NULL,
+			                "no manifest: cannot verify the run's checksums (use --force to "
+			                "report on it anyway)");
+		r->tampered = 1;
+	} else {
+		struct audit_report rep;
+		struct hus_err e2 = { 0 };
+		int rc = manifest_audit(dir, NULL, &rep, &e2);
+		if (rc) {
+			if (!force || rc != HUS_EMISMATCH) {
+				if (err)
+					*err = e2;
+				if (rc == HUS_EMISMATCH && err)
+					snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+					         "; refusing a run whose files changed (use --force to override)");
+				return rc;
+			}
+			r->tampered = 1;
+		}
+	}
+	int rc = hj_read_file(r->results_path, &r->res, err);
+	if (rc)
+		return rc;
+	if (!hj_is_obj(r->res)) {
+		rep_run_close(r);
+		return hus_errf(err, HUS_EINPUT, r->results_path, NULL, "expected a JSON object");
+	}
+	const char *kind = hj_get_str(r->res, "experiment");
+	if (!kind) {
+		rep_run_close(r);
+		return hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
+		                "expected a string naming the experiment kind");
+	}
+	int k;
+	for (k = 0; k < REP_NKINDS; k++)
+		if (!strcmp(kind, kind_names[k]))
+			break;
+	if (k == REP_NKINDS) {
+		hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
+		         "unknown experiment kind '%s' (expected phase4a, core_ablations, "
+		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke or demo)",
+		         kind);
+		rep_run_close(r); /* after formatting: kind points into r->res */
+		return HUS_EINPUT;
+	}
+	r->kind = (enum rep_kind)k;
+	snprintf(r->name, sizeof(r->name), "%s", kind);
+	const char *ts = hj_get_str(r->res, "run_metadata.timestamp_utc");
+	snprintf(r->date, sizeof(r->date), "%s", ts ? ts : "");
+	return 0;
+}
+
+const char *rep_path(char *buf, size_t n, const char *base_path, const char *key)
+{
+	if (base_path && base_path[0])
+		snprintf(buf, n, "%s.%s", base_path, key);
+	else
+		snprintf(buf, n, "%s", key);
+	return buf;
+}
+
+static void note_null(const struct rep_run *r, const char *path)
+{
+	struct rep_nulls *z = r->nulls;
+	if (!z)
+		return;
+	for (size_t i = 0; i < z->n; i++)
+		if (!strcmp(z->path[i], path))
+			return;
+	if (z->n == sizeof(z->path) / sizeof(z->path[0])) {
+		z->overflow++; /* counted, not deduplicated: an upper bound past 64 */
+		return;
+	}
+	rep_strcpy(z->path[z->n++], sizeof(z->path[0]), path);
+}
+
+int rep_num(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+            int required, double *out, struct hus_err *err)
+{
+	char p[512];
+	rep_path(p, sizeof(p), base_path, key);
+	hj *v = base ? hj_get(base, key) : NULL;
+	if (!v) {
+		if (required)
+			return hus_errf(err, HUS_EINPUT, r->results_path, p,
+			                "missing required key: expected a number");
+		*out = NAN;
+		return 0;
+	}
+	if (hj_get_f64(base, key, out))
+		return hus_errf(err, HUS_EINPUT, r->results_path, p, "expected a number or null");
+	if (isnan(*out))
+		note_null(r, p);
+	return 0;
+}
+
+int rep_num_array(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                  int required, double **v, size_t *n, struct hus_err *err)
+{
+	char p[512];
+	rep_path(p, sizeof(p), base_path, key);
+	*v = NULL;
+	*n = 0;
+	hj *a = base ? hj_get(base, key) : NULL;
+	if (!a) {
+		if (required)
+			return hus_errf(err, HUS_EINPUT, r->results_path, p,
+			                "missing required key: expected a list of numbers");
+		return 0;
+	}
+	if (!hj_is_arr(a))
+		return hus_errf(err, HUS_EINPUT, r->results_path, p, "expected a list of numbers");
+	size_t m = hj_len(a);
+	double *x = malloc((m ? m : 1) * sizeof(*x));
+	if (!x)
+		return hus_errf(err, HUS_ENOMEM, r->results_path, p, "out of memory");
+	for (size_t i = 0; i < m; i++) {
+		char idx[24];
+		snprintf(idx, sizeof(idx), "%zu", i);
+		if (hj_get_f64(a, idx, &x[i])) {
+			free(x);
+			return hus_errf(err, HUS_EINPUT, r->results_path, p,
+			                "element %zu: expected a number or null", i);
+		}
+		if (isnan(x[i])) {
+			char q[600];
+			snprintf(q, sizeof(q), "%s.%zu", p, i);
+			note_null(r, q);
+		}
+	}
+	*v = x;
+	*n = m;
+	return 0;
+}
+
+void rep_summary_release(struct rep_summary *s)
+{
+	free(s->values);
+	s->values = NULL;
+	s->nvalues = 0;
+}
+
+int rep_summary_get(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                    int required, struct rep_summary *s, struct hus_err *err)
+{
+	char p[512];
+	rep_path(p, sizeof(p), base_path, key);
+	memset(s, 0, sizeof(*s));
+	s->mean = s->std = s->min = s->max = s->median = s->lo = s->hi = s->n = NAN;
+	hj *o = base ? hj_get(base, key) : NULL;
+	if (!o) {
+		if (required)
+			return hus_errf(err, HUS_EINPUT, r->results_path, p,
+			                "missing required key: expected a summary {mean, ci95_low, "
+			                "ci95_high, ...}");
+		return 1;
+	}
+	if (!hj_is_obj(o))
+		return hus_errf(err, HUS_EINPUT, r->results_path, p,
+		                "expected a summary object {mean, ci95_low, ci95_high, ...}");
+	/* mean and the CI are what every figure needs; the rest is optional */
+	int rc = rep_num(r, o, p, "mean", 1, &s->mean, err);
+	if (!rc)
+		rc = rep_num(r, o, p, "ci95_low", 1, &s->lo, err);
+	if (!rc)
+		rc = rep_num(r, o, p, "ci95_high", 1, &s->hi, err);
+	if (!rc)
+		rc = rep_num(r, o, p, "std", 0, &s->std, err);
+	if (!rc)
+		rc = rep_num(r, o, p, "min", 0, &s->min, err);
+	if (!rc)
+		rc = rep_num(r, o, p, "max", 0, &s->max, err);
+	if (!rc)
+		rc = rep_num(r, o, p, "median", 0, &s->median, err);
+	if (!rc)
+		rc = rep_num(r, o, p, "n", 0, &s->n, err);
+	if (!rc)
+		rc = rep_num_array(r, o, p, "pwmcc_values", 0, &s->values, &s->nvalues, err);
+	return rc;
+}
+
+int rep_records(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                int required, hj **arr, struct hus_err *err)
+{
+	char p[512];
+	rep_path(p, sizeof(p), base_path, key);
+	*arr = NULL;
+	hj *a = base ? hj_get(base, key) : NULL;
+	if (!a) {
+		if (required)
+			return hus_errf(err, HUS_EINPUT, r->results_path, p,
+			                "missing required key: expected a list of records");
+		return 0;
+	}
+	if (!hj_is_arr(a))
+		return hus_errf(err, HUS_EINPUT, r->results_path, p, "expected a list of records");
+	for (size_t i = 0; i < hj_len(a); i++)
+		if (!hj_is_obj(hj_at(a, i)))
+			return hus_errf(err, HUS_EINPUT, r->results_path, p,
+			                "element %zu: expected a record object", i);
+	*arr = a;
+	return 0;
+}
+
+void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n)
+{
+	double k = NAN, d = NAN, lam = NAN;
+	hj_get_f64(rec, "k", &k);
+	hj_get_f64(rec, "d_sae", &d);
+	hj_get_f64(rec, "lambda_consistency", &lam);
+	const char *cond = hj_get_str(rec, "condition");
+	if (r->kind == REP_CONSISTENCY && isfinite(lam))
+		snprintf(buf, n, "λ=%g", lam);
+	else if (r->kind == REP_CORE && isfinite(d) && isfinite(k))
+		snprintf(buf, n, "d_sae=%g k=%g", d, k);
+	else if (isfinite(k))
+		snprintf(buf, n, "%sk=%g", cond && !strncmp(cond, "retrain", 7) ? "retrain " : "", k);
+	else
+		snprintf(buf, n, "%s", cond ? cond : "?");
+}
+
+static long seed_index(int64_t *seeds, size_t *n, int64_t s, size_t cap)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (seeds[i] == s)
+			return (long)i;
+	if (*n == cap)
+		return -1;
+	seeds[*n] = s;
+	return (long)(*n)++;
+}
+
+int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, double **m,
+                        int64_t **seeds, size_t *n, struct hus_err *err)
+{
+	*m = NULL;
+	*seeds = NULL;
+	*n = 0;
+	if (!list)
+		return 1;
+	if (!hj_is_arr(list))
+		return hus_errf(err, HUS_EINPUT, r->results_path, path,
+		                "expected a list of {seed_a, seed_b, pwmcc}");
+	size_t np = hj_len(list), cap = 2 * np + 1, ns = 0;
+	int64_t *sd = malloc(cap * sizeof(*sd));
+	if (!sd)
+		return hus_errf(err, HUS_ENOMEM, r->results_path, path, "out of memory");
+	for (size_t i = 0; i < np; i++) {
+		hj *e = hj_at(list, i);
+		int64_t a, b;
+		double v;
+		if (hj_get_i64(e, "seed_a", &a) || hj_get_i64(e, "seed_b", &b) ||
+		    hj_get_f64(e, "pwmcc", &v)) {
+			free(sd);
+			return hus_errf(err, HUS_EINPUT, r->results_path, path,
+			                "element %zu: expected {seed_a: int, seed_b: int, pwmcc: number}", i);
+		}
+		seed_index(sd, &ns, a, cap);
+		seed_index(sd, &ns, b, cap);
+	}
+	double *mm = malloc((ns > 0 ? ns * ns : 1) * sizeof(*mm));
+	if (!mm) {
+		free(sd);
+		return hus_errf(err, HUS_ENOMEM, r->results_path, path, "out of memory");
+	}
+	for (size_t i = 0; i < ns * ns; i++)
+		mm[i] = NAN;
+	for (size_t i = 0; i < np; i++) {
+		hj *e = hj_at(list, i);
+		int64_t a = 0, b = 0;
+		double v = NAN;
+		hj_get_i64(e, "seed_a", &a);
+		hj_get_i64(e, "seed_b", &b);
+		hj_get_f64(e, "pwmcc", &v);
+		long ia = seed_index(sd, &ns, a, cap), ib = seed_index(sd, &ns, b, cap);
+		mm[ia * ns + ib] = v;
+		mm[ib * ns + ia] = v;
+	}
+	*m = mm;
+	*seeds = sd;
+	*n = ns;
+	return 0;
+}

@@ -1,0 +1,109 @@
+/*
+ * sweep.c — the core-ablation sweep plot shared by F2 (k) and F3 (d_sae), spec §6.3 and
+ * §7.3: trained and random mean PWMCC with 95% CI bands against x on a log2 axis, the R2
+ * control and the analytic null when the records carry them, and EV (explained_variance
+ * mean) on a second axis.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *grid,
+                   const char *xkey, const char *xlabel, char *skip, size_t nskip,
+                   struct hus_err *err)
+{
+	hj *recs;
+	int rc = rep_records(r, r->res, "", grid, 0, &recs, err);
+	if (rc)
+		return rc;
+	if (!recs || hj_len(recs) == 0) {
+		snprintf(skip, nskip, "results.json has no '%s' records", grid);
+		return 1;
+	}
+	size_t n = hj_len(recs), nr2 = 0, nnull = 0, nev = 0;
+	size_t *order = malloc(n * sizeof(*order));
+	double *x = rep_nan_alloc(n), *tm = rep_nan_alloc(n), *tl = rep_nan_alloc(n),
+	       *th = rep_nan_alloc(n), *rm = rep_nan_alloc(n), *rl = rep_nan_alloc(n),
+	       *rh = rep_nan_alloc(n), *r2 = rep_nan_alloc(n), *nul = rep_nan_alloc(n),
+	       *ev = rep_nan_alloc(n);
+	if (!order || !x || !tm || !tl || !th || !rm || !rl || !rh || !r2 || !nul || !ev) {
+		rc = hus_errf(err, HUS_ENOMEM, r->results_path, grid, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = rep_rec_order(r, recs, grid, xkey, x, order, err)) ||
+	    (rc = rep_rec_summary(r, recs, grid, order, n, "trained_pwmcc", 1, tm, tl, th, NULL, err)) ||
+	    (rc = rep_rec_summary(r, recs, grid, order, n, "random_pwmcc", 1, rm, rl, rh, NULL, err)) ||
+	    (rc = rep_rec_summary(r, recs, grid, order, n, "controls.r2", 0, r2, NULL, NULL, &nr2, err)) ||
+	    (rc = rep_rec_num(r, recs, grid, order, n, "controls.analytic_null", 0, nul, &nnull, err)) ||
+	    (rc = rep_rec_summary(r, recs, grid, order, n, "explained_variance", 0, ev, NULL, NULL, &nev, err)))
+		goto cleanup;
+
+	double lo = NAN, hi = NAN, xlo = NAN, xhi = NAN, elo = NAN, ehi = NAN;
+	fig_range(x, n, &xlo, &xhi);
+	fig_range(tl, n, &lo, &hi);
+	fig_range(th, n, &lo, &hi);
+	fig_range(tm, n, &lo, &hi);
+	fig_range(rl, n, &lo, &hi);
+	fig_range(rh, n, &lo, &hi);
+	fig_range(rm, n, &lo, &hi);
+	fig_range(r2, n, &lo, &hi);
+	fig_range(nul, n, &lo, &hi);
+	fig_range(ev, n, &elo, &ehi);
+
+	struct fig_panel p;
+	fig_panel_init(&p, 0, 0, c->w, c->h);
+	snprintf(p.title, sizeof(p.title), "Core ablation: PWMCC against %s", xlabel);
+	snprintf(p.xlabel, sizeof(p.xlabel), "%s (log₂ axis)", xlabel);
+	snprintf(p.ylabel, sizeof(p.ylabel), "PWMCC");
+	fig_panel_xrange(&p, xlo, xhi, 1);
+	fig_panel_yrange(&p, lo, hi);
+	if (nev) {
+		fig_panel_y2range(&p, elo, ehi);
+		snprintf(p.y2label, sizeof(p.y2label), "explained variance");
+	}
+	struct fig_legend_entry leg[5];
+	size_t nl = 0;
+	leg[nl++] = (struct fig_legend_entry){ "trained", FIG_C_TRAINED, FIG_KEY_BAND };
+	leg[nl++] = (struct fig_legend_entry){ "random R1", FIG_C_R1, FIG_KEY_BAND };
+	if (nr2)
+		leg[nl++] = (struct fig_legend_entry){ "untrained R2", FIG_C_R2, FIG_KEY_LINE_MARKER };
+	if (nnull)
+		leg[nl++] = (struct fig_legend_entry){ "analytic null", FIG_C_NULL, FIG_KEY_DASH };
+	if (nev)
+		leg[nl++] = (struct fig_legend_entry){ "EV (right)", FIG_C_EV, FIG_KEY_LINE_MARKER };
+	fig_legend_reserve(&p, c->cr, leg, nl);
+	fig_panel_layout(&p, c->cr);
+	fig_axes_draw(&p, c);
+	fig_legend_draw(&p, c->cr, leg, nl);
+	fig_band(c, &p.xs, &p.ys, x, tl, th, n, FIG_C_TRAINED);
+	fig_band(c, &p.xs, &p.ys, x, rl, rh, n, FIG_C_R1);
+	fig_line(c, &p.xs, &p.ys, x, tm, n, FIG_C_TRAINED, 0);
+	fig_line(c, &p.xs, &p.ys, x, rm, n, FIG_C_R1, 0);
+	fig_markers(c, &p.xs, &p.ys, x, tm, n, FIG_C_TRAINED, 0);
+	fig_markers(c, &p.xs, &p.ys, x, rm, n, FIG_C_R1, 1);
+	if (nr2) {
+		fig_line(c, &p.xs, &p.ys, x, r2, n, FIG_C_R2, 0);
+		fig_markers(c, &p.xs, &p.ys, x, r2, n, FIG_C_R2, 2);
+	}
+	if (nnull)
+		fig_line(c, &p.xs, &p.ys, x, nul, n, FIG_C_NULL, 1);
+	if (nev) {
+		fig_line(c, &p.xs, &p.y2s, x, ev, n, FIG_C_EV, 0);
+		fig_markers(c, &p.xs, &p.y2s, x, ev, n, FIG_C_EV, 3);
+	}
+cleanup:
+	free(order);
+	free(x);
+	free(tm);
+	free(tl);
+	free(th);
+	free(rm);
+	free(rl);
+	free(rh);
+	free(r2);
+	free(nul);
+	free(ev);
+	return rc;
+}

@@ -1,0 +1,339 @@
+/*
+ * test_sae_train.c — the SAE init statistics (§4.2, Appendix A), the top-k tie rule (A12),
+ * steps per epoch (§4.7: 7 at batch 2048 on 12 769 rows, 6 with drop_last), the multi-seed
+ * trainer (every seed bit-identical to training it alone, shared and per-seed order), the same
+ * bits with 1 and 2 threads, and recovery of a known sparse dictionary.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "train.h"
+#include "sae_internal.h" /* sae_topk_row_radix */
+
+void openblas_set_num_threads(int);
+
+static struct sae_model *make(enum sae_arch a, size_t d, size_t m, size_t k, uint64_t seed)
+{
+	struct sae_hparams h;
+	struct hus_err err;
+	sae_hparams_default(&h, a, d, m, k);
+	assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
+	struct sae_model *s;
+	assert_int_equal(sae_model_alloc(&s, &h, seed, &err), 0);
+	return s;
+}
+
+static void test_init_stats(void **state)
+{
+	(void)state;
+	struct sae_model *s = make(SAE_TOPK_UPSTREAM, 128, 1024, 32, 42);
+	double bound = sqrt(6.0 / 128.0), mx = 0, sum = 0, sq = 0;
+	size_t n = 128 * 1024;
+	for (size_t i = 0; i < n; i++) {
+		double v = s->p.W_enc[i];
+		if (fabs(v) > mx)
+			mx = fabs(v);
+		sum += v;
+		sq += v * v;
+	}
+	printf("encoder bound %.6f, max |W_enc| %.6f, mean %.2e, var %.6f (uniform: %.6f)\n", bound,
+	       mx, sum / n, sq / n, bound * bound / 3);
+	assert_true(fabs(bound - 0.216506) < 1e-6);
+	assert_true(mx <= bound && mx > 0.99 * bound);
+	assert_true(fabs(sum / n) < 2e-3);
+	assert_true(fabs(sq / n - bound * bound / 3) < 2e-4);
+	for (size_t j = 0; j < 1024; j++) {
+		double ss = 0;
+		for (size_t i = 0; i < 128; i++)
+			ss += (double)s->p.W_decT[j * 128 + i] * s->p.W_decT[j * 128 + i];
+		assert_true(fabs(sqrt(ss) - 1.0) < 1e-6);
+	}
+	for (size_t j = 0; j < 1024; j++)
+		assert_true(s->p.b_enc[j] == 0.0f);
+	/* a different seed gives a different init, the same seed the same bits */
+	struct sae_model *t = make(SAE_TOPK_UPSTREAM, 128, 1024, 32, 42);
+	struct sae_model *u = make(SAE_TOPK_UPSTREAM, 128, 1024, 32, 123);
+	assert_memory_equal(s->p.mem, t->p.mem, s->p.n * sizeof(float));
+	assert_memory_not_equal(s->p.mem, u->p.mem, s->p.n * sizeof(float));
+	sae_model_free(s), sae_model_free(t), sae_model_free(u);
+}
+
+static void test_topk_ties(void **state)
+{
+	(void)state;
+	float v[10] = { 1, 3, 2, 3, 3, 0, 5, 3, -1, 2 };
+	int32_t idx[4], heap[8];
+	sae_topk_row(idx, v, 10, 4, heap);
+	/* 5 (6), then the 3s at 1, 3, 4 (lowest indices win over 7) */
+	int32_t want[4] = { 1, 3, 4, 6 };
+	assert_memory_equal(idx, want, sizeof(want));
+	/* random rows against a sort-based reference */
+	struct mt19937 g;
+	mt_seed(&g, 7);
+	for (int rep = 0; rep < 200; rep++) {
+		float r[300];
+		int32_t got[40], hp[80];
+		for (int i = 0; i < 300; i++)
+			r[i] = (float)(mt_next32(&g) % 50) - 25.0f; /* many ties */
+		size_t k = 1 + rep % 40;
+		sae_topk_row(got, r, 300, k, hp);
+		/* reference: repeatedly take the max with the lowest index */
+		char taken[300] = { 0 };
+		int32_t ref[40];
+		for (size_t q = 0; q < k; q++) {
+			int best = -1;
+			for (int i = 0; i < 300; i++)
+				if (!taken[i] && (best < 0 || r[i] > r[best]))
+					best = i;
+			taken[best] = 1;
+			ref[q] = best;
+		}
+		for (size_t a = 1; a < k; a++) /* sort ref */
+			for (size_t b = a; b > 0 && ref[b - 1] > ref[b]; b--) {
+				int32_t t = ref[b];
+				ref[b] = ref[b - 1];
+				ref[b - 1] = t;
+			}
+		assert_memory_equal(got, ref, k * sizeof(int32_t));
+	}
+	/* the radix selection used in training chooses exactly the same set */
+	for (int rep = 0; rep < 300; rep++) {
+		size_t n = 50 + rep * 7, k = 1 + (size_t)rep % 64;
+		float *r = malloc(n * sizeof(float)), *tmp = malloc(n * sizeof(float));
+		int32_t *a = malloc(k * sizeof(int32_t)), *b = malloc(k * sizeof(int32_t));
+		int32_t *hp = malloc(2 * k * sizeof(int32_t)), *cand = malloc(2 * n * sizeof(int32_t));
+		uint32_t *hist = malloc(SAE_RADIX_BUCKETS * sizeof(uint32_t));
+		for (size_t i = 0; i < n; i++) {
+			uint32_t u = mt_next32(&g);
+			r[i] = rep % 3 == 0 ? (float)(u % 9) - 4.0f /* heavy ties, ±0 */
+					    : (float)((u / 4294967296.0 - 0.5) * (1 + rep));
+			if (rep % 3 == 0 && r[i] == 0.0f && (u & 1))
+				r[i] = -0.0f;
+		}
+		sae_topk_row(a, r, n, k, hp);
+		sae_topk_row_radix(b, r, n, k, hp, hist, cand, tmp);
+		assert_memory_equal(a, b, (k < n ? k : n) * sizeof(int32_t));
+		free(r), free(tmp), free(a), free(b), free(hp), free(cand), free(hist);
+	}
+}
+
+static void test_steps_per_epoch(void **state)
+{
+	(void)state;
+	assert_int_equal(sae_steps_per_epoch(12769, 2048, 0), 7);
+	assert_int_equal(sae_steps_per_epoch(12769, 2048, 1), 6);
+	assert_int_equal(sae_steps_per_epoch(12769, 256, 0), 50);
+	assert_int_equal(sae_steps_per_epoch(12769, 256, 1), 49);
+	struct sae_train_opts o = { .epochs = 20, .batch = 2048 };
+	assert_int_equal(sae_total_steps(12769, &o), 140);
+	o.drop_last = 1;
+	assert_int_equal(sae_total_steps(12769, &o), 120);
+}
+
+/* synthetic activations: N rows of Gaussian-ish noise with structure */
+static float *synth(size_t N, size_t d, uint32_t seed)
+{
+	float *X = malloc(N * d * sizeof(float));
+	struct mt19937 g;
+	mt_seed(&g, seed);
+	for (size_t i = 0; i < N * d; i++)
+		X[i] = (float)(mt_next32(&g) / 4294967296.0 - 0.5) * (1.0f + (float)(i % d) / d);
+	return X;
+}
+
+struct counter {
+	int64_t calls;
+};
+static int count_hook(void *ctx, struct sae_run *runs, size_t n, int final)
+{
+	(void)runs, (void)n, (void)final;
+	((struct counter *)ctx)->calls++;
+	return 0;
+}
+
+/* train the given seeds together; copy each final parameter block + history into out */
+static void train_seeds(enum sae_arch a, const uint64_t *seeds, size_t ns, const float *X,
+                        size_t N, const struct sae_train_opts *o, float **params, double **hist,
+                        int64_t *steps)
+{
+	struct sae_run runs[4];
+	struct hus_err err;
+	for (size_t i = 0; i < ns; i++) {
+		struct sae_model *s = make(a, 16, 64, 4, seeds[i]);
+		assert_int_equal(sae_run_init(&runs[i], s, N, o, &err), 0);
+	}
+	struct counter c = { 0 };
+	assert_int_equal(sae_train(runs, ns, X, N, o, count_hook, &c, &err), 0);
+	for (size_t i = 0; i < ns; i++) {
+		struct sae_model *s = runs[i].s;
+		params[i] = malloc(s->p.n * sizeof(float));
+		memcpy(params[i], s->p.mem, s->p.n * sizeof(float));
+		size_t nh = runs[i].hist.n;
+		hist[i] = malloc(9 * nh * sizeof(double) + 1);
+		for (int q = 0; q < 9; q++)
+			memcpy(hist[i] + q * nh, runs[i].hist.v[q], nh * sizeof(double));
+		steps[i] = s->step;
+		assert_true(runs[i].have_final);
+		sae_model_free(s);
+		sae_run_release(&runs[i]);
+	}
+	assert_int_equal(c.calls, steps[0]);
+}
+
+static void check_multi_equals_single(enum sae_arch a, int per_seed)
+{
+	size_t N = 700, d = 16;
+	float *X = synth(N, d, 3);
+	struct sae_train_opts o = { .epochs = 3, .batch = 128, .shuffle_seed = 5,
+				    .per_seed_order = per_seed };
+	uint64_t seeds[3] = { 42, 123, 456 };
+	float *pm[3], *ps[3];
+	double *hm[3], *hs[3];
+	int64_t sm[3], ss[3];
+	train_seeds(a, seeds, 3, X, N, &o, pm, hm, sm);
+	for (int i = 0; i < 3; i++)
+		train_seeds(a, &seeds[i], 1, X, N, &o, &ps[i], &hs[i], &ss[i]);
+	size_t np = 2 * 64 * 16 + 2 * 64 + 16;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sm[i], 18); /* 3 epochs of ceil(700/128) = 6 */
+		assert_int_equal(sm[i], ss[i]);
+		assert_memory_equal(pm[i], ps[i], np * sizeof(float));
+		assert_memory_equal(hm[i], hs[i], 9 * 3 * sizeof(double));
+		free(pm[i]), free(ps[i]), free(hm[i]), free(hs[i]);
+	}
+	free(X);
+}
+
+static void test_multi_seed_equals_single(void **state)
+{
+	(void)state;
+	check_multi_equals_single(SAE_TOPK_UPSTREAM, 0);
+	check_multi_equals_single(SAE_TOPK, 1);
+	check_multi_equals_single(SAE_RELU, 0);
+	check_multi_equals_single(SAE_BATCHTOPK, 0);
+}
+
+static void test_threads_identical(void **state)
+{
+	(void)state;
+	size_t N = 900, d = 16;
+	float *X = synth(N, d, 4);
+	struct sae_train_opts o = { .epochs = 2, .batch = 200, .shuffle_seed = 9 };
+	enum sae_arch archs[] = { SAE_TOPK_UPSTREAM, SAE_TOPK, SAE_RELU, SAE_BATCHTOPK,
+				  SAE_JUMPRELU, SAE_MATRYOSHKA };
+	for (size_t a = 0; a < sizeof(archs) / sizeof(archs[0]); a++) {
+		float *p[2];
+		double *h[2];
+		int64_t st[2];
+		uint64_t seed = 42;
+		for (int t = 0; t < 2; t++) {
+			omp_set_num_threads(t + 1);
+			openblas_set_num_threads(t + 1);
+			train_seeds(archs[a], &seed, 1, X, N, &o, &p[t], &h[t], &st[t]);
+		}
+		size_t np = 2 * 64 * 16 + 2 * 64 + 16;
+		assert_memory_equal(p[0], p[1], np * sizeof(float));
+		assert_memory_equal(h[0], h[1], 9 * 2 * sizeof(double));
+		free(p[0]), free(p[1]), free(h[0]), free(h[1]);
+	}
+	omp_set_num_threads(2);
+	openblas_set_num_threads(2);
+	free(X);
+}
+
+/* X = codes · D with n_true unit directions in R^d; a TopK SAE should find them */
+static void test_dictionary_recovery(void **state)
+{
+	(void)state;
+	const size_t d = 32, n_true = 200, N = 8000, m = 400, k = 3;
+	struct mt19937 g;
+	mt_seed(&g, 11);
+	float *Dt = malloc(n_true * d * sizeof(float));
+	for (size_t t = 0; t < n_true; t++) {
+		double ss = 0;
+		for (size_t i = 0; i < d; i++) {
+			/* Box–Muller Gaussian */
+			double u1 = (mt_next32(&g) + 1.0) / 4294967297.0, u2 = mt_next32(&g) / 4294967296.0;
+			Dt[t * d + i] = (float)(sqrt(-2 * log(u1)) * cos(2 * M_PI * u2));
+			ss += (double)Dt[t * d + i] * Dt[t * d + i];
+		}
+		for (size_t i = 0; i < d; i++)
+			Dt[t * d + i] /= (float)sqrt(ss);
+	}
+	float *X = calloc(N * d, sizeof(float));
+	for (size_t b = 0; b < N; b++)
+		for (size_t q = 0; q < k; q++) {
+			size_t t = mt_next32(&g) % n_true;
+			float c = 0.5f + (float)(mt_next32(&g) / 4294967296.0);
+			for (size_t i = 0; i < d; i++)
+				X[b * d + i] += c * Dt[t * d + i];
+		}
+	struct sae_hparams h;
+	struct hus_err err;
+	sae_hparams_default(&h, SAE_TOPK, d, m, k);
+	h.lr = 5e-3;
+	h.k_aux = 16;
+	h.dead_tokens = 4 * N;
+	assert_int_equal(sae_hparams_check(&h, "test", &err), 0);
+	struct sae_model *s;
+	assert_int_equal(sae_model_alloc(&s, &h, 42, &err), 0);
+	struct sae_train_opts o = { .epochs = 20, .batch = 256, .shuffle_seed = 1 };
+	struct sae_run r;
+	assert_int_equal(sae_run_init(&r, s, N, &o, &err), 0);
+	assert_int_equal(sae_train(&r, 1, X, N, &o, NULL, NULL, &err), 0);
+	double mean_max = 0;
+	for (size_t t = 0; t < n_true; t++) {
+		double best = 0;
+		for (size_t j = 0; j < m; j++) {
+			double c = 0;
+			for (size_t i = 0; i < d; i++)
+				c += (double)Dt[t * d + i] * s->p.W_decT[j * d + i];
+			if (fabs(c) > best)
+				best = fabs(c);
+		}
+		mean_max += best / n_true;
+	}
+	printf("dictionary recovery: mean max |cos| %.4f after %lld steps; EV %.4f, l0 %.2f\n",
+	       mean_max, (long long)s->step, r.final.explained_variance, r.final.l0);
+	assert_true(mean_max > 0.9);
+	sae_run_release(&r);
+	sae_model_free(s);
+	free(X), free(Dt);
+}
+
+static void test_bad_hparams(void **state)
+{
+	(void)state;
+	struct sae_hparams h;
+	struct hus_err err;
+	sae_hparams_default(&h, SAE_TOPK, 16, 0, 4);
+	assert_int_equal(sae_hparams_check(&h, "c.yaml", &err), HUS_EINPUT);
+	assert_string_equal(err.where, "sae.d_sae");
+	sae_hparams_default(&h, SAE_TOPK, 16, 8, 32);
+	assert_int_equal(sae_hparams_check(&h, "c.yaml", &err), 0);
+	assert_int_equal(h.k, 8); /* clamped, as upstream's min(k, d_sae) */
+}
+
+int main(void)
+{
+	hus_libs_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_stats),
+		cmocka_unit_test(test_topk_ties),
+		cmocka_unit_test(test_steps_per_epoch),
+		cmocka_unit_test(test_multi_seed_equals_single),
+		cmocka_unit_test(test_threads_identical),
+		cmocka_unit_test(test_dictionary_recovery),
+		cmocka_unit_test(test_bad_hparams),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,147 @@
+/*
+ * sae_config.c — the `sae:` section of an experiment config, read through the cfg_* getters
+ * (so every key lands in the resolved config and the config hash, and unknown keys are
+ * rejected by cfg_finish).  Defaults are the seed experiments' (spec §4.7 a): TopK, lr 3e-4,
+ * batch 2048, drop_last false (A6), constant LR; sweeps list `sae.conditions.<name>` with the
+ * same hyper-parameter keys.  One function each, reusable by the experiment runner.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train.h"
+
+static const char *const arch_choices[] = {
+	"topk_upstream", "topk", "relu", "batchtopk", "jumprelu", "matryoshka", NULL,
+};
+
+/* read the hyper-parameter keys under `prefix` ("sae" or "sae.conditions.<name>") with the
+ * values already in *h as defaults */
+static int read_hparams(struct cfg *c, const char *prefix, struct sae_hparams *h,
+                        struct hus_err *err)
+{
+	char key[256];
+	int rc;
+	int64_t v;
+	int b;
+	const char *str;
+#define KEY(name) (snprintf(key, sizeof(key), "%s.%s", prefix, name), key)
+	if ((rc = cfg_str(c, KEY("architecture"), sae_arch_name(h->arch), arch_choices, &str, err)))
+		return rc;
+	enum sae_arch a;
+	sae_arch_parse(str, &a);
+	if (a != h->arch) { /* architecture-dependent defaults */
+		struct sae_hparams d;
+		sae_hparams_default(&d, a, h->d_model, h->d_sae, h->k);
+		h->arch = a;
+		h->use_b_dec = d.use_b_dec;
+	}
+	if ((rc = cfg_int(c, KEY("d_sae"), (int64_t)h->d_sae, 0, (int64_t)1 << 26, &v, err)))
+		return rc;
+	h->d_sae = (size_t)v;
+	if ((rc = cfg_int(c, KEY("k"), (int64_t)h->k, 0, (int64_t)1 << 26, &v, err)))
+		return rc;
+	if ((size_t)v != h->k && fabs(h->aux_coef * (double)h->k - 1.0) < 1e-12)
+		h->aux_coef = v ? 1.0 / (double)v : 0.0; /* default 1/k follows k */
+	h->k = (size_t)v;
+	if ((rc = cfg_bool(c, KEY("decoder_bias"), h->use_b_dec, &b, err)))
+		return rc;
+	h->use_b_dec = b;
+	if ((rc = cfg_bool(c, KEY("upstream_aux"), h->upstream_aux, &b, err)))
+		return rc;
+	h->upstream_aux = b;
+	if ((rc = cfg_f64(c, KEY("aux_coef"), h->aux_coef, &h->aux_coef, err)))
+		return rc;
+	if ((rc = cfg_int(c, KEY("k_aux"), (int64_t)h->k_aux, 1, (int64_t)1 << 26, &v, err)))
+		return rc;
+	h->k_aux = (size_t)v;
+	if ((rc = cfg_f64(c, KEY("auxk_coef"), h->auxk_coef, &h->auxk_coef, err)) ||
+	    (rc = cfg_int(c, KEY("dead_tokens"), h->dead_tokens, 1, INT64_MAX, &h->dead_tokens, err)) ||
+	    (rc = cfg_f64(c, KEY("l1_coef"), h->l1_coef, &h->l1_coef, err)))
+		return rc;
+	if ((rc = cfg_bool(c, KEY("l1_decnorm"), h->l1_decnorm, &b, err)))
+		return rc;
+	h->l1_decnorm = b;
+	if ((rc = cfg_f64(c, KEY("jumprelu.bandwidth"), h->jr_bandwidth, &h->jr_bandwidth, err)) ||
+	    (rc = cfg_f64(c, KEY("jumprelu.l0_coef"), h->jr_l0_coef, &h->jr_l0_coef, err)) ||
+	    (rc = cfg_f64(c, KEY("jumprelu.init_threshold"), h->jr_init_threshold,
+			  &h->jr_init_threshold, err)) ||
+	    (rc = cfg_f64(c, KEY("batchtopk.threshold_ema"), h->bt_ema, &h->bt_ema, err)))
+		return rc;
+	if (h->arch == SAE_MATRYOSHKA || cfg_has(c, KEY("matryoshka.prefixes"))) {
+		int64_t def[SAE_MAX_PREFIX], *pl = NULL;
+		size_t nd = h->n_prefix, np = 0;
+		for (size_t i = 0; i < nd; i++)
+			def[i] = (int64_t)h->prefix[i];
+		if ((rc = cfg_int_list(c, KEY("matryoshka.prefixes"), def, nd, &pl, &np, err)))
+			return rc;
+		if (np > SAE_MAX_PREFIX) {
+			free(pl);
+			return hus_errf(err, HUS_EINPUT, cfg_name(c), key, "at most %d prefixes",
+					SAE_MAX_PREFIX);
+		}
+		for (size_t i = 0; i < np; i++)
+			h->prefix[i] = pl[i] > 0 ? (size_t)pl[i] : 0;
+		h->n_prefix = np;
+		free(pl);
+	}
+	if ((rc = cfg_f64(c, KEY("alignment.lambda"), h->align_lambda, &h->align_lambda, err)))
+		return rc;
+	if ((rc = cfg_bool(c, KEY("grad_project"), h->grad_project, &b, err)))
+		return rc;
+	h->grad_project = b;
+	if ((rc = cfg_f64(c, KEY("lr"), h->lr, &h->lr, err)) ||
+	    (rc = cfg_f64(c, KEY("beta1"), h->beta1, &h->beta1, err)) ||
+	    (rc = cfg_f64(c, KEY("beta2"), h->beta2, &h->beta2, err)) ||
+	    (rc = cfg_f64(c, KEY("eps"), h->eps, &h->eps, err)) ||
+	    (rc = cfg_int(c, KEY("warmup_steps"), h->warmup_steps, 0, INT64_MAX, &h->warmup_steps,
+			  err)) ||
+	    (rc = cfg_f64(c, KEY("fire_eps"), h->fire_eps, &h->fire_eps, err)) ||
+	    (rc = cfg_int(c, KEY("dead_threshold"), h->dead_threshold, 0, INT64_MAX,
+			  &h->dead_threshold, err)))
+		return rc;
+#undef KEY
+	return sae_hparams_check(h, cfg_name(c), err);
+}
+
+int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
+                    struct sae_train_opts *o, struct hus_err *err)
+{
+	sae_hparams_default(h, SAE_TOPK, d_model, 8 * d_model, 32); /* §4.7: expansion 8, k 32 */
+	int rc = read_hparams(c, "sae", h, err);
+	if (rc)
+		return rc;
+	memset(o, 0, sizeof(*o));
+	int64_t v;
+	int b;
+	if ((rc = cfg_int(c, "sae.epochs", 20, 0, INT64_MAX, &o->epochs, err)) ||
+	    (rc = cfg_int(c, "sae.max_steps", 0, 0, INT64_MAX, &o->max_steps, err)) ||
+	    (rc = cfg_int(c, "sae.batch_size", 2048, 1, (int64_t)1 << 24, &v, err)))
+		return rc;
+	o->batch = (size_t)v;
+	if ((rc = cfg_bool(c, "sae.drop_last", 0, &b, err)))
+		return rc;
+	o->drop_last = b;
+	if ((rc = cfg_int(c, "sae.shuffle_seed", 0, 0, UINT32_MAX, &v, err)))
+		return rc;
+	o->shuffle_seed = (uint64_t)v;
+	if ((rc = cfg_bool(c, "sae.per_seed_order", 0, &b, err)))
+		return rc;
+	o->per_seed_order = b;
+	if ((rc = cfg_int(c, "sae.checkpoint_every", 0, 0, INT64_MAX, &o->checkpoint_every, err)))
+		return rc;
+	if (o->epochs == 0 && o->max_steps == 0)
+		return hus_errf(err, HUS_EINPUT, cfg_name(c), "sae.epochs",
+				"expected epochs > 0 or max_steps > 0");
+	return 0;
+}
+
+int sae_config_condition(struct cfg *c, const char *name, const struct sae_hparams *base,
+                         struct sae_hparams *h, struct hus_err *err)
+{
+	char prefix[256];
+	snprintf(prefix, sizeof(prefix), "sae.conditions.%s", name);
+	*h = *base;
+	return read_hparams(c, prefix, h, err);
+}

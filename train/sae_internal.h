@@ -1,0 +1,99 @@
+/*
+ * sae_internal.h — what the SAE files share inside train/ and nobody else needs: the step
+ * workspace and the sparse-gradient entry lists.  Public declarations are in train.h.
+ */
+#ifndef HUSAI_SAE_INTERNAL_H
+#define HUSAI_SAE_INTERNAL_H
+
+#include "train.h"
+
+/* Below this much work a loop runs on one thread: parallel regions around tiny loops cost more
+ * in barrier spinning than they save (and results never depend on the choice). */
+#define SAE_PAR_MIN 65536
+
+/*
+ * A sparse code is kept by row (CSR: row_off, idx, val, pv); its gradient contributions are
+ * "entries" (b, j, z, g, src): dW_decT[j] += z * G_src[b] and dW_enc[j] += g * x_in[b],
+ * db_enc[j] += g.  Entries are emitted at positions fixed by the row (never by the thread),
+ * then stably sorted by latent, so every latent sums its rows in one order whatever the
+ * thread count (DESIGN §4).
+ */
+struct sae_work {
+	size_t B, d, m;   /* batch capacity, d_model, d_sae */
+	size_t kmain;     /* entries per row of the main code (k), or total (batch archs) */
+	size_t ka;        /* aux entries per row (upstream aux: k; AuxK: k_aux) */
+	int dense;        /* relu, jumprelu: dense code */
+	int nthreads;
+	float *x_in;      /* (B, d) x - b_dec */
+	float *pre;       /* (B, m) pre-activations (b_enc added) */
+	float *xhat;      /* (B, d) */
+	float *dxhat;     /* (B, d) dL/dxhat (matryoshka: the cumulative G^(0)) */
+	float *res;       /* (B, d) AuxK: e - ehat work; upstream aux: unused */
+	float *dres;      /* (B, d) AuxK: dL/dehat */
+	float *z;         /* (B, m) dense code (dense archs; batch archs at inference) */
+	float *dz;        /* (B, m) dense dL/dpre (dense archs) */
+	float *lvl;       /* (L, B, d) matryoshka: cumulative level gradients G^(l) */
+	size_t n_lvl;
+	float *scratch;   /* (nthreads, m) per-thread selection values */
+	int32_t *heap;    /* (nthreads, 2*kh) per-thread selection heaps; kh = max(k, ka) */
+	int32_t *sel;     /* (nthreads, kh) */
+	uint32_t *hist;   /* (nthreads, SAE_RADIX_BUCKETS) radix top-k histograms */
+	int32_t *cand;    /* (nthreads, 2*m) radix top-k candidates */
+	float *bsel;      /* (B*m) batch-top-k selection copy (batch archs) */
+	size_t *row_off;  /* (B+1) CSR of the main code */
+	int32_t *idx;     /* (cap) latent */
+	float *val;       /* (cap) z value */
+	/* entries */
+	size_t ent_cap;
+	int32_t *e_b, *e_j;
+	float *e_z, *e_g;
+	uint8_t *e_src;
+	size_t *col_off;  /* (m+1) */
+	int32_t *order;   /* (ent_cap) entry positions sorted by latent */
+	int32_t *dead;    /* (m) AuxK dead latents this step */
+	int32_t *fired;   /* (m) firings this batch */
+	double *rowacc;   /* (B) per-row partial sums */
+	double *dacc;     /* (d) */
+	float *colnorm;   /* (m) decoder column norms (relu decnorm L1) */
+	float bt_min;     /* batch archs: smallest kept activation of the last train batch */
+	int code_dense;   /* last forward left its code in z (1) or in the CSR (0) */
+};
+
+/* sae_blas.c: row-major C = alpha op(A) op(B) + beta C through OpenBLAS (see there why) */
+void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+               const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+               size_t ldc);
+
+/* sae_select.c */
+#define SAE_RADIX_BITS 11
+#define SAE_RADIX_BUCKETS (1u << SAE_RADIX_BITS)
+void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap,
+                        uint32_t *hist, int32_t *cand, float *tmp);
+void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t k);
+float sae_quickselect_desc(float *v, size_t n, size_t r); /* r-th largest (0-based) */
+
+/* sae_sparse.c: the sparse (TopK-family) kernels */
+void sae_sparse_decode(float *xhat, const struct sae_work *w, const float *W_decT,
+                       const float *b_dec, size_t B, size_t d);
+void sae_entries_accumulate(struct sae_model *s, struct sae_work *w, size_t B);
+void sae_db_dec_grad(float *g_b_dec, const float *G, const float *g_b_enc, const float *W_enc,
+                     size_t B, size_t d, size_t m, double *dacc);
+void sae_count_fired_sparse(struct sae_work *w, size_t B, double fire_eps);
+
+/* sae_dense.c: relu and jumprelu */
+double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float *xb, size_t B,
+                           struct sae_step_stats *st);
+void sae_dense_code(const struct sae_model *s, struct sae_work *w, size_t B);
+
+/* sae_batchtopk.c: batchtopk and matryoshka */
+void sae_batch_select(struct sae_model *s, struct sae_work *w, size_t B, int train);
+double sae_matryoshka_recon(struct sae_model *s, struct sae_work *w, const float *xb,
+                            size_t B);
+
+/* shared helpers (sae_step.c) */
+void sae_encode(const struct sae_model *s, struct sae_work *w, const float *xb, size_t B);
+void sae_infer(struct sae_model *s, struct sae_work *w, const float *xb, size_t B);
+double sae_mse_grad(float *dxhat, const float *xhat, const float *x, size_t B, size_t d,
+                    double scale, double *rowacc);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * sae_trainer.c — the multi-seed SAE trainer over an in-memory activation matrix X (N, d).
+ * Every run (seed × condition) advances one optimizer step per outer step; with the default
+ * shared batch order the batch is gathered from X once and every model trains on it, so one
+ * pass over the data updates them all.  A run's arithmetic never reads another run's state,
+ * so each result is bit-identical to training that seed alone.
+ *
+ * Invariants:
+ *  (1) a run's order stream is seeded from shuffle_seed (+ its seed with per_seed_order) and
+ *      draws one Fisher–Yates permutation per epoch, so batch order is independent of init;
+ *  (2) (epoch, pos, step, order stream, perm, moments, counters, history) is the whole state:
+ *      saving and reloading it continues the run to the same bits (formats/artifact_sae.c);
+ *  (3) metrics are evaluated over all of X at each epoch end (spec §4.7 a.5, §4.8).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sae_internal.h"
+
+const char *const sae_history_names[9] = {
+	"loss", "mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents", "step", "aux",
+};
+
+int64_t sae_steps_per_epoch(size_t N, size_t B, int drop_last)
+{
+	if (B == 0)
+		return 0;
+	return drop_last ? (int64_t)(N / B) : (int64_t)((N + B - 1) / B);
+}
+
+int64_t sae_total_steps(size_t N, const struct sae_train_opts *o)
+{
+	if (o->max_steps > 0)
+		return o->max_steps;
+	return o->epochs * sae_steps_per_epoch(N, o->batch, o->drop_last);
+}
+
+/* uniform integer in [0, n) by rejection on 32-bit draws (n < 2^32) */
+static uint32_t uniform_below(struct mt19937 *g, uint32_t n)
+{
+	if (n <= 1)
+		return 0;
+	uint64_t lim = 0x100000000ull - (0x100000000ull % n); /* accept r < lim */
+	for (;;) {
+		uint32_t r = mt_next32(g);
+		if ((uint64_t)r < lim)
+			return r % n;
+	}
+}
+
+void sae_shuffle(int64_t *perm, size_t N, struct mt19937 *g)
+{
+	for (size_t i = 0; i < N; i++)
+		perm[i] = (int64_t)i;
+	for (size_t i = N; i > 1; i--) { /* Fisher–Yates, from the end */
+		size_t j = uniform_below(g, (uint32_t)i);
+		int64_t t = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = t;
+	}
+}
+
+int sae_history_push(struct sae_history *h, const double row[9])
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 16;
+		for (int c = 0; c < 9; c++) {
+			double *p = realloc(h->v[c], cap * sizeof(double));
+			if (!p)
+				return HUS_ENOMEM;
+			h->v[c] = p;
+		}
+		h->cap = cap;
+	}
+	for (int c = 0; c < 9; c++)
+		h->v[c][h->n] = row[c];
+	h->n++;
+	return 0;
+}
+
+void sae_history_release(struct sae_history *h)
+{
+	for (int c = 0; c < 9; c++)
+		free(h->v[c]);
+	memset(h, 0, sizeof(*h));
+}
+
+int sae_run_init(struct sae_run *r, struct sae_model *s, size_t N,
+                 const struct sae_train_opts *o, struct hus_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->condition = "";
+	r->perm = malloc((N ? N : 1) * sizeof(int64_t));
+	if (!r->perm)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a batch order");
+	int rc = sae_work_alloc(&r->w, &s->h, o->batch, err);
+	if (rc) {
+		free(r->perm);
+		r->perm = NULL;
+		return rc;
+	}
+	uint64_t os = o->shuffle_seed + (o->per_seed_order ? s->seed : 0);
+	mt_seed(&r->order, (uint32_t)(os & 0xffffffffu));
+	sae_shuffle(r->perm, N, &r->order);
+	return 0;
+}
+
+void sae_run_release(struct sae_run *r)
+{
+	free(r->perm);
+	sae_work_free(r->w);
+	sae_history_release(&r->hist);
+	r->perm = NULL;
+	r->w = NULL;
+}
+
+static void gather(float *xb, const float *X, const int64_t *perm, size_t pos, size_t B, size_t d)
+{
+	for (size_t b = 0; b < B; b++)
+		memcpy(xb + b * d, X + (size_t)perm[pos + b] * d, d * sizeof(float));
+}
+
+/* end of an epoch: metrics over X, history row, counters reset, next permutation */
+static int end_epoch(struct sae_run *r, const float *X, size_t N)
+{
+	struct sae_model *s = r->s;
+	struct sae_metrics mt;
+	sae_eval(s, r->w, X, N, &mt, NULL);
+	int64_t dead = 0;
+	for (size_t j = 0; j < s->h.d_sae; j++) {
+		dead += s->epoch_fired[j] < s->h.dead_threshold;
+		s->epoch_fired[j] = 0;
+	}
+	double nb = r->ep_batches ? (double)r->ep_batches : 1.0;
+	double row[9] = { r->ep_loss / nb, mt.mse, mt.l0, mt.l1, mt.explained_variance,
+			  mt.ev_fvu, (double)dead, (double)s->step, r->ep_aux / nb };
+	if (sae_history_push(&r->hist, row))
+		return HUS_ENOMEM;
+	r->ep_loss = r->ep_aux = 0;
+	r->ep_batches = 0;
+	r->epoch++;
+	r->pos = 0;
+	sae_shuffle(r->perm, N, &r->order);
+	return 0;
+}
+
+int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
+              const struct sae_train_opts *o, sae_hook_fn hook, void *ctx, struct hus_err *err)
+{
+	if (n_runs == 0)
+		return 0;
+	if (N == 0)
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "no activation rows to train on");
+	size_t d = runs[0].s->h.d_model, Bmax = o->batch;
+	if (Bmax == 0)
+		return hus_errf(err, HUS_EINPUT, NULL, "sae.batch_size", "expected a batch size >= 1");
+	if (o->drop_last && N < Bmax)
+		return hus_errf(err, HUS_EINPUT, NULL, "sae.drop_last",
+				"drop_last with batch %zu > %zu rows leaves no step", Bmax, N);
+	for (size_t i = 1; i < n_runs; i++)
+		if (runs[i].s->h.d_model != d)
+			return hus_errf(err, HUS_EINPUT, NULL, NULL, "runs disagree on d_model");
+	int64_t total = sae_total_steps(N, o);
+	float *xb = malloc(Bmax * d * sizeof(float));
+	if (!xb)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a batch");
+	int rc = 0;
+	for (;;) {
+		int any = 0;
+		int64_t g_epoch = -1, g_pos = -1; /* which batch xb holds */
+		for (size_t i = 0; i < n_runs; i++) {
+			struct sae_run *r = &runs[i];
+			struct sae_model *s = r->s;
+			if (s->step >= total)
+				continue;
+			any = 1;
+			size_t pos = (size_t)r->pos;
+			size_t B = N - pos < Bmax ? N - pos : Bmax;
+			/* shared order: runs in lockstep gather the batch once */
+			if (o->per_seed_order || g_epoch != r->epoch || g_pos != r->pos) {
+				gather(xb, X, r->perm, pos, B, d);
+				g_epoch = r->epoch;
+				g_pos = r->pos;
+			}
+			struct sae_step_stats st;
+			sae_step(s, r->w, xb, B, &st);
+			r->ep_loss += st.loss;
+			r->ep_aux += st.aux;
+			r->ep_batches++;
+			r->pos += (int64_t)B;
+			size_t next = (size_t)r->pos;
+			int epoch_end = next >= N || (o->drop_last && N - next < Bmax);
+			if (epoch_end && (rc = end_epoch(r, X, N))) {
+				hus_errf(err, rc, NULL, NULL, "out of memory for the metrics history");
+				goto done;
+			}
+			if (s->step >= total) {
+				sae_eval(s, r->w, X, N, &r->final, NULL);
+				r->have_final = 1;
+			}
+		}
+		if (!any)
+			break;
+		int final = 1;
+		for (size_t i = 0; i < n_runs; i++)
+			final &= runs[i].s->step >= total;
+		if (hook && (rc = hook(ctx, runs, n_runs, final)))
+			goto done;
+		if (final)
+			break;
+	}
+done:
+	free(xb);
+	return rc;
+}
