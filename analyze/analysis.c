@@ -99,7 +99,8 @@ static int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t 
 struct pairwork {
 	float *rowmax, *colmax;
 	int32_t *argrow, *argcol;
-	int want_arg; /* argmaxes are needed (mutual nearest neighbours) */
+	int want_arg;   /* argmaxes are needed (mutual nearest neighbours) */
+	double mnn_thr; /* their threshold */
 };
 
 static int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
@@ -266,12 +267,13 @@ static int write_pairs_csv(const char *dir, const char *name, const int64_t *sa,
 struct pairset {
 	size_t np;
 	double *v, *P, *ra, *rb;
+	double *mnn; /* mutual-nearest-neighbour fraction per pair (when argmaxes were folded) */
 	int64_t *sa, *sb;
 };
 
 static void pairset_release(struct pairset *p)
 {
-	free(p->v), free(p->P), free(p->ra), free(p->rb), free(p->sa), free(p->sb);
+	free(p->v), free(p->P), free(p->ra), free(p->rb), free(p->sa), free(p->sb), free(p->mnn);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -288,7 +290,8 @@ static int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *
 	ps->sb = calloc(np ? np : 1, sizeof(int64_t));
 	ps->ra = calloc(np ? np : 1, sizeof(double));
 	ps->rb = calloc(np ? np : 1, sizeof(double));
-	if (!ps->v || !ps->P || !ps->sa || !ps->sb || !ps->ra || !ps->rb) {
+	ps->mnn = calloc(np ? np : 1, sizeof(double));
+	if (!ps->v || !ps->P || !ps->sa || !ps->sb || !ps->ra || !ps->rb || !ps->mnn) {
 		pairset_release(ps);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu pairs", np);
 	}
@@ -304,6 +307,10 @@ static int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *
 			ps->P[i * n + j] = ps->P[j * n + i] = ps->v[p];
 			if (acc)
 				per_feature_accumulate(acc[i], acc[j], w->rowmax, w->colmax, s->m[i], s->m[j]);
+			ps->mnn[p] = NAN;
+			if (w->want_arg)
+				mnn_count(&ps->mnn[p], w->rowmax, w->argrow, w->argcol, s->m[i], s->m[j],
+				          w->mnn_thr);
 			ps->sa[p] = s->seed[i];
 			ps->sb[p] = s->seed[j];
 		}
@@ -311,8 +318,13 @@ static int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *
 }
 
 /* Per-feature stability of every model of s (sorted seeds), concatenated, as a JSON array. */
-static int per_feature_json(hj **out, const struct mset *s, struct pairwork *w,
-                            struct pairset *ps, struct hus_err *err)
+struct pf_summary {
+	double mean, min, max;
+};
+
+static int per_feature_json(hj **out, struct pf_summary *sum, const struct mset *s,
+                            struct pairwork *w, struct pairset *ps, struct h5w *h5,
+                            const char *group, struct hus_err *err)
 {
 	double **acc = calloc(s->n ? s->n : 1, sizeof(double *));
 	size_t mmax = 0;
@@ -335,12 +347,29 @@ static int per_feature_json(hj **out, const struct mset *s, struct pairwork *w,
 		goto cleanup;
 	}
 	hj *arr = hj_arr();
+	double fs = 0, fmin = INFINITY, fmax = -INFINITY;
+	size_t fn = 0;
 	for (size_t i = 0; i < s->n && s->n > 1; i++) {
 		per_feature_finish(stab, acc[i], s->m[i], s->n);
-		for (size_t f = 0; f < s->m[i]; f++)
+		if (h5 && (rc = ana_write_per_feature(h5, group, s->seed[i], stab, s->m[i], err))) {
+			free(stab);
+			hj_free(arr);
+			goto cleanup;
+		}
+		for (size_t f = 0; f < s->m[i]; f++) {
 			hj_push(arr, hj_num(stab[f]));
+			fs += stab[f];
+			fmin = stab[f] < fmin ? stab[f] : fmin;
+			fmax = stab[f] > fmax ? stab[f] : fmax;
+			fn++;
+		}
 	}
 	free(stab);
+	if (sum) {
+		sum->mean = fn ? fs / (double)fn : NAN;
+		sum->min = fn ? fmin : NAN;
+		sum->max = fn ? fmax : NAN;
+	}
 	*out = arr;
 cleanup:
 	for (size_t i = 0; i < s->n; i++)
@@ -459,9 +488,11 @@ static void free_bases(double **U, size_t n)
 	free(U);
 }
 
-/* Pair-level extras for the trained set: MNN, Hungarian, subspace; per-feature stability. */
-static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pairwork *w,
-                          struct ana_pairs *tab, hj *metrics, struct hus_err *err)
+/* Pair-level extras for the trained set: MNN (folded in the first pass), Hungarian both
+ * kinds, subspace overlap, the analytic null of each pair's shape. */
+static int trained_extras(struct group_ctx *gc, const struct mset *t, const struct pairset *tp,
+                          const struct pf_summary *pfsum, struct ana_pairs *tab, hj *metrics,
+                          struct hus_err *err)
 {
 	const struct analysis_request *q = gc->q;
 	size_t n = t->n, d = t->d, mmax = 0, mmin = SIZE_MAX;
@@ -476,34 +507,29 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 	if (k > mmin)
 		k = mmin;
 	int rc = 0;
-	double **acc = calloc(n, sizeof(double *)), **U = calloc(n, sizeof(double *));
-	float *stab = malloc(sizeof(float) * mmax), *sim = malloc(sizeof(float) * mmax);
+	double **U = calloc(n, sizeof(double *));
+	float *sim = malloc(sizeof(float) * mmax);
 	int32_t *perm = malloc(sizeof(int32_t) * mmax);
-	if (!acc || !U || !stab || !sim || !perm) {
+	if (!U || !sim || !perm) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < n; i++) {
-		acc[i] = calloc(t->m[i], sizeof(double));
-		U[i] = k ? malloc(sizeof(double) * d * k) : NULL;
-		if (!acc[i] || (k && !U[i])) {
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+	for (size_t i = 0; i < n && k; i++) {
+		/* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
+		U[i] = malloc(sizeof(double) * d * k);
+		float *W = malloc(sizeof(float) * d * t->m[i]);
+		if (!U[i] || !W) {
+			free(W);
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
 			goto cleanup;
 		}
-		if (k) { /* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
-			float *W = malloc(sizeof(float) * d * t->m[i]);
-			if (!W) {
-				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
-				goto cleanup;
-			}
-			for (size_t j = 0; j < t->m[i]; j++)
-				for (size_t r = 0; r < d; r++)
-					W[r * t->m[i] + j] = t->At[i][j * d + r];
-			rc = subspace_basis(U[i], W, d, t->m[i], k, err);
-			free(W);
-			if (rc)
-				goto cleanup;
-		}
+		for (size_t j = 0; j < t->m[i]; j++)
+			for (size_t r = 0; r < d; r++)
+				W[r * t->m[i] + j] = t->At[i][j * d + r];
+		rc = subspace_basis(U[i], W, d, t->m[i], k, err);
+		free(W);
+		if (rc)
+			goto cleanup;
 	}
 	/* columns of the pair table after pwmcc, r_a, r_b */
 	const char *names[] = { "mnn_fraction", "hungarian_abs_mean", "hungarian_abs_frac_0.5",
@@ -521,15 +547,9 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 		tab->ncols = c0 + c + 1;
 	}
 	size_t p = 0;
-	w->want_arg = 1;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++) {
-			double v, ra, rb, frac;
-			if ((rc = pair_pwmcc(&v, &ra, &rb, w, t->At[i], t->m[i], t->At[j], t->m[j], d, err)))
-				goto cleanup;
-			mnn_count(&frac, w->rowmax, w->argrow, w->argcol, t->m[i], t->m[j], q->mnn_thr);
-			per_feature_accumulate(acc[i], acc[j], w->rowmax, w->colmax, t->m[i], t->m[j]);
-			tab->col[c0 + 0][p] = frac;
+			tab->col[c0 + 0][p] = tp->mnn[p];
 			for (int kind = 0; kind < 2; kind++) {
 				struct match_result mr = { NAN, 0, NAN, NAN, NAN };
 				if (do_hung) {
@@ -560,36 +580,21 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err)))
 				goto cleanup;
 		}
-	w->want_arg = 0;
-	/* per-feature stability of every model, and its distribution over all features */
-	double fs = 0, fmin = INFINITY, fmax = -INFINITY;
-	size_t fn = 0;
-	for (size_t i = 0; i < n && n > 1; i++) {
-		per_feature_finish(stab, acc[i], t->m[i], n);
-		if ((rc = ana_write_per_feature(gc->h5, gc->g->name, t->seed[i], stab, t->m[i], err)))
-			goto cleanup;
-		for (size_t f = 0; f < t->m[i]; f++) {
-			fs += stab[f];
-			fmin = stab[f] < fmin ? stab[f] : fmin;
-			fmax = stab[f] > fmax ? stab[f] : fmax;
-			fn++;
-		}
-	}
 	hj *pf = hj_obj();
 	hj_set(pf, "definition", hj_str("per model and feature: mean over the other models of the "
 	                                "best |cos| (spec 5.4); vectors in analysis.h5 "
 	                                "/per_feature/<group>/<seed>/stability"));
-	hj_set(pf, "mean", hj_num(fn ? fs / (double)fn : NAN));
-	hj_set(pf, "min", hj_num(fn ? fmin : NAN));
-	hj_set(pf, "max", hj_num(fn ? fmax : NAN));
+	hj_set(pf, "mean", hj_num(pfsum->mean));
+	hj_set(pf, "min", hj_num(pfsum->min));
+	hj_set(pf, "max", hj_num(pfsum->max));
 	hj_set(metrics, "per_feature_stability", pf);
 	/* means over pairs of the pair-level extras */
 	for (size_t c = 0; c < nc; c++) {
-		double s = 0;
+		double sm = 0;
 		for (size_t pp = 0; pp < tab->n; pp++)
-			s += tab->col[c0 + c][pp];
+			sm += tab->col[c0 + c][pp];
 		hj *m = hj_obj();
-		hj_set(m, "mean_over_pairs", hj_num(tab->n ? s / (double)tab->n : NAN));
+		hj_set(m, "mean_over_pairs", hj_num(tab->n ? sm / (double)tab->n : NAN));
 		hj_set(m, "values", hj_f64_array(tab->col[c0 + c], tab->n));
 		hj_set(metrics, names[c], m);
 	}
@@ -601,11 +606,8 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 	hj_set(par, "subspace_k", hj_int((int64_t)k));
 	hj_set(metrics, "parameters", par);
 cleanup:
-	for (size_t i = 0; acc && i < n; i++)
-		free(acc[i]);
-	free(acc);
 	free_bases(U, n);
-	free(stab), free(sim), free(perm);
+	free(sim), free(perm);
 	return rc;
 }
 
@@ -618,7 +620,7 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 {
 	const struct analysis_request *q = gc->q;
 	int rc;
-	if ((rc = per_feature_json(pf, c, w, cp, err)))
+	if ((rc = per_feature_json(pf, NULL, c, w, cp, NULL, NULL, err)))
 		return rc;
 	if ((rc = stats_summarize(cs, cp->v, 1, cp->np, q->bootstrap_B, boot_seed, err)))
 		return rc;
@@ -710,7 +712,12 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	hj_set(o, "architecture", arch);
 
 	/* trained pairs and their summary (bootstrap seed 17 as phase 4a) */
-	if ((rc = per_feature_json(&pf_trained, &t, &w, &tp, err)))
+	w.want_arg = 1; /* the trained pass also folds argmaxes for mutual nearest neighbours */
+	w.mnn_thr = q->mnn_thr;
+	struct pf_summary pfsum;
+	rc = per_feature_json(&pf_trained, &pfsum, &t, &w, &tp, gc->h5, g->name, err);
+	w.want_arg = 0;
+	if (rc)
 		goto cleanup_ck;
 	pfs = hj_obj();
 	hj_set(pfs, "definition", hj_str("per feature of every model (seeds in order, features in "
@@ -743,7 +750,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	}
 	hj *metrics = hj_obj();
 	hj_set(o, "metrics", metrics);
-	if (t.n >= 2 && (rc = trained_extras(gc, &t, &w, &tab, metrics, err)))
+	if (t.n >= 2 && (rc = trained_extras(gc, &t, &tp, &pfsum, &tab, metrics, err)))
 		goto cleanup_ck;
 	char prefix[256];
 	snprintf(prefix, sizeof(prefix), "/pairs/%s", g->name);
