@@ -40,6 +40,8 @@ void analysis_request_defaults(struct analysis_request *q)
 	q->perm_max_exact = 20000;
 	q->perm_B = 9999;
 	q->write_matchings = 1;
+	q->act_rows = 1000; /* upstream: the first 1000 activations (spec 5.4) */
+	q->act_k = 32;
 }
 
 /* ---------------------------------------------------------------- model sets -------- */
@@ -384,12 +386,14 @@ struct group_ctx {
 	struct h5w *h5;
 	struct manifest *man;
 	hj *out; /* this group's results object */
+	const float *X; /* activation rows for agreement (X_n, X_d), or NULL */
+	size_t X_n, X_d;
 };
 
 /* Load, validate and sort a group's checkpoints into `s`; d_model must agree. */
 static int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t n,
                     size_t *d_model, struct decoder *first, struct manifest *man,
-                    struct hus_err *err)
+                    const char **sorted_paths, struct hus_err *err)
 {
 	struct decoder *dec = calloc(n ? n : 1, sizeof(struct decoder));
 	int64_t *seeds = calloc(n ? n : 1, sizeof(int64_t));
@@ -426,6 +430,8 @@ static int load_set(struct mset *s, hj *manifest_json, const char *const *paths,
 		goto cleanup;
 	for (size_t k = 0; k < n; k++) {
 		struct decoder *d = &dec[order[k]];
+		if (sorted_paths)
+			sorted_paths[k] = paths[order[k]];
 		if ((rc = mset_put(s, k, d->W_dec, d->d_sae, d->seed, d->path, err)))
 			goto cleanup;
 		if (manifest_json) {
@@ -686,9 +692,15 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	memset(&tab, 0, sizeof(tab));
 	hj *o = gc->out, *ckman = hj_arr();
 	hj *pf_trained = NULL, *pf_r1 = NULL, *pf_r2 = NULL, *pfs = NULL;
-	int rc = load_set(&t, ckman, g->paths, g->n, &d, &first, gc->man, err);
+	const char **sorted_paths = calloc(g->n ? g->n : 1, sizeof(char *));
+	if (!sorted_paths) {
+		hj_free(ckman);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
+	int rc = load_set(&t, ckman, g->paths, g->n, &d, &first, gc->man, sorted_paths, err);
 	if (rc) {
 		hj_free(ckman);
+		free(sorted_paths);
 		return rc;
 	}
 	size_t mmax = 0;
@@ -752,6 +764,37 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	hj_set(o, "metrics", metrics);
 	if (t.n >= 2 && (rc = trained_extras(gc, &t, &tp, &pfsum, &tab, metrics, err)))
 		goto cleanup_ck;
+	if (t.n >= 2 && gc->X) { /* activation-level agreement (spec 5.4) */
+		if (d != gc->X_d) {
+			rc = hus_errf(err, HUS_EINPUT, q->activations, "/activations",
+			              "expected d_model %zu like group '%s', got %zu columns", d, g->name,
+			              gc->X_d);
+			goto cleanup_ck;
+		}
+		size_t c0 = tab.ncols;
+		const char *an[2] = { "act_abs_pearson", "act_topk_jaccard" };
+		for (size_t c = 0; c < 2; c++) {
+			snprintf(tab.col_name[c0 + c], sizeof(tab.col_name[0]), "%s", an[c]);
+			if (!(tab.col[c0 + c] = calloc(tp.np, sizeof(double)))) {
+				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+				goto cleanup_ck;
+			}
+			tab.ncols = c0 + c + 1;
+		}
+		if ((rc = act_pairs(tab.col[c0], tab.col[c0 + 1], sorted_paths, t.n, gc->X, gc->X_n, d,
+		                    q->act_k, err)))
+			goto cleanup_ck;
+		for (size_t c = 0; c < 2; c++) {
+			double sm = 0;
+			for (size_t pp = 0; pp < tp.np; pp++)
+				sm += tab.col[c0 + c][pp];
+			hj *m = hj_obj();
+			hj_set(m, "mean_over_pairs", hj_num(sm / (double)tp.np));
+			hj_set(m, "values", hj_f64_array(tab.col[c0 + c], tp.np));
+			hj_set(m, "rows", hj_int((int64_t)gc->X_n));
+			hj_set(metrics, an[c], m);
+		}
+	}
 	char prefix[256];
 	snprintf(prefix, sizeof(prefix), "/pairs/%s", g->name);
 	if ((rc = ana_write_pairs(gc->h5, prefix, &tab, err)))
@@ -821,7 +864,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		const char *src;
 		if (g->r2_paths && g->n_r2) {
 			size_t d2 = d;
-			if ((rc = load_set(&r2, NULL, g->r2_paths, g->n_r2, &d2, NULL, gc->man, err)))
+			if ((rc = load_set(&r2, NULL, g->r2_paths, g->n_r2, &d2, NULL, gc->man, NULL, err)))
 				goto cleanup_ck;
 			for (size_t i = 0; i < r2.n; i++)
 				if (r2.m[i] > mmax) {
@@ -906,6 +949,7 @@ cleanup:
 	pairset_release(&tp);
 	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
 	free(cseeds);
+	free(sorted_paths);
 	return rc;
 }
 
@@ -939,6 +983,8 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	snprintf(path, sizeof(path), "%s/analysis.h5", q->out_dir);
 	struct hus_provenance prov = { "", "" };
 	struct h5w *h5 = NULL;
+	float *X = NULL;
+	size_t X_n = 0, X_d = 0;
 	struct manifest *man = manifest_new(q->out_dir);
 	hj *root = hj_obj(), *groups = hj_obj();
 	if (!man || !root || !groups) {
@@ -950,9 +996,15 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	hj_set(root, "groups", groups);
 	if ((rc = ana_open(&h5, path, &prov, err)))
 		goto fail;
+	if (q->activations) {
+		if ((rc = acts_matrix_read(&X, &X_n, &X_d, q->activations, q->act_rows ? q->act_rows : 1,
+		                           err)) ||
+		    (rc = manifest_add_input(man, q->activations, err)))
+			goto fail;
+	}
 	char names[4096] = "";
 	for (size_t i = 0; i < q->n_groups; i++) {
-		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj() };
+		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d };
 		hj_set(groups, q->groups[i].name, gc.out);
 		if ((rc = analyze_group(&gc, err)))
 			goto fail;
@@ -987,6 +1039,8 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	hj_set(par, "seed_level_seed", hj_int((int64_t)q->seed_level));
 	hj_set(par, "permutation_max_exact", hj_int((int64_t)q->perm_max_exact));
 	hj_set(par, "permutation_samples", hj_int((int64_t)q->perm_B));
+	hj_set(par, "activations", q->activations ? hj_str(q->activations) : hj_null());
+	hj_set(par, "activation_rows", hj_int((int64_t)q->act_rows));
 	hj_set(root, "parameters", par);
 	snprintf(path, sizeof(path), "%s/results.json", q->out_dir);
 	if ((rc = hj_write_file(path, root, err)) || (rc = manifest_add_artifact(man, path, err)))
@@ -994,6 +1048,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	if ((rc = manifest_write(man, q->command ? q->command : "husai analyze", "", err)))
 		goto fail;
 	manifest_free(man);
+	free(X);
 	if (results)
 		*results = root;
 	else
@@ -1002,6 +1057,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 fail:
 	h5w_abort(h5);
 	manifest_free(man);
+	free(X);
 	hj_free(root);
 	return rc;
 }

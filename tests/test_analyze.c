@@ -339,6 +339,64 @@ static void test_config(void **state)
 	assert_int_equal(cmd_analyze(3, argv2), 1);
 }
 
+/* Activation-level agreement from an activation set (spec 5.4) */
+static void test_activations(void **state)
+{
+	(void)state;
+	char ap[300], out[300];
+	snprintf(ap, sizeof(ap), "%s/acts.h5", dir);
+	snprintf(out, sizeof(out), "%s/acts_run", dir);
+	size_t N = 64;
+	float *X = malloc(sizeof(float) * N * D);
+	assert_int_equal(torch_randn_f32(X, N * D, 77), 0);
+	struct hus_err err = { 0 };
+	struct h5w *w;
+	struct hus_provenance prov = { "", "" };
+	size_t dims[2] = { N, D };
+	assert_int_equal(h5w_open(&w, ap, "husai.activation_set", 1, &prov, &err), 0);
+	assert_int_equal(h5w_f32(w, "/activations", X, 2, dims, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	struct analysis_request q;
+	struct analysis_group g;
+	request(&q, &g, out);
+	q.activations = ap;
+	q.act_rows = 50;
+	hj *res;
+	int rc = analysis_run(&q, &res, &err);
+	if (rc)
+		fail_msg("%s: %s: %s", err.file, err.where, err.msg);
+	hj *pv = hj_get(res, "groups.g1.metrics.act_abs_pearson.values");
+	hj *jv = hj_get(res, "groups.g1.metrics.act_topk_jaccard.values");
+	assert_int_equal(hj_len(pv), 6);
+	/* pair 0 = seeds (42, 123): recompute with the library on the first 50 rows */
+	float A[D * M], B[D * M], WA[M * D], WB[M * D], b[M], za[50 * M], zb[50 * M];
+	trained_decoder(A, D, M, 42, 0.3f);
+	trained_decoder(B, D, M, 123, 0.3f);
+	for (size_t j = 0; j < M; j++) {
+		b[j] = 0;
+		for (size_t r = 0; r < D; r++)
+			WA[j * D + r] = A[r * M + j], WB[j * D + r] = B[r * M + j];
+	}
+	struct sae_encoder ea = { LATENT_TOPK, D, M, 4, WA, b, NULL, NULL }, eb = ea;
+	eb.W_enc = WB;
+	assert_int_equal(sae_latents(za, &ea, X, 50, &err), 0);
+	assert_int_equal(sae_latents(zb, &eb, X, 50, &err), 0);
+	struct act_agreement ag;
+	assert_int_equal(act_agreement(&ag, za, zb, 50, M, 4, &err), 0);
+	assert_near(hj_as_f64(hj_at(pv, 0)), ag.abs_pearson, 1e-12);
+	assert_near(hj_as_f64(hj_at(jv, 0)), ag.jaccard, 1e-12);
+	assert_true(ag.jaccard > 0.2); /* similar encoders pick similar latents */
+	hj_free(res);
+	/* an activation set of the wrong width is named */
+	size_t dims2[2] = { N, D / 2 };
+	assert_int_equal(h5w_open(&w, ap, "husai.activation_set", 1, &prov, &err), 0);
+	assert_int_equal(h5w_f32(w, "/activations", X, 2, dims2, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	assert_int_equal(analysis_run(&q, NULL, &err), HUS_EINPUT);
+	assert_string_equal(err.where, "/activations");
+	free(X);
+}
+
 /* Through the driver, phase 4a's R1 control (seeds 1000-1004, 128 x 1024) gives upstream's
  * random mean 0.298829 (spec §6.2) and the analytic null sits within 0.002 of it. */
 static void test_phase4a_random_mean(void **state)
@@ -495,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_phase4a_random_mean),
+		cmocka_unit_test(test_activations),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -348,7 +348,7 @@ static void test_latents_and_agreement(void **state)
 	size_t d = 8, m = 16, N = 20, k = 3;
 	float *W = gauss(m, d, 31), *x = gauss(N, d, 32);
 	float b[16] = { 0 }, z[320], z2[320];
-	struct sae_encoder e = { SAE_ARCH_TOPK_UPSTREAM, d, m, k, W, b, NULL };
+	struct sae_encoder e = { LATENT_TOPK_UPSTREAM, d, m, k, W, b, NULL, NULL };
 	struct hus_err err = { 0 };
 	assert_int_equal(sae_latents(z, &e, x, N, &err), 0);
 	for (size_t n = 0; n < N; n++) {
@@ -357,17 +357,29 @@ static void test_latents_and_agreement(void **state)
 			nz += z[n * m + j] != 0;
 		assert_int_equal(nz, k);
 	}
-	e.arch = SAE_ARCH_RELU;
+	e.arch = LATENT_RELU;
 	assert_int_equal(sae_latents(z2, &e, x, N, &err), 0);
 	for (size_t i = 0; i < N * m; i++)
 		assert_true(z2[i] >= 0);
 	struct act_agreement ag;
+	/* thresholded (jumprelu / batch archs at inference): only pre > θ_j and > 0 survive */
+	float th[16], z3[320];
+	for (size_t j = 0; j < m; j++)
+		th[j] = 0.5f;
+	e.arch = LATENT_THRESHOLD;
+	e.threshold = th;
+	assert_int_equal(sae_latents(z3, &e, x, N, &err), 0);
+	for (size_t i = 0; i < N * m; i++)
+		assert_true(z3[i] == 0 || (z3[i] > 0.5f && z3[i] == z2[i]));
+	e.threshold = NULL;
+	assert_int_equal(sae_latents(z3, &e, x, N, &err), HUS_EINPUT);
+	assert_int_equal(latent_arch_parse("jumprelu"), LATENT_THRESHOLD);
 	assert_int_equal(act_agreement(&ag, z, z, N, m, k, &err), 0);
 	assert_near(ag.abs_pearson, 1.0, 1e-9);
 	assert_near(ag.jaccard, 1.0, 1e-12);
 	assert_int_equal(act_agreement(&ag, z, z2, N, m, k, &err), 0);
 	assert_true(ag.jaccard > 0 && ag.jaccard <= 1);
-	assert_int_equal(latent_arch_parse("topk"), SAE_ARCH_TOPK);
+	assert_int_equal(latent_arch_parse("topk"), LATENT_TOPK);
 	assert_int_equal(latent_arch_parse("gated"), -1);
 	free(W), free(x);
 }
