@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -337,9 +338,21 @@ static void test_subspace(void **state)
 		assert_near(s, 1.0, 1e-9);
 	}
 	assert_int_equal(subspace_basis(U1, A, d, m, 17, &err), HUS_EINPUT);
-	/* d_sae < d_model takes the other SVD orientation */
+	/* d_sae < d_model works too */
 	assert_int_equal(subspace_basis(U1, A, m, d, k, &err), 0);
 	free(A), free(B), free(A2);
+	/* the basis has the same bits whatever OpenBLAS's thread count (a size it would split) */
+	size_t dd = 256, mm = 4096, kk = 8;
+	float *W = gauss(dd, mm, 23);
+	double *Ua = malloc(sizeof(double) * dd * kk), *Ub = malloc(sizeof(double) * dd * kk);
+	int saved = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	assert_int_equal(subspace_basis(Ua, W, dd, mm, kk, &err), 0);
+	openblas_set_num_threads(2);
+	assert_int_equal(subspace_basis(Ub, W, dd, mm, kk, &err), 0);
+	openblas_set_num_threads(saved);
+	assert_memory_equal(Ua, Ub, sizeof(double) * dd * kk);
+	free(W), free(Ua), free(Ub);
 }
 
 static void test_latents_and_agreement(void **state)
