@@ -111,6 +111,13 @@ int cmd_run(int argc, char **argv)
 		rc = experiment_read(cf, &ex, &err);
 	if (rc)
 		goto done;
+	{ /* first pass: the experiment reads every key it uses, runs nothing */
+		struct runner probe = { 0 };
+		probe.validate_only = 1;
+		snprintf(probe.run_dir, sizeof(probe.run_dir), "%s", ".");
+		if ((rc = experiment_run(&probe, cf, &ex, config_path, &err)))
+			goto done;
+	}
 	char run_dir[PATH_MAX];
 	snprintf(run_dir, sizeof(run_dir), "%s", out ? out : "");
 	if (!out)
@@ -143,6 +150,11 @@ int cmd_run(int argc, char **argv)
 	if ((rc = runner_init(&r, run_dir, redo, &err)))
 		goto done;
 	r.dry_run = dry;
+	snprintf(r.command, sizeof(r.command), "husai");
+	for (int i = 0; i < argc; i++)
+		snprintf(r.command + strlen(r.command), sizeof(r.command) - strlen(r.command), " %s",
+			 argv[i]);
+	experiment_hash(cf, r.config_hash);
 	const char *q = getenv("HUSAI_QUIET");
 	r.quiet_env = q && *q;
 	hus_progress_begin(&r.progress, ex.name, ex.estimated_jobs);

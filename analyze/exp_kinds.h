@@ -17,11 +17,50 @@ struct exp_kind {
 	const char *help;
 };
 
+int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
-int exp_demo(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
 /* Write RUN/jobs/<job>.yaml holding the given sections of the experiment config; path OUT. */
 int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char *const *sections,
                    char *path, size_t n, struct hus_err *err);
+
+/* Bootstrap and control settings shared by the statistics of every experiment (spec §6.0). */
+struct exp_stats {
+	size_t bootstrap;                   /* B, 10000 */
+	int64_t seed_trained, seed_random;  /* per-experiment bootstrap seeds (spec §6.0 table) */
+	int64_t r1_offset;                  /* R1 seed = trained seed + offset */
+	int64_t *r1_seeds;                  /* explicit R1 seeds instead (phase 4a: 1000..1004) */
+	size_t n_r1_seeds;
+	const char *controls;               /* r1, r2 or both */
+};
+int exp_stats_read(struct cfg *c, struct exp_stats *st, uint64_t def_trained, uint64_t def_random,
+                   struct hus_err *err);
+void exp_stats_release(struct exp_stats *st);
+
+/* A trained SAE's final metrics and per-epoch curve, from its checkpoint. */
+struct exp_sae_final {
+	double mse, ev, ev_fvu, l0, dead_fraction;
+	int64_t steps;
+	double *curve[5]; /* step, mse, explained_variance, l0, dead_fraction per epoch */
+	size_t curve_n;
+};
+int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err);
+void exp_sae_final_release(struct exp_sae_final *m);
+
+/* Jobs: transformer + extraction (or the given files), all SAEs in one pass, one analysis per
+ * condition (RUN/analysis/<cond>/). */
+int exp_activations(struct runner *r, struct cfg *c, const struct experiment *ex, char *acts,
+                    size_t n, struct hus_err *err);
+int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                   const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                   const char *const *outputs, struct hus_err *err);
+int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,
+                size_t nseeds, const struct exp_stats *st, struct hus_err *err);
+int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, struct hus_err *err);
+
+/* {mean, std, min, max, median, ci95_low, ci95_high, n} of x (spec §6.0 summarize). */
+hj *exp_summary_json(const double *x, size_t n, size_t B, uint64_t seed, struct hus_err *err);
+hj *exp_run_metadata(struct runner *r, const char *run_id);
 
 #endif

@@ -18,7 +18,8 @@ static const char *const stage_sections[] = { "data", "transformer", "extract", 
 
 static const struct exp_kind kinds[] = {
 	{ "smoke", exp_smoke, 5, "1-epoch transformer, extraction, one SAE (spec §6.1)" },
-	{ "demo", exp_demo, 12, "a small real end-to-end study: two conditions x 5 seeds" },
+	{ "core_ablations", exp_core, 11, "k sweep and d_sae sweep over seeds (spec §6.3)" },
+	{ "phase4a", exp_phase4a, 4, "trained vs random PWMCC at 128 x 1024, k 32 (spec §6.2)" },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -59,6 +60,32 @@ char *experiment_config_text(struct cfg *c)
 	return cfg_sections_yaml(c, all);
 }
 
+void experiment_hash(struct cfg *c, char hex[65])
+{
+	static const char *const secs[] = { "data", "transformer", "extract", "sae", "analysis", NULL };
+	char *text = cfg_sections_yaml(c, secs);
+	const char *inputs[2] = { NULL, NULL };
+	cfg_path(c, "experiment.transformer", NULL, &inputs[0], NULL);
+	cfg_path(c, "experiment.activations", NULL, &inputs[1], NULL);
+	size_t len = (text ? strlen(text) : 0) + 200;
+	char *buf = malloc(len);
+	if (!buf) {
+		free(text);
+		memset(hex, '0', 64);
+		hex[64] = 0;
+		return;
+	}
+	size_t o = (size_t)snprintf(buf, len, "%s", text ? text : "");
+	for (int i = 0; i < 2; i++) {
+		char sha[65];
+		if (inputs[i] && *inputs[i] && !hus_sha256_file(inputs[i], sha, NULL, NULL))
+			o += (size_t)snprintf(buf + o, len - o, "input%d=%s\n", i, sha);
+	}
+	hus_sha256_buf(buf, o, hex);
+	free(buf);
+	free(text);
+}
+
 int experiment_run(struct runner *r, struct cfg *c, const struct experiment *ex,
                    const char *config_path, struct hus_err *err)
 {
@@ -77,6 +104,10 @@ int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char 
 	if (!text)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 	snprintf(path, n, "%s/jobs/%s.yaml", r->run_dir, job);
+	if (r->validate_only) {
+		free(text);
+		return 0;
+	}
 	int rc = 0;
 	/* rewrite only when different, so a resumed run sees the same bytes */
 	char *old = NULL;
@@ -153,9 +184,7 @@ int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path
 		strncat(command, argv[i], sizeof(command) - strlen(command) - 1);
 	}
 	char hash[65];
-	char *text = experiment_config_text(c);
-	hus_sha256_buf(text ? text : "", text ? strlen(text) : 0, hash);
-	free(text);
+	experiment_hash(c, hash);
 	hj *rng = hj_obj();
 	hj_set(rng, "description",
 	       hj_str("every seed is explicit in config.yaml; each artifact records its generator "

@@ -24,6 +24,8 @@ int experiment_read(struct cfg *c, struct experiment *ex, struct hus_err *err);
 void experiment_release(struct experiment *ex);
 /* The effective config text (all sections, overrides applied): the run's identity. */
 char *experiment_config_text(struct cfg *c);
+/* The run's config hash: the stage sections (scientific settings, no paths) + input sha256s. */
+void experiment_hash(struct cfg *c, char hex[65]);
 int experiment_run(struct runner *r, struct cfg *c, const struct experiment *ex,
                    const char *config_path, struct hus_err *err);
 int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path, int argc,

@@ -15,9 +15,12 @@ struct runner {
 	char exe[PATH_MAX]; /* this husai executable, run for every job */
 	int redo;           /* rerun jobs even when their done record verifies */
 	int dry_run;        /* print the jobs instead of running them */
+	int validate_only;  /* read the config, write and run nothing (a first pass) */
 	int quiet_env;      /* HUSAI_QUIET was set by the user: leave it set */
 	size_t jobs_seen, jobs_run, jobs_skipped;
 	double seconds;     /* wall time spent in jobs this invocation */
+	char command[4096]; /* the husai command line, for run_metadata */
+	char config_hash[65];
 	struct hus_progress progress;
 };
 

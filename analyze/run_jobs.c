@@ -9,8 +9,10 @@
  *      output exists, so a run killed at any point reruns exactly the unfinished jobs;
  *  (3) children inherit HUSAI_QUIET so only the parent draws the progress line.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -24,6 +26,39 @@
 
 extern char **environ;
 
+/* Remove NAME.tmp-PID files whose writer is gone (a killed run leaves them; invariant (1) of
+ * atomic.c means no final name is ever partial, so only these need cleaning). */
+static void remove_stale_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char full[PATH_MAX * 2];
+		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (lstat(full, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			remove_stale_temporaries(full);
+			continue;
+		}
+		const char *t = strstr(e->d_name, ".tmp-");
+		if (!t || !S_ISREG(st.st_mode))
+			continue;
+		char *end;
+		long pid = strtol(t + 5, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			unlink(full);
+	}
+	closedir(d);
+}
+
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err)
 {
 	memset(r, 0, sizeof(*r));
@@ -34,6 +69,7 @@ int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err 
 		return hus_errf(err, HUS_EIO, "/proc/self/exe", NULL,
 				"cannot find the husai executable to run jobs");
 	r->exe[n] = 0;
+	remove_stale_temporaries(run_dir);
 	char sub[PATH_MAX + 16];
 	snprintf(sub, sizeof(sub), "%s/jobs", run_dir);
 	int rc = hus_mkdirs(sub, err);
@@ -145,6 +181,8 @@ static void print_log_tail(const char *log)
 int runner_job(struct runner *r, const char *name, const char *const *argv,
                const char *const *outputs, struct hus_err *err)
 {
+	if (r->validate_only)
+		return 0;
 	r->jobs_seen++;
 	if (!r->redo) {
 		int st = check_done(r, name, err);

@@ -11,11 +11,14 @@
 #include "formats.h"
 
 static const char *const inspect_usage[] = {
-	"usage: husai inspect <file.h5>...",
+	"usage: husai inspect [--checksums] <file.h5>...",
 	"",
 	"Show and validate husai HDF5 artifacts: format name and version, provenance attributes,",
 	"every dataset's path, element type and shape.  Every dataset is read once, so a",
 	"truncated file is reported.  Exit status 0 if all files are valid, 1 otherwise.",
+	"",
+	"    --checksums    also print the sha256 of every dataset's values, to compare runs",
+	"                   bit for bit (timestamps live in attributes, not datasets)",
 	NULL,
 };
 
@@ -27,13 +30,19 @@ static void usage(FILE *out)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 } };
-	int c;
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { "checksums", no_argument, NULL, 'c' },
+					      { 0, 0, 0, 0 } };
+	int c, checksums = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return 0;
+		}
+		if (c == 'c') {
+			checksums = 1;
+			continue;
 		}
 		usage(stderr);
 		return 2;
@@ -51,7 +60,7 @@ int cmd_inspect(int argc, char **argv)
 			status = 1;
 			continue;
 		}
-		if (h5r_describe(r, stdout, &err)) {
+		if (h5r_describe_ex(r, stdout, checksums, &err)) {
 			hus_err_print(&err);
 			status = 1;
 		}

@@ -785,8 +785,12 @@ int cfg_keys(struct cfg *c, const char *key, char ***names, size_t *n, struct hu
 	char **out = calloc(node->n ? node->n : 1, sizeof(*out));
 	if (!out)
 		return hus_errf(err, HUS_ENOMEM, c->name, NULL, "out of memory");
-	for (size_t i = 0; i < node->n; i++)
+	for (size_t i = 0; i < node->n; i++) {
 		out[i] = node->kids[i]->key;
+		/* a listed entry is known even when empty; its own keys are still checked */
+		if (node->kids[i]->kind == NODE_MAP)
+			node->kids[i]->used = 1;
+	}
 	*names = out; /* the strings belong to c; free only the array */
 	*n = node->n;
 	return 0;
@@ -848,7 +852,7 @@ static int find_unknown(struct cfg *c, struct node *n, char *prefix, size_t cap,
 	for (size_t i = 0; i < n->n; i++) {
 		struct node *k = n->kids[i];
 		snprintf(prefix + base, cap - base, "%s%s", base ? "." : "", k->key);
-		int unknown = k->kind == NODE_MAP ? !any_used(k) : !k->used;
+		int unknown = k->kind == NODE_MAP ? !k->used && !any_used(k) : !k->used;
 		if (unknown) {
 			const char *best = NULL;
 			size_t bestd = (size_t)-1;

@@ -168,6 +168,9 @@ int h5r_attr_f64(struct h5r *r, const char *obj, const char *name, double *val,
 int h5r_has_attr(struct h5r *r, const char *obj, const char *name);
 /* Print attributes and datasets (with shapes and types) to `out`; used by `husai inspect`. */
 int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err);
+/* The same, with the sha256 of each dataset's values when `checksums` is set: two files hold
+ * bit-identical data exactly when these lines agree (attributes such as created_utc aside). */
+int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err);
 
 /* ---------------------------------------------------------------- YAML configs ------ */
 

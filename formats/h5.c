@@ -749,6 +749,7 @@ struct describe_ctx {
 	FILE *out;
 	const char *obj;
 	int failed;
+	int checksums; /* print the sha256 of every dataset's values */
 	struct hus_err *err;
 };
 
@@ -818,9 +819,15 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 			size_t any[H5_MAX_RANK] = { 0 };
 			/* read every dataset once: a truncated file shows here, not in a later stage */
 			int bad = h5r_read_alloc(c->r, path, t, &data, rank, any, c->err);
+			char hex[65] = "";
+			if (!bad && c->checksums) {
+				int ok;
+				size_t n = checked_count(rank, dims, &ok);
+				hus_sha256_buf(data, n * type_size(t), hex);
+			}
 			free(data);
-			fprintf(c->out, "  %-40s %-8s %s%s\n", path, type_name(t), ds,
-				bad ? "  UNREADABLE" : "");
+			fprintf(c->out, "  %-40s %-8s %s%s%s%s\n", path, type_name(t), ds,
+				bad ? "  UNREADABLE" : "", hex[0] ? "  sha256 " : "", hex);
 			if (bad)
 				c->failed = 1;
 		}
@@ -848,7 +855,12 @@ static int describe_quiet(struct h5r *r, struct hus_err *err)
 
 int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)
 {
-	struct describe_ctx c = { r, out, "/", 0, err };
+	return h5r_describe_ex(r, out, 0, err);
+}
+
+int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err)
+{
+	struct describe_ctx c = { r, out, "/", 0, checksums, err };
 	fprintf(out, "%s: husai artifact, format version %d\n", r->path, r->version);
 	if (H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c) < 0) {
 		if (!c.failed)
