@@ -277,6 +277,15 @@ struct analysis_request {
 	size_t act_k;              /* top-k for Jaccard when a checkpoint records no k (32) */
 };
 void analysis_request_defaults(struct analysis_request *q);
+/*
+ *   struct analysis_request q;  analysis_request_defaults(&q);
+ *   const char *ck[] = { "sae/s42.h5", "sae/s123.h5", "sae/s456.h5" };
+ *   struct analysis_group g = { "k32", ck, 3, NULL, 0 };
+ *   q.groups = &g;  q.n_groups = 1;  q.out_dir = "run/analysis";
+ *   hj *res;  if (analysis_run(&q, &res, &err)) ...
+ *   hj_get(res, "groups.k32.trained.mean"), "groups.k32.random", ".controls.r2",
+ *   ".controls.analytic_null" (a number), ".seed_level_bootstrap", ".per_feature_stability"
+ */
 
 /* Activation-level agreement in the analysis (analysis_acts.c).  The first max_rows rows of
  * a husai.activation_set's /activations [N, d], validated finite; X is malloc'ed. */
