@@ -339,6 +339,46 @@ static void test_config(void **state)
 	assert_int_equal(cmd_analyze(3, argv2), 1);
 }
 
+/* R2 from the step-0 checkpoints the SAE trainer saves (--r2-from) */
+static void test_r2_from_step0(void **state)
+{
+	(void)state;
+	char s0[3][300], out[300];
+	const char *s0v[3];
+	float W0[3][D * M];
+	for (int i = 0; i < 3; i++) {
+		snprintf(s0[i], sizeof(s0[i]), "%s/step0_%d.h5", dir, i);
+		s0v[i] = s0[i];
+		assert_int_equal(control_r2(W0[i], (uint64_t)(500 + i), D, M, NULL), 0);
+		write_ckpt(s0[i], 500 + i, D, M, W0[i], "R2 step 0");
+	}
+	snprintf(out, sizeof(out), "%s/r2run", dir);
+	struct analysis_request q;
+	struct analysis_group g;
+	request(&q, &g, out);
+	q.r1 = 0;
+	g.r2_paths = s0v;
+	g.n_r2 = 3;
+	struct hus_err err = { 0 };
+	hj *res;
+	int rc = analysis_run(&q, &res, &err);
+	if (rc)
+		fail_msg("%s: %s: %s", err.file, err.where, err.msg);
+	assert_string_equal(hj_get_str(res, "groups.g1.random_control"), "r2");
+	assert_non_null(strstr(hj_get_str(res, "groups.g1.controls.r2.source"), "step-0"));
+	hj *v = hj_get(res, "groups.g1.controls.r2.pwmcc_values");
+	assert_int_equal(hj_len(v), 3);
+	assert_near(hj_as_f64(hj_at(v, 0)), pwmcc_ref(W0[0], W0[1], D, M, M), 2e-6);
+	assert_near(hj_as_f64(hj_at(v, 2)), pwmcc_ref(W0[1], W0[2], D, M, M), 2e-6);
+	int64_t sd;
+	assert_int_equal(hj_get_i64(res, "groups.g1.random.seeds.2", &sd), 0);
+	assert_int_equal(sd, 502);
+	/* permutation test over 4 trained + 3 step-0 models: C(7,4) = 35 splits */
+	assert_int_equal(hj_get_i64(res, "groups.g1.controls.r2.seed_level_permutation.n_permutations", &sd), 0);
+	assert_int_equal(sd, 35);
+	hj_free(res);
+}
+
 /* Activation-level agreement from an activation set (spec 5.4) */
 static void test_activations(void **state)
 {
@@ -554,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_phase4a_random_mean),
 		cmocka_unit_test(test_activations),
+		cmocka_unit_test(test_r2_from_step0),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
