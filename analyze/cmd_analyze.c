@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,7 +316,27 @@ int cmd_analyze(int argc, char **argv)
 		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", argv[i]);
 	q.command = cmd;
 	struct hus_err err = { 0 };
-	int rc = analysis_run(&q, NULL, &err);
+	hj *res = NULL;
+	int rc = analysis_run(&q, &res, &err);
+	if (!rc) { /* one line per group: the numbers results.json holds */
+		hj *gs = hj_get(res, "groups"), *g;
+		const char *name;
+		for (size_t i = 0; (name = hj_obj_at(gs, i, &g)); i++) {
+			double v[6] = { NAN, NAN, NAN, NAN, NAN, NAN };
+			hj_get_f64(g, "trained.mean", &v[0]);
+			hj_get_f64(g, "controls.r1.mean", &v[1]);
+			hj_get_f64(g, "controls.r2.mean", &v[2]);
+			hj_get_f64(g, "controls.analytic_null", &v[3]);
+			hj_get_f64(g, "statistical_test.p_value", &v[4]);
+			hj_get_f64(g, "seed_level_bootstrap.ci95_low", &v[5]);
+			const char *concl = hj_get_str(g, "conclusion");
+			printf("%s: trained %.6f (seed-level CI low %.6f), R1 %.6f, R2 %.6f, null %.6f, "
+			       "p %.3g: %s\n", name, v[0], v[5], v[1], v[2], v[3], v[4],
+			       concl ? concl : "no statistics");
+		}
+		printf("wrote %s\n", q.out_dir);
+		hj_free(res);
+	}
 	if (rc) {
 		hus_err_print(&err);
 		if (rc == HUS_EUSAGE)
