@@ -92,9 +92,12 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 	}
 	/* One pool of threads: OpenMP threads each run a single-threaded sgemm on whole panels.
 	 * OpenBLAS's own pool would fight OpenMP's spinning workers for the same cores. */
+	/* Small problems: no OpenMP team; OpenBLAS's own threads run each panel's sgemm (its
+	 * result per element does not depend on its thread count: it never splits K). */
 	int blas_threads = openblas_get_num_threads();
-	openblas_set_num_threads(1);
-#pragma omp parallel num_threads(nthr)
+	if (nthr > 1)
+		openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nthr) if (nthr > 1)
 	{
 		int t = omp_get_thread_num();
 		float *C_t = C + (size_t)t * blk * m_B, *cm = cmax + (size_t)t * m_B;
@@ -142,7 +145,8 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 			}
 		}
 	}
-	openblas_set_num_threads(blas_threads);
+	if (nthr > 1)
+		openblas_set_num_threads(blas_threads);
 	/* merge column maxima: larger value wins, equal values keep the lower row (invariant 2),
 	 * which does not depend on which thread saw which panel */
 	for (size_t j = 0; j < m_B; j++) {
