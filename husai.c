@@ -24,6 +24,7 @@ static const struct cmd commands[] = {
 	{ "train-sae",         cmd_train_sae,         "train SAEs over seeds in one pass over an activation set" },
 	{ "analyze",           cmd_analyze,           "cross-seed stability metrics, random controls and statistics" },
 	{ "report",            cmd_report,            "figures (PNG, SVG, PDF) and Markdown reports from run directories" },
+	{ "import",            cmd_import,            "convert SAELens/sparsify safetensors and upstream .pt checkpoints to husai HDF5" },
 	{ "inspect",           cmd_inspect,           "show and validate any husai artifact" },
 	{ "audit",             cmd_audit,             "recompute every checksum of a run directory's manifest" },
 	{ "version",           cmd_version,           "print husai's and its libraries' versions" },

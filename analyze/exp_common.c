@@ -4,8 +4,11 @@
  * analyze job per condition, reading an SAE checkpoint's final metrics, upstream-style metric
  * summaries (spec §6.0), and writing the run's results.json.
  */
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,23 @@ int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char 
                    const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                    const char *const *outputs, struct hus_err *err)
 {
+	return exp_train_saes_epochs(r, c, job, acts, conditions_yaml, seeds, nseeds, 0, outputs,
+				     err);
+}
+
+int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                          const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                          int64_t epochs, const char *const *outputs, struct hus_err *err)
+{
+	return exp_train_saes_set(r, c, job, acts, conditions_yaml, seeds, nseeds, epochs, NULL,
+				  outputs, err);
+}
+
+int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                       int64_t epochs, const char *extra_set, const char *const *outputs,
+                       struct hus_err *err)
+{
 	static const char *const secs[] = { "sae", NULL };
 	char *base = cfg_sections_yaml(c, secs);
 	if (!base)
@@ -91,13 +111,32 @@ int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char 
 		snprintf(seedlist + strlen(seedlist), sizeof(seedlist) - strlen(seedlist), "%s%" PRId64,
 			 i ? "," : "", seeds[i]);
 	snprintf(out, sizeof(out), "%s/sae", r->run_dir);
-	const char *argv[] = { "train-sae", "--config", path, "--activations", acts, "--out", out,
-			       "--seeds", seedlist, NULL };
+	char set[64];
+	snprintf(set, sizeof(set), "sae.epochs=%" PRId64, epochs);
+	const char *argv[16] = { "train-sae", "--config", path, "--activations", acts, "--out", out,
+				 "--seeds", seedlist };
+	size_t a = 9;
+	if (epochs) {
+		argv[a++] = "--set";
+		argv[a++] = set;
+	}
+	if (extra_set) {
+		argv[a++] = "--set";
+		argv[a++] = extra_set;
+	}
+	argv[a] = NULL;
 	return runner_job(r, job, argv, outputs, err);
 }
 
 int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,
                 size_t nseeds, const struct exp_stats *st, struct hus_err *err)
+{
+	return exp_analyze_dirs(r, c, cond, NULL, seeds, nseeds, st, err);
+}
+
+int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const char *const *dirs,
+                     const int64_t *seeds, size_t nseeds, const struct exp_stats *st,
+                     struct hus_err *err)
 {
 	static const char *const secs[] = { "analysis", NULL };
 	char job[PATH_MAX + 64], name[160];
@@ -115,10 +154,11 @@ int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t
 	}
 	int g = snprintf(group, cap, "%s=", cond), h = snprintf(r2, cap, "%s=", cond);
 	for (size_t i = 0; i < nseeds; i++) {
+		const char *dir = dirs ? dirs[i] : cond;
 		g += snprintf(group + g, cap - (size_t)g, "%s%s/sae/%s/sae_seed%" PRId64 ".h5", i ? "," : "",
-			      r->run_dir, cond, seeds[i]);
+			      r->run_dir, dir, seeds[i]);
 		h += snprintf(r2 + h, cap - (size_t)h, "%s%s/sae/%s/sae_seed%" PRId64 "_step0.h5",
-			      i ? "," : "", r->run_dir, cond, seeds[i]);
+			      i ? "," : "", r->run_dir, dir, seeds[i]);
 	}
 	char out[PATH_MAX + 64], boot[32], s_tr[32], s_r1[32], off[32], r1seeds[512] = "";
 	snprintf(out, sizeof(out), "%s/analysis/%s", r->run_dir, cond);
@@ -167,6 +207,9 @@ int exp_stats_read(struct cfg *c, struct exp_stats *st, uint64_t def_trained, ui
 	if (!rc)
 		rc = cfg_int(c, "experiment.r1_offset", 100000, 0, INT64_MAX, &st->r1_offset, err);
 	if (!rc)
+		rc = cfg_int(c, "experiment.bootstrap_seed_seed_level", 41, 0, INT64_MAX, &st->seed_level,
+			     err);
+	if (!rc)
 		rc = cfg_str(c, "experiment.controls", "both", controls, &st->controls, err);
 	if (!rc)
 		rc = cfg_int_list(c, "experiment.r1_seeds", NULL, 0, &st->r1_seeds, &st->n_r1_seeds, err);
@@ -185,16 +228,17 @@ int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err
 	int rc = h5r_open(&h, path, "husai.sae_checkpoint", 1, err);
 	if (rc)
 		return rc;
-	int64_t dead = 0, d_sae = 0;
+	double dead = 0;
+	int64_t d_sae = 0;
 	if ((rc = h5r_attr_f64(h, "/", "final_mse", &m->mse, err)) ||
 	    (rc = h5r_attr_f64(h, "/", "final_explained_variance", &m->ev, err)) ||
 	    (rc = h5r_attr_f64(h, "/", "final_ev_fvu", &m->ev_fvu, err)) ||
 	    (rc = h5r_attr_f64(h, "/", "final_l0", &m->l0, err)) ||
 	    (rc = h5r_attr_i64(h, "/", "step", &m->steps, err)) ||
-	    (rc = h5r_attr_i64(h, "/", "final_dead_latents", &dead, err)) ||
+	    (rc = h5r_attr_f64(h, "/", "final_dead_latents", &dead, err)) ||
 	    (rc = h5r_attr_i64(h, "/", "d_sae", &d_sae, err)))
 		goto done;
-	m->dead_fraction = d_sae > 0 ? (double)dead / (double)d_sae : 0;
+	m->dead_fraction = d_sae > 0 ? dead / (double)d_sae : 0;
 	/* training curve: /metrics/{step,mse,explained_variance,l0,dead_latents} per epoch */
 	static const char *const names[] = { "step", "mse", "explained_variance", "l0",
 					     "dead_latents" };
@@ -272,4 +316,188 @@ int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, st
 		return hus_errf(err, HUS_EINPUT, p, key, "expected the analysis of group '%s'", cond);
 	}
 	return 0;
+}
+
+hj *exp_controls_json(hj *group)
+{
+	hj *out = hj_obj(), *ctl = hj_get(group, "controls");
+	hj *v;
+	if ((v = hj_get(ctl, "r1")))
+		hj_set(out, "r1", hj_ref(v));
+	if ((v = hj_get(ctl, "r2")))
+		hj_set(out, "r2", hj_ref(v));
+	double null = NAN;
+	hj_get_f64(ctl, "analytic_null.expected_pwmcc", &null);
+	hj_set(out, "analytic_null", hj_num(null));
+	if ((v = hj_get(ctl, "analytic_null")))
+		hj_set(out, "analytic_null_detail", hj_ref(v));
+	return out;
+}
+
+/* Per-feature stability (spec §5.4) pooled over the models of `paths`: for each model and
+ * feature, the mean over the other models of the best |cos|.  Returns a JSON array of all
+ * n·d_sae values (model order as given), or NULL with err set. */
+hj *exp_feature_stability(const char *const *paths, size_t n, struct hus_err *err)
+{
+	struct decoder *d = calloc(n, sizeof(*d));
+	float **At = calloc(n, sizeof(*At));
+	double **acc = calloc(n, sizeof(*acc));
+	hj *out = NULL;
+	int rc = (!d || !At || !acc) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
+	size_t loaded = 0;
+	for (size_t i = 0; i < n && !rc; i++, loaded++) {
+		if ((rc = decoder_load(&d[i], paths[i], 0, err)))
+			break;
+		size_t zero;
+		At[i] = malloc(d[i].d_model * d[i].d_sae * sizeof(float));
+		acc[i] = calloc(d[i].d_sae, sizeof(double));
+		if (!At[i] || !acc[i])
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		else
+			rc = pwmcc_normalize(At[i], &zero, d[i].W_dec, d[i].d_model, d[i].d_sae, err);
+		if (!rc && d[i].d_model != d[0].d_model)
+			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
+				      "d_model %zu differs from %zu of '%s'", d[i].d_model, d[0].d_model,
+				      paths[0]);
+		if (rc)
+			loaded++;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		for (size_t j = i + 1; j < n && !rc; j++) {
+			float *rowmax = malloc(d[i].d_sae * sizeof(float)),
+			      *colmax = malloc(d[j].d_sae * sizeof(float));
+			if (!rowmax || !colmax)
+				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+			else if (!(rc = pwmcc_maxes(rowmax, colmax, NULL, NULL, At[i], At[j], d[i].d_model,
+						    d[i].d_sae, d[j].d_sae, err)))
+				per_feature_accumulate(acc[i], acc[j], rowmax, colmax, d[i].d_sae,
+						       d[j].d_sae);
+			free(rowmax);
+			free(colmax);
+		}
+	if (!rc) {
+		out = hj_arr();
+		for (size_t i = 0; i < n; i++) {
+			float *stab = malloc(d[i].d_sae * sizeof(float));
+			if (!stab)
+				continue;
+			per_feature_finish(stab, acc[i], d[i].d_sae, n);
+			for (size_t f = 0; f < d[i].d_sae; f++)
+				hj_push(out, hj_num(stab[f]));
+			free(stab);
+		}
+	}
+	for (size_t i = 0; i < loaded; i++)
+		decoder_release(&d[i]);
+	for (size_t i = 0; At && acc && i < n; i++) {
+		free(At[i]);
+		free(acc[i]);
+	}
+	free(d), free(At), free(acc);
+	return out;
+}
+
+hj *exp_pairwise_json(hj *summary)
+{
+	hj *seeds = hj_get(summary, "seeds"), *vals = hj_get(summary, "pwmcc_values");
+	hj *out = hj_arr();
+	size_t n = hj_len(seeds), p = 0;
+	int64_t *s = calloc(n ? n : 1, sizeof(*s));
+	for (size_t i = 0; s && i < n; i++)
+		s[i] = (int64_t)hj_as_f64(hj_at(seeds, i));
+	/* the analysis lists pairs over the numerically sorted seeds, lexicographically (§5.2) */
+	for (size_t i = 1; s && i < n; i++)
+		for (size_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
+			int64_t t = s[j];
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	for (size_t i = 0; s && i < n; i++)
+		for (size_t j = i + 1; j < n && p < hj_len(vals); j++, p++) {
+			hj *o = hj_obj();
+			hj_set(o, "seed_a", hj_int(s[i]));
+			hj_set(o, "seed_b", hj_int(s[j]));
+			hj_set(o, "pwmcc", hj_num(hj_as_f64(hj_at(vals, p))));
+			hj_push(out, o);
+		}
+	free(s);
+	return out;
+}
+
+/* The pair matrix (n×n, symmetric, diagonal unused) of a summary's pwmcc_values. */
+static double *pair_matrix(hj *summary, size_t *n_out)
+{
+	size_t n = hj_len(hj_get(summary, "seeds")), p = 0;
+	hj *vals = hj_get(summary, "pwmcc_values");
+	if (n < 2 || hj_len(vals) != n * (n - 1) / 2)
+		return NULL;
+	double *m = calloc(n * n, sizeof(double));
+	for (size_t i = 0; m && i < n; i++)
+		for (size_t j = i + 1; j < n; j++, p++)
+			m[i * n + j] = m[j * n + i] = hj_as_f64(hj_at(vals, p));
+	*n_out = n;
+	return m;
+}
+
+/* Mean of the pair matrix over resampled positions p<q whose models differ; NaN if none. */
+static double resampled_mean(const double *m, size_t n, const size_t *idx)
+{
+	double sum = 0;
+	size_t cnt = 0;
+	for (size_t p = 0; p < n; p++)
+		for (size_t q = p + 1; q < n; q++)
+			if (idx[p] != idx[q]) {
+				sum += m[idx[p] * n + idx[q]];
+				cnt++;
+			}
+	return cnt ? sum / (double)cnt : NAN;
+}
+
+static double draw_mean(const double *m, size_t n, size_t *idx, gsl_rng *g)
+{
+	for (;;) { /* a resample with every index equal has no cross-seed pair: draw again */
+		for (size_t i = 0; i < n; i++)
+			idx[i] = gsl_rng_uniform_int(g, n);
+		double v = resampled_mean(m, n, idx);
+		if (!isnan(v))
+			return v;
+	}
+}
+
+hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t seed)
+{
+	hj *o = hj_obj();
+	hj_set(o, "definition",
+	       hj_str("model-level bootstrap of mean(trained pairs) - mean(control pairs): each group's "
+		      "models resampled independently with replacement, pairs of one model with itself "
+		      "skipped (spec §8.8); GSL mt19937"));
+	hj_set(o, "seed", hj_int((int64_t)seed));
+	hj_set(o, "n_bootstrap", hj_int((int64_t)B));
+	size_t nt, nc;
+	double *mt = pair_matrix(trained, &nt), *mc = pair_matrix(control, &nc);
+	double *diffs = malloc(B * sizeof(double));
+	size_t *it = calloc(nt + nc + 2, sizeof(size_t));
+	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!mt || !mc || !diffs || !it || !g || B < 2) {
+		hj_set(o, "bootstrap_ci95_low", hj_null());
+		hj_set(o, "bootstrap_ci95_high", hj_null());
+		hj_set(o, "reason", hj_str("fewer than two models in a group (spec §8.13)"));
+	} else {
+		gsl_rng_set(g, (unsigned long)seed);
+		for (size_t b = 0; b < B; b++) {
+			double t = draw_mean(mt, nt, it, g);
+			diffs[b] = t - draw_mean(mc, nc, it, g);
+		}
+		gsl_sort(diffs, 1, B);
+		hj_set(o, "bootstrap_ci95_low", hj_num(stats_quantile_sorted(diffs, B, 0.025)));
+		hj_set(o, "bootstrap_ci95_high", hj_num(stats_quantile_sorted(diffs, B, 0.975)));
+	}
+	double p = NAN;
+	hj_get_f64(permutation, "p_value_greater", &p);
+	hj_set(o, "permutation_p", hj_num(p));
+	hj_set(o, "permutation", hj_ref(permutation));
+	if (g)
+		gsl_rng_free(g);
+	free(mt), free(mc), free(diffs), free(it);
+	return o;
 }

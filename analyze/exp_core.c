@@ -156,23 +156,48 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		per_seed = NULL;
 		hj_set(rec, "trained_pairwise_pwmcc_values", hj_ref(hj_get(g, "trained.pwmcc_values")));
 		hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(g, "random.pwmcc_values")));
-		hj_set(rec, "controls", hj_ref(hj_get(g, "controls")));
+		hj_set(rec, "controls", exp_controls_json(g));
 		hj_set(rec, "statistical_test", hj_ref(hj_get(g, "statistical_test")));
-		hj *sl = hj_obj();
-		hj_set(sl, "bootstrap_ci95_low", hj_num(jnum(g, "seed_level_bootstrap.ci95_low")));
-		hj_set(sl, "bootstrap_ci95_high", hj_num(jnum(g, "seed_level_bootstrap.ci95_high")));
 		char pp[96];
-		snprintf(pp, sizeof(pp), "controls.%s.seed_level_permutation.p_value_greater",
-			 hj_get_str(g, "random_control") ? hj_get_str(g, "random_control") : "r1");
-		hj_set(sl, "permutation_p", hj_num(jnum(g, pp)));
-		hj_set(sl, "source", hj_str("analysis/<condition>/results.json seed_level_bootstrap and "
-					    "controls.<random_control>.seed_level_permutation"));
+		const char *rk = hj_get_str(g, "random_control") ? hj_get_str(g, "random_control") : "r1";
+		snprintf(pp, sizeof(pp), "controls.%s.seed_level_permutation", rk);
+		hj *sl = exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"), hj_get(g, pp),
+					st->bootstrap, (uint64_t)st->seed_level);
 		hj_set(rec, "seed_level", sl);
 		hj_set(rec, "metrics", hj_ref(hj_get(g, "metrics")));
-		if (stability) {
-			hj *fs = hj_obj();
-			hj_set(fs, "mean", hj_num(jnum(g, "metrics.per_feature_stability.mean")));
-			hj_set(stability, cc->name, fs);
+		hj_set(hj_get(rec, "trained_pwmcc"), "pairwise",
+		       exp_pairwise_json(hj_get(g, "trained")));
+		if (stability && !rc) {
+			/* trained SAEs against the same SAEs untrained (R2, step 0) */
+			const char **tp = calloc(ns, sizeof(*tp)), **cp = calloc(ns, sizeof(*cp));
+			char **bufs = calloc(2 * ns, sizeof(*bufs));
+			for (size_t i = 0; tp && cp && bufs && i < ns; i++) {
+				bufs[2 * i] = malloc(PATH_MAX + 300);
+				bufs[2 * i + 1] = malloc(PATH_MAX + 300);
+				if (!bufs[2 * i] || !bufs[2 * i + 1])
+					continue;
+				snprintf(bufs[2 * i], PATH_MAX + 300, "%s/sae/%s/sae_seed%" PRId64 ".h5",
+					 r->run_dir, cc->name, seeds[i]);
+				snprintf(bufs[2 * i + 1], PATH_MAX + 300, "%s/sae/%s/sae_seed%" PRId64 "_step0.h5",
+					 r->run_dir, cc->name, seeds[i]);
+				tp[i] = bufs[2 * i];
+				cp[i] = bufs[2 * i + 1];
+			}
+			hj *t = tp && cp && bufs ? exp_feature_stability(tp, ns, err) : NULL;
+			hj *u = t ? exp_feature_stability(cp, ns, err) : NULL;
+			if (!t || !u) {
+				rc = err->code ? err->code : HUS_ENOMEM;
+				hj_free(t);
+			} else {
+				hj *fs = hj_obj();
+				hj_set(fs, "trained", t);
+				hj_set(fs, "control", u);
+				hj_set(fs, "control_kind", hj_str("r2: the same SAEs at step 0"));
+				hj_set(stability, cc->name, fs);
+			}
+			for (size_t i = 0; bufs && i < 2 * ns; i++)
+				free(bufs[i]);
+			free(bufs), free(tp), free(cp);
 		}
 		hj_set(rec, "analysis", hj_str("analysis/")); /* + condition: the per-condition outputs */
 	}
@@ -252,7 +277,7 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 	hj_set(res, "k_sweep", grids[0]); /* res owns them; the names stay valid borrowed pointers */
 	hj_set(res, "d_sae_sweep", grids[1]);
 	hj_set(res, "training_curves", curves);
-	hj_set(res, "per_feature_stability_means", stab);
+	hj_set(res, "per_feature_stability", stab);
 	const int64_t mseeds[3] = { mseed, evseed, l0seed };
 	for (size_t i = 0; i < nc && !rc; i++) {
 		hj *rec;

@@ -18,6 +18,9 @@ struct exp_kind {
 };
 
 int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex,
+                    struct hus_err *err);
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
@@ -30,6 +33,7 @@ struct exp_stats {
 	size_t bootstrap;                   /* B, 10000 */
 	int64_t seed_trained, seed_random;  /* per-experiment bootstrap seeds (spec §6.0 table) */
 	int64_t r1_offset;                  /* R1 seed = trained seed + offset */
+	int64_t seed_level;                 /* seed of the model-level bootstrap (41) */
 	int64_t *r1_seeds;                  /* explicit R1 seeds instead (phase 4a: 1000..1004) */
 	size_t n_r1_seeds;
 	const char *controls;               /* r1, r2 or both */
@@ -55,6 +59,19 @@ int exp_activations(struct runner *r, struct cfg *c, const struct experiment *ex
 int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char *acts,
                    const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                    const char *const *outputs, struct hus_err *err);
+/* The same with sae.epochs overridden (0: as configured). */
+int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                          const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                          int64_t epochs, const char *const *outputs, struct hus_err *err);
+/* ... and one more --set key=value (NULL: none). */
+int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                       int64_t epochs, const char *extra_set, const char *const *outputs,
+                       struct hus_err *err);
+/* Analysis of one group whose checkpoint i lives in sae/<dirs[i]>/ (NULL: sae/<cond>/). */
+int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const char *const *dirs,
+                     const int64_t *seeds, size_t nseeds, const struct exp_stats *st,
+                     struct hus_err *err);
 int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,
                 size_t nseeds, const struct exp_stats *st, struct hus_err *err);
 int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, struct hus_err *err);
@@ -62,5 +79,14 @@ int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, st
 /* {mean, std, min, max, median, ci95_low, ci95_high, n} of x (spec §6.0 summarize). */
 hj *exp_summary_json(const double *x, size_t n, size_t B, uint64_t seed, struct hus_err *err);
 hj *exp_run_metadata(struct runner *r, const char *run_id);
+/* The report's controls block: {r1: summary, r2: summary, analytic_null: number, detail}. */
+hj *exp_controls_json(hj *group);
+/* Per-feature stability values of all the models of `paths` (spec §5.4), pooled. */
+hj *exp_feature_stability(const char *const *paths, size_t n, struct hus_err *err);
+/* [{seed_a, seed_b, pwmcc}] from a summary's seeds and pwmcc_values (pairs as §5.2). */
+hj *exp_pairwise_json(hj *summary);
+/* Seed-level (model-level) bootstrap CI of the trained-minus-control difference, beside the
+ * analysis's permutation test over model labels (spec §8.8). */
+hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t seed);
 
 #endif

@@ -62,13 +62,17 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	hj_set(res, "preset", hj_str(preset));
 	hj_set(res, "architecture", hj_ref(hj_get(g, "architecture")));
 	hj_set(res, "trained", hj_ref(hj_get(g, "trained")));
+	hj_set(hj_get(res, "trained"), "pairwise", exp_pairwise_json(hj_get(g, "trained")));
 	hj_set(res, "random", hj_ref(hj_get(g, "random")));
 	hj_set(res, "comparison", hj_ref(hj_get(g, "comparison")));
 	hj_set(res, "statistical_test", hj_ref(hj_get(g, "statistical_test")));
 	hj_set(res, "checkpoint_manifest", hj_ref(hj_get(g, "checkpoint_manifest")));
 	hj_set(res, "conclusion", hj_ref(hj_get(g, "conclusion")));
-	hj_set(res, "controls", hj_ref(hj_get(g, "controls")));
+	hj_set(res, "controls", exp_controls_json(g));
 	hj_set(res, "seed_level_bootstrap", hj_ref(hj_get(g, "seed_level_bootstrap")));
+	hj_set(res, "seed_level", exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
+						 hj_get(g, "controls.r1.seed_level_permutation"),
+						 st.bootstrap, (uint64_t)st.seed_level));
 	hj_set(res, "metrics", hj_ref(hj_get(g, "metrics")));
 	/* steps and reconstruction of what was trained: upstream's 120-step SAEs barely moved */
 	hj *per_seed = hj_arr();

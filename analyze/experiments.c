@@ -20,6 +20,8 @@ static const struct exp_kind kinds[] = {
 	{ "smoke", exp_smoke, 5, "1-epoch transformer, extraction, one SAE (spec §6.1)" },
 	{ "core_ablations", exp_core, 11, "k sweep and d_sae sweep over seeds (spec §6.3)" },
 	{ "phase4a", exp_phase4a, 4, "trained vs random PWMCC at 128 x 1024, k 32 (spec §6.2)" },
+	{ "consistency_sweep", exp_consistency, 10, "decoder-alignment lambda sweep (spec §6.5)" },
+	{ "adaptive_l0", exp_adaptive, 15, "k search, selection by conservative LCB, retrain (spec §6.4)" },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 

@@ -50,6 +50,14 @@ kill -INT $pid; wait $pid; st=$?
 [ -f "$T/sig/transformer_interrupt.h5" ] || fail "SIGINT: no checkpoint"
 [ ! -f "$T/sig/transformer_final.h5" ] || fail "SIGINT: final written"
 
+# SIGTERM behaves the same
+"$H" train-transformer --out "$T/term" --set transformer.epochs=1000000 "$T/tiny.yaml" 2>/dev/null &
+pid=$!
+for i in $(seq 50); do [ -f "$T/term/transformer_best.h5" ] && break; sleep 0.2; done
+kill -TERM $pid; wait $pid; st=$?
+[ $st -eq 3 ] || fail "SIGTERM: status $st"
+[ -f "$T/term/transformer_interrupt.h5" ] || fail "SIGTERM: no checkpoint"
+
 # bad configs: named error, status 1, nothing written
 printf 'transformer:\n  d_model: 10\n  n_heads: 4\n' > "$T/bad.yaml"
 "$H" train-transformer --out "$T/bad" "$T/bad.yaml" 2>"$T/err"; st=$?

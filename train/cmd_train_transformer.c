@@ -168,6 +168,9 @@ int cmd_train_transformer(int argc, char **argv)
 		fprintf(stderr, "training %zu parameters, answer at index %d (%s), %zu train / %zu val\n",
 		        tr.lay.n_params, cfg.answer_index, tf_answer_name(cfg.answer_index),
 		        tr.n_train, tr.n_val);
+	if (cfg.answer_index == 5)
+		fprintf(stderr, "note: answer_position upstream (index 5) feeds the answer as input, so "
+		        "the model only copies it; for parity with upstream only (spec 8.1)\n");
 	rc = tf_train_run(&tr, &o, &err);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

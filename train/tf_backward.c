@@ -29,29 +29,35 @@ static void mm_tn(float *C, size_t ldc, const float *A, size_t lda, const float 
 /* Attention backward for layer l.  Forward: p = softmax(q·kᵀ·scale), z = p·v.
  * dp_j = dz·v_j; dv_j += p_j dz; ds_j = p_j (dp_j - Σ_i p_i dp_i);
  * dq = scale Σ_j ds_j k_j; dk_j += scale ds_j q.  Writes w->dqkv: dq of the query rows,
- * dk and dv of every row (dq of other rows is left as it was and never read). */
-static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
+ * dk and dv of every row (dq of other rows is left as it was and never read).  q, k, v
+ * of row (b, t) are read from qkv row rowmap[b*T + t] when rowmap is not NULL (layer 0's
+ * distinct rows); the gradients are always per row b*T + t. */
+static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d,
+                               const int32_t *rowmap)
 {
 	const size_t B = w->B, T = w->T, nq = w->rows_out[l] / B, t0 = T - nq, dh = d / H;
 	const float scale = 1.0f / sqrtf((float)dh);
 	const float *qkv = w->qkv[l];
 	float *dqkv = w->dqkv;
+#define ROW(b, t) (qkv + (rowmap ? (size_t)rowmap[(b) * T + (t)] : (b) * T + (t)) * 3 * d)
 #pragma omp parallel for schedule(static) if (B * T * d * T >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
 		for (size_t h = 0; h < H; h++) {
 			/* dk, dv of this sample and head, summed over queries in order */
 			float dk[DS_SEQ_LEN][TF_MAX_DHEAD], dv[DS_SEQ_LEN][TF_MAX_DHEAD];
-			memset(dk, 0, sizeof(dk));
-			memset(dv, 0, sizeof(dv));
+			for (size_t j = 0; j < T; j++) {
+				memset(dk[j], 0, dh * sizeof(float));
+				memset(dv[j], 0, dh * sizeof(float));
+			}
 			for (size_t t = t0; t < T; t++) {
 				const float *p = w->att[l] + ((b * H + h) * nq + (t - t0)) * T;
 				const float *dz = w->dz + (b * nq + (t - t0)) * d + h * dh;
-				const float *q = qkv + (b * T + t) * 3 * d + h * dh;
+				const float *q = ROW(b, t) + h * dh;
 				float *dq = dqkv + (b * T + t) * 3 * d + h * dh;
 				float dp[DS_SEQ_LEN];
 				float sdp = 0.0f;
 				for (size_t j = 0; j <= t; j++) {
-					const float *v = qkv + (b * T + j) * 3 * d + 2 * d + h * dh;
+					const float *v = ROW(b, j) + 2 * d + h * dh;
 					float s = 0.0f;
 #pragma omp simd reduction(+ : s)
 					for (size_t i = 0; i < dh; i++) {
@@ -64,7 +70,7 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 				memset(dq, 0, dh * sizeof(float));
 				for (size_t j = 0; j <= t; j++) {
 					float ds = p[j] * (dp[j] - sdp) * scale;
-					const float *k = qkv + (b * T + j) * 3 * d + d + h * dh;
+					const float *k = ROW(b, j) + d + h * dh;
 #pragma omp simd
 					for (size_t i = 0; i < dh; i++) {
 						dq[i] += ds * k[i];
@@ -78,6 +84,27 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d)
 			}
 		}
 	}
+#undef ROW
+}
+
+/* out (U, n) = sums of the rows of in (R, n) mapped to each distinct row, rows in order
+ * (threads take blocks of 64 columns) */
+static void reduce_rows(float *out, const float *in, const int32_t *map, size_t R, size_t U,
+                        size_t n)
+{
+	memset(out, 0, U * n * sizeof(float));
+	const size_t nblk = (n + 63) / 64;
+#pragma omp parallel for schedule(static) if (R * n >= TF_PAR_MIN)
+	for (size_t k = 0; k < nblk; k++) {
+		const size_t j0 = k * 64, nj = j0 + 64 < n ? 64 : n - j0;
+		for (size_t r = 0; r < R; r++) {
+			float *o = out + (size_t)map[r] * n + j0;
+			const float *i_r = in + r * n + j0;
+#pragma omp simd
+			for (size_t j = 0; j < nj; j++)
+				o[j] += i_r[j];
+		}
+	}
 }
 
 void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params *pv,
@@ -87,8 +114,9 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 	const size_t d = (size_t)c->d_model, H = (size_t)c->n_heads, dh = d / H;
 	const size_t m = (size_t)c->d_mlp, V = (size_t)c->p + 4, L = w->L, T = w->T, BT = B * T;
 
-	/* loss = mean_b CE(logits_b, c_b): dlogits = (softmax - onehot) / B */
-	const float invB = 1.0f / (float)B;
+	/* loss = mean_b CE(logits_b, c_b): dlogits = (softmax - onehot) / B, B the whole
+	 * batch's size when it is processed in chunks */
+	const float invB = 1.0f / (float)(w->loss_B ? w->loss_B : B);
 #pragma omp parallel for schedule(static) if (B * V >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++)
 		for (size_t j = 0; j < V; j++)
@@ -127,12 +155,19 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 		mm_tn(gl->W_O, d, w->z[l], d, w->dmid, d, d, d, ro);
 		tf_colsum(gl->b_O, w->dmid, ro, d, d);
 		mm_nt(w->dz, d, w->dmid, d, bl->W_O, d, ro, d, d, 0.0f);
-		attention_backward(w, l, H, d);
+		const int uniq = l == 0 && w->uniq;
+		attention_backward(w, l, H, d, uniq ? w->urow : NULL);
 		/* qkv = y1 · Wqkv + b: dWqkv (d, 3d), then unpacked into W_Q, W_K, W_V */
 		float *dW = w->dWqkv;
 		const float *y1 = w->y1[l];
 		memset(dW, 0, d * 3 * d * sizeof(float));
-		if (nq == T) {
+		if (uniq) {
+			/* layer 0: q, k, v came from U distinct rows; sum each one's row gradients */
+			reduce_rows(w->dqkv_u, w->dqkv, w->urow, BT, w->U, 3 * d);
+			mm_tn(dW, 3 * d, y1, d, w->dqkv_u, 3 * d, d, 3 * d, w->U);
+			mm_nt(w->dy, d, w->dqkv_u, 3 * d, Wqkv, 3 * d, w->U, d, 3 * d, 0.0f);
+			tf_colsum(gl->b_Q, w->dqkv_u, w->U, 3 * d, 3 * d); /* b_Q|b_K|b_V contiguous */
+		} else if (nq == T) {
 			mm_tn(dW, 3 * d, y1, d, w->dqkv, 3 * d, d, 3 * d, BT);
 			mm_nt(w->dy, d, w->dqkv, 3 * d, Wqkv, 3 * d, BT, d, 3 * d, 0.0f);
 		} else {
@@ -142,9 +177,11 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 			mm_nt(w->dy + t0 * d, T * d, w->dqkv + t0 * 3 * d, T * 3 * d, Wqkv, 3 * d, B, d,
 			      d, 1.0f);
 		}
-		/* b_Q over the query rows; b_K|b_V (contiguous) over every row */
-		tf_colsum(gl->b_Q, w->dqkv + t0 * 3 * d, ro, d, (T / nq) * 3 * d);
-		tf_colsum(gl->b_K, w->dqkv + d, BT, 2 * d, 3 * d);
+		if (!uniq) {
+			/* b_Q over the query rows; b_K|b_V (contiguous) over every row */
+			tf_colsum(gl->b_Q, w->dqkv + t0 * 3 * d, ro, d, (T / nq) * 3 * d);
+			tf_colsum(gl->b_K, w->dqkv + d, BT, 2 * d, 3 * d);
+		}
 		float *dst[3] = { gl->W_Q, gl->W_K, gl->W_V };
 		for (size_t s = 0; s < 3; s++)
 			for (size_t h = 0; h < H; h++)
@@ -155,6 +192,25 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 						o[j] += in[j];
 				}
 		/* resid_pre: residual into mid (query rows) + LN1 path (every row) */
+		if (uniq) {
+			/* LN1 of the distinct rows.  dx of layer 0 only feeds the embedding sums
+			 * (W_E[token], W_pos[t]), so each distinct row's LN1 gradient -- already the sum
+			 * over its rows -- is added once, to the first row holding it. */
+			memset(w->dxu, 0, w->U * d * sizeof(float));
+			tf_layernorm_backward(w->dxu, gl->ln1_w, gl->ln1_b, w->dy, w->xu, w->ln1_mean[0],
+			                      w->ln1_rstd[0], bl->ln1_w, w->U, d, d, d);
+			memcpy(dx2, w->dmid, BT * d * sizeof(float));
+			for (size_t u = 0; u < w->U; u++) {
+				float *o = dx2 + (size_t)w->usrc[u] * d;
+				const float *a = w->dxu + u * d;
+				for (size_t i = 0; i < d; i++)
+					o[i] += a[i];
+			}
+			float *tmp = dx;
+			dx = dx2;
+			dx2 = tmp;
+			continue;
+		}
 		if (nq == T) {
 			memcpy(dx2, w->dmid, BT * d * sizeof(float));
 		} else {

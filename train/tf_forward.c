@@ -4,10 +4,13 @@
  * (scale 1/sqrt(d_head)) and an MLP, final LN, untied unembedding, and the mean
  * cross-entropy over all d_vocab logits at the answer position (spec §1.5, DESIGN §3).
  *
- * Rows are sample-major: row b*T + t.  Every dense product is one CBLAS sgemm over the whole
- * batch.  With last_only (training) the last layer computes Q, attention output, MLP and
- * the rest only for the answer row t = T-1 (DESIGN §5); K and V still cover every row.
- * Threads only split independent rows or samples, so results do not depend on their number.
+ * Rows are sample-major: row b*T + t.  Every dense product is a CBLAS sgemm over the whole
+ * batch (tf_gemm.c).  Only what the loss needs is computed (DESIGN §5): positions after the
+ * answer never enter (T = answer + 1); with last_only the last layer computes Q, attention
+ * output, MLP and the rest only for the answer row (K and V still cover every row); and
+ * layer 0's LN1 and q, k, v are computed once per distinct (token, position) pair, since
+ * its input row depends on nothing else.  Threads only split independent rows or samples,
+ * so results do not depend on their number.
  */
 #include <math.h>
 #include <string.h>
@@ -33,19 +36,21 @@ static void mm(float *C, size_t ldc, const float *A, size_t lda, const float *Bm
 }
 
 /* Causal attention for layer l (spec §2.2): scores = q·kᵀ/sqrt(d_head), keys j <= query t,
- * softmax, z = pattern · v.  Queries t = T-nq .. T-1 of each sample. */
+ * softmax, z = pattern · v.  Queries t = T-nq .. T-1 of each sample.  Row (b, t) of q, k, v
+ * is qkv row b*T + t, or rowmap[b*T + t] on layer 0's distinct-row path.  bias_qkv, when
+ * not NULL, is added to the sample's q (query rows), k and v first. */
 static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d,
-                              const float *bias_qkv)
+                              const float *bias_qkv, const int32_t *rowmap)
 {
 	const size_t B = w->B, T = w->T, nq = w->rows_out[l] / B, t0 = T - nq, dh = d / H;
 	const float scale = 1.0f / sqrtf((float)dh);
 	float *qkv = w->qkv[l];
+#define ROW(b, t) (qkv + (rowmap ? (size_t)rowmap[(b) * T + (t)] : (b) * T + (t)) * 3 * d)
 #pragma omp parallel for schedule(static) if (B * T * d * T >= TF_PAR_MIN)
 	for (size_t b = 0; b < B; b++) {
-		/* q = y·W_Q + b_Q (query rows), k and v likewise (every row): add the biases here,
-		 * while the sample's rows are in cache */
-		for (size_t t = 0; t < T; t++) {
-			float *r = qkv + (b * T + t) * 3 * d;
+		/* add the biases while the sample's rows are in cache */
+		for (size_t t = 0; bias_qkv && t < T; t++) {
+			float *r = ROW(b, t);
 			size_t j0 = t < t0 ? d : 0;
 #pragma omp simd
 			for (size_t j = j0; j < 3 * d; j++)
@@ -53,11 +58,11 @@ static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d,
 		}
 		for (size_t h = 0; h < H; h++)
 			for (size_t t = t0; t < T; t++) {
-				const float *q = qkv + (b * T + t) * 3 * d + h * dh;
+				const float *q = ROW(b, t) + h * dh;
 				float *p = w->att[l] + ((b * H + h) * nq + (t - t0)) * T;
 				float mx = -INFINITY;
 				for (size_t j = 0; j <= t; j++) {
-					const float *k = qkv + (b * T + j) * 3 * d + d + h * dh;
+					const float *k = ROW(b, j) + d + h * dh;
 					float s = 0.0f;
 #pragma omp simd reduction(+ : s)
 					for (size_t i = 0; i < dh; i++)
@@ -78,13 +83,38 @@ static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d,
 				float *z = w->z[l] + (b * nq + (t - t0)) * d + h * dh;
 				memset(z, 0, dh * sizeof(float));
 				for (size_t j = 0; j <= t; j++) {
-					const float *v = qkv + (b * T + j) * 3 * d + 2 * d + h * dh;
+					const float *v = ROW(b, j) + 2 * d + h * dh;
 #pragma omp simd
 					for (size_t i = 0; i < dh; i++)
 						z[i] += p[j] * v[i];
 				}
 			}
 	}
+#undef ROW
+}
+
+/* Layer 0's distinct rows: row b*T + t depends only on (token, t).  Fills urow, usrc, U and
+ * gathers xu; ukey is left all -1 again.  Serial, rows in order. */
+static void unique_rows(struct tf_work *w, const int32_t *tokens, size_t tok_stride, size_t B,
+                        size_t d)
+{
+	const size_t T = w->T;
+	size_t U = 0;
+	for (size_t b = 0; b < B; b++)
+		for (size_t t = 0; t < T; t++) {
+			size_t key = (size_t)tokens[b * tok_stride + t] * T + t;
+			if (w->ukey[key] < 0) {
+				w->ukey[key] = (int32_t)U;
+				w->usrc[U++] = (int32_t)(b * T + t);
+			}
+			w->urow[b * T + t] = w->ukey[key];
+		}
+	for (size_t u = 0; u < U; u++) {
+		size_t r = (size_t)w->usrc[u];
+		memcpy(w->xu + u * d, w->x[0] + r * d, d * sizeof(float));
+		w->ukey[(size_t)tokens[(r / T) * tok_stride + r % T] * T + r % T] = -1;
+	}
+	w->U = U;
 }
 
 void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c,
@@ -118,16 +148,27 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 		const float *Wqkv = w->Wqkv + l * d * 3 * d;
 		float *qkv = w->qkv[l], *y1 = w->y1[l];
 
-		tf_layernorm_forward(y1, w->ln1_mean[l], w->ln1_rstd[l], w->x[l], bl->ln1_w,
-		                     bl->ln1_b, BT, d, d);
-		if (nq == T) {
-			mm(qkv, 3 * d, y1, d, Wqkv, 3 * d, BT, 3 * d, d, 0.0f);
+		if (l == 0 && w->uniq) {
+			/* LN1 and q, k, v once per distinct (token, position) row */
+			unique_rows(w, tokens, tok_stride, B, d);
+			tf_layernorm_forward(y1, w->ln1_mean[0], w->ln1_rstd[0], w->xu, bl->ln1_w,
+			                     bl->ln1_b, w->U, d, d);
+			mm(qkv, 3 * d, y1, d, Wqkv, 3 * d, w->U, 3 * d, d, 0.0f);
+			add_bias(qkv, bl->b_Q, w->U, 3 * d, 3 * d); /* b_Q|b_K|b_V are contiguous */
+			attention_forward(w, 0, H, d, NULL, w->urow);
 		} else {
-			/* k, v for every row; q only for the answer rows (stride T rows) */
-			mm(qkv + d, 3 * d, y1, d, Wqkv + d, 3 * d, BT, 2 * d, d, 0.0f);
-			mm(qkv + t0 * 3 * d, T * 3 * d, y1 + t0 * d, T * d, Wqkv, 3 * d, B, d, d, 0.0f);
+			tf_layernorm_forward(y1, w->ln1_mean[l], w->ln1_rstd[l], w->x[l], bl->ln1_w,
+			                     bl->ln1_b, BT, d, d);
+			if (nq == T) {
+				mm(qkv, 3 * d, y1, d, Wqkv, 3 * d, BT, 3 * d, d, 0.0f);
+			} else {
+				/* k, v for every row; q only for the answer rows (stride T rows) */
+				mm(qkv + d, 3 * d, y1, d, Wqkv + d, 3 * d, BT, 2 * d, d, 0.0f);
+				mm(qkv + t0 * 3 * d, T * 3 * d, y1 + t0 * d, T * d, Wqkv, 3 * d, B, d, d,
+				   0.0f);
+			}
+			attention_forward(w, l, H, d, bl->b_Q, NULL); /* b_Q|b_K|b_V contiguous */
 		}
-		attention_forward(w, l, H, d, bl->b_Q); /* b_Q|b_K|b_V are contiguous */
 		/* out = sum_h z_h W_O[h] + b_O: W_O (H, d_head, d) is a (d, d) matrix */
 		mm(w->attn_out[l], d, w->z[l], d, bl->W_O, d, ro, d, d, 0.0f);
 		/* + b_O; hook_resid_mid = resid_pre + attn_out (query rows only) */

@@ -7,7 +7,10 @@
  * whole step.  Invariants:
  *  (1) nothing inside the step loop allocates;
  *  (2) the state saved at any step boundary determines every later bit (parameters, moments,
- *      step, the generator's state at the start of the epoch, the partial epoch sums).
+ *      step, the generator's state at the start of the epoch, the partial epoch sums);
+ *  (3) a batch is processed in fixed chunks of TF_CHUNK samples with gradients accumulated
+ *      in chunk order (activations of a chunk stay in cache; a mathematically identical
+ *      mean), so results depend only on the batch, never on threads.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -60,7 +63,8 @@ int tf_trainer_init(struct tf_trainer *tr, const struct tf_config *cfg, struct h
 	tr->best_epoch = tr->train_fit_epoch = tr->grokked_epoch = -1;
 	tr->best_val_acc = 0.0;
 	if ((rc = tf_params_init(tr->params, &tr->lay, cfg, err)) ||
-	    (rc = tf_work_alloc(&tr->w, cfg, B, (size_t)cfg->answer_index + 1, 1, err))) {
+	    (rc = tf_work_alloc(&tr->w, cfg, B < TF_CHUNK ? B : TF_CHUNK,
+	                        (size_t)cfg->answer_index + 1, 1, err))) {
 		tf_trainer_release(tr);
 		return rc;
 	}
@@ -93,8 +97,23 @@ void tf_train_step(struct tf_trainer *tr, const int32_t *tokens, const int32_t *
 {
 	const struct tf_config *c = &tr->cfg;
 	memset(tr->grads, 0, tr->lay.n_params * sizeof(float));
-	tf_forward(&tr->w, &tr->pv, c, tokens, DS_SEQ_LEN, B, labels, loss, correct);
-	tf_backward(&tr->w, &tr->gv, &tr->pv, c, tokens, DS_SEQ_LEN, B, labels);
+	/* the batch in chunks of TF_CHUNK samples, gradients accumulated (invariant 3) */
+	double lsum = 0.0;
+	int64_t ok = 0;
+	tr->w.loss_B = B;
+	for (size_t s = 0; s < B; s += TF_CHUNK) {
+		size_t nb = B - s < TF_CHUNK ? B - s : TF_CHUNK;
+		const int32_t *tok = tokens + s * DS_SEQ_LEN, *lab = labels + s;
+		double l;
+		int64_t k;
+		tf_forward(&tr->w, &tr->pv, c, tok, DS_SEQ_LEN, nb, lab, &l, &k);
+		tf_backward(&tr->w, &tr->gv, &tr->pv, c, tok, DS_SEQ_LEN, nb, lab);
+		lsum += l * (double)nb;
+		ok += k;
+	}
+	tr->w.loss_B = 0;
+	*loss = lsum / (double)B;
+	*correct = ok;
 	tr->step++;
 	struct adam_hparams h = { c->lr, c->beta1, c->beta2, c->eps, c->weight_decay };
 	if (c->decay_all) {
@@ -121,7 +140,7 @@ static void gather(struct tf_trainer *tr, const int64_t *idx, size_t nb)
 
 void tf_evaluate(struct tf_trainer *tr, const int64_t *idx, size_t n, double *loss, double *acc)
 {
-	const size_t B = (size_t)tr->cfg.batch_size;
+	const size_t B = tr->w.Bcap;
 	double sum = 0.0;
 	int64_t ok = 0;
 	for (size_t s = 0; s < n; s += B) {

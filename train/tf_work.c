@@ -18,16 +18,19 @@ int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t
 	if (B == 0 || T == 0 || T > DS_SEQ_LEN)
 		return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "bad workspace shape %zu x %zu", B, T);
 	tf_gemm_init();
-	w->B = B;
+	w->B = w->Bcap = B;
 	w->T = T;
 	w->L = L;
 	w->last_only = last_only;
+	/* the distinct-row path needs every layer-0 row to be a query row */
+	w->uniq = !(last_only && L == 1);
+	const size_t Umax = BT < V * T ? BT : V * T;
 	/* two passes: first count floats, then hand out pointers */
 	size_t total = 0;
 	float *base = NULL;
 	for (int pass = 0; pass < 2; pass++) {
 		size_t off = 0;
-#define TAKE(ptr, n) do { if (pass) (ptr) = base + off; off += ((n) + 15) & ~(size_t)15; } while (0)
+#define TAKE(ptr, n) do { if (pass) (ptr) = (void *)(base + off); off += ((n) + 15) & ~(size_t)15; } while (0)
 		for (size_t l = 0; l < L; l++) {
 			size_t ro = (last_only && l == L - 1) ? B : BT;
 			size_t nq = ro / B;
@@ -67,6 +70,16 @@ int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t
 			TAKE(w->dyf, B * d);
 			TAKE(w->dWqkv, d * 3 * d);
 		}
+		if (w->uniq) {
+			TAKE(w->xu, Umax * d);
+			TAKE(w->urow, BT);
+			TAKE(w->usrc, Umax);
+			TAKE(w->ukey, V * T);
+			if (last_only) {
+				TAKE(w->dqkv_u, Umax * 3 * d);
+				TAKE(w->dxu, Umax * d);
+			}
+		}
 		TAKE(w->Wqkv, L * d * 3 * d);
 #undef TAKE
 		if (!pass) {
@@ -77,6 +90,11 @@ int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t
 				                "cannot allocate %zu floats of transformer workspace", total);
 			w->mem = base;
 		}
+	}
+	if (w->uniq) {
+		/* int32 views share the float block; -1 marks an unseen (token, position) */
+		for (size_t i = 0; i < V * T; i++)
+			w->ukey[i] = -1;
 	}
 	return 0;
 }

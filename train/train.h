@@ -134,6 +134,9 @@ int tf_params_init(float *params, const struct tf_layout *lay, const struct tf_c
  */
 struct tf_work {
 	size_t B, T, L;
+	size_t Bcap;                    /* B the workspace was allocated for */
+	size_t loss_B;                  /* the loss is a mean over this many samples (0: B);
+	                                   set when a batch is processed in chunks */
 	int last_only;
 	size_t rows_out[TF_MAX_LAYERS]; /* rows after attention in layer l: B*T or B */
 	/* caches, per layer l */
@@ -154,6 +157,15 @@ struct tf_work {
 	float *Wqkv;                     /* (L, d, 3d) packed W_Q|W_K|W_V */
 	/* backward scratch */
 	float *dx, *dx2, *dy, *dqkv, *dz, *dmid, *dpre, *dlogits, *dyf, *dWqkv;
+	/* layer 0 sees each (token, position) pair's embedding many times in a batch: LN1 and
+	 * q, k, v are computed once per distinct row (DESIGN §5, compute only what is needed) */
+	int uniq;                 /* 1 when layer 0 uses the distinct-row path */
+	size_t U;                 /* distinct rows in the current batch */
+	int32_t *urow;            /* (B*T) row -> distinct row */
+	int32_t *usrc;            /* (U) distinct row -> first row holding it */
+	int32_t *ukey;            /* (d_vocab * T) (token, position) -> distinct row or -1 */
+	float *xu;                /* (U, d) the distinct layer-0 inputs */
+	float *dqkv_u, *dxu;      /* (U, 3d), (U, d) their gradients */
 	float *mem;
 };
 
@@ -245,6 +257,7 @@ struct tf_trainer {
 /* Allocate everything for cfg and initialise parameters (init_seed) and generator. */
 int tf_trainer_init(struct tf_trainer *tr, const struct tf_config *cfg, struct hus_err *err);
 void tf_trainer_release(struct tf_trainer *tr);
+#define TF_CHUNK 512 /* samples per forward/backward pass inside a training step */
 /* One AdamW step on a batch (tokens (B, 7), labels (B), B <= batch_size): zero grads,
  * forward, backward, adam_step, repack.  Mean loss and correct count of the batch. */
 void tf_train_step(struct tf_trainer *tr, const int32_t *tokens, const int32_t *labels,

@@ -2,7 +2,9 @@
  * fuzz_targets.c — the fuzzed readers: the YAML config loader (with every getter kind, the
  * unknown-key check, the resolved config and the section hand-out, whose output must parse
  * again), the HDF5 artifact reader through a file image (format check, describe, typed reads),
- * and the JSON reader (parse, dotted getters, dump).
+ * the JSON reader (parse, dotted getters, dump), and the readers of `husai import`: safetensors
+ * (header, offsets, dtype conversion) and torch .pt (zip container, pickle VM, tensor views;
+ * the decoded tree is then walked as the importer does).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,9 +130,57 @@ int fuzz_json(const uint8_t *data, size_t n)
 	return 0;
 }
 
+int fuzz_safetensors(const uint8_t *data, size_t n)
+{
+	struct imp_tensors ts = { 0 };
+	struct hus_err err = { 0 };
+	if (st_read_buf(&ts, data, n, "fuzz.safetensors", &err))
+		return 0;
+	volatile float sink = 0;
+	for (size_t i = 0; i < ts.n; i++) /* every element must be readable */
+		for (size_t j = 0; j < ts.t[i].numel; j++)
+			sink += ts.t[i].data[j];
+	(void)sink;
+	imp_find(&ts, "W_dec");
+	imp_tensors_release(&ts);
+	return 0;
+}
+
+int fuzz_pt(const uint8_t *data, size_t n)
+{
+	struct pt_doc *doc = NULL;
+	struct hus_err err = { 0 };
+	/* a zip goes through the whole reader; anything else is fed to the pickle VM alone */
+	int rc = n >= 2 && data[0] == 'P' && data[1] == 'K'
+	                 ? pt_read_buf(&doc, data, n, "fuzz.pt", &err)
+	                 : pt_read_pickle(&doc, data, n, "fuzz.pkl", &err);
+	if (rc)
+		return 0;
+	struct pt_value *root = pt_root(doc);
+	hj *j = pt_to_json(root);
+	if (j) {
+		char *s = hj_dumps(j);
+		free(s);
+		hj_free(j);
+	}
+	static const char *const keys[] = { "sae_state_dict", "model_state_dict", "state_dict" };
+	for (size_t i = 0; i < 3; i++) {
+		struct imp_tensors ts = { 0 };
+		if (!pt_state_dict(&ts, pt_get(root, keys[i]), "fuzz.pt", keys[i], &err))
+			imp_tensors_release(&ts);
+	}
+	struct imp_tensors ts = { 0 };
+	if (!pt_state_dict(&ts, root, "fuzz.pt", "/", &err))
+		imp_tensors_release(&ts);
+	pt_free(doc);
+	return 0;
+}
+
 const struct fuzz_target fuzz_targets[] = {
 	{ "config", fuzz_config },
 	{ "h5", fuzz_h5 },
 	{ "json", fuzz_json },
+	{ "safetensors", fuzz_safetensors },
+	{ "pt", fuzz_pt },
 };
 const size_t fuzz_ntargets = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);

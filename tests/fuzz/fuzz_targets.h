@@ -13,6 +13,8 @@
 int fuzz_config(const uint8_t *data, size_t n); /* YAML config loader and getters */
 int fuzz_h5(const uint8_t *data, size_t n);     /* HDF5 artifact reader (file image) */
 int fuzz_json(const uint8_t *data, size_t n);   /* JSON reader and path getters */
+int fuzz_safetensors(const uint8_t *data, size_t n); /* safetensors reader (husai import) */
+int fuzz_pt(const uint8_t *data, size_t n);     /* torch .pt (zip) or a bare data.pkl */
 
 struct fuzz_target {
 	const char *name;

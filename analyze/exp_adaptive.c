@@ -1,0 +1,293 @@
+/*
+ * exp_adaptive.c — adaptive L0 calibration (spec §6.4): a search over k candidates with the
+ * search seeds, selection of the k with the best conservative LCB among conditions whose EV
+ * meets the floor (ties broken by delta, then EV), a retrain of the selected k with more seeds
+ * and epochs, the matched control k retrained the same way, and the bootstrap CI of the
+ * difference between the two retrains' trained PWMCC (the "fair comparison").  Selection and
+ * report use the same runs (spec §8.9, winner's curse): results.json says so.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exp_kinds.h"
+
+static double jnum(hj *v, const char *path)
+{
+	double d = NAN;
+	hj_get_f64(v, path, &d);
+	return d;
+}
+
+/* A record with the keys of spec §6.4 for condition `cond` trained at (d_sae, k). */
+static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, int64_t k,
+                           const int64_t *seeds, size_t ns, const struct exp_stats *st,
+                           int64_t ev_seed, int64_t mse_seed, hj **out, struct hus_err *err)
+{
+	hj *root, *g;
+	int rc = exp_read_group(r, cond, &root, &g, err);
+	if (rc)
+		return rc;
+	double *ev = calloc(ns, sizeof(double)), *mse = calloc(ns, sizeof(double));
+	hj *rec = hj_obj(), *per_seed = hj_arr();
+	int64_t steps = -1;
+	for (size_t i = 0; i < ns && !rc && ev && mse; i++) {
+		char p[PATH_MAX + 300], rel[256];
+		snprintf(rel, sizeof(rel), "sae/%s/sae_seed%" PRId64 ".h5", cond, seeds[i]);
+		snprintf(p, sizeof(p), "%s/%s", r->run_dir, rel);
+		struct exp_sae_final m = { 0 };
+		if ((rc = exp_sae_final(p, &m, err)))
+			break;
+		ev[i] = m.ev, mse[i] = m.mse, steps = m.steps;
+		hj *s = hj_obj();
+		hj_set(s, "seed", hj_int(seeds[i]));
+		hj_set(s, "checkpoint", hj_str(rel));
+		hj_set(s, "mse", hj_num(m.mse));
+		hj_set(s, "explained_variance", hj_num(m.ev));
+		hj_set(s, "l0", hj_num(m.l0));
+		hj_push(per_seed, s);
+		exp_sae_final_release(&m);
+	}
+	if (!rc) {
+		hj_set(rec, "condition", hj_str(cond));
+		hj_set(rec, "d_sae", hj_int(d_sae));
+		hj_set(rec, "k", hj_int(k));
+		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
+		hj *t = hj_ref(hj_get(g, "trained"));
+		hj_set(t, "pairwise", exp_pairwise_json(hj_get(g, "trained")));
+		hj_set(rec, "trained_pwmcc", t);
+		hj_set(rec, "random_pwmcc", hj_ref(hj_get(g, "random")));
+		hj_set(rec, "delta_pwmcc", hj_num(jnum(g, "comparison.difference")));
+		hj_set(rec, "delta_pwmcc_ci_low_conservative",
+		       hj_num(jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
+		hj_set(rec, "ratio_pwmcc", hj_num(jnum(g, "comparison.ratio")));
+		hj *s = exp_summary_json(ev, ns, st->bootstrap, (uint64_t)ev_seed, err);
+		hj_set(rec, "explained_variance", s);
+		if (s && !(s = exp_summary_json(mse, ns, st->bootstrap, (uint64_t)mse_seed, err)))
+			rc = err->code;
+		else if (!s)
+			rc = err->code;
+		hj_set(rec, "mse", s);
+		hj_set(rec, "runtime_sec", hj_null());
+		hj_set(rec, "steps_trained", hj_int(steps));
+		hj_set(rec, "per_seed_metrics", per_seed);
+		per_seed = NULL;
+		hj_set(rec, "trained_pairwise_pwmcc_values", hj_ref(hj_get(g, "trained.pwmcc_values")));
+		hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(g, "random.pwmcc_values")));
+		hj_set(rec, "controls", exp_controls_json(g));
+		hj_set(rec, "seed_level",
+		       exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
+				      hj_get(g, "controls.r1.seed_level_permutation"), st->bootstrap,
+				      (uint64_t)st->seed_level));
+	}
+	hj_free(per_seed);
+	free(ev), free(mse);
+	hj_free(root);
+	if (rc) {
+		hj_free(rec);
+		return rc;
+	}
+	*out = rec;
+	return 0;
+}
+
+static char *conditions_yaml(const char *prefix, int64_t d_sae, const int64_t *ks, size_t nk,
+                             char names[][96])
+{
+	char *y = calloc(1, 128 * (nk + 1));
+	for (size_t i = 0; y && i < nk; i++) {
+		snprintf(names[i], 96, "%s_dsae%" PRId64 "_k%" PRId64, prefix, d_sae, ks[i]);
+		snprintf(y + strlen(y), 128, "    %s:\n      d_sae: %" PRId64 "\n      k: %" PRId64 "\n",
+			 names[i], d_sae, ks[i]);
+	}
+	return y;
+}
+
+static char **outputs_for(char names[][96], size_t nc, const int64_t *seeds, size_t ns)
+{
+	char **o = calloc(nc * ns + 1, sizeof(*o));
+	for (size_t i = 0; o && i < nc; i++)
+		for (size_t s = 0; s < ns; s++) {
+			char buf[256];
+			snprintf(buf, sizeof(buf), "sae/%s/sae_seed%" PRId64 ".h5", names[i], seeds[s]);
+			o[i * ns + s] = strdup(buf);
+		}
+	return o;
+}
+
+static void free_list(char **l)
+{
+	for (size_t i = 0; l && l[i]; i++)
+		free(l[i]);
+	free(l);
+}
+
+int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err)
+{
+	static const int64_t def_k[] = { 4, 8, 12, 16, 24, 32, 48, 64 };
+	static const int64_t def_search[] = { 42, 123, 456, 789, 1011 };
+	static const int64_t def_retrain[] = { 42, 123, 456, 789, 1011, 2022, 2023, 2024 };
+	int64_t *ks = NULL, *search = NULL, *retrain = NULL, d_sae, search_epochs, retrain_epochs,
+		control_k, ev_seed, mse_seed, fair_seed;
+	size_t nk, nsearch, nretrain;
+	double ev_floor;
+	struct exp_stats st = { 0 };
+	char (*names)[96] = NULL, *cy = NULL, **outs = NULL, **routs = NULL;
+	hj *res = NULL;
+	int rc;
+	if ((rc = cfg_int_list(c, "experiment.k_candidates", def_k, 8, &ks, &nk, err)) ||
+	    (rc = cfg_int_list(c, "experiment.search_seeds", def_search, 5, &search, &nsearch, err)) ||
+	    (rc = cfg_int_list(c, "experiment.retrain_seeds", def_retrain, 8, &retrain, &nretrain, err)) ||
+	    (rc = cfg_int(c, "experiment.d_sae", 128, 1, 1 << 24, &d_sae, err)) ||
+	    (rc = cfg_int(c, "experiment.search_epochs", 25, 1, 1 << 24, &search_epochs, err)) ||
+	    (rc = cfg_int(c, "experiment.retrain_epochs", 40, 1, 1 << 24, &retrain_epochs, err)) ||
+	    (rc = cfg_int(c, "experiment.control_k", 32, 1, 1 << 24, &control_k, err)) ||
+	    (rc = cfg_f64(c, "experiment.ev_floor", 0.20, &ev_floor, err)) ||
+	    (rc = cfg_int(c, "experiment.bootstrap_seed_explained_variance", 31, 0, INT64_MAX, &ev_seed,
+			  err)) ||
+	    (rc = cfg_int(c, "experiment.bootstrap_seed_mse", 37, 0, INT64_MAX, &mse_seed, err)) ||
+	    (rc = cfg_int(c, "experiment.bootstrap_seed_fair_comparison", 37, 0, INT64_MAX, &fair_seed,
+			  err)) ||
+	    (rc = exp_stats_read(c, &st, 11, 23, err)))
+		goto done;
+	if (!nk || nsearch < 2 || nretrain < 2) {
+		rc = hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment",
+			      "expected k candidates and at least two search and retrain seeds");
+		goto done;
+	}
+	names = calloc(nk, sizeof(*names));
+	cy = names ? conditions_yaml("search", d_sae, ks, nk, names) : NULL;
+	outs = names ? outputs_for(names, nk, search, nsearch) : NULL;
+	if (!names || !cy || !outs) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		goto done;
+	}
+	char acts[PATH_MAX], set_epochs[64];
+	snprintf(set_epochs, sizeof(set_epochs), "%" PRId64, search_epochs);
+	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
+		goto done;
+	if ((rc = exp_train_saes_epochs(r, c, "sae_search", acts, cy, search, nsearch, search_epochs,
+					(const char *const *)outs, err)))
+		goto done;
+	for (size_t i = 0; i < nk && !rc; i++)
+		rc = exp_analyze(r, c, names[i], search, nsearch, &st, err);
+	if (rc)
+		goto done;
+	/* selection needs the search's numbers; in the validating pass the search has not run */
+	int64_t selected_k = ks[0];
+	hj *search_records = hj_arr();
+	res = hj_obj();
+	hj_set(res, "experiment", hj_str("adaptive_l0"));
+	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+	hj_set(res, "search_records", search_records);
+	long pick = 0;
+	if (!r->validate_only && !r->dry_run) {
+		double *lcb = calloc(nk, sizeof(double)), *delta = calloc(nk, sizeof(double)),
+		       *ev = calloc(nk, sizeof(double));
+		for (size_t i = 0; i < nk && !rc; i++) {
+			hj *rec;
+			if ((rc = adaptive_record(r, names[i], d_sae, ks[i], search, nsearch, &st, ev_seed,
+						  mse_seed, &rec, err)))
+				break;
+			lcb[i] = jnum(rec, "delta_pwmcc_ci_low_conservative");
+			delta[i] = jnum(rec, "delta_pwmcc");
+			ev[i] = jnum(rec, "explained_variance.mean");
+			hj_push(search_records, rec);
+		}
+		if (!rc) {
+			pick = stats_select_ev_floor(lcb, delta, ev, nk, ev_floor);
+			selected_k = ks[pick < 0 ? 0 : pick];
+		}
+		free(lcb), free(delta), free(ev);
+		if (rc)
+			goto done;
+	}
+	/* retrain the selected k and the matched control k with the retrain seeds */
+	int64_t rk[2] = { selected_k, control_k };
+	size_t nr = selected_k == control_k ? 1 : 2;
+	char rnames[2][96];
+	char *ry = conditions_yaml("retrain", d_sae, rk, nr, rnames);
+	routs = outputs_for(rnames, nr, retrain, nretrain);
+	if (!ry || !routs) {
+		free(ry);
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		goto done;
+	}
+	/* the job's name carries the selected k, so a different selection never reuses it */
+	char rjob[64];
+	snprintf(rjob, sizeof(rjob), "sae_retrain_k%" PRId64, selected_k);
+	rc = exp_train_saes_epochs(r, c, rjob, acts, ry, retrain, nretrain, retrain_epochs,
+				   (const char *const *)routs, err);
+	free(ry);
+	for (size_t i = 0; i < nr && !rc; i++)
+		rc = exp_analyze(r, c, rnames[i], retrain, nretrain, &st, err);
+	if (rc || r->validate_only || r->dry_run)
+		goto done;
+	hj *rrec[2] = { NULL, NULL };
+	for (size_t i = 0; i < nr && !rc; i++)
+		rc = adaptive_record(r, rnames[i], d_sae, rk[i], retrain, nretrain, &st, ev_seed, mse_seed,
+				     &rrec[i], err);
+	if (rc) {
+		hj_free(rrec[0]);
+		goto done;
+	}
+	hj *sel = hj_obj();
+	hj_set(sel, "criterion", hj_str("max delta_pwmcc_ci_low_conservative with EV floor"));
+	hj_set(sel, "ev_floor", hj_num(ev_floor));
+	hj_set(sel, "selected_k", hj_int(selected_k));
+	hj_set(sel, "selected_record", hj_ref(hj_at(search_records, (size_t)(pick < 0 ? 0 : pick))));
+	hj_set(sel, "caveat", hj_str("k is selected on the same runs that report it (spec §8.9): the "
+				     "retrain with other seeds is the honest estimate"));
+	hj_set(res, "selection", sel);
+	hj_set(res, "retrain_record", rrec[0]);
+	if (nr == 2)
+		hj_set(res, "control_record", rrec[1]);
+	/* fair comparison: trained PWMCC pairs at the selected k minus at the control k (§6.0) */
+	hj *fair = hj_obj();
+	char desc[200];
+	snprintf(desc, sizeof(desc), "trained PWMCC, k=%" PRId64 " minus k=%" PRId64 " (retrain seeds), "
+		 "bootstrap of the mean difference over pairs", selected_k, control_k);
+	hj_set(fair, "description", hj_str(desc));
+	if (nr == 2) {
+		hj *a = hj_get(rrec[0], "trained_pwmcc.pwmcc_values"),
+		   *b = hj_get(rrec[1], "trained_pwmcc.pwmcc_values");
+		size_t na = hj_len(a), nb = hj_len(b);
+		double *x = calloc(na + 1, sizeof(double)), *y = calloc(nb + 1, sizeof(double));
+		for (size_t i = 0; x && i < na; i++)
+			x[i] = hj_as_f64(hj_at(a, i));
+		for (size_t i = 0; y && i < nb; i++)
+			y[i] = hj_as_f64(hj_at(b, i));
+		double point = NAN, lo = NAN, hi = NAN;
+		if (x && y)
+			rc = stats_bootstrap_mean_diff(&point, &lo, &hi, x, 1, na, y, 1, nb, st.bootstrap,
+						       (uint64_t)fair_seed, err);
+		free(x), free(y);
+		hj_set(fair, "difference", hj_num(point));
+		hj_set(fair, "ci95_low", hj_num(lo));
+		hj_set(fair, "ci95_high", hj_num(hi));
+		hj_set(fair, "seed", hj_int(fair_seed));
+	} else {
+		hj_set(fair, "difference", hj_null());
+		hj_set(fair, "ci95_low", hj_null());
+		hj_set(fair, "ci95_high", hj_null());
+		hj_set(fair, "reason", hj_str("the selected k is the control k"));
+	}
+	hj_set(res, "fair_comparison", fair);
+	if (rc)
+		goto done;
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+	rc = hj_write_file(p, res, err);
+done:
+	hj_free(res);
+	free_list(outs);
+	free_list(routs);
+	free(cy);
+	free(names);
+	free(ks), free(search), free(retrain);
+	exp_stats_release(&st);
+	return rc;
+}

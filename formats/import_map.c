@@ -1,0 +1,525 @@
+/*
+ * import_map.c — from foreign tensors to husai artifacts (issue 9, DESIGN §10): the key maps
+ * of SAELens (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec, threshold; cfg.json),
+ * sparsify (encoder.weight [d_sae, d_in], encoder.bias, W_dec [d_sae, d_in], b_dec; cfg.json),
+ * the upstream pipeline's SAE dicts (spec §4.2, §4.7: encoder.weight [d_sae, d_model],
+ * encoder.bias, decoder.weight [d_model, d_sae], feature_counts), and a user mapping file for
+ * anything else; and imp_file, which picks the reader and the map (transformer checkpoints
+ * go to import_transformer.c).
+ *
+ * Orientation always comes from the source library's documented layout (or the mapping
+ * file), never from shapes (DESIGN §3, spec §5.1): every source tensor must have exactly the
+ * shape its convention implies, and `/params/W_dec` is written [d_model, d_sae].
+ * Every artifact records the source file name, its sha256, the source format and the key
+ * mapping applied (source key -> dataset, transpose) as JSON.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import_internal.h"
+
+#define SAE_FORMAT "husai.sae_checkpoint"
+
+/* ---------------------------------------------------------------- SAE plan ---------- */
+
+enum { P_WENC, P_BENC, P_WDEC, P_BDEC, P_THR, P_FC, NP };
+static const char *const pname[NP] = { "W_enc", "b_enc", "W_dec", "b_dec", "threshold",
+                                       "feature_counts" };
+static const char *const pdset[NP] = { "/params/W_enc", "/params/b_enc", "/params/W_dec",
+                                       "/params/b_dec", "/params/threshold",
+                                       "/state/feature_counts" };
+
+struct sae_plan {
+	size_t d_model, d_sae;
+	float *p[NP];          /* husai layout, NULL when absent */
+	char architecture[32];
+	int64_t k, seed, step;
+	char source_format[64];
+	hj *mapping;           /* {source key: {"to": dataset, "transpose": bool}} */
+};
+
+static void plan_release(struct sae_plan *pl)
+{
+	for (int i = 0; i < NP; i++)
+		free(pl->p[i]);
+	hj_free(pl->mapping);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* husai shape of parameter `which` */
+static void husai_shape(const struct sae_plan *pl, int which, int *rank, size_t d[2])
+{
+	*rank = which == P_WENC || which == P_WDEC ? 2 : 1;
+	if (which == P_WENC) {
+		d[0] = pl->d_sae;
+		d[1] = pl->d_model;
+	} else if (which == P_WDEC) {
+		d[0] = pl->d_model;
+		d[1] = pl->d_sae;
+	} else {
+		d[0] = which == P_BDEC ? pl->d_model : pl->d_sae;
+	}
+}
+
+/* Take source tensor `key` as husai parameter `which`; `transpose` says the source stores the
+ * transpose of husai's layout (by its library's convention). */
+static int take(struct sae_plan *pl, const struct imp_tensors *ts, const char *key, int which,
+                int transpose, int required, const char *file, struct hus_err *err)
+{
+	const struct imp_tensor *t = imp_find(ts, key);
+	if (!t)
+		return required ? hus_errf(err, HUS_EINPUT, file, key,
+		                           "missing tensor '%s' (the %s layout needs it as %s)", key,
+		                           pl->source_format, pname[which])
+		                : 0;
+	if (!t->data)
+		return hus_errf(err, HUS_EINPUT, file, key, "tensor of dtype %s is not floating point",
+		                t->dtype);
+	if (pl->p[which])
+		return hus_errf(err, HUS_EINPUT, file, key, "%s mapped twice", pname[which]);
+	int rank;
+	size_t d[2] = { 0, 0 }, want[2];
+	husai_shape(pl, which, &rank, d);
+	want[0] = transpose ? d[1] : d[0];
+	want[1] = transpose ? d[0] : d[1];
+	if (rank == 1)
+		want[0] = d[0];
+	if (t->rank != rank || t->dims[0] != want[0] || (rank == 2 && t->dims[1] != want[1])) {
+		char got[96] = "";
+		for (int i = 0; i < t->rank && i < 4; i++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%zu", i ? ", " : "",
+			         t->dims[i]);
+		if (rank == 2)
+			return hus_errf(err, HUS_EINPUT, file, key,
+			                "expected shape [%zu, %zu] for %s in the %s layout "
+			                "(d_model %zu, d_sae %zu), found [%s]", want[0], want[1],
+			                pname[which], pl->source_format, pl->d_model, pl->d_sae, got);
+		return hus_errf(err, HUS_EINPUT, file, key,
+		                "expected shape [%zu] for %s, found [%s]", want[0], pname[which], got);
+	}
+	size_t n = t->numel;
+	float *x = malloc(n ? n * sizeof(float) : 1);
+	if (!x)
+		return hus_errf(err, HUS_ENOMEM, file, key, "out of memory");
+	if (rank == 2 && transpose) {
+		/* source [d1, d0] -> husai [d0, d1] */
+		for (size_t i = 0; i < d[0]; i++)
+			for (size_t j = 0; j < d[1]; j++)
+				x[i * d[1] + j] = t->data[j * d[0] + i];
+	} else {
+		memcpy(x, t->data, n * sizeof(float));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i])) {
+			free(x);
+			return hus_errf(err, HUS_EINPUT, file, key, "non-finite value at element %zu", i);
+		}
+	pl->p[which] = x;
+	hj *m = hj_obj();
+	hj_set(m, "to", hj_str(pdset[which]));
+	hj_set(m, "transpose", hj_bool(rank == 2 && transpose));
+	hj_set(pl->mapping, key, m);
+	return 0;
+}
+
+/* record every source tensor the map did not use as "skipped" */
+static void skip_rest(struct sae_plan *pl, const struct imp_tensors *ts)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		int found = 0;
+		hj *v;
+		const char *k;
+		for (size_t j = 0; (k = hj_obj_at(pl->mapping, j, &v)); j++)
+			found |= !strcmp(k, ts->t[i].name);
+		if (!found)
+			hj_set(pl->mapping, ts->t[i].name, hj_str("skipped"));
+	}
+}
+
+static const char *cfg_str_key(hj *cfg, const char *key)
+{
+	hj *v;
+	const char *k;
+	for (size_t i = 0; cfg && (k = hj_obj_at(cfg, i, &v)); i++)
+		if (!strcmp(k, key))
+			return hj_get_str(cfg, key);
+	return NULL;
+}
+
+static int dims2(const struct imp_tensors *ts, const char *key, size_t *a, size_t *b,
+                 const char *layout, const char *file, struct hus_err *err)
+{
+	const struct imp_tensor *t = imp_find(ts, key);
+	if (!t)
+		return hus_errf(err, HUS_EINPUT, file, key, "missing tensor '%s' of the %s layout", key,
+		                layout);
+	if (t->rank != 2 || !t->dims[0] || !t->dims[1])
+		return hus_errf(err, HUS_EINPUT, file, key, "expected a non-empty matrix, found rank %d",
+		                t->rank);
+	*a = t->dims[0];
+	*b = t->dims[1];
+	return 0;
+}
+
+/* cfg.json's d_in / d_sae (or num_latents) must agree with the tensors */
+static int check_cfg_dims(const struct sae_plan *pl, hj *cfg, const char *dsae_key,
+                          const char *cfgname, struct hus_err *err)
+{
+	int64_t v;
+	if (cfg && !hj_get_i64(cfg, "d_in", &v) && v != (int64_t)pl->d_model)
+		return hus_errf(err, HUS_EINPUT, cfgname, "d_in",
+		                "cfg.json says d_in %lld, the tensors have d_model %zu", (long long)v,
+		                pl->d_model);
+	if (cfg && !hj_get_i64(cfg, dsae_key, &v) && v > 0 && v != (int64_t)pl->d_sae)
+		return hus_errf(err, HUS_EINPUT, cfgname, dsae_key,
+		                "cfg.json says %s %lld, the tensors have d_sae %zu", dsae_key,
+		                (long long)v, pl->d_sae);
+	return 0;
+}
+
+static int map_saelens(struct sae_plan *pl, const struct imp_tensors *ts, hj *cfg,
+                       const char *file, const char *cfgname, struct hus_err *err)
+{
+	snprintf(pl->source_format, sizeof(pl->source_format), "safetensors/saelens");
+	/* SAELens: W_enc [d_in, d_sae] (x @ W_enc), W_dec [d_sae, d_in] (z @ W_dec) */
+	int rc = dims2(ts, "W_enc", &pl->d_model, &pl->d_sae, "SAELens", file, err);
+	if (rc || (rc = check_cfg_dims(pl, cfg, "d_sae", cfgname, err)))
+		return rc;
+	/* SAELens cfg: architecture standard / gated / jumprelu / topk; older versions say
+	 * "standard" with activation_fn_str relu or topk */
+	const char *arch = cfg_str_key(cfg, "architecture"), *act = cfg_str_key(cfg, "activation_fn_str");
+	if ((!arch || !strcmp(arch, "standard")) && act && !strcmp(act, "topk"))
+		arch = "topk";
+	if (arch && !strcmp(arch, "gated"))
+		return hus_errf(err, HUS_EINPUT, cfgname, "architecture",
+		                "gated SAELens SAEs are not supported (b_gate, r_mag and b_mag have no "
+		                "husai dataset); a --map file can import W_enc and W_dec alone");
+	if (!arch)
+		arch = imp_find(ts, "threshold") ? "jumprelu" : "relu";
+	if (!strcmp(arch, "standard"))
+		arch = "relu";
+	snprintf(pl->architecture, sizeof(pl->architecture), "%s", arch);
+	if ((rc = take(pl, ts, "W_enc", P_WENC, 1, 1, file, err)) ||
+	    (rc = take(pl, ts, "W_dec", P_WDEC, 1, 1, file, err)) ||
+	    (rc = take(pl, ts, "b_enc", P_BENC, 0, 1, file, err)) ||
+	    (rc = take(pl, ts, "b_dec", P_BDEC, 0, 0, file, err)) ||
+	    (rc = take(pl, ts, "threshold", P_THR, 0, 0, file, err)))
+		return rc;
+	int64_t k;
+	if (cfg && (!hj_get_i64(cfg, "k", &k) || !hj_get_i64(cfg, "activation_fn_kwargs.k", &k)))
+		pl->k = k;
+	if (!strcmp(pl->architecture, "topk") && pl->k <= 0)
+		return hus_errf(err, HUS_EINPUT, cfgname, "k",
+		                "a topk SAELens SAE needs k in cfg.json (k or activation_fn_kwargs.k)");
+	return 0;
+}
+
+static int map_sparsify(struct sae_plan *pl, const struct imp_tensors *ts, hj *cfg,
+                        const char *file, const char *cfgname, struct hus_err *err)
+{
+	snprintf(pl->source_format, sizeof(pl->source_format), "safetensors/sparsify");
+	/* sparsify: encoder = nn.Linear(d_in, num_latents): weight [d_sae, d_in];
+	 * W_dec [num_latents, d_in] */
+	int rc = dims2(ts, "encoder.weight", &pl->d_sae, &pl->d_model, "sparsify", file, err);
+	if (rc || (rc = check_cfg_dims(pl, cfg, "num_latents", cfgname, err)))
+		return rc;
+	if ((rc = take(pl, ts, "encoder.weight", P_WENC, 0, 1, file, err)) ||
+	    (rc = take(pl, ts, "W_dec", P_WDEC, 1, 1, file, err)) ||
+	    (rc = take(pl, ts, "encoder.bias", P_BENC, 0, 1, file, err)) ||
+	    (rc = take(pl, ts, "b_dec", P_BDEC, 0, 0, file, err)))
+		return rc;
+	snprintf(pl->architecture, sizeof(pl->architecture), "topk");
+	if (!cfg || hj_get_i64(cfg, "k", &pl->k) || pl->k <= 0)
+		return hus_errf(err, HUS_EINPUT, cfgname ? cfgname : file, "k",
+		                "a sparsify SAE needs its cfg.json with k > 0 (give --cfg)");
+	return 0;
+}
+
+/* spec §4.2/§4.7: the upstream TopKSAE / ReLUSAE state dict (nn.Linear layouts) */
+static int map_upstream(struct sae_plan *pl, const struct imp_tensors *ts, const char *file,
+                        struct hus_err *err)
+{
+	snprintf(pl->source_format, sizeof(pl->source_format), "torch-pt/upstream-sae");
+	int rc = dims2(ts, "encoder.weight", &pl->d_sae, &pl->d_model, "upstream", file, err);
+	if (rc || (rc = take(pl, ts, "encoder.weight", P_WENC, 0, 1, file, err)) ||
+	    (rc = take(pl, ts, "encoder.bias", P_BENC, 0, 1, file, err)) ||
+	    (rc = take(pl, ts, "decoder.weight", P_WDEC, 0, 1, file, err)) ||
+	    (rc = take(pl, ts, "decoder.bias", P_BDEC, 0, 0, file, err)) ||
+	    (rc = take(pl, ts, "feature_counts", P_FC, 0, 0, file, err)))
+		return rc;
+	return 0;
+}
+
+/* user mapping file: {"architecture", "k", "seed", "map": {src: {"to", "transpose"}}} */
+static int map_user(struct sae_plan *pl, const struct imp_tensors *ts, const char *map_path,
+                    const char *file, struct hus_err *err)
+{
+	hj *m = NULL;
+	int rc = hj_read_file(map_path, &m, err);
+	if (rc)
+		return rc;
+	snprintf(pl->source_format, sizeof(pl->source_format), "user-map");
+	hj *map = hj_get(m, "map"), *v;
+	const char *key;
+	const char *src[NP] = { 0 };
+	int tr[NP] = { 0 };
+	if (!map || !hj_is_obj(map)) {
+		rc = hus_errf(err, HUS_EINPUT, map_path, "map",
+		              "expected an object {source key: {\"to\": W_enc|b_enc|W_dec|b_dec|"
+		              "threshold|feature_counts, \"transpose\": bool}}");
+		goto cleanup;
+	}
+	for (size_t i = 0; (key = hj_obj_at(map, i, &v)); i++) {
+		const char *to = hj_get_str(v, "to");
+		int w;
+		for (w = 0; w < NP && (!to || strcmp(to, pname[w])); w++)
+			;
+		if (w == NP) {
+			rc = hus_errf(err, HUS_EINPUT, map_path, key,
+			              "'to' must be one of W_enc, b_enc, W_dec, b_dec, threshold, "
+			              "feature_counts");
+			goto cleanup;
+		}
+		/* "transpose": true (the JSON API has no bool getter: dump it inside an array) */
+		hj *t = hj_get(v, "transpose"), *box = hj_arr();
+		if (t)
+			hj_push(box, hj_ref(t));
+		char *dump = hj_dumps(box);
+		tr[w] = dump && strstr(dump, "true") != NULL;
+		free(dump);
+		hj_free(box);
+		src[w] = key;
+	}
+	if (!src[P_WENC] || !src[P_WDEC]) {
+		rc = hus_errf(err, HUS_EINPUT, map_path, "map", "the map must name W_enc and W_dec");
+		goto cleanup;
+	}
+	/* W_enc fixes d_sae, d_model (with its declared transpose) */
+	size_t a, b;
+	if ((rc = dims2(ts, src[P_WENC], &a, &b, "mapped", file, err)))
+		goto cleanup;
+	pl->d_sae = tr[P_WENC] ? b : a;
+	pl->d_model = tr[P_WENC] ? a : b;
+	for (int w = 0; w < NP && !rc; w++)
+		if (src[w])
+			rc = take(pl, ts, src[w], w, tr[w], 1, file, err);
+	if (rc)
+		goto cleanup;
+	const char *arch = hj_get_str(m, "architecture");
+	snprintf(pl->architecture, sizeof(pl->architecture), "%s", arch ? arch : "unknown");
+	hj_get_i64(m, "k", &pl->k);
+	hj_get_i64(m, "seed", &pl->seed);
+cleanup:
+	hj_free(m);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- writing ----------- */
+
+static int write_sae(const char *out, const struct sae_plan *pl, const struct imp_opts *o,
+                     const char *src, const char *sha, struct hus_err *err)
+{
+	struct hus_provenance prov = { "", "" };
+	struct h5w *w = NULL;
+	int rc = h5w_open(&w, out, SAE_FORMAT, 1, &prov, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < NP && !rc; i++) {
+		if (!pl->p[i])
+			continue;
+		int rank;
+		size_t d[2] = { 0, 0 };
+		husai_shape(pl, i, &rank, d);
+		if (i == P_FC) { /* float64 in the SAE schema (formats/artifact_sae.c) */
+			double *fc = malloc(d[0] * sizeof(double) + 1);
+			if (!fc) {
+				rc = hus_errf(err, HUS_ENOMEM, out, pdset[i], "out of memory");
+				break;
+			}
+			for (size_t j = 0; j < d[0]; j++)
+				fc[j] = pl->p[i][j];
+			rc = h5w_f64(w, pdset[i], fc, 1, d, err);
+			free(fc);
+			continue;
+		}
+		rc = h5w_f32(w, pdset[i], pl->p[i], rank, d, err);
+	}
+	const char *base = strrchr(src, '/');
+	char *map = hj_dumps(pl->mapping);
+	int64_t seed = o && o->seed >= 0 ? o->seed : pl->seed;
+	if (!rc) rc = h5w_attr_str(w, "/", "architecture", pl->architecture, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "k", pl->k, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "seed", seed, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "step", pl->step, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "epoch", -1, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "kind", "imported", err);
+	if (!rc) rc = h5w_attr_str(w, "/", "condition", o && o->condition ? o->condition : "imported", err);
+	if (!rc) rc = h5w_attr_str(w, "/", "control", "none", err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "d_model", (int64_t)pl->d_model, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "d_sae", (int64_t)pl->d_sae, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "activation_sha256", "", err);
+	if (!rc) rc = h5w_attr_str(w, "/", "imported_from", base ? base + 1 : src, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "source_sha256", sha, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "source_format", pl->source_format, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "key_mapping", map ? map : "{}", err);
+	free(map);
+	if (rc) {
+		h5w_abort(w);
+		return rc;
+	}
+	return h5w_commit(w, err);
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* ---------------------------------------------------------------- entry point ------- */
+
+static int is_safetensors(const char *path)
+{
+	return has_suffix(path, ".safetensors");
+}
+
+/* cfg.json beside the file (same directory) */
+static void sibling_cfg(const char *src, char *out, size_t n)
+{
+	const char *slash = strrchr(src, '/');
+	if (slash)
+		snprintf(out, n, "%.*s/cfg.json", (int)(slash - src), src);
+	else
+		snprintf(out, n, "cfg.json");
+}
+
+static void upstream_meta(struct sae_plan *pl, const struct pt_value *root)
+{
+	const struct pt_value *cfg = pt_get(root, "config");
+	const struct pt_value *a = pt_get(cfg, "architecture");
+	const char *arch = "unknown";
+	if (a && a->kind == PT_STR) {
+		/* spec §4.1/§4.3: upstream topk is signed top-k without decoder bias; its
+		 * "batchtopk" silently fell back to the same TopKSAE */
+		arch = !strcmp(a->s, "topk") || !strcmp(a->s, "batchtopk") ? "topk_upstream"
+		       : !strcmp(a->s, "relu") ? "relu" : "unknown";
+	} else if (pt_get(root, "k")) {
+		arch = "topk_upstream"; /* spec §4.7(c): TopKSAE.save */
+	}
+	snprintf(pl->architecture, sizeof(pl->architecture), "%s", arch);
+	const struct pt_value *k = pt_get(cfg, "k");
+	if (!k)
+		k = pt_get(root, "k");
+	pl->k = k && k->kind == PT_INT && !strcmp(arch, "topk_upstream") ? k->i : 0;
+	const struct pt_value *s = pt_get(cfg, "seed");
+	if (s && s->kind == PT_INT)
+		pl->seed = s->i;
+}
+
+int imp_file(const char *src, const char *out_path, const struct imp_opts *o, const char **kind,
+             struct hus_err *err)
+{
+	/* read once: the recorded sha256 is of exactly the bytes imported */
+	char sha[65], *buf = NULL;
+	size_t nbuf = 0;
+	int rc = hus_read_file(src, &buf, &nbuf, err);
+	if (rc)
+		return rc;
+	hus_sha256_buf(buf, nbuf, sha);
+	struct sae_plan pl = { 0 };
+	struct imp_tensors ts = { 0 };
+	struct pt_doc *doc = NULL;
+	hj *cfg = NULL;
+	pl.mapping = hj_obj();
+	pl.seed = -1;
+	pl.step = -1;
+	enum imp_layout lay = o ? o->layout : IMP_AUTO;
+	if (o && o->map_path)
+		lay = IMP_USER_MAP;
+	if (is_safetensors(src)) {
+		if ((rc = st_read_buf(&ts, buf, nbuf, src, err)))
+			goto cleanup;
+		free(buf); /* the tensors are copies */
+		buf = NULL;
+		char cfgp[4200];
+		const char *cp = o && o->cfg_path ? o->cfg_path : NULL;
+		if (!cp) {
+			sibling_cfg(src, cfgp, sizeof(cfgp));
+			if (hus_file_exists(cfgp))
+				cp = cfgp;
+		}
+		if (cp && (rc = hj_read_file(cp, &cfg, err)))
+			goto cleanup;
+		if (cfg && !hj_is_obj(cfg)) {
+			rc = hus_errf(err, HUS_EINPUT, cp, NULL, "cfg.json is not a JSON object");
+			goto cleanup;
+		}
+		if (lay == IMP_AUTO) /* by the key names each library documents, not by shape */
+			lay = imp_find(&ts, "W_enc") ? IMP_SAELENS
+			      : imp_find(&ts, "encoder.weight") && imp_find(&ts, "W_dec") ? IMP_SPARSIFY
+			      : IMP_AUTO;
+		if (lay == IMP_SAELENS)
+			rc = map_saelens(&pl, &ts, cfg, src, cp ? cp : src, err);
+		else if (lay == IMP_SPARSIFY)
+			rc = map_sparsify(&pl, &ts, cfg, src, cp, err);
+		else if (lay == IMP_USER_MAP)
+			rc = map_user(&pl, &ts, o->map_path, src, err);
+		else
+			rc = hus_errf(err, HUS_EINPUT, src, NULL,
+			              "neither SAELens (W_enc, W_dec, ...) nor sparsify (encoder.weight, "
+			              "W_dec, ...) keys: give --layout or a --map file");
+		if (!rc && cfg && pl.seed < 0)
+			hj_get_i64(cfg, "seed", &pl.seed);
+	} else {
+		if ((rc = pt_read_buf(&doc, buf, nbuf, src, err)))
+			goto cleanup;
+		free(buf);
+		buf = NULL;
+		struct pt_value *root = pt_root(doc);
+		struct pt_value *sd = pt_get(root, "sae_state_dict");
+		if (!sd)
+			sd = pt_get(root, "model_state_dict");
+		if (!sd)
+			sd = pt_get(root, "state_dict");
+		if (!sd && root && root->kind == PT_DICT && pt_get(root, "encoder.weight"))
+			sd = root;
+		if (!sd) {
+			rc = hus_errf(err, HUS_EINPUT, src, NULL,
+			              "no sae_state_dict / model_state_dict in the checkpoint dict");
+			goto cleanup;
+		}
+		if (pt_get(sd, "embed.W_E") && lay != IMP_USER_MAP) {
+			if (kind)
+				*kind = "transformer";
+			rc = imp_transformer_write(out_path, root, src, sha, err);
+			goto cleanup;
+		}
+		if ((rc = pt_state_dict(&ts, sd, src, "state_dict", err)))
+			goto cleanup;
+		if (lay == IMP_USER_MAP) {
+			rc = map_user(&pl, &ts, o->map_path, src, err);
+		} else if (lay == IMP_AUTO || lay == IMP_UPSTREAM) {
+			rc = map_upstream(&pl, &ts, src, err);
+			if (!rc)
+				upstream_meta(&pl, root);
+		} else {
+			rc = hus_errf(err, HUS_EUSAGE, src, NULL,
+			              "the SAELens/sparsify layouts are safetensors layouts, not .pt");
+		}
+	}
+	if (rc)
+		goto cleanup;
+	skip_rest(&pl, &ts);
+	if (kind)
+		*kind = "sae";
+	rc = write_sae(out_path, &pl, o, src, sha, err);
+cleanup:
+	free(buf);
+	hj_free(cfg);
+	pt_free(doc);
+	imp_tensors_release(&ts);
+	plan_release(&pl);
+	return rc;
+}
