@@ -469,17 +469,18 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			}
 		if (!cnt && t.n == 1 && (rc = null_expected_pwmcc(&s, d, t.m[0], t.m[0], err)))
 			goto cleanup_ck;
-		/* controls.analytic_null is the number (what reports read); details beside it */
+		/* controls.analytic_null is an object; `husai run` (exp_controls_json) lifts its
+		 * expected_pwmcc to the number the report reads */
 		double en = cnt ? s / (double)cnt : s;
-		hj_set(controls, "analytic_null", hj_num(en));
 		hj *an = hj_obj();
+		hj_set(an, "kind", hj_str("analytic_null"));
 		hj_set(an, "definition", hj_str("E[PWMCC] of independent uniform unit vectors: "
 		                                "(E[max over m_B] + E[max over m_A])/2 with "
 		                                "F(t) = I_{t^2}(1/2, (d-1)/2) (DESIGN 8), averaged "
 		                                "over the trained pairs' shapes"));
 		hj_set(an, "expected_pwmcc", hj_num(en));
 		hj_set(an, "difference", hj_num(ts.mean - en));
-		hj_set(controls, "analytic_null_detail", an);
+		hj_set(controls, "analytic_null", an);
 	}
 	/* upstream's keys: "random" is the primary sampled control (R1 for parity) */
 	hj_set(o, "random_control", primary ? hj_str(primary) : hj_null());

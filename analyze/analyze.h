@@ -284,7 +284,7 @@ void analysis_request_defaults(struct analysis_request *q);
  *   q.groups = &g;  q.n_groups = 1;  q.out_dir = "run/analysis";
  *   hj *res;  if (analysis_run(&q, &res, &err)) ...
  *   hj_get(res, "groups.k32.trained.mean"), "groups.k32.random", ".controls.r2",
- *   ".controls.analytic_null" (a number), ".seed_level_bootstrap", ".per_feature_stability"
+ *   ".controls.analytic_null.expected_pwmcc", ".seed_level_bootstrap", ".per_feature_stability"
  */
 
 /* Activation-level agreement in the analysis (analysis_acts.c).  The first max_rows rows of

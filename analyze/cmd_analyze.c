@@ -326,7 +326,7 @@ int cmd_analyze(int argc, char **argv)
 			hj_get_f64(g, "trained.mean", &v[0]);
 			hj_get_f64(g, "controls.r1.mean", &v[1]);
 			hj_get_f64(g, "controls.r2.mean", &v[2]);
-			hj_get_f64(g, "controls.analytic_null", &v[3]);
+			hj_get_f64(g, "controls.analytic_null.expected_pwmcc", &v[3]);
 			hj_get_f64(g, "statistical_test.p_value", &v[4]);
 			hj_get_f64(g, "seed_level_bootstrap.ci95_low", &v[5]);
 			const char *concl = hj_get_str(g, "conclusion");
