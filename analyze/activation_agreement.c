@@ -18,11 +18,13 @@ int latent_arch_parse(const char *name)
 	if (!name)
 		return -1;
 	if (!strcmp(name, "topk"))
-		return SAE_ARCH_TOPK;
+		return LATENT_TOPK;
 	if (!strcmp(name, "topk_upstream") || !strcmp(name, "topk_signed"))
-		return SAE_ARCH_TOPK_UPSTREAM;
+		return LATENT_TOPK_UPSTREAM;
 	if (!strcmp(name, "relu"))
-		return SAE_ARCH_RELU;
+		return LATENT_RELU;
+	if (!strcmp(name, "jumprelu") || !strcmp(name, "batchtopk") || !strcmp(name, "matryoshka"))
+		return LATENT_THRESHOLD;
 	return -1;
 }
 
@@ -49,7 +51,10 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
                 struct hus_err *err)
 {
 	size_t d = e->d_model, m = e->d_sae, k = e->k;
-	if ((e->arch == SAE_ARCH_TOPK || e->arch == SAE_ARCH_TOPK_UPSTREAM) && (k == 0 || k > m))
+	if (e->arch == LATENT_THRESHOLD && !e->threshold)
+		return hus_errf(err, HUS_EINPUT, NULL, "/params/threshold",
+		                "a thresholded SAE needs its per-latent thresholds");
+	if ((e->arch == LATENT_TOPK || e->arch == LATENT_TOPK_UPSTREAM) && (k == 0 || k > m))
 		return hus_errf(err, HUS_EINPUT, NULL, NULL, "top-k SAE needs 1 <= k <= d_sae (k = %zu, d_sae = %zu)",
 		                k, m);
 	if (d > INT32_MAX || m > INT32_MAX || N > INT32_MAX)
@@ -66,7 +71,7 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
 	/* pre = (x − b_dec)·W_encᵀ + b_enc = x·W_encᵀ + (b_enc − W_enc·b_dec) */
 	for (size_t j = 0; j < m; j++) {
 		double b = e->b_enc ? e->b_enc[j] : 0;
-		if (e->b_dec && e->arch != SAE_ARCH_TOPK_UPSTREAM)
+		if (e->b_dec && e->arch != LATENT_TOPK_UPSTREAM)
 			for (size_t r = 0; r < d; r++)
 				b -= (double)e->W_enc[j * d + r] * e->b_dec[r];
 		bias[j] = (float)b;
@@ -77,16 +82,21 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
 		float *z_n = z + n * m;
 		for (size_t j = 0; j < m; j++)
 			z_n[j] += bias[j];
-		if (e->arch == SAE_ARCH_RELU) {
+		if (e->arch == LATENT_RELU) {
 			for (size_t j = 0; j < m; j++)
 				z_n[j] = z_n[j] > 0 ? z_n[j] : 0;
+			continue;
+		}
+		if (e->arch == LATENT_THRESHOLD) {
+			for (size_t j = 0; j < m; j++)
+				z_n[j] = (z_n[j] > e->threshold[j] && z_n[j] > 0) ? z_n[j] : 0;
 			continue;
 		}
 		top_k_indices(ti, tv, z_n, m, k);
 		memset(row, 0, sizeof(float) * m);
 		for (size_t a = 0; a < k; a++) {
 			float v = tv[a];
-			if (e->arch == SAE_ARCH_TOPK && v < 0)
+			if (e->arch == LATENT_TOPK && v < 0)
 				v = 0; /* ReLU'd top-k */
 			row[ti[a]] = v;
 		}

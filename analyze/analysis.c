@@ -6,7 +6,9 @@
  * analytic null; DESIGN §3, §8), upstream's statistics (summaries, delta, ratio, Cohen's d,
  * conservative LCB, one-sided Mann–Whitney; §6.0, §6.2) and, beside them, the seed-level
  * bootstrap and permutation tests (§8.8).  It writes analysis.h5 (husai.analysis), results.json,
- * one CSV of pairs per group and control, and manifest.json.
+ * one CSV of pairs per group and control, and manifest.json.  The model sets and their pairs
+ * live in analysis_sets.c, the JSON/CSV pieces in analysis_json.c, activation agreement in
+ * analysis_acts.c, the YAML listing in analysis_config.c.
  *
  * Invariants:
  *  (1) the outputs depend only on the inputs and the request: no timestamps or host paths
@@ -20,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze.h"
+#include "analysis_internal.h"
 
 void analysis_request_defaults(struct analysis_request *q)
 {
@@ -40,271 +42,8 @@ void analysis_request_defaults(struct analysis_request *q)
 	q->perm_max_exact = 20000;
 	q->perm_B = 9999;
 	q->write_matchings = 1;
-}
-
-/* ---------------------------------------------------------------- model sets -------- */
-
-/* Normalised decoders of one set (trained, R1 or R2), sorted by seed. */
-struct mset {
-	size_t n, d;
-	int64_t *seed;
-	size_t *m;
-	float **At; /* (m[i], d) each */
-	size_t *zeros;
-};
-
-static void mset_release(struct mset *s)
-{
-	for (size_t i = 0; s->At && i < s->n; i++)
-		free(s->At[i]);
-	free(s->At), free(s->seed), free(s->m), free(s->zeros);
-	memset(s, 0, sizeof(*s));
-}
-
-static int mset_alloc(struct mset *s, size_t n, size_t d, struct hus_err *err)
-{
-	memset(s, 0, sizeof(*s));
-	s->n = n;
-	s->d = d;
-	s->seed = calloc(n ? n : 1, sizeof(int64_t));
-	s->m = calloc(n ? n : 1, sizeof(size_t));
-	s->At = calloc(n ? n : 1, sizeof(float *));
-	s->zeros = calloc(n ? n : 1, sizeof(size_t));
-	if (!s->seed || !s->m || !s->At || !s->zeros) {
-		mset_release(s);
-		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu models", n);
-	}
-	return 0;
-}
-
-/* Normalise W (d, m) into slot i. */
-static int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed,
-                    const char *file, struct hus_err *err)
-{
-	s->At[i] = malloc(sizeof(float) * m * s->d);
-	if (!s->At[i])
-		return hus_errf(err, HUS_ENOMEM, file, NULL, "out of memory for a %zu x %zu decoder",
-		                s->d, m);
-	s->m[i] = m;
-	s->seed[i] = seed;
-	int rc = pwmcc_normalize(s->At[i], &s->zeros[i], W, s->d, m, err);
-	if (rc && file && err) {
-		snprintf(err->file, sizeof(err->file), "%s", file);
-		snprintf(err->where, sizeof(err->where), "/params/W_dec");
-	}
-	return rc;
-}
-
-/* Work buffers for one pair. */
-struct pairwork {
-	float *rowmax, *colmax;
-	int32_t *argrow, *argcol;
-	int want_arg; /* argmaxes are needed (mutual nearest neighbours) */
-};
-
-static int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
-                      size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err)
-{
-	int rc = pwmcc_maxes(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
-	                     w->want_arg ? w->argcol : NULL, At, Bt, d, mA, mB, err);
-	if (rc)
-		return rc;
-	double ra = 0, rb = 0;
-	for (size_t i = 0; i < mA; i++)
-		ra += w->rowmax[i];
-	for (size_t j = 0; j < mB; j++)
-		rb += w->colmax[j];
-	*r_a = ra / (double)mA;
-	*r_b = rb / (double)mB;
-	*v = (*r_a + *r_b) / 2;
-	return 0;
-}
-
-/* PWMCC of every pair in the pooled list a ∪ b, into P ((na+nb)²). */
-static int pooled_matrix(double *P, const struct mset *a, const struct mset *b,
-                         const double *Pa, const double *Pb, struct pairwork *w,
-                         struct hus_err *err)
-{
-	size_t na = a->n, nb = b->n, N = na + nb;
-	for (size_t i = 0; i < N; i++)
-		P[i * N + i] = 1;
-	for (size_t i = 0; i < na; i++)
-		for (size_t j = i + 1; j < na; j++)
-			P[i * N + j] = P[j * N + i] = Pa[i * na + j];
-	for (size_t i = 0; i < nb; i++)
-		for (size_t j = i + 1; j < nb; j++)
-			P[(na + i) * N + na + j] = P[(na + j) * N + na + i] = Pb[i * nb + j];
-	for (size_t i = 0; i < na; i++)
-		for (size_t j = 0; j < nb; j++) {
-			double v, ra, rb;
-			int rc = pair_pwmcc(&v, &ra, &rb, w, a->At[i], a->m[i], b->At[j], b->m[j], a->d, err);
-			if (rc)
-				return rc;
-			P[i * N + na + j] = P[(na + j) * N + i] = v;
-		}
-	return 0;
-}
-
-/* ---------------------------------------------------------------- JSON helpers ------ */
-
-static hj *summary_json(const struct stats_summary *s, const int64_t *seeds, size_t n_seeds,
-                        const double *vals, size_t n_pairs, uint64_t boot_seed, size_t B)
-{
-	hj *o = hj_obj();
-	hj_set(o, "seeds", hj_i64_array(seeds, n_seeds));
-	hj_set(o, "n_pairs", hj_int((int64_t)n_pairs));
-	hj_set(o, "pwmcc_values", hj_f64_array(vals, n_pairs));
-	hj_set(o, "mean", hj_num(s->mean));
-	hj_set(o, "std", hj_num(s->std));
-	hj_set(o, "min", hj_num(s->min));
-	hj_set(o, "max", hj_num(s->max));
-	hj_set(o, "median", hj_num(s->median));
-	hj_set(o, "ci95_low", hj_num(s->ci95_low));
-	hj_set(o, "ci95_high", hj_num(s->ci95_high));
-	hj_set(o, "n", hj_int((int64_t)s->n));
-	hj *bs = hj_obj();
-	hj_set(bs, "method", hj_str("percentile bootstrap of the mean over pairs, linear interpolation"));
-	hj_set(bs, "rng", hj_str("GSL mt19937, gsl_rng_uniform_int (not numpy PCG64: CIs differ "
-	                         "from upstream's around the 5th decimal)"));
-	hj_set(bs, "seed", hj_int((int64_t)boot_seed));
-	hj_set(bs, "n_bootstrap", hj_int((int64_t)B));
-	hj_set(o, "bootstrap", bs);
-	if (n_seeds < 2) {
-		char why[96];
-		snprintf(why, sizeof(why), "fewer than two seeds (n = %zu): no pairs", n_seeds);
-		hj_set(o, "reason", hj_str(why));
-	}
-	return o;
-}
-
-/* comparison, statistical_test and conclusion of trained vs one control (spec §6.2) */
-static int compare_json(hj *into, const struct stats_summary *t, const double *tv, size_t nt,
-                        const struct stats_summary *c, const double *cv, size_t nc,
-                        struct hus_err *err)
-{
-	hj *cmp = hj_obj();
-	double delta = t->mean - c->mean;
-	hj_set(cmp, "difference", hj_num(delta));
-	hj_set(cmp, "ratio", hj_num(stats_ratio(t->mean, c->mean)));
-	hj_set(cmp, "effect_size_cohens_d", hj_num(stats_cohens_d(tv, 1, nt, cv, 1, nc)));
-	hj_set(cmp, "delta_pwmcc_ci_low_conservative", hj_num(stats_conservative_lcb(t, c)));
-	hj_set(into, "comparison", cmp);
-	hj *st = hj_obj();
-	hj_set(st, "test", hj_str("Mann-Whitney U (one-sided, trained > random)"));
-	double p = NAN, u = NAN;
-	int exact = -1;
-	if (nt && nc) {
-		struct mwu_result m;
-		int rc = stats_mannwhitney(&m, tv, 1, nt, cv, 1, nc, MWU_GREATER, err);
-		if (rc) {
-			hj_free(st);
-			return rc;
-		}
-		p = m.p, u = m.u1, exact = m.exact;
-	}
-	hj_set(st, "statistic", hj_num(u));
-	hj_set(st, "p_value", hj_num(p));
-	hj_set(st, "alpha", hj_num(0.05));
-	hj_set(st, "reject_null", isnan(p) ? hj_null() : hj_bool(p < 0.05));
-	hj_set(st, "method", exact < 0 ? hj_null() : hj_str(exact ? "exact" : "asymptotic"));
-	hj_set(st, "unit", hj_str("pairs (treated as independent, as upstream; see seed_level)"));
-	if (isnan(p))
-		hj_set(st, "reason", hj_str("fewer than two seeds in a group: no pairs"));
-	hj_set(into, "statistical_test", st);
-	const char *concl = isnan(p) ? NULL
-	                             : (delta > 0 && p < 0.05 ? "training_signal_present"
-	                                                      : "no_training_signal");
-	hj_set(into, "conclusion", concl ? hj_str(concl) : hj_null());
-	return 0;
-}
-
-static hj *permutation_json(const struct perm_result *pr, uint64_t seed)
-{
-	hj *o = hj_obj();
-	hj_set(o, "definition", hj_str("models of both groups pooled with every cross PWMCC; "
-	                               "statistic = mean within-trained pairs - mean within-control "
-	                               "pairs; labels permuted over models"));
-	hj_set(o, "statistic", hj_num(pr->stat));
-	hj_set(o, "p_value_greater", hj_num(pr->p_greater));
-	hj_set(o, "p_value_two_sided", hj_num(pr->p_two_sided));
-	hj_set(o, "n_permutations", hj_int((int64_t)pr->n_perm));
-	hj_set(o, "exact", hj_bool(pr->exact));
-	hj_set(o, "seed", pr->exact ? hj_null() : hj_int((int64_t)seed));
-	if (isnan(pr->stat))
-		hj_set(o, "reason", hj_str("each group needs at least two seeds"));
-	return o;
-}
-
-/* ---------------------------------------------------------------- one group --------- */
-
-static int write_pairs_csv(const char *dir, const char *name, const int64_t *sa,
-                           const int64_t *sb, const double *v, size_t n, struct manifest *man,
-                           struct hus_err *err)
-{
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	static const char *const hdr[3] = { "seed_a", "seed_b", "pwmcc" };
-	struct csvw *w;
-	int rc = csvw_open(&w, path, hdr, 3, err);
-	if (rc)
-		return rc;
-	for (size_t p = 0; p < n; p++) {
-		csvw_i64(w, sa[p]);
-		csvw_i64(w, sb[p]);
-		csvw_f64(w, v[p]);
-		if ((rc = csvw_end_row(w, err))) {
-			csvw_abort(w);
-			return rc;
-		}
-	}
-	if ((rc = csvw_commit(w, err)))
-		return rc;
-	return manifest_add_artifact(man, path, err);
-}
-
-/* The pairs of one set: values (n_pairs), the n×n matrix, seeds of each pair. */
-struct pairset {
-	size_t np;
-	double *v, *P, *ra, *rb;
-	int64_t *sa, *sb;
-};
-
-static void pairset_release(struct pairset *p)
-{
-	free(p->v), free(p->P), free(p->ra), free(p->rb), free(p->sa), free(p->sb);
-	memset(p, 0, sizeof(*p));
-}
-
-static int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *w,
-                     struct hus_err *err)
-{
-	size_t n = s->n, np = n < 2 ? 0 : n * (n - 1) / 2;
-	memset(ps, 0, sizeof(*ps));
-	ps->np = np;
-	ps->v = calloc(np ? np : 1, sizeof(double));
-	ps->P = calloc(n ? n * n : 1, sizeof(double));
-	ps->sa = calloc(np ? np : 1, sizeof(int64_t));
-	ps->sb = calloc(np ? np : 1, sizeof(int64_t));
-	ps->ra = calloc(np ? np : 1, sizeof(double));
-	ps->rb = calloc(np ? np : 1, sizeof(double));
-	if (!ps->v || !ps->P || !ps->sa || !ps->sb || !ps->ra || !ps->rb) {
-		pairset_release(ps);
-		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu pairs", np);
-	}
-	size_t p = 0;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++, p++) {
-			int rc = pair_pwmcc(&ps->v[p], &ps->ra[p], &ps->rb[p], w, s->At[i], s->m[i],
-			                    s->At[j], s->m[j], s->d, err);
-			if (rc) {
-				pairset_release(ps);
-				return rc;
-			}
-			ps->P[i * n + j] = ps->P[j * n + i] = ps->v[p];
-			ps->sa[p] = s->seed[i];
-			ps->sb[p] = s->seed[j];
-		}
-	return 0;
+	q->act_rows = 1000; /* upstream: the first 1000 activations (spec 5.4) */
+	q->act_k = 32;
 }
 
 struct group_ctx {
@@ -313,102 +52,9 @@ struct group_ctx {
 	struct h5w *h5;
 	struct manifest *man;
 	hj *out; /* this group's results object */
+	const float *X; /* activation rows for agreement (X_n, X_d), or NULL */
+	size_t X_n, X_d;
 };
-
-/* Load, validate and sort a group's checkpoints into `s`; d_model must agree. */
-static int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t n,
-                    size_t *d_model, struct decoder *first, struct manifest *man,
-                    struct hus_err *err)
-{
-	struct decoder *dec = calloc(n ? n : 1, sizeof(struct decoder));
-	int64_t *seeds = calloc(n ? n : 1, sizeof(int64_t));
-	size_t *order = calloc(n ? n : 1, sizeof(size_t));
-	int rc = 0;
-	memset(s, 0, sizeof(*s));
-	if (!dec || !seeds || !order) {
-		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu checkpoints", n);
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = decoder_load(&dec[i], paths[i], 0, err)))
-			goto cleanup;
-		if (*d_model == 0)
-			*d_model = dec[i].d_model;
-		if (dec[i].d_model != *d_model) {
-			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
-			              "expected d_model %zu like the other decoders, got %zu", *d_model,
-			              dec[i].d_model);
-			goto cleanup;
-		}
-		seeds[i] = dec[i].seed;
-		for (size_t j = 0; j < i; j++)
-			if (seeds[j] == seeds[i]) {
-				rc = hus_errf(err, HUS_EINPUT, paths[i], "/", "seed %" PRId64
-				              " already given by '%s'", seeds[i], paths[j]);
-				goto cleanup;
-			}
-		if (man && (rc = manifest_add_input(man, paths[i], err)))
-			goto cleanup;
-	}
-	pairs_order(order, seeds, n);
-	if ((rc = mset_alloc(s, n, *d_model, err)))
-		goto cleanup;
-	for (size_t k = 0; k < n; k++) {
-		struct decoder *d = &dec[order[k]];
-		if ((rc = mset_put(s, k, d->W_dec, d->d_sae, d->seed, d->path, err)))
-			goto cleanup;
-		if (manifest_json) {
-			hj *e = hj_obj();
-			hj_set(e, "seed", hj_int(d->seed));
-			hj_set(e, "checkpoint", hj_str(d->path));
-			hj_set(e, "sha256", hj_str(d->sha256));
-			int64_t shape[2] = { (int64_t)d->d_model, (int64_t)d->d_sae };
-			hj_set(e, "shape", hj_i64_array(shape, 2));
-			hj_set(e, "step", hj_int(d->step));
-			hj_set(e, "control", hj_str(d->control));
-			hj_set(e, "zero_columns", hj_int((int64_t)s->zeros[k]));
-			hj_push(manifest_json, e);
-		}
-	}
-	if (first && n) {
-		*first = dec[order[0]];
-		first->W_dec = NULL;
-	}
-cleanup:
-	for (size_t i = 0; dec && i < n; i++)
-		decoder_release(&dec[i]);
-	free(dec), free(seeds), free(order);
-	if (rc)
-		mset_release(s);
-	return rc;
-}
-
-/* Sampled control set: R1 from torch randn, R2 from the init recipe, same d_sae per model. */
-static int make_control(struct mset *c, int kind, const struct mset *t, const int64_t *seeds,
-                        size_t n, struct hus_err *err)
-{
-	int rc = mset_alloc(c, n, t->d, err);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		size_t m = t->m[i < t->n ? i : 0];
-		float *W = malloc(sizeof(float) * t->d * m);
-		if (!W) {
-			mset_release(c);
-			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a control");
-		}
-		rc = kind == 1 ? control_r1(W, (uint64_t)seeds[i], t->d, m, err)
-		               : control_r2(W, (uint64_t)seeds[i], t->d, m, err);
-		if (!rc)
-			rc = mset_put(c, i, W, m, seeds[i], NULL, err);
-		free(W);
-		if (rc) {
-			mset_release(c);
-			return rc;
-		}
-	}
-	return 0;
-}
 
 static void free_bases(double **U, size_t n)
 {
@@ -417,9 +63,11 @@ static void free_bases(double **U, size_t n)
 	free(U);
 }
 
-/* Pair-level extras for the trained set: MNN, Hungarian, subspace; per-feature stability. */
-static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pairwork *w,
-                          struct ana_pairs *tab, hj *metrics, struct hus_err *err)
+/* Pair-level extras for the trained set: MNN (folded in the first pass), Hungarian both
+ * kinds, subspace overlap, the analytic null of each pair's shape. */
+static int trained_extras(struct group_ctx *gc, const struct mset *t, const struct pairset *tp,
+                          const struct pf_summary *pfsum, struct ana_pairs *tab, hj *metrics,
+                          struct hus_err *err)
 {
 	const struct analysis_request *q = gc->q;
 	size_t n = t->n, d = t->d, mmax = 0, mmin = SIZE_MAX;
@@ -434,34 +82,29 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 	if (k > mmin)
 		k = mmin;
 	int rc = 0;
-	double **acc = calloc(n, sizeof(double *)), **U = calloc(n, sizeof(double *));
-	float *stab = malloc(sizeof(float) * mmax), *sim = malloc(sizeof(float) * mmax);
+	double **U = calloc(n, sizeof(double *));
+	float *sim = malloc(sizeof(float) * mmax);
 	int32_t *perm = malloc(sizeof(int32_t) * mmax);
-	if (!acc || !U || !stab || !sim || !perm) {
+	if (!U || !sim || !perm) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < n; i++) {
-		acc[i] = calloc(t->m[i], sizeof(double));
-		U[i] = k ? malloc(sizeof(double) * d * k) : NULL;
-		if (!acc[i] || (k && !U[i])) {
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+	for (size_t i = 0; i < n && k; i++) {
+		/* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
+		U[i] = malloc(sizeof(double) * d * k);
+		float *W = malloc(sizeof(float) * d * t->m[i]);
+		if (!U[i] || !W) {
+			free(W);
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
 			goto cleanup;
 		}
-		if (k) { /* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
-			float *W = malloc(sizeof(float) * d * t->m[i]);
-			if (!W) {
-				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
-				goto cleanup;
-			}
-			for (size_t j = 0; j < t->m[i]; j++)
-				for (size_t r = 0; r < d; r++)
-					W[r * t->m[i] + j] = t->At[i][j * d + r];
-			rc = subspace_basis(U[i], W, d, t->m[i], k, err);
-			free(W);
-			if (rc)
-				goto cleanup;
-		}
+		for (size_t j = 0; j < t->m[i]; j++)
+			for (size_t r = 0; r < d; r++)
+				W[r * t->m[i] + j] = t->At[i][j * d + r];
+		rc = subspace_basis(U[i], W, d, t->m[i], k, err);
+		free(W);
+		if (rc)
+			goto cleanup;
 	}
 	/* columns of the pair table after pwmcc, r_a, r_b */
 	const char *names[] = { "mnn_fraction", "hungarian_abs_mean", "hungarian_abs_frac_0.5",
@@ -479,15 +122,9 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 		tab->ncols = c0 + c + 1;
 	}
 	size_t p = 0;
-	w->want_arg = 1;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++) {
-			double v, ra, rb, frac;
-			if ((rc = pair_pwmcc(&v, &ra, &rb, w, t->At[i], t->m[i], t->At[j], t->m[j], d, err)))
-				goto cleanup;
-			mnn_count(&frac, w->rowmax, w->argrow, w->argcol, t->m[i], t->m[j], q->mnn_thr);
-			per_feature_accumulate(acc[i], acc[j], w->rowmax, w->colmax, t->m[i], t->m[j]);
-			tab->col[c0 + 0][p] = frac;
+			tab->col[c0 + 0][p] = tp->mnn[p];
 			for (int kind = 0; kind < 2; kind++) {
 				struct match_result mr = { NAN, 0, NAN, NAN, NAN };
 				if (do_hung) {
@@ -518,36 +155,21 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err)))
 				goto cleanup;
 		}
-	w->want_arg = 0;
-	/* per-feature stability of every model, and its distribution over all features */
-	double fs = 0, fmin = INFINITY, fmax = -INFINITY;
-	size_t fn = 0;
-	for (size_t i = 0; i < n && n > 1; i++) {
-		per_feature_finish(stab, acc[i], t->m[i], n);
-		if ((rc = ana_write_per_feature(gc->h5, gc->g->name, t->seed[i], stab, t->m[i], err)))
-			goto cleanup;
-		for (size_t f = 0; f < t->m[i]; f++) {
-			fs += stab[f];
-			fmin = stab[f] < fmin ? stab[f] : fmin;
-			fmax = stab[f] > fmax ? stab[f] : fmax;
-			fn++;
-		}
-	}
 	hj *pf = hj_obj();
 	hj_set(pf, "definition", hj_str("per model and feature: mean over the other models of the "
 	                                "best |cos| (spec 5.4); vectors in analysis.h5 "
 	                                "/per_feature/<group>/<seed>/stability"));
-	hj_set(pf, "mean", hj_num(fn ? fs / (double)fn : NAN));
-	hj_set(pf, "min", hj_num(fn ? fmin : NAN));
-	hj_set(pf, "max", hj_num(fn ? fmax : NAN));
+	hj_set(pf, "mean", hj_num(pfsum->mean));
+	hj_set(pf, "min", hj_num(pfsum->min));
+	hj_set(pf, "max", hj_num(pfsum->max));
 	hj_set(metrics, "per_feature_stability", pf);
 	/* means over pairs of the pair-level extras */
 	for (size_t c = 0; c < nc; c++) {
-		double s = 0;
+		double sm = 0;
 		for (size_t pp = 0; pp < tab->n; pp++)
-			s += tab->col[c0 + c][pp];
+			sm += tab->col[c0 + c][pp];
 		hj *m = hj_obj();
-		hj_set(m, "mean_over_pairs", hj_num(tab->n ? s / (double)tab->n : NAN));
+		hj_set(m, "mean_over_pairs", hj_num(tab->n ? sm / (double)tab->n : NAN));
 		hj_set(m, "values", hj_f64_array(tab->col[c0 + c], tab->n));
 		hj_set(metrics, names[c], m);
 	}
@@ -559,11 +181,8 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, struct pai
 	hj_set(par, "subspace_k", hj_int((int64_t)k));
 	hj_set(metrics, "parameters", par);
 cleanup:
-	for (size_t i = 0; acc && i < n; i++)
-		free(acc[i]);
-	free(acc);
 	free_bases(U, n);
-	free(stab), free(sim), free(perm);
+	free(sim), free(perm);
 	return rc;
 }
 
@@ -571,11 +190,12 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
                          const struct mset *t, const struct pairset *tp,
                          const struct stats_summary *ts, const struct mset *c,
                          struct pairset *cp, struct stats_summary *cs, uint64_t boot_seed,
-                         const char *source, struct pairwork *w, struct hus_err *err)
+                         const char *source, struct pairwork *w, hj **pf,
+                         struct hus_err *err)
 {
 	const struct analysis_request *q = gc->q;
 	int rc;
-	if ((rc = set_pairs(cp, c, w, err)))
+	if ((rc = per_feature_json(pf, NULL, c, w, cp, NULL, NULL, err)))
 		return rc;
 	if ((rc = stats_summarize(cs, cp->v, 1, cp->np, q->bootstrap_B, boot_seed, err)))
 		return rc;
@@ -640,9 +260,16 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	struct ana_pairs tab;
 	memset(&tab, 0, sizeof(tab));
 	hj *o = gc->out, *ckman = hj_arr();
-	int rc = load_set(&t, ckman, g->paths, g->n, &d, &first, gc->man, err);
+	hj *pf_trained = NULL, *pf_r1 = NULL, *pf_r2 = NULL, *pfs = NULL;
+	const char **sorted_paths = calloc(g->n ? g->n : 1, sizeof(char *));
+	if (!sorted_paths) {
+		hj_free(ckman);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
+	int rc = load_set(&t, ckman, g->paths, g->n, &d, &first, gc->man, sorted_paths, err);
 	if (rc) {
 		hj_free(ckman);
+		free(sorted_paths);
 		return rc;
 	}
 	size_t mmax = 0;
@@ -666,8 +293,18 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	hj_set(o, "architecture", arch);
 
 	/* trained pairs and their summary (bootstrap seed 17 as phase 4a) */
-	if ((rc = set_pairs(&tp, &t, &w, err)))
+	w.want_arg = 1; /* the trained pass also folds argmaxes for mutual nearest neighbours */
+	w.mnn_thr = q->mnn_thr;
+	struct pf_summary pfsum;
+	rc = per_feature_json(&pf_trained, &pfsum, &t, &w, &tp, gc->h5, g->name, err);
+	w.want_arg = 0;
+	if (rc)
 		goto cleanup_ck;
+	pfs = hj_obj();
+	hj_set(pfs, "definition", hj_str("per feature of every model (seeds in order, features in "
+	                                 "index order): mean over the other models of the best "
+	                                 "|cos| (spec 5.4); 'control' is the primary control's"));
+	hj_set(pfs, "trained", pf_trained);
 	struct stats_summary ts;
 	if ((rc = stats_summarize(&ts, tp.v, 1, tp.np, q->bootstrap_B, q->seed_trained, err)))
 		goto cleanup_ck;
@@ -694,8 +331,39 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	}
 	hj *metrics = hj_obj();
 	hj_set(o, "metrics", metrics);
-	if (t.n >= 2 && (rc = trained_extras(gc, &t, &w, &tab, metrics, err)))
+	if (t.n >= 2 && (rc = trained_extras(gc, &t, &tp, &pfsum, &tab, metrics, err)))
 		goto cleanup_ck;
+	if (t.n >= 2 && gc->X) { /* activation-level agreement (spec 5.4) */
+		if (d != gc->X_d) {
+			rc = hus_errf(err, HUS_EINPUT, q->activations, "/activations",
+			              "expected d_model %zu like group '%s', got %zu columns", d, g->name,
+			              gc->X_d);
+			goto cleanup_ck;
+		}
+		size_t c0 = tab.ncols;
+		const char *an[2] = { "act_abs_pearson", "act_topk_jaccard" };
+		for (size_t c = 0; c < 2; c++) {
+			snprintf(tab.col_name[c0 + c], sizeof(tab.col_name[0]), "%s", an[c]);
+			if (!(tab.col[c0 + c] = calloc(tp.np, sizeof(double)))) {
+				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+				goto cleanup_ck;
+			}
+			tab.ncols = c0 + c + 1;
+		}
+		if ((rc = act_pairs(tab.col[c0], tab.col[c0 + 1], sorted_paths, t.n, gc->X, gc->X_n, d,
+		                    q->act_k, err)))
+			goto cleanup_ck;
+		for (size_t c = 0; c < 2; c++) {
+			double sm = 0;
+			for (size_t pp = 0; pp < tp.np; pp++)
+				sm += tab.col[c0 + c][pp];
+			hj *m = hj_obj();
+			hj_set(m, "mean_over_pairs", hj_num(sm / (double)tp.np));
+			hj_set(m, "values", hj_f64_array(tab.col[c0 + c], tp.np));
+			hj_set(m, "rows", hj_int((int64_t)gc->X_n));
+			hj_set(metrics, an[c], m);
+		}
+	}
 	char prefix[256];
 	snprintf(prefix, sizeof(prefix), "/pairs/%s", g->name);
 	if ((rc = ana_write_pairs(gc->h5, prefix, &tab, err)))
@@ -757,7 +425,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			goto cleanup_ck;
 		if ((rc = control_block(gc, controls, "r1", &t, &tp, &ts, &r1, &r1p, &r1s,
 		                        q->seed_random, "torch.randn((d_model, d_sae)) per seed, "
-		                        "bit-compatible CPU generator (spec 5.3)", &w, err)))
+		                        "bit-compatible CPU generator (spec 5.3)", &w, &pf_r1, err)))
 			goto cleanup_ck;
 		primary = "r1";
 	}
@@ -765,7 +433,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		const char *src;
 		if (g->r2_paths && g->n_r2) {
 			size_t d2 = d;
-			if ((rc = load_set(&r2, NULL, g->r2_paths, g->n_r2, &d2, NULL, gc->man, err)))
+			if ((rc = load_set(&r2, NULL, g->r2_paths, g->n_r2, &d2, NULL, gc->man, NULL, err)))
 				goto cleanup_ck;
 			for (size_t i = 0; i < r2.n; i++)
 				if (r2.m[i] > mmax) {
@@ -783,7 +451,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			      "unit columns; same distribution as torch, not its draw order";
 		}
 		if ((rc = control_block(gc, controls, "r2", &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2,
-		                        src, &w, err)))
+		                        src, &w, &pf_r2, err)))
 			goto cleanup_ck;
 		if (!primary)
 			primary = "r2";
@@ -801,13 +469,17 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			}
 		if (!cnt && t.n == 1 && (rc = null_expected_pwmcc(&s, d, t.m[0], t.m[0], err)))
 			goto cleanup_ck;
+		/* controls.analytic_null is an object; `husai run` (exp_controls_json) lifts its
+		 * expected_pwmcc to the number the report reads */
+		double en = cnt ? s / (double)cnt : s;
 		hj *an = hj_obj();
 		hj_set(an, "kind", hj_str("analytic_null"));
 		hj_set(an, "definition", hj_str("E[PWMCC] of independent uniform unit vectors: "
 		                                "(E[max over m_B] + E[max over m_A])/2 with "
-		                                "F(t) = I_{t^2}(1/2, (d-1)/2) (DESIGN 8)"));
-		hj_set(an, "expected_pwmcc", hj_num(cnt ? s / (double)cnt : s));
-		hj_set(an, "difference", hj_num(ts.mean - (cnt ? s / (double)cnt : s)));
+		                                "F(t) = I_{t^2}(1/2, (d-1)/2) (DESIGN 8), averaged "
+		                                "over the trained pairs' shapes"));
+		hj_set(an, "expected_pwmcc", hj_num(en));
+		hj_set(an, "difference", hj_num(ts.mean - en));
 		hj_set(controls, "analytic_null", an);
 	}
 	/* upstream's keys: "random" is the primary sampled control (R1 for parity) */
@@ -824,11 +496,21 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_set(o, "statistical_test", hj_ref(hj_get(c, "statistical_test")));
 		hj_set(o, "conclusion", hj_ref(hj_get(c, "conclusion")));
 	}
+	hj_set(pfs, "control_kind", primary ? hj_str(primary) : hj_null());
+	hj_set(pfs, "control", pf_r1 ? pf_r1 : pf_r2 ? pf_r2 : hj_arr());
+	if (pf_r1 && pf_r2)
+		hj_free(pf_r2);
+	pf_r1 = pf_r2 = NULL;
+	hj_set(o, "per_feature_stability", pfs);
+	pfs = NULL;
 	hj_set(o, "checkpoint_manifest", ckman);
 	ckman = NULL;
 	goto cleanup;
 cleanup_ck:
 	hj_free(ckman);
+	hj_free(pf_r1);
+	hj_free(pf_r2);
+	hj_free(pfs);
 cleanup:
 	mset_release(&t), mset_release(&r1), mset_release(&r2);
 	pairset_release(&r1p), pairset_release(&r2p);
@@ -837,6 +519,7 @@ cleanup:
 	pairset_release(&tp);
 	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
 	free(cseeds);
+	free(sorted_paths);
 	return rc;
 }
 
@@ -870,6 +553,8 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	snprintf(path, sizeof(path), "%s/analysis.h5", q->out_dir);
 	struct hus_provenance prov = { "", "" };
 	struct h5w *h5 = NULL;
+	float *X = NULL;
+	size_t X_n = 0, X_d = 0;
 	struct manifest *man = manifest_new(q->out_dir);
 	hj *root = hj_obj(), *groups = hj_obj();
 	if (!man || !root || !groups) {
@@ -881,9 +566,15 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	hj_set(root, "groups", groups);
 	if ((rc = ana_open(&h5, path, &prov, err)))
 		goto fail;
+	if (q->activations) {
+		if ((rc = acts_matrix_read(&X, &X_n, &X_d, q->activations, q->act_rows ? q->act_rows : 1,
+		                           err)) ||
+		    (rc = manifest_add_input(man, q->activations, err)))
+			goto fail;
+	}
 	char names[4096] = "";
 	for (size_t i = 0; i < q->n_groups; i++) {
-		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj() };
+		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d };
 		hj_set(groups, q->groups[i].name, gc.out);
 		if ((rc = analyze_group(&gc, err)))
 			goto fail;
@@ -918,6 +609,8 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	hj_set(par, "seed_level_seed", hj_int((int64_t)q->seed_level));
 	hj_set(par, "permutation_max_exact", hj_int((int64_t)q->perm_max_exact));
 	hj_set(par, "permutation_samples", hj_int((int64_t)q->perm_B));
+	hj_set(par, "activations", q->activations ? hj_str(q->activations) : hj_null());
+	hj_set(par, "activation_rows", hj_int((int64_t)q->act_rows));
 	hj_set(root, "parameters", par);
 	snprintf(path, sizeof(path), "%s/results.json", q->out_dir);
 	if ((rc = hj_write_file(path, root, err)) || (rc = manifest_add_artifact(man, path, err)))
@@ -925,6 +618,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	if ((rc = manifest_write(man, q->command ? q->command : "husai analyze", "", err)))
 		goto fail;
 	manifest_free(man);
+	free(X);
 	if (results)
 		*results = root;
 	else
@@ -933,6 +627,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 fail:
 	h5w_abort(h5);
 	manifest_free(man);
+	free(X);
 	hj_free(root);
 	return rc;
 }

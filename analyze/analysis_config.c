@@ -21,6 +21,8 @@
  *     subspace_k: 50
  *     hungarian_max: 4096
  *     matchings: true
+ *     activations: acts/layer1_answer.h5  # optional: activation-level agreement
+ *     act_rows: 1000
  *
  * Unknown keys in the section are errors with file:line:column (cfg_finish).
  */
@@ -154,6 +156,7 @@ int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err
 		{ "analysis.seed_level", NULL, NULL, &s->q.seed_level },
 		{ "analysis.subspace_k", NULL, &s->q.subspace_k, NULL },
 		{ "analysis.hungarian_max", NULL, &s->q.hungarian_max, NULL },
+		{ "analysis.act_rows", NULL, &s->q.act_rows, NULL },
 	};
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		int64_t def = ints[i].i64 ? *ints[i].i64 : ints[i].sz ? (int64_t)*ints[i].sz
@@ -177,6 +180,8 @@ int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err
 		goto fail;
 	s->q.write_matchings = b;
 	if ((rc = cfg_path(c, "analysis.out", NULL, &out, err)))
+		goto fail;
+	if ((rc = cfg_path(c, "analysis.activations", NULL, &s->q.activations, err)))
 		goto fail;
 	s->q.out_dir = out;
 	if ((rc = cfg_finish(c, err)))

@@ -107,19 +107,23 @@ void per_feature_accumulate(double *acc_a, double *acc_b, const float *rowmax,
 void per_feature_finish(float *stability, const double *acc, size_t m, size_t n_models);
 
 /* Activation-level agreement (activation_agreement.c, spec §5.4). */
-enum sae_arch {
-	SAE_ARCH_TOPK = 0,          /* standard: (x - b_dec)·W_encᵀ + b_enc, ReLU, top-k */
-	SAE_ARCH_TOPK_UPSTREAM = 1, /* upstream: signed top-k of x·W_encᵀ + b_enc, no b_dec */
-	SAE_ARCH_RELU = 2,          /* ReLU(x·W_encᵀ + b_enc - W_enc·b_dec) */
+enum latent_arch {
+	LATENT_TOPK = 0,          /* standard: (x - b_dec)·W_encᵀ + b_enc, ReLU, top-k */
+	LATENT_TOPK_UPSTREAM = 1, /* upstream: signed top-k of x·W_encᵀ + b_enc, no b_dec */
+	LATENT_RELU = 2,          /* ReLU(x·W_encᵀ + b_enc - W_enc·b_dec) */
+	LATENT_THRESHOLD = 3,     /* jumprelu, and batchtopk/matryoshka at inference:
+	                           * pre where pre > θ_j and pre > 0 (needs threshold) */
 };
-/* "topk", "topk_upstream" (also "topk_signed"), "relu"; -1 if unknown. */
+/* "topk", "topk_upstream" (also "topk_signed"), "relu", "jumprelu", "batchtopk",
+ * "matryoshka" (train/'s names); -1 if unknown. */
 int latent_arch_parse(const char *name);
 struct sae_encoder {
-	enum sae_arch arch;
+	enum latent_arch arch;
 	size_t d_model, d_sae, k; /* k used by top-k architectures */
 	const float *W_enc;       /* (d_sae, d_model) */
 	const float *b_enc;       /* (d_sae) */
 	const float *b_dec;       /* (d_model) or NULL */
+	const float *threshold;   /* (d_sae), LATENT_THRESHOLD only */
 };
 /* z (N, d_sae) OUT: latents of x (N, d_model). */
 int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
@@ -234,6 +238,7 @@ struct decoder {
 	char architecture[32], condition[128], control[32];
 	float *W_dec;              /* (d_model, d_sae), finite */
 	float *W_enc, *b_enc, *b_dec; /* (d_sae, d_model), (d_sae), (d_model): with_encoder only */
+	float *threshold;             /* (d_sae) when stored: with_encoder only */
 };
 /* Read and validate an SAE checkpoint (format, version, attributes, W_dec shape = the
  * d_model/d_sae attributes, finite weights).  Errors name the file and dataset. */
@@ -267,8 +272,31 @@ struct analysis_request {
 	const char *out_dir;       /* analysis.h5, results.json, CSVs, manifest.json */
 	const char *command;       /* recorded in the manifest */
 	int write_matchings;       /* store /matching/... (default 1) */
+	const char *activations;   /* husai.activation_set for activation agreement, or NULL */
+	size_t act_rows;           /* its first rows used (upstream: 1000) */
+	size_t act_k;              /* top-k for Jaccard when a checkpoint records no k (32) */
 };
 void analysis_request_defaults(struct analysis_request *q);
+/*
+ *   struct analysis_request q;  analysis_request_defaults(&q);
+ *   const char *ck[] = { "sae/s42.h5", "sae/s123.h5", "sae/s456.h5" };
+ *   struct analysis_group g = { "k32", ck, 3, NULL, 0 };
+ *   q.groups = &g;  q.n_groups = 1;  q.out_dir = "run/analysis";
+ *   hj *res;  if (analysis_run(&q, &res, &err)) ...
+ *   hj_get(res, "groups.k32.trained.mean"), "groups.k32.random", ".controls.r2",
+ *   ".controls.analytic_null.expected_pwmcc", ".seed_level_bootstrap", ".per_feature_stability"
+ */
+
+/* Activation-level agreement in the analysis (analysis_acts.c).  The first max_rows rows of
+ * a husai.activation_set's /activations [N, d], validated finite; X is malloc'ed. */
+int acts_matrix_read(float **X, size_t *N, size_t *d, const char *path, size_t max_rows,
+                     struct hus_err *err);
+/* For checkpoints `paths` (in the pair order wanted), the latents of X under each one's
+ * encoder and architecture, then per pair (i<j) |Pearson r| and the mean top-k Jaccard
+ * (k = the checkpoints' smaller k, or k_default when unrecorded).  NaN for pairs of
+ * different d_sae. */
+int act_pairs(double *pearson, double *jaccard, const char *const *paths, size_t n,
+              const float *X, size_t N, size_t d_model, size_t k_default, struct hus_err *err);
 /* Run the whole analysis and write its outputs.  *results (optional) gets the results.json
  * tree (caller hj_free's it).  Groups with fewer than two seeds give null statistics with a
  * reason, not an error (spec §8.13). */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ static const char *const analyze_usage[] = {
 	"              [--seed-trained <n>] [--seed-random <n>] [--seed-r2 <n>] [--seed-level <n>]",
 	"              [--threshold <x>] [--mnn-threshold <x>] [--subspace-k <n>]",
 	"              [--hungarian-max <d_sae>] [--no-matchings]",
+	"              [--activations <acts.h5> [--act-rows <n>]]",
 	"",
 	"Writes <dir>/analysis.h5, results.json, <group>_{trained,r1,r2}_pairwise_pwmcc.csv and",
 	"manifest.json.  Defaults: --control both, R1 seeds = seed + 100000 (--r1-seeds",
@@ -27,6 +29,8 @@ static const char *const analyze_usage[] = {
 	"--r2-from, else the TopKSAE init recipe with the trained seeds; bootstrap 10000 with",
 	"seeds 17 (trained), 29 (R1), 31 (R2), 41 (seed-level); Hungarian threshold 0.5 (0.5 and",
 	"0.7 are always reported), MNN threshold 0.3, subspace k 50, Hungarian up to d_sae 4096.",
+	"--activations adds activation-level agreement (|Pearson r| of latents, top-k Jaccard) on",
+	"the first --act-rows rows (default 1000) of an activation set.",
 	"--config reads the same settings from the `analysis:` section of a YAML file (keys in",
 	"analyze/analysis_config.c); options on the command line override it.",
 	NULL,
@@ -90,7 +94,7 @@ static int parse_f64(const char *s, double *out)
 int cmd_analyze(int argc, char **argv)
 {
 	enum { O_CONFIG = 255, O_GROUP = 256, O_OUT, O_CONTROL, O_R1SEEDS, O_R1OFF, O_R2FROM, O_BOOT, O_ST, O_SR,
-	       O_SR2, O_SL, O_THR, O_MNN, O_SUBK, O_HMAX, O_NOMATCH, O_HELP };
+	       O_SR2, O_SL, O_THR, O_MNN, O_SUBK, O_HMAX, O_NOMATCH, O_HELP, O_ACTS, O_ACTROWS };
 	static const struct option opts[] = {
 		{ "config", required_argument, 0, O_CONFIG },
 		{ "group", required_argument, 0, O_GROUP },
@@ -109,6 +113,8 @@ int cmd_analyze(int argc, char **argv)
 		{ "subspace-k", required_argument, 0, O_SUBK },
 		{ "hungarian-max", required_argument, 0, O_HMAX },
 		{ "no-matchings", no_argument, 0, O_NOMATCH },
+		{ "activations", required_argument, 0, O_ACTS },
+		{ "act-rows", required_argument, 0, O_ACTROWS },
 		{ "help", no_argument, 0, O_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -233,6 +239,7 @@ int cmd_analyze(int argc, char **argv)
 		case O_SL:
 		case O_SUBK:
 		case O_HMAX:
+		case O_ACTROWS:
 			if (parse_u64(optarg, &u)) {
 				fprintf(stderr, "husai: analyze: '%s' expects a non-negative integer, got '%s'\n",
 				        argv[optind - 1], optarg);
@@ -252,6 +259,8 @@ int cmd_analyze(int argc, char **argv)
 				q.seed_level = u;
 			else if (c == O_SUBK)
 				q.subspace_k = u;
+			else if (c == O_ACTROWS)
+				q.act_rows = u;
 			else
 				q.hungarian_max = u;
 			break;
@@ -271,6 +280,9 @@ int cmd_analyze(int argc, char **argv)
 		}
 		case O_NOMATCH:
 			q.write_matchings = 0;
+			break;
+		case O_ACTS:
+			q.activations = optarg;
 			break;
 		default:
 			fprintf(stderr, "husai: analyze: unknown option '%s'\n", argv[optind - 1]);
@@ -304,7 +316,27 @@ int cmd_analyze(int argc, char **argv)
 		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", argv[i]);
 	q.command = cmd;
 	struct hus_err err = { 0 };
-	int rc = analysis_run(&q, NULL, &err);
+	hj *res = NULL;
+	int rc = analysis_run(&q, &res, &err);
+	if (!rc) { /* one line per group: the numbers results.json holds */
+		hj *gs = hj_get(res, "groups"), *g;
+		const char *name;
+		for (size_t i = 0; (name = hj_obj_at(gs, i, &g)); i++) {
+			double v[6] = { NAN, NAN, NAN, NAN, NAN, NAN };
+			hj_get_f64(g, "trained.mean", &v[0]);
+			hj_get_f64(g, "controls.r1.mean", &v[1]);
+			hj_get_f64(g, "controls.r2.mean", &v[2]);
+			hj_get_f64(g, "controls.analytic_null.expected_pwmcc", &v[3]);
+			hj_get_f64(g, "statistical_test.p_value", &v[4]);
+			hj_get_f64(g, "seed_level_bootstrap.ci95_low", &v[5]);
+			const char *concl = hj_get_str(g, "conclusion");
+			printf("%s: trained %.6f (seed-level CI low %.6f), R1 %.6f, R2 %.6f, null %.6f, "
+			       "p %.3g: %s\n", name, v[0], v[5], v[1], v[2], v[3], v[4],
+			       concl ? concl : "no statistics");
+		}
+		printf("wrote %s\n", q.out_dir);
+		hj_free(res);
+	}
 	if (rc) {
 		hus_err_print(&err);
 		if (rc == HUS_EUSAGE)

@@ -75,6 +75,10 @@ int decoder_load(struct decoder *d, const char *path, int with_encoder, struct h
 		if (h5r_has(r, "/params/b_dec") &&
 		    (rc = h5r_read_alloc(r, "/params/b_dec", HUS_F32, (void **)&o.b_dec, 1, dd, err)))
 			goto fail;
+		if (h5r_has(r, "/params/threshold") &&
+		    (rc = h5r_read_alloc(r, "/params/threshold", HUS_F32, (void **)&o.threshold, 1, db,
+		                         err)))
+			goto fail;
 	}
 	h5r_close(r);
 	r = NULL;
@@ -95,5 +99,6 @@ void decoder_release(struct decoder *d)
 	free(d->W_enc);
 	free(d->b_enc);
 	free(d->b_dec);
-	d->W_dec = d->W_enc = d->b_enc = d->b_dec = NULL;
+	free(d->threshold);
+	d->W_dec = d->W_enc = d->b_enc = d->b_dec = d->threshold = NULL;
 }

@@ -46,9 +46,14 @@ int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, s
 		/* x / max(‖x‖, 1e-12), spec §5.1 */
 		nrm[j] = 1.0 / (n > 1e-12 ? n : 1e-12);
 	}
-	for (size_t r = 0; r < d_model; r++)
-		for (size_t j = 0; j < m; j++)
-			At[j * d_model + r] = (float)(A[r * m + j] * nrm[j]);
+	/* transpose in 32 x 32 tiles so reads and writes both stay in cache */
+	for (size_t r0 = 0; r0 < d_model; r0 += 32)
+		for (size_t j0 = 0; j0 < m; j0 += 32) {
+			size_t r1 = r0 + 32 < d_model ? r0 + 32 : d_model, j1 = j0 + 32 < m ? j0 + 32 : m;
+			for (size_t j = j0; j < j1; j++)
+				for (size_t r = r0; r < r1; r++)
+					At[j * d_model + r] = (float)(A[r * m + j] * nrm[j]);
+		}
 	free(nrm);
 	if (n_zero)
 		*n_zero = zeros;
@@ -87,9 +92,12 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 	}
 	/* One pool of threads: OpenMP threads each run a single-threaded sgemm on whole panels.
 	 * OpenBLAS's own pool would fight OpenMP's spinning workers for the same cores. */
+	/* Small problems: no OpenMP team; OpenBLAS's own threads run each panel's sgemm (its
+	 * result per element does not depend on its thread count: it never splits K). */
 	int blas_threads = openblas_get_num_threads();
-	openblas_set_num_threads(1);
-#pragma omp parallel num_threads(nthr)
+	if (nthr > 1)
+		openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nthr) if (nthr > 1)
 	{
 		int t = omp_get_thread_num();
 		float *C_t = C + (size_t)t * blk * m_B, *cm = cmax + (size_t)t * m_B;
@@ -137,7 +145,8 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 			}
 		}
 	}
-	openblas_set_num_threads(blas_threads);
+	if (nthr > 1)
+		openblas_set_num_threads(blas_threads);
 	/* merge column maxima: larger value wins, equal values keep the lower row (invariant 2),
 	 * which does not depend on which thread saw which panel */
 	for (size_t j = 0; j < m_B; j++) {

@@ -188,6 +188,19 @@ static void test_end_to_end(void **state)
 	assert_true(v > 0.5 && v <= 1);
 	assert_int_equal(hj_get_f64(res, "groups.g1.metrics.per_feature_stability.mean", &v), 0);
 	assert_true(v > 0.5 && v <= 1);
+	/* per-feature arrays for reports: every feature of every model, trained and control; the
+	 * mean over all features equals the mean PWMCC when all models have the same d_sae */
+	hj *pft = hj_get(res, "groups.g1.per_feature_stability.trained");
+	hj *pfc = hj_get(res, "groups.g1.per_feature_stability.control");
+	assert_int_equal(hj_len(pft), 4 * M);
+	assert_int_equal(hj_len(pfc), 4 * M);
+	double st = 0, sc = 0;
+	for (size_t i = 0; i < 4 * M; i++) {
+		st += hj_as_f64(hj_at(pft, i));
+		sc += hj_as_f64(hj_at(pfc, i));
+	}
+	assert_near(st / (4 * M), tm, 1e-6);
+	assert_near(sc / (4 * M), rm, 1e-6);
 	hj_free(res);
 
 	/* CSV */
@@ -326,6 +339,149 @@ static void test_config(void **state)
 	assert_int_equal(cmd_analyze(3, argv2), 1);
 }
 
+/* R2 from the step-0 checkpoints the SAE trainer saves (--r2-from) */
+static void test_r2_from_step0(void **state)
+{
+	(void)state;
+	char s0[3][300], out[300];
+	const char *s0v[3];
+	float W0[3][D * M];
+	for (int i = 0; i < 3; i++) {
+		snprintf(s0[i], sizeof(s0[i]), "%s/step0_%d.h5", dir, i);
+		s0v[i] = s0[i];
+		assert_int_equal(control_r2(W0[i], (uint64_t)(500 + i), D, M, NULL), 0);
+		write_ckpt(s0[i], 500 + i, D, M, W0[i], "R2 step 0");
+	}
+	snprintf(out, sizeof(out), "%s/r2run", dir);
+	struct analysis_request q;
+	struct analysis_group g;
+	request(&q, &g, out);
+	q.r1 = 0;
+	g.r2_paths = s0v;
+	g.n_r2 = 3;
+	struct hus_err err = { 0 };
+	hj *res;
+	int rc = analysis_run(&q, &res, &err);
+	if (rc)
+		fail_msg("%s: %s: %s", err.file, err.where, err.msg);
+	assert_string_equal(hj_get_str(res, "groups.g1.random_control"), "r2");
+	assert_non_null(strstr(hj_get_str(res, "groups.g1.controls.r2.source"), "step-0"));
+	hj *v = hj_get(res, "groups.g1.controls.r2.pwmcc_values");
+	assert_int_equal(hj_len(v), 3);
+	assert_near(hj_as_f64(hj_at(v, 0)), pwmcc_ref(W0[0], W0[1], D, M, M), 2e-6);
+	assert_near(hj_as_f64(hj_at(v, 2)), pwmcc_ref(W0[1], W0[2], D, M, M), 2e-6);
+	int64_t sd;
+	assert_int_equal(hj_get_i64(res, "groups.g1.random.seeds.2", &sd), 0);
+	assert_int_equal(sd, 502);
+	/* permutation test over 4 trained + 3 step-0 models: C(7,4) = 35 splits */
+	assert_int_equal(hj_get_i64(res, "groups.g1.controls.r2.seed_level_permutation.n_permutations", &sd), 0);
+	assert_int_equal(sd, 35);
+	hj_free(res);
+}
+
+/* Activation-level agreement from an activation set (spec 5.4) */
+static void test_activations(void **state)
+{
+	(void)state;
+	char ap[300], out[300];
+	snprintf(ap, sizeof(ap), "%s/acts.h5", dir);
+	snprintf(out, sizeof(out), "%s/acts_run", dir);
+	size_t N = 64;
+	float *X = malloc(sizeof(float) * N * D);
+	assert_int_equal(torch_randn_f32(X, N * D, 77), 0);
+	struct hus_err err = { 0 };
+	struct h5w *w;
+	struct hus_provenance prov = { "", "" };
+	size_t dims[2] = { N, D };
+	assert_int_equal(h5w_open(&w, ap, "husai.activation_set", 1, &prov, &err), 0);
+	assert_int_equal(h5w_f32(w, "/activations", X, 2, dims, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	struct analysis_request q;
+	struct analysis_group g;
+	request(&q, &g, out);
+	q.activations = ap;
+	q.act_rows = 50;
+	hj *res;
+	int rc = analysis_run(&q, &res, &err);
+	if (rc)
+		fail_msg("%s: %s: %s", err.file, err.where, err.msg);
+	hj *pv = hj_get(res, "groups.g1.metrics.act_abs_pearson.values");
+	hj *jv = hj_get(res, "groups.g1.metrics.act_topk_jaccard.values");
+	assert_int_equal(hj_len(pv), 6);
+	/* pair 0 = seeds (42, 123): recompute with the library on the first 50 rows */
+	float A[D * M], B[D * M], WA[M * D], WB[M * D], b[M], za[50 * M], zb[50 * M];
+	trained_decoder(A, D, M, 42, 0.3f);
+	trained_decoder(B, D, M, 123, 0.3f);
+	for (size_t j = 0; j < M; j++) {
+		b[j] = 0;
+		for (size_t r = 0; r < D; r++)
+			WA[j * D + r] = A[r * M + j], WB[j * D + r] = B[r * M + j];
+	}
+	struct sae_encoder ea = { LATENT_TOPK, D, M, 4, WA, b, NULL, NULL }, eb = ea;
+	eb.W_enc = WB;
+	assert_int_equal(sae_latents(za, &ea, X, 50, &err), 0);
+	assert_int_equal(sae_latents(zb, &eb, X, 50, &err), 0);
+	struct act_agreement ag;
+	assert_int_equal(act_agreement(&ag, za, zb, 50, M, 4, &err), 0);
+	assert_near(hj_as_f64(hj_at(pv, 0)), ag.abs_pearson, 1e-12);
+	assert_near(hj_as_f64(hj_at(jv, 0)), ag.jaccard, 1e-12);
+	assert_true(ag.jaccard > 0.2); /* similar encoders pick similar latents */
+	hj_free(res);
+	/* an activation set of the wrong width is named */
+	size_t dims2[2] = { N, D / 2 };
+	assert_int_equal(h5w_open(&w, ap, "husai.activation_set", 1, &prov, &err), 0);
+	assert_int_equal(h5w_f32(w, "/activations", X, 2, dims2, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	assert_int_equal(analysis_run(&q, NULL, &err), HUS_EINPUT);
+	assert_string_equal(err.where, "/activations");
+	free(X);
+}
+
+/* Through the driver, phase 4a's R1 control (seeds 1000-1004, 128 x 1024) gives upstream's
+ * random mean 0.298829 (spec §6.2) and the analytic null sits within 0.002 of it. */
+static void test_phase4a_random_mean(void **state)
+{
+	(void)state;
+	size_t d = 128, m = 1024;
+	float *W = malloc(sizeof(float) * d * m);
+	char p1[300], p2[300], out[300];
+	snprintf(p1, sizeof(p1), "%s/big1.h5", dir);
+	snprintf(p2, sizeof(p2), "%s/big2.h5", dir);
+	snprintf(out, sizeof(out), "%s/phase4a", dir);
+	trained_decoder(W, d, m, 1, 0.5f);
+	write_ckpt(p1, 42, d, m, W, "none");
+	trained_decoder(W, d, m, 2, 0.5f);
+	write_ckpt(p2, 123, d, m, W, "none");
+	free(W);
+	const char *pv[2] = { p1, p2 };
+	const int64_t r1s[5] = { 1000, 1001, 1002, 1003, 1004 };
+	struct analysis_request q;
+	struct analysis_group g = { "phase4a", pv, 2, NULL, 0 };
+	analysis_request_defaults(&q);
+	q.groups = &g;
+	q.n_groups = 1;
+	q.r2 = 0;
+	q.r1_seeds = r1s;
+	q.n_r1_seeds = 5;
+	q.bootstrap_B = 100;
+	q.hungarian_max = 0; /* not needed here */
+	q.subspace_k = 2;
+	q.out_dir = out;
+	struct hus_err err = { 0 };
+	hj *res;
+	assert_int_equal(analysis_run(&q, &res, &err), 0);
+	double rm, null;
+	int64_t np;
+	assert_int_equal(hj_get_f64(res, "groups.phase4a.random.mean", &rm), 0);
+	assert_int_equal(hj_get_i64(res, "groups.phase4a.random.n_pairs", &np), 0);
+	assert_int_equal(np, 10);
+	assert_near(round(rm * 1e6) / 1e6, 0.298829, 1e-12);
+	assert_int_equal(hj_get_f64(res, "groups.phase4a.controls.analytic_null.expected_pwmcc", &null), 0);
+	assert_near(null, rm, 0.002);
+	assert_true(isnan(hj_as_f64(hj_get(res, "groups.phase4a.metrics.hungarian_abs_mean.mean_over_pairs"))));
+	hj_free(res);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -386,6 +542,24 @@ static void test_bad_input(void **state)
 	assert_true(isfinite(v));
 	hj_free(res);
 
+	/* decoders of different widths (m_A != m_B) are fine: every metric handles rectangles */
+	float *Wr = malloc(sizeof(float) * D * 48);
+	assert_int_equal(torch_randn_f32(Wr, D * 48, 9), 0);
+	write_ckpt(p7, 9, D, 48, Wr, "none");
+	free(Wr);
+	const char *rect[2] = { paths[0], p7 };
+	g.paths = rect;
+	assert_int_equal(analysis_run(&q, &res, &err), 0);
+	assert_int_equal(hj_get_f64(res, "groups.g1.trained.mean", &v), 0);
+	float *Aw = malloc(sizeof(float) * D * 48), Bw[D * M];
+	assert_int_equal(torch_randn_f32(Aw, D * 48, 9), 0);
+	trained_decoder(Bw, D, M, 456, 0.3f);
+	assert_near(v, pwmcc_ref(Aw, Bw, D, 48, M), 2e-6); /* seeds 9 < 456: pair (9, 456) */
+	free(Aw);
+	assert_int_equal(hj_len(hj_get(res, "groups.g1.per_feature_stability.trained")), 48 + M);
+	assert_true(isfinite(hj_as_f64(hj_get(res, "groups.g1.metrics.hungarian_abs_mean.mean_over_pairs"))));
+	hj_free(res);
+
 	/* a single seed: statistics null with a reason, no crash */
 	const char *one[1] = { paths[0] };
 	g.paths = one;
@@ -418,6 +592,9 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_phase4a_random_mean),
+		cmocka_unit_test(test_activations),
+		cmocka_unit_test(test_r2_from_step0),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

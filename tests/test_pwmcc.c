@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -271,6 +272,40 @@ static void test_hungarian_brute_force(void **state)
 			}
 		}
 	}
+	/* larger: a permutation, and no exchange of two rows' columns lowers the cost (a
+	 * necessary condition of optimality that a wrong solver rarely meets at n = 300) */
+	size_t n = 300;
+	double *c = malloc(sizeof(double) * n * n), total;
+	int32_t *a = malloc(sizeof(int32_t) * n);
+	for (size_t e = 0; e < n * n; e++)
+		c[e] = (double)mt_next32(&g) / 4294967296.0;
+	struct hus_err e2 = { 0 };
+	assert_int_equal(hungarian_solve(a, &total, c, n, n, &e2), 0);
+	unsigned char *seen = calloc(n, 1);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(a[i] >= 0 && (size_t)a[i] < n && !seen[a[i]]);
+		seen[a[i]] = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			double now = c[i * n + (size_t)a[i]] + c[j * n + (size_t)a[j]];
+			double swapped = c[i * n + (size_t)a[j]] + c[j * n + (size_t)a[i]];
+			assert_true(swapped >= now - 1e-12);
+		}
+	/* and it beats the greedy row-by-row assignment */
+	memset(seen, 0, n);
+	double greedy = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t bj = 0;
+		double bv = INFINITY;
+		for (size_t j = 0; j < n; j++)
+			if (!seen[j] && c[i * n + j] < bv)
+				bv = c[i * n + j], bj = j;
+		seen[bj] = 1;
+		greedy += bv;
+	}
+	assert_true(total <= greedy);
+	free(c), free(a), free(seen);
 	double bad[4] = { 0, NAN, 1, 2 };
 	int32_t out[2];
 	struct hus_err err = { 0 };
@@ -337,9 +372,21 @@ static void test_subspace(void **state)
 		assert_near(s, 1.0, 1e-9);
 	}
 	assert_int_equal(subspace_basis(U1, A, d, m, 17, &err), HUS_EINPUT);
-	/* d_sae < d_model takes the other SVD orientation */
+	/* d_sae < d_model works too */
 	assert_int_equal(subspace_basis(U1, A, m, d, k, &err), 0);
 	free(A), free(B), free(A2);
+	/* the basis has the same bits whatever OpenBLAS's thread count (a size it would split) */
+	size_t dd = 256, mm = 4096, kk = 8;
+	float *W = gauss(dd, mm, 23);
+	double *Ua = malloc(sizeof(double) * dd * kk), *Ub = malloc(sizeof(double) * dd * kk);
+	int saved = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	assert_int_equal(subspace_basis(Ua, W, dd, mm, kk, &err), 0);
+	openblas_set_num_threads(2);
+	assert_int_equal(subspace_basis(Ub, W, dd, mm, kk, &err), 0);
+	openblas_set_num_threads(saved);
+	assert_memory_equal(Ua, Ub, sizeof(double) * dd * kk);
+	free(W), free(Ua), free(Ub);
 }
 
 static void test_latents_and_agreement(void **state)
@@ -348,7 +395,7 @@ static void test_latents_and_agreement(void **state)
 	size_t d = 8, m = 16, N = 20, k = 3;
 	float *W = gauss(m, d, 31), *x = gauss(N, d, 32);
 	float b[16] = { 0 }, z[320], z2[320];
-	struct sae_encoder e = { SAE_ARCH_TOPK_UPSTREAM, d, m, k, W, b, NULL };
+	struct sae_encoder e = { LATENT_TOPK_UPSTREAM, d, m, k, W, b, NULL, NULL };
 	struct hus_err err = { 0 };
 	assert_int_equal(sae_latents(z, &e, x, N, &err), 0);
 	for (size_t n = 0; n < N; n++) {
@@ -357,17 +404,29 @@ static void test_latents_and_agreement(void **state)
 			nz += z[n * m + j] != 0;
 		assert_int_equal(nz, k);
 	}
-	e.arch = SAE_ARCH_RELU;
+	e.arch = LATENT_RELU;
 	assert_int_equal(sae_latents(z2, &e, x, N, &err), 0);
 	for (size_t i = 0; i < N * m; i++)
 		assert_true(z2[i] >= 0);
 	struct act_agreement ag;
+	/* thresholded (jumprelu / batch archs at inference): only pre > θ_j and > 0 survive */
+	float th[16], z3[320];
+	for (size_t j = 0; j < m; j++)
+		th[j] = 0.5f;
+	e.arch = LATENT_THRESHOLD;
+	e.threshold = th;
+	assert_int_equal(sae_latents(z3, &e, x, N, &err), 0);
+	for (size_t i = 0; i < N * m; i++)
+		assert_true(z3[i] == 0 || (z3[i] > 0.5f && z3[i] == z2[i]));
+	e.threshold = NULL;
+	assert_int_equal(sae_latents(z3, &e, x, N, &err), HUS_EINPUT);
+	assert_int_equal(latent_arch_parse("jumprelu"), LATENT_THRESHOLD);
 	assert_int_equal(act_agreement(&ag, z, z, N, m, k, &err), 0);
 	assert_near(ag.abs_pearson, 1.0, 1e-9);
 	assert_near(ag.jaccard, 1.0, 1e-12);
 	assert_int_equal(act_agreement(&ag, z, z2, N, m, k, &err), 0);
 	assert_true(ag.jaccard > 0 && ag.jaccard <= 1);
-	assert_int_equal(latent_arch_parse("topk"), SAE_ARCH_TOPK);
+	assert_int_equal(latent_arch_parse("topk"), LATENT_TOPK);
 	assert_int_equal(latent_arch_parse("gated"), -1);
 	free(W), free(x);
 }

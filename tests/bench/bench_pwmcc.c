@@ -4,6 +4,7 @@
  * PWMCC values (normalisation included, generation excluded).  Reports seconds, the achieved
  * fraction of this machine's OpenBLAS sgemm rate (2·d·m² flops per pair against
  * bench_sgemm_2048) and the process's peak RSS (the peer materialises m² floats per pair).
+ * The decoders are the peer's own (same torch generator stream), so the means must agree.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +17,19 @@ static int pwmcc_case(struct bench_result *r, size_t d, size_t m, size_t seeds)
 	float **dec = calloc(seeds, sizeof(float *)), **dt = calloc(seeds, sizeof(float *));
 	float *rowmax = malloc(sizeof(float) * m), *colmax = malloc(sizeof(float) * m);
 	struct hus_err err = { 0 };
+	float *all = NULL;
 	int rc = 1;
 	if (!dec || !dt || !rowmax || !colmax)
 		goto cleanup;
+	/* the peer's decoders exactly: torch.randn(d, m) `seeds` times from one generator seeded
+	 * 0, i.e. one stream of seeds*d*m normals (d*m % 16 == 0, so the Box-Muller blocks align) */
+	if (!(all = malloc(sizeof(float) * seeds * d * m)))
+		goto cleanup;
+	torch_randn_f32(all, seeds * d * m, 0);
 	for (size_t s = 0; s < seeds; s++) {
-		if (!(dec[s] = malloc(sizeof(float) * d * m)) || !(dt[s] = malloc(sizeof(float) * d * m)))
+		dec[s] = all + s * d * m;
+		if (!(dt[s] = malloc(sizeof(float) * d * m)))
 			goto cleanup;
-		torch_randn_f32(dec[s], d * m, s);
 	}
 	double t0 = hus_now(), sum = 0;
 	for (size_t s = 0; s < seeds; s++)
@@ -53,12 +60,9 @@ static int pwmcc_case(struct bench_result *r, size_t d, size_t m, size_t seeds)
 cleanup:
 	if (rc)
 		snprintf(r->note, sizeof(r->note), "failed: %.200s", err.msg[0] ? err.msg : "out of memory");
-	for (size_t s = 0; dec && s < seeds; s++) {
-		free(dec[s]);
-		if (dt)
-			free(dt[s]);
-	}
-	free(dec), free(dt), free(rowmax), free(colmax);
+	for (size_t s = 0; dt && s < seeds; s++)
+		free(dt[s]);
+	free(all), free(dec), free(dt), free(rowmax), free(colmax);
 	return rc;
 }
 

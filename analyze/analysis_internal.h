@@ -1,0 +1,71 @@
+/*
+ * analysis_internal.h — private to analyze/'s analysis driver (analysis.c): the sets of
+ * normalised decoders it works on and their pairs (analysis_sets.c), and the JSON and CSV
+ * pieces of its outputs (analysis_json.c).
+ */
+#ifndef HUSAI_ANALYSIS_INTERNAL_H
+#define HUSAI_ANALYSIS_INTERNAL_H
+
+#include "analyze.h"
+
+/* Normalised decoders of one set (trained, R1 or R2), sorted by seed. */
+struct mset {
+	size_t n, d;
+	int64_t *seed;
+	size_t *m;
+	float **At; /* (m[i], d) each */
+	size_t *zeros;
+};
+
+/* Work buffers for one pair. */
+struct pairwork {
+	float *rowmax, *colmax;
+	int32_t *argrow, *argcol;
+	int want_arg;   /* argmaxes are needed (mutual nearest neighbours) */
+	double mnn_thr; /* their threshold */
+};
+
+/* The pairs of one set: values (n_pairs), the n×n matrix, seeds of each pair. */
+struct pairset {
+	size_t np;
+	double *v, *P, *ra, *rb;
+	double *mnn; /* mutual-nearest-neighbour fraction per pair (when argmaxes were folded) */
+	int64_t *sa, *sb;
+};
+
+/* Mean, min and max of the per-feature stabilities of a set. */
+struct pf_summary {
+	double mean, min, max;
+};
+
+/* analysis_sets.c */
+void mset_release(struct mset *s);
+int mset_alloc(struct mset *s, size_t n, size_t d, struct hus_err *err);
+int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed, const char *file,
+             struct hus_err *err);
+int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
+               size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err);
+int pooled_matrix(double *P, const struct mset *a, const struct mset *b, const double *Pa,
+                  const double *Pb, struct pairwork *w, struct hus_err *err);
+void pairset_release(struct pairset *p);
+int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *w, double **acc,
+              struct hus_err *err);
+int per_feature_json(hj **out, struct pf_summary *sum, const struct mset *s, struct pairwork *w,
+                     struct pairset *ps, struct h5w *h5, const char *group, struct hus_err *err);
+int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t n,
+             size_t *d_model, struct decoder *first, struct manifest *man,
+             const char **sorted_paths, struct hus_err *err);
+int make_control(struct mset *c, int kind, const struct mset *t, const int64_t *seeds, size_t n,
+                 struct hus_err *err);
+
+/* analysis_json.c */
+hj *summary_json(const struct stats_summary *s, const int64_t *seeds, size_t n_seeds,
+                 const double *vals, size_t n_pairs, uint64_t boot_seed, size_t B);
+int compare_json(hj *into, const struct stats_summary *t, const double *tv, size_t nt,
+                 const struct stats_summary *c, const double *cv, size_t nc,
+                 struct hus_err *err);
+hj *permutation_json(const struct perm_result *pr, uint64_t seed);
+int write_pairs_csv(const char *dir, const char *name, const int64_t *sa, const int64_t *sb,
+                    const double *v, size_t n, struct manifest *man, struct hus_err *err);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * analysis_sets.c — the model sets of an analysis (trained checkpoints of a group, sampled
+ * R1/R2 controls): loading and validating checkpoints in numerically sorted seed order (spec
+ * §5.2), normalising their decoders once, every pair's PWMCC (with argmaxes and per-feature
+ * sums when asked), and the pooled matrix of two sets for the permutation test.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis_internal.h"
+
+/* ---------------------------------------------------------------- model sets -------- */
+
+
+void mset_release(struct mset *s)
+{
+	for (size_t i = 0; s->At && i < s->n; i++)
+		free(s->At[i]);
+	free(s->At), free(s->seed), free(s->m), free(s->zeros);
+	memset(s, 0, sizeof(*s));
+}
+
+int mset_alloc(struct mset *s, size_t n, size_t d, struct hus_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->d = d;
+	s->seed = calloc(n ? n : 1, sizeof(int64_t));
+	s->m = calloc(n ? n : 1, sizeof(size_t));
+	s->At = calloc(n ? n : 1, sizeof(float *));
+	s->zeros = calloc(n ? n : 1, sizeof(size_t));
+	if (!s->seed || !s->m || !s->At || !s->zeros) {
+		mset_release(s);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu models", n);
+	}
+	return 0;
+}
+
+/* Normalise W (d, m) into slot i. */
+int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed,
+                    const char *file, struct hus_err *err)
+{
+	s->At[i] = malloc(sizeof(float) * m * s->d);
+	if (!s->At[i])
+		return hus_errf(err, HUS_ENOMEM, file, NULL, "out of memory for a %zu x %zu decoder",
+		                s->d, m);
+	s->m[i] = m;
+	s->seed[i] = seed;
+	int rc = pwmcc_normalize(s->At[i], &s->zeros[i], W, s->d, m, err);
+	if (rc && file && err) {
+		snprintf(err->file, sizeof(err->file), "%s", file);
+		snprintf(err->where, sizeof(err->where), "/params/W_dec");
+	}
+	return rc;
+}
+
+
+int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
+                      size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err)
+{
+	int rc = pwmcc_maxes(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
+	                     w->want_arg ? w->argcol : NULL, At, Bt, d, mA, mB, err);
+	if (rc)
+		return rc;
+	double ra = 0, rb = 0;
+	for (size_t i = 0; i < mA; i++)
+		ra += w->rowmax[i];
+	for (size_t j = 0; j < mB; j++)
+		rb += w->colmax[j];
+	*r_a = ra / (double)mA;
+	*r_b = rb / (double)mB;
+	*v = (*r_a + *r_b) / 2;
+	return 0;
+}
+
+/* PWMCC of every pair in the pooled list a ∪ b, into P ((na+nb)²). */
+int pooled_matrix(double *P, const struct mset *a, const struct mset *b,
+                         const double *Pa, const double *Pb, struct pairwork *w,
+                         struct hus_err *err)
+{
+	size_t na = a->n, nb = b->n, N = na + nb;
+	for (size_t i = 0; i < N; i++)
+		P[i * N + i] = 1;
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = i + 1; j < na; j++)
+			P[i * N + j] = P[j * N + i] = Pa[i * na + j];
+	for (size_t i = 0; i < nb; i++)
+		for (size_t j = i + 1; j < nb; j++)
+			P[(na + i) * N + na + j] = P[(na + j) * N + na + i] = Pb[i * nb + j];
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++) {
+			double v, ra, rb;
+			int rc = pair_pwmcc(&v, &ra, &rb, w, a->At[i], a->m[i], b->At[j], b->m[j], a->d, err);
+			if (rc)
+				return rc;
+			P[i * N + na + j] = P[(na + j) * N + i] = v;
+		}
+	return 0;
+}
+
+void pairset_release(struct pairset *p)
+{
+	free(p->v), free(p->P), free(p->ra), free(p->rb), free(p->sa), free(p->sb), free(p->mnn);
+	memset(p, 0, sizeof(*p));
+}
+
+/* acc (optional): per model, per feature running sums of best |cos| (per_feature.c) */
+int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *w, double **acc,
+                     struct hus_err *err)
+{
+	size_t n = s->n, np = n < 2 ? 0 : n * (n - 1) / 2;
+	memset(ps, 0, sizeof(*ps));
+	ps->np = np;
+	ps->v = calloc(np ? np : 1, sizeof(double));
+	ps->P = calloc(n ? n * n : 1, sizeof(double));
+	ps->sa = calloc(np ? np : 1, sizeof(int64_t));
+	ps->sb = calloc(np ? np : 1, sizeof(int64_t));
+	ps->ra = calloc(np ? np : 1, sizeof(double));
+	ps->rb = calloc(np ? np : 1, sizeof(double));
+	ps->mnn = calloc(np ? np : 1, sizeof(double));
+	if (!ps->v || !ps->P || !ps->sa || !ps->sb || !ps->ra || !ps->rb || !ps->mnn) {
+		pairset_release(ps);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu pairs", np);
+	}
+	size_t p = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++, p++) {
+			int rc = pair_pwmcc(&ps->v[p], &ps->ra[p], &ps->rb[p], w, s->At[i], s->m[i],
+			                    s->At[j], s->m[j], s->d, err);
+			if (rc) {
+				pairset_release(ps);
+				return rc;
+			}
+			ps->P[i * n + j] = ps->P[j * n + i] = ps->v[p];
+			if (acc)
+				per_feature_accumulate(acc[i], acc[j], w->rowmax, w->colmax, s->m[i], s->m[j]);
+			ps->mnn[p] = NAN;
+			if (w->want_arg)
+				mnn_count(&ps->mnn[p], w->rowmax, w->argrow, w->argcol, s->m[i], s->m[j],
+				          w->mnn_thr);
+			ps->sa[p] = s->seed[i];
+			ps->sb[p] = s->seed[j];
+		}
+	return 0;
+}
+
+/* Per-feature stability of every model of s (sorted seeds), concatenated, as a JSON array;
+ * also written to h5 under /per_feature/<group>/<seed>/stability when h5 is given. */
+int per_feature_json(hj **out, struct pf_summary *sum, const struct mset *s,
+                            struct pairwork *w, struct pairset *ps, struct h5w *h5,
+                            const char *group, struct hus_err *err)
+{
+	double **acc = calloc(s->n ? s->n : 1, sizeof(double *));
+	size_t mmax = 0;
+	int rc = 0;
+	*out = NULL;
+	if (!acc)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	for (size_t i = 0; i < s->n; i++) {
+		mmax = s->m[i] > mmax ? s->m[i] : mmax;
+		if (!(acc[i] = calloc(s->m[i], sizeof(double)))) {
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+			goto cleanup;
+		}
+	}
+	if ((rc = set_pairs(ps, s, w, acc, err)))
+		goto cleanup;
+	float *stab = malloc(sizeof(float) * (mmax ? mmax : 1));
+	if (!stab) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		goto cleanup;
+	}
+	hj *arr = hj_arr();
+	double fs = 0, fmin = INFINITY, fmax = -INFINITY;
+	size_t fn = 0;
+	for (size_t i = 0; i < s->n && s->n > 1; i++) {
+		per_feature_finish(stab, acc[i], s->m[i], s->n);
+		if (h5 && (rc = ana_write_per_feature(h5, group, s->seed[i], stab, s->m[i], err))) {
+			free(stab);
+			hj_free(arr);
+			goto cleanup;
+		}
+		for (size_t f = 0; f < s->m[i]; f++) {
+			hj_push(arr, hj_num(stab[f]));
+			fs += stab[f];
+			fmin = stab[f] < fmin ? stab[f] : fmin;
+			fmax = stab[f] > fmax ? stab[f] : fmax;
+			fn++;
+		}
+	}
+	free(stab);
+	if (sum) {
+		sum->mean = fn ? fs / (double)fn : NAN;
+		sum->min = fn ? fmin : NAN;
+		sum->max = fn ? fmax : NAN;
+	}
+	*out = arr;
+cleanup:
+	for (size_t i = 0; i < s->n; i++)
+		free(acc[i]);
+	free(acc);
+	return rc;
+}
+
+/* Load, validate and sort a group's checkpoints into `s`; d_model must agree. */
+int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t n,
+                    size_t *d_model, struct decoder *first, struct manifest *man,
+                    const char **sorted_paths, struct hus_err *err)
+{
+	struct decoder *dec = calloc(n ? n : 1, sizeof(struct decoder));
+	int64_t *seeds = calloc(n ? n : 1, sizeof(int64_t));
+	size_t *order = calloc(n ? n : 1, sizeof(size_t));
+	int rc = 0;
+	memset(s, 0, sizeof(*s));
+	if (!dec || !seeds || !order) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu checkpoints", n);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = decoder_load(&dec[i], paths[i], 0, err)))
+			goto cleanup;
+		if (*d_model == 0)
+			*d_model = dec[i].d_model;
+		if (dec[i].d_model != *d_model) {
+			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
+			              "expected d_model %zu like the other decoders, got %zu", *d_model,
+			              dec[i].d_model);
+			goto cleanup;
+		}
+		seeds[i] = dec[i].seed;
+		for (size_t j = 0; j < i; j++)
+			if (seeds[j] == seeds[i]) {
+				rc = hus_errf(err, HUS_EINPUT, paths[i], "/", "seed %" PRId64
+				              " already given by '%s'", seeds[i], paths[j]);
+				goto cleanup;
+			}
+		if (man && (rc = manifest_add_input(man, paths[i], err)))
+			goto cleanup;
+	}
+	pairs_order(order, seeds, n);
+	if ((rc = mset_alloc(s, n, *d_model, err)))
+		goto cleanup;
+	for (size_t k = 0; k < n; k++) {
+		struct decoder *d = &dec[order[k]];
+		if (sorted_paths)
+			sorted_paths[k] = paths[order[k]];
+		if ((rc = mset_put(s, k, d->W_dec, d->d_sae, d->seed, d->path, err)))
+			goto cleanup;
+		if (manifest_json) {
+			hj *e = hj_obj();
+			hj_set(e, "seed", hj_int(d->seed));
+			hj_set(e, "checkpoint", hj_str(d->path));
+			hj_set(e, "sha256", hj_str(d->sha256));
+			int64_t shape[2] = { (int64_t)d->d_model, (int64_t)d->d_sae };
+			hj_set(e, "shape", hj_i64_array(shape, 2));
+			hj_set(e, "step", hj_int(d->step));
+			hj_set(e, "control", hj_str(d->control));
+			hj_set(e, "zero_columns", hj_int((int64_t)s->zeros[k]));
+			hj_push(manifest_json, e);
+		}
+	}
+	if (first && n) {
+		*first = dec[order[0]];
+		first->W_dec = NULL;
+	}
+cleanup:
+	for (size_t i = 0; dec && i < n; i++)
+		decoder_release(&dec[i]);
+	free(dec), free(seeds), free(order);
+	if (rc)
+		mset_release(s);
+	return rc;
+}
+
+/* Sampled control set: R1 from torch randn, R2 from the init recipe, same d_sae per model. */
+int make_control(struct mset *c, int kind, const struct mset *t, const int64_t *seeds,
+                        size_t n, struct hus_err *err)
+{
+	int rc = mset_alloc(c, n, t->d, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		size_t m = t->m[i < t->n ? i : 0];
+		float *W = malloc(sizeof(float) * t->d * m);
+		if (!W) {
+			mset_release(c);
+			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a control");
+		}
+		rc = kind == 1 ? control_r1(W, (uint64_t)seeds[i], t->d, m, err)
+		               : control_r2(W, (uint64_t)seeds[i], t->d, m, err);
+		if (!rc)
+			rc = mset_put(c, i, W, m, seeds[i], NULL, err);
+		free(W);
+		if (rc) {
+			mset_release(c);
+			return rc;
+		}
+	}
+	return 0;
+}
+
