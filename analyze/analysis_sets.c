@@ -178,7 +178,7 @@ int per_feature_json(hj **out, struct pf_summary *sum, const struct mset *s,
 	size_t fn = 0;
 	for (size_t i = 0; i < s->n && s->n > 1; i++) {
 		per_feature_finish(stab, acc[i], s->m[i], s->n);
-		if (h5 && (rc = ana_write_per_feature(h5, group, s->seed[i], stab, s->m[i], err))) {
+		if (h5 && group && (rc = ana_write_per_feature(h5, group, s->seed[i], stab, s->m[i], err))) {
 			free(stab);
 			hj_free(arr);
 			goto cleanup;
