@@ -4,6 +4,7 @@
  * The verbs themselves live in the stage folders; see builtin.h for how to add one.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,8 @@ static void prefer_passive_openmp(char **argv)
 int main(int argc, char **argv)
 {
 	prefer_passive_openmp(argv);
+	/* a file-size limit (ulimit -f) must be a write error naming the file, not a kill */
+	signal(SIGXFSZ, SIG_IGN);
 	hus_libs_init();
 	if (argc < 2) {
 		print_overview(stderr);

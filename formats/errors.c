@@ -54,6 +54,10 @@ void hus_libs_init(void)
 {
 	/* GSL's default handler calls abort(); HDF5 prints a stack on every failed call. */
 	gsl_set_error_handler_off();
+	/* HDF5 closes every open file at exit; a file whose close already failed (a write error,
+	 * e.g. a full disk) makes that second close crash inside libhdf5 1.10.  husai closes or
+	 * abandons every file itself, so the library's exit handler is switched off. */
+	H5dont_atexit();
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 

@@ -35,8 +35,19 @@ struct h5r {
 static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data)
 {
 	char *buf = data;
-	if (n == 0 && e->desc)
+	if (n != 0 || !e->desc)
+		return 0;
+	/* the POSIX driver's message is long ("file write failed: time = ..., filename = ...,
+	 * errno = 27, error message = 'File too large', ..."): keep what it says went wrong */
+	const char *m = strstr(e->desc, "error message = '");
+	if (m) {
+		m += strlen("error message = '");
+		size_t len = strcspn(m, "'");
+		size_t head = strcspn(e->desc, ":");
+		snprintf(buf, 200, "%.*s: %.*s", (int)(head < 80 ? head : 80), e->desc, (int)len, m);
+	} else {
 		snprintf(buf, 200, "%s", e->desc);
+	}
 	return 0;
 }
 
