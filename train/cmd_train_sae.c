@@ -107,7 +107,10 @@ static int hook(void *vctx, struct sae_run *runs, size_t n, int final)
 }
 
 /* newest sae_seed<S>_step<T>.h5 (or the final file) in dir; path empty if none */
-static void newest_ckpt(const char *dir, uint64_t seed, char *path, size_t cap)
+/* The newest checkpoint of `seed` in `dir` whose step is at most max_step (the final file
+ * counts as the newest of all); its step, or -1 with path "" when there is none. */
+static long long newest_ckpt(const char *dir, uint64_t seed, long long max_step, char *path,
+                             size_t cap)
 {
 	char final_name[128], prefix[128];
 	snprintf(final_name, sizeof(final_name), "sae_seed%llu.h5", (unsigned long long)seed);
@@ -115,13 +118,15 @@ static void newest_ckpt(const char *dir, uint64_t seed, char *path, size_t cap)
 	path[0] = 0;
 	DIR *d = opendir(dir);
 	if (!d)
-		return;
+		return -1;
 	long long best = -1;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, final_name)) {
-			snprintf(path, cap, "%s/%s", dir, e->d_name);
-			best = 1LL << 62;
+			if ((1LL << 62) <= max_step) {
+				snprintf(path, cap, "%s/%s", dir, e->d_name);
+				best = 1LL << 62;
+			}
 			continue;
 		}
 		size_t pl = strlen(prefix), nl = strlen(e->d_name);
@@ -129,12 +134,13 @@ static void newest_ckpt(const char *dir, uint64_t seed, char *path, size_t cap)
 			continue;
 		char *end;
 		long long t = strtoll(e->d_name + pl, &end, 10);
-		if (end != e->d_name + nl - 3 || t <= best)
+		if (end != e->d_name + nl - 3 || t <= best || t > max_step)
 			continue;
 		best = t;
 		snprintf(path, cap, "%s/%s", dir, e->d_name);
 	}
 	closedir(d);
+	return best;
 }
 
 static int load_reference(const char *path, float **ref_T, size_t *m_ref, size_t d_model,
@@ -368,9 +374,20 @@ int cmd_train_sae(int argc, char **argv)
 		if ((rc = hus_mkdirs(jobs[q].dir, &err)))
 			goto done;
 	if (resume) {
+		/* a kill during the checkpoint writes of one step leaves some runs a step ahead:
+		 * resume every run from the newest step they all have (periodic checkpoints are
+		 * kept, so each run has it) */
+		long long common = 1LL << 62;
+		for (size_t q = 0; q < njobs && !o.per_seed_order; q++) {
+			char path[4400];
+			long long t = newest_ckpt(jobs[q].dir, jobs[q].run->s->seed, 1LL << 62, path,
+						  sizeof(path));
+			if (t < common)
+				common = t;
+		}
 		for (size_t q = 0; q < njobs; q++) {
 			char path[4400];
-			newest_ckpt(jobs[q].dir, jobs[q].run->s->seed, path, sizeof(path));
+			newest_ckpt(jobs[q].dir, jobs[q].run->s->seed, common, path, sizeof(path));
 			if (!path[0])
 				continue; /* nothing saved yet: start this run from its init */
 			struct sae_ckpt ck;
