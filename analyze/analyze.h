@@ -317,4 +317,9 @@ struct analysis_spec {
 int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err *err);
 void analysis_spec_release(struct analysis_spec *s);
 
+/* `husai audit --recompute` (audit_recompute.c): rerun every analysis a run directory
+ * recorded, from its archived checkpoints, and compare the outputs with the archive. */
+int audit_recompute(const char *run_dir, FILE *out, size_t *checked, size_t *differ,
+                    struct hus_err *err);
+
 #endif

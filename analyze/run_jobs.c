@@ -133,11 +133,14 @@ static int check_done(const struct runner *r, const char *name, struct hus_err *
 	return 1;
 }
 
-static int write_done(const struct runner *r, const char *name, const char *const *outputs,
-                      struct hus_err *err)
+static int write_done(const struct runner *r, const char *name, const char *const *argv,
+                      const char *const *outputs, struct hus_err *err)
 {
-	hj *d = hj_obj(), *outs = hj_arr();
+	hj *d = hj_obj(), *outs = hj_arr(), *args = hj_arr();
 	hj_set(d, "job", hj_str(name));
+	for (size_t i = 0; argv && argv[i]; i++)
+		hj_push(args, hj_str(argv[i]));
+	hj_set(d, "argv", args); /* the husai command that made the outputs: audit reruns it */
 	for (size_t i = 0; outputs && outputs[i]; i++) {
 		char full[PATH_MAX * 2], hex[65];
 		snprintf(full, sizeof(full), "%s/%s", r->run_dir, outputs[i]);
@@ -248,7 +251,7 @@ int runner_job(struct runner *r, const char *name, const char *const *argv,
 		return hus_errf(err, HUS_EINPUT, r->run_dir, NULL, "job '%s' failed", name);
 	}
 	r->jobs_run++;
-	int rc = write_done(r, name, outputs, err);
+	int rc = write_done(r, name, argv, outputs, err);
 	hus_progress_update(&r->progress, r->jobs_seen, name);
 	return rc;
 }

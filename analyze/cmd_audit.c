@@ -7,15 +7,19 @@
 #include <stdio.h>
 
 #include "builtin.h"
+#include "analyze.h"
 #include "formats.h"
 
 static const char *const audit_usage[] = {
-	"usage: husai audit [--quiet] <run-dir>...",
+	"usage: husai audit [--quiet] [--recompute] <run-dir>...",
 	"",
 	"Check a run directory against its manifest.json: every listed artifact and input is",
 	"re-hashed (sha256) and compared; files present but not listed are reported too.",
 	"",
 	"    -q, --quiet    print only the summary line",
+	"    --recompute    also rerun every analysis the run recorded, from its archived SAE",
+	"                   checkpoints, and compare the outputs with the archive (results.json",
+	"                   and CSVs byte for byte, analysis.h5 dataset by dataset)",
 	NULL,
 };
 
@@ -29,8 +33,9 @@ int cmd_audit(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "recompute", no_argument, NULL, 'r' },
 					      { 0, 0, 0, 0 } };
-	int c, quiet = 0;
+	int c, quiet = 0, recompute = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -39,6 +44,10 @@ int cmd_audit(int argc, char **argv)
 		}
 		if (c == 'q') {
 			quiet = 1;
+			continue;
+		}
+		if (c == 'r') {
+			recompute = 1;
 			continue;
 		}
 		usage(stderr);
@@ -58,6 +67,16 @@ int cmd_audit(int argc, char **argv)
 			status = 1;
 		} else {
 			printf("%s: ok, %zu files match the manifest\n", argv[i], rep.checked);
+		}
+		if (recompute) {
+			size_t checked, differ;
+			if (audit_recompute(argv[i], quiet ? NULL : stdout, &checked, &differ, &err)) {
+				hus_err_print(&err);
+				status = 1;
+			} else {
+				printf("%s: ok, %zu analysis outputs recomputed from the archived "
+				       "checkpoints are identical\n", argv[i], checked);
+			}
 		}
 	}
 	return status;
