@@ -15,13 +15,6 @@
 
 #include "exp_kinds.h"
 
-static double jnum(hj *v, const char *path)
-{
-	double d = NAN;
-	hj_get_f64(v, path, &d);
-	return d;
-}
-
 /* A record with the keys of spec §6.4 for condition `cond` trained at (d_sae, k). */
 static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, int64_t k,
                            const int64_t *seeds, size_t ns, const struct exp_stats *st,
@@ -60,10 +53,10 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 		hj_set(t, "pairwise", exp_pairwise_json(hj_get(g, "trained")));
 		hj_set(rec, "trained_pwmcc", t);
 		hj_set(rec, "random_pwmcc", hj_ref(hj_get(g, "random")));
-		hj_set(rec, "delta_pwmcc", hj_num(jnum(g, "comparison.difference")));
+		hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(g, "comparison.difference")));
 		hj_set(rec, "delta_pwmcc_ci_low_conservative",
-		       hj_num(jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
-		hj_set(rec, "ratio_pwmcc", hj_num(jnum(g, "comparison.ratio")));
+		       hj_num(exp_jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
+		hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(g, "comparison.ratio")));
 		hj *s = exp_summary_json(ev, ns, st->bootstrap, (uint64_t)ev_seed, err);
 		hj_set(rec, "explained_variance", s);
 		if (s && !(s = exp_summary_json(mse, ns, st->bootstrap, (uint64_t)mse_seed, err)))
@@ -192,9 +185,9 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 			if ((rc = adaptive_record(r, names[i], d_sae, ks[i], search, nsearch, &st, ev_seed,
 						  mse_seed, &rec, err)))
 				break;
-			lcb[i] = jnum(rec, "delta_pwmcc_ci_low_conservative");
-			delta[i] = jnum(rec, "delta_pwmcc");
-			ev[i] = jnum(rec, "explained_variance.mean");
+			lcb[i] = exp_jnum(rec, "delta_pwmcc_ci_low_conservative");
+			delta[i] = exp_jnum(rec, "delta_pwmcc");
+			ev[i] = exp_jnum(rec, "explained_variance.mean");
 			hj_push(search_records, rec);
 		}
 		if (!rc) {
@@ -246,30 +239,21 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	if (nr == 2)
 		hj_set(res, "control_record", rrec[1]);
 	/* fair comparison: trained PWMCC pairs at the selected k minus at the control k (§6.0) */
-	hj *fair = hj_obj();
 	char desc[200];
 	snprintf(desc, sizeof(desc), "trained PWMCC, k=%" PRId64 " minus k=%" PRId64 " (retrain seeds), "
 		 "bootstrap of the mean difference over pairs", selected_k, control_k);
-	hj_set(fair, "description", hj_str(desc));
+	hj *fair;
 	if (nr == 2) {
-		hj *a = hj_get(rrec[0], "trained_pwmcc.pwmcc_values"),
-		   *b = hj_get(rrec[1], "trained_pwmcc.pwmcc_values");
-		size_t na = hj_len(a), nb = hj_len(b);
-		double *x = calloc(na + 1, sizeof(double)), *y = calloc(nb + 1, sizeof(double));
-		for (size_t i = 0; x && i < na; i++)
-			x[i] = hj_as_f64(hj_at(a, i));
-		for (size_t i = 0; y && i < nb; i++)
-			y[i] = hj_as_f64(hj_at(b, i));
-		double point = NAN, lo = NAN, hi = NAN;
-		if (x && y)
-			rc = stats_bootstrap_mean_diff(&point, &lo, &hi, x, 1, na, y, 1, nb, st.bootstrap,
-						       (uint64_t)fair_seed, err);
-		free(x), free(y);
-		hj_set(fair, "difference", hj_num(point));
-		hj_set(fair, "ci95_low", hj_num(lo));
-		hj_set(fair, "ci95_high", hj_num(hi));
-		hj_set(fair, "seed", hj_int(fair_seed));
+		fair = exp_fair_comparison(desc, hj_get(rrec[0], "trained_pwmcc.pwmcc_values"),
+					   hj_get(rrec[1], "trained_pwmcc.pwmcc_values"), st.bootstrap,
+					   (uint64_t)fair_seed, err);
+		if (!fair) {
+			rc = err->code;
+			goto done;
+		}
 	} else {
+		fair = hj_obj();
+		hj_set(fair, "description", hj_str(desc));
 		hj_set(fair, "difference", hj_null());
 		hj_set(fair, "ci95_low", hj_null());
 		hj_set(fair, "ci95_high", hj_null());

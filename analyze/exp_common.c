@@ -501,3 +501,37 @@ hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t
 	free(mt), free(mc), free(diffs), free(it);
 	return o;
 }
+
+double exp_jnum(hj *v, const char *path)
+{
+	double d = NAN;
+	hj_get_f64(v, path, &d);
+	return d;
+}
+
+hj *exp_fair_comparison(const char *description, hj *a, hj *b, size_t B, uint64_t seed,
+                        struct hus_err *err)
+{
+	hj *fair = hj_obj();
+	hj_set(fair, "description", hj_str(description));
+	size_t na = hj_len(a), nb = hj_len(b);
+	double *x = calloc(na + 1, sizeof(double)), *y = calloc(nb + 1, sizeof(double));
+	for (size_t i = 0; x && i < na; i++)
+		x[i] = hj_as_f64(hj_at(a, i));
+	for (size_t i = 0; y && i < nb; i++)
+		y[i] = hj_as_f64(hj_at(b, i));
+	double point = NAN, lo = NAN, hi = NAN;
+	int rc = (!x || !y) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
+	if (!rc && na && nb)
+		rc = stats_bootstrap_mean_diff(&point, &lo, &hi, x, 1, na, y, 1, nb, B, seed, err);
+	free(x), free(y);
+	if (rc) {
+		hj_free(fair);
+		return NULL;
+	}
+	hj_set(fair, "difference", hj_num(point));
+	hj_set(fair, "ci95_low", hj_num(lo));
+	hj_set(fair, "ci95_high", hj_num(hi));
+	hj_set(fair, "seed", hj_int((int64_t)seed));
+	return fair;
+}

@@ -15,13 +15,6 @@
 
 #include "exp_kinds.h"
 
-static double jnum(hj *v, const char *path)
-{
-	double d = NAN;
-	hj_get_f64(v, path, &d);
-	return d;
-}
-
 /* mean_i max_j |cos(w_i, r_j)| of a checkpoint's decoder against the reference (spec §6.5). */
 static int alignment_to_ref(double *out, const char *path, const struct decoder *ref,
                             const float *ref_t, struct hus_err *err)
@@ -202,10 +195,10 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			hj_set(t, "pairwise", exp_pairwise_json(hj_get(g, "trained")));
 			hj_set(rec, "trained_pwmcc", t);
 			hj_set(rec, "random_pwmcc", hj_ref(hj_get(g, "random")));
-			hj_set(rec, "delta_pwmcc", hj_num(jnum(g, "comparison.difference")));
+			hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(g, "comparison.difference")));
 			hj_set(rec, "delta_pwmcc_ci_low_conservative",
-			       hj_num(jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
-			hj_set(rec, "ratio_pwmcc", hj_num(jnum(g, "comparison.ratio")));
+			       hj_num(exp_jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
+			hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(g, "comparison.ratio")));
 			hj *s1 = exp_summary_json(ev, nm, st.bootstrap, (uint64_t)ev_seed, err);
 			hj *s2 = s1 ? exp_summary_json(mse, nm, st.bootstrap, (uint64_t)mse_seed, err) : NULL;
 			hj *s3 = s2 ? exp_summary_json(al + 1, nt, st.bootstrap, (uint64_t)align_seed, err)
@@ -226,10 +219,10 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			       exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
 					      hj_get(g, "controls.r1.seed_level_permutation"), st.bootstrap,
 					      (uint64_t)st.seed_level));
-			lcb[i] = jnum(rec, "delta_pwmcc_ci_low_conservative");
-			delta[i] = jnum(rec, "delta_pwmcc");
-			evm[i] = jnum(rec, "explained_variance.mean");
-			alm[i] = jnum(rec, "alignment_to_ref.mean");
+			lcb[i] = exp_jnum(rec, "delta_pwmcc_ci_low_conservative");
+			delta[i] = exp_jnum(rec, "delta_pwmcc");
+			evm[i] = exp_jnum(rec, "explained_variance.mean");
+			alm[i] = exp_jnum(rec, "alignment_to_ref.mean");
 		}
 		hj_free(per_seed);
 		hj_push(records, rec);
@@ -251,27 +244,14 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		hj_set(sel, "caveat", hj_str("lambda is selected on the same runs that report it (spec §8.9)"));
 		hj_set(res, "selection", sel);
 		/* the gain of the selected lambda over the baseline: bootstrap of the mean difference */
-		hj *fair = hj_obj();
-		hj_set(fair, "description",
-		       hj_str("trained PWMCC, selected lambda minus lambda = 0, bootstrap of the mean "
-			      "difference over pairs"));
-		hj *a = hj_get(hj_at(records, (size_t)(pick >= 0 ? pick : 0)), "trained_pwmcc.pwmcc_values");
-		hj *b = hj_get(hj_at(records, (size_t)base), "trained_pwmcc.pwmcc_values");
-		size_t na = hj_len(a), nb = hj_len(b);
-		double *x = calloc(na + 1, sizeof(double)), *y = calloc(nb + 1, sizeof(double));
-		for (size_t i = 0; x && i < na; i++)
-			x[i] = hj_as_f64(hj_at(a, i));
-		for (size_t i = 0; y && i < nb; i++)
-			y[i] = hj_as_f64(hj_at(b, i));
-		double point = NAN, lo = NAN, hi = NAN;
-		if (x && y && na && nb)
-			rc = stats_bootstrap_mean_diff(&point, &lo, &hi, x, 1, na, y, 1, nb, st.bootstrap,
-						       (uint64_t)gain_seed, err);
-		free(x), free(y);
-		hj_set(fair, "difference", hj_num(point));
-		hj_set(fair, "ci95_low", hj_num(lo));
-		hj_set(fair, "ci95_high", hj_num(hi));
-		hj_set(fair, "seed", hj_int(gain_seed));
+		hj *fair = exp_fair_comparison(
+			"trained PWMCC, selected lambda minus lambda = 0, bootstrap of the mean difference "
+			"over pairs",
+			hj_get(hj_at(records, (size_t)(pick >= 0 ? pick : 0)), "trained_pwmcc.pwmcc_values"),
+			hj_get(hj_at(records, (size_t)base), "trained_pwmcc.pwmcc_values"), st.bootstrap,
+			(uint64_t)gain_seed, err);
+		if (!fair)
+			rc = err->code;
 		hj_set(res, "fair_comparison", fair);
 	}
 	free(lcb), free(delta), free(evm), free(alm);

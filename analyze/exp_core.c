@@ -31,13 +31,6 @@ static const char *const csv_cols[] = {
 };
 #define NCOLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
-static double jnum(hj *v, const char *path)
-{
-	double d = NAN;
-	hj_get_f64(v, path, &d);
-	return d;
-}
-
 static int write_csv(const char *path, hj *records, struct hus_err *err)
 {
 	struct csvw *w;
@@ -47,32 +40,32 @@ static int write_csv(const char *path, hj *records, struct hus_err *err)
 	for (size_t i = 0; i < hj_len(records); i++) {
 		hj *r = hj_at(records, i);
 		csvw_str(w, hj_get_str(r, "grid"));
-		csvw_f64(w, jnum(r, "d_sae"));
-		csvw_f64(w, jnum(r, "k"));
-		csvw_f64(w, jnum(r, "n_seeds"));
+		csvw_f64(w, exp_jnum(r, "d_sae"));
+		csvw_f64(w, exp_jnum(r, "k"));
+		csvw_f64(w, exp_jnum(r, "n_seeds"));
 		static const char *const groups[] = { "trained_pwmcc", "random_pwmcc" };
 		for (int g = 0; g < 2; g++) {
 			char p[64];
 			snprintf(p, sizeof(p), "%s.mean", groups[g]);
-			csvw_f64(w, jnum(r, p));
+			csvw_f64(w, exp_jnum(r, p));
 			snprintf(p, sizeof(p), "%s.ci95_low", groups[g]);
-			csvw_f64(w, jnum(r, p));
+			csvw_f64(w, exp_jnum(r, p));
 			snprintf(p, sizeof(p), "%s.ci95_high", groups[g]);
-			csvw_f64(w, jnum(r, p));
+			csvw_f64(w, exp_jnum(r, p));
 		}
-		csvw_f64(w, jnum(r, "delta_pwmcc"));
-		csvw_f64(w, jnum(r, "ratio_pwmcc"));
+		csvw_f64(w, exp_jnum(r, "delta_pwmcc"));
+		csvw_f64(w, exp_jnum(r, "ratio_pwmcc"));
 		static const char *const ms[] = { "mse", "explained_variance", "l0" };
 		for (int g = 0; g < 3; g++) {
 			char p[64];
 			snprintf(p, sizeof(p), "%s.mean", ms[g]);
-			csvw_f64(w, jnum(r, p));
+			csvw_f64(w, exp_jnum(r, p));
 			snprintf(p, sizeof(p), "%s.ci95_low", ms[g]);
-			csvw_f64(w, jnum(r, p));
+			csvw_f64(w, exp_jnum(r, p));
 			snprintf(p, sizeof(p), "%s.ci95_high", ms[g]);
-			csvw_f64(w, jnum(r, p));
+			csvw_f64(w, exp_jnum(r, p));
 		}
-		csvw_f64(w, jnum(r, "runtime_sec"));
+		csvw_f64(w, exp_jnum(r, "runtime_sec"));
 		if ((rc = csvw_end_row(w, err))) {
 			csvw_abort(w);
 			return rc;
@@ -133,10 +126,10 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
 		hj_set(rec, "trained_pwmcc", hj_ref(hj_get(g, "trained")));
 		hj_set(rec, "random_pwmcc", hj_ref(hj_get(g, "random")));
-		hj_set(rec, "delta_pwmcc", hj_num(jnum(g, "comparison.difference")));
+		hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(g, "comparison.difference")));
 		hj_set(rec, "delta_pwmcc_ci_low_conservative",
-		       hj_num(jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
-		hj_set(rec, "ratio_pwmcc", hj_num(jnum(g, "comparison.ratio")));
+		       hj_num(exp_jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
+		hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(g, "comparison.ratio")));
 		hj *s;
 		if (!(s = exp_summary_json(mse, ns, st->bootstrap, (uint64_t)metric_seeds[0], err)))
 			rc = err->code;

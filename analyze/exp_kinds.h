@@ -91,4 +91,11 @@ hj *exp_pairwise_json(hj *summary);
  * analysis's permutation test over model labels (spec §8.8). */
 hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t seed);
 
+/* A number at a dotted path of a JSON value, NaN when absent or null. */
+double exp_jnum(hj *v, const char *path);
+/* {description, difference, ci95_low, ci95_high, seed}: bootstrap CI of mean(a) − mean(b)
+ * over two arrays of pairwise values (spec §6.0); NULL with err set on failure. */
+hj *exp_fair_comparison(const char *description, hj *a, hj *b, size_t B, uint64_t seed,
+                        struct hus_err *err);
+
 #endif

@@ -14,13 +14,6 @@
 
 #include "exp_kinds.h"
 
-static double jnum(hj *v, const char *path)
-{
-	double d = NAN;
-	hj_get_f64(v, path, &d);
-	return d;
-}
-
 static int load_run(const char *dir, const char *kind, hj **out, struct hus_err *err)
 {
 	struct audit_report rep;
@@ -46,12 +39,12 @@ static hj *best_record(hj *records)
 	hj *best = NULL;
 	int any_ev = 0;
 	for (size_t i = 0; i < hj_len(records); i++)
-		any_ev |= jnum(hj_at(records, i), "explained_variance.mean") > 0.0;
+		any_ev |= exp_jnum(hj_at(records, i), "explained_variance.mean") > 0.0;
 	for (size_t i = 0; i < hj_len(records); i++) {
 		hj *r = hj_at(records, i);
-		if (any_ev && !(jnum(r, "explained_variance.mean") > 0.0))
+		if (any_ev && !(exp_jnum(r, "explained_variance.mean") > 0.0))
 			continue;
-		if (!best || jnum(r, "delta_pwmcc") > jnum(best, "delta_pwmcc"))
+		if (!best || exp_jnum(r, "delta_pwmcc") > exp_jnum(best, "delta_pwmcc"))
 			best = r;
 	}
 	return best;
@@ -90,17 +83,17 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	hj_set(proto, "alignment_categories", cats);
 	hj_set(proto, "notes", hj_str("aggregates archived husai runs; trains nothing"));
 	hj_set(res, "protocol", proto);
-	double tm = jnum(a, "trained.mean"), rm = jnum(a, "random.mean"),
-	       pv = jnum(a, "statistical_test.p_value");
+	double tm = exp_jnum(a, "trained.mean"), rm = exp_jnum(a, "random.mean"),
+	       pv = exp_jnum(a, "statistical_test.p_value");
 	int cons = tm > rm && pv < 0.05;
 	hj *cc = hj_obj(), *ci = hj_arr(), *ri = hj_arr();
 	hj_set(cc, "trained_pwmcc_mean", hj_num(tm));
-	hj_push(ci, hj_num(jnum(a, "trained.ci95_low")));
-	hj_push(ci, hj_num(jnum(a, "trained.ci95_high")));
+	hj_push(ci, hj_num(exp_jnum(a, "trained.ci95_low")));
+	hj_push(ci, hj_num(exp_jnum(a, "trained.ci95_high")));
 	hj_set(cc, "trained_ci95", ci);
 	hj_set(cc, "random_pwmcc_mean", hj_num(rm));
-	hj_push(ri, hj_num(jnum(a, "random.ci95_low")));
-	hj_push(ri, hj_num(jnum(a, "random.ci95_high")));
+	hj_push(ri, hj_num(exp_jnum(a, "random.ci95_low")));
+	hj_push(ri, hj_num(exp_jnum(a, "random.ci95_high")));
 	hj_set(cc, "random_ci95", ri);
 	hj_set(cc, "p_value_one_sided", hj_num(pv));
 	hj_set(cc, "delta", hj_num(tm - rm));
@@ -109,7 +102,7 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	hj_set(cc, "controls", hj_ref(hj_get(a, "controls")));
 	hj_set(res, "consistency_control", cc);
 	hj *bk = best_record(hj_get(b, "k_sweep")), *bd = best_record(hj_get(b, "d_sae_sweep"));
-	int robust = bk && bd && jnum(bk, "delta_pwmcc") > 0 && jnum(bd, "delta_pwmcc") > 0;
+	int robust = bk && bd && exp_jnum(bk, "delta_pwmcc") > 0 && exp_jnum(bd, "delta_pwmcc") > 0;
 	hj *rob = hj_obj();
 	hj_set(rob, "best_k_condition", bk ? hj_ref(bk) : hj_null());
 	hj_set(rob, "best_d_sae_condition", bd ? hj_ref(bd) : hj_null());
