@@ -23,11 +23,7 @@ static const char *const audit_usage[] = {
 	NULL,
 };
 
-static void usage(FILE *out)
-{
-	for (const char *const *l = audit_usage; *l; l++)
-		fprintf(out, "%s\n", *l);
-}
+static void usage(FILE *out) { hus_print_lines(out, audit_usage); }
 
 int cmd_audit(int argc, char **argv)
 {

@@ -33,11 +33,7 @@ static const char *const run_usage[] = {
 	NULL,
 };
 
-static void usage(FILE *out)
-{
-	for (const char *const *l = run_usage; *l; l++)
-		fprintf(out, "%s\n", *l);
-}
+static void usage(FILE *out) { hus_print_lines(out, run_usage); }
 
 /* Name the first keys whose resolved values differ between two resolved configs. */
 static void describe_difference(const char *old, const char *new, char *out, size_t n)

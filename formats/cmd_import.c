@@ -41,11 +41,7 @@ static const char *const import_usage[] = {
 	NULL,
 };
 
-static void usage(FILE *out)
-{
-	for (const char *const *l = import_usage; *l; l++)
-		fprintf(out, "%s\n", *l);
-}
+static void usage(FILE *out) { hus_print_lines(out, import_usage); }
 
 /* <dir>/<stem>.h5; generic library file names take their directory's name */
 static void out_name(char *out, size_t n, const char *dir, const char *src)

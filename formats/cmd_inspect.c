@@ -22,11 +22,7 @@ static const char *const inspect_usage[] = {
 	NULL,
 };
 
-static void usage(FILE *out)
-{
-	for (const char *const *l = inspect_usage; *l; l++)
-		fprintf(out, "%s\n", *l);
-}
+static void usage(FILE *out) { hus_print_lines(out, inspect_usage); }
 
 int cmd_inspect(int argc, char **argv)
 {

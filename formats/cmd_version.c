@@ -18,13 +18,11 @@ static const char *const version_usage[] = {
 int cmd_version(int argc, char **argv)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		for (const char *const *l = version_usage; *l; l++)
-			puts(*l);
+		hus_print_lines(stdout, version_usage);
 		return 0;
 	}
 	if (argc > 1) {
-		for (const char *const *l = version_usage; *l; l++)
-			fprintf(stderr, "%s\n", *l);
+		hus_print_lines(stderr, version_usage);
 		return 2;
 	}
 	char libs[1024];

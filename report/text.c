@@ -3,7 +3,6 @@
  * is a size in user units on every device, with hinting off so PNG, SVG and PDF measure the
  * same.  Owns measuring (for "measure, then draw") and anchored, rotated drawing, and releasing the font caches at exit.
  */
-#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
 #include "plot.h"
@@ -29,11 +28,12 @@ static PangoLayout *layout_for(cairo_t *cr, const char *txt, double pt)
 
 void fig_text_shutdown(void)
 {
-	/* pango's default font map holds fontconfig's caches for the life of the process; drop
-	 * them so leak checkers see only husai's own memory */
+	/* pango's default font map holds fontconfig's caches for the life of the process.  They
+	 * are NOT torn down with FcFini()/cairo_debug_reset_static_data(): pango initialises
+	 * fontconfig on a thread of its own, and finalising under it aborted husai now and then
+	 * (SIGABRT from fontconfig's cache assertions).  Leak checkers are told about these
+	 * process-lifetime caches instead (tests/lsan.supp). */
 	pango_cairo_font_map_set_default(NULL);
-	cairo_debug_reset_static_data();
-	FcFini();
 }
 
 void fig_text_extent(cairo_t *cr, const char *txt, double pt, double *w, double *h)

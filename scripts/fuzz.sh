@@ -22,7 +22,7 @@ printf '%-8s %14s %8s %8s\n' target executions seconds crashes
 for t in "${targets[@]}"; do
 	mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
 	log="build-fuzz/fuzz_$t.log"
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" \
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/lsan.supp ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" \
 		-artifact_prefix="build-fuzz/crashes/$t/" -print_final_stats=1 -rss_limit_mb=4096 \
 		"build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || true
 	execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}' | tail -1)

@@ -30,11 +30,7 @@ static const char *const extract_usage[] = {
 	NULL,
 };
 
-static void usage(FILE *out)
-{
-	for (const char *const *l = extract_usage; *l; l++)
-		fprintf(out, "%s\n", *l);
-}
+static void usage(FILE *out) { hus_print_lines(out, extract_usage); }
 
 static int parse_i64(const char *s, long long *v)
 {

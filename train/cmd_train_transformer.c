@@ -37,11 +37,7 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static void usage(FILE *out)
-{
-	for (const char *const *l = train_transformer_usage; *l; l++)
-		fprintf(out, "%s\n", *l);
-}
+static void usage(FILE *out) { hus_print_lines(out, train_transformer_usage); }
 
 static int same_model(const struct tf_config *a, const struct tf_config *b)
 {
