@@ -49,14 +49,7 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 		hj_set(rec, "d_sae", hj_int(d_sae));
 		hj_set(rec, "k", hj_int(k));
 		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
-		hj *t = hj_ref(hj_get(g, "trained"));
-		hj_set(t, "pairwise", exp_pairwise_json(hj_get(g, "trained")));
-		hj_set(rec, "trained_pwmcc", t);
-		hj_set(rec, "random_pwmcc", hj_ref(hj_get(g, "random")));
-		hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(g, "comparison.difference")));
-		hj_set(rec, "delta_pwmcc_ci_low_conservative",
-		       hj_num(exp_jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
-		hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(g, "comparison.ratio")));
+		exp_record_pwmcc(rec, g);
 		hj *s = exp_summary_json(ev, ns, st->bootstrap, (uint64_t)ev_seed, err);
 		hj_set(rec, "explained_variance", s);
 		if (s && !(s = exp_summary_json(mse, ns, st->bootstrap, (uint64_t)mse_seed, err)))
@@ -68,13 +61,7 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 		hj_set(rec, "steps_trained", hj_int(steps));
 		hj_set(rec, "per_seed_metrics", per_seed);
 		per_seed = NULL;
-		hj_set(rec, "trained_pairwise_pwmcc_values", hj_ref(hj_get(g, "trained.pwmcc_values")));
-		hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(g, "random.pwmcc_values")));
-		hj_set(rec, "controls", exp_controls_json(g));
-		hj_set(rec, "seed_level",
-		       exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
-				      hj_get(g, "controls.r1.seed_level_permutation"), st->bootstrap,
-				      (uint64_t)st->seed_level));
+		exp_record_controls(rec, g, st);
 	}
 	hj_free(per_seed);
 	free(ev), free(mse);

@@ -535,3 +535,29 @@ hj *exp_fair_comparison(const char *description, hj *a, hj *b, size_t B, uint64_
 	hj_set(fair, "seed", hj_int((int64_t)seed));
 	return fair;
 }
+
+void exp_record_pwmcc(hj *rec, hj *group)
+{
+	hj *t = hj_ref(hj_get(group, "trained"));
+	hj_set(t, "pairwise", exp_pairwise_json(hj_get(group, "trained")));
+	hj_set(rec, "trained_pwmcc", t);
+	hj_set(rec, "random_pwmcc", hj_ref(hj_get(group, "random")));
+	hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(group, "comparison.difference")));
+	hj_set(rec, "delta_pwmcc_ci_low_conservative",
+	       hj_num(exp_jnum(group, "comparison.delta_pwmcc_ci_low_conservative")));
+	hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(group, "comparison.ratio")));
+}
+
+void exp_record_controls(hj *rec, hj *group, const struct exp_stats *st)
+{
+	hj_set(rec, "trained_pairwise_pwmcc_values", hj_ref(hj_get(group, "trained.pwmcc_values")));
+	hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(group, "random.pwmcc_values")));
+	hj_set(rec, "controls", exp_controls_json(group));
+	/* the permutation test against the control the analysis reported as "random" */
+	const char *rk = hj_get_str(group, "random_control");
+	char pp[96];
+	snprintf(pp, sizeof(pp), "controls.%s.seed_level_permutation", rk ? rk : "r1");
+	hj_set(rec, "seed_level",
+	       exp_seed_level(hj_get(group, "trained"), hj_get(group, "random"), hj_get(group, pp),
+			      st->bootstrap, (uint64_t)st->seed_level));
+}

@@ -191,14 +191,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			hj_set(rec, "n_models", hj_int((int64_t)nm));
 			hj_set(rec, "seed_ref", hj_int(seed_ref));
 			hj_set(rec, "train_seeds", hj_i64_array(train, nt));
-			hj *t = hj_ref(hj_get(g, "trained"));
-			hj_set(t, "pairwise", exp_pairwise_json(hj_get(g, "trained")));
-			hj_set(rec, "trained_pwmcc", t);
-			hj_set(rec, "random_pwmcc", hj_ref(hj_get(g, "random")));
-			hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(g, "comparison.difference")));
-			hj_set(rec, "delta_pwmcc_ci_low_conservative",
-			       hj_num(exp_jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
-			hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(g, "comparison.ratio")));
+			exp_record_pwmcc(rec, g);
 			hj *s1 = exp_summary_json(ev, nm, st.bootstrap, (uint64_t)ev_seed, err);
 			hj *s2 = s1 ? exp_summary_json(mse, nm, st.bootstrap, (uint64_t)mse_seed, err) : NULL;
 			hj *s3 = s2 ? exp_summary_json(al + 1, nt, st.bootstrap, (uint64_t)align_seed, err)
@@ -211,14 +204,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			hj_set(rec, "runtime_sec", hj_null());
 			hj_set(rec, "per_seed_metrics", per_seed);
 			per_seed = NULL;
-			hj_set(rec, "trained_pairwise_pwmcc_values",
-			       hj_ref(hj_get(g, "trained.pwmcc_values")));
-			hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(g, "random.pwmcc_values")));
-			hj_set(rec, "controls", exp_controls_json(g));
-			hj_set(rec, "seed_level",
-			       exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
-					      hj_get(g, "controls.r1.seed_level_permutation"), st.bootstrap,
-					      (uint64_t)st.seed_level));
+			exp_record_controls(rec, g, &st);
 			lcb[i] = exp_jnum(rec, "delta_pwmcc_ci_low_conservative");
 			delta[i] = exp_jnum(rec, "delta_pwmcc");
 			evm[i] = exp_jnum(rec, "explained_variance.mean");

@@ -124,12 +124,7 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		hj_set(rec, "d_sae", hj_int(cc->d_sae));
 		hj_set(rec, "k", hj_int(cc->k));
 		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
-		hj_set(rec, "trained_pwmcc", hj_ref(hj_get(g, "trained")));
-		hj_set(rec, "random_pwmcc", hj_ref(hj_get(g, "random")));
-		hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(g, "comparison.difference")));
-		hj_set(rec, "delta_pwmcc_ci_low_conservative",
-		       hj_num(exp_jnum(g, "comparison.delta_pwmcc_ci_low_conservative")));
-		hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(g, "comparison.ratio")));
+		exp_record_pwmcc(rec, g);
 		hj *s;
 		if (!(s = exp_summary_json(mse, ns, st->bootstrap, (uint64_t)metric_seeds[0], err)))
 			rc = err->code;
@@ -147,19 +142,9 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		hj_set(rec, "steps_trained", hj_int(steps));
 		hj_set(rec, "per_seed_metrics", per_seed);
 		per_seed = NULL;
-		hj_set(rec, "trained_pairwise_pwmcc_values", hj_ref(hj_get(g, "trained.pwmcc_values")));
-		hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(g, "random.pwmcc_values")));
-		hj_set(rec, "controls", exp_controls_json(g));
+		exp_record_controls(rec, g, st);
 		hj_set(rec, "statistical_test", hj_ref(hj_get(g, "statistical_test")));
-		char pp[96];
-		const char *rk = hj_get_str(g, "random_control") ? hj_get_str(g, "random_control") : "r1";
-		snprintf(pp, sizeof(pp), "controls.%s.seed_level_permutation", rk);
-		hj *sl = exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"), hj_get(g, pp),
-					st->bootstrap, (uint64_t)st->seed_level);
-		hj_set(rec, "seed_level", sl);
 		hj_set(rec, "metrics", hj_ref(hj_get(g, "metrics")));
-		hj_set(hj_get(rec, "trained_pwmcc"), "pairwise",
-		       exp_pairwise_json(hj_get(g, "trained")));
 		if (stability && !rc) {
 			/* trained SAEs against the same SAEs untrained (R2, step 0) */
 			const char **tp = calloc(ns, sizeof(*tp)), **cp = calloc(ns, sizeof(*cp));

@@ -91,6 +91,11 @@ hj *exp_pairwise_json(hj *summary);
  * analysis's permutation test over model labels (spec §8.8). */
 hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t seed);
 
+/* A record's PWMCC fields from one group of an analysis (spec §6.3-6.5 keys):
+ * trained_pwmcc (+ pairwise list), random_pwmcc, delta_pwmcc, its conservative LCB, ratio. */
+void exp_record_pwmcc(hj *rec, hj *group);
+/* ... and the pairwise value lists, husai's controls block and the seed-level statistics. */
+void exp_record_controls(hj *rec, hj *group, const struct exp_stats *st);
 /* A number at a dotted path of a JSON value, NaN when absent or null. */
 double exp_jnum(hj *v, const char *path);
 /* {description, difference, ci95_low, ci95_high, seed}: bootstrap CI of mean(a) − mean(b)
