@@ -3,12 +3,10 @@
  * handing each stage its config sections as a job config file, dispatching to the kind's
  * driver (exp_<kind>.c), and the run's manifest over every file the run directory holds.
  */
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "experiments.h"
 #include "exp_kinds.h"
@@ -124,53 +122,17 @@ int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char 
 
 /* ---------------------------------------------------------------- manifest ---------- */
 
-static int add_tree(struct manifest *m, const char *root, const char *sub, struct hus_err *err)
+struct tree_ctx {
+	struct manifest *m;
+	struct hus_err *err;
+};
+
+static int add_file(const char *rel, const char *full, void *ctx)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s%s%s", root, *sub ? "/" : "", sub);
-	DIR *d = opendir(dir);
-	if (!d)
-		return hus_errf(err, HUS_EIO, dir, NULL, "cannot list the run directory");
-	/* sorted, so the manifest is stable */
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strstr(e->d_name, ".tmp-"))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **nn = realloc(names, cap * sizeof(*nn));
-			if (!nn)
-				break;
-			names = nn;
-		}
-		names[n++] = strdup(e->d_name);
-	}
-	closedir(d);
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			char *t = names[j];
-			names[j] = names[j - 1];
-			names[j - 1] = t;
-		}
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		char rel[PATH_MAX], full[PATH_MAX * 2];
-		snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", names[i]);
-		snprintf(full, sizeof(full), "%s/%s", root, rel);
-		struct stat st;
-		if (lstat(full, &st))
-			continue;
-		if (S_ISDIR(st.st_mode))
-			rc = add_tree(m, root, rel, err);
-		else if (S_ISREG(st.st_mode) && strcmp(rel, "manifest.json"))
-			rc = manifest_add_artifact(m, full, err);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return rc;
+	struct tree_ctx *t = ctx;
+	if (!strcmp(rel, "manifest.json") || strstr(rel, ".tmp-"))
+		return 0;
+	return manifest_add_artifact(t->m, full, t->err);
 }
 
 int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path, int argc,
@@ -179,7 +141,8 @@ int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path
 	struct manifest *m = manifest_new(r->run_dir);
 	if (!m)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-	int rc = add_tree(m, r->run_dir, "", err);
+	struct tree_ctx t = { m, err };
+	int rc = hus_walk_files(r->run_dir, add_file, &t);
 	if (!rc)
 		rc = manifest_add_input(m, config_path, err);
 	char command[4096] = "husai";

@@ -9,10 +9,8 @@
  *      output exists, so a run killed at any point reruns exactly the unfinished jobs;
  *  (3) children inherit HUSAI_QUIET so only the parent draws the progress line.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -28,35 +26,18 @@ extern char **environ;
 
 /* Remove NAME.tmp-PID files whose writer is gone (a killed run leaves them; invariant (1) of
  * atomic.c means no final name is ever partial, so only these need cleaning). */
-static void remove_stale_temporaries(const char *dir)
+static int remove_if_stale(const char *rel, const char *full, void *ctx)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char full[PATH_MAX * 2];
-		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
-		struct stat st;
-		if (lstat(full, &st))
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			remove_stale_temporaries(full);
-			continue;
-		}
-		const char *t = strstr(e->d_name, ".tmp-");
-		if (!t || !S_ISREG(st.st_mode))
-			continue;
-		char *end;
-		long pid = strtol(t + 5, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			unlink(full);
-	}
-	closedir(d);
+	(void)ctx;
+	const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	const char *t = strstr(name, ".tmp-");
+	if (!t)
+		return 0;
+	char *end;
+	long pid = strtol(t + 5, &end, 10);
+	if (!*end && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		unlink(full);
+	return 0;
 }
 
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err)
@@ -69,7 +50,7 @@ int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err 
 		return hus_errf(err, HUS_EIO, "/proc/self/exe", NULL,
 				"cannot find the husai executable to run jobs");
 	r->exe[n] = 0;
-	remove_stale_temporaries(run_dir);
+	hus_walk_files(run_dir, remove_if_stale, NULL);
 	char sub[PATH_MAX + 16];
 	snprintf(sub, sizeof(sub), "%s/jobs", run_dir);
 	int rc = hus_mkdirs(sub, err);

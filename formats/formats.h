@@ -78,6 +78,10 @@ int hus_write_file(const char *path, const void *buf, size_t n, struct hus_err *
 /* Read a whole file (NUL-terminated copy; *n excludes the NUL).  Caller frees. */
 int hus_read_file(const char *path, char **buf, size_t *n, struct hus_err *err);
 int hus_mkdirs(const char *path, struct hus_err *err); /* mkdir -p */
+/* Call fn(relative path, full path, ctx) for every regular file under root, recursively, in
+ * sorted order, without following links; a non-zero return stops the walk and is returned. */
+typedef int (*hus_walk_fn)(const char *rel, const char *full, void *ctx);
+int hus_walk_files(const char *root, hus_walk_fn fn, void *ctx);
 int hus_file_exists(const char *path);
 
 /* ---------------------------------------------------------------- sha256 ------------ */

@@ -5,7 +5,6 @@
  * description, the config-hash fields).  `manifest_audit` recomputes every checksum and lists
  * missing, changed and unlisted files.
  */
-#include <dirent.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -149,33 +148,22 @@ static int is_listed(const struct listed *l, const char *p)
 	return 0;
 }
 
-static void find_unlisted(const char *root, const char *sub, const struct listed *l, FILE *out,
-                          struct audit_report *rep)
+struct unlisted_ctx {
+	const struct listed *l;
+	FILE *out;
+	struct audit_report *rep;
+};
+
+static int note_unlisted(const char *rel, const char *full, void *ctx)
 {
-	char dirpath[PATH_MAX];
-	snprintf(dirpath, sizeof(dirpath), "%s%s%s", root, *sub ? "/" : "", sub);
-	DIR *d = opendir(dirpath);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char rel[PATH_MAX], full[PATH_MAX * 2];
-		snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", e->d_name);
-		snprintf(full, sizeof(full), "%s/%s", root, rel);
-		struct stat st;
-		if (lstat(full, &st))
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			find_unlisted(root, rel, l, out, rep);
-		} else if (strcmp(rel, "manifest.json") && !is_listed(l, rel)) {
-			rep->unlisted++;
-			if (out)
-				fprintf(out, "unlisted  %s\n", rel);
-		}
+	(void)full;
+	struct unlisted_ctx *u = ctx;
+	if (strcmp(rel, "manifest.json") && !is_listed(u->l, rel)) {
+		u->rep->unlisted++;
+		if (u->out)
+			fprintf(u->out, "unlisted  %s\n", rel);
 	}
-	closedir(d);
+	return 0;
 }
 
 static int audit_list(const char *run_dir, hj *list, const char *kind, struct listed *l,
@@ -242,8 +230,9 @@ int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, str
 	rc = audit_list(run_dir, hj_get(m, "artifacts"), "artifacts", &l, out, rep, err);
 	if (!rc)
 		rc = audit_list(run_dir, hj_get(m, "inputs"), "inputs", &l, out, rep, err);
+	struct unlisted_ctx u = { &l, out, rep };
 	if (!rc)
-		find_unlisted(run_dir, "", &l, out, rep);
+		hus_walk_files(run_dir, note_unlisted, &u);
 	for (size_t i = 0; i < l.n; i++)
 		free(l.paths[i]);
 	free(l.paths);

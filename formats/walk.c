@@ -1,0 +1,68 @@
+/*
+ * walk.c — every regular file under a directory, recursively, in sorted order (so manifests
+ * and audits list files the same way on every machine); symbolic links are not followed.
+ * Used by the manifest audit, the run manifest and the cleanup of stale temporaries.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats.h"
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(const char *root, const char *sub, hus_walk_fn fn, void *ctx)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s%s%s", root, *sub ? "/" : "", sub);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if ((names[n] = strdup(e->d_name)))
+			n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char rel[PATH_MAX], full[PATH_MAX * 2];
+		snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", names[i]);
+		snprintf(full, sizeof(full), "%s/%s", root, rel);
+		struct stat st;
+		if (lstat(full, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			rc = walk(root, rel, fn, ctx);
+		else if (S_ISREG(st.st_mode))
+			rc = fn(rel, full, ctx);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int hus_walk_files(const char *root, hus_walk_fn fn, void *ctx)
+{
+	return walk(root, "", fn, ctx);
+}
