@@ -31,6 +31,17 @@ static const char *const csv_cols[] = {
 };
 #define NCOLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
+/* The <name>_mean, <name>_ci95_low, <name>_ci95_high columns of a summary (spec §6.3). */
+static void csv_summary(struct csvw *w, hj *record, const char *name)
+{
+	static const char *const fields[] = { "mean", "ci95_low", "ci95_high" };
+	for (int f = 0; f < 3; f++) {
+		char p[64];
+		snprintf(p, sizeof(p), "%s.%s", name, fields[f]);
+		csvw_f64(w, exp_jnum(record, p));
+	}
+}
+
 static int write_csv(const char *path, hj *records, struct hus_err *err)
 {
 	struct csvw *w;
@@ -43,28 +54,13 @@ static int write_csv(const char *path, hj *records, struct hus_err *err)
 		csvw_f64(w, exp_jnum(r, "d_sae"));
 		csvw_f64(w, exp_jnum(r, "k"));
 		csvw_f64(w, exp_jnum(r, "n_seeds"));
-		static const char *const groups[] = { "trained_pwmcc", "random_pwmcc" };
-		for (int g = 0; g < 2; g++) {
-			char p[64];
-			snprintf(p, sizeof(p), "%s.mean", groups[g]);
-			csvw_f64(w, exp_jnum(r, p));
-			snprintf(p, sizeof(p), "%s.ci95_low", groups[g]);
-			csvw_f64(w, exp_jnum(r, p));
-			snprintf(p, sizeof(p), "%s.ci95_high", groups[g]);
-			csvw_f64(w, exp_jnum(r, p));
-		}
+		csv_summary(w, r, "trained_pwmcc");
+		csv_summary(w, r, "random_pwmcc");
 		csvw_f64(w, exp_jnum(r, "delta_pwmcc"));
 		csvw_f64(w, exp_jnum(r, "ratio_pwmcc"));
-		static const char *const ms[] = { "mse", "explained_variance", "l0" };
-		for (int g = 0; g < 3; g++) {
-			char p[64];
-			snprintf(p, sizeof(p), "%s.mean", ms[g]);
-			csvw_f64(w, exp_jnum(r, p));
-			snprintf(p, sizeof(p), "%s.ci95_low", ms[g]);
-			csvw_f64(w, exp_jnum(r, p));
-			snprintf(p, sizeof(p), "%s.ci95_high", ms[g]);
-			csvw_f64(w, exp_jnum(r, p));
-		}
+		csv_summary(w, r, "mse");
+		csv_summary(w, r, "explained_variance");
+		csv_summary(w, r, "l0");
 		csvw_f64(w, exp_jnum(r, "runtime_sec"));
 		if ((rc = csvw_end_row(w, err))) {
 			csvw_abort(w);
