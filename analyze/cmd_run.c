@@ -3,6 +3,9 @@
  * applies --set overrides, refuses a run directory made from a different config (naming the
  * fields that differ), writes the resolved config, runs the experiment's jobs through the job
  * engine (run_jobs.c), and writes manifest.json over everything the run directory holds.
+ * Started by mpirun or srun, it is one rank of the run (run_mpi.c, run_batch.c): every rank
+ * reads the config and declares the same jobs, rank 0 alone writes the run's shared files
+ * (config.yaml, job configs, results, manifest) and draws the progress line.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -30,6 +33,9 @@ static const char *const run_usage[] = {
 	"    --dry-run            list the jobs instead of running them",
 	"",
 	"Experiment kinds (experiment.kind): see configs/*.yaml.",
+	"",
+	"Under mpirun or srun (mpirun -np N husai run ...), the ranks share the jobs; the run",
+	"directory must be on a filesystem every rank sees.  Results never depend on N.",
 	NULL,
 };
 
@@ -99,50 +105,51 @@ int cmd_run(int argc, char **argv)
 	struct hus_err err = { 0 };
 	struct cfg *cf = NULL;
 	struct experiment ex = { 0 };
+	struct runner r = { 0 };
 	char *resolved = NULL, *old = NULL;
-	int rc = cfg_load(&cf, config_path, &err);
+	int rc = run_mpi_init(&r.group.rank, &r.group.size, &err);
+	if (rc) { /* before any collective: every rank fails the same way */
+		hus_err_print(&err);
+		return hus_err_status(rc);
+	}
+	rc = cfg_load(&cf, config_path, &err);
 	for (int i = 0; !rc && i < nsets; i++)
 		rc = cfg_set(cf, sets[i], &err);
 	if (!rc)
 		rc = experiment_read(cf, &ex, &err);
-	if (rc)
-		goto done;
-	{ /* first pass: the experiment reads every key it uses, runs nothing */
+	if (!rc) { /* first pass: the experiment reads every key it uses, runs nothing */
 		struct runner probe = { 0 };
 		probe.validate_only = 1;
 		snprintf(probe.run_dir, sizeof(probe.run_dir), "%s", ".");
-		if ((rc = experiment_run(&probe, cf, &ex, config_path, &err)))
-			goto done;
+		rc = experiment_run(&probe, cf, &ex, config_path, &err);
 	}
 	char run_dir[PATH_MAX];
 	snprintf(run_dir, sizeof(run_dir), "%s", out ? out : "");
 	if (!out)
-		snprintf(run_dir, sizeof(run_dir), "artifacts/%s", ex.name);
-	if ((rc = hus_mkdirs(run_dir, &err)))
-		goto done;
+		snprintf(run_dir, sizeof(run_dir), "artifacts/%s", ex.name ? ex.name : "");
 	/* the whole effective config (file + overrides) identifies the run; stage sections are
 	 * validated by the stage verbs that read them, everything else here */
-	if ((rc = cfg_finish(cf, &err)))
-		goto done;
-	resolved = experiment_config_text(cf);
+	if (!rc)
+		rc = cfg_finish(cf, &err);
 	char cpath[PATH_MAX + 32];
 	snprintf(cpath, sizeof(cpath), "%s/config.yaml", run_dir);
-	if (hus_file_exists(cpath)) {
-		if ((rc = hus_read_file(cpath, &old, NULL, &err)))
-			goto done;
-		if (strcmp(old, resolved)) {
+	/* rank 0 makes the directory and checks or writes config.yaml; the others wait for its
+	 * verdict at the meeting below */
+	if (!rc && runner_writes(&r) && !(rc = hus_mkdirs(run_dir, &err))) {
+		resolved = experiment_config_text(cf);
+		if (!hus_file_exists(cpath)) {
+			rc = hus_write_file(cpath, resolved, strlen(resolved), &err);
+		} else if (!(rc = hus_read_file(cpath, &old, NULL, &err)) && strcmp(old, resolved)) {
 			char diff[1024];
 			describe_difference(old, resolved, diff, sizeof(diff));
 			rc = hus_errf(&err, HUS_EINPUT, cpath, NULL,
 				      "this run directory was made from a different config (%s); "
 				      "use another --out, or remove the directory to start over",
 				      diff);
-			goto done;
 		}
-	} else if ((rc = hus_write_file(cpath, resolved, strlen(resolved), &err))) {
-		goto done;
 	}
-	struct runner r;
+	if ((rc = run_group_sync(&r.group, rc, &err)))
+		goto done;
 	if ((rc = runner_init(&r, run_dir, redo, &err)))
 		goto done;
 	r.dry_run = dry;
@@ -153,17 +160,21 @@ int cmd_run(int argc, char **argv)
 	experiment_hash(cf, r.config_hash);
 	const char *q = getenv("HUSAI_QUIET");
 	r.quiet_env = q && *q;
-	hus_progress_begin(&r.progress, ex.name, ex.estimated_jobs);
+	if (runner_writes(&r))
+		hus_progress_begin(&r.progress, ex.name, ex.estimated_jobs);
 	rc = experiment_run(&r, cf, &ex, config_path, &err);
 	hus_progress_end(&r.progress);
-	if (!rc && !dry)
+	if (!rc && !dry && runner_writes(&r))
 		rc = experiment_manifest(&r, cf, config_path, argc, argv, &err);
-	if (!rc && !dry)
-		printf("%s: %zu jobs run, %zu reused, %.1f s in jobs\n", run_dir, r.jobs_run,
-		       r.jobs_skipped, r.seconds);
+	rc = runner_finish(&r, rc, &err); /* every rank: the run's status and job counts */
+	if (!rc && !dry && runner_writes(&r))
+		printf("%s: %zu jobs run, %zu reused, %.1f s in jobs%s\n", run_dir, r.jobs_run,
+		       r.jobs_skipped, r.seconds,
+		       r.group.size > 1 ? " (over all ranks)" : "");
 done:
 	if (rc)
 		hus_err_print(&err);
+	run_mpi_finalize(); /* every path here has met the other ranks with its status */
 	free(old);
 	free(resolved);
 	experiment_release(&ex);

@@ -3,7 +3,9 @@
  * search seeds, selection of the k with the best conservative LCB among conditions whose EV
  * meets the floor (ties broken by delta, then EV), a retrain of the selected k with more seeds
  * and epochs, the matched control k retrained the same way, and the bootstrap CI of the
- * difference between the two retrains' trained PWMCC (the "fair comparison").  Selection and
+ * difference between the two retrains' trained PWMCC (the "fair comparison").  Each condition
+ * is one train-sae job; a stage's conditions form a batch (shared by the ranks of an MPI run),
+ * and every rank reads the search's analyses to make the same selection.  Selection and
  * report use the same runs (spec §8.9, winner's curse): results.json says so.
  */
 #include <inttypes.h>
@@ -74,35 +76,41 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 	return 0;
 }
 
-static char *conditions_yaml(const char *prefix, int64_t d_sae, const int64_t *ks, size_t nk,
-                             char names[][96])
+/* Condition names <prefix>_dsae<d>_k<k> for each k. */
+static void condition_names(const char *prefix, int64_t d_sae, const int64_t *ks, size_t nk,
+                            char names[][96])
 {
-	char *y = calloc(1, 128 * (nk + 1));
-	for (size_t i = 0; y && i < nk; i++) {
+	for (size_t i = 0; i < nk; i++)
 		snprintf(names[i], 96, "%s_dsae%" PRId64 "_k%" PRId64, prefix, d_sae, ks[i]);
-		snprintf(y + strlen(y), 128, "    %s:\n      d_sae: %" PRId64 "\n      k: %" PRId64 "\n",
-			 names[i], d_sae, ks[i]);
+}
+
+/* One batch: a train-sae job per condition (job sae_<name>), `epochs` epochs over `seeds`. */
+static int train_batch(struct runner *r, struct cfg *c, const char *acts, char names[][96],
+                       int64_t d_sae, const int64_t *ks, size_t nk, const int64_t *seeds,
+                       size_t ns, int64_t epochs, struct hus_err *err)
+{
+	int rc = 0;
+	runner_batch_begin(r);
+	for (size_t i = 0; i < nk && !rc; i++) {
+		char job[128], body[96];
+		snprintf(job, sizeof(job), "sae_%s", names[i]);
+		snprintf(body, sizeof(body), "      d_sae: %" PRId64 "\n      k: %" PRId64 "\n", d_sae,
+			 ks[i]);
+		rc = exp_train_condition(r, c, job, acts, names[i], body, seeds, ns, epochs, NULL, err);
 	}
-	return y;
+	return runner_batch_end(r, rc, err);
 }
 
-static char **outputs_for(char names[][96], size_t nc, const int64_t *seeds, size_t ns)
+/* One batch: the analysis of each condition over `seeds`. */
+static int analyze_batch(struct runner *r, struct cfg *c, char names[][96], size_t nk,
+                         const int64_t *seeds, size_t ns, const struct exp_stats *st,
+                         struct hus_err *err)
 {
-	char **o = calloc(nc * ns + 1, sizeof(*o));
-	for (size_t i = 0; o && i < nc; i++)
-		for (size_t s = 0; s < ns; s++) {
-			char buf[256];
-			snprintf(buf, sizeof(buf), "sae/%s/sae_seed%" PRId64 ".h5", names[i], seeds[s]);
-			o[i * ns + s] = strdup(buf);
-		}
-	return o;
-}
-
-static void free_list(char **l)
-{
-	for (size_t i = 0; l && l[i]; i++)
-		free(l[i]);
-	free(l);
+	int rc = 0;
+	runner_batch_begin(r);
+	for (size_t i = 0; i < nk && !rc; i++)
+		rc = exp_analyze(r, c, names[i], seeds, ns, st, err);
+	return runner_batch_end(r, rc, err);
 }
 
 int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err)
@@ -115,7 +123,7 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	size_t nk, nsearch, nretrain;
 	double ev_floor;
 	struct exp_stats st = { 0 };
-	char (*names)[96] = NULL, *cy = NULL, **outs = NULL, **routs = NULL;
+	char (*names)[96] = NULL;
 	hj *res = NULL;
 	int rc;
 	if ((rc = cfg_int_list(c, "experiment.k_candidates", def_k, 8, &ks, &nk, err)) ||
@@ -139,22 +147,15 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 		goto done;
 	}
 	names = calloc(nk, sizeof(*names));
-	cy = names ? conditions_yaml("search", d_sae, ks, nk, names) : NULL;
-	outs = names ? outputs_for(names, nk, search, nsearch) : NULL;
-	if (!names || !cy || !outs) {
+	if (!names) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 		goto done;
 	}
-	char acts[PATH_MAX], set_epochs[64];
-	snprintf(set_epochs, sizeof(set_epochs), "%" PRId64, search_epochs);
-	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
-		goto done;
-	if ((rc = exp_train_saes_epochs(r, c, "sae_search", acts, cy, search, nsearch, search_epochs,
-					(const char *const *)outs, err)))
-		goto done;
-	for (size_t i = 0; i < nk && !rc; i++)
-		rc = exp_analyze(r, c, names[i], search, nsearch, &st, err);
-	if (rc)
+	condition_names("search", d_sae, ks, nk, names);
+	char acts[PATH_MAX];
+	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
+	    (rc = train_batch(r, c, acts, names, d_sae, ks, nk, search, nsearch, search_epochs, err)) ||
+	    (rc = analyze_batch(r, c, names, nk, search, nsearch, &st, err)))
 		goto done;
 	/* selection needs the search's numbers; in the validating pass the search has not run */
 	int64_t selected_k = ks[0];
@@ -189,23 +190,15 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	int64_t rk[2] = { selected_k, control_k };
 	size_t nr = selected_k == control_k ? 1 : 2;
 	char rnames[2][96];
-	char *ry = conditions_yaml("retrain", d_sae, rk, nr, rnames);
-	routs = outputs_for(rnames, nr, retrain, nretrain);
-	if (!ry || !routs) {
-		free(ry);
-		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	condition_names("retrain", d_sae, rk, nr, rnames);
+	/* each retrain job is named by its condition, which names its k: the control k's retrain
+	 * is the same job whatever was selected */
+	if ((rc = train_batch(r, c, acts, rnames, d_sae, rk, nr, retrain, nretrain, retrain_epochs,
+			      err)) ||
+	    (rc = analyze_batch(r, c, rnames, nr, retrain, nretrain, &st, err)))
 		goto done;
-	}
-	/* the job's name carries the selected k, so a different selection never reuses it */
-	char rjob[64];
-	snprintf(rjob, sizeof(rjob), "sae_retrain_k%" PRId64, selected_k);
-	rc = exp_train_saes_epochs(r, c, rjob, acts, ry, retrain, nretrain, retrain_epochs,
-				   (const char *const *)routs, err);
-	free(ry);
-	for (size_t i = 0; i < nr && !rc; i++)
-		rc = exp_analyze(r, c, rnames[i], retrain, nretrain, &st, err);
-	if (rc || r->validate_only || r->dry_run)
-		goto done;
+	if (r->validate_only || r->dry_run || !runner_writes(r))
+		goto done; /* the records and results.json: rank 0 */
 	hj *rrec[2] = { NULL, NULL };
 	for (size_t i = 0; i < nr && !rc; i++)
 		rc = adaptive_record(r, rnames[i], d_sae, rk[i], retrain, nretrain, &st, ev_seed, mse_seed,
@@ -254,9 +247,6 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	rc = hj_write_file(p, res, err);
 done:
 	hj_free(res);
-	free_list(outs);
-	free_list(routs);
-	free(cy);
 	free(names);
 	free(ks), free(search), free(retrain);
 	exp_stats_release(&st);

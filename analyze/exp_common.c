@@ -1,7 +1,8 @@
 /*
  * exp_common.c — the steps every experiment shares: the transformer and activation jobs (or
- * reuse of given files), one train-sae job for all (condition, seed) runs in one pass, one
- * analyze job per condition, reading an SAE checkpoint's final metrics, upstream-style metric
+ * reuse of given files), one train-sae job per condition (all its seeds in one pass; a
+ * condition trained alone has the same bytes in every dataset as in a multi-condition pass,
+ * sae_trainer.c), one analyze job per condition, reading an SAE checkpoint's final metrics, upstream-style metric
  * summaries (spec §6.0), and writing the run's results.json.
  */
 #include <gsl/gsl_rng.h>
@@ -100,7 +101,9 @@ int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const c
 		free(text);
 		return 0;
 	}
-	if (!hus_file_exists(path) || hus_read_file(path, &old, NULL, NULL) || strcmp(old, text))
+	/* rank 0 writes the job's config, before the batch runs; every rank declares the job */
+	if (runner_writes(r) &&
+	    (!hus_file_exists(path) || hus_read_file(path, &old, NULL, NULL) || strcmp(old, text)))
 		rc = hus_write_file(path, text, strlen(text), err);
 	free(old);
 	free(text);
@@ -126,6 +129,31 @@ int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const c
 	}
 	argv[a] = NULL;
 	return runner_job(r, job, argv, outputs, err);
+}
+
+int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                        const char *cond, const char *body, const int64_t *seeds, size_t nseeds,
+                        int64_t epochs, const char *extra_set, struct hus_err *err)
+{
+	size_t len = strlen(cond) + (body ? strlen(body) : 0) + 16;
+	char *y = malloc(len), **outs = calloc(nseeds + 1, sizeof(*outs));
+	int rc = (!y || !outs) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
+	if (!rc)
+		snprintf(y, len, "    %s:%s%s", cond, body && *body ? "\n" : " {}\n", body ? body : "");
+	for (size_t s = 0; !rc && s < nseeds; s++) {
+		char buf[256];
+		snprintf(buf, sizeof(buf), "sae/%s/sae_seed%" PRId64 ".h5", cond, seeds[s]);
+		if (!(outs[s] = strdup(buf)))
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
+	if (!rc)
+		rc = exp_train_saes_set(r, c, job, acts, y, seeds, nseeds, epochs, extra_set,
+					(const char *const *)outs, err);
+	for (size_t s = 0; outs && s < nseeds; s++)
+		free(outs[s]);
+	free(outs);
+	free(y);
+	return rc;
 }
 
 int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,

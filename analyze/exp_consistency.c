@@ -5,6 +5,8 @@
  * {reference, train seeds} are analysed together; alignment_to_ref (the one-directional
  * match to the reference) is computed here from the archived decoders; λ is selected by the
  * conservative LCB under the EV-drop constraint, and the gain over λ = 0 gets a bootstrap CI.
+ * After the reference, each λ is one train-sae job and one analysis, each stage a batch
+ * (shared by the ranks of an MPI run); the records are aggregated by rank 0.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -52,7 +54,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	double *lambdas = NULL, max_drop;
 	size_t nt, nl;
 	struct exp_stats st = { 0 };
-	char *cy = NULL, **outs = NULL, (*names)[96] = NULL;
+	char (*names)[96] = NULL;
 	hj *res = NULL;
 	float *ref_t = NULL;
 	struct decoder ref = { 0 };
@@ -89,29 +91,25 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	if ((rc = exp_train_saes_epochs(r, c, "sae_reference", acts, refy, &seed_ref, 1, epochs,
 					refouts, err)))
 		goto done;
-	/* 2. every lambda over the train seeds, against the reference decoder */
+	/* 2. every lambda over the train seeds, against the reference decoder: a job each */
 	names = calloc(nl, sizeof(*names));
-	cy = calloc(1, 160 * (nl + 1));
-	outs = calloc(nl * nt + 1, sizeof(*outs));
-	if (!names || !cy || !outs) {
+	if (!names) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < nl; i++) {
-		snprintf(names[i], 96, "lambda_%zu", i);
-		snprintf(cy + strlen(cy), 160,
-			 "    %s:\n      d_sae: %" PRId64 "\n      k: %" PRId64 "\n      alignment:\n"
-			 "        lambda: %.17g\n",
-			 names[i], d_sae, k, lambdas[i]);
-		for (size_t s = 0; s < nt; s++) {
-			char buf[256];
-			snprintf(buf, sizeof(buf), "sae/%s/sae_seed%" PRId64 ".h5", names[i], train[s]);
-			outs[i * nt + s] = strdup(buf);
-		}
-	}
 	snprintf(set, sizeof(set), "sae.alignment.reference=%s/%s", r->run_dir, ref_rel);
-	if ((rc = exp_train_saes_set(r, c, "sae_lambdas", acts, cy, train, nt, epochs, set,
-				     (const char *const *)outs, err)))
+	runner_batch_begin(r);
+	for (size_t i = 0; i < nl && !rc; i++) {
+		char job[128], body[200];
+		snprintf(names[i], 96, "lambda_%zu", i);
+		snprintf(job, sizeof(job), "sae_%s", names[i]);
+		snprintf(body, sizeof(body),
+			 "      d_sae: %" PRId64 "\n      k: %" PRId64 "\n      alignment:\n"
+			 "        lambda: %.17g\n",
+			 d_sae, k, lambdas[i]);
+		rc = exp_train_condition(r, c, job, acts, names[i], body, train, nt, epochs, set, err);
+	}
+	if ((rc = runner_batch_end(r, rc, err)))
 		goto done;
 	/* 3. each lambda's five models analysed together */
 	int64_t *mseeds = calloc(nm, sizeof(int64_t));
@@ -125,12 +123,14 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	dirs[0] = "reference";
 	for (size_t s = 0; s < nt; s++)
 		mseeds[s + 1] = train[s];
+	runner_batch_begin(r);
 	for (size_t i = 0; i < nl && !rc; i++) {
 		for (size_t s = 0; s < nt; s++)
 			dirs[s + 1] = names[i];
 		rc = exp_analyze_dirs(r, c, names[i], dirs, mseeds, nm, &st, err);
 	}
-	if (rc || r->validate_only || r->dry_run) {
+	rc = runner_batch_end(r, rc, err);
+	if (rc || r->validate_only || r->dry_run || !runner_writes(r)) {
 		free(mseeds), free(dirs);
 		goto done;
 	}
@@ -251,9 +251,7 @@ done:
 		decoder_release(&ref);
 	free(ref_t);
 	hj_free(res);
-	for (size_t i = 0; outs && outs[i]; i++)
-		free(outs[i]);
-	free(outs), free(cy), free(names), free(train), free(lambdas);
+	free(names), free(train), free(lambdas);
 	exp_stats_release(&st);
 	return rc;
 }

@@ -54,8 +54,8 @@ struct exp_sae_final {
 int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err);
 void exp_sae_final_release(struct exp_sae_final *m);
 
-/* Jobs: transformer + extraction (or the given files), all SAEs in one pass, one analysis per
- * condition (RUN/analysis/<cond>/). */
+/* Jobs: transformer + extraction (or the given files), SAEs (one job per call, any number of
+ * conditions in one pass), one analysis per condition (RUN/analysis/<cond>/). */
 int exp_activations(struct runner *r, struct cfg *c, const struct experiment *ex, char *acts,
                     size_t n, struct hus_err *err);
 int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char *acts,
@@ -70,6 +70,13 @@ int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const c
                        const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                        int64_t epochs, const char *extra_set, const char *const *outputs,
                        struct hus_err *err);
+/* One train-sae job `job` for condition `cond` over all the seeds (spec §6.3: conditions are
+ * independent, so the ranks of an MPI run share them): checkpoints sae/<cond>/sae_seed<S>.h5;
+ * `body` is the condition's keys as YAML lines indented by six spaces (NULL: none); epochs 0
+ * and extra_set NULL as exp_train_saes_set. */
+int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                        const char *cond, const char *body, const int64_t *seeds, size_t nseeds,
+                        int64_t epochs, const char *extra_set, struct hus_err *err);
 /* Analysis of one group whose checkpoint i lives in sae/<dirs[i]>/ (NULL: sae/<cond>/). */
 int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const char *const *dirs,
                      const int64_t *seeds, size_t nseeds, const struct exp_stats *st,

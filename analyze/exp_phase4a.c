@@ -52,7 +52,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 				 (const char *const *)outs, err)) ||
 	    (rc = exp_analyze(r, c, "phase4a", seeds, ns, &st, err)))
 		goto done;
-	if (r->dry_run || r->validate_only)
+	if (r->dry_run || r->validate_only || !runner_writes(r))
 		goto done;
 	if ((rc = exp_read_group(r, "phase4a", &root, &g, err)))
 		goto done;

@@ -62,7 +62,7 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 		return hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment",
 				"expected experiment.phase4a_run and experiment.core_ablations_run "
 				"(run directories)");
-	if (r->validate_only || r->dry_run)
+	if (r->validate_only || r->dry_run || !runner_writes(r))
 		return 0;
 	hj *a = NULL, *b = NULL;
 	if ((rc = load_run(p4, "phase4a", &a, err)) || (rc = load_run(core, "core_ablations", &b, err))) {

@@ -50,8 +50,8 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
 	    (rc = exp_train_saes(r, c, "sae", acts, "    smoke: {}\n", &seed, 1, outs, err)))
 		return rc;
-	if (r->dry_run || r->validate_only)
-		return 0;
+	if (r->dry_run || r->validate_only || !runner_writes(r))
+		return 0; /* the checks and results.json: rank 0 */
 	hj *res = hj_obj(), *checks = hj_arr();
 	int all = 1;
 	char ev[256], path[PATH_MAX + 128];

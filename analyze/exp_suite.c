@@ -25,6 +25,7 @@ int exp_suite(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 				"expected a mapping of run names to config files");
 	}
 	const char *phase4a = NULL, *core = NULL;
+	runner_batch_begin(r); /* the runs are independent: the ranks of an MPI run share them */
 	for (size_t i = 0; i < n && !rc; i++) {
 		char key[256];
 		const char *conf;
@@ -51,6 +52,7 @@ int exp_suite(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 		if (!strcmp(names[i], "core_ablations"))
 			core = names[i];
 	}
+	rc = runner_batch_end(r, rc, err);
 	if (!rc && phase4a && core && !r->validate_only && !r->dry_run) {
 		char out[PATH_MAX + 64], a[PATH_MAX + 300], b[PATH_MAX + 300], conf[PATH_MAX + 64];
 		snprintf(out, sizeof(out), "%s/benchmark_slice", r->run_dir);

@@ -106,7 +106,7 @@ int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char 
 	if (!text)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 	snprintf(path, n, "%s/jobs/%s.yaml", r->run_dir, job);
-	if (r->validate_only) {
+	if (r->validate_only || !runner_writes(r)) { /* rank 0 writes, before the batch runs */
 		free(text);
 		return 0;
 	}

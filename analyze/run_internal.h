@@ -1,14 +1,29 @@
 /*
  * run_internal.h — private to analyze/: the job engine and experiment drivers behind
  * `husai run`.  An experiment turns its config into jobs (husai verbs run as child processes);
- * the engine skips verified finished jobs and records new ones.
+ * the engine skips verified finished jobs and records new ones.  Under mpirun/srun every rank
+ * runs the same driver and so declares the same jobs; a batch's jobs are shared out over the
+ * ranks (run_batch.c) and the only MPI calls live in run_mpi.c.
  */
 #ifndef HUSAI_RUN_INTERNAL_H
 #define HUSAI_RUN_INTERNAL_H
 
 #include <limits.h>
+#include <stdint.h>
 
 #include "analyze.h"
+
+/* The processes one `husai run` is spread over: rank 0 of 1 without MPI. */
+struct run_group {
+	int rank, size;
+	int failed; /* a rank has failed: no more collectives, every rank is on its way out */
+};
+
+/* One job declared inside a batch, waiting for runner_batch_end. */
+struct run_queued {
+	char *name;
+	char **argv, **outputs; /* NULL-terminated copies */
+};
 
 struct runner {
 	char run_dir[PATH_MAX];
@@ -21,13 +36,52 @@ struct runner {
 	double seconds;     /* wall time spent in jobs this invocation */
 	char command[4096]; /* the husai command line, for run_metadata */
 	char config_hash[65];
-	struct hus_progress progress;
+	struct hus_progress progress; /* drawn by rank 0 only */
+	struct run_group group; /* kept by runner_init: set it before (zero: one process) */
+	int in_batch;
+	struct run_queued *queue;
+	size_t nqueue, capqueue;
+	size_t batch_first_seen; /* jobs_seen when the batch began */
 };
 
+/* Clears everything but r->group.  Rank 0 removes the stale temporaries of dead writers and
+ * makes jobs/ and logs/, then every rank meets (a run with several ranks must call it on
+ * every rank). */
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err);
 /* Run `argv` (verb first, NULL-terminated) unless it already finished with these outputs
- * (paths relative to the run directory, NULL-terminated).  See run_jobs.c for the rules. */
+ * (paths relative to the run directory, NULL-terminated).  See run_jobs.c for the rules.
+ * Inside a batch the job is only queued; outside, it is a batch of one. */
 int runner_job(struct runner *r, const char *name, const char *const *argv,
                const char *const *outputs, struct hus_err *err);
+/* The job itself, on this process, now (run_jobs.c; run_batch.c decides who calls it). */
+int runner_job_here(struct runner *r, const char *name, const char *const *argv,
+                    const char *const *outputs, struct hus_err *err);
+
+/* Batches of independent jobs (run_batch.c).  Every rank declares the same jobs between
+ * begin and end; end runs job i (declaration order) on rank runner_owner(i, size), then all
+ * ranks agree on the status: a job that failed anywhere fails the run on every rank.  End is
+ * a barrier, so files written by a batch's jobs are there for whatever follows. */
+void runner_batch_begin(struct runner *r);
+/* `rc`: the status of declaring the batch here (nonzero: nothing runs, the failure is shared). */
+int runner_batch_end(struct runner *r, int rc, struct hus_err *err);
+/* Which rank runs job i of a batch of a run over `size` ranks. */
+int runner_owner(size_t i, int size);
+/* This process writes the run's shared files (job configs, results, manifest): rank 0. */
+int runner_writes(const struct runner *r);
+/* All ranks meet and agree on `rc` (0 or a negative code): returns rc if it is nonzero here,
+ * a failure naming the other ranks if one of them failed, else 0.  Once a failure is known no
+ * rank communicates again, so a rank that fails between meetings meets exactly once more. */
+int run_group_sync(struct run_group *g, int rc, struct hus_err *err);
+/* The same, also summing the runner's job counters and job seconds over the ranks. */
+int runner_finish(struct runner *r, int rc, struct hus_err *err);
+
+/* run_mpi.c: the only MPI calls. */
+#define RUN_MPI_MAXSUM 8
+int run_mpi_available(void);  /* built with MPI */
+int run_mpi_launched(void);   /* the environment says mpirun/srun started this process */
+int run_mpi_env_is_launcher(const char *entry); /* "NAME=value" that a job must not inherit */
+int run_mpi_init(int *rank, int *size, struct hus_err *err); /* rank 0 of 1 unless launched */
+int run_mpi_sum(int64_t *v, size_t n, struct hus_err *err);  /* in place over all ranks */
+void run_mpi_finalize(void);
 
 #endif

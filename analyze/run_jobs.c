@@ -7,7 +7,11 @@
  *      the recorded value; a mismatch is a corrupt artifact, reported by name (--redo reruns);
  *  (2) a done record is written (atomically) only after the child exited 0 and every declared
  *      output exists, so a run killed at any point reruns exactly the unfinished jobs;
- *  (3) children inherit HUSAI_QUIET so only the parent draws the progress line.
+ *  (3) children inherit HUSAI_QUIET so only the parent draws the progress line;
+ *  (4) under MPI, a job runs only on the rank that owns it (run_batch.c), which alone checks
+ *      and writes its done record; children never inherit the MPI launcher's environment;
+ *  (5) stale temporaries are removed by rank 0 before any job starts, then the ranks meet:
+ *      a temporary's pid means nothing on another node, and no job is running yet.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,23 +46,29 @@ static int remove_if_stale(const char *rel, const char *full, void *ctx)
 
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err)
 {
+	struct run_group g = r->group;
 	memset(r, 0, sizeof(*r));
+	r->group = g;
 	snprintf(r->run_dir, sizeof(r->run_dir), "%s", run_dir);
 	r->redo = redo;
+	int rc = 0;
 	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1);
 	if (n <= 0)
-		return hus_errf(err, HUS_EIO, "/proc/self/exe", NULL,
-				"cannot find the husai executable to run jobs");
-	r->exe[n] = 0;
-	hus_walk_files(run_dir, remove_if_stale, NULL);
-	char sub[PATH_MAX + 16];
-	snprintf(sub, sizeof(sub), "%s/jobs", run_dir);
-	int rc = hus_mkdirs(sub, err);
-	if (!rc) {
-		snprintf(sub, sizeof(sub), "%s/logs", run_dir);
+		rc = hus_errf(err, HUS_EIO, "/proc/self/exe", NULL,
+			      "cannot find the husai executable to run jobs");
+	else
+		r->exe[n] = 0;
+	if (!rc && runner_writes(r)) { /* invariant (5) */
+		hus_walk_files(run_dir, remove_if_stale, NULL);
+		char sub[PATH_MAX + 16];
+		snprintf(sub, sizeof(sub), "%s/jobs", run_dir);
 		rc = hus_mkdirs(sub, err);
+		if (!rc) {
+			snprintf(sub, sizeof(sub), "%s/logs", run_dir);
+			rc = hus_mkdirs(sub, err);
+		}
 	}
-	return rc;
+	return run_group_sync(&r->group, rc, err);
 }
 
 /* "sae/k_sweep k=8" -> "sae_k_sweep_k_8": a file-name-safe form of a job name. */
@@ -162,19 +172,29 @@ static void print_log_tail(const char *log)
 	fclose(f);
 }
 
-int runner_job(struct runner *r, const char *name, const char *const *argv,
-               const char *const *outputs, struct hus_err *err)
+/* The environment of a job: ours without the MPI launcher's variables (invariant (4)). */
+static char **child_environment(void)
 {
-	if (r->validate_only)
-		return 0;
-	r->jobs_seen++;
+	size_t n = 0, o = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 1, sizeof(*env));
+	for (size_t i = 0; env && i < n; i++)
+		if (!run_mpi_env_is_launcher(environ[i]))
+			env[o++] = environ[i];
+	return env;
+}
+
+int runner_job_here(struct runner *r, const char *name, const char *const *argv,
+                    const char *const *outputs, struct hus_err *err)
+{
 	if (!r->redo) {
 		int st = check_done(r, name, err);
 		if (st < 0)
 			return st;
 		if (st == 1) {
 			r->jobs_skipped++;
-			hus_progress_update(&r->progress, r->jobs_seen, name);
+			hus_progress_update(&r->progress, r->progress.done + 1, name);
 			return 0;
 		}
 	}
@@ -185,7 +205,7 @@ int runner_job(struct runner *r, const char *name, const char *const *argv,
 		printf("\n");
 		return 0;
 	}
-	hus_progress_update(&r->progress, r->jobs_seen - 1, name);
+	hus_progress_update(&r->progress, r->progress.done, name);
 	char log[PATH_MAX + 300], safe[256];
 	safe_name(name, safe, sizeof(safe));
 	snprintf(log, sizeof(log), "%s/logs/%s.log", r->run_dir, safe);
@@ -204,11 +224,13 @@ int runner_job(struct runner *r, const char *name, const char *const *argv,
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
 	setenv("HUSAI_QUIET", "1", 1);
+	char **env = child_environment();
 	pid_t pid;
 	double t0 = hus_now();
-	int sp = posix_spawn(&pid, r->exe, &fa, NULL, cargv, environ);
+	int sp = env ? posix_spawn(&pid, r->exe, &fa, NULL, cargv, env) : ENOMEM;
 	posix_spawn_file_actions_destroy(&fa);
 	free(cargv);
+	free(env);
 	if (!r->quiet_env)
 		unsetenv("HUSAI_QUIET");
 	if (sp)
@@ -233,6 +255,6 @@ int runner_job(struct runner *r, const char *name, const char *const *argv,
 	}
 	r->jobs_run++;
 	int rc = write_done(r, name, argv, outputs, err);
-	hus_progress_update(&r->progress, r->jobs_seen, name);
+	hus_progress_update(&r->progress, r->progress.done + 1, name);
 	return rc;
 }

@@ -11,7 +11,8 @@ static const char *const version_usage[] = {
 	"usage: husai version",
 	"",
 	"Print husai's version, the git commit it was built from, and the versions of HDF5, GSL,",
-	"cairo, libyaml, jansson and OpenBLAS it is linked against.",
+	"cairo, libyaml, jansson and OpenBLAS it is linked against, and whether it was built with",
+	"MPI (husai run under mpirun/srun).",
 	NULL,
 };
 
@@ -27,6 +28,7 @@ int cmd_version(int argc, char **argv)
 	}
 	char libs[1024];
 	hus_library_versions(libs, sizeof(libs));
-	printf("husai %s (commit %s)\n%s", hus_version(), hus_git_commit(), libs);
+	printf("husai %s (commit %s)\n%smpi: %s\n", hus_version(), hus_git_commit(), libs,
+	       HUSAI_MPI_DESC);
 	return 0;
 }
