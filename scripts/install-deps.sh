@@ -6,7 +6,8 @@
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config git ca-certificates
       libhdf5-dev libgsl-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
-      libyaml-dev libcmocka-dev valgrind cppcheck python3 libopenblas-dev libjansson-dev libssl-dev libzip-dev)
+      libyaml-dev libcmocka-dev valgrind cppcheck python3 libopenblas-dev libjansson-dev libssl-dev libzip-dev
+      libopenmpi-dev openmpi-bin)
 [ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do

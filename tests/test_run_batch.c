@@ -1,0 +1,140 @@
+/*
+ * test_run_batch.c — the batch engine under `husai run` (analyze/run_batch.c, run_mpi.c) in
+ * one process: job i of a batch belongs to rank i mod N; a job declared in a batch runs only at
+ * the batch's end (and outside a batch at once), each leaving its done record; a rank that knows
+ * of a failure never meets the others again; the MPI launcher's variables are the ones kept
+ * from jobs, and `husai run` without a launcher is rank 0 of 1.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run_internal.h"
+
+static void test_owner(void **state)
+{
+	(void)state;
+	assert_int_equal(runner_owner(0, 1), 0);
+	assert_int_equal(runner_owner(7, 1), 0);
+	assert_int_equal(runner_owner(7, 0), 0); /* a runner without a group is one process */
+	int count[3] = { 0, 0, 0 };
+	for (size_t i = 0; i < 10; i++)
+		count[runner_owner(i, 3)]++;
+	assert_int_equal(count[0], 4);
+	assert_int_equal(count[1], 3);
+	assert_int_equal(count[2], 3);
+	assert_int_equal(runner_owner(4, 2), 0);
+	assert_int_equal(runner_owner(5, 2), 1);
+}
+
+static void test_launcher_env(void **state)
+{
+	(void)state;
+	assert_true(run_mpi_env_is_launcher("OMPI_COMM_WORLD_RANK=1"));
+	assert_true(run_mpi_env_is_launcher("PMIX_RANK=0"));
+	assert_true(run_mpi_env_is_launcher("PMI_SIZE=4"));
+	assert_false(run_mpi_env_is_launcher("OMP_NUM_THREADS=1"));
+	assert_false(run_mpi_env_is_launcher("HUSAI_QUIET=1"));
+	assert_false(run_mpi_env_is_launcher("PATH=/usr/bin"));
+	assert_false(run_mpi_env_is_launcher("SLURM_JOB_ID=7"));
+	/* without a launcher in the environment, rank 0 of 1 and no MPI */
+	unsetenv("OMPI_COMM_WORLD_SIZE"), unsetenv("PMIX_RANK"), unsetenv("PMI_RANK");
+	unsetenv("PMI_SIZE");
+	assert_false(run_mpi_launched());
+	int rank = -1, size = -1;
+	struct hus_err err = { 0 };
+	assert_int_equal(run_mpi_init(&rank, &size, &err), 0);
+	assert_int_equal(rank, 0);
+	assert_int_equal(size, 1);
+	int64_t v[2] = { 3, 4 };
+	assert_int_equal(run_mpi_sum(v, 2, &err), 0);
+	assert_int_equal(v[0], 3); /* the sum over one rank */
+	run_mpi_finalize();
+}
+
+static void test_sticky_failure(void **state)
+{
+	(void)state;
+	struct run_group g = { .rank = 1, .size = 2, .failed = 1 };
+	struct hus_err err = { 0 };
+	/* a failure is known: no meeting (nobody would come), and the status is a failure */
+	assert_int_equal(run_group_sync(&g, HUS_EIO, &err), HUS_EIO);
+	int rc = run_group_sync(&g, 0, &err);
+	assert_true(rc < 0);
+	assert_non_null(strstr(err.msg, "another rank failed"));
+	struct run_group one = { .rank = 0, .size = 1 };
+	assert_int_equal(run_group_sync(&one, 0, &err), 0);
+	assert_int_equal(run_group_sync(&one, HUS_EINPUT, &err), HUS_EINPUT);
+}
+
+static int exists(const char *dir, const char *rel)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return access(p, F_OK) == 0;
+}
+
+static void test_batch_runs_at_end(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/husai_test_run_batch_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct runner r = { 0 };
+	struct hus_err err = { 0 };
+	assert_int_equal(runner_init(&r, dir, 0, &err), 0);
+	snprintf(r.exe, sizeof(r.exe), "%s", HUSAI_BIN); /* jobs run husai, not this test */
+	r.quiet_env = 1;
+	static const char *const argv[] = { "version", NULL };
+	static const char *const none[] = { NULL };
+	runner_batch_begin(&r);
+	assert_int_equal(runner_job(&r, "one", argv, none, &err), 0);
+	assert_int_equal(runner_job(&r, "two", argv, none, &err), 0);
+	assert_int_equal(r.jobs_seen, 2);
+	assert_int_equal(r.jobs_run, 0); /* declared, not run */
+	assert_false(exists(dir, "jobs/one.done.json"));
+	assert_int_equal(runner_batch_end(&r, 0, &err), 0);
+	assert_int_equal(r.jobs_run, 2);
+	assert_true(exists(dir, "jobs/one.done.json"));
+	assert_true(exists(dir, "jobs/two.done.json"));
+	assert_true(exists(dir, "logs/two.log"));
+	/* outside a batch a job runs at once; a finished one is reused */
+	assert_int_equal(runner_job(&r, "three", argv, none, &err), 0);
+	assert_true(exists(dir, "jobs/three.done.json"));
+	assert_int_equal(runner_job(&r, "one", argv, none, &err), 0);
+	assert_int_equal(r.jobs_run, 3);
+	assert_int_equal(r.jobs_skipped, 1);
+	/* a failure while declaring runs nothing of the batch and is the batch's status */
+	runner_batch_begin(&r);
+	assert_int_equal(runner_job(&r, "four", argv, none, &err), 0);
+	assert_int_equal(runner_batch_end(&r, HUS_EIO, &err), HUS_EIO);
+	assert_false(exists(dir, "jobs/four.done.json"));
+	/* a failing job fails the batch, naming the job */
+	static const char *const bad[] = { "no-such-verb", NULL };
+	runner_batch_begin(&r);
+	assert_int_equal(runner_job(&r, "bad", bad, none, &err), 0);
+	int rc = runner_batch_end(&r, 0, &err);
+	assert_true(rc < 0);
+	assert_non_null(strstr(err.msg, "'bad'"));
+	assert_int_equal(runner_finish(&r, 0, &err), 0);
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_launcher_env),
+		cmocka_unit_test(test_sticky_failure),
+		cmocka_unit_test(test_batch_runs_at_end),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
