@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,10 +127,14 @@ static int check_done(const struct runner *r, const char *name, struct hus_err *
 }
 
 static int write_done(const struct runner *r, const char *name, const char *const *argv,
-                      const char *const *outputs, struct hus_err *err)
+                      const char *const *outputs, double seconds, double cpu,
+                      struct hus_err *err)
 {
 	hj *d = hj_obj(), *outs = hj_arr(), *args = hj_arr();
 	hj_set(d, "job", hj_str(name));
+	/* the job's wall time and CPU time (user + system): a record, not a result */
+	hj_set(d, "seconds", hj_num(seconds));
+	hj_set(d, "cpu_seconds", hj_num(cpu));
 	for (size_t i = 0; argv && argv[i]; i++)
 		hj_push(args, hj_str(argv[i]));
 	hj_set(d, "argv", args); /* the husai command that made the outputs: audit reruns it */
@@ -237,12 +243,16 @@ int runner_job_here(struct runner *r, const char *name, const char *const *argv,
 		return hus_errf(err, HUS_EIO, r->exe, NULL, "cannot start job '%s': %s", name,
 				strerror(sp));
 	int status;
-	while (waitpid(pid, &status, 0) < 0) {
+	struct rusage ru = { 0 };
+	while (wait4(pid, &status, 0, &ru) < 0) {
 		if (errno != EINTR)
 			return hus_errf(err, HUS_EIO, NULL, NULL, "lost job '%s': %s", name,
 					strerror(errno));
 	}
-	r->seconds += hus_now() - t0;
+	double took = hus_now() - t0;
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	r->seconds += took;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		hus_progress_end(&r->progress);
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -254,7 +264,7 @@ int runner_job_here(struct runner *r, const char *name, const char *const *argv,
 		return hus_errf(err, HUS_EINPUT, r->run_dir, NULL, "job '%s' failed", name);
 	}
 	r->jobs_run++;
-	int rc = write_done(r, name, argv, outputs, err);
+	int rc = write_done(r, name, argv, outputs, took, cpu, err);
 	hus_progress_update(&r->progress, r->progress.done + 1, name);
 	return rc;
 }
