@@ -6,11 +6,14 @@
  * same job list, done records and outputs.
  *
  * Invariants:
- *  (1) job i of a batch (declaration order) runs on rank runner_owner(i, size) and nowhere
- *      else; a job declared outside a batch is a batch of one, run by rank 0;
+ *  (1) a batch's jobs are handed out by rank 0 in declaration order, each to exactly one rank
+ *      (a work queue: whoever is free takes the next job, rank 0 included), so uneven jobs
+ *      balance; a job declared outside a batch is a batch of one, run by rank 0.  Which rank
+ *      runs a job never changes what it writes;
  *  (2) batch end is a barrier in two halves: the ranks meet before running (rank 0 wrote the
- *      job configs while declaring) and after (every output of the batch exists), agreeing on
- *      the status, so a failure on one rank fails every rank instead of leaving them waiting;
+ *      job configs while declaring, and every rank declared the batch) and after (every
+ *      output of the batch exists), agreeing on the status, so a failure on one rank fails
+ *      every rank instead of leaving them waiting; once a job failed, rank 0 hands out no more;
  *  (3) all meetings are the same collective (run_mpi_sum), so a rank that fails between two
  *      meetings and skips ahead still pairs with the others' next meeting; after a failure is
  *      known nobody meets again.
@@ -18,10 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "run_internal.h"
-
-int runner_owner(size_t i, int size) { return size > 1 ? (int)(i % (size_t)size) : 0; }
 
 int runner_writes(const struct runner *r) { return r->group.rank == 0; }
 
@@ -139,6 +141,74 @@ int runner_job(struct runner *r, const char *name, const char *const *argv,
 	return alone ? runner_batch_end(r, 0, err) : 0;
 }
 
+/* A rank other than 0: ask rank 0 for a job, run it, report and ask again, until told -1. */
+static int queue_worker(struct runner *r, struct hus_err *err)
+{
+	int rc = 0;
+	int64_t report = 0; /* 0: ready (the last job succeeded), 1: the last job failed */
+	for (;;) {
+		int64_t i;
+		int mrc = run_mpi_send(0, report, err);
+		if (!mrc)
+			mrc = run_mpi_recv(0, &i, err);
+		if (mrc)
+			return rc ? rc : mrc;
+		if (i < 0 || (size_t)i >= r->nqueue)
+			return rc;
+		int jrc = runner_job_here(r, &r->queue[i], err);
+		if (jrc && !rc)
+			rc = jrc;
+		report = jrc ? 1 : 0;
+	}
+}
+
+/* Rank 0: hand out the jobs in declaration order to whoever asks, and run them too, one at a
+ * time, while it listens; once a job has failed anywhere, hand out nothing more. */
+static int queue_master(struct runner *r, int workers, struct hus_err *err)
+{
+	int rc = 0, failed = 0, running = 0;
+	size_t next = 0, mine = 0;
+	struct run_child c = { 0 };
+	while (workers > 0 || running || (next < r->nqueue && !failed && !rc)) {
+		int progressed = 0, from, got;
+		int64_t report;
+		while ((got = run_mpi_poll(&from, &report, err)) == 1) {
+			progressed = 1;
+			failed |= report != 0;
+			int give = next < r->nqueue && !failed && !rc;
+			int mrc = run_mpi_send(from, give ? (int64_t)next : -1, err);
+			if (mrc)
+				return mrc; /* a rank is gone: the launcher ends the run */
+			if (give)
+				next++;
+			else
+				workers--;
+		}
+		if (got < 0)
+			return got;
+		if (!running && next < r->nqueue && !failed && !rc) {
+			mine = next++;
+			progressed = 1;
+			if ((rc = runner_job_start(r, &r->queue[mine], &c, err)) == 0 && c.pid > 0)
+				running = 1;
+		}
+		if (running) {
+			int w = runner_job_wait(r, &r->queue[mine], &c, 0, err);
+			if (w != 1) {
+				running = 0;
+				progressed = 1;
+				if (w < 0)
+					rc = w;
+			}
+		}
+		if (!progressed) {
+			struct timespec ts = { 0, 2000000 }; /* 2 ms: a job takes seconds */
+			nanosleep(&ts, NULL);
+		}
+	}
+	return rc;
+}
+
 int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
 {
 	r->in_batch = 0;
@@ -146,15 +216,16 @@ int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
 		free_queue(r);
 		return rc;
 	}
-	/* invariant (2), first half: the job configs rank 0 wrote are in place */
+	/* invariant (2), first half: every rank declared the batch */
 	rc = run_group_sync(&r->group, rc, err);
 	r->progress.done = r->batch_first_seen;
-	for (size_t i = 0; i < r->nqueue && !rc; i++) {
+	if (!rc) {
 		/* a dry run lists every job on rank 0, in order */
-		int owner = r->dry_run ? 0 : runner_owner(i, r->group.size);
-		if (owner == r->group.rank)
-			rc = runner_job_here(r, r->queue[i].name, (const char *const *)r->queue[i].argv,
-					     (const char *const *)r->queue[i].outputs, err);
+		int workers = r->dry_run || r->group.size < 1 ? 0 : r->group.size - 1;
+		if (runner_writes(r))
+			rc = queue_master(r, workers, err);
+		else if (workers)
+			rc = queue_worker(r, err);
 	}
 	const char *last = r->nqueue ? r->queue[r->nqueue - 1].name : NULL;
 	rc = run_group_sync(&r->group, rc, err); /* second half: every output exists */

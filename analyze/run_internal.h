@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "analyze.h"
 
@@ -53,19 +54,27 @@ int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err 
  * Inside a batch the job is only queued; outside, it is a batch of one. */
 int runner_job(struct runner *r, const char *name, const char *const *argv,
                const char *const *outputs, struct hus_err *err);
-/* The job itself, on this process, now (run_jobs.c; run_batch.c decides who calls it). */
-int runner_job_here(struct runner *r, const char *name, const char *const *argv,
-                    const char *const *outputs, struct hus_err *err);
+/* The job itself, on this process (run_jobs.c; run_batch.c decides who calls it): start its
+ * child (c->pid 0 when there is nothing to run: done and verified, or a dry run), then wait
+ * for it, blocking or not (returns 1 while it runs), recording the outcome; or both at once. */
+struct run_child {
+	pid_t pid;
+	double t0;
+};
+int runner_job_start(struct runner *r, const struct run_queued *q, struct run_child *c,
+                     struct hus_err *err);
+int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_child *c, int block,
+                    struct hus_err *err);
+int runner_job_here(struct runner *r, const struct run_queued *q, struct hus_err *err);
 
 /* Batches of independent jobs (run_batch.c).  Every rank declares the same jobs between
- * begin and end; end runs job i (declaration order) on rank runner_owner(i, size), then all
- * ranks agree on the status: a job that failed anywhere fails the run on every rank.  End is
- * a barrier, so files written by a batch's jobs are there for whatever follows. */
+ * begin and end; end hands them out in declaration order from a work queue on rank 0 (rank 0
+ * runs jobs too), then all ranks agree on the status: a job that failed anywhere fails the
+ * run on every rank.  End is a barrier, so files written by a batch's jobs are there for
+ * whatever follows. */
 void runner_batch_begin(struct runner *r);
 /* `rc`: the status of declaring the batch here (nonzero: nothing runs, the failure is shared). */
 int runner_batch_end(struct runner *r, int rc, struct hus_err *err);
-/* Which rank runs job i of a batch of a run over `size` ranks. */
-int runner_owner(size_t i, int size);
 /* This process writes the run's shared files (job configs, results, manifest): rank 0. */
 int runner_writes(const struct runner *r);
 /* All ranks meet and agree on `rc` (0 or a negative code): returns rc if it is nonzero here,
@@ -82,6 +91,11 @@ int run_mpi_launched(void);   /* the environment says mpirun/srun started this p
 int run_mpi_env_is_launcher(const char *entry); /* "NAME=value" that a job must not inherit */
 int run_mpi_init(int *rank, int *size, struct hus_err *err); /* rank 0 of 1 unless launched */
 int run_mpi_sum(int64_t *v, size_t n, struct hus_err *err);  /* in place over all ranks */
+/* The work queue's messages: one int64 to a rank; take one from any rank if there is one
+ * (returns 1, 0 if none); wait for one from a given rank (without spinning). */
+int run_mpi_send(int to, int64_t v, struct hus_err *err);
+int run_mpi_poll(int *from, int64_t *v, struct hus_err *err);
+int run_mpi_recv(int from, int64_t *v, struct hus_err *err);
 void run_mpi_finalize(void);
 
 #endif

@@ -135,6 +135,7 @@ static int write_done(const struct runner *r, const char *name, const char *cons
 	/* the job's wall time and CPU time (user + system): a record, not a result */
 	hj_set(d, "seconds", hj_num(seconds));
 	hj_set(d, "cpu_seconds", hj_num(cpu));
+	hj_set(d, "rank", hj_int(r->group.rank)); /* which MPI rank ran it (0 without MPI) */
 	for (size_t i = 0; argv && argv[i]; i++)
 		hj_push(args, hj_str(argv[i]));
 	hj_set(d, "argv", args); /* the husai command that made the outputs: audit reruns it */
@@ -191,9 +192,12 @@ static char **child_environment(void)
 	return env;
 }
 
-int runner_job_here(struct runner *r, const char *name, const char *const *argv,
-                    const char *const *outputs, struct hus_err *err)
+int runner_job_start(struct runner *r, const struct run_queued *q, struct run_child *c,
+                     struct hus_err *err)
 {
+	const char *name = q->name;
+	const char *const *argv = (const char *const *)q->argv;
+	c->pid = 0;
 	if (!r->redo) {
 		int st = check_done(r, name, err);
 		if (st < 0)
@@ -231,29 +235,46 @@ int runner_job_here(struct runner *r, const char *name, const char *const *argv,
 	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
 	setenv("HUSAI_QUIET", "1", 1);
 	char **env = child_environment();
-	pid_t pid;
-	double t0 = hus_now();
-	int sp = env ? posix_spawn(&pid, r->exe, &fa, NULL, cargv, env) : ENOMEM;
+	c->t0 = hus_now();
+	int sp = env ? posix_spawn(&c->pid, r->exe, &fa, NULL, cargv, env) : ENOMEM;
 	posix_spawn_file_actions_destroy(&fa);
 	free(cargv);
 	free(env);
 	if (!r->quiet_env)
 		unsetenv("HUSAI_QUIET");
-	if (sp)
+	if (sp) {
+		c->pid = 0;
 		return hus_errf(err, HUS_EIO, r->exe, NULL, "cannot start job '%s': %s", name,
 				strerror(sp));
+	}
+	return 0;
+}
+
+int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_child *c, int block,
+                    struct hus_err *err)
+{
 	int status;
 	struct rusage ru = { 0 };
-	while (wait4(pid, &status, 0, &ru) < 0) {
-		if (errno != EINTR)
-			return hus_errf(err, HUS_EIO, NULL, NULL, "lost job '%s': %s", name,
+	pid_t w;
+	while ((w = wait4(c->pid, &status, block ? 0 : WNOHANG, &ru)) < 0) {
+		if (errno != EINTR) {
+			c->pid = 0;
+			return hus_errf(err, HUS_EIO, NULL, NULL, "lost job '%s': %s", q->name,
 					strerror(errno));
+		}
 	}
-	double took = hus_now() - t0;
+	if (w == 0)
+		return 1; /* still running */
+	c->pid = 0;
+	const char *name = q->name;
+	double took = hus_now() - c->t0;
 	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
 		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 	r->seconds += took;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char log[PATH_MAX + 300], safe[256];
+		safe_name(name, safe, sizeof(safe));
+		snprintf(log, sizeof(log), "%s/logs/%s.log", r->run_dir, safe);
 		hus_progress_end(&r->progress);
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		fprintf(stderr, "husai: job '%s' failed (status %d); its log, %s:\n", name, code, log);
@@ -264,7 +285,17 @@ int runner_job_here(struct runner *r, const char *name, const char *const *argv,
 		return hus_errf(err, HUS_EINPUT, r->run_dir, NULL, "job '%s' failed", name);
 	}
 	r->jobs_run++;
-	int rc = write_done(r, name, argv, outputs, took, cpu, err);
+	int rc = write_done(r, name, (const char *const *)q->argv, (const char *const *)q->outputs,
+			    took, cpu, err);
 	hus_progress_update(&r->progress, r->progress.done + 1, name);
+	return rc;
+}
+
+int runner_job_here(struct runner *r, const struct run_queued *q, struct hus_err *err)
+{
+	struct run_child c = { 0 };
+	int rc = runner_job_start(r, q, &c, err);
+	if (!rc && c.pid > 0)
+		rc = runner_job_wait(r, q, &c, 1, err);
 	return rc;
 }

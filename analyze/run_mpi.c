@@ -2,14 +2,15 @@
  * run_mpi.c — the only file that talks MPI (DESIGN §9).  `husai run` started by mpirun or
  * srun joins the MPI job here; every other part of husai sees a rank and a number of ranks,
  * and one collective: an element-wise sum of a few int64 over all ranks (run_batch.c builds
- * its barriers and status agreement on it).  Built without MPI (HUSAI_MPI=OFF), every call is
+ * its barriers and status agreement on it), and the work queue's messages: one int64 from a
+ * rank to another.  Built without MPI (HUSAI_MPI=OFF), every call is
  * the single-process version: rank 0 of 1, the sum is the value itself.
  *
  * Invariants:
  *  (1) MPI_Init happens only when the environment says a launcher started this process
  *      (run_mpi_launched), so `husai run` alone never touches MPI;
- *  (2) waiting ranks do not spin: the sum is a non-blocking MPI_Iallreduce polled with
- *      sleeps, so a rank waiting for another rank's job leaves the CPU to that job (the
+ *  (2) waiting ranks do not spin: the sum and the receive are non-blocking requests polled
+ *      with sleeps, so a rank waiting for another rank's job leaves the CPU to that job (the
  *      machine's cores belong to the jobs' OpenMP threads);
  *  (3) job processes never see the launcher's environment (run_mpi_env_is_launcher), so a
  *      child `husai run` (the suite) is an ordinary single process.
@@ -51,6 +52,25 @@ int run_mpi_env_is_launcher(const char *entry)
 #ifdef HUSAI_HAVE_MPI
 
 static int mpi_started;
+#define QUEUE_TAG 7 /* the work queue's messages (run_batch.c) */
+
+/* Invariant (2): poll with sleeps of 0.1 ms doubling to 20 ms (cheap when ranks arrive
+ * together, idle when they wait for a job). */
+static int wait_request(MPI_Request *req, struct hus_err *err)
+{
+	long wait_ns = 100000;
+	for (;;) {
+		int done = 0;
+		if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+			return hus_errf(err, HUS_EIO, NULL, NULL, "MPI_Test failed: lost another rank");
+		if (done)
+			return 0;
+		struct timespec ts = { 0, wait_ns };
+		nanosleep(&ts, NULL);
+		if (wait_ns < 20000000)
+			wait_ns *= 2;
+	}
+}
 
 int run_mpi_available(void) { return 1; }
 
@@ -84,18 +104,43 @@ int run_mpi_sum(int64_t *v, size_t n, struct hus_err *err)
 	MPI_Request req;
 	if (MPI_Iallreduce(in, v, (int)n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD, &req) != MPI_SUCCESS)
 		return hus_errf(err, HUS_EIO, NULL, NULL, "MPI_Iallreduce failed");
-	long wait_ns = 100000; /* 0.1 ms, doubling to 20 ms: cheap when ranks arrive together */
-	for (;;) {
-		int done = 0;
-		if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-			return hus_errf(err, HUS_EIO, NULL, NULL, "MPI_Test failed: lost another rank");
-		if (done)
-			return 0;
-		struct timespec ts = { 0, wait_ns };
-		nanosleep(&ts, NULL);
-		if (wait_ns < 20000000)
-			wait_ns *= 2;
-	}
+	return wait_request(&req, err);
+}
+
+int run_mpi_send(int to, int64_t v, struct hus_err *err)
+{
+	if (!mpi_started)
+		return 0;
+	if (MPI_Send(&v, 1, MPI_INT64_T, to, QUEUE_TAG, MPI_COMM_WORLD) != MPI_SUCCESS)
+		return hus_errf(err, HUS_EIO, NULL, NULL, "MPI_Send to rank %d failed", to);
+	return 0;
+}
+
+int run_mpi_poll(int *from, int64_t *v, struct hus_err *err)
+{
+	if (!mpi_started)
+		return 0;
+	int flag = 0;
+	MPI_Status st;
+	if (MPI_Iprobe(MPI_ANY_SOURCE, QUEUE_TAG, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS)
+		return hus_errf(err, HUS_EIO, NULL, NULL, "MPI_Iprobe failed");
+	if (!flag)
+		return 0;
+	*from = st.MPI_SOURCE;
+	if (MPI_Recv(v, 1, MPI_INT64_T, st.MPI_SOURCE, QUEUE_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE) !=
+	    MPI_SUCCESS)
+		return hus_errf(err, HUS_EIO, NULL, NULL, "MPI_Recv from rank %d failed", *from);
+	return 1;
+}
+
+int run_mpi_recv(int from, int64_t *v, struct hus_err *err)
+{
+	if (!mpi_started)
+		return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "run_mpi_recv without MPI");
+	MPI_Request req;
+	if (MPI_Irecv(v, 1, MPI_INT64_T, from, QUEUE_TAG, MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+		return hus_errf(err, HUS_EIO, NULL, NULL, "MPI_Irecv from rank %d failed", from);
+	return wait_request(&req, err);
 }
 
 void run_mpi_finalize(void)
@@ -131,6 +176,24 @@ int run_mpi_sum(int64_t *v, size_t n, struct hus_err *err)
 {
 	(void)v, (void)n, (void)err;
 	return 0;
+}
+
+int run_mpi_send(int to, int64_t v, struct hus_err *err)
+{
+	(void)to, (void)v, (void)err;
+	return 0;
+}
+
+int run_mpi_poll(int *from, int64_t *v, struct hus_err *err)
+{
+	(void)from, (void)v, (void)err;
+	return 0;
+}
+
+int run_mpi_recv(int from, int64_t *v, struct hus_err *err)
+{
+	(void)v;
+	return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "no rank %d without MPI", from);
 }
 
 void run_mpi_finalize(void) {}

@@ -1,7 +1,8 @@
 /*
  * test_run_batch.c — the batch engine under `husai run` (analyze/run_batch.c, run_mpi.c) in
- * one process: job i of a batch belongs to rank i mod N; a job declared in a batch runs only at
- * the batch's end (and outside a batch at once), each leaving its done record; a rank that knows
+ * one process (rank 0 of 1 takes the work-queue path of rank 0 with no other rank): a job
+ * declared in a batch runs only at the batch's end (and outside a batch at once), each leaving
+ * its done record with its times; once a job failed, no later job of the batch starts; a rank that knows
  * of a failure never meets the others again; the MPI launcher's variables are the ones kept
  * from jobs, and `husai run` without a launcher is rank 0 of 1.
  */
@@ -17,22 +18,6 @@
 #include <unistd.h>
 
 #include "run_internal.h"
-
-static void test_owner(void **state)
-{
-	(void)state;
-	assert_int_equal(runner_owner(0, 1), 0);
-	assert_int_equal(runner_owner(7, 1), 0);
-	assert_int_equal(runner_owner(7, 0), 0); /* a runner without a group is one process */
-	int count[3] = { 0, 0, 0 };
-	for (size_t i = 0; i < 10; i++)
-		count[runner_owner(i, 3)]++;
-	assert_int_equal(count[0], 4);
-	assert_int_equal(count[1], 3);
-	assert_int_equal(count[2], 3);
-	assert_int_equal(runner_owner(4, 2), 0);
-	assert_int_equal(runner_owner(5, 2), 1);
-}
 
 static void test_launcher_env(void **state)
 {
@@ -72,6 +57,13 @@ static void test_sticky_failure(void **state)
 	struct run_group one = { .rank = 0, .size = 1 };
 	assert_int_equal(run_group_sync(&one, 0, &err), 0);
 	assert_int_equal(run_group_sync(&one, HUS_EINPUT, &err), HUS_EINPUT);
+}
+
+static double exp_jnum_or(hj *v, const char *key)
+{
+	double x = -1;
+	hj_get_f64(v, key, &x);
+	return x;
 }
 
 static int exists(const char *dir, const char *rel)
@@ -115,13 +107,22 @@ static void test_batch_runs_at_end(void **state)
 	assert_int_equal(runner_job(&r, "four", argv, none, &err), 0);
 	assert_int_equal(runner_batch_end(&r, HUS_EIO, &err), HUS_EIO);
 	assert_false(exists(dir, "jobs/four.done.json"));
-	/* a failing job fails the batch, naming the job */
+	char done[PATH_MAX + 64];
+	snprintf(done, sizeof(done), "%s/jobs/one.done.json", dir);
+	hj *d;
+	assert_int_equal(hj_read_file(done, &d, &err), 0);
+	assert_true(exp_jnum_or(d, "seconds") >= 0);
+	assert_true(exp_jnum_or(d, "cpu_seconds") >= 0);
+	hj_free(d);
+	/* a failing job fails the batch, naming the job, and the jobs after it do not start */
 	static const char *const bad[] = { "no-such-verb", NULL };
 	runner_batch_begin(&r);
 	assert_int_equal(runner_job(&r, "bad", bad, none, &err), 0);
+	assert_int_equal(runner_job(&r, "five", argv, none, &err), 0);
 	int rc = runner_batch_end(&r, 0, &err);
 	assert_true(rc < 0);
 	assert_non_null(strstr(err.msg, "'bad'"));
+	assert_false(exists(dir, "jobs/five.done.json"));
 	assert_int_equal(runner_finish(&r, 0, &err), 0);
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -131,7 +132,6 @@ static void test_batch_runs_at_end(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_launcher_env),
 		cmocka_unit_test(test_sticky_failure),
 		cmocka_unit_test(test_batch_runs_at_end),
