@@ -30,6 +30,24 @@
 
 extern char **environ;
 
+/* A process that can still write: it exists and is not a zombie (a job whose rank was killed
+ * is reparented, and a zombie waits there until someone reaps it). */
+static int writer_alive(pid_t pid)
+{
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	char p[64], buf[256];
+	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return 1; /* no /proc: trust kill() */
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *close_paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+	return !(close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X'));
+}
+
 /* Remove NAME.tmp-PID files whose writer is gone (a killed run leaves them; invariant (1) of
  * atomic.c means no final name is ever partial, so only these need cleaning). */
 static int remove_if_stale(const char *rel, const char *full, void *ctx)
@@ -41,7 +59,7 @@ static int remove_if_stale(const char *rel, const char *full, void *ctx)
 		return 0;
 	char *end;
 	long pid = strtol(t + 5, &end, 10);
-	if (!*end && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+	if (!*end && pid > 0 && !writer_alive((pid_t)pid))
 		unlink(full);
 	return 0;
 }

@@ -26,8 +26,10 @@ small=(--set data.p=31 --set transformer.epochs=2 --set transformer.batch_size=2
        --set experiment.fixed_d_sae=64 --set experiment.fixed_k=8
        --set experiment.bootstrap_samples=200)
 conf="$src/configs/parity/core_ablations.yaml"
-# every dataset's sha256 in every HDF5 file of a run, sorted, without the run's path
-digest() { (cd "$1" && find . -name '*.h5' | sort | while read -r f; do
+# every dataset's sha256 in every HDF5 file of a run, sorted, without the run's path; a job
+# stopped by the launcher's SIGTERM may leave its resume checkpoint (sae_seed<S>_step<T>.h5,
+# T > 0), which a clean run does not have: those are left out
+digest() { (cd "$1" && find . -name '*.h5' ! -name '*_step[1-9]*.h5' | sort | while read -r f; do
 	"$bin" inspect --checksums "$f" | grep -v "@" | grep sha256 | sed "s|^|$f |"; done) >"$2"; }
 strip() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("run_metadata",None); print(json.dumps(d,sort_keys=True))' "$1"; }
 same_run() { # same datasets, CSVs and results as the single-process run $tmp/a
