@@ -39,6 +39,7 @@ struct sae_work {
 	int32_t *sel;     /* (nthreads, kh) */
 	uint32_t *hist;   /* (nthreads, SAE_RADIX_BUCKETS) radix top-k histograms */
 	int32_t *cand;    /* (nthreads, 3m) top-k candidates */
+	uint32_t *keys;   /* (nthreads, SAE_TOPK_GROUP*m) order keys of a group of rows */
 	float *bsel;      /* (B*m) batch-top-k selection copy (batch archs) */
 	size_t *row_off;  /* (B+1) CSR of the main code */
 	int32_t *idx;     /* (cap) latent */
@@ -74,6 +75,8 @@ float sae_k_latent_acc(float *dwd_j, float *dwe_j, const int32_t *order, size_t 
                        const int32_t *e_b, const float *e_z, const float *e_g,
                        const uint8_t *e_src, const float *const *G, const float *x_in,
                        size_t d);
+#define SAE_TOPK_GROUP 4 /* rows selected together by sae_k_topk_rows */
+void sae_k_topk_rows(int32_t *idx, const float *v, size_t n, size_t k, size_t ng, uint32_t *key);
 
 /* sae_select.c */
 #define SAE_RADIX_BITS 11

@@ -14,6 +14,7 @@ void sae_work_free(struct sae_work *w)
 		return;
 	free(w->x_in), free(w->pre), free(w->xhat), free(w->dxhat), free(w->res), free(w->dres);
 	free(w->z), free(w->dz), free(w->lvl), free(w->scratch), free(w->heap), free(w->sel), free(w->hist), free(w->cand);
+	free(w->keys);
 	free(w->bsel), free(w->row_off), free(w->idx), free(w->val);
 	free(w->e_b), free(w->e_j), free(w->e_z), free(w->e_g), free(w->e_src);
 	free(w->col_off), free(w->order), free(w->dead), free(w->fired), free(w->rowacc),
@@ -67,6 +68,7 @@ int sae_work_alloc(struct sae_work **out, const struct sae_hparams *h, size_t B,
 		ALLOC(w->sel, (size_t)w->nthreads * kh);
 		ALLOC(w->hist, (size_t)w->nthreads * SAE_RADIX_BUCKETS);
 		ALLOC(w->cand, (size_t)w->nthreads * 3 * m);
+		ALLOC(w->keys, (size_t)w->nthreads * SAE_TOPK_GROUP * m);
 		ALLOC(w->row_off, B + 1);
 		ALLOC(w->idx, w->ent_cap);
 		ALLOC(w->val, w->ent_cap);
