@@ -50,6 +50,7 @@ struct sae_work {
 	float *e_z, *e_g;
 	uint8_t *e_src;
 	size_t *col_off;  /* (m+1) */
+	float *gsum;      /* (m) Σ g per latent when the entries are walked in order */
 	int32_t *order;   /* (ent_cap) entry positions sorted by latent */
 	int32_t *dead;    /* (m) AuxK dead latents this step */
 	int32_t *fired;   /* (m) firings this batch */
@@ -64,6 +65,9 @@ struct sae_work {
 void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                size_t ldc);
+/* Make OpenBLAS single-threaded (returns the previous setting) / restore it. */
+int sae_blas_single_thread(void);
+void sae_blas_restore_threads(int saved);
 
 /* sae_kern.c: inner loops, multi-versioned by instruction set with identical results */
 void sae_k_decode_row(float *xh_b, const float *b_dec, const int32_t *idx, const float *val,
@@ -75,7 +79,13 @@ float sae_k_latent_acc(float *dwd_j, float *dwe_j, const int32_t *order, size_t 
                        const int32_t *e_b, const float *e_z, const float *e_g,
                        const uint8_t *e_src, const float *const *G, const float *x_in,
                        size_t d);
-#define SAE_TOPK_GROUP 4 /* rows selected together by sae_k_topk_rows */
+void sae_k_entries_scatter(float *dWd, float *dWe, float *gsum, size_t j0, size_t j1, size_t n,
+                           const int32_t *e_j, const int32_t *e_b, const float *e_z,
+                           const float *e_g, const uint8_t *e_src, const float *const *G,
+                           const float *x_in, size_t d);
+#define SAE_TOPK_GROUP 4
+/* gradient rows (2 m d floats) up to this many bytes are accumulated by walking the entries */
+#define SAE_SCATTER_MAX ((size_t)1 << 20) /* rows selected together by sae_k_topk_rows */
 void sae_k_topk_rows(int32_t *idx, const float *v, size_t n, size_t k, size_t ng, uint32_t *key);
 
 /* sae_select.c */

@@ -33,13 +33,41 @@ static inline float dot16(const float *restrict a, const float *restrict b, size
 	return acc[0];
 }
 
+/*
+ * Register blocking: a row's accumulator is cut into SAE_KCH-float chunks held in registers
+ * while every entry is added to it, instead of a load-add-store of the whole row per entry.
+ * Each element still receives its terms in entry order, so the sums are the same bits.
+ */
+#define SAE_KCH 64
+
 SAE_CLONES
 void sae_k_decode_row(float *restrict xh_b, const float *restrict b_dec,
                       const int32_t *restrict idx, const float *restrict val, size_t e0,
                       size_t e1, const float *restrict W_decT, size_t d)
 {
+	size_t i0 = 0;
+	for (; i0 + SAE_KCH <= d; i0 += SAE_KCH) {
+		float acc[SAE_KCH];
 #pragma omp simd
-	for (size_t i = 0; i < d; i++)
+		for (size_t i = 0; i < SAE_KCH; i++)
+			acc[i] = b_dec[i0 + i];
+		for (size_t e = e0; e < e1; e++) {
+			float z = val[e];
+			if (z == 0.0f)
+				continue;
+			const float *restrict w_j = W_decT + (size_t)idx[e] * d + i0;
+#pragma omp simd
+			for (size_t i = 0; i < SAE_KCH; i++)
+				acc[i] += z * w_j[i];
+		}
+#pragma omp simd
+		for (size_t i = 0; i < SAE_KCH; i++)
+			xh_b[i0 + i] = acc[i];
+	}
+	if (i0 == d)
+		return;
+#pragma omp simd
+	for (size_t i = i0; i < d; i++)
 		xh_b[i] = b_dec[i];
 	for (size_t e = e0; e < e1; e++) {
 		float z = val[e];
@@ -47,7 +75,7 @@ void sae_k_decode_row(float *restrict xh_b, const float *restrict b_dec,
 			continue;
 		const float *restrict w_j = W_decT + (size_t)idx[e] * d;
 #pragma omp simd
-		for (size_t i = 0; i < d; i++)
+		for (size_t i = i0; i < d; i++)
 			xh_b[i] += z * w_j[i];
 	}
 }
@@ -66,6 +94,8 @@ float sae_k_dot(const float *restrict a, const float *restrict b, size_t n)
 	return dot16(a, b, n);
 }
 
+/* dwd_j += Σ_t z_t G_src(t)[b_t], dwe_j += Σ_t g_t x_in[b_t] over latent j's entries in
+ * order (register-blocked as sae_k_decode_row); returns Σ_t g_t, the db_enc term. */
 SAE_CLONES
 float sae_k_latent_acc(float *restrict dwd_j, float *restrict dwe_j, const int32_t *restrict order,
                        size_t t0, size_t t1, const int32_t *restrict e_b,
@@ -74,25 +104,92 @@ float sae_k_latent_acc(float *restrict dwd_j, float *restrict dwe_j, const int32
                        const float *restrict x_in, size_t d)
 {
 	float gb = 0.0f;
-	for (size_t t = t0; t < t1; t++) {
+	for (size_t t = t0; t < t1; t++)
+		gb += e_g[order[t]];
+	size_t i0 = 0;
+	for (; i0 + SAE_KCH <= d; i0 += SAE_KCH) {
+		float ad[SAE_KCH], ae[SAE_KCH];
+#pragma omp simd
+		for (size_t i = 0; i < SAE_KCH; i++) {
+			ad[i] = dwd_j[i0 + i];
+			ae[i] = dwe_j[i0 + i];
+		}
+		for (size_t t = t0; t < t1; t++) {
+			size_t e = (size_t)order[t];
+			size_t b = (size_t)e_b[e];
+			float z = e_z[e], g = e_g[e];
+			if (z != 0.0f) {
+				const float *restrict G_b = G[e_src[e]] + b * d + i0;
+#pragma omp simd
+				for (size_t i = 0; i < SAE_KCH; i++)
+					ad[i] += z * G_b[i];
+			}
+			if (g != 0.0f) {
+				const float *restrict x_b = x_in + b * d + i0;
+#pragma omp simd
+				for (size_t i = 0; i < SAE_KCH; i++)
+					ae[i] += g * x_b[i];
+			}
+		}
+#pragma omp simd
+		for (size_t i = 0; i < SAE_KCH; i++) {
+			dwd_j[i0 + i] = ad[i];
+			dwe_j[i0 + i] = ae[i];
+		}
+	}
+	for (size_t t = t0; t < t1 && i0 < d; t++) {
 		size_t e = (size_t)order[t];
 		size_t b = (size_t)e_b[e];
 		float z = e_z[e], g = e_g[e];
 		if (z != 0.0f) {
 			const float *restrict G_b = G[e_src[e]] + b * d;
 #pragma omp simd
-			for (size_t i = 0; i < d; i++)
+			for (size_t i = i0; i < d; i++)
 				dwd_j[i] += z * G_b[i];
 		}
 		if (g != 0.0f) {
 			const float *restrict x_b = x_in + b * d;
 #pragma omp simd
-			for (size_t i = 0; i < d; i++)
+			for (size_t i = i0; i < d; i++)
 				dwe_j[i] += g * x_b[i];
-			gb += g;
 		}
 	}
 	return gb;
+}
+
+/* The same sums by entry order instead of by latent (for latents j0 <= j < j1): each entry's
+ * rows G_src[b], x_in[b] are read where they lie, in row order, and added into its latent's
+ * rows of dW; every element gets its terms in the same order as sae_k_latent_acc gives them,
+ * so the bits agree.  gsum[j] collects Σ g for the db_enc term. */
+SAE_CLONES
+void sae_k_entries_scatter(float *restrict dWd, float *restrict dWe, float *restrict gsum,
+                           size_t j0, size_t j1, size_t n, const int32_t *restrict e_j,
+                           const int32_t *restrict e_b, const float *restrict e_z,
+                           const float *restrict e_g, const uint8_t *restrict e_src,
+                           const float *const *G, const float *restrict x_in, size_t d)
+{
+	for (size_t e = 0; e < n; e++) {
+		int32_t jj = e_j[e];
+		if (jj < (int32_t)j0 || jj >= (int32_t)j1)
+			continue;
+		size_t j = (size_t)jj, b = (size_t)e_b[e];
+		float z = e_z[e], g = e_g[e];
+		if (z != 0.0f) {
+			const float *restrict G_b = G[e_src[e]] + b * d;
+			float *restrict dwd_j = dWd + j * d;
+#pragma omp simd
+			for (size_t i = 0; i < d; i++)
+				dwd_j[i] += z * G_b[i];
+		}
+		if (g != 0.0f) {
+			const float *restrict x_b = x_in + b * d;
+			float *restrict dwe_j = dWe + j * d;
+#pragma omp simd
+			for (size_t i = 0; i < d; i++)
+				dwe_j[i] += g * x_b[i];
+			gsum[j] += g;
+		}
+	}
 }
 
 /* order-preserving map of a float to uint32 (-0 taken as +0, so equal values share a key) */

@@ -14,7 +14,7 @@ void sae_work_free(struct sae_work *w)
 		return;
 	free(w->x_in), free(w->pre), free(w->xhat), free(w->dxhat), free(w->res), free(w->dres);
 	free(w->z), free(w->dz), free(w->lvl), free(w->scratch), free(w->heap), free(w->sel), free(w->hist), free(w->cand);
-	free(w->keys);
+	free(w->keys), free(w->gsum);
 	free(w->bsel), free(w->row_off), free(w->idx), free(w->val);
 	free(w->e_b), free(w->e_j), free(w->e_z), free(w->e_g), free(w->e_src);
 	free(w->col_off), free(w->order), free(w->dead), free(w->fired), free(w->rowacc),
@@ -79,6 +79,7 @@ int sae_work_alloc(struct sae_work **out, const struct sae_hparams *h, size_t B,
 		ALLOC(w->e_src, w->ent_cap);
 		ALLOC(w->order, w->ent_cap);
 		ALLOC(w->col_off, m + 1);
+		ALLOC(w->gsum, m);
 		ALLOC(w->dead, m);
 	}
 	if (batch)
