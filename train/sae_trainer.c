@@ -132,12 +132,18 @@ static void gather(float *xb, const float *X, const int64_t *perm, size_t pos, s
 		memcpy(xb + b * d, X + (size_t)perm[pos + b] * d, d * sizeof(float));
 }
 
-/* end of an epoch: metrics over X, history row, counters reset, next permutation */
-static int end_epoch(struct sae_run *r, const float *X, size_t N)
+/* end of an epoch: metrics over X, history row, counters reset, next permutation; after the
+ * last step the same evaluation is the run's final one (with the firing counts) */
+static int end_epoch(struct sae_run *r, const float *X, size_t N, const struct sae_xstats *xs,
+                     int last)
 {
 	struct sae_model *s = r->s;
 	struct sae_metrics mt;
-	sae_eval(s, r->w, X, N, &mt, NULL);
+	sae_eval(s, r->w, X, N, xs, &mt, last ? r->final_counts : NULL);
+	if (last) {
+		r->final = mt;
+		r->have_final = 1;
+	}
 	int64_t dead = 0;
 	for (size_t j = 0; j < s->h.d_sae; j++) {
 		dead += s->epoch_fired[j] < s->h.dead_threshold;
@@ -158,8 +164,9 @@ static int end_epoch(struct sae_run *r, const float *X, size_t N)
 
 /* One optimizer step of run r on the batch at its position; xb caches the last batch gathered
  * into it as (*g_epoch, *g_pos), so runs in lockstep on a shared order gather it once. */
-static int run_step(struct sae_run *r, const float *X, size_t N, const struct sae_train_opts *o,
-                    int64_t total, float *xb, int64_t *g_epoch, int64_t *g_pos)
+static int run_step(struct sae_run *r, const float *X, size_t N, const struct sae_xstats *xs,
+                    const struct sae_train_opts *o, int64_t total, float *xb, int64_t *g_epoch,
+                    int64_t *g_pos)
 {
 	struct sae_model *s = r->s;
 	size_t d = s->h.d_model, Bmax = o->batch, pos = (size_t)r->pos;
@@ -177,10 +184,10 @@ static int run_step(struct sae_run *r, const float *X, size_t N, const struct sa
 	r->pos += (int64_t)B;
 	size_t next = (size_t)r->pos;
 	int epoch_end = next >= N || (o->drop_last && N - next < Bmax);
-	if (epoch_end && end_epoch(r, X, N))
+	if (epoch_end && end_epoch(r, X, N, xs, s->step >= total))
 		return HUS_ENOMEM;
-	if (s->step >= total) {
-		sae_eval(s, r->w, X, N, &r->final, r->final_counts);
+	if (s->step >= total && !epoch_end) {
+		sae_eval(s, r->w, X, N, xs, &r->final, r->final_counts);
 		r->have_final = 1;
 	}
 	return 0;
@@ -214,7 +221,8 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 	size_t nbuf = by_run ? nth : 1;
 	float *xbs = malloc(nbuf * Bmax * d * sizeof(float));
 	int64_t *cache = malloc(2 * nbuf * sizeof(int64_t)); /* (epoch, pos) in each buffer */
-	if (!xbs || !cache) {
+	struct sae_xstats xs;
+	if (!xbs || !cache || sae_xstats_of(&xs, X, N, d)) {
 		free(xbs), free(cache);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a batch");
 	}
@@ -233,8 +241,8 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 			for (size_t i = 0; i < n_runs; i++) {
 				size_t t = (size_t)omp_get_thread_num();
 				if (runs[i].s->step < total &&
-				    run_step(&runs[i], X, N, o, total, xbs + t * Bmax * d, &cache[2 * t],
-					     &cache[2 * t + 1]))
+				    run_step(&runs[i], X, N, &xs, o, total, xbs + t * Bmax * d,
+					     &cache[2 * t], &cache[2 * t + 1]))
 #pragma omp atomic write
 					fail = 1;
 			}
@@ -242,7 +250,8 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 		} else {
 			for (size_t i = 0; i < n_runs && !fail; i++)
 				if (runs[i].s->step < total)
-					fail = run_step(&runs[i], X, N, o, total, xbs, &cache[0], &cache[1]);
+					fail = run_step(&runs[i], X, N, &xs, o, total, xbs, &cache[0],
+							&cache[1]);
 		}
 		if (fail) {
 			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for the metrics history");
