@@ -24,7 +24,8 @@ struct sae_work {
 	size_t ka;        /* aux entries per row (upstream aux: k; AuxK: k_aux) */
 	int dense;        /* relu, jumprelu: dense code */
 	int nthreads;
-	float *x_in;      /* (B, d) x - b_dec */
+	float *x_in_buf;  /* (B, d) x - b_dec, when there is a b_dec */
+	const float *x_in; /* (B, d) the encoder's input: x_in_buf, or the batch itself */
 	float *pre;       /* (B, m) pre-activations (b_enc added) */
 	float *xhat;      /* (B, d) */
 	float *dxhat;     /* (B, d) dL/dxhat (matryoshka: the cumulative G^(0)) */

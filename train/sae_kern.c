@@ -34,11 +34,17 @@ static inline float dot16(const float *restrict a, const float *restrict b, size
 }
 
 /*
- * Register blocking: a row's accumulator is cut into SAE_KCH-float chunks held in registers
- * while every entry is added to it, instead of a load-add-store of the whole row per entry.
- * Each element still receives its terms in entry order, so the sums are the same bits.
+ * Register blocking: a row's accumulator is cut into 64-float chunks held in four vector
+ * registers (GCC vector types) while every entry is added to it, instead of a load-add-store
+ * of the whole row per entry.  Each element still gets its terms in entry order, one rounded
+ * product and one rounded sum each (-ffp-contract=off), so the sums are the same bits.
  */
-#define SAE_KCH 64
+typedef float sae_v16 __attribute__((vector_size(64)));
+
+/* macros, not functions: a 64-byte vector argument or return value trips -Wpsabi in the
+ * baseline clone */
+#define V16_LOAD(v, p) memcpy(&(v), (p), sizeof(sae_v16))
+#define V16_STORE(p, v) memcpy((p), &(v), sizeof(sae_v16))
 
 SAE_CLONES
 void sae_k_decode_row(float *restrict xh_b, const float *restrict b_dec,
@@ -46,23 +52,21 @@ void sae_k_decode_row(float *restrict xh_b, const float *restrict b_dec,
                       size_t e1, const float *restrict W_decT, size_t d)
 {
 	size_t i0 = 0;
-	for (; i0 + SAE_KCH <= d; i0 += SAE_KCH) {
-		float acc[SAE_KCH];
-#pragma omp simd
-		for (size_t i = 0; i < SAE_KCH; i++)
-			acc[i] = b_dec[i0 + i];
+	for (; i0 + 64 <= d; i0 += 64) {
+		sae_v16 a0, a1, a2, a3, w0, w1, w2, w3;
+		V16_LOAD(a0, b_dec + i0), V16_LOAD(a1, b_dec + i0 + 16);
+		V16_LOAD(a2, b_dec + i0 + 32), V16_LOAD(a3, b_dec + i0 + 48);
 		for (size_t e = e0; e < e1; e++) {
 			float z = val[e];
 			if (z == 0.0f)
 				continue;
-			const float *restrict w_j = W_decT + (size_t)idx[e] * d + i0;
-#pragma omp simd
-			for (size_t i = 0; i < SAE_KCH; i++)
-				acc[i] += z * w_j[i];
+			const float *w_j = W_decT + (size_t)idx[e] * d + i0;
+			V16_LOAD(w0, w_j), V16_LOAD(w1, w_j + 16);
+			V16_LOAD(w2, w_j + 32), V16_LOAD(w3, w_j + 48);
+			a0 += z * w0, a1 += z * w1, a2 += z * w2, a3 += z * w3;
 		}
-#pragma omp simd
-		for (size_t i = 0; i < SAE_KCH; i++)
-			xh_b[i0 + i] = acc[i];
+		V16_STORE(xh_b + i0, a0), V16_STORE(xh_b + i0 + 16, a1);
+		V16_STORE(xh_b + i0 + 32, a2), V16_STORE(xh_b + i0 + 48, a3);
 	}
 	if (i0 == d)
 		return;
@@ -94,8 +98,6 @@ float sae_k_dot(const float *restrict a, const float *restrict b, size_t n)
 	return dot16(a, b, n);
 }
 
-/* dwd_j += Σ_t z_t G_src(t)[b_t], dwe_j += Σ_t g_t x_in[b_t] over latent j's entries in
- * order (register-blocked as sae_k_decode_row); returns Σ_t g_t, the db_enc term. */
 SAE_CLONES
 float sae_k_latent_acc(float *restrict dwd_j, float *restrict dwe_j, const int32_t *restrict order,
                        size_t t0, size_t t1, const int32_t *restrict e_b,
@@ -104,54 +106,22 @@ float sae_k_latent_acc(float *restrict dwd_j, float *restrict dwe_j, const int32
                        const float *restrict x_in, size_t d)
 {
 	float gb = 0.0f;
-	for (size_t t = t0; t < t1; t++)
-		gb += e_g[order[t]];
-	size_t i0 = 0;
-	for (; i0 + SAE_KCH <= d; i0 += SAE_KCH) {
-		float ad[SAE_KCH], ae[SAE_KCH];
-#pragma omp simd
-		for (size_t i = 0; i < SAE_KCH; i++) {
-			ad[i] = dwd_j[i0 + i];
-			ae[i] = dwe_j[i0 + i];
-		}
-		for (size_t t = t0; t < t1; t++) {
-			size_t e = (size_t)order[t];
-			size_t b = (size_t)e_b[e];
-			float z = e_z[e], g = e_g[e];
-			if (z != 0.0f) {
-				const float *restrict G_b = G[e_src[e]] + b * d + i0;
-#pragma omp simd
-				for (size_t i = 0; i < SAE_KCH; i++)
-					ad[i] += z * G_b[i];
-			}
-			if (g != 0.0f) {
-				const float *restrict x_b = x_in + b * d + i0;
-#pragma omp simd
-				for (size_t i = 0; i < SAE_KCH; i++)
-					ae[i] += g * x_b[i];
-			}
-		}
-#pragma omp simd
-		for (size_t i = 0; i < SAE_KCH; i++) {
-			dwd_j[i0 + i] = ad[i];
-			dwe_j[i0 + i] = ae[i];
-		}
-	}
-	for (size_t t = t0; t < t1 && i0 < d; t++) {
+	for (size_t t = t0; t < t1; t++) {
 		size_t e = (size_t)order[t];
 		size_t b = (size_t)e_b[e];
 		float z = e_z[e], g = e_g[e];
 		if (z != 0.0f) {
 			const float *restrict G_b = G[e_src[e]] + b * d;
 #pragma omp simd
-			for (size_t i = i0; i < d; i++)
+			for (size_t i = 0; i < d; i++)
 				dwd_j[i] += z * G_b[i];
 		}
 		if (g != 0.0f) {
 			const float *restrict x_b = x_in + b * d;
 #pragma omp simd
-			for (size_t i = i0; i < d; i++)
+			for (size_t i = 0; i < d; i++)
 				dwe_j[i] += g * x_b[i];
+			gb += g;
 		}
 	}
 	return gb;

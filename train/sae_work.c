@@ -12,7 +12,7 @@ void sae_work_free(struct sae_work *w)
 {
 	if (!w)
 		return;
-	free(w->x_in), free(w->pre), free(w->xhat), free(w->dxhat), free(w->res), free(w->dres);
+	free(w->x_in_buf), free(w->pre), free(w->xhat), free(w->dxhat), free(w->res), free(w->dres);
 	free(w->z), free(w->dz), free(w->lvl), free(w->scratch), free(w->heap), free(w->sel), free(w->hist), free(w->cand);
 	free(w->keys), free(w->gsum);
 	free(w->bsel), free(w->row_off), free(w->idx), free(w->val);
@@ -48,7 +48,7 @@ int sae_work_alloc(struct sae_work **out, const struct sae_hparams *h, size_t B,
 
 	int fail = 0;
 #define ALLOC(p, n) do { size_t n_ = (n); (p) = calloc(n_ ? n_ : 1, sizeof(*(p))); fail |= !(p); } while (0)
-	ALLOC(w->x_in, B * d);
+	ALLOC(w->x_in_buf, B * d);
 	ALLOC(w->pre, B * m);
 	ALLOC(w->xhat, B * d);
 	ALLOC(w->dxhat, B * d);
