@@ -136,7 +136,7 @@ static void test_topk_threshold_rows(void **state)
 		size_t n = 1 + mt_next32(&g) % 600, k = 1 + mt_next32(&g) % n;
 		size_t ng = 1 + (size_t)rep % SAE_TOPK_GROUP;
 		float *v = malloc(ng * n * sizeof(float));
-		uint32_t *key = malloc(ng * n * sizeof(uint32_t));
+		uint32_t *key = malloc(SAE_TOPK_GROUP * n * sizeof(uint32_t));
 		int32_t *idx = malloc((ng * k + 1) * sizeof(int32_t)), *ref = malloc(k * sizeof(int32_t));
 		int32_t *heap = malloc(2 * k * sizeof(int32_t));
 		for (size_t i = 0; i < ng * n; i++) {

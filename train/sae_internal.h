@@ -84,7 +84,7 @@ void sae_k_entries_scatter(float *dWd, float *dWe, float *gsum, size_t j0, size_
                            const int32_t *e_j, const int32_t *e_b, const float *e_z,
                            const float *e_g, const uint8_t *e_src, const float *const *G,
                            const float *x_in, size_t d);
-#define SAE_TOPK_GROUP 4
+#define SAE_TOPK_GROUP 16 /* rows selected together by sae_k_topk_rows, one per lane */
 /* gradient rows (2 m d floats) up to this many bytes are accumulated by walking the entries */
 #define SAE_SCATTER_MAX ((size_t)1 << 20) /* rows selected together by sae_k_topk_rows */
 void sae_k_topk_rows(int32_t *idx, const float *v, size_t n, size_t k, size_t ng, uint32_t *key);

@@ -174,55 +174,53 @@ static inline uint32_t fkey(float f)
 
 /*
  * Exact top-k of ng <= SAE_TOPK_GROUP rows of v (row stride n), indices ascending, ties to the
- * lowest index: the same set as sae_topk_row.  The k-th largest key t of a row is found bit by
- * bit (t gets a bit when at least k keys are >= t with it), a branch-free counting pass per bit
- * that vectorises; the rows of a group are interleaved so their dependent chains overlap.
- * Then every key > t is kept and the lowest-index keys == t fill the rest.  32 passes over
- * the row: faster than the radix/heap selection for rows of up to ~2k latents (bench in
- * EXPERIMENTS.md).  key: ng*n scratch.
+ * lowest index: the same set as sae_topk_row.  The rows are laid side by side, one per vector
+ * lane (key[i] holds element i of every row), and each row's k-th largest key t is found bit
+ * by bit: t gets a bit when at least k keys are >= t with it, a vertical compare-and-count per
+ * bit with no horizontal sums.  Then every key > t is kept and the lowest-index keys == t fill
+ * the rest.  32 passes over the rows: faster than the radix/heap selection for rows of up to
+ * ~2k latents.  key: n * SAE_TOPK_GROUP words of scratch.
  */
+typedef uint32_t sae_u16 __attribute__((vector_size(64), aligned(4))); /* any alignment */
+
 SAE_CLONES
 void sae_k_topk_rows(int32_t *restrict idx, const float *restrict v, size_t n, size_t k,
                      size_t ng, uint32_t *restrict key)
 {
-	uint32_t t[SAE_TOPK_GROUP] = { 0 };
-	for (size_t g = 0; g < ng; g++) {
-#pragma omp simd
+	for (size_t r = 0; r < SAE_TOPK_GROUP; r++)
 		for (size_t i = 0; i < n; i++)
-			key[g * n + i] = fkey(v[g * n + i]);
-	}
+			key[i * SAE_TOPK_GROUP + r] = r < ng ? fkey(v[r * n + i]) : 0;
+	const sae_u16 *kv = (const sae_u16 *)(void *)key;
+	sae_u16 t = { 0 }, kk = { 0 };
+	kk += (uint32_t)k;
 	for (int bit = 31; bit >= 0; bit--) {
-		for (size_t g = 0; g < ng; g++) {
-			const uint32_t *restrict kg = key + g * n;
-			uint32_t c = 0, try = t[g] | (1u << bit);
-#pragma omp simd reduction(+:c)
-			for (size_t i = 0; i < n; i++)
-				c += kg[i] >= try;
-			t[g] = c >= k ? try : t[g];
-		}
+		sae_u16 try = t | (1u << bit), c = { 0 };
+		for (size_t i = 0; i < n; i++)
+			c -= (sae_u16)(kv[i] >= try); /* a true lane is all ones: -1 */
+		sae_u16 keep = (sae_u16)(c >= kk);
+		t = (try & keep) | (t & ~keep);
 	}
-	for (size_t g = 0; g < ng; g++) {
-		const uint32_t *restrict kg = key + g * n;
-		uint32_t tg = t[g], ge = 0, eq = 0;
-#pragma omp simd reduction(+:ge, eq)
-		for (size_t i = 0; i < n; i++) {
-			ge += kg[i] >= tg;
-			eq += kg[i] == tg;
-		}
-		int32_t *restrict ig = idx + g * k;
+	sae_u16 ge = { 0 }, eq = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		ge -= (sae_u16)(kv[i] >= t);
+		eq -= (sae_u16)(kv[i] == t);
+	}
+	for (size_t r = 0; r < ng; r++) {
+		int32_t *restrict ig = idx + r * k;
+		uint32_t tr = t[r];
 		size_t o = 0;
-		if (ge == k) { /* no tie beyond the k-th: keep every key >= t, branch-free */
+		if (ge[r] == k) { /* no tie beyond the k-th: keep every key >= t, branch-free */
 			for (size_t i = 0; o < k; i++) { /* never writes past ig[k - 1] */
 				ig[o] = (int32_t)i;
-				o += kg[i] >= tg;
+				o += key[i * SAE_TOPK_GROUP + r] >= tr;
 			}
 		} else { /* keys == t fill the last k - #(> t) places, lowest indices first */
-			size_t fill = k - (ge - eq);
+			size_t fill = k - (ge[r] - eq[r]);
 			for (size_t i = 0; o < k; i++) {
-				uint32_t x = kg[i];
-				if (x > tg || (x == tg && fill)) {
+				uint32_t x = key[i * SAE_TOPK_GROUP + r];
+				if (x > tr || (x == tr && fill)) {
 					ig[o++] = (int32_t)i;
-					fill -= x == tg;
+					fill -= x == tr;
 				}
 			}
 		}
