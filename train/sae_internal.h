@@ -5,6 +5,8 @@
 #ifndef HUSAI_SAE_INTERNAL_H
 #define HUSAI_SAE_INTERNAL_H
 
+#include <string.h>
+
 #include "train.h"
 
 /* Below this much work a loop runs on one thread: parallel regions around tiny loops cost more
@@ -90,6 +92,17 @@ void sae_k_entries_scatter(float *dWd, float *dWe, float *gsum, size_t j0, size_
 void sae_k_topk_rows(int32_t *idx, const float *v, size_t n, size_t k, size_t ng, uint32_t *key);
 
 /* sae_select.c */
+/* order-preserving map of a float to uint32 (-0 taken as +0, so equal values share a key) */
+static inline uint32_t sae_fkey(float f)
+{
+	f += 0.0f; /* -0 + +0 = +0 */
+	uint32_t u;
+	memcpy(&u, &f, sizeof(u));
+	uint32_t neg = (uint32_t)((int32_t)u >> 31); /* all ones for negative values */
+	return u ^ (neg | 0x80000000u);               /* branch-free */
+}
+
+
 #define SAE_RADIX_BITS 11
 #define SAE_RADIX_BUCKETS (1u << SAE_RADIX_BITS)
 void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap,

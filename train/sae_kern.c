@@ -162,15 +162,6 @@ void sae_k_entries_scatter(float *restrict dWd, float *restrict dWe, float *rest
 	}
 }
 
-/* order-preserving map of a float to uint32 (-0 taken as +0, so equal values share a key) */
-static inline uint32_t fkey(float f)
-{
-	f += 0.0f; /* -0 + +0 = +0 */
-	uint32_t u;
-	memcpy(&u, &f, sizeof(u));
-	uint32_t neg = (uint32_t)((int32_t)u >> 31); /* all ones for negative values */
-	return u ^ (neg | 0x80000000u);               /* branch-free */
-}
 
 /*
  * Exact top-k of ng <= SAE_TOPK_GROUP rows of v (row stride n), indices ascending, ties to the
@@ -189,7 +180,7 @@ void sae_k_topk_rows(int32_t *restrict idx, const float *restrict v, size_t n, s
 {
 	for (size_t r = 0; r < SAE_TOPK_GROUP; r++)
 		for (size_t i = 0; i < n; i++)
-			key[i * SAE_TOPK_GROUP + r] = r < ng ? fkey(v[r * n + i]) : 0;
+			key[i * SAE_TOPK_GROUP + r] = r < ng ? sae_fkey(v[r * n + i]) : 0;
 	const sae_u16 *kv = (const sae_u16 *)(void *)key;
 	sae_u16 t = { 0 }, kk = { 0 };
 	kk += (uint32_t)k;

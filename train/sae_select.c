@@ -77,15 +77,6 @@ void sae_topk_row(int32_t *idx, const float *v, size_t n, size_t k, int32_t *hea
 	sort_i32(idx, k);
 }
 
-/* order-preserving map of a float to uint32 (-0 taken as +0, so equal values share a key) */
-static inline uint32_t fkey(float f)
-{
-	f += 0.0f; /* -0 + +0 = +0 */
-	uint32_t u;
-	memcpy(&u, &f, sizeof(u));
-	uint32_t neg = (uint32_t)((int32_t)u >> 31); /* all ones for negative values */
-	return u ^ (neg | 0x80000000u);               /* branch-free */
-}
 
 /*
  * The same selection as sae_topk_row, without its branch-heavy heap for the common case: a
@@ -109,7 +100,7 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 	memset(hist, 0, SAE_RADIX_BUCKETS * sizeof(*hist));
 	uint32_t maxb = 0;
 	for (size_t j = 0; j < n; j++) {
-		uint32_t b = fkey(v[j]) >> sh;
+		uint32_t b = sae_fkey(v[j]) >> sh;
 		hist[b]++;
 		maxb = b > maxb ? b : maxb;
 	}
@@ -123,7 +114,7 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 	size_t need = k - above, na = 0, nc = 0;
 	int32_t *taken = cand, *inb = cand + n;
 	for (size_t j = 0; j < n; j++) {
-		uint32_t b = fkey(v[j]) >> sh;
+		uint32_t b = sae_fkey(v[j]) >> sh;
 		if (b > kb)
 			taken[na++] = (int32_t)j;
 		else if (b == kb) {
