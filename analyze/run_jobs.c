@@ -226,6 +226,10 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 			return 0;
 		}
 	}
+	if (r->aggregate_only)
+		return hus_errf(err, HUS_EINPUT, r->run_dir, NULL,
+				"job '%s' has not finished, so the run's results cannot be rebuilt "
+				"from its jobs; finish the run first (rerun `husai run`)", name);
 	if (r->dry_run) {
 		printf("would run %s:", name);
 		for (size_t i = 0; argv[i]; i++)
