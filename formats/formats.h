@@ -365,13 +365,18 @@ struct acts_set {
 	char answer_position[16];  /* the transformer's: equals (index 4) or upstream (index 5) */
 	int64_t modulus, split_seed;
 	double split_fraction;
+	char rows[8];              /* "all" (every example; "" is written as all) or "train": only
+	                              the first floor(p² split_fraction) examples of the split
+	                              permutation (spec §1.4, train_simple_sae); attribute `rows`,
+	                              absent in older files = all */
 	char transformer_sha256[65];
 	double mean, std, min, max; /* over all elements; std unbiased (spec §3) */
 };
 /* Write atomically; computes the statistics from x.  On error nothing is left at path. */
 int acts_write(const char *path, const struct acts_set *s, const struct hus_provenance *prov,
                struct hus_err *err);
-/* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named). */
+/* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named; `rows`
+ * all or train, and a train set holds exactly the train part of the split, in order). */
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
 void acts_release(struct acts_set *s);
 
