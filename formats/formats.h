@@ -204,6 +204,8 @@ const char *cfg_name(const struct cfg *c);
 /* Override "a.b.c=value"; creates the key if absent.  Recorded in the resolved config. */
 int cfg_set(struct cfg *c, const char *assignment, struct hus_err *err);
 int cfg_has(struct cfg *c, const char *key);
+/* Where a key's value was given: "line:col" in the file, or "--set <key>"; -1 if absent. */
+int cfg_where(struct cfg *c, const char *key, char *buf, size_t len);
 int cfg_int(struct cfg *c, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out,
             struct hus_err *err);
 int cfg_f64(struct cfg *c, const char *key, double def, double *out, struct hus_err *err);

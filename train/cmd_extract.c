@@ -59,6 +59,9 @@ int cmd_extract(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	static const char *const rows_choices[] = { "all", "train", NULL };
+	/* the phase-4a preset (spec A2) a run's job config names: recorded, not acted on */
+	static const char *const presets[] = { "husai", "run29", "legacy", NULL };
+	const char *preset = NULL;
 	const char *out = NULL, *hook = NULL, *position = NULL, *config = NULL, *rows = NULL;
 	long long layer = -2, seed = -1, batch = 0;
 	double fraction = -1.0;
@@ -129,7 +132,7 @@ int cmd_extract(int argc, char **argv)
 		const char *sv;
 		int64_t iv;
 		double fv;
-		static char hook_buf[32], pos_buf[32], rows_buf[8];
+		static char hook_buf[32], pos_buf[32], rows_buf[8], preset_buf[16];
 		if ((rc = cfg_load(&jc, config, &err)))
 			goto cleanup;
 		if (!(rc = cfg_str(jc, "extract.hook", "resid_post", NULL, &sv, &err)) && !hook)
@@ -144,6 +147,9 @@ int cmd_extract(int argc, char **argv)
 			fraction = fv;
 		if (!rc && !(rc = cfg_str(jc, "extract.rows", "all", rows_choices, &sv, &err)) && !rows)
 			rows = strncpy(rows_buf, sv, sizeof(rows_buf) - 1);
+		if (!rc && cfg_has(jc, "extract.preset") &&
+		    !(rc = cfg_str(jc, "extract.preset", NULL, presets, &sv, &err)))
+			preset = strncpy(preset_buf, sv, sizeof(preset_buf) - 1);
 		if (!rc && !(rc = cfg_int(jc, "extract.batch_size", 256, 1, 1 << 24, &iv, &err)) && !batch)
 			batch = iv;
 		if (!rc)
@@ -204,12 +210,17 @@ int cmd_extract(int argc, char **argv)
 	cfg_set(cf, buf, &err);
 	if (o.train_rows) /* recorded only when not the default, so older hashes stay valid */
 		cfg_set(cf, "extract.rows=train", &err);
+	if (preset) {
+		snprintf(buf, sizeof(buf), "extract.preset=%s", preset);
+		cfg_set(cf, buf, &err);
+	}
 	if ((rc = cfg_str(cf, "extract.hook", NULL, NULL, &sv, &err)) ||
 	    (rc = cfg_int(cf, "extract.layer", 0, 0, INT64_MAX, &iv, &err)) ||
 	    (rc = cfg_str(cf, "extract.position", NULL, NULL, &sv, &err)) ||
 	    (rc = cfg_int(cf, "extract.split_seed", 0, 0, INT64_MAX, &iv, &err)) ||
 	    (rc = cfg_f64(cf, "extract.split_fraction", 0.8, &fv, &err)) ||
 	    (o.train_rows && (rc = cfg_str(cf, "extract.rows", NULL, rows_choices, &sv, &err))) ||
+	    (preset && (rc = cfg_str(cf, "extract.preset", NULL, presets, &sv, &err))) ||
 	    (rc = cfg_add_input(cf, "transformer", ckpt, &err)))
 		goto cleanup;
 	resolved = cfg_resolved_yaml(cf);
