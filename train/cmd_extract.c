@@ -242,7 +242,9 @@ cleanup:
 	free(resolved);
 	return hus_err_status(rc);
 bad:
-	fprintf(stderr, "husai: bad value '%s' for option '%s'\n", optarg, argv[optind - 1]);
+	for (const struct option *op = opts; op->name; op++) /* name the option, not its value */
+		if (op->val == c)
+			fprintf(stderr, "husai: bad value '%s' for option '--%s'\n", optarg, op->name);
 	usage(stderr);
 	return 2;
 }
