@@ -24,6 +24,8 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_suite(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex,
+                    struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
 /* Phase-4a presets of spec A2 (exp_preset.c): husai, run29, legacy.  Fill the preset's keys
