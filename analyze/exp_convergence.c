@@ -11,8 +11,9 @@
  *   EV step    = the first logged step t after which every gain EV(t' + W) - EV(t') over the
  *                next W steps stays below `ev_gain_threshold` (defaults: W 100 steps, 0.001,
  *                i.e. < 0.1 % of EV per 100 steps);
- *   PWMCC step = the first checkpoint after which every checkpoint's mean PWMCC lies inside
- *                the 95 % CI of the mean PWMCC at the horizon;
+ *   PWMCC step = the first checkpoint before the horizon after which every checkpoint's mean
+ *                PWMCC lies inside the 95 % CI of the mean PWMCC at the horizon (none: PWMCC
+ *                still moves at the horizon);
  *   converged  = max(EV step, PWMCC step); the chosen step is the largest over k.
  * results.json records every input of that rule, the chosen step, and whether the default
  * step count (experiment.default_steps) reaches it; convergence.csv holds (step, k, seed, mse,
@@ -211,8 +212,10 @@ static int conv_condition(struct runner *r, const char *cond, int64_t k, const i
 		size_t nc = hj_len(pw);
 		hj *last = hj_at(pw, nc - 1);
 		double lo = exp_jnum(last, "pwmcc.ci95_low"), hi = exp_jnum(last, "pwmcc.ci95_high");
+		/* the horizon lies in its own CI trivially: a PWMCC step needs an earlier
+		 * checkpoint, else PWMCC has not settled within the horizon (null) */
 		int64_t p_step = -1;
-		for (size_t i = nc; i-- > 0;) {
+		for (size_t i = nc - 1; i-- > 0;) {
 			double v = exp_jnum(hj_at(pw, i), "pwmcc.mean");
 			if (!(v >= lo && v <= hi))
 				break;
@@ -235,6 +238,11 @@ static int conv_condition(struct runner *r, const char *cond, int64_t k, const i
 		hj_set(rec, "converged_step", conv < 0 ? hj_null() : hj_int(conv));
 		hj_set(rec, "explained_variance_final", hj_num(ev_mean[n - 1]));
 		hj_set(rec, "pwmcc_final", hj_ref(hj_get(last, "pwmcc")));
+		/* how fast PWMCC still moves at the end: mean over the last checkpoint interval */
+		if (nc > 1)
+			hj_set(rec, "pwmcc_gain_last_interval",
+			       hj_num(exp_jnum(last, "pwmcc.mean") -
+				      exp_jnum(hj_at(pw, nc - 2), "pwmcc.mean")));
 		if (default_steps > 0) {
 			double ev_d = interp(stp, ev_mean, n, (double)default_steps);
 			hj_set(rec, "explained_variance_at_default", hj_num(ev_d));
@@ -378,8 +386,9 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	hj_set(crit, "description",
 	       hj_str("per k: EV step = first logged step after which the seed-mean EV gains less "
 		      "than ev_gain_threshold over every following window of ev_window_steps steps; "
-		      "PWMCC step = first checkpoint after which every checkpoint's mean cross-seed "
-		      "PWMCC lies inside the 95 % CI of the mean at the horizon; converged step = the "
+		      "PWMCC step = first checkpoint before the horizon after which every checkpoint's "
+		      "mean cross-seed PWMCC lies inside the 95 % CI of the mean at the horizon; "
+		      "converged step = the "
 		      "larger of the two; chosen step = the largest over k (null: not converged "
 		      "within the horizon)"));
 	hj_set(crit, "ev_window_steps", hj_int(window));
@@ -389,7 +398,13 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	hj_set(res, "chosen_step", chosen < 0 ? hj_null() : hj_int(chosen));
 	if (default_steps > 0) {
 		hj_set(res, "default_steps", hj_int(default_steps));
-		hj_set(res, "default_justified", chosen < 0 ? hj_null() : hj_bool(chosen <= default_steps));
+		/* not converged within the horizon: a default below the horizon is not justified
+		 * either; one beyond it cannot be judged (null) */
+		int64_t horizon = 0;
+		hj_get_i64(hj_at(recs, 0), "steps_trained", &horizon);
+		hj_set(res, "default_justified",
+		       chosen >= 0 ? hj_bool(chosen <= default_steps)
+				   : default_steps <= horizon ? hj_bool(0) : hj_null());
 	}
 	hj_set(res, "csv", hj_str("convergence.csv"));
 	hj_set(res, "pwmcc_csv", hj_str("convergence_pwmcc.csv"));

@@ -102,7 +102,12 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 			break;
 		fig_range(k[i].st, k[i].n, &xlo, &xhi);
 		fig_range(k[i].cs, k[i].nc, &xlo, &xhi);
-		fig_range(k[i].ev, k[i].n, &elo, &ehi);
+		/* the EV axis covers the curve from the first checkpoint after step 0 on: the
+		 * first few steps start far below 0 and would flatten everything after them */
+		double from = k[i].nc > 1 ? k[i].cs[1] : 0;
+		for (size_t j = 0; j < k[i].n; j++)
+			if (k[i].st[j] >= from)
+				fig_range(&k[i].ev[j], 1, &elo, &ehi);
 		fig_range(k[i].pm, k[i].nc, &plo, &phi);
 		fig_range(k[i].plo, k[i].nc, &plo, &phi);
 		fig_range(k[i].phi, k[i].nc, &plo, &phi);
@@ -148,8 +153,10 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 	}
 	fig_axes_draw(&a, c);
 	fig_legend_draw(&a, c->cr, leg, nl);
+	fig_panel_clip(&a, c->cr);
 	for (size_t i = 0; i < nk; i++)
 		fig_line(c, &a.xs, &a.ys, k[i].st, k[i].ev, k[i].n, palette[i], 0);
+	cairo_restore(c->cr);
 	if (isfinite(def))
 		fig_vline(c, &a, def, FIG_GREY, 1, def_label);
 	if (isfinite(chosen))

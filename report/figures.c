@@ -32,7 +32,7 @@ const struct rep_figure rep_figures[] = {
 	  504, 330, ALL, fig_f8_draw, NULL },
 	{ "F9", "F9_feature_stability", "Per-feature stability: ECDF of each feature's best-match similarity, trained vs control",
 	  252, 210, ALL, fig_f9_draw, NULL },
-	{ "F10", "F10_convergence", "EV and PWMCC against SAE steps: seed-mean EV per k, cross-seed PWMCC with 95% CI at checkpoints, the default and the criterion's step marked",
+	{ "F10", "F10_convergence", "EV and PWMCC against SAE steps: seed-mean EV per k (axis from the first checkpoint on), cross-seed PWMCC with 95% CI at checkpoints, the default and the criterion's step marked",
 	  252, 330, K(REP_CONVERGENCE), fig_f10_draw, NULL },
 };
 const size_t rep_nfigures = sizeof(rep_figures) / sizeof(rep_figures[0]);

@@ -60,7 +60,7 @@ for rec in r["records"]:
     pm = [(int(x["step"]), float(x["pwmcc_mean"]), float(x["pwmcc_ci95_low"]), float(x["pwmcc_ci95_high"])) for x in prow if int(x["k"]) == k]
     lo, hi = pm[-1][2], pm[-1][3]
     p_step = None
-    for s, m, _, _ in reversed(pm):
+    for s, m, _, _ in reversed(pm[:-1]):   # the horizon itself does not count
         if not (lo <= m <= hi):
             break
         p_step = s
@@ -69,6 +69,7 @@ for rec in r["records"]:
     assert rec["converged_step"] == conv
     chosen = None if chosen is None or conv is None else max(chosen, conv)
     assert "explained_variance_at_default" in rec and "pwmcc_at_default" in rec
+    assert abs(rec["pwmcc_gain_last_interval"] - (pm[-1][1] - pm[-2][1])) < 1e-12
 assert r["chosen_step"] == chosen, (r["chosen_step"], chosen)
 assert r["chosen_step"] is not None, "the tiny run should converge"
 assert r["default_steps"] == 200 and r["default_justified"] == (chosen <= 200)
