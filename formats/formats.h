@@ -259,6 +259,7 @@ int hj_set(hj *obj, const char *key, hj *val); /* steals val */
 int hj_push(hj *arr, hj *val);                 /* steals val */
 void hj_free(hj *v);                           /* decref */
 hj *hj_ref(hj *v);                             /* incref, returns v */
+int hj_del(hj *obj, const char *key);          /* remove a key (0), -1 if absent */
 int hj_write_file(const char *path, hj *v, struct hus_err *err); /* atomic */
 char *hj_dumps(hj *v);                                          /* caller frees */
 /* Reading: parse with a line:column error; get by dotted path ("trained.mean", "records.3.k"). */

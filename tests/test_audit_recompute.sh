@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_audit_recompute.sh — `husai audit --recompute` reruns every analysis of a small core
-# ablation from its archived checkpoints and finds the outputs identical; after a reported
-# number is edited it names the file that differs and exits non-zero.
+# ablation from its archived checkpoints and rebuilds the run's own results.json and CSVs from
+# the jobs' files, finding everything identical; after a reported number is edited (in the
+# run's results.json, then in an analysis) it names the file that differs and exits non-zero.
 set -u
 bin=${HUSAI_BIN:?}
 src=${HUSAI_SOURCE_DIR:?}
@@ -14,9 +15,18 @@ check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else echo 
 	--set transformer.epochs=1 --set experiment.bootstrap_samples=500 --out "$tmp/run" \
 	"$src/configs/parity/core_ablations.yaml" >/dev/null 2>&1
 check "the small core ablation runs" test -f "$tmp/run/results.json"
+sleep 1; touch "$tmp/out.ref"
 "$bin" audit --recompute "$tmp/run" >"$tmp/out" 2>&1; st=$?
 check "recomputed analyses are identical (status $st)" test "$st" -eq 0
 check "six outputs were recomputed" grep -q "ok, 6 analysis outputs recomputed" "$tmp/out"
+check "results.json and two CSVs were rebuilt" grep -q "ok, 3 run outputs rebuilt from the archived jobs are identical" "$tmp/out"
+check "the archive was not written to" test -z "$(find "$tmp/run" -newer "$tmp/out.ref" 2>/dev/null)"
+cp "$tmp/run/results.json" "$tmp/results.keep"
+sed -i '0,/"mean": 0\./s//"mean": 0.9/' "$tmp/run/results.json"
+"$bin" audit --recompute "$tmp/run" >"$tmp/out" 2>&1; st=$?
+check "an edited number in the run's results.json fails the audit" test "$st" -ne 0
+check "the run's results.json is named as differing" grep -q "differs   results.json (rebuilt" "$tmp/out"
+cp "$tmp/results.keep" "$tmp/run/results.json"
 f="$tmp/run/analysis/k_sweep_dsae128_k8/results.json"
 sed -i '0,/"mean": 0\./s//"mean": 0.9/' "$f"
 "$bin" audit --recompute "$tmp/run" >"$tmp/out" 2>&1; st=$?
