@@ -33,6 +33,8 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
  * set) lists keys the config sets to other values. */
 extern const char *const exp_preset_names[];
 int exp_preset_apply(struct cfg *c, const char *preset, hj **deviations, struct hus_err *err);
+/* A given activation set (experiment.activations) must suit the preset: rows train for legacy. */
+int exp_preset_check_acts(const char *preset, const char *path, struct hus_err *err);
 /* {key: value} of a preset's settings ({} for presets the config spells out). */
 hj *exp_preset_settings(const char *preset);
 

@@ -50,6 +50,8 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	}
 	char acts[PATH_MAX];
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
+	    (ex->activations && *ex->activations &&
+	     (rc = exp_preset_check_acts(preset, acts, err))) ||
 	    (rc = exp_train_saes(r, c, "sae", acts, "    phase4a: {}\n", seeds, ns,
 				 (const char *const *)outs, err)) ||
 	    (rc = exp_analyze(r, c, "phase4a", seeds, ns, &st, err)))

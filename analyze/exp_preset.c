@@ -118,6 +118,12 @@ int exp_preset_apply(struct cfg *c, const char *preset, hj **deviations, struct 
 				      "'%s' is '%s' but experiment.preset is 'legacy'", labels[i], v);
 		}
 	}
+	/* the keys set here belong to stage sections, which their verbs validate (as
+	 * experiment_read hands them out): mark them used even when no stage reads them, e.g.
+	 * extract.* with experiment.activations given */
+	static const char *const secs[] = { "extract", "sae", NULL };
+	if (!rc)
+		free(cfg_sections_yaml(c, secs));
 	return rc;
 }
 
@@ -129,4 +135,26 @@ hj *exp_preset_settings(const char *preset)
 	for (const struct preset_key *p = legacy_keys; p->key; p++)
 		hj_set(o, p->key, hj_str(p->value));
 	return o;
+}
+
+int exp_preset_check_acts(const char *preset, const char *path, struct hus_err *err)
+{
+	if (strcmp(preset, "legacy"))
+		return 0;
+	struct h5r *h;
+	int rc = h5r_open(&h, path, "husai.activation_set", 1, err);
+	if (rc)
+		return rc;
+	char *rows = NULL;
+	if (h5r_has_attr(h, "/", "rows"))
+		rc = h5r_attr_str(h, "/", "rows", &rows, err);
+	if (!rc && (!rows || strcmp(rows, "train")))
+		rc = hus_errf(err, HUS_EINPUT, path, "rows",
+			      "preset legacy trains on the train rows only (spec §4.7 c): expected an "
+			      "activation set with rows train, found %s (extract one with "
+			      "`husai extract --rows train --split-fraction 0.9`)",
+			      rows ? rows : "all (no rows attribute)");
+	free(rows);
+	h5r_close(h);
+	return rc;
 }

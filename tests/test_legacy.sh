@@ -74,6 +74,14 @@ check "extract.rows as a list is refused with line:col" sh -c "test $st -eq 1 &&
 	"$src/configs/parity/phase4a_legacy.yaml" >"$tmp/out" 2>&1; st=$?
 check "a run with extract.rows: some fails" test "$st" -ne 0
 check "... naming extract.rows" grep -q "rows" "$tmp/out"
+# a given activation set of all rows does not suit the legacy preset
+"$bin" run "${tiny[@]}" --set "experiment.activations=$tmp/all.h5" --out "$tmp/run4" \
+	"$src/configs/parity/phase4a_legacy.yaml" >"$tmp/out" 2>&1; st=$?
+check "legacy refuses an activation set of all rows" \
+	sh -c "test $st -ne 0 && grep -q 'all.h5:rows: preset legacy trains on the train rows only' '$tmp/out'"
+"$bin" run "${tiny[@]}" --set "experiment.activations=$acts" --out "$tmp/run5" \
+	"$src/configs/parity/phase4a_legacy.yaml" >"$tmp/out" 2>&1; st=$?
+check "legacy accepts a given train-rows activation set (status $st)" test "$st" -eq 0
 printf 'experiment:\n  kind: phase4a\n  preset: legacyy\n' >"$tmp/p.yaml"
 "$bin" run --out "$tmp/run3" "$tmp/p.yaml" >"$tmp/out" 2>&1; st=$?
 check "an unknown preset is refused with line:col" sh -c "test $st -ne 0 && grep -q 'p.yaml:3:3' '$tmp/out'"
