@@ -305,6 +305,9 @@ struct tf_extract_opts {
 	double split_fraction;    /* default 0.8 (spec §3) */
 	size_t batch_size;        /* accepted for upstream's CLI; never changes a value (the
 	                             forward runs on fixed blocks of TF_EXTRACT_BLOCK) */
+	int train_rows;           /* 1: only the train part of the split, the first
+	                             floor(p² split_fraction) permuted examples (spec §1.4,
+	                             train_simple_sae; `rows: train`); 0: every example */
 };
 #define TF_EXTRACT_BLOCK 64
 /* Fill an activation set from a loaded model (rows in the upstream order, spec §3). */
