@@ -2,7 +2,7 @@
  * exp_convergence.c — the convergence sweep behind the default SAE step count (issue 7: "choose
  * and justify the default step count with a convergence plot of EV against steps").  The
  * default SAEs (the `sae:` section: architecture, d_sae, lr, batch) are trained at several k
- * over several seeds for a long horizon, in one train-sae pass with periodic checkpoints
+ * over several seeds for a long horizon, one train-sae pass per k with periodic checkpoints
  * (sae.checkpoint_every); the per-epoch history of each run gives EV, MSE, L0 and the dead
  * fraction against steps (spec §4.7 a.5, §4.8), and the checkpoints give the cross-seed PWMCC
  * (spec §5.1-5.2) with its bootstrap CI (spec §6.0) at each checkpoint step.
@@ -278,7 +278,6 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	size_t ns = 0, nk = 0;
 	double thr;
 	struct exp_stats st = { 0 };
-	char **outs = NULL, *conds = NULL;
 	hj *res = NULL, *recs = NULL, *curves = NULL;
 	struct csvw *csv = NULL, *pcsv = NULL;
 	int rc;
@@ -301,28 +300,20 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 				      "expected distinct seeds in increasing order");
 			goto done;
 		}
-	size_t cap = nk * 64 + 1;
-	conds = calloc(cap, 1);
-	outs = calloc(nk * ns + 1, sizeof(*outs));
-	if (!conds || !outs) {
-		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < nk; i++) {
-		snprintf(conds + strlen(conds), cap - strlen(conds), "    k%" PRId64 ": {k: %" PRId64 "}\n",
-			 ks[i], ks[i]);
-		for (size_t s = 0; s < ns; s++) {
-			char buf[160];
-			snprintf(buf, sizeof(buf), "sae/k%" PRId64 "/sae_seed%" PRId64 ".h5", ks[i], seeds[s]);
-			outs[i * ns + s] = strdup(buf);
-		}
-	}
 	char acts[PATH_MAX];
-	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
-	    (rc = exp_train_saes(r, c, "sae", acts, conds, seeds, ns, (const char *const *)outs, err)))
+	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
 		goto done;
-	if (r->dry_run || r->validate_only)
-		goto done;
+	/* one train-sae job per k (all seeds in one pass), a batch the ranks of an MPI run share */
+	runner_batch_begin(r);
+	for (size_t i = 0; i < nk && !rc; i++) {
+		char job[64], cond[48], body[64];
+		snprintf(cond, sizeof(cond), "k%" PRId64, ks[i]);
+		snprintf(job, sizeof(job), "sae_k%" PRId64, ks[i]);
+		snprintf(body, sizeof(body), "      k: %" PRId64 "\n", ks[i]);
+		rc = exp_train_condition(r, c, job, acts, cond, body, seeds, ns, 0, NULL, err);
+	}
+	if ((rc = runner_batch_end(r, rc, err)) || r->dry_run || r->validate_only || !runner_writes(r))
+		goto done; /* the curves, CSVs and results.json: rank 0 */
 	char p[PATH_MAX + 64], pp[PATH_MAX + 64];
 	snprintf(p, sizeof(p), "%s/convergence.csv", r->run_dir);
 	snprintf(pp, sizeof(pp), "%s/convergence_pwmcc.csv", r->run_dir);
@@ -360,7 +351,8 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	pcsv = NULL;
 	{ /* the architecture, from one final checkpoint */
 		struct decoder d;
-		snprintf(p, sizeof(p), "%s/%s", r->run_dir, outs[0]);
+		snprintf(p, sizeof(p), "%s/sae/k%" PRId64 "/sae_seed%" PRId64 ".h5", r->run_dir, ks[0],
+			 seeds[0]);
 		if ((rc = decoder_load(&d, p, 0, err)))
 			goto done;
 		d_model = d.d_model;
@@ -419,10 +411,6 @@ done:
 	hj_free(res);
 	hj_free(recs);
 	hj_free(curves);
-	for (size_t i = 0; outs && outs[i]; i++)
-		free(outs[i]);
-	free(outs);
-	free(conds);
 	free(seeds);
 	free(ks);
 	exp_stats_release(&st);
