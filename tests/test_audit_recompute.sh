@@ -3,13 +3,7 @@
 # ablation from its archived checkpoints and rebuilds the run's own results.json and CSVs from
 # the jobs' files, finding everything identical; after a reported number is edited (in the
 # run's results.json, then in an analysis) it names the file that differs and exits non-zero.
-set -u
-bin=${HUSAI_BIN:?}
-src=${HUSAI_SOURCE_DIR:?}
-tmp=${TEST_TMP:-/tmp/husai_test_audit_$$}
-rm -rf "$tmp"; mkdir -p "$tmp"
-fail=0; passed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi; }
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" audit
 "$bin" run --set experiment.k_values=8,16 --set experiment.d_sae_values=64 --set experiment.seeds=1,2,3 \
 	--set data.p=31 --set sae.epochs=2 --set sae.batch_size=256 --set transformer.batch_size=256 \
 	--set transformer.epochs=1 --set experiment.bootstrap_samples=500 --out "$tmp/run" \
@@ -32,6 +26,4 @@ sed -i '0,/"mean": 0\./s//"mean": 0.9/' "$f"
 "$bin" audit --recompute "$tmp/run" >"$tmp/out" 2>&1; st=$?
 check "an edited number fails the audit" test "$st" -ne 0
 check "the edited file is named as differing" grep -q "differs   analysis/k_sweep_dsae128_k8/results.json" "$tmp/out"
-echo "$passed passed, $fail failed"
-[ "$fail" -eq 0 ] && rm -rf "$tmp"
-test "$fail" -eq 0
+finish

@@ -4,13 +4,7 @@
 # curve, PWMCC at step 0, every checkpoint_every steps and the horizon, and the criterion's
 # steps, which are recomputed here from the two CSVs; `husai report` draws F10 in PNG, SVG
 # and PDF and writes the Markdown sections; bad settings are refused.
-set -u
-bin=${HUSAI_BIN:?}
-src=${HUSAI_SOURCE_DIR:?}
-tmp=${TEST_TMP:-/tmp/husai_test_convergence_$$}
-rm -rf "$tmp"; mkdir -p "$tmp"
-fail=0; passed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi; }
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" convergence
 
 tiny=(--set data.p=31 --set transformer.batch_size=256 --set transformer.epochs=2
       --set transformer.checkpoint_every=0 --set sae.d_sae=64 --set sae.batch_size=256
@@ -93,6 +87,4 @@ check "one seed is refused" sh -c "test $st -ne 0 && grep -q 'experiment.seeds' 
 "$bin" run "${tiny[@]}" --set experiment.ev_window_steps=0 --out "$tmp/bad" "$src/configs/convergence.yaml" >"$tmp/out" 2>&1; st=$?
 check "a zero EV window is refused" sh -c "test $st -ne 0 && grep -q 'ev_window_steps' '$tmp/out'"
 
-echo "test_convergence: $passed passed, $fail failed"
-rm -rf "$tmp"
-[ "$fail" -eq 0 ]
+finish test_convergence

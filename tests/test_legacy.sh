@@ -4,13 +4,7 @@
 # the SAE configs carry topk_upstream + aux, batch 256 and the preset label, results.json
 # records the preset and the keys the run changed; `husai extract --rows` and `extract.rows`
 # choose the rows, and bad values are refused (CLI usage, config line:col).
-set -u
-bin=${HUSAI_BIN:?}
-src=${HUSAI_SOURCE_DIR:?}
-tmp=${TEST_TMP:-/tmp/husai_test_legacy_$$}
-rm -rf "$tmp"; mkdir -p "$tmp"
-fail=0; passed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi; }
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" legacy
 
 tiny=(--set data.p=31 --set transformer.batch_size=256 --set transformer.epochs=1
       --set sae.d_sae=64 --set sae.epochs=2 --set experiment.bootstrap_samples=200
@@ -86,6 +80,4 @@ printf 'experiment:\n  kind: phase4a\n  preset: legacyy\n' >"$tmp/p.yaml"
 "$bin" run --out "$tmp/run3" "$tmp/p.yaml" >"$tmp/out" 2>&1; st=$?
 check "an unknown preset is refused with line:col" sh -c "test $st -ne 0 && grep -q 'p.yaml:3:3' '$tmp/out'"
 
-echo "test_legacy: $passed passed, $fail failed"
-rm -rf "$tmp"
-[ "$fail" -eq 0 ]
+finish test_legacy
