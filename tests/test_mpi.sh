@@ -4,15 +4,9 @@
 # aside) as the single-process run; both ranks ran jobs; a rank killed with SIGKILL after its
 # first job leaves a run that a rerun with two ranks, or without MPI, finishes with the same
 # bytes.  Skipped (77) when mpirun is missing or husai was built without MPI.
-set -u
-bin=${HUSAI_BIN:?}
-src=${HUSAI_SOURCE_DIR:?}
-tmp=${TEST_TMP:-/tmp/husai_test_mpi_$$}
 command -v mpirun >/dev/null || { echo "SKIP: no mpirun"; exit 77; }
-"$bin" version | grep -q "^mpi: MPI" || { echo "SKIP: husai built without MPI"; exit 77; }
-rm -rf "$tmp"; mkdir -p "$tmp"
-fail=0; passed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi; }
+"${HUSAI_BIN:?}" version | grep -q "^mpi: MPI" || { echo "SKIP: husai built without MPI"; exit 77; }
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" mpi
 # CI runs as root in a container with 2 cores: let Open MPI run there and oversubscribe
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMP_NUM_THREADS=1 HUSAI_QUIET=1
@@ -88,6 +82,4 @@ check "a rerun without MPI finishes it (status $st)" test "$st" -eq 0
 check "killed + resumed without MPI gives the same run" same_run "$tmp/d"
 check "audit of the resumed run passes" "$bin" audit -q "$tmp/d"
 
-echo "$passed passed, $fail failed"
-[ "$fail" -eq 0 ] && rm -rf "$tmp"
-test "$fail" -eq 0
+finish
