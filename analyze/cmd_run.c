@@ -32,6 +32,9 @@ static const char *const run_usage[] = {
 	"    --set <key>=<value>  override a config value, e.g. --set sae.seeds=1,2,3",
 	"    --redo               rerun every job even if its outputs verify",
 	"    --dry-run            list the jobs instead of running them",
+	"    -j, --jobs <n>       jobs of a batch run at once on this machine (default: one per",
+	"                         CPU, or per thread of OMP_NUM_THREADS, each single-threaded;",
+	"                         1 per rank under MPI); results do not depend on it",
 	"    --aggregate-only     run no job (each must have finished and verify); only rebuild",
 	"                         results.json, the CSVs and summaries from the jobs' files",
 	"",
@@ -70,12 +73,13 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },     { "out", required_argument, NULL, 'o' },
 		{ "set", required_argument, NULL, 's' }, { "redo", no_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },   { "aggregate-only", no_argument, NULL, 'a' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *out = NULL, *sets[64];
-	int nsets = 0, redo = 0, dry = 0, aggregate_only = 0, c;
+	int nsets = 0, redo = 0, dry = 0, aggregate_only = 0, jobs = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:s:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:s:j:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -99,6 +103,17 @@ int cmd_run(int argc, char **argv)
 		case 'a':
 			aggregate_only = 1;
 			break;
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > RUN_MAX_SLOTS) {
+				fprintf(stderr, "husai: run: --jobs: expected a number from 1 to %d, got '%s'\n",
+					RUN_MAX_SLOTS, optarg);
+				return 2;
+			}
+			jobs = (int)v;
+			break;
+		}
 		default:
 			usage(stderr);
 			return 2;
@@ -161,6 +176,7 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	r.dry_run = dry;
 	r.aggregate_only = aggregate_only;
+	r.slots = jobs;
 	snprintf(r.command, sizeof(r.command), "husai");
 	for (int i = 0; i < argc; i++)
 		snprintf(r.command + strlen(r.command), sizeof(r.command) - strlen(r.command), " %s",

@@ -21,6 +21,9 @@ struct core_cond {
 	char name[96];
 	const char *grid; /* k_sweep or d_sae_sweep */
 	int64_t d_sae, k;
+	const char *src;  /* the condition whose SAEs it analyses: itself, or an earlier one of the
+			   * same (d_sae, k) (the grids cross at fixed_d_sae, fixed_k: training is
+			   * deterministic, so the same SAEs are trained once and analysed for both) */
 };
 
 static const char *const csv_cols[] = {
@@ -86,7 +89,7 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 	int64_t steps = -1;
 	for (size_t i = 0; i < ns && !rc; i++) {
 		char p[PATH_MAX + 300], rel[256];
-		snprintf(rel, sizeof(rel), "sae/%s/sae_seed%" PRId64 ".h5", cc->name, seeds[i]);
+		snprintf(rel, sizeof(rel), "sae/%s/sae_seed%" PRId64 ".h5", cc->src, seeds[i]);
 		snprintf(p, sizeof(p), "%s/%s", r->run_dir, rel);
 		struct exp_sae_final m = { 0 };
 		if ((rc = exp_sae_final(p, &m, err)))
@@ -118,6 +121,8 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 	if (!rc) {
 		hj_set(rec, "grid", hj_str(cc->grid));
 		hj_set(rec, "condition", hj_str(cc->name));
+		if (strcmp(cc->src, cc->name)) /* the same SAEs as that condition (struct core_cond) */
+			hj_set(rec, "sae_shared_with", hj_str(cc->src));
 		hj_set(rec, "d_sae", hj_int(cc->d_sae));
 		hj_set(rec, "k", hj_int(cc->k));
 		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
@@ -152,9 +157,9 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 				if (!bufs[2 * i] || !bufs[2 * i + 1])
 					continue;
 				snprintf(bufs[2 * i], PATH_MAX + 300, "%s/sae/%s/sae_seed%" PRId64 ".h5",
-					 r->run_dir, cc->name, seeds[i]);
+					 r->run_dir, cc->src, seeds[i]);
 				snprintf(bufs[2 * i + 1], PATH_MAX + 300, "%s/sae/%s/sae_seed%" PRId64 "_step0.h5",
-					 r->run_dir, cc->name, seeds[i]);
+					 r->run_dir, cc->src, seeds[i]);
 				tp[i] = bufs[2 * i];
 				cp[i] = bufs[2 * i + 1];
 			}
@@ -225,12 +230,20 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 		cc->k = i < nk ? ks[i] : fixed_k;
 		snprintf(cc->name, sizeof(cc->name), "%s_dsae%" PRId64 "_k%" PRId64, cc->grid, cc->d_sae,
 			 cc->k);
+		cc->src = cc->name;
+		for (size_t j = 0; j < i; j++)
+			if (conds[j].d_sae == cc->d_sae && conds[j].k == cc->k && conds[j].src == conds[j].name) {
+				cc->src = conds[j].name;
+				break;
+			}
 	}
 	char acts[PATH_MAX];
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
 		goto done;
 	runner_batch_begin(r);
 	for (size_t i = 0; i < nc && !rc; i++) {
+		if (conds[i].src != conds[i].name)
+			continue; /* trained once, under the first condition of its (d_sae, k) */
 		char job[128], body[96];
 		snprintf(job, sizeof(job), "sae_%s", conds[i].name);
 		snprintf(body, sizeof(body), "      d_sae: %" PRId64 "\n      k: %" PRId64 "\n",
@@ -240,8 +253,14 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 	if ((rc = runner_batch_end(r, rc, err)))
 		goto done;
 	runner_batch_begin(r);
-	for (size_t i = 0; i < nc && !rc; i++)
-		rc = exp_analyze(r, c, conds[i].name, seeds, ns, &st, err);
+	for (size_t i = 0; i < nc && !rc; i++) {
+		const char **dirs = calloc(ns, sizeof(*dirs));
+		for (size_t s = 0; dirs && s < ns; s++)
+			dirs[s] = conds[i].src;
+		rc = dirs ? exp_analyze_dirs(r, c, conds[i].name, dirs, seeds, ns, &st, err)
+			  : hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		free(dirs);
+	}
 	/* aggregation: rank 0, once every analysis is in */
 	if ((rc = runner_batch_end(r, rc, err)) || r->dry_run || r->validate_only || !runner_writes(r))
 		goto done;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "run_internal.h"
 
@@ -162,13 +163,17 @@ static int queue_worker(struct runner *r, struct hus_err *err)
 	}
 }
 
-/* Rank 0: hand out the jobs in declaration order to whoever asks, and run them too, one at a
- * time, while it listens; once a job has failed anywhere, hand out nothing more. */
+/* Rank 0: hand out the jobs in declaration order to whoever asks, and run up to r->slots of
+ * them itself at once, while it listens; once a job has failed anywhere, hand out nothing
+ * more (the jobs already running finish). */
 static int queue_master(struct runner *r, int workers, struct hus_err *err)
 {
-	int rc = 0, failed = 0, running = 0;
-	size_t next = 0, mine = 0;
-	struct run_child c = { 0 };
+	int rc = 0, failed = 0, running = 0, slots = r->slots > 0 ? r->slots : 1;
+	size_t next = 0;
+	struct run_child c[RUN_MAX_SLOTS] = { 0 };
+	size_t mine[RUN_MAX_SLOTS] = { 0 };
+	if (slots > RUN_MAX_SLOTS)
+		slots = RUN_MAX_SLOTS;
 	while (workers > 0 || running || (next < r->nqueue && !failed && !rc)) {
 		int progressed = 0, from, got;
 		int64_t report;
@@ -186,19 +191,26 @@ static int queue_master(struct runner *r, int workers, struct hus_err *err)
 		}
 		if (got < 0)
 			return got;
-		if (!running && next < r->nqueue && !failed && !rc) {
-			mine = next++;
+		for (int s = 0; s < slots && next < r->nqueue && !failed && !rc; s++) {
+			if (c[s].pid > 0)
+				continue;
+			mine[s] = next++;
 			progressed = 1;
-			if ((rc = runner_job_start(r, &r->queue[mine], &c, err)) == 0 && c.pid > 0)
-				running = 1;
+			if ((rc = runner_job_start(r, &r->queue[mine[s]], &c[s], err)) == 0 && c[s].pid > 0)
+				running++;
 		}
-		if (running) {
-			int w = runner_job_wait(r, &r->queue[mine], &c, 0, err);
+		for (int s = 0; s < slots && running; s++) {
+			if (c[s].pid <= 0)
+				continue;
+			struct hus_err e2 = { 0 };
+			int w = runner_job_wait(r, &r->queue[mine[s]], &c[s], 0, &e2);
 			if (w != 1) {
-				running = 0;
+				running--;
 				progressed = 1;
-				if (w < 0)
+				if (w < 0 && !rc) {
 					rc = w;
+					*err = e2;
+				}
 			}
 		}
 		if (!progressed) {
@@ -207,6 +219,28 @@ static int queue_master(struct runner *r, int workers, struct hus_err *err)
 		}
 	}
 	return rc;
+}
+
+/* How many of a batch's jobs this process runs at once, and with how many threads each.  The
+ * budget is OMP_NUM_THREADS when set (so a run started by another run keeps to its share),
+ * else the CPUs: alone on the machine, one job per thread of the budget, each single-threaded
+ * (several SAE trainings side by side use the cores better than one training split across
+ * them); with a single job, or under MPI (the ranks share the work), one at a time with the
+ * whole budget. */
+static void plan_slots(struct runner *r, int requested)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *omp = getenv("OMP_NUM_THREADS");
+	long budget = omp && atol(omp) > 0 ? atol(omp) : cpus > 0 ? cpus : 1;
+	long n = requested > 0 ? requested : (r->group.size > 1 ? 1 : budget);
+	if ((size_t)n > r->nqueue)
+		n = (long)r->nqueue;
+	if (n < 1)
+		n = 1;
+	if (n > RUN_MAX_SLOTS)
+		n = RUN_MAX_SLOTS;
+	r->slots = (int)n;
+	r->child_threads = n > 1 ? (int)(budget / n > 1 ? budget / n : 1) : 0;
 }
 
 int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
@@ -222,10 +256,13 @@ int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
 	if (!rc) {
 		/* a dry run lists every job on rank 0, in order */
 		int workers = r->dry_run || r->group.size < 1 ? 0 : r->group.size - 1;
+		int requested = r->slots;
+		plan_slots(r, r->dry_run ? 1 : requested);
 		if (runner_writes(r))
 			rc = queue_master(r, workers, err);
 		else if (workers)
 			rc = queue_worker(r, err);
+		r->slots = requested;
 	}
 	const char *last = r->nqueue ? r->queue[r->nqueue - 1].name : NULL;
 	rc = run_group_sync(&r->group, rc, err); /* second half: every output exists */

@@ -40,6 +40,8 @@ struct runner {
 	char config_hash[65];
 	struct hus_progress progress; /* drawn by rank 0 only */
 	struct run_group group; /* kept by runner_init: set it before (zero: one process) */
+	int slots;          /* most jobs of a batch this process runs at once (0: decide) */
+	int child_threads;  /* OMP_NUM_THREADS given to jobs (0: inherit), set per batch */
 	int in_batch;
 	struct run_queued *queue;
 	size_t nqueue, capqueue;
@@ -62,6 +64,7 @@ struct run_child {
 	pid_t pid;
 	double t0;
 };
+#define RUN_MAX_SLOTS 64 /* most jobs one process runs at once */
 int runner_job_start(struct runner *r, const struct run_queued *q, struct run_child *c,
                      struct hus_err *err);
 int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_child *c, int block,

@@ -197,16 +197,22 @@ static void print_log_tail(const char *log)
 	fclose(f);
 }
 
-/* The environment of a job: ours without the MPI launcher's variables (invariant (4)). */
-static char **child_environment(void)
+/* The environment of a job: ours without the MPI launcher's variables (invariant (4)), and
+ * with the batch's thread count when jobs share the budget (run_batch.c plan_slots). */
+static char **child_environment(const struct runner *r, char *threads, size_t tn)
 {
 	size_t n = 0, o = 0;
 	while (environ[n])
 		n++;
-	char **env = calloc(n + 1, sizeof(*env));
+	char **env = calloc(n + 2, sizeof(*env));
 	for (size_t i = 0; env && i < n; i++)
-		if (!run_mpi_env_is_launcher(environ[i]))
+		if (!run_mpi_env_is_launcher(environ[i]) &&
+		    !(r->child_threads > 0 && !strncmp(environ[i], "OMP_NUM_THREADS=", 16)))
 			env[o++] = environ[i];
+	if (env && r->child_threads > 0) {
+		snprintf(threads, tn, "OMP_NUM_THREADS=%d", r->child_threads);
+		env[o++] = threads;
+	}
 	return env;
 }
 
@@ -256,7 +262,8 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
 	setenv("HUSAI_QUIET", "1", 1);
-	char **env = child_environment();
+	char threads[32];
+	char **env = child_environment(r, threads, sizeof(threads));
 	c->t0 = hus_now();
 	int sp = env ? posix_spawn(&c->pid, r->exe, &fa, NULL, cargv, env) : ENOMEM;
 	posix_spawn_file_actions_destroy(&fa);
