@@ -466,12 +466,18 @@ static int open_checked(struct h5r **rp, hid_t file, const char *path, const cha
 /*
  * The crash guard's walk (h5guard.c runs it in the validator process before the caller opens
  * the file): open, check the root attributes, read every object, attribute and dataset once
- * (describe), close.  0 when the file reads cleanly, 1 when it is merely invalid.
+ * (describe), close.  H5G_WALK_OK when it all reads cleanly; H5G_WALK_INVALID when something
+ * is merely invalid (the caller's own calls then take the same paths through libhdf5 and
+ * name the error); H5G_WALK_UNWALKABLE, with the library's reason in `why`, when libhdf5
+ * cannot walk the groups: the objects past that point were never read here, so the caller
+ * must not look them up by name either (fuzzing: a name lookup in such a file made libhdf5
+ * allocate 8 EiB from a corrupt local heap).
  */
-static int describe_quiet(struct h5r *r, struct hus_err *err);
+static int describe_run(struct h5r *r, FILE *out, int checksums, int *unwalkable,
+                        struct hus_err *err);
 
 int h5_guard_walk(const char *path, const void *image, size_t n, const char *format,
-                  int max_version)
+                  int max_version, char *why, size_t whylen)
 {
 	struct hus_err e = { 0 };
 	struct h5r *r = NULL;
@@ -484,13 +490,21 @@ int h5_guard_walk(const char *path, const void *image, size_t n, const char *for
 	hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
 	if (image)
 		H5Pclose(fapl);
-	int bad = file < 0 || open_checked(&r, file, path, format, max_version, &e);
-	if (!bad) {
-		bad = describe_quiet(r, &e) != 0;
+	int rc = file < 0 || open_checked(&r, file, path, format, max_version, &e) ? H5G_WALK_INVALID
+	                                                                           : H5G_WALK_OK;
+	if (rc == H5G_WALK_OK) {
+		FILE *devnull = fopen("/dev/null", "w");
+		int unwalkable = 0;
+		if (devnull && describe_run(r, devnull, 0, &unwalkable, &e))
+			rc = unwalkable ? H5G_WALK_UNWALKABLE : H5G_WALK_INVALID;
+		if (devnull)
+			fclose(devnull);
+		if (unwalkable)
+			snprintf(why, whylen, "%s%s%s", e.where, e.where[0] ? ": " : "", e.msg);
 		h5r_close(r);
 	}
 	H5Eclear2(H5E_DEFAULT);
-	return bad;
+	return rc;
 }
 
 long h5_guard_open_objects(void)
@@ -865,15 +879,6 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 	return 0;
 }
 
-static int describe_quiet(struct h5r *r, struct hus_err *err)
-{
-	FILE *devnull = fopen("/dev/null", "w");
-	if (!devnull)
-		return 0;
-	int rc = h5r_describe(r, devnull, err);
-	fclose(devnull);
-	return rc;
-}
 
 int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)
 {
@@ -882,9 +887,19 @@ int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)
 
 int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err)
 {
+	int unwalkable;
+	return describe_run(r, out, checksums, &unwalkable, err);
+}
+
+/* *unwalkable: H5Ovisit itself failed (not just one object). */
+static int describe_run(struct h5r *r, FILE *out, int checksums, int *unwalkable,
+                        struct hus_err *err)
+{
 	struct describe_ctx c = { r, out, "/", 0, checksums, err };
 	fprintf(out, "%s: husai artifact, format version %d\n", r->path, r->version);
+	*unwalkable = 0;
 	if (H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c) < 0) {
+		*unwalkable = 1;
 		if (!c.failed)
 			hus_errf(err, HUS_EINPUT, r->path, NULL, "cannot walk the file: %s", h5_reason());
 		return err->code ? err->code : HUS_EINPUT;

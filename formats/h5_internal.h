@@ -12,11 +12,13 @@
 
 /* The guard's walk, run in the validator process: open the file (or the image `image` of `n`
  * bytes, named `path`), check the root attributes and read every object, attribute and
- * dataset once (h5r_describe), close everything.  0 when the file reads cleanly, 1 when it is
- * merely invalid (the caller then reports the precise error itself); a libhdf5 crash ends
- * the process. */
+ * dataset once (h5r_describe), close everything.  Returns H5G_WALK_OK, H5G_WALK_INVALID (the
+ * caller reports the precise error itself, its calls taking the same paths), or
+ * H5G_WALK_UNWALKABLE with libhdf5's reason in `why` (the caller must refuse the file); a
+ * libhdf5 crash ends the process. */
+enum { H5G_WALK_OK = 0, H5G_WALK_INVALID = 10, H5G_WALK_UNWALKABLE = 11 };
 int h5_guard_walk(const char *path, const void *image, size_t n, const char *format,
-                  int max_version);
+                  int max_version, char *why, size_t whylen);
 
 /* How many objects (files, groups, datasets, attributes, types, spaces) libhdf5 holds open. */
 long h5_guard_open_objects(void);

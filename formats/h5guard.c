@@ -37,8 +37,9 @@
 #include "h5_internal.h"
 
 #define RECYCLE 4096        /* files one validator walks before it retires */
-#define REPLY_INVALID 10    /* the walk found the file invalid (not a crash) */
-#define REPLY_RETIRING 0x80 /* the validator exits after this reply */
+/* reply: one byte, H5G_WALK_OK / _INVALID / _UNWALKABLE (then a length byte and libhdf5's
+ * reason), or'ed with REPLY_RETIRING when the validator exits after it */
+#define REPLY_RETIRING 0x80
 #define NO_FORMAT UINT32_MAX
 
 struct request {
@@ -157,16 +158,20 @@ static void serve(int fd)
 			_exit(2);
 		if (hus_fault("h5_guard_walk")) /* tests: a library crash on this file */
 			raise(SIGSEGV);
-		unsigned char reply = h5_guard_walk(path, image, q.n, format, q.max_version)
-		                              ? REPLY_INVALID
-		                              : 0;
+		char why[256] = "";
+		unsigned char reply =
+			(unsigned char)h5_guard_walk(path, image, q.n, format, q.max_version, why, 200);
 		free(path);
 		free(format);
 		free(image);
 		int retire = k >= RECYCLE || h5_guard_open_objects() != held;
 		if (retire)
 			reply |= REPLY_RETIRING;
-		if (write_all(fd, &reply, 1) || retire)
+		unsigned char len = (unsigned char)strlen(why);
+		if (write_all(fd, &reply, 1) ||
+		    ((reply & ~REPLY_RETIRING) == H5G_WALK_UNWALKABLE &&
+		     (write_all(fd, &len, 1) || write_all(fd, why, len))) ||
+		    retire)
 			_exit(0);
 	}
 }
@@ -210,19 +215,24 @@ static int reap(int kill_it)
 	return status;
 }
 
-/* One walk in the validator: its reply byte, or -1 when it died (or broke the protocol). */
+/* One walk in the validator: its reply byte (and in `why` the reason of an unwalkable file),
+ * or -1 when it died (or broke the protocol). */
 static int ask(const char *path, const void *image, size_t n, const char *format,
-               int max_version)
+               int max_version, char *why)
 {
 	struct request q = { image ? n : 0, (uint32_t)strlen(path),
 			     format ? (uint32_t)strlen(format) : NO_FORMAT, max_version, image != NULL };
-	unsigned char reply;
+	unsigned char reply, len = 0;
 	if (write_all(v.fd, &q, sizeof(q)) || write_all(v.fd, path, q.path_len) ||
 	    (format && write_all(v.fd, format, q.format_len)) ||
 	    (image && write_all(v.fd, image, n)) || read_all(v.fd, &reply, 1))
 		return -1;
-	if ((reply & ~REPLY_RETIRING) != 0 && (reply & ~REPLY_RETIRING) != REPLY_INVALID)
+	int walk = reply & ~REPLY_RETIRING;
+	if (walk != H5G_WALK_OK && walk != H5G_WALK_INVALID && walk != H5G_WALK_UNWALKABLE)
 		return -1;
+	if (walk == H5G_WALK_UNWALKABLE && (read_all(v.fd, &len, 1) || read_all(v.fd, why, len)))
+		return -1;
+	why[len] = 0;
 	return reply;
 }
 
@@ -250,11 +260,16 @@ int h5_guard(const char *path, const void *image, size_t n, const char *format,
 		if (v.pid == 0 && spawn())
 			return 0; /* cannot isolate: the caller reads the file in-process */
 		int fresh = v.served == 0;
-		int reply = ask(path, image, n, format, max_version);
+		char why[256];
+		int reply = ask(path, image, n, format, max_version, why);
 		if (reply >= 0) {
 			v.served++;
 			if (reply & REPLY_RETIRING)
 				reap(0);
+			if ((reply & ~REPLY_RETIRING) == H5G_WALK_UNWALKABLE)
+				return hus_errf(err, HUS_EINPUT, path, NULL,
+						"corrupt HDF5 file, libhdf5 cannot walk it (%s); refusing it",
+						why);
 			return 0; /* valid, or invalid: the caller opens it and names the error */
 		}
 		int status = reap(1);

@@ -2,9 +2,9 @@
  * test_h5_guard.c — the crash guard of the HDF5 reader (formats/h5guard.c): one validator
  * process serves many opens; a crash in it refuses the file with a named error and husai goes
  * on; a crash of a validator that had served earlier files is retried in a fresh one; the
- * validator keeps none of the caller's descriptors open; and the libhdf5 findings (inputs that
- * crash HDF5 1.10.8 itself) end in a clean error, in-process too (the ASan build checks that
- * nothing is read out of bounds).
+ * validator keeps none of the caller's descriptors open; a file libhdf5 cannot walk is refused
+ * at the open; and the libhdf5 findings (inputs that crash HDF5 1.10.8 itself) end in a clean
+ * error, in-process too (the ASan build checks that nothing is read out of bounds).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -181,6 +181,23 @@ static void test_validator_ends_with_its_owner(void **state)
 	assert_true(gone);
 }
 
+/* A file whose groups libhdf5 cannot walk is refused at the open: the validator never read
+ * what lies past the failure, and a name lookup there made libhdf5 ask for 8 EiB. */
+static void test_unwalkable_file_is_refused(void **state)
+{
+	(void)state;
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/../fuzz/corpus/h5/hdf5_lib_huge_alloc_name_lookup.h5",
+		 HUSAI_FIXTURES);
+	struct hus_err err = { 0 };
+	struct h5r *r = NULL;
+	assert_int_equal(h5r_open(&r, p, NULL, 0, &err), HUS_EINPUT);
+	assert_null(r);
+	assert_string_equal(err.file, p);
+	assert_non_null(strstr(err.msg, "libhdf5 cannot walk it (cannot walk the file: "));
+	assert_true(h5_guard_pid() > 0); /* an invalid file is no crash: the validator goes on */
+}
+
 /* The libhdf5 findings: a clean, named error with and without the guard. */
 static void test_library_findings_get_a_clean_error(void **state)
 {
@@ -220,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_older_validator_crash_is_retried),
 		cmocka_unit_test(test_validator_keeps_no_descriptor),
 		cmocka_unit_test(test_validator_ends_with_its_owner),
+		cmocka_unit_test(test_unwalkable_file_is_refused),
 		cmocka_unit_test(test_library_findings_get_a_clean_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
