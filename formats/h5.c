@@ -500,7 +500,7 @@ int h5_guard_walk(const char *path, const void *image, size_t n, const char *for
 		if (devnull)
 			fclose(devnull);
 		if (unwalkable)
-			snprintf(why, whylen, "%s%s%s", e.where, e.where[0] ? ": " : "", e.msg);
+			snprintf(why, whylen, "%s%s%.80s", e.msg, e.where[0] ? " at " : "", e.where);
 		h5r_close(r);
 	}
 	H5Eclear2(H5E_DEFAULT);
@@ -784,7 +784,14 @@ struct describe_ctx {
 	int failed;
 	int checksums; /* print the sha256 of every dataset's values */
 	struct hus_err *err;
+	size_t objects; /* visited so far */
 };
+
+/* Bounds of a walk: far beyond any husai artifact, and reached quickly by a corrupt file whose
+ * group contains itself (libhdf5 1.10.8 visits it again and again, the path growing by one
+ * level each time: fuzzing, tests/fuzz/corpus/h5/hdf5_group_cycle.h5, ran for minutes). */
+#define WALK_MAX_OBJECTS 100000
+#define WALK_MAX_PATH 256
 
 static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
 {
@@ -836,6 +843,15 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 {
 	(void)loc;
 	struct describe_ctx *c = data;
+	if (++c->objects > WALK_MAX_OBJECTS || strlen(name) > WALK_MAX_PATH) {
+		if (!c->failed)
+			hus_errf(c->err, HUS_EINPUT, c->r->path, NULL,
+				 "more than %d objects or a path longer than %d bytes (a group that "
+				 "contains itself?)",
+				 WALK_MAX_OBJECTS, WALK_MAX_PATH);
+		c->failed = 1;
+		return -1; /* stops H5Ovisit */
+	}
 	char path[1024];
 	snprintf(path, sizeof(path), "/%s", strcmp(name, ".") ? name : "");
 	if (info->type == H5O_TYPE_DATASET) {
@@ -895,7 +911,7 @@ int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err
 static int describe_run(struct h5r *r, FILE *out, int checksums, int *unwalkable,
                         struct hus_err *err)
 {
-	struct describe_ctx c = { r, out, "/", 0, checksums, err };
+	struct describe_ctx c = { r, out, "/", 0, checksums, err, 0 };
 	fprintf(out, "%s: husai artifact, format version %d\n", r->path, r->version);
 	*unwalkable = 0;
 	if (H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c) < 0) {

@@ -19,7 +19,8 @@
  * The validator closes every descriptor it inherited but its socket (it must not keep the
  * parent's pipes or deleted temporaries alive), ignores SIGINT/SIGTERM/SIGHUP (the parent
  * decides; the validator ends when the parent's end of the socket closes, also when the
- * parent is killed), and leaves through _exit (no exit handlers, no sanitizer report).
+ * parent is killed; and by SIGKILL when the parent dies while the validator is stuck inside
+ * libhdf5), and leaves through _exit (no exit handlers, no sanitizer report).
  * Not thread-safe, like the serial libhdf5 it protects.
  */
 #include <dirent.h>
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,9 +128,13 @@ static char *read_str(int fd, uint32_t len)
 }
 
 /* The validator's loop: one request in, one status byte out, until the socket closes. */
-static void serve(int fd) __attribute__((noreturn));
-static void serve(int fd)
+static void serve(int fd, pid_t owner) __attribute__((noreturn));
+static void serve(int fd, pid_t owner)
 {
+	/* a validator stuck in libhdf5 never reads the socket's end: die with the owner instead */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != owner)
+		_exit(0);
 	if (__sanitizer_set_death_callback)
 		__sanitizer_set_death_callback(NULL);
 	static const int crash[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
@@ -182,6 +188,7 @@ static int spawn(void)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	fflush(NULL); /* nothing buffered may be written twice */
+	pid_t owner = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -190,7 +197,7 @@ static int spawn(void)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		serve(sv[1]);
+		serve(sv[1], owner);
 	}
 	close(sv[1]);
 	v.pid = pid;

@@ -38,13 +38,13 @@ for t in "${targets[@]}"; do
 	[ "$t" = h5 ] && asan=$asan:allocator_may_return_null=1:max_allocation_size_mb=1024 &&
 		extra=(-detect_leaks=0)
 	ASAN_OPTIONS=$asan LSAN_OPTIONS=suppressions=tests/lsan.supp ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" \
-		-artifact_prefix="build-fuzz/crashes/$t/" -print_final_stats=1 -rss_limit_mb=4096 "${extra[@]}" \
+		-artifact_prefix="build-fuzz/crashes/$t/" -print_final_stats=1 -rss_limit_mb=4096 -timeout=120 "${extra[@]}" \
 		"build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || true
 	execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}' | tail -1)
 	for c in "build-fuzz/crashes/$t"/*; do
 		[ -e "$c" ] && [ "${c%.log}" = "$c" ] && [ ! -e "$c.log" ] || continue
 		ASAN_OPTIONS=${asan/symbolize=0/symbolize=1} LSAN_OPTIONS=suppressions=tests/lsan.supp \
-			./build-fuzz/tests/fuzz/fuzz_$t "$c" >"$c.log" 2>&1 || true
+			./build-fuzz/tests/fuzz/fuzz_$t -timeout=120 "$c" >"$c.log" 2>&1 || true
 	done
 	crashes=$(ls "build-fuzz/crashes/$t" | grep -vc '\.log$' || true)
 	printf '%-8s %14s %8s %8s\n' "$t" "${execs:-?}" "$secs" "$crashes"
