@@ -5,6 +5,8 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "builtin.h"
 #include "analyze.h"
@@ -19,11 +21,51 @@ static const char *const audit_usage[] = {
 	"    -q, --quiet    print only the summary line",
 	"    --recompute    also rerun every analysis the run recorded, from its archived SAE",
 	"                   checkpoints, and compare the outputs with the archive (results.json",
-	"                   and CSVs byte for byte, analysis.h5 dataset by dataset)",
+	"                   and CSVs byte for byte, analysis.h5 dataset by dataset); then rebuild",
+	"                   the run's own results.json, CSVs and summaries from its jobs' files",
+	"                   and compare them too (JSON without run_metadata).  A suite's sub-runs",
+	"                   are each recomputed the same way.",
 	NULL,
 };
 
 static void usage(FILE *out) { hus_print_lines(out, audit_usage); }
+
+/* --recompute for a run directory and, for a suite, each of its sub-runs; 0 when all agree */
+static int recompute_run(const char *run_dir, int quiet)
+{
+	struct hus_err err = { 0 };
+	char **dirs;
+	size_t n;
+	if (audit_run_dirs(run_dir, &dirs, &n, &err)) {
+		hus_err_print(&err);
+		return 1;
+	}
+	int status = 0;
+	FILE *out = quiet ? NULL : stdout;
+	for (size_t i = 0; i < n; i++) {
+		size_t checked, differ;
+		if (audit_recompute(dirs[i], out, &checked, &differ, &err)) {
+			hus_err_print(&err);
+			status = 1;
+		} else {
+			printf("%s: ok, %zu analysis outputs recomputed from the archived checkpoints "
+			       "are identical\n", dirs[i], checked);
+		}
+		memset(&err, 0, sizeof(err));
+		if (audit_aggregate(dirs[i], out, &checked, &differ, &err)) {
+			hus_err_print(&err);
+			status = 1;
+		} else {
+			printf("%s: ok, %zu run outputs rebuilt from the archived jobs are identical\n",
+			       dirs[i], checked);
+		}
+		memset(&err, 0, sizeof(err));
+	}
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	return status;
+}
 
 int cmd_audit(int argc, char **argv)
 {
@@ -64,16 +106,8 @@ int cmd_audit(int argc, char **argv)
 		} else {
 			printf("%s: ok, %zu files match the manifest\n", argv[i], rep.checked);
 		}
-		if (recompute) {
-			size_t checked, differ;
-			if (audit_recompute(argv[i], quiet ? NULL : stdout, &checked, &differ, &err)) {
-				hus_err_print(&err);
-				status = 1;
-			} else {
-				printf("%s: ok, %zu analysis outputs recomputed from the archived "
-				       "checkpoints are identical\n", argv[i], checked);
-			}
-		}
+		if (recompute && recompute_run(argv[i], quiet))
+			status = 1;
 	}
 	return status;
 }

@@ -16,7 +16,8 @@
 #include "run_internal.h"
 
 static const char *const run_usage[] = {
-	"usage: husai run [--out <run-dir>] [--set <key>=<value>]... [--redo] [--dry-run] <config.yaml>",
+	"usage: husai run [--out <run-dir>] [--set <key>=<value>]... [--redo] [--dry-run]",
+	"                 [--aggregate-only] <config.yaml>",
 	"",
 	"Run a whole experiment: train or reuse the transformer, extract activations, train every",
 	"(condition, seed) SAE and the random controls, analyse, and write one self-contained run",
@@ -28,6 +29,8 @@ static const char *const run_usage[] = {
 	"    --set <key>=<value>  override a config value, e.g. --set sae.seeds=1,2,3",
 	"    --redo               rerun every job even if its outputs verify",
 	"    --dry-run            list the jobs instead of running them",
+	"    --aggregate-only     run no job (each must have finished and verify); only rebuild",
+	"                         results.json, the CSVs and summaries from the jobs' files",
 	"",
 	"Experiment kinds (experiment.kind): see configs/*.yaml.",
 	NULL,
@@ -60,10 +63,11 @@ int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },     { "out", required_argument, NULL, 'o' },
 		{ "set", required_argument, NULL, 's' }, { "redo", no_argument, NULL, 'r' },
-		{ "dry-run", no_argument, NULL, 'n' },   { 0, 0, 0, 0 },
+		{ "dry-run", no_argument, NULL, 'n' },   { "aggregate-only", no_argument, NULL, 'a' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *out = NULL, *sets[64];
-	int nsets = 0, redo = 0, dry = 0, c;
+	int nsets = 0, redo = 0, dry = 0, aggregate_only = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:s:", opts, NULL)) != -1) {
 		switch (c) {
@@ -85,6 +89,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'n':
 			dry = 1;
+			break;
+		case 'a':
+			aggregate_only = 1;
 			break;
 		default:
 			usage(stderr);
@@ -146,6 +153,7 @@ int cmd_run(int argc, char **argv)
 	if ((rc = runner_init(&r, run_dir, redo, &err)))
 		goto done;
 	r.dry_run = dry;
+	r.aggregate_only = aggregate_only;
 	snprintf(r.command, sizeof(r.command), "husai");
 	for (int i = 0; i < argc; i++)
 		snprintf(r.command + strlen(r.command), sizeof(r.command) - strlen(r.command), " %s",

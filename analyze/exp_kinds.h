@@ -24,7 +24,19 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_suite(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex,
+                    struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+
+/* Phase-4a presets of spec A2 (exp_preset.c): husai, run29, legacy.  Fill the preset's keys
+ * the config leaves out and label extract/sae sections; *deviations (a JSON array, always
+ * set) lists keys the config sets to other values. */
+extern const char *const exp_preset_names[];
+int exp_preset_apply(struct cfg *c, const char *preset, hj **deviations, struct hus_err *err);
+/* A given activation set (experiment.activations) must suit the preset: rows train for legacy. */
+int exp_preset_check_acts(const char *preset, const char *path, struct hus_err *err);
+/* {key: value} of a preset's settings ({} for presets the config spells out). */
+hj *exp_preset_settings(const char *preset);
 
 /* Write RUN/jobs/<job>.yaml holding the given sections of the experiment config; path OUT. */
 int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char *const *sections,

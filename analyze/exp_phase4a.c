@@ -1,6 +1,7 @@
 /*
  * exp_phase4a.c — phase 4a (spec §6.2): SAEs trained over five seeds at 128 × 1024, k 32 (the
  * `sae:` section says how: Run-29 preset by default, the legacy preset in configs/parity),
+ * legacy preset (spec A2, §4.7 c: train rows only, batch 256, MSE + aux) in exp_preset.c),
  * compared with R1 Gaussian decoders of seeds 1000–1004, R2 (the same SAEs at step 0) and the
  * analytic null; results.json keeps upstream's keys (architecture, trained, random,
  * comparison, statistical_test, checkpoint_manifest, conclusion) and adds the controls,
@@ -23,11 +24,12 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	size_t ns;
 	const char *preset;
 	struct exp_stats st = { 0 };
-	hj *res = NULL, *root = NULL, *g;
+	hj *res = NULL, *root = NULL, *g, *deviations = NULL;
 	char **outs = NULL;
 	int rc;
 	if ((rc = cfg_int_list(c, "experiment.seeds", def_seeds, 5, &seeds, &ns, err)) ||
-	    (rc = cfg_str(c, "experiment.preset", "run29", NULL, &preset, err)) ||
+	    (rc = cfg_str(c, "experiment.preset", "run29", exp_preset_names, &preset, err)) ||
+	    (rc = exp_preset_apply(c, preset, &deviations, err)) ||
 	    (rc = exp_stats_read(c, &st, 17, 29, err)))
 		goto done;
 	if (!st.n_r1_seeds) { /* phase 4a's fixed control seeds, not seed + offset */
@@ -48,6 +50,8 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	}
 	char acts[PATH_MAX];
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
+	    (ex->activations && *ex->activations &&
+	     (rc = exp_preset_check_acts(preset, acts, err))) ||
 	    (rc = exp_train_saes(r, c, "sae", acts, "    phase4a: {}\n", seeds, ns,
 				 (const char *const *)outs, err)) ||
 	    (rc = exp_analyze(r, c, "phase4a", seeds, ns, &st, err)))
@@ -60,6 +64,8 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	hj_set(res, "experiment", hj_str("phase4a"));
 	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
 	hj_set(res, "preset", hj_str(preset));
+	hj_set(res, "preset_settings", exp_preset_settings(preset));
+	hj_set(res, "preset_deviations", hj_ref(deviations));
 	hj_set(res, "architecture", hj_ref(hj_get(g, "architecture")));
 	hj_set(res, "trained", hj_ref(hj_get(g, "trained")));
 	hj_set(hj_get(res, "trained"), "pairwise", exp_pairwise_json(hj_get(g, "trained")));
@@ -116,6 +122,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	if (!rc)
 		rc = hj_write_file(p, res, err);
 done:
+	hj_free(deviations);
 	hj_free(res);
 	hj_free(root);
 	for (size_t i = 0; outs && outs[i]; i++)

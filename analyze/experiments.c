@@ -22,6 +22,7 @@ static const struct exp_kind kinds[] = {
 	{ "suite", exp_suite, 6, "several experiments in sequence into one tree, then the slice" },
 	{ "benchmark_slice", exp_slice, 0, "gates over archived phase 4a and core runs (spec §6.6)" },
 	{ "adaptive_l0", exp_adaptive, 15, "k search, selection by conservative LCB, retrain (spec §6.4)" },
+	{ "convergence", exp_convergence, 3, "EV and PWMCC against SAE steps: the default step count (issue 7)" },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 

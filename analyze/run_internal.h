@@ -16,6 +16,7 @@ struct runner {
 	int redo;           /* rerun jobs even when their done record verifies */
 	int dry_run;        /* print the jobs instead of running them */
 	int validate_only;  /* read the config, write and run nothing (a first pass) */
+	int aggregate_only; /* run no job: every one must have finished (audit's rebuild) */
 	int quiet_env;      /* HUSAI_QUIET was set by the user: leave it set */
 	size_t jobs_seen, jobs_run, jobs_skipped;
 	double seconds;     /* wall time spent in jobs this invocation */

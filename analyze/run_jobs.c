@@ -178,6 +178,10 @@ int runner_job(struct runner *r, const char *name, const char *const *argv,
 			return 0;
 		}
 	}
+	if (r->aggregate_only)
+		return hus_errf(err, HUS_EINPUT, r->run_dir, NULL,
+				"job '%s' has not finished, so the run's results cannot be rebuilt "
+				"from its jobs; finish the run first (rerun `husai run`)", name);
 	if (r->dry_run) {
 		printf("would run %s:", name);
 		for (size_t i = 0; argv[i]; i++)

@@ -2,9 +2,12 @@
  * artifact_activations.c — the activation set (husai.activation_set v1, DESIGN §10, spec §3):
  * /activations [N, d] float32 in the upstream row order, /example_index, /a, /b, /c, /pos
  * [N] int32, /stats/{mean, std, min, max} (float64 scalars, std unbiased, over all
- * elements), and every extraction choice as a root attribute.  Writes are atomic; reads
- * validate format, version, shapes, finiteness (naming the bad row) and that each row's
- * a, b, c and example index agree with the modulus.
+ * elements), and every extraction choice as a root attribute, among them `rows`: "all" (every
+ * example) or "train" (only the train part of the split, spec §1.4: train_simple_sae's
+ * data; files written before the attribute existed mean all).  Writes are atomic; reads
+ * validate format, version, shapes, finiteness (naming the bad row), that each row's a, b,
+ * c and example index agree with the modulus, and that a train set holds exactly the first
+ * floor(p² split_fraction) examples of the split permutation, in its order.
  */
 #include <math.h>
 #include <stdio.h>
@@ -64,10 +67,16 @@ int acts_write(const char *path, const struct acts_set *s, const struct hus_prov
 	if (!rc) rc = h5w_attr_i64(w, "/", "modulus", s->modulus, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "split_seed", s->split_seed, err);
 	if (!rc) rc = h5w_attr_f64(w, "/", "split_fraction", s->split_fraction, err);
+	int train = !strcmp(s->rows, "train");
+	if (!train && *s->rows && strcmp(s->rows, "all"))
+		rc = hus_errf(err, HUS_EINPUT, path, "rows", "expected all or train, got '%s'", s->rows);
+	if (!rc) rc = h5w_attr_str(w, "/", "rows", train ? "train" : "all", err);
 	if (!rc) rc = h5w_attr_str(w, "/", "transformer_sha256", s->transformer_sha256, err);
 	if (!rc) rc = h5w_attr_str(w, "/", "row_order",
-	                           "split permutation (torch randperm, split_seed): train part "
-	                           "then val part (spec 3)", err);
+	                           train ? "split permutation (torch randperm, split_seed): its train "
+	                                   "part only, floor(p^2 split_fraction) examples (spec 1.4)"
+	                                 : "split permutation (torch randperm, split_seed): train part "
+	                                   "then val part (spec 3)", err);
 	if (rc) {
 		h5w_abort(w);
 		return rc;
@@ -87,6 +96,42 @@ static int attr_copy(struct h5r *r, const char *name, char *dst, size_t cap, str
 	else
 		memcpy(dst, v, strlen(v) + 1);
 	free(v);
+	return rc;
+}
+
+/* `rows` is all or train; a train set holds the train part of the split permutation (spec
+ * §1.4), floor(p² split_fraction) examples (× 7 for position all, sample-major), in order. */
+static int rows_check(const char *path, const struct acts_set *t, struct hus_err *err)
+{
+	if (!strcmp(t->rows, "all"))
+		return 0;
+	if (strcmp(t->rows, "train"))
+		return hus_errf(err, HUS_EINPUT, path, "rows", "expected all or train, got '%s'", t->rows);
+	if (!(t->split_fraction > 0.0 && t->split_fraction < 1.0) || t->split_seed < 0)
+		return hus_errf(err, HUS_EINPUT, path, "split_fraction",
+		                "rows train needs a split fraction in (0, 1), got %g", t->split_fraction);
+	size_t N = (size_t)(t->modulus * t->modulus), npos = strcmp(t->position, "all") ? 1 : 7;
+	size_t n_train = (size_t)floor((double)N * t->split_fraction); /* Python int(N f) */
+	if (t->N != n_train * npos)
+		return hus_errf(err, HUS_EINPUT, path, "/activations",
+		                "rows train: expected %zu rows (floor(%zu x %g)%s), found %zu",
+		                n_train * npos, N, t->split_fraction, npos > 1 ? " x 7 positions" : "",
+		                t->N);
+	int64_t *perm = malloc(N * sizeof(int64_t));
+	if (!perm)
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+	torch_randperm(perm, (int64_t)N, (uint64_t)t->split_seed);
+	int rc = 0;
+	for (size_t i = 0; i < t->N && !rc; i++)
+		if (t->example_index[i] != perm[i / npos]) {
+			char where[64];
+			snprintf(where, sizeof(where), "/example_index[%zu]", i);
+			rc = hus_errf(err, HUS_EINPUT, path, where,
+			              "rows train: expected example %lld (the split permutation's entry "
+			              "%zu, split_seed %lld), found %d", (long long)perm[i / npos], i / npos,
+			              (long long)t->split_seed, t->example_index[i]);
+		}
+	free(perm);
 	return rc;
 }
 
@@ -134,6 +179,11 @@ int acts_read(const char *path, struct acts_set *s, struct hus_err *err)
 		              (long long)t.modulus);
 		goto cleanup;
 	}
+	snprintf(t.rows, sizeof(t.rows), "all"); /* files without the attribute hold every row */
+	if (h5r_has_attr(r, "/", "rows") &&
+	    ((rc = attr_copy(r, "rows", t.rows, sizeof(t.rows), err)) ||
+	     (rc = rows_check(path, &t, err))))
+		goto cleanup;
 	for (size_t i = 0; i < t.N; i++) {
 		const float *row = t.x + i * t.d;
 		for (size_t j = 0; j < t.d; j++)

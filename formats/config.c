@@ -456,6 +456,18 @@ static int where_of(const struct node *n, char *buf, size_t len, const char *key
 	return snprintf(buf, len, "%d:%d", n->line, n->col);
 }
 
+int cfg_where(struct cfg *c, const char *key, char *buf, size_t len)
+{
+	const struct node *n = lookup(c, key);
+	if (!n) {
+		if (len)
+			*buf = 0;
+		return -1;
+	}
+	where_of(n, buf, len, key);
+	return 0;
+}
+
 /* Fill err for a value of the wrong type. */
 static int bad_value(struct cfg *c, const struct node *n, const char *key, const char *expected,
                      struct hus_err *err)

@@ -204,6 +204,8 @@ const char *cfg_name(const struct cfg *c);
 /* Override "a.b.c=value"; creates the key if absent.  Recorded in the resolved config. */
 int cfg_set(struct cfg *c, const char *assignment, struct hus_err *err);
 int cfg_has(struct cfg *c, const char *key);
+/* Where a key's value was given: "line:col" in the file, or "--set <key>"; -1 if absent. */
+int cfg_where(struct cfg *c, const char *key, char *buf, size_t len);
 int cfg_int(struct cfg *c, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out,
             struct hus_err *err);
 int cfg_f64(struct cfg *c, const char *key, double def, double *out, struct hus_err *err);
@@ -257,6 +259,7 @@ int hj_set(hj *obj, const char *key, hj *val); /* steals val */
 int hj_push(hj *arr, hj *val);                 /* steals val */
 void hj_free(hj *v);                           /* decref */
 hj *hj_ref(hj *v);                             /* incref, returns v */
+int hj_del(hj *obj, const char *key);          /* remove a key (0), -1 if absent */
 int hj_write_file(const char *path, hj *v, struct hus_err *err); /* atomic */
 char *hj_dumps(hj *v);                                          /* caller frees */
 /* Reading: parse with a line:column error; get by dotted path ("trained.mean", "records.3.k"). */
@@ -365,13 +368,18 @@ struct acts_set {
 	char answer_position[16];  /* the transformer's: equals (index 4) or upstream (index 5) */
 	int64_t modulus, split_seed;
 	double split_fraction;
+	char rows[8];              /* "all" (every example; "" is written as all) or "train": only
+	                              the first floor(p² split_fraction) examples of the split
+	                              permutation (spec §1.4, train_simple_sae); attribute `rows`,
+	                              absent in older files = all */
 	char transformer_sha256[65];
 	double mean, std, min, max; /* over all elements; std unbiased (spec §3) */
 };
 /* Write atomically; computes the statistics from x.  On error nothing is left at path. */
 int acts_write(const char *path, const struct acts_set *s, const struct hus_provenance *prov,
                struct hus_err *err);
-/* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named). */
+/* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named; `rows`
+ * all or train, and a train set holds exactly the train part of the split, in order). */
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
 void acts_release(struct acts_set *s);
 

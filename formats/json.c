@@ -57,6 +57,11 @@ int hj_push(hj *arr, hj *val)
 void hj_free(hj *v) { json_decref(v); }
 hj *hj_ref(hj *v) { return json_incref(v); }
 
+int hj_del(hj *obj, const char *key)
+{
+	return obj && json_is_object(obj) ? json_object_del(obj, key) : -1;
+}
+
 #define DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
 
 char *hj_dumps(hj *v)

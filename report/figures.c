@@ -1,5 +1,5 @@
 /*
- * figures.c — the figure table (F1–F9, which experiment kinds each applies to, size and
+ * figures.c — the figure table (F1–F10, which experiment kinds each applies to, size and
  * caption) and the renderer that draws each applicable figure once per device with the same
  * code, writing <out>/<run>/figures/<stem>.{png,svg,pdf}.
  */
@@ -32,6 +32,8 @@ const struct rep_figure rep_figures[] = {
 	  504, 330, ALL, fig_f8_draw, NULL },
 	{ "F9", "F9_feature_stability", "Per-feature stability: ECDF of each feature's best-match similarity, trained vs control",
 	  252, 210, ALL, fig_f9_draw, NULL },
+	{ "F10", "F10_convergence", "EV and PWMCC against SAE steps: seed-mean EV per k (axis from the first checkpoint on), cross-seed PWMCC with 95% CI at checkpoints, the default and the criterion's step marked",
+	  252, 330, K(REP_CONVERGENCE), fig_f10_draw, NULL },
 };
 const size_t rep_nfigures = sizeof(rep_figures) / sizeof(rep_figures[0]);
 

@@ -20,6 +20,7 @@
 /* Experiment kinds of results.json's top-level "experiment" (spec §6). */
 enum rep_kind {
 	REP_PHASE4A, REP_CORE, REP_ADAPTIVE, REP_CONSISTENCY, REP_SLICE, REP_SMOKE, REP_DEMO,
+	REP_CONVERGENCE,
 	REP_NKINDS
 };
 const char *rep_kind_name(enum rep_kind k); /* "phase4a", "core_ablations", ... */
@@ -46,7 +47,7 @@ struct rep_run {
 int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *err);
 void rep_run_close(struct rep_run *r);
 
-#define REP_MAX_FIGS 9
+#define REP_MAX_FIGS 10
 struct rep_fig_result {
 	const char *id, *name, *caption;
 	int drawn;             /* 1 if the files were written */

@@ -55,7 +55,7 @@ static void extract(struct acts_set *s, const struct tf_config *c, enum tf_hook 
                     int64_t layer, const char *pos, size_t batch)
 {
 	struct hus_err err;
-	struct tf_extract_opts o = { hook, layer, pos, 42, 0.8, batch };
+	struct tf_extract_opts o = { hook, layer, pos, 42, 0.8, batch, 0 };
 	if (tf_extract(s, c, params, &o, &err))
 		fail_msg("%s: %s", err.where, err.msg);
 }
@@ -185,7 +185,7 @@ static void test_bad_choices(void **state)
 	struct hus_err err;
 	struct acts_set s;
 	enum tf_hook h;
-	struct tf_extract_opts o = { TF_HOOK_RESID_POST, 2, "answer", 42, 0.8, 16 };
+	struct tf_extract_opts o = { TF_HOOK_RESID_POST, 2, "answer", 42, 0.8, 16, 0 };
 	assert_int_equal(tf_extract(&s, &cfg, params, &o, &err), HUS_EINPUT);
 	assert_string_equal(err.where, "--layer");
 	o.layer = -1;
@@ -246,6 +246,83 @@ static void test_artifact_roundtrip(void **state)
 	acts_release(&a);
 }
 
+/* rows train (spec §1.4): the first floor(p² f) examples of the split permutation, the same
+ * values as those rows of the full set; p = 113 at 0.9 keeps 11 492 rows; the artifact records
+ * `rows` and the reader refuses a set whose rows are not the train part */
+static void test_train_rows(void **state)
+{
+	(void)state;
+	struct hus_err err;
+	struct tf_config c = cfg;
+	c.p = 113;
+	struct tf_layout lay;
+	tf_layout_init(&lay, &c);
+	float *p113 = malloc(lay.n_params * sizeof(float));
+	assert_non_null(p113);
+	assert_int_equal(tf_params_init(p113, &lay, &c, &err), 0);
+	struct acts_set all, tr, r;
+	struct tf_extract_opts o = { TF_HOOK_RESID_POST, 1, "answer", 42, 0.9, 64, 0 };
+	assert_int_equal(tf_extract(&all, &c, p113, &o, &err), 0);
+	o.train_rows = 1;
+	assert_int_equal(tf_extract(&tr, &c, p113, &o, &err), 0);
+	assert_int_equal(all.N, 12769);
+	assert_int_equal(tr.N, 11492);
+	assert_string_equal(all.rows, "all");
+	assert_string_equal(tr.rows, "train");
+	int64_t *perm = malloc(12769 * sizeof(int64_t));
+	assert_non_null(perm);
+	ds_split(perm, 12769, 42);
+	for (size_t i = 0; i < tr.N; i++)
+		assert_int_equal(tr.example_index[i], perm[i]);
+	/* the val part, perm[11492..], is absent */
+	char *seen = calloc(12769, 1);
+	for (size_t i = 0; i < tr.N; i++)
+		seen[tr.example_index[i]] = 1;
+	for (size_t i = 11492; i < 12769; i++)
+		assert_false(seen[perm[i]]);
+	free(seen);
+	assert_memory_equal(tr.x, all.x, tr.N * tr.d * sizeof(float));
+	/* round trip, and the reader's checks */
+	char path[256];
+	const struct hus_provenance prov = { "data:\n  p: 113\n", "" };
+	snprintf(path, sizeof(path), "%s/train.h5", tmpdir);
+	assert_int_equal(acts_write(path, &tr, &prov, &err), 0);
+	assert_int_equal(acts_read(path, &r, &err), 0);
+	assert_string_equal(r.rows, "train");
+	assert_int_equal(r.N, 11492);
+	acts_release(&r);
+	snprintf(path, sizeof(path), "%s/all.h5", tmpdir);
+	assert_int_equal(acts_write(path, &all, &prov, &err), 0);
+	assert_int_equal(acts_read(path, &r, &err), 0);
+	assert_string_equal(r.rows, "all");
+	acts_release(&r);
+	/* a full set labelled train: wrong row count */
+	snprintf(all.rows, sizeof(all.rows), "train");
+	assert_int_equal(acts_write(path, &all, &prov, &err), 0);
+	assert_int_equal(acts_read(path, &r, &err), HUS_EINPUT);
+	assert_string_equal(err.where, "/activations");
+	/* a train set whose rows are not the train part, in order */
+	int32_t t = tr.example_index[5];
+	tr.example_index[5] = tr.example_index[6];
+	tr.example_index[6] = t;
+	for (int i = 5; i < 7; i++) {
+		tr.a[i] = tr.example_index[i] / 113;
+		tr.b[i] = tr.example_index[i] % 113;
+		tr.c[i] = (tr.a[i] + tr.b[i]) % 113;
+	}
+	assert_int_equal(acts_write(path, &tr, &prov, &err), 0);
+	assert_int_equal(acts_read(path, &r, &err), HUS_EINPUT);
+	assert_string_equal(err.where, "/example_index[5]");
+	/* an unknown value is refused by the writer */
+	snprintf(tr.rows, sizeof(tr.rows), "val");
+	assert_int_equal(acts_write(path, &tr, &prov, &err), HUS_EINPUT);
+	assert_string_equal(err.where, "rows");
+	free(perm);
+	free(p113);
+	acts_release(&all);
+	acts_release(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_hook_wiring),
 		cmocka_unit_test(test_bad_choices),
 		cmocka_unit_test(test_artifact_roundtrip),
+		cmocka_unit_test(test_train_rows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

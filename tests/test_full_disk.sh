@@ -3,13 +3,7 @@
 # smoke experiment: the run stops with an error that names the file, exits non-zero, leaves no
 # temporary behind, and every HDF5 file it did leave is complete (husai inspect accepts it);
 # raising the limit and rerunning finishes the run.
-set -u
-bin=${HUSAI_BIN:?}
-src=${HUSAI_SOURCE_DIR:?}
-tmp=${TEST_TMP:-/tmp/husai_test_full_disk_$$}
-rm -rf "$tmp"; mkdir -p "$tmp"
-fail=0; passed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi; }
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" full_disk
 small=(--set data.p=31 --set experiment.expect.p=31 --set sae.d_sae=256 --set experiment.expect.d_sae=256
        --set sae.epochs=1 --set sae.batch_size=256 --set transformer.batch_size=256)
 for kb in 150 600 2000; do
@@ -28,6 +22,4 @@ for kb in 150 600 2000; do
 	"$bin" run "${small[@]}" --out "$d" "$src/configs/smoke.yaml" >"$tmp/out" 2>&1; st=$?
 	check "limit ${kb} KB: rerun without the limit finishes (status $st)" test "$st" -eq 0
 done
-echo "$passed passed, $fail failed"
-[ "$fail" -eq 0 ] && rm -rf "$tmp"
-test "$fail" -eq 0
+finish

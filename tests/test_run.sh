@@ -3,13 +3,7 @@
 # shape checks and the audit; a rerun reuses every job; a changed config is refused naming the
 # field; a corrupted artifact is named and --redo recomputes it; a run killed mid-way finishes
 # on rerun with the same bytes in every dataset; one and two threads give the same bytes.
-set -u
-bin=${HUSAI_BIN:?}
-src=${HUSAI_SOURCE_DIR:?}
-tmp=${TEST_TMP:-/tmp/husai_test_run_$$}
-rm -rf "$tmp"; mkdir -p "$tmp"
-fail=0; passed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi; }
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" run
 small=(--set data.p=31 --set experiment.expect.p=31 --set sae.d_sae=256 --set experiment.expect.d_sae=256
        --set sae.epochs=3 --set sae.batch_size=256 --set transformer.batch_size=256)
 run() { "$bin" run "${small[@]}" "$@" "$src/configs/smoke.yaml"; }
@@ -63,6 +57,4 @@ if command -v python3 >/dev/null; then
 	check "two runs give the same results.json (run_metadata aside)" test "$(strip "$tmp/a/results.json")" = "$(strip "$tmp/c/results.json")"
 fi
 
-echo "$passed passed, $fail failed"
-[ "$fail" -eq 0 ] && rm -rf "$tmp"
-test "$fail" -eq 0
+finish

@@ -125,6 +125,37 @@ static void test_topk_ties(void **state)
 	}
 }
 
+/* the grouped threshold selection against the heap: ties, ±0, k up to n, ragged groups, and
+ * nothing written past each row's k indices */
+static void test_topk_threshold_rows(void **state)
+{
+	(void)state;
+	struct mt19937 g;
+	mt_seed(&g, 11);
+	for (int rep = 0; rep < 400; rep++) {
+		size_t n = 1 + mt_next32(&g) % 600, k = 1 + mt_next32(&g) % n;
+		size_t ng = 1 + (size_t)rep % SAE_TOPK_GROUP;
+		float *v = malloc(ng * n * sizeof(float));
+		uint32_t *key = malloc(SAE_TOPK_GROUP * n * sizeof(uint32_t));
+		int32_t *idx = malloc((ng * k + 1) * sizeof(int32_t)), *ref = malloc(k * sizeof(int32_t));
+		int32_t *heap = malloc(2 * k * sizeof(int32_t));
+		for (size_t i = 0; i < ng * n; i++) {
+			uint32_t u = mt_next32(&g);
+			v[i] = rep % 2 ? (float)(u % 9) - 4.0f : (float)(u / 4294967296.0 - 0.5);
+			if (v[i] == 0.0f && (u & 2))
+				v[i] = -0.0f;
+		}
+		idx[ng * k] = -7; /* canary */
+		sae_k_topk_rows(idx, v, n, k, ng, key);
+		for (size_t r = 0; r < ng; r++) {
+			sae_topk_row(ref, v + r * n, n, k, heap);
+			assert_memory_equal(idx + r * k, ref, k * sizeof(int32_t));
+		}
+		assert_int_equal(idx[ng * k], -7);
+		free(v), free(key), free(idx), free(ref), free(heap);
+	}
+}
+
 /* the training selection (block-maximum prefilter, then radix) against the heap, with ties */
 static void test_topk_rows_prefilter(void **state)
 {
@@ -445,6 +476,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_stats),
 		cmocka_unit_test(test_topk_ties),
+		cmocka_unit_test(test_topk_threshold_rows),
 		cmocka_unit_test(test_topk_rows_prefilter),
 		cmocka_unit_test(test_steps_per_epoch),
 		cmocka_unit_test(test_multi_seed_equals_single),

@@ -14,16 +14,20 @@
 
 static const char *const extract_usage[] = {
 	"usage: husai extract --out <acts.h5> [--config <job.yaml>] [--layer <n>] [--hook <hook>] [--position <pos>]",
-	"                     [--split-seed <n>] [--split-fraction <f>] [--batch-size <n>] <checkpoint.h5>",
+	"                     [--split-seed <n>] [--split-fraction <f>] [--rows (all | train)]",
+	"                     [--batch-size <n>] <checkpoint.h5>",
 	"",
 	"    --layer <n>          block index, 0-based (default: the last layer)",
 	"    --hook <hook>        resid_pre | resid_mid | resid_post (default) | attn_out | mlp_out",
 	"    --position <pos>     answer (default; index 4 or 5 per the checkpoint's answer_position)",
 	"                         | equals | bos | first_operand | all (every position, row = example*7 + pos)",
 	"    --split-seed <n>     seed of the row-order permutation (default 42, spec 3)",
-	"    --split-fraction <f> recorded split of that permutation (default 0.8, spec 3)",
+	"    --split-fraction <f> split of that permutation (default 0.8, spec 3)",
+	"    --rows (all | train) all examples (default, spec 3), or only the train part of the",
+	"                         split: the first floor(p^2 * fraction) permuted examples (spec 1.4,",
+	"                         train_simple_sae; recorded as the set's `rows` attribute)",
 	"    --config <job.yaml>  read the choices above from its `extract:` section (keys layer,",
-	"                         hook, position, split_seed, split_fraction, batch_size); options",
+	"                         hook, position, split_seed, split_fraction, rows, batch_size); options",
 	"                         given on the command line win",
 	"    --batch-size <n>     accepted as upstream does; values never depend on it (the forward",
 	"                         runs on fixed blocks of 64 examples)",
@@ -51,14 +55,19 @@ int cmd_extract(int argc, char **argv)
 		{ "split-fraction", required_argument, NULL, 'f' },
 		{ "batch-size", required_argument, NULL, 'b' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "rows", required_argument, NULL, 'r' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *out = NULL, *hook = NULL, *position = NULL, *config = NULL;
+	static const char *const rows_choices[] = { "all", "train", NULL };
+	/* the phase-4a preset (spec A2) a run's job config names: recorded, not acted on */
+	static const char *const presets[] = { "husai", "run29", "legacy", NULL };
+	const char *preset = NULL;
+	const char *out = NULL, *hook = NULL, *position = NULL, *config = NULL, *rows = NULL;
 	long long layer = -2, seed = -1, batch = 0;
 	double fraction = -1.0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:l:k:p:s:f:b:c:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:l:k:p:s:f:b:c:r:", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'h':
@@ -93,6 +102,11 @@ int cmd_extract(int argc, char **argv)
 		case 'c':
 			config = optarg;
 			break;
+		case 'r':
+			if (strcmp(optarg, "all") && strcmp(optarg, "train"))
+				goto bad;
+			rows = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -118,7 +132,7 @@ int cmd_extract(int argc, char **argv)
 		const char *sv;
 		int64_t iv;
 		double fv;
-		static char hook_buf[32], pos_buf[32];
+		static char hook_buf[32], pos_buf[32], rows_buf[8], preset_buf[16];
 		if ((rc = cfg_load(&jc, config, &err)))
 			goto cleanup;
 		if (!(rc = cfg_str(jc, "extract.hook", "resid_post", NULL, &sv, &err)) && !hook)
@@ -131,6 +145,11 @@ int cmd_extract(int argc, char **argv)
 			seed = iv;
 		if (!rc && !(rc = cfg_f64(jc, "extract.split_fraction", 0.8, &fv, &err)) && fraction < 0)
 			fraction = fv;
+		if (!rc && !(rc = cfg_str(jc, "extract.rows", "all", rows_choices, &sv, &err)) && !rows)
+			rows = strncpy(rows_buf, sv, sizeof(rows_buf) - 1);
+		if (!rc && cfg_has(jc, "extract.preset") &&
+		    !(rc = cfg_str(jc, "extract.preset", NULL, presets, &sv, &err)))
+			preset = strncpy(preset_buf, sv, sizeof(preset_buf) - 1);
 		if (!rc && !(rc = cfg_int(jc, "extract.batch_size", 256, 1, 1 << 24, &iv, &err)) && !batch)
 			batch = iv;
 		if (!rc)
@@ -151,6 +170,8 @@ int cmd_extract(int argc, char **argv)
 		fraction = 0.8;
 	if (!batch)
 		batch = 256;
+	if (!rows)
+		rows = "all";
 	if ((rc = tf_hook_parse(hook, &o.hook, &err)))
 		goto cleanup;
 	if ((rc = hus_sha256_file(ckpt, sha, &bytes, &err)) ||
@@ -162,6 +183,7 @@ int cmd_extract(int argc, char **argv)
 	o.split_seed = seed;
 	o.split_fraction = fraction;
 	o.batch_size = (size_t)batch;
+	o.train_rows = !strcmp(rows, "train");
 	if ((rc = tf_extract(&s, &cfg, params, &o, &err)))
 		goto cleanup;
 	have_set = 1;
@@ -186,11 +208,19 @@ int cmd_extract(int argc, char **argv)
 	cfg_set(cf, buf, &err);
 	snprintf(buf, sizeof(buf), "extract.split_fraction=%.17g", fraction);
 	cfg_set(cf, buf, &err);
+	if (o.train_rows) /* recorded only when not the default, so older hashes stay valid */
+		cfg_set(cf, "extract.rows=train", &err);
+	if (preset) {
+		snprintf(buf, sizeof(buf), "extract.preset=%s", preset);
+		cfg_set(cf, buf, &err);
+	}
 	if ((rc = cfg_str(cf, "extract.hook", NULL, NULL, &sv, &err)) ||
 	    (rc = cfg_int(cf, "extract.layer", 0, 0, INT64_MAX, &iv, &err)) ||
 	    (rc = cfg_str(cf, "extract.position", NULL, NULL, &sv, &err)) ||
 	    (rc = cfg_int(cf, "extract.split_seed", 0, 0, INT64_MAX, &iv, &err)) ||
 	    (rc = cfg_f64(cf, "extract.split_fraction", 0.8, &fv, &err)) ||
+	    (o.train_rows && (rc = cfg_str(cf, "extract.rows", NULL, rows_choices, &sv, &err))) ||
+	    (preset && (rc = cfg_str(cf, "extract.preset", NULL, presets, &sv, &err))) ||
 	    (rc = cfg_add_input(cf, "transformer", ckpt, &err)))
 		goto cleanup;
 	resolved = cfg_resolved_yaml(cf);
@@ -198,8 +228,8 @@ int cmd_extract(int argc, char **argv)
 	struct hus_provenance prov = { resolved ? resolved : "", hash };
 	if ((rc = acts_write(out, &s, &prov, &err)))
 		goto cleanup;
-	printf("%s: %zu rows x %zu (%s, layer %lld, position %s, answer at %s)\n", out, s.N, s.d,
-	       s.hook, (long long)s.layer, s.position, s.answer_position);
+	printf("%s: %zu rows x %zu (%s, layer %lld, position %s, answer at %s, rows %s)\n", out, s.N,
+	       s.d, s.hook, (long long)s.layer, s.position, s.answer_position, s.rows);
 cleanup:
 	if (rc)
 		hus_err_print(&err);
@@ -212,7 +242,9 @@ cleanup:
 	free(resolved);
 	return hus_err_status(rc);
 bad:
-	fprintf(stderr, "husai: bad value '%s' for option '%s'\n", optarg, argv[optind - 1]);
+	for (const struct option *op = opts; op->name; op++) /* name the option, not its value */
+		if (op->val == c)
+			fprintf(stderr, "husai: bad value '%s' for option '--%s'\n", optarg, op->name);
 	usage(stderr);
 	return 2;
 }

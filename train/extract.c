@@ -3,8 +3,10 @@
  * and keep one hook (resid_pre, resid_mid, resid_post, attn_out, mlp_out of any layer) at
  * one position (answer per the model's answer_position, equals, bos, first_operand) or at
  * every position (all: row = example·7 + pos).  Rows follow the upstream order: the
- * split_seed permutation, i.e. the 80 % "train" part then the 20 % "val" part.  Every row
- * goes through the full forward (every position computed).
+ * split_seed permutation, i.e. the 80 % "train" part then the 20 % "val" part; with
+ * train_rows only the train part, floor(p² split_fraction) examples (spec §1.4: the data of
+ * train_simple_sae, the legacy phase-4a preset).  Every row goes through the full forward
+ * (every position computed).
  *
  * Invariant: a row's values never depend on a batch size.  OpenBLAS may pick different
  * kernels for different matrix heights, so the forward always runs on blocks of exactly
@@ -77,9 +79,14 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 		                "expected a fraction in (0, 1), got %g", o->split_fraction);
 	const size_t p = (size_t)cfg->p, N = p * p, d = (size_t)cfg->d_model, T = DS_SEQ_LEN;
 	const size_t B = TF_EXTRACT_BLOCK, L = (size_t)o->layer;
+	/* the examples kept: every one, or the train part of the permutation (spec §1.4) */
+	const size_t n_ex = o->train_rows ? ds_train_size(N, o->split_fraction) : N;
 	memset(&s, 0, sizeof(s));
 	memset(&w, 0, sizeof(w));
-	s.N = N * npos;
+	if (n_ex == 0)
+		return hus_errf(err, HUS_EINPUT, NULL, "--split-fraction",
+		                "rows train with fraction %g keeps no example of %zu", o->split_fraction, N);
+	s.N = n_ex * npos;
 	s.d = d;
 	s.x = malloc(s.N * d * sizeof(float));
 	s.example_index = malloc(s.N * sizeof(int32_t));
@@ -100,8 +107,8 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 	ds_split(perm, N, (uint64_t)o->split_seed);
 	tf_params_view(&pv, (float *)params, cfg);
 	tf_pack_qkv(&w, &pv, cfg);
-	for (size_t s0 = 0; s0 < N; s0 += B) {
-		size_t nb = N - s0 < B ? N - s0 : B;
+	for (size_t s0 = 0; s0 < n_ex; s0 += B) {
+		size_t nb = n_ex - s0 < B ? n_ex - s0 : B;
 		for (size_t i = 0; i < B; i++)
 			memcpy(btok + i * T, tokens + (size_t)perm[s0 + (i < nb ? i : 0)] * T,
 			       T * sizeof(int32_t));
@@ -131,6 +138,7 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 	s.modulus = cfg->p;
 	s.split_seed = o->split_seed;
 	s.split_fraction = o->split_fraction;
+	snprintf(s.rows, sizeof(s.rows), "%s", o->train_rows ? "train" : "all");
 cleanup:
 	tf_work_release(&w);
 	free(tokens);

@@ -11,6 +11,8 @@
  * sgemm on its block.  Every block is the same call with the same operands whatever the thread
  * count, so the bits are too; OpenBLAS's thread setting is restored afterwards.
  */
+#include <omp.h>
+
 #include "sae_internal.h"
 
 #define SAE_GEMM_BLOCKS 8     /* blocks per product (shapes only decide their size) */
@@ -39,8 +41,10 @@ void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alp
 	if (bs < SAE_GEMM_MIN_BLOCK)
 		bs = SAE_GEMM_MIN_BLOCK;
 	size_t nblk = (dim + bs - 1) / bs;
-	int saved = openblas_get_num_threads();
-	openblas_set_num_threads(1);
+	/* inside a parallel region (runs trained side by side) the region's owner has already
+	 * made OpenBLAS single-threaded; its thread setting is global, so only the owner sets it */
+	int inner = omp_in_parallel();
+	int saved = inner ? 1 : sae_blas_single_thread();
 #pragma omp parallel for schedule(static) if (nblk > 1 && M * N * K > (size_t)1 << 20)
 	for (size_t q = 0; q < nblk; q++) {
 		size_t r0 = q * bs, r1 = r0 + bs < dim ? r0 + bs : dim;
@@ -56,5 +60,18 @@ void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alp
 			sgemm_(&tb, &ta, &m, &n, &k, &alpha, B_q, &ib, A, &ia, &beta, C + r0, &ic);
 		}
 	}
+	if (!inner)
+		sae_blas_restore_threads(saved);
+}
+
+int sae_blas_single_thread(void)
+{
+	int saved = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	return saved;
+}
+
+void sae_blas_restore_threads(int saved)
+{
 	openblas_set_num_threads(saved);
 }

@@ -131,6 +131,12 @@ int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
 	o->per_seed_order = b;
 	if ((rc = cfg_int(c, "sae.checkpoint_every", 0, 0, INT64_MAX, &o->checkpoint_every, err)))
 		return rc;
+	/* which phase-4a preset (spec A2) made this SAE: a label recorded in the artifact's
+	 * config, read only when present so configs without it keep their hash */
+	static const char *const presets[] = { "husai", "run29", "legacy", NULL };
+	const char *sv;
+	if (cfg_has(c, "sae.preset") && (rc = cfg_str(c, "sae.preset", NULL, presets, &sv, err)))
+		return rc;
 	if (o->epochs == 0 && o->max_steps == 0)
 		return hus_errf(err, HUS_EINPUT, cfg_name(c), "sae.epochs",
 				"expected epochs > 0 or max_steps > 0");

@@ -11,22 +11,12 @@
 
 #include "sae_internal.h"
 
-void sae_eval(struct sae_model *s, struct sae_work *w, const float *X, size_t N,
-              struct sae_metrics *out, int64_t *fire_counts)
+int sae_xstats_of(struct sae_xstats *xs, const float *X, size_t N, size_t d)
 {
-	size_t d = w->d, m = w->m;
-	memset(out, 0, sizeof(*out));
-	int64_t *fc = fire_counts ? fire_counts : calloc(m, sizeof(int64_t));
-	double *mean_j = calloc(d, sizeof(double));
-	if (!fc || !mean_j) {
-		out->mse = out->l0 = out->l1 = out->explained_variance = out->ev_fvu = NAN;
-		free(mean_j);
-		if (!fire_counts)
-			free(fc);
-		return;
-	}
-	memset(fc, 0, m * sizeof(int64_t));
-	/* X statistics: per-dimension means, global mean */
+	double *mean_j = calloc(d ? d : 1, sizeof(double));
+	if (!mean_j)
+		return HUS_ENOMEM;
+	/* per-dimension means, global mean */
 	double sx = 0;
 	for (size_t b = 0; b < N; b++)
 		for (size_t i = 0; i < d; i++)
@@ -42,6 +32,28 @@ void sae_eval(struct sae_model *s, struct sae_work *w, const float *X, size_t N,
 			ssx += (x - gmean) * (x - gmean);
 			ssx_dim += (x - mean_j[i]) * (x - mean_j[i]);
 		}
+	xs->gmean = gmean, xs->ssx = ssx, xs->ssx_dim = ssx_dim;
+	free(mean_j);
+	return 0;
+}
+
+void sae_eval(struct sae_model *s, struct sae_work *w, const float *X, size_t N,
+              const struct sae_xstats *xs, struct sae_metrics *out, int64_t *fire_counts)
+{
+	size_t d = w->d, m = w->m;
+	memset(out, 0, sizeof(*out));
+	int64_t *fc = fire_counts ? fire_counts : calloc(m, sizeof(int64_t));
+	struct sae_xstats own;
+	if (!fc || (!xs && sae_xstats_of(&own, X, N, d))) {
+		out->mse = out->l0 = out->l1 = out->explained_variance = out->ev_fvu = NAN;
+		if (!fire_counts)
+			free(fc);
+		return;
+	}
+	if (!xs)
+		xs = &own;
+	memset(fc, 0, m * sizeof(int64_t));
+	double nel = (double)N * (double)d;
 	double sr = 0, srr = 0, l0 = 0, l1 = 0;
 	for (size_t b0 = 0; b0 < N; b0 += w->B) {
 		size_t B = N - b0 < w->B ? N - b0 : w->B;
@@ -71,12 +83,11 @@ void sae_eval(struct sae_model *s, struct sae_work *w, const float *X, size_t N,
 	out->mse = srr / nel;
 	out->l0 = l0 / (double)N;
 	out->l1 = l1 / (double)N;
-	double var_r = (srr - sr * sr / nel) / (nel - 1), var_x = ssx / (nel - 1);
+	double var_r = (srr - sr * sr / nel) / (nel - 1), var_x = xs->ssx / (nel - 1);
 	out->explained_variance = 1.0 - var_r / var_x;
-	out->ev_fvu = 1.0 - srr / ssx_dim;
+	out->ev_fvu = 1.0 - srr / xs->ssx_dim;
 	for (size_t j = 0; j < m; j++)
 		out->dead += fc[j] < s->h.dead_threshold;
-	free(mean_j);
 	if (!fire_counts)
 		free(fc);
 }

@@ -5,6 +5,8 @@
 #ifndef HUSAI_SAE_INTERNAL_H
 #define HUSAI_SAE_INTERNAL_H
 
+#include <string.h>
+
 #include "train.h"
 
 /* Below this much work a loop runs on one thread: parallel regions around tiny loops cost more
@@ -24,7 +26,8 @@ struct sae_work {
 	size_t ka;        /* aux entries per row (upstream aux: k; AuxK: k_aux) */
 	int dense;        /* relu, jumprelu: dense code */
 	int nthreads;
-	float *x_in;      /* (B, d) x - b_dec */
+	float *x_in_buf;  /* (B, d) x - b_dec, when there is a b_dec */
+	const float *x_in; /* (B, d) the encoder's input: x_in_buf, or the batch itself */
 	float *pre;       /* (B, m) pre-activations (b_enc added) */
 	float *xhat;      /* (B, d) */
 	float *dxhat;     /* (B, d) dL/dxhat (matryoshka: the cumulative G^(0)) */
@@ -39,6 +42,7 @@ struct sae_work {
 	int32_t *sel;     /* (nthreads, kh) */
 	uint32_t *hist;   /* (nthreads, SAE_RADIX_BUCKETS) radix top-k histograms */
 	int32_t *cand;    /* (nthreads, 3m) top-k candidates */
+	uint32_t *keys;   /* (nthreads, SAE_TOPK_GROUP*m) order keys of a group of rows */
 	float *bsel;      /* (B*m) batch-top-k selection copy (batch archs) */
 	size_t *row_off;  /* (B+1) CSR of the main code */
 	int32_t *idx;     /* (cap) latent */
@@ -49,6 +53,7 @@ struct sae_work {
 	float *e_z, *e_g;
 	uint8_t *e_src;
 	size_t *col_off;  /* (m+1) */
+	float *gsum;      /* (m) Σ g per latent when the entries are walked in order */
 	int32_t *order;   /* (ent_cap) entry positions sorted by latent */
 	int32_t *dead;    /* (m) AuxK dead latents this step */
 	int32_t *fired;   /* (m) firings this batch */
@@ -63,6 +68,9 @@ struct sae_work {
 void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                size_t ldc);
+/* Make OpenBLAS single-threaded (returns the previous setting) / restore it. */
+int sae_blas_single_thread(void);
+void sae_blas_restore_threads(int saved);
 
 /* sae_kern.c: inner loops, multi-versioned by instruction set with identical results */
 void sae_k_decode_row(float *xh_b, const float *b_dec, const int32_t *idx, const float *val,
@@ -74,8 +82,27 @@ float sae_k_latent_acc(float *dwd_j, float *dwe_j, const int32_t *order, size_t 
                        const int32_t *e_b, const float *e_z, const float *e_g,
                        const uint8_t *e_src, const float *const *G, const float *x_in,
                        size_t d);
+void sae_k_entries_scatter(float *dWd, float *dWe, float *gsum, size_t j0, size_t j1, size_t n,
+                           const int32_t *e_j, const int32_t *e_b, const float *e_z,
+                           const float *e_g, const uint8_t *e_src, const float *const *G,
+                           const float *x_in, size_t d);
+#define SAE_TOPK_GROUP 16 /* rows selected together by sae_k_topk_rows, one per lane */
+/* gradient rows (2 m d floats) up to this many bytes are accumulated by walking the entries */
+#define SAE_SCATTER_MAX ((size_t)1 << 20) /* rows selected together by sae_k_topk_rows */
+void sae_k_topk_rows(int32_t *idx, const float *v, size_t n, size_t k, size_t ng, uint32_t *key);
 
 /* sae_select.c */
+/* order-preserving map of a float to uint32 (-0 taken as +0, so equal values share a key) */
+static inline uint32_t sae_fkey(float f)
+{
+	f += 0.0f; /* -0 + +0 = +0 */
+	uint32_t u;
+	memcpy(&u, &f, sizeof(u));
+	uint32_t neg = (uint32_t)((int32_t)u >> 31); /* all ones for negative values */
+	return u ^ (neg | 0x80000000u);               /* branch-free */
+}
+
+
 #define SAE_RADIX_BITS 11
 #define SAE_RADIX_BUCKETS (1u << SAE_RADIX_BITS)
 void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap,

@@ -77,15 +77,6 @@ void sae_topk_row(int32_t *idx, const float *v, size_t n, size_t k, int32_t *hea
 	sort_i32(idx, k);
 }
 
-/* order-preserving map of a float to uint32 (-0 taken as +0, so equal values share a key) */
-static inline uint32_t fkey(float f)
-{
-	f += 0.0f; /* -0 + +0 = +0 */
-	uint32_t u;
-	memcpy(&u, &f, sizeof(u));
-	uint32_t neg = (uint32_t)((int32_t)u >> 31); /* all ones for negative values */
-	return u ^ (neg | 0x80000000u);               /* branch-free */
-}
 
 /*
  * The same selection as sae_topk_row, without its branch-heavy heap for the common case: a
@@ -109,7 +100,7 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 	memset(hist, 0, SAE_RADIX_BUCKETS * sizeof(*hist));
 	uint32_t maxb = 0;
 	for (size_t j = 0; j < n; j++) {
-		uint32_t b = fkey(v[j]) >> sh;
+		uint32_t b = sae_fkey(v[j]) >> sh;
 		hist[b]++;
 		maxb = b > maxb ? b : maxb;
 	}
@@ -123,7 +114,7 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 	size_t need = k - above, na = 0, nc = 0;
 	int32_t *taken = cand, *inb = cand + n;
 	for (size_t j = 0; j < n; j++) {
-		uint32_t b = fkey(v[j]) >> sh;
+		uint32_t b = sae_fkey(v[j]) >> sh;
 		if (b > kb)
 			taken[na++] = (int32_t)j;
 		else if (b == kb) {
@@ -198,19 +189,40 @@ void sae_select_topk_rows(struct sae_work *w, const float *pre, size_t B, size_t
 	size_t kh = k > w->ka ? k : w->ka;
 	if (kh == 0)
 		kh = 1;
+	/* Wide rows with k << m: the block-maximum prefilter skips most of each row.  Otherwise
+	 * the bit-by-bit threshold search of sae_k_topk_rows, four rows at a time. */
+	int prefilter = m >= 64 * k && m % 16 == 0 && m / 16 > k;
+	size_t kk = k < m ? k : m;
+	if (!prefilter && kk > 0) {
+		size_t ngroups = (B + SAE_TOPK_GROUP - 1) / SAE_TOPK_GROUP;
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
-	for (size_t b = 0; b < B; b++) {
-		int t = omp_get_thread_num();
-		int32_t *heap = w->heap + (size_t)t * 2 * kh;
-		const float *pre_b = pre + b * m;
-		int32_t *idx_b = w->idx + b * k;
-		size_t bs = m >= 64 * k ? 16 : m; /* prefilter only when k << m (bs = m: no blocks) */
-		float *sc = w->scratch + (size_t)t * 3 * m;
-		int32_t *cd = w->cand + (size_t)t * 3 * m;
-		topk_row_blockmax(idx_b, pre_b, m, k, bs, heap, w->hist + (size_t)t * SAE_RADIX_BUCKETS,
-				  cd, sc, sc + m, cd + 2 * m, sc + 2 * m);
-		for (size_t e = 0; e < k; e++)
-			w->val[b * k + e] = pre_b[idx_b[e]];
+		for (size_t q = 0; q < ngroups; q++) {
+			int t = omp_get_thread_num();
+			size_t b0 = q * SAE_TOPK_GROUP;
+			size_t ng = B - b0 < SAE_TOPK_GROUP ? B - b0 : SAE_TOPK_GROUP;
+			int32_t *idx_q = w->idx + b0 * k;
+			sae_k_topk_rows(idx_q, pre + b0 * m, m, kk, ng,
+					w->keys + (size_t)t * SAE_TOPK_GROUP * m);
+			for (size_t g = 0; g < ng; g++)
+				for (size_t e = 0; e < kk; e++)
+					w->val[(b0 + g) * k + e] = pre[(b0 + g) * m + (size_t)idx_q[g * k + e]];
+		}
+	} else {
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
+		for (size_t b = 0; b < B; b++) {
+			int t = omp_get_thread_num();
+			int32_t *heap = w->heap + (size_t)t * 2 * kh;
+			const float *pre_b = pre + b * m;
+			int32_t *idx_b = w->idx + b * k;
+			size_t bs = prefilter ? 16 : m;
+			float *sc = w->scratch + (size_t)t * 3 * m;
+			int32_t *cd = w->cand + (size_t)t * 3 * m;
+			topk_row_blockmax(idx_b, pre_b, m, k, bs, heap,
+					  w->hist + (size_t)t * SAE_RADIX_BUCKETS, cd, sc, sc + m, cd + 2 * m,
+					  sc + 2 * m);
+			for (size_t e = 0; e < k; e++)
+				w->val[b * k + e] = pre_b[idx_b[e]];
+		}
 	}
 	for (size_t b = 0; b <= B; b++)
 		w->row_off[b] = b * k;

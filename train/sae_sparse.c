@@ -2,8 +2,9 @@
  * sae_sparse.c — the sparse kernels of the TopK family (DESIGN §5): only k of d_sae latents are
  * active per row, so the decoder forward, the decoder backward and the encoder backward each
  * cost B*k*d_model instead of B*d_sae*d_model.  Only the encoder forward is dense (sgemm).
- * Gradient "entries" are sorted by latent with a stable counting sort, so each latent's
- * gradient row sums its rows in a fixed order whatever the thread count.
+ * Gradient "entries" are applied in entry order per latent, so each latent's gradient row sums
+ * its rows in a fixed order whatever the thread count: by walking the entries when the
+ * gradient rows fit in cache, else latent by latent after a stable counting sort.
  */
 #include <math.h>
 #include <string.h>
@@ -30,6 +31,26 @@ void sae_sparse_decode(float *xhat, const struct sae_work *w, const float *W_dec
 void sae_entries_accumulate(struct sae_model *s, struct sae_work *w, size_t B)
 {
 	size_t m = w->m, d = w->d, n = w->ent_cap;
+	const float *G[2 + SAE_MAX_PREFIX];
+	G[0] = w->dxhat;
+	G[1] = w->dres;
+	for (size_t l = 0; l < w->n_lvl; l++)
+		G[2 + l] = w->lvl + l * B * d;
+	float *dWe = s->g.W_enc, *dWd = s->g.W_decT, *dbe = s->g.b_enc;
+	if (m * d * 2 * sizeof(float) <= SAE_SCATTER_MAX) {
+		/* dW fits in cache: walk the entries in order and add into their latents' rows, each
+		 * thread owning a fixed range of latents (same per-latent order, same bits) */
+		float *gsum = w->gsum;
+		memset(gsum, 0, m * sizeof(float));
+		size_t nt = (size_t)w->nthreads;
+#pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(n * d) > SAE_PAR_MIN)
+		for (size_t t = 0; t < nt; t++)
+			sae_k_entries_scatter(dWd, dWe, gsum, t * m / nt, (t + 1) * m / nt, n, w->e_j,
+					      w->e_b, w->e_z, w->e_g, w->e_src, G, w->x_in, d);
+		for (size_t j = 0; j < m; j++)
+			dbe[j] += gsum[j];
+		return;
+	}
 	size_t *col = w->col_off;
 	memset(col, 0, (m + 1) * sizeof(*col));
 	for (size_t e = 0; e < n; e++)
@@ -46,12 +67,6 @@ void sae_entries_accumulate(struct sae_model *s, struct sae_work *w, size_t B)
 		if (j >= 0)
 			w->order[col[j] + (size_t)cur[j]++] = (int32_t)e;
 	}
-	const float *G[2 + SAE_MAX_PREFIX];
-	G[0] = w->dxhat;
-	G[1] = w->dres;
-	for (size_t l = 0; l < w->n_lvl; l++)
-		G[2 + l] = w->lvl + l * B * d;
-	float *dWe = s->g.W_enc, *dWd = s->g.W_decT, *dbe = s->g.b_enc;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(w->nthreads) if ((size_t)(n * d) > SAE_PAR_MIN)
 	for (size_t j = 0; j < m; j++)
 		dbe[j] += sae_k_latent_acc(dWd + j * d, dWe + j * d, w->order, col[j], col[j + 1], w->e_b,

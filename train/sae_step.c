@@ -21,9 +21,10 @@ void sae_encode(const struct sae_model *s, struct sae_work *w, const float *xb, 
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * d) > SAE_PAR_MIN)
 		for (size_t b = 0; b < B; b++)
 			for (size_t i = 0; i < d; i++)
-				w->x_in[b * d + i] = xb[b * d + i] - b_dec[i];
+				w->x_in_buf[b * d + i] = xb[b * d + i] - b_dec[i];
+		w->x_in = w->x_in_buf;
 	} else {
-		memcpy(w->x_in, xb, B * d * sizeof(float));
+		w->x_in = xb; /* no copy: xb outlives the step that reads it */
 	}
 	/* as torch's addmm(b_enc, x_in, W_encᵀ): C starts as the bias, then C += x_in W_encᵀ */
 	const float *b_enc = s->p.b_enc;

@@ -12,6 +12,7 @@
  *      saving and reloading it continues the run to the same bits (formats/artifact_sae.c);
  *  (3) metrics are evaluated over all of X at each epoch end (spec §4.7 a.5, §4.8).
  */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,12 +132,18 @@ static void gather(float *xb, const float *X, const int64_t *perm, size_t pos, s
 		memcpy(xb + b * d, X + (size_t)perm[pos + b] * d, d * sizeof(float));
 }
 
-/* end of an epoch: metrics over X, history row, counters reset, next permutation */
-static int end_epoch(struct sae_run *r, const float *X, size_t N)
+/* end of an epoch: metrics over X, history row, counters reset, next permutation; after the
+ * last step the same evaluation is the run's final one (with the firing counts) */
+static int end_epoch(struct sae_run *r, const float *X, size_t N, const struct sae_xstats *xs,
+                     int last)
 {
 	struct sae_model *s = r->s;
 	struct sae_metrics mt;
-	sae_eval(s, r->w, X, N, &mt, NULL);
+	sae_eval(s, r->w, X, N, xs, &mt, last ? r->final_counts : NULL);
+	if (last) {
+		r->final = mt;
+		r->have_final = 1;
+	}
 	int64_t dead = 0;
 	for (size_t j = 0; j < s->h.d_sae; j++) {
 		dead += s->epoch_fired[j] < s->h.dead_threshold;
@@ -155,6 +162,43 @@ static int end_epoch(struct sae_run *r, const float *X, size_t N)
 	return 0;
 }
 
+/* One optimizer step of run r on the batch at its position; xb caches the last batch gathered
+ * into it as (*g_epoch, *g_pos), so runs in lockstep on a shared order gather it once. */
+static int run_step(struct sae_run *r, const float *X, size_t N, const struct sae_xstats *xs,
+                    const struct sae_train_opts *o, int64_t total, float *xb, int64_t *g_epoch,
+                    int64_t *g_pos)
+{
+	struct sae_model *s = r->s;
+	size_t d = s->h.d_model, Bmax = o->batch, pos = (size_t)r->pos;
+	size_t B = N - pos < Bmax ? N - pos : Bmax;
+	if (o->per_seed_order || *g_epoch != r->epoch || *g_pos != r->pos) {
+		gather(xb, X, r->perm, pos, B, d);
+		*g_epoch = r->epoch;
+		*g_pos = r->pos;
+	}
+	struct sae_step_stats st;
+	sae_step(s, r->w, xb, B, &st);
+	r->ep_loss += st.loss;
+	r->ep_aux += st.aux;
+	r->ep_batches++;
+	r->pos += (int64_t)B;
+	size_t next = (size_t)r->pos;
+	int epoch_end = next >= N || (o->drop_last && N - next < Bmax);
+	if (epoch_end && end_epoch(r, X, N, xs, s->step >= total))
+		return HUS_ENOMEM;
+	if (s->step >= total && !epoch_end) {
+		sae_eval(s, r->w, X, N, xs, &r->final, r->final_counts);
+		r->have_final = 1;
+	}
+	return 0;
+}
+
+/*
+ * Threads: with several runs, whole runs go to threads (each step single-threaded inside), which
+ * beats splitting every small step across threads; with fewer runs than would balance, each
+ * step is split instead.  A run's arithmetic is the same either way (every kernel gives the
+ * same bits on any thread count), so the choice never changes a result.
+ */
 int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
               const struct sae_train_opts *o, sae_hook_fn hook, void *ctx, struct hus_err *err)
 {
@@ -172,55 +216,56 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 		if (runs[i].s->h.d_model != d)
 			return hus_errf(err, HUS_EINPUT, NULL, NULL, "runs disagree on d_model");
 	int64_t total = sae_total_steps(N, o);
-	float *xb = malloc(Bmax * d * sizeof(float));
-	if (!xb)
+	size_t nth = (size_t)omp_get_max_threads();
+	int by_run = nth > 1 && n_runs > 1 && (n_runs >= 2 * nth || n_runs % nth == 0);
+	size_t nbuf = by_run ? nth : 1;
+	float *xbs = malloc(nbuf * Bmax * d * sizeof(float));
+	int64_t *cache = malloc(2 * nbuf * sizeof(int64_t)); /* (epoch, pos) in each buffer */
+	struct sae_xstats xs;
+	if (!xbs || !cache || sae_xstats_of(&xs, X, N, d)) {
+		free(xbs), free(cache);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a batch");
+	}
 	int rc = 0;
 	for (;;) {
-		int any = 0;
-		int64_t g_epoch = -1, g_pos = -1; /* which batch xb holds */
-		for (size_t i = 0; i < n_runs; i++) {
-			struct sae_run *r = &runs[i];
-			struct sae_model *s = r->s;
-			if (s->step >= total)
-				continue;
-			any = 1;
-			size_t pos = (size_t)r->pos;
-			size_t B = N - pos < Bmax ? N - pos : Bmax;
-			/* shared order: runs in lockstep gather the batch once */
-			if (o->per_seed_order || g_epoch != r->epoch || g_pos != r->pos) {
-				gather(xb, X, r->perm, pos, B, d);
-				g_epoch = r->epoch;
-				g_pos = r->pos;
-			}
-			struct sae_step_stats st;
-			sae_step(s, r->w, xb, B, &st);
-			r->ep_loss += st.loss;
-			r->ep_aux += st.aux;
-			r->ep_batches++;
-			r->pos += (int64_t)B;
-			size_t next = (size_t)r->pos;
-			int epoch_end = next >= N || (o->drop_last && N - next < Bmax);
-			if (epoch_end && (rc = end_epoch(r, X, N))) {
-				hus_errf(err, rc, NULL, NULL, "out of memory for the metrics history");
-				goto done;
-			}
-			if (s->step >= total) {
-				sae_eval(s, r->w, X, N, &r->final, r->final_counts);
-				r->have_final = 1;
-			}
-		}
+		int any = 0, fail = 0;
+		for (size_t i = 0; i < n_runs; i++)
+			any |= runs[i].s->step < total;
 		if (!any)
 			break;
+		for (size_t q = 0; q < 2 * nbuf; q++)
+			cache[q] = -1;
+		if (by_run) {
+			int blas = sae_blas_single_thread();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
+			for (size_t i = 0; i < n_runs; i++) {
+				size_t t = (size_t)omp_get_thread_num();
+				if (runs[i].s->step < total &&
+				    run_step(&runs[i], X, N, &xs, o, total, xbs + t * Bmax * d,
+					     &cache[2 * t], &cache[2 * t + 1]))
+#pragma omp atomic write
+					fail = 1;
+			}
+			sae_blas_restore_threads(blas);
+		} else {
+			for (size_t i = 0; i < n_runs && !fail; i++)
+				if (runs[i].s->step < total)
+					fail = run_step(&runs[i], X, N, &xs, o, total, xbs, &cache[0],
+							&cache[1]);
+		}
+		if (fail) {
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for the metrics history");
+			break;
+		}
 		int final = 1;
 		for (size_t i = 0; i < n_runs; i++)
 			final &= runs[i].s->step >= total;
 		if (hook && (rc = hook(ctx, runs, n_runs, final)))
-			goto done;
+			break;
 		if (final)
 			break;
 	}
-done:
-	free(xb);
+	free(xbs);
+	free(cache);
 	return rc;
 }

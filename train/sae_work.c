@@ -12,8 +12,9 @@ void sae_work_free(struct sae_work *w)
 {
 	if (!w)
 		return;
-	free(w->x_in), free(w->pre), free(w->xhat), free(w->dxhat), free(w->res), free(w->dres);
+	free(w->x_in_buf), free(w->pre), free(w->xhat), free(w->dxhat), free(w->res), free(w->dres);
 	free(w->z), free(w->dz), free(w->lvl), free(w->scratch), free(w->heap), free(w->sel), free(w->hist), free(w->cand);
+	free(w->keys), free(w->gsum);
 	free(w->bsel), free(w->row_off), free(w->idx), free(w->val);
 	free(w->e_b), free(w->e_j), free(w->e_z), free(w->e_g), free(w->e_src);
 	free(w->col_off), free(w->order), free(w->dead), free(w->fired), free(w->rowacc),
@@ -47,7 +48,7 @@ int sae_work_alloc(struct sae_work **out, const struct sae_hparams *h, size_t B,
 
 	int fail = 0;
 #define ALLOC(p, n) do { size_t n_ = (n); (p) = calloc(n_ ? n_ : 1, sizeof(*(p))); fail |= !(p); } while (0)
-	ALLOC(w->x_in, B * d);
+	ALLOC(w->x_in_buf, B * d);
 	ALLOC(w->pre, B * m);
 	ALLOC(w->xhat, B * d);
 	ALLOC(w->dxhat, B * d);
@@ -67,6 +68,7 @@ int sae_work_alloc(struct sae_work **out, const struct sae_hparams *h, size_t B,
 		ALLOC(w->sel, (size_t)w->nthreads * kh);
 		ALLOC(w->hist, (size_t)w->nthreads * SAE_RADIX_BUCKETS);
 		ALLOC(w->cand, (size_t)w->nthreads * 3 * m);
+		ALLOC(w->keys, (size_t)w->nthreads * SAE_TOPK_GROUP * m);
 		ALLOC(w->row_off, B + 1);
 		ALLOC(w->idx, w->ent_cap);
 		ALLOC(w->val, w->ent_cap);
@@ -77,6 +79,7 @@ int sae_work_alloc(struct sae_work **out, const struct sae_hparams *h, size_t B,
 		ALLOC(w->e_src, w->ent_cap);
 		ALLOC(w->order, w->ent_cap);
 		ALLOC(w->col_off, m + 1);
+		ALLOC(w->gsum, m);
 		ALLOC(w->dead, m);
 	}
 	if (batch)

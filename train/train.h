@@ -305,6 +305,9 @@ struct tf_extract_opts {
 	double split_fraction;    /* default 0.8 (spec §3) */
 	size_t batch_size;        /* accepted for upstream's CLI; never changes a value (the
 	                             forward runs on fixed blocks of TF_EXTRACT_BLOCK) */
+	int train_rows;           /* 1: only the train part of the split, the first
+	                             floor(p² split_fraction) permuted examples (spec §1.4,
+	                             train_simple_sae; `rows: train`); 0: every example */
 };
 #define TF_EXTRACT_BLOCK 64
 /* Fill an activation set from a loaded model (rows in the upstream order, spec §3). */
@@ -433,8 +436,15 @@ struct sae_metrics {
 	double mse, l0, l1, explained_variance /* ev_scalar */, ev_fvu;
 	int64_t dead;      /* latents firing fewer than dead_threshold times over X */
 };
+/* The statistics of X the metrics need (constant while a trainer runs over X). */
+struct sae_xstats {
+	double gmean, ssx, ssx_dim; /* global mean; Σ (x - gmean)²; Σ_j Σ_b (x_bj - x̄_j)² */
+};
+int sae_xstats_of(struct sae_xstats *xs, const float *X, size_t N, size_t d);
+/* xs: X's statistics from sae_xstats_of, or NULL to compute them here. */
 void sae_eval(struct sae_model *s, struct sae_work *w, const float *X, size_t N,
-              struct sae_metrics *out, int64_t *fire_counts /* (d_sae) OUT or NULL */);
+              const struct sae_xstats *xs, struct sae_metrics *out,
+              int64_t *fire_counts /* (d_sae) OUT or NULL */);
 
 /* Top-k of one row by (value desc, index asc): the lowest index wins ties (A12).  idx gets the
  * k chosen indices in ascending order.  `heap` is workspace of 2*k entries. */

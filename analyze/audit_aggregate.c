@@ -1,0 +1,322 @@
+/*
+ * audit_aggregate.c — the second half of `husai audit --recompute`: a run's own outputs
+ * (results.json, the CSVs and summaries its experiment driver writes after the jobs) are
+ * rebuilt from the archive and compared with it.  A scratch directory mirrors the run
+ * directory with symbolic links to every file a finished job produced (its done records list
+ * them) plus the jobs' records, logs and the resolved config; `husai run --aggregate-only`
+ * over that mirror verifies every job's outputs by checksum, runs no job (an unfinished one
+ * is an error), and writes the aggregation into the mirror, never into the archive.  Then
+ * every file of the run the jobs did not produce is compared: JSON without run_metadata (the
+ * time and command line of the run), everything else byte for byte.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analyze.h"
+
+extern char **environ;
+
+struct owned {
+	char **rel; /* sorted is not needed: few hundred entries at most per run */
+	size_t n, cap;
+};
+
+static int owned_add(struct owned *o, const char *rel)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 64;
+		char **p = realloc(o->rel, cap * sizeof(*p));
+		if (!p)
+			return HUS_ENOMEM;
+		o->rel = p, o->cap = cap;
+	}
+	if (!(o->rel[o->n] = strdup(rel)))
+		return HUS_ENOMEM;
+	o->n++;
+	return 0;
+}
+
+static int owned_has(const struct owned *o, const char *rel)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (!strcmp(o->rel[i], rel))
+			return 1;
+	return 0;
+}
+
+static void owned_free(struct owned *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->rel[i]);
+	free(o->rel);
+}
+
+/* every output a done record lists */
+static int collect_outputs(const char *rel, const char *full, void *ctx)
+{
+	struct owned *o = ctx;
+	size_t n = strlen(rel);
+	if (strncmp(rel, "jobs/", 5) || strchr(rel + 5, '/') || n < 10 ||
+	    strcmp(rel + n - 10, ".done.json"))
+		return 0;
+	hj *d;
+	struct hus_err e = { 0 };
+	if (hj_read_file(full, &d, &e))
+		return 0; /* the aggregate run reports a bad record by name */
+	hj *outs = hj_get(d, "outputs");
+	int rc = 0;
+	for (size_t i = 0; !rc && outs && i < hj_len(outs); i++) {
+		const char *p = hj_get_str(hj_at(outs, i), "path");
+		if (p && !strstr(p, ".."))
+			rc = owned_add(o, p);
+	}
+	hj_free(d);
+	return rc;
+}
+
+/* A job's file: its records, logs, the config, a declared output, or any file beside a
+ * declared output below the run's top level (a job's directory also holds what it made
+ * without declaring it, such as the step-0 checkpoints of the R2 control). */
+static int is_job_file(const struct owned *o, const char *rel)
+{
+	if (!strncmp(rel, "jobs/", 5) || !strncmp(rel, "logs/", 5) ||
+	    !strcmp(rel, "config.yaml") || owned_has(o, rel))
+		return 1;
+	const char *slash = strrchr(rel, '/');
+	if (!slash)
+		return 0;
+	size_t dl = (size_t)(slash - rel);
+	for (size_t i = 0; i < o->n; i++) {
+		const char *s = strrchr(o->rel[i], '/');
+		if (s && (size_t)(s - o->rel[i]) == dl && !strncmp(o->rel[i], rel, dl))
+			return 1;
+	}
+	return 0;
+}
+
+struct mirror {
+	const struct owned *o;
+	const char *dst;
+	int rc;
+	struct hus_err *err;
+};
+
+static int link_one(const char *rel, const char *full, void *ctx)
+{
+	struct mirror *m = ctx;
+	if (!is_job_file(m->o, rel))
+		return 0;
+	char target[PATH_MAX], link[PATH_MAX * 2];
+	if (!realpath(full, target))
+		return m->rc = hus_errf(m->err, HUS_EIO, full, NULL, "cannot resolve: %s",
+					 strerror(errno));
+	snprintf(link, sizeof(link), "%s/%s", m->dst, rel);
+	char *slash = strrchr(link, '/');
+	*slash = 0;
+	if ((m->rc = hus_mkdirs(link, m->err)))
+		return m->rc;
+	*slash = '/';
+	if (symlink(target, link))
+		return m->rc = hus_errf(m->err, HUS_EIO, link, NULL, "cannot link: %s",
+					 strerror(errno));
+	return 0;
+}
+
+static int spawn_aggregate(const char *mirror, struct hus_err *err)
+{
+	char exe[PATH_MAX], cfg[PATH_MAX + 32], log[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return hus_errf(err, HUS_EIO, "/proc/self/exe", NULL, "cannot find the husai executable");
+	exe[n] = 0;
+	snprintf(cfg, sizeof(cfg), "%s/config.yaml", mirror);
+	snprintf(log, sizeof(log), "%s.log", mirror);
+	char *argv[] = { exe, "run", "--aggregate-only", "--out", (char *)mirror, cfg, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+	setenv("HUSAI_QUIET", "1", 1);
+	pid_t pid;
+	int sp = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (sp)
+		return hus_errf(err, HUS_EIO, exe, NULL, "cannot start the aggregation: %s", strerror(sp));
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		unlink(log);
+		return 0;
+	}
+	char *text = NULL;
+	size_t tn = 0;
+	struct hus_err e2 = { 0 };
+	if (!hus_read_file(log, &text, &tn, &e2))
+		fputs(text, stderr);
+	free(text);
+	unlink(log);
+	return hus_errf(err, HUS_EINPUT, mirror, NULL,
+			"rebuilding the run's results from its archived jobs failed (above)");
+}
+
+/* JSON equal apart from every run_metadata object (time and command of the run) */
+static void strip_metadata(hj *v)
+{
+	if (hj_is_obj(v)) {
+		hj_del(v, "run_metadata");
+		hj *x;
+		for (size_t i = 0; hj_obj_at(v, i, &x); i++)
+			strip_metadata(x);
+	} else if (hj_is_arr(v)) {
+		for (size_t i = 0; i < hj_len(v); i++)
+			strip_metadata(hj_at(v, i));
+	}
+}
+
+static int same_json(const char *a, const char *b)
+{
+	hj *x = NULL, *y = NULL;
+	struct hus_err e = { 0 };
+	int same = 0;
+	if (!hj_read_file(a, &x, &e) && !hj_read_file(b, &y, &e)) {
+		strip_metadata(x);
+		strip_metadata(y);
+		char *sx = hj_dumps(x), *sy = hj_dumps(y);
+		same = sx && sy && !strcmp(sx, sy);
+		free(sx), free(sy);
+	}
+	hj_free(x), hj_free(y);
+	return same;
+}
+
+static int same_bytes(const char *a, const char *b)
+{
+	char *x = NULL, *y = NULL;
+	size_t nx = 0, ny = 0;
+	struct hus_err e = { 0 };
+	int same = !hus_read_file(a, &x, &nx, &e) && !hus_read_file(b, &y, &ny, &e) && nx == ny &&
+		   !memcmp(x, y, nx);
+	free(x), free(y);
+	return same;
+}
+
+struct compare {
+	const struct owned *o;
+	const char *mirror;
+	FILE *out;
+	size_t checked, differ;
+};
+
+static int compare_one(const char *rel, const char *full, void *ctx)
+{
+	struct compare *c = ctx;
+	if (is_job_file(c->o, rel) || !strcmp(rel, "manifest.json"))
+		return 0;
+	char other[PATH_MAX * 2];
+	snprintf(other, sizeof(other), "%s/%s", c->mirror, rel);
+	size_t n = strlen(rel);
+	int json = n > 5 && !strcmp(rel + n - 5, ".json");
+	int same = hus_file_exists(other) && (json ? same_json(full, other) : same_bytes(full, other));
+	c->checked++;
+	if (!same)
+		c->differ++;
+	if (c->out)
+		fprintf(c->out, "%s %s (rebuilt from the archived jobs)\n", same ? "same     " : "differs  ",
+			rel);
+	return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+	pid_t pid;
+	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
+	if (!posix_spawnp(&pid, "rm", NULL, NULL, argv, environ))
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *differ,
+                    struct hus_err *err)
+{
+	struct owned o = { 0 };
+	*checked = *differ = 0;
+	char cfg[PATH_MAX + 32];
+	snprintf(cfg, sizeof(cfg), "%s/config.yaml", run_dir);
+	if (!hus_file_exists(cfg))
+		return hus_errf(err, HUS_EINPUT, cfg, NULL, "missing: is this a `husai run` directory?");
+	int rc = hus_walk_files(run_dir, collect_outputs, &o);
+	if (rc) {
+		owned_free(&o);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
+	char mirror[] = "/tmp/husai_audit_XXXXXX";
+	if (!mkdtemp(mirror)) {
+		owned_free(&o);
+		return hus_errf(err, HUS_EIO, "/tmp", NULL, "cannot make a temporary directory");
+	}
+	struct mirror m = { &o, mirror, 0, err };
+	hus_walk_files(run_dir, link_one, &m);
+	rc = m.rc;
+	if (!rc)
+		rc = spawn_aggregate(mirror, err);
+	if (!rc) {
+		struct compare c = { &o, mirror, out, 0, 0 };
+		hus_walk_files(run_dir, compare_one, &c);
+		*checked = c.checked, *differ = c.differ;
+		if (c.differ)
+			rc = hus_errf(err, HUS_EMISMATCH, run_dir, NULL,
+				      "%zu of %zu outputs rebuilt from the archived jobs differ", c.differ,
+				      c.checked);
+	}
+	remove_tree(mirror);
+	owned_free(&o);
+	return rc;
+}
+
+/* A suite's sub-runs are run directories of their own (config.yaml + jobs/). */
+static int find_subruns(const char *rel, const char *full, void *ctx)
+{
+	(void)full;
+	struct owned *o = ctx;
+	const char *suffix = "/config.yaml";
+	size_t n = strlen(rel), ns = strlen(suffix);
+	if (n > ns && !strcmp(rel + n - ns, suffix) && strchr(rel, '/') == rel + n - ns) {
+		char sub[PATH_MAX];
+		snprintf(sub, sizeof(sub), "%.*s", (int)(n - ns), rel);
+		return owned_add(o, sub);
+	}
+	return 0;
+}
+
+int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err *err)
+{
+	struct owned subs = { 0 }, all = { 0 };
+	int rc = owned_add(&all, run_dir);
+	if (!rc)
+		rc = hus_walk_files(run_dir, find_subruns, &subs);
+	for (size_t i = 0; !rc && i < subs.n; i++) {
+		char p[PATH_MAX * 2], jobs[PATH_MAX * 2 + 8];
+		snprintf(p, sizeof(p), "%s/%s", run_dir, subs.rel[i]);
+		snprintf(jobs, sizeof(jobs), "%s/jobs", p);
+		struct stat st;
+		if (!stat(jobs, &st) && S_ISDIR(st.st_mode))
+			rc = owned_add(&all, p);
+	}
+	owned_free(&subs);
+	if (rc) {
+		owned_free(&all);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
+	*dirs = all.rel;
+	*n = all.n;
+	return 0;
+}
