@@ -3,19 +3,18 @@
  * renamed into place (atomic.c invariants), and read back with validation of the format name,
  * version, ranks, dims (overflow-checked) and element types.  Every failure names the file and
  * the dataset or attribute path.  The only file in husai that talks to the HDF5 C API, apart
- * from the per-artifact schema files, which go through these functions.
+ * from the per-artifact schema files, which go through these functions.  Every open is first
+ * walked by the crash guard's validator process (h5guard.c, running h5_guard_walk below).
  */
 #include <hdf5.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "formats.h"
+#include "h5_internal.h"
 
 #define ELEMS_MAX ((size_t)1 << 36) /* refuse datasets above 64 Gi elements: not ours */
 
@@ -306,16 +305,49 @@ void h5w_abort(struct h5w *w)
 
 /* ---------------------------------------------------------------- reader ------------ */
 
-/* Read a scalar string attribute of any HDF5 string flavour (fixed or variable length). */
+struct attr_match {
+	const char *name;
+	int found;
+};
+
+static herr_t attr_match(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+	(void)loc, (void)info;
+	struct attr_match *m = data;
+	m->found = !strcmp(name, m->name);
+	return m->found; /* nonzero stops the iteration */
+}
+
+/*
+ * Does `obj` have attribute `name`?  1 yes, 0 no, -1 when its attributes cannot be read (the
+ * HDF5 error is left for h5_reason).  Not H5Aexists_by_name: in HDF5 1.10.8 it reads past a
+ * corrupt attribute message that iteration rejects cleanly (tests/fuzz/corpus/h5/
+ * hdf5_lib_crash_attr_exists.h5).  Iterating the names in the order the guard's walk
+ * (describe_obj) iterates them on every object means a file the guard walked without a
+ * crash takes no new path through libhdf5 here.
+ */
+static int attr_find(hid_t file, const char *obj, const char *name)
+{
+	struct attr_match m = { name, 0 };
+	hsize_t idx = 0;
+	if (H5Aiterate_by_name(file, obj, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_match, &m,
+			       H5P_DEFAULT) < 0)
+		return -1;
+	return m.found;
+}
+
+/* Read a scalar string attribute of any HDF5 string flavour (fixed or variable length);
+ * `known`: the caller got `name` from iterating `obj` (no lookup needed). */
 static int read_attr_str(hid_t file, const char *path, const char *obj, const char *name,
-                         char **val, struct hus_err *err)
+                         int known, char **val, struct hus_err *err)
 {
 	char where[512];
 	snprintf(where, sizeof(where), "%s@%s", obj, name);
-	if (H5Aexists_by_name(file, obj, name, H5P_DEFAULT) <= 0) {
-		H5Eclear2(H5E_DEFAULT);
+	int found = known ? 1 : attr_find(file, obj, name);
+	if (found < 0)
+		return hus_errf(err, HUS_EINPUT, path, where, "unreadable attributes: %s", h5_reason());
+	if (!found)
 		return hus_errf(err, HUS_EINPUT, path, where, "missing attribute, expected a string");
-	}
 	hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
 	hid_t t = a >= 0 ? H5Aget_type(a) : -1;
 	hid_t s = a >= 0 ? H5Aget_space(a) : -1;
@@ -364,15 +396,16 @@ static int read_attr_str(hid_t file, const char *path, const char *obj, const ch
 }
 
 static int read_attr_num(hid_t file, const char *path, const char *obj, const char *name,
-                         H5T_class_t want, hid_t memt, void *val, struct hus_err *err)
+                         int known, H5T_class_t want, hid_t memt, void *val, struct hus_err *err)
 {
 	char where[512];
 	snprintf(where, sizeof(where), "%s@%s", obj, name);
-	if (H5Aexists_by_name(file, obj, name, H5P_DEFAULT) <= 0) {
-		H5Eclear2(H5E_DEFAULT);
+	int found = known ? 1 : attr_find(file, obj, name);
+	if (found < 0)
+		return hus_errf(err, HUS_EINPUT, path, where, "unreadable attributes: %s", h5_reason());
+	if (!found)
 		return hus_errf(err, HUS_EINPUT, path, where, "missing attribute, expected %s",
 				want == H5T_INTEGER ? "an integer" : "a number");
-	}
 	hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
 	hid_t t = a >= 0 ? H5Aget_type(a) : -1;
 	hid_t s = a >= 0 ? H5Aget_space(a) : -1;
@@ -408,9 +441,9 @@ static int open_checked(struct h5r **rp, hid_t file, const char *path, const cha
 	r->file = file;
 	char *fmt = NULL;
 	int64_t version = 0;
-	int rc = read_attr_str(r->file, path, "/", "husai_format", &fmt, err);
+	int rc = read_attr_str(r->file, path, "/", "husai_format", 0, &fmt, err);
 	if (!rc)
-		rc = read_attr_num(r->file, path, "/", "husai_format_version", H5T_INTEGER,
+		rc = read_attr_num(r->file, path, "/", "husai_format_version", 0, H5T_INTEGER,
 				   H5T_NATIVE_INT64, &version, err);
 	if (!rc && format && strcmp(fmt, format))
 		rc = hus_errf(err, HUS_EINPUT, path, "/@husai_format", "expected '%s', found '%s'",
@@ -431,63 +464,52 @@ static int open_checked(struct h5r **rp, hid_t file, const char *path, const cha
 }
 
 /*
- * libhdf5 itself can crash on a corrupt file (fuzzing 1.10.8 finds crashes inside attribute
- * decoding).  husai must never crash on input, so every file is first opened and read once in
- * a forked child: if the child dies, the parent refuses the file instead of parsing it.  The
- * child exits 0 when the file reads cleanly and 10 when it is merely invalid (the parent then
- * reports the precise error itself); any other end is a library crash.
- * HUSAI_H5_NO_GUARD=1 turns the guard off (for fuzzing the library directly).
+ * The crash guard's walk (h5guard.c runs it in the validator process before the caller opens
+ * the file): open, check the root attributes, read every object, attribute and dataset once
+ * (describe), close.  H5G_WALK_OK when it all reads cleanly; H5G_WALK_INVALID when something
+ * is merely invalid (the caller's own calls then take the same paths through libhdf5 and
+ * name the error); H5G_WALK_UNWALKABLE, with the library's reason in `why`, when libhdf5
+ * cannot walk the groups: the objects past that point were never read here, so the caller
+ * must not look them up by name either (fuzzing: a name lookup in such a file made libhdf5
+ * allocate 8 EiB from a corrupt local heap).
  */
-static int describe_quiet(struct h5r *r, struct hus_err *err);
-/* Sanitizer runtimes (ASan, libFuzzer) register death callbacks; the child must not run them. */
-void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
+static int describe_run(struct h5r *r, FILE *out, int checksums, int *unwalkable,
+                        struct hus_err *err);
 
-static int guard_file(const char *path, const void *image, size_t n, const char *format,
-                      int max_version, struct hus_err *err)
+int h5_guard_walk(const char *path, const void *image, size_t n, const char *format,
+                  int max_version, char *why, size_t whylen)
 {
-	const char *off = getenv("HUSAI_H5_NO_GUARD");
-	if (off && *off == '1')
-		return 0;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return 0; /* cannot isolate: fall back to reading in-process */
-	if (pid == 0) {
-		/* die plainly on a crash: no sanitizer report, no fuzzer crash file from the child */
-		if (__sanitizer_set_death_callback)
-			__sanitizer_set_death_callback(NULL);
-		static const int sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
-		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-			signal(sigs[i], SIG_DFL);
-		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0) {
-			dup2(fd, STDERR_FILENO);
-			dup2(fd, STDOUT_FILENO);
-		}
-		struct hus_err e = { 0 };
-		struct h5r *r = NULL;
-		hid_t fapl = H5P_DEFAULT;
-		if (image) {
-			fapl = H5Pcreate(H5P_FILE_ACCESS);
-			H5Pset_fapl_core(fapl, 1 << 16, 0);
-			H5Pset_file_image(fapl, (void *)image, n);
-		}
-		hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-		if (file < 0)
-			_exit(10);
-		if (open_checked(&r, file, path, format, max_version, &e))
-			_exit(10);
-		_exit(describe_quiet(r, &e) ? 10 : 0);
+	struct hus_err e = { 0 };
+	struct h5r *r = NULL;
+	hid_t fapl = H5P_DEFAULT;
+	if (image) {
+		fapl = H5Pcreate(H5P_FILE_ACCESS);
+		H5Pset_fapl_core(fapl, 1 << 16, 0);
+		H5Pset_file_image(fapl, (void *)image, n);
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		;
-	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 10))
-		return 0;
-	return hus_errf(err, HUS_EINPUT, path, NULL,
-			"corrupt HDF5 file: the HDF5 library crashed reading it (%s %d); refusing it",
-			WIFSIGNALED(status) ? "signal" : "status",
-			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	if (image)
+		H5Pclose(fapl);
+	int rc = file < 0 || open_checked(&r, file, path, format, max_version, &e) ? H5G_WALK_INVALID
+	                                                                           : H5G_WALK_OK;
+	if (rc == H5G_WALK_OK) {
+		FILE *devnull = fopen("/dev/null", "w");
+		int unwalkable = 0;
+		if (devnull && describe_run(r, devnull, 0, &unwalkable, &e))
+			rc = unwalkable ? H5G_WALK_UNWALKABLE : H5G_WALK_INVALID;
+		if (devnull)
+			fclose(devnull);
+		if (unwalkable)
+			snprintf(why, whylen, "%s%s%.80s", e.msg, e.where[0] ? " at " : "", e.where);
+		h5r_close(r);
+	}
+	H5Eclear2(H5E_DEFAULT);
+	return rc;
+}
+
+long h5_guard_open_objects(void)
+{
+	return (long)H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
 }
 
 int h5r_open(struct h5r **rp, const char *path, const char *format, int max_version,
@@ -500,7 +522,7 @@ int h5r_open(struct h5r **rp, const char *path, const char *format, int max_vers
 	if (is <= 0)
 		return hus_errf(err, HUS_EINPUT, path, NULL,
 				"not an HDF5 file%s", format ? "" : " (husai artifacts are HDF5)");
-	int rc = guard_file(path, NULL, 0, format, max_version, err);
+	int rc = h5_guard(path, NULL, 0, format, max_version, err);
 	if (rc)
 		return rc;
 	hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -520,7 +542,7 @@ int h5r_open_image(struct h5r **rp, const void *buf, size_t n, const char *name,
 		found = !memcmp((const char *)buf + off, sig, 8);
 	if (!found)
 		return hus_errf(err, HUS_EINPUT, name, NULL, "not an HDF5 file");
-	int rc = guard_file(name, buf, n, format, max_version, err);
+	int rc = h5_guard(name, buf, n, format, max_version, err);
 	if (rc)
 		return rc;
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -731,24 +753,24 @@ int h5r_read_alloc(struct h5r *r, const char *dset, enum h5_type type, void **ou
 int h5r_attr_str(struct h5r *r, const char *obj, const char *name, char **val,
                  struct hus_err *err)
 {
-	return read_attr_str(r->file, r->path, obj, name, val, err);
+	return read_attr_str(r->file, r->path, obj, name, 0, val, err);
 }
 
 int h5r_attr_i64(struct h5r *r, const char *obj, const char *name, int64_t *val,
                  struct hus_err *err)
 {
-	return read_attr_num(r->file, r->path, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, val, err);
+	return read_attr_num(r->file, r->path, obj, name, 0, H5T_INTEGER, H5T_NATIVE_INT64, val, err);
 }
 
 int h5r_attr_f64(struct h5r *r, const char *obj, const char *name, double *val,
                  struct hus_err *err)
 {
-	return read_attr_num(r->file, r->path, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, val, err);
+	return read_attr_num(r->file, r->path, obj, name, 0, H5T_FLOAT, H5T_NATIVE_DOUBLE, val, err);
 }
 
 int h5r_has_attr(struct h5r *r, const char *obj, const char *name)
 {
-	htri_t e = H5Aexists_by_name(r->file, obj, name, H5P_DEFAULT);
+	int e = attr_find(r->file, obj, name);
 	H5Eclear2(H5E_DEFAULT);
 	return e > 0;
 }
@@ -762,7 +784,14 @@ struct describe_ctx {
 	int failed;
 	int checksums; /* print the sha256 of every dataset's values */
 	struct hus_err *err;
+	size_t objects; /* visited so far */
 };
+
+/* Bounds of a walk: far beyond any husai artifact, and reached quickly by a corrupt file whose
+ * group contains itself (libhdf5 1.10.8 visits it again and again, the path growing by one
+ * level each time: fuzzing, tests/fuzz/corpus/h5/hdf5_group_cycle.h5, ran for minutes). */
+#define WALK_MAX_OBJECTS 100000
+#define WALK_MAX_PATH 256
 
 static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
 {
@@ -779,7 +808,7 @@ static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info,
 	H5Aclose(a);
 	if (cls == H5T_STRING) {
 		char *v = NULL;
-		if (read_attr_str(c->r->file, c->r->path, c->obj, name, &v, c->err)) {
+		if (read_attr_str(c->r->file, c->r->path, c->obj, name, 1, &v, c->err)) {
 			c->failed = 1;
 			return 0;
 		}
@@ -792,14 +821,14 @@ static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info,
 		free(v);
 	} else if (cls == H5T_INTEGER) {
 		int64_t v;
-		if (read_attr_num(c->r->file, c->r->path, c->obj, name, H5T_INTEGER, H5T_NATIVE_INT64,
+		if (read_attr_num(c->r->file, c->r->path, c->obj, name, 1, H5T_INTEGER, H5T_NATIVE_INT64,
 				  &v, c->err))
 			c->failed = 1;
 		else
 			fprintf(c->out, "    @%s = %" PRId64 "\n", name, v);
 	} else if (cls == H5T_FLOAT) {
 		double v;
-		if (read_attr_num(c->r->file, c->r->path, c->obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE,
+		if (read_attr_num(c->r->file, c->r->path, c->obj, name, 1, H5T_FLOAT, H5T_NATIVE_DOUBLE,
 				  &v, c->err))
 			c->failed = 1;
 		else
@@ -814,6 +843,15 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 {
 	(void)loc;
 	struct describe_ctx *c = data;
+	if (++c->objects > WALK_MAX_OBJECTS || strlen(name) > WALK_MAX_PATH) {
+		if (!c->failed)
+			hus_errf(c->err, HUS_EINPUT, c->r->path, NULL,
+				 "more than %d objects or a path longer than %d bytes (a group that "
+				 "contains itself?)",
+				 WALK_MAX_OBJECTS, WALK_MAX_PATH);
+		c->failed = 1;
+		return -1; /* stops H5Ovisit */
+	}
 	char path[1024];
 	snprintf(path, sizeof(path), "/%s", strcmp(name, ".") ? name : "");
 	if (info->type == H5O_TYPE_DATASET) {
@@ -845,24 +883,18 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 	} else if (info->type == H5O_TYPE_GROUP) {
 		fprintf(c->out, "  %s  (group)\n", path);
 	}
-	if (info->num_attrs > 0) {
-		c->obj = path;
-		hsize_t idx = 0;
-		H5Aiterate_by_name(c->r->file, path, H5_INDEX_NAME, H5_ITER_INC, &idx, describe_attr,
-				   c, H5P_DEFAULT);
+	/* every object, also one that claims no attributes: attr_find iterates on any object */
+	c->obj = path;
+	hsize_t idx = 0;
+	if (H5Aiterate_by_name(c->r->file, path, H5_INDEX_NAME, H5_ITER_INC, &idx, describe_attr,
+			       c, H5P_DEFAULT) < 0 && !c->failed) {
+		hus_errf(c->err, HUS_EINPUT, c->r->path, path, "unreadable attributes: %s",
+			 h5_reason());
+		c->failed = 1;
 	}
 	return 0;
 }
 
-static int describe_quiet(struct h5r *r, struct hus_err *err)
-{
-	FILE *devnull = fopen("/dev/null", "w");
-	if (!devnull)
-		return 0;
-	int rc = h5r_describe(r, devnull, err);
-	fclose(devnull);
-	return rc;
-}
 
 int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)
 {
@@ -871,9 +903,19 @@ int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)
 
 int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err)
 {
-	struct describe_ctx c = { r, out, "/", 0, checksums, err };
+	int unwalkable;
+	return describe_run(r, out, checksums, &unwalkable, err);
+}
+
+/* *unwalkable: H5Ovisit itself failed (not just one object). */
+static int describe_run(struct h5r *r, FILE *out, int checksums, int *unwalkable,
+                        struct hus_err *err)
+{
+	struct describe_ctx c = { r, out, "/", 0, checksums, err, 0 };
 	fprintf(out, "%s: husai artifact, format version %d\n", r->path, r->version);
+	*unwalkable = 0;
 	if (H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c) < 0) {
+		*unwalkable = 1;
 		if (!c.failed)
 			hus_errf(err, HUS_EINPUT, r->path, NULL, "cannot walk the file: %s", h5_reason());
 		return err->code ? err->code : HUS_EINPUT;
