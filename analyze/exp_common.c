@@ -70,10 +70,10 @@ int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, cons
 				  outputs, err);
 }
 
-int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
-                       int64_t epochs, const char *extra_set, const char *const *outputs,
-                       struct hus_err *err)
+/* Write a training job's config (the sae section + conditions) as jobs/<config_name>.yaml:
+ * rank 0 writes it, before the batch runs; every rank gets its path. */
+static int train_config(struct runner *r, struct cfg *c, const char *config_name,
+                        const char *conditions_yaml, char *path, size_t pathn, struct hus_err *err)
 {
 	static const char *const secs[] = { "sae", NULL };
 	char *base = cfg_sections_yaml(c, secs);
@@ -93,22 +93,24 @@ int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const c
 	snprintf(text, len, "%s%s%s", *base ? base : "sae:\n", conditions_yaml ? "  conditions:\n" : "",
 		 conditions_yaml ? conditions_yaml : "");
 	free(base);
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/jobs/%s.yaml", r->run_dir, job);
+	snprintf(path, pathn, "%s/jobs/%s.yaml", r->run_dir, config_name);
 	char *old = NULL;
 	int rc = 0;
-	if (r->validate_only) {
-		free(text);
-		return 0;
-	}
-	/* rank 0 writes the job's config, before the batch runs; every rank declares the job */
-	if (runner_writes(r) &&
+	if (!r->validate_only && runner_writes(r) &&
 	    (!hus_file_exists(path) || hus_read_file(path, &old, NULL, NULL) || strcmp(old, text)))
 		rc = hus_write_file(path, text, strlen(text), err);
 	free(old);
 	free(text);
-	if (rc)
-		return rc;
+	return rc;
+}
+
+/* Declare one train-sae job over `seeds` with the config at `path`. */
+static int train_job(struct runner *r, const char *job, const char *path, const char *acts,
+                     const int64_t *seeds, size_t nseeds, int64_t epochs, const char *extra_set,
+                     const char *const *outputs, struct hus_err *err)
+{
+	if (r->validate_only)
+		return 0;
 	char seedlist[1024] = "", out[PATH_MAX + 32];
 	for (size_t i = 0; i < nseeds; i++)
 		snprintf(seedlist + strlen(seedlist), sizeof(seedlist) - strlen(seedlist), "%s%" PRId64,
@@ -131,27 +133,36 @@ int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const c
 	return runner_job(r, job, argv, outputs, err);
 }
 
+int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
+                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                       int64_t epochs, const char *extra_set, const char *const *outputs,
+                       struct hus_err *err)
+{
+	char path[PATH_MAX + 64];
+	int rc = train_config(r, c, job, conditions_yaml, path, sizeof(path), err);
+	return rc ? rc : train_job(r, job, path, acts, seeds, nseeds, epochs, extra_set, outputs, err);
+}
+
+/* One job per seed (named <job>_seed<S>, sharing the config jobs/<job>.yaml): a seed's SAE
+ * is the same bytes whether trained alone or beside others (sae_trainer.c), and small jobs
+ * keep every CPU and every MPI rank busy to the end of a batch. */
 int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const char *acts,
                         const char *cond, const char *body, const int64_t *seeds, size_t nseeds,
                         int64_t epochs, const char *extra_set, struct hus_err *err)
 {
 	size_t len = strlen(cond) + (body ? strlen(body) : 0) + 16;
-	char *y = malloc(len), **outs = calloc(nseeds + 1, sizeof(*outs));
-	int rc = (!y || !outs) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
-	if (!rc)
-		snprintf(y, len, "    %s:%s%s", cond, body && *body ? "\n" : " {}\n", body ? body : "");
+	char *y = malloc(len), path[PATH_MAX + 64];
+	if (!y)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	snprintf(y, len, "    %s:%s%s", cond, body && *body ? "\n" : " {}\n", body ? body : "");
+	int rc = train_config(r, c, job, y, path, sizeof(path), err);
 	for (size_t s = 0; !rc && s < nseeds; s++) {
-		char buf[256];
-		snprintf(buf, sizeof(buf), "sae/%s/sae_seed%" PRId64 ".h5", cond, seeds[s]);
-		if (!(outs[s] = strdup(buf)))
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		char out[256], name[256];
+		snprintf(out, sizeof(out), "sae/%s/sae_seed%" PRId64 ".h5", cond, seeds[s]);
+		snprintf(name, sizeof(name), "%s_seed%" PRId64, job, seeds[s]);
+		const char *outs[] = { out, NULL };
+		rc = train_job(r, name, path, acts, &seeds[s], 1, epochs, extra_set, outs, err);
 	}
-	if (!rc)
-		rc = exp_train_saes_set(r, c, job, acts, y, seeds, nseeds, epochs, extra_set,
-					(const char *const *)outs, err);
-	for (size_t s = 0; outs && s < nseeds; s++)
-		free(outs[s]);
-	free(outs);
 	free(y);
 	return rc;
 }

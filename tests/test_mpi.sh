@@ -46,9 +46,9 @@ check "datasets were digested" test -s "$tmp/a.sums"
 
 "${mpi[@]}" "$bin" run "${small[@]}" --out "$tmp/b" "$conf" >"$tmp/out" 2>&1; st=$?
 check "two-rank run succeeds (status $st)" test "$st" -eq 0
-# 9 jobs: transformer, extraction, 3 trainings (k 8 at d_sae 64 is in both grids: trained
-# once), 4 analyses
-check "rank 0 reports all jobs once" grep -q "9 jobs run, 0 reused.*over all ranks" "$tmp/out"
+# 12 jobs: transformer, extraction, 3 conditions x 2 seeds trained one seed a job (k 8 at
+# d_sae 64 is in both grids: trained once), 4 analyses
+check "rank 0 reports all jobs once" grep -q "12 jobs run, 0 reused.*over all ranks" "$tmp/out"
 check "two ranks give the same datasets, CSVs and results.json" same_run "$tmp/b"
 check "audit of the two-rank run passes" "$bin" audit -q "$tmp/b"
 # the work queue gave jobs to both ranks (each done record names the rank that ran the job)
@@ -56,7 +56,7 @@ ran_on() { grep -l "\"rank\": $2\b" "$1"/jobs/*.done.json 2>/dev/null | head -1;
 check "rank 0 ran jobs" test -n "$(ran_on "$tmp/b" 0)"
 check "rank 1 ran jobs" test -n "$(ran_on "$tmp/b" 1)"
 "$bin" run "${small[@]}" --out "$tmp/b" "$conf" >"$tmp/out" 2>&1
-check "a single process reuses every job the ranks ran" grep -q "0 jobs run, 9 reused" "$tmp/out"
+check "a single process reuses every job the ranks ran" grep -q "0 jobs run, 12 reused" "$tmp/out"
 
 # kill rank 1 after its first job (mpirun then tears the run down), rerun with two ranks
 killed_run() { # $1: run directory
