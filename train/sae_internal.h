@@ -98,7 +98,7 @@ static inline uint32_t sae_fkey(float f)
 	f += 0.0f; /* -0 + +0 = +0 */
 	uint32_t u;
 	memcpy(&u, &f, sizeof(u));
-	uint32_t neg = (uint32_t)((int32_t)u >> 31); /* all ones for negative values */
+	uint32_t neg = 0u - (u >> 31); /* all ones for negative values */
 	return u ^ (neg | 0x80000000u);               /* branch-free */
 }
 
