@@ -19,7 +19,7 @@
 #include "run_internal.h"
 
 static const char *const run_usage[] = {
-	"usage: husai run [--out <run-dir>] [--set <key>=<value>]... [--redo] [--dry-run]",
+	"usage: husai run [--out <run-dir>] [--set <key>=<value>]... [--jobs <n>] [--redo] [--dry-run]",
 	"                 [--aggregate-only] <config.yaml>",
 	"",
 	"Run a whole experiment: train or reuse the transformer, extract activations, train every",
