@@ -1,14 +1,18 @@
 /*
  * cmd_report.c — `husai report`: figures (PNG, SVG, PDF) and Markdown (per-run summary.md and
- * one follow-up report.md) from archived run directories, offline.  Every run's manifest
+ * one follow-up report.md) from archived run directories (a suite's directory: its runs),
+ * offline.  Every run's manifest
  * checksums are verified first (a tampered run is refused unless --force); output depends
  * only on the runs' files, so the same inputs give identical Markdown and SVG bytes.
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "builtin.h"
 #include "internal.h"
@@ -16,6 +20,7 @@
 static const char *const report_usage[] = {
 	"husai report [--force] [--formats <list>] [--templates <dir>] --out <dir> <run-dir>...",
 	"",
+	"    <run-dir>           a `husai run` directory; a suite's directory stands for its runs",
 	"    --out <dir>         write <dir>/report.md and <dir>/<kind>/{summary.md,figures/}",
 	"    --force             report on runs whose manifest checksums do not match",
 	"    --formats <list>    figure formats, comma-separated from png,svg,pdf (default all)",
@@ -28,6 +33,47 @@ static void usage(FILE *out)
 	fprintf(out, "usage: %s\n", report_usage[0]);
 	for (size_t i = 1; report_usage[i]; i++)
 		fprintf(out, "%s\n", report_usage[i]);
+}
+
+/* A run directory without results.json of its own (a `husai run` suite) stands for its
+ * sub-runs: every immediate subdirectory holding a results.json, in name order.  Others stay
+ * as given (rep_run_open names what is wrong with them).  Appends to *list (size *n). */
+static int expand_run_arg(const char *arg, char ***list, size_t *n)
+{
+	char p[PATH_MAX + 32];
+	snprintf(p, sizeof(p), "%s/results.json", arg);
+	struct dirent **ents = NULL;
+	int ne = access(p, F_OK) ? scandir(arg, &ents, NULL, alphasort) : -1;
+	size_t before = *n;
+	for (int i = 0; i < ne; i++) {
+		char sub[PATH_MAX + 300], res[PATH_MAX + 320];
+		snprintf(sub, sizeof(sub), "%s/%s", arg, ents[i]->d_name);
+		snprintf(res, sizeof(res), "%s/results.json", sub);
+		struct stat st;
+		if (ents[i]->d_name[0] != '.' && !stat(sub, &st) && S_ISDIR(st.st_mode) && !access(res, F_OK)) {
+			char **l = realloc(*list, (*n + 1) * sizeof(**list));
+			if (!l || !(l[*n] = strdup(sub))) {
+				*list = l ? l : *list;
+				break;
+			}
+			*list = l;
+			(*n)++;
+		}
+	}
+	for (int i = 0; i < ne; i++)
+		free(ents[i]);
+	free(ents);
+	if (*n > before)
+		return 0;
+	char **l = realloc(*list, (*n + 1) * sizeof(**list));
+	if (!l || !(l[*n] = strdup(arg))) {
+		if (l)
+			*list = l;
+		return HUS_ENOMEM;
+	}
+	*list = l;
+	(*n)++;
+	return 0;
 }
 
 static int parse_formats(const char *s, unsigned *out)
@@ -101,7 +147,13 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	size_t nruns = (size_t)(argc - optind);
+	char **dirs = NULL;
+	size_t nruns = 0;
+	for (int i = optind; i < argc; i++)
+		if (expand_run_arg(argv[i], &dirs, &nruns)) {
+			fprintf(stderr, "husai: report: out of memory\n");
+			return 1;
+		}
 	struct rep_run *runs = calloc(nruns, sizeof(*runs));
 	struct rep_fig_result(*figs)[REP_MAX_FIGS] = calloc(nruns, sizeof(*figs));
 	size_t *nfigs = calloc(nruns, sizeof(*nfigs));
@@ -113,7 +165,7 @@ int cmd_report(int argc, char **argv)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < nruns; i++, opened++) {
-		if ((rc = rep_run_open(&runs[i], argv[optind + i], force, &err)))
+		if ((rc = rep_run_open(&runs[i], dirs[i], force, &err)))
 			goto cleanup;
 		if (runs[i].tampered)
 			fprintf(stderr, "husai: %s: warning: checksums do not match the manifest; "
@@ -151,6 +203,9 @@ cleanup:
 	free(runs);
 	free(figs);
 	free(nfigs);
+	for (size_t i = 0; i < nruns; i++)
+		free(dirs[i]);
+	free(dirs);
 	fig_text_shutdown();
 	if (rc) {
 		hus_err_print(&err);

@@ -58,6 +58,12 @@ for f in glob.glob(sys.argv[1] + '/**/*.svg', recursive=True):
 PY
 fi
 
+# -- a suite's directory stands for its runs (sub-directories with results.json, name order) --
+mkdir -p "$T/suite/jobs" && ln -s "$F/phase4a" "$T/suite/phase4a" && ln -s "$F/core" "$T/suite/core"
+"$B" report --out "$T/suite_r" "$T/suite" 2>"$T/suite.err" || { cat "$T/suite.err"; fail "report on a suite directory"; }
+"$B" report --out "$T/suite_l" "$F/core" "$F/phase4a" 2>/dev/null || fail "report on the two runs"
+cmp -s "$T/suite_r/report.md" "$T/suite_l/report.md" || fail "a suite directory differs from its runs listed"
+
 # -- a moved run directory, relative paths: identical bytes ----------------------------------
 mkdir -p "$T/moved/deeper"
 cp -r "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" "$F/demo" "$F/slice" "$T/moved/deeper/"
