@@ -10,19 +10,14 @@
  * time and command line of the run), everything else byte for byte.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "analyze.h"
-
-extern char **environ;
+#include "audit_internal.h"
 
 struct owned {
 	char **rel; /* sorted is not needed: few hundred entries at most per run */
@@ -132,40 +127,24 @@ static int link_one(const char *rel, const char *full, void *ctx)
 
 static int spawn_aggregate(const char *mirror, struct hus_err *err)
 {
-	char exe[PATH_MAX], cfg[PATH_MAX + 32], log[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return hus_errf(err, HUS_EIO, "/proc/self/exe", NULL, "cannot find the husai executable");
-	exe[n] = 0;
+	char cfg[PATH_MAX + 32], log[PATH_MAX + 32];
 	snprintf(cfg, sizeof(cfg), "%s/config.yaml", mirror);
 	snprintf(log, sizeof(log), "%s.log", mirror);
-	char *argv[] = { exe, "run", "--aggregate-only", "--out", (char *)mirror, cfg, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+	char *argv[] = { "run", "--aggregate-only", "--out", (char *)mirror, cfg, NULL };
 	setenv("HUSAI_QUIET", "1", 1);
-	pid_t pid;
-	int sp = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (sp)
-		return hus_errf(err, HUS_EIO, exe, NULL, "cannot start the aggregation: %s", strerror(sp));
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		unlink(log);
-		return 0;
+	int code, rc = audit_run_husai(argv, log, &code, err);
+	if (!rc && code) {
+		char *text = NULL;
+		size_t tn = 0;
+		struct hus_err e2 = { 0 };
+		if (!hus_read_file(log, &text, &tn, &e2))
+			fputs(text, stderr);
+		free(text);
+		rc = hus_errf(err, HUS_EINPUT, mirror, NULL,
+			      "rebuilding the run's results from its archived jobs failed (above)");
 	}
-	char *text = NULL;
-	size_t tn = 0;
-	struct hus_err e2 = { 0 };
-	if (!hus_read_file(log, &text, &tn, &e2))
-		fputs(text, stderr);
-	free(text);
 	unlink(log);
-	return hus_errf(err, HUS_EINPUT, mirror, NULL,
-			"rebuilding the run's results from its archived jobs failed (above)");
+	return rc;
 }
 
 /* JSON equal apart from every run_metadata object (time and command of the run) */
@@ -198,17 +177,6 @@ static int same_json(const char *a, const char *b)
 	return same;
 }
 
-static int same_bytes(const char *a, const char *b)
-{
-	char *x = NULL, *y = NULL;
-	size_t nx = 0, ny = 0;
-	struct hus_err e = { 0 };
-	int same = !hus_read_file(a, &x, &nx, &e) && !hus_read_file(b, &y, &ny, &e) && nx == ny &&
-		   !memcmp(x, y, nx);
-	free(x), free(y);
-	return same;
-}
-
 struct compare {
 	const struct owned *o;
 	const char *mirror;
@@ -225,7 +193,7 @@ static int compare_one(const char *rel, const char *full, void *ctx)
 	snprintf(other, sizeof(other), "%s/%s", c->mirror, rel);
 	size_t n = strlen(rel);
 	int json = n > 5 && !strcmp(rel + n - 5, ".json");
-	int same = hus_file_exists(other) && (json ? same_json(full, other) : same_bytes(full, other));
+	int same = hus_file_exists(other) && (json ? same_json(full, other) : audit_same_file(full, other, 0));
 	c->checked++;
 	if (!same)
 		c->differ++;
@@ -233,15 +201,6 @@ static int compare_one(const char *rel, const char *full, void *ctx)
 		fprintf(c->out, "%s %s (rebuilt from the archived jobs)\n", same ? "same     " : "differs  ",
 			rel);
 	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	pid_t pid;
-	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
-	if (!posix_spawnp(&pid, "rm", NULL, NULL, argv, environ))
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
 }
 
 int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *differ,
@@ -277,7 +236,7 @@ int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *dif
 				      "%zu of %zu outputs rebuilt from the archived jobs differ", c.differ,
 				      c.checked);
 	}
-	remove_tree(mirror);
+	audit_remove_tree(mirror);
 	owned_free(&o);
 	return rc;
 }

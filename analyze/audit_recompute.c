@@ -7,108 +7,43 @@
  * test and control of the analyses is thereby re-derived from the HDF5 files.
  */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "analyze.h"
+#include "audit_internal.h"
 
-extern char **environ;
-
-/* Dataset lines of `husai inspect --checksums` for a file (attributes and the path line out). */
-static char *dataset_digest(const char *path, struct hus_err *err)
-{
-	struct h5r *r;
-	if (h5r_open(&r, path, NULL, 0, err))
-		return NULL;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-	int rc = f ? h5r_describe_ex(r, f, 1, err) : -1;
-	if (f)
-		fclose(f);
-	h5r_close(r);
-	if (rc) {
-		free(buf);
-		return NULL;
-	}
-	/* keep only dataset lines: they start with two spaces and a slash */
-	size_t o = 0;
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		if (!strncmp(line, "  /", 3))
-			o += (size_t)sprintf(buf + o, "%s\n", line);
-	buf[o] = 0;
-	return buf;
-}
-
-static int same_file(const char *a, const char *b, int hdf5, struct hus_err *err)
-{
-	char *x = NULL, *y = NULL;
-	size_t nx = 0, ny = 0;
-	int same;
-	if (hdf5) {
-		x = dataset_digest(a, err);
-		y = x ? dataset_digest(b, err) : NULL;
-		same = x && y && !strcmp(x, y);
-	} else {
-		same = !hus_read_file(a, &x, &nx, err) && !hus_read_file(b, &y, &ny, err) && nx == ny &&
-		       !memcmp(x, y, nx);
-	}
-	free(x);
-	free(y);
-	return same;
-}
-
-static int rerun(const char *exe, hj *argv, const char *tmpdir, struct hus_err *err)
+/* Rerun a recorded analysis (argv of its done record) with its --out pointed at tmpdir. */
+static int rerun(hj *argv, const char *tmpdir, struct hus_err *err)
 {
 	size_t n = hj_len(argv);
-	char **a = calloc(n + 2, sizeof(*a));
+	char **a = calloc(n + 1, sizeof(*a));
 	if (!a)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-	a[0] = (char *)exe;
 	for (size_t i = 0; i < n; i++) {
 		hj *v = hj_at(argv, i);
 		char key[32];
 		snprintf(key, sizeof(key), "%zu", i);
-		a[i + 1] = (char *)hj_get_str(argv, key);
-		if (!v || !a[i + 1]) {
+		a[i] = (char *)hj_get_str(argv, key);
+		if (!v || !a[i]) {
 			free(a);
 			return hus_errf(err, HUS_EINPUT, NULL, "argv", "expected a list of strings");
 		}
-		if (i > 0 && !strcmp(a[i], "--out"))
-			a[i + 1] = (char *)tmpdir;
+		if (i > 0 && !strcmp(a[i - 1], "--out"))
+			a[i] = (char *)tmpdir;
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int sp = posix_spawn(&pid, exe, &fa, NULL, a, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int code, rc = audit_run_husai(a, NULL, &code, err);
 	free(a);
-	if (sp)
-		return hus_errf(err, HUS_EIO, exe, NULL, "cannot start the recomputation: %s", strerror(sp));
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return hus_errf(err, HUS_EINPUT, NULL, NULL, "the recomputation failed");
-	return 0;
+	if (!rc && code)
+		rc = hus_errf(err, HUS_EINPUT, NULL, NULL, "the recomputation failed");
+	return rc;
 }
 
 int audit_recompute(const char *run_dir, FILE *out, size_t *checked, size_t *differ,
                     struct hus_err *err)
 {
-	char exe[PATH_MAX], jobs[PATH_MAX + 16];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return hus_errf(err, HUS_EIO, "/proc/self/exe", NULL, "cannot find the husai executable");
-	exe[n] = 0;
+	char jobs[PATH_MAX + 16];
 	snprintf(jobs, sizeof(jobs), "%s/jobs", run_dir);
 	*checked = *differ = 0;
 	DIR *d = opendir(jobs);
@@ -137,7 +72,7 @@ int audit_recompute(const char *run_dir, FILE *out, size_t *checked, size_t *dif
 			rc = hus_errf(err, HUS_EIO, "/tmp", NULL, "cannot make a temporary directory");
 			break;
 		}
-		rc = rerun(exe, hj_get(rec, "argv"), tmp, err);
+		rc = rerun(hj_get(rec, "argv"), tmp, err);
 		hj *outs = hj_get(rec, "outputs");
 		for (size_t i = 0; !rc && i < hj_len(outs); i++) {
 			char key[32];
@@ -151,9 +86,8 @@ int audit_recompute(const char *run_dir, FILE *out, size_t *checked, size_t *dif
 			snprintf(b, sizeof(b), "%s/%s", tmp, base);
 			size_t bl = strlen(base);
 			int h5 = bl > 3 && !strcmp(base + bl - 3, ".h5");
-			struct hus_err e2 = { 0 };
 			(*checked)++;
-			if (!same_file(a, b, h5, &e2)) {
+			if (!audit_same_file(a, b, h5)) {
 				(*differ)++;
 				if (out)
 					fprintf(out, "differs   %s (recomputed from the archived checkpoints)\n", rel);
@@ -161,9 +95,7 @@ int audit_recompute(const char *run_dir, FILE *out, size_t *checked, size_t *dif
 				fprintf(out, "same      %s\n", rel);
 			}
 		}
-		char cmd[64 + sizeof(tmp)];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-		if (system(cmd) != 0 && out)
+		if (audit_remove_tree(tmp) != 0 && out)
 			fprintf(out, "note: could not remove %s\n", tmp);
 		hj_free(rec);
 	}
