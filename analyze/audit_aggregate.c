@@ -242,35 +242,23 @@ int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *dif
 }
 
 /* A suite's sub-runs are run directories of their own (config.yaml + jobs/). */
-static int find_subruns(const char *rel, const char *full, void *ctx)
-{
-	(void)full;
-	struct owned *o = ctx;
-	const char *suffix = "/config.yaml";
-	size_t n = strlen(rel), ns = strlen(suffix);
-	if (n > ns && !strcmp(rel + n - ns, suffix) && strchr(rel, '/') == rel + n - ns) {
-		char sub[PATH_MAX];
-		snprintf(sub, sizeof(sub), "%.*s", (int)(n - ns), rel);
-		return owned_add(o, sub);
-	}
-	return 0;
-}
-
 int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err *err)
 {
-	struct owned subs = { 0 }, all = { 0 };
-	int rc = owned_add(&all, run_dir);
+	char **subs = NULL;
+	size_t ns = 0;
+	struct owned all = { 0 };
+	int rc = hus_subdirs_having(run_dir, "config.yaml", &subs, &ns);
 	if (!rc)
-		rc = hus_walk_files(run_dir, find_subruns, &subs);
-	for (size_t i = 0; !rc && i < subs.n; i++) {
-		char p[PATH_MAX * 2], jobs[PATH_MAX * 2 + 8];
-		snprintf(p, sizeof(p), "%s/%s", run_dir, subs.rel[i]);
-		snprintf(jobs, sizeof(jobs), "%s/jobs", p);
+		rc = owned_add(&all, run_dir);
+	for (size_t i = 0; i < ns; i++) {
+		char jobs[PATH_MAX + 8];
+		snprintf(jobs, sizeof(jobs), "%s/jobs", subs[i]);
 		struct stat st;
-		if (!stat(jobs, &st) && S_ISDIR(st.st_mode))
-			rc = owned_add(&all, p);
+		if (!rc && !stat(jobs, &st) && S_ISDIR(st.st_mode))
+			rc = owned_add(&all, subs[i]);
+		free(subs[i]);
 	}
-	owned_free(&subs);
+	free(subs);
 	if (rc) {
 		owned_free(&all);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");

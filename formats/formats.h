@@ -82,6 +82,10 @@ int hus_mkdirs(const char *path, struct hus_err *err); /* mkdir -p */
  * sorted order, without following links; a non-zero return stops the walk and is returned. */
 typedef int (*hus_walk_fn)(const char *rel, const char *full, void *ctx);
 int hus_walk_files(const char *root, hus_walk_fn fn, void *ctx);
+/* The immediate subdirectories of dir (links followed) that hold `entry` (a file or directory),
+ * as "dir/name" in sorted order; the caller frees each and the list.  HUS_ENOMEM on failure
+ * (the list made so far is still returned). */
+int hus_subdirs_having(const char *dir, const char *entry, char ***out, size_t *n);
 int hus_file_exists(const char *path);
 
 /* ---------------------------------------------------------------- sha256 ------------ */

@@ -1,7 +1,8 @@
 /*
  * walk.c — every regular file under a directory, recursively, in sorted order (so manifests
  * and audits list files the same way on every machine); symbolic links are not followed.
- * Used by the manifest audit, the run manifest and the cleanup of stale temporaries.
+ * Used by the manifest audit, the run manifest and the cleanup of stale temporaries.  Also
+ * the immediate subdirectories holding a given entry (a suite's runs), in sorted order.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats.h"
 
@@ -65,4 +67,32 @@ static int walk(const char *root, const char *sub, hus_walk_fn fn, void *ctx)
 int hus_walk_files(const char *root, hus_walk_fn fn, void *ctx)
 {
 	return walk(root, "", fn, ctx);
+}
+
+int hus_subdirs_having(const char *dir, const char *entry, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct dirent **ents = NULL;
+	int ne = scandir(dir, &ents, NULL, alphasort);
+	int rc = 0;
+	for (int i = 0; i < ne; i++) {
+		char sub[PATH_MAX], has[PATH_MAX * 2];
+		snprintf(sub, sizeof(sub), "%s/%s", dir, ents[i]->d_name);
+		snprintf(has, sizeof(has), "%s/%s", sub, entry);
+		struct stat st;
+		if (!rc && ents[i]->d_name[0] != '.' && !stat(sub, &st) && S_ISDIR(st.st_mode) &&
+		    !access(has, F_OK)) {
+			char **l = realloc(*out, (*n + 1) * sizeof(*l));
+			if (l)
+				*out = l;
+			if (!l || !(l[*n] = strdup(sub)))
+				rc = HUS_ENOMEM;
+			else
+				(*n)++;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return rc;
 }

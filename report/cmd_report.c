@@ -5,13 +5,11 @@
  * checksums are verified first (a tampered run is refused unless --force); output depends
  * only on the runs' files, so the same inputs give identical Markdown and SVG bytes.
  */
-#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtin.h"
@@ -40,40 +38,28 @@ static void usage(FILE *out)
  * as given (rep_run_open names what is wrong with them).  Appends to *list (size *n). */
 static int expand_run_arg(const char *arg, char ***list, size_t *n)
 {
-	char p[PATH_MAX + 32];
+	char p[PATH_MAX + 32], **subs = NULL;
+	size_t ns = 0;
 	snprintf(p, sizeof(p), "%s/results.json", arg);
-	struct dirent **ents = NULL;
-	int ne = access(p, F_OK) ? scandir(arg, &ents, NULL, alphasort) : -1;
-	size_t before = *n;
-	for (int i = 0; i < ne; i++) {
-		char sub[PATH_MAX + 300], res[PATH_MAX + 320];
-		snprintf(sub, sizeof(sub), "%s/%s", arg, ents[i]->d_name);
-		snprintf(res, sizeof(res), "%s/results.json", sub);
-		struct stat st;
-		if (ents[i]->d_name[0] != '.' && !stat(sub, &st) && S_ISDIR(st.st_mode) && !access(res, F_OK)) {
-			char **l = realloc(*list, (*n + 1) * sizeof(**list));
-			if (!l || !(l[*n] = strdup(sub))) {
-				*list = l ? l : *list;
-				break;
-			}
-			*list = l;
-			(*n)++;
-		}
+	int rc = access(p, F_OK) ? hus_subdirs_having(arg, "results.json", &subs, &ns) : 0;
+	if (!rc && !ns) { /* a run, or not a suite: as given */
+		if (!(subs = malloc(sizeof(*subs))) || !(subs[0] = strdup(arg)))
+			rc = HUS_ENOMEM;
+		else
+			ns = 1;
 	}
-	for (int i = 0; i < ne; i++)
-		free(ents[i]);
-	free(ents);
-	if (*n > before)
-		return 0;
-	char **l = realloc(*list, (*n + 1) * sizeof(**list));
-	if (!l || !(l[*n] = strdup(arg))) {
-		if (l)
-			*list = l;
-		return HUS_ENOMEM;
+	char **l = rc ? NULL : realloc(*list, (*n + ns) * sizeof(*l));
+	if (l) {
+		*list = l;
+		memcpy(l + *n, subs, ns * sizeof(*subs));
+		*n += ns;
+	} else {
+		for (size_t i = 0; i < ns; i++)
+			free(subs[i]);
+		rc = rc ? rc : HUS_ENOMEM;
 	}
-	*list = l;
-	(*n)++;
-	return 0;
+	free(subs);
+	return rc;
 }
 
 static int parse_formats(const char *s, unsigned *out)
