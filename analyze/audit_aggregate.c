@@ -77,21 +77,19 @@ static int collect_outputs(const char *rel, const char *full, void *ctx)
 	return rc;
 }
 
-/* A job's file: its records, logs, the config, a declared output, or any file beside a
- * declared output below the run's top level (a job's directory also holds what it made
- * without declaring it, such as the step-0 checkpoints of the R2 control). */
+/* A job's file: its records, logs, the config, a declared output, or any file in or below the
+ * directory of a declared output under the run's top level (a job's directory also holds what
+ * it made without declaring it, such as the step-0 checkpoints of the R2 control, and a
+ * suite's sub-run job makes its whole directory). */
 static int is_job_file(const struct owned *o, const char *rel)
 {
 	if (!strncmp(rel, "jobs/", 5) || !strncmp(rel, "logs/", 5) ||
 	    !strcmp(rel, "config.yaml") || owned_has(o, rel))
 		return 1;
-	const char *slash = strrchr(rel, '/');
-	if (!slash)
-		return 0;
-	size_t dl = (size_t)(slash - rel);
 	for (size_t i = 0; i < o->n; i++) {
 		const char *s = strrchr(o->rel[i], '/');
-		if (s && (size_t)(s - o->rel[i]) == dl && !strncmp(o->rel[i], rel, dl))
+		size_t dl = s ? (size_t)(s - o->rel[i]) : 0;
+		if (dl && !strncmp(o->rel[i], rel, dl) && rel[dl] == '/')
 			return 1;
 	}
 	return 0;

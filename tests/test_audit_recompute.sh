@@ -21,6 +21,12 @@ sed -i '0,/"mean": 0\./s//"mean": 0.9/' "$tmp/run/results.json"
 check "an edited number in the run's results.json fails the audit" test "$st" -ne 0
 check "the run's results.json is named as differing" grep -q "differs   results.json (rebuilt" "$tmp/out"
 cp "$tmp/results.keep" "$tmp/run/results.json"
+# a suite: its sub-run's whole directory is the suite job's; the sub-run is audited on its own
+printf 'experiment:\n  kind: suite\n  name: tiny_suite\n  runs:\n    smoke: %s/configs/smoke.yaml\n' "$src" >"$tmp/suite.yaml"
+"$bin" run --out "$tmp/suite" "$tmp/suite.yaml" >/dev/null 2>&1
+"$bin" audit --recompute "$tmp/suite" >"$tmp/out" 2>&1; st=$?
+check "a suite audits clean (status $st)" test "$st" -eq 0
+check "the suite's sub-run is rebuilt on its own" grep -q "suite/smoke: ok, 1 run outputs rebuilt" "$tmp/out"
 f="$tmp/run/analysis/k_sweep_dsae128_k8/results.json"
 sed -i '0,/"mean": 0\./s//"mean": 0.9/' "$f"
 "$bin" audit --recompute "$tmp/run" >"$tmp/out" 2>&1; st=$?
