@@ -176,7 +176,7 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	r.dry_run = dry;
 	r.aggregate_only = aggregate_only;
-	r.slots = jobs;
+	r.jobs = jobs;
 	snprintf(r.command, sizeof(r.command), "husai");
 	for (int i = 0; i < argc; i++)
 		snprintf(r.command + strlen(r.command), sizeof(r.command) - strlen(r.command), " %s",

@@ -227,8 +227,9 @@ static int queue_master(struct runner *r, int workers, struct hus_err *err)
  * (several SAE trainings side by side use the cores better than one training split across
  * them); with a single job, or under MPI (the ranks share the work), one at a time with the
  * whole budget. */
-static void plan_slots(struct runner *r, int requested)
+static void plan_slots(struct runner *r)
 {
+	int requested = r->dry_run ? 1 : r->jobs;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *omp = getenv("OMP_NUM_THREADS");
 	long budget = omp && atol(omp) > 0 ? atol(omp) : cpus > 0 ? cpus : 1;
@@ -256,13 +257,11 @@ int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
 	if (!rc) {
 		/* a dry run lists every job on rank 0, in order */
 		int workers = r->dry_run || r->group.size < 1 ? 0 : r->group.size - 1;
-		int requested = r->slots;
-		plan_slots(r, r->dry_run ? 1 : requested);
+		plan_slots(r);
 		if (runner_writes(r))
 			rc = queue_master(r, workers, err);
 		else if (workers)
 			rc = queue_worker(r, err);
-		r->slots = requested;
 	}
 	const char *last = r->nqueue ? r->queue[r->nqueue - 1].name : NULL;
 	rc = run_group_sync(&r->group, rc, err); /* second half: every output exists */

@@ -40,7 +40,8 @@ struct runner {
 	char config_hash[65];
 	struct hus_progress progress; /* drawn by rank 0 only */
 	struct run_group group; /* kept by runner_init: set it before (zero: one process) */
-	int slots;          /* most jobs of a batch this process runs at once (0: decide) */
+	int jobs;           /* --jobs: most jobs of a batch this process runs at once (0: decide) */
+	int slots;          /* jobs at once in the current batch (run_batch.c plan_slots) */
 	int child_threads;  /* OMP_NUM_THREADS given to jobs (0: inherit), set per batch */
 	int in_batch;
 	struct run_queued *queue;

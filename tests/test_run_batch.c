@@ -115,17 +115,17 @@ static void test_batch_runs_at_end(void **state)
 	assert_true(exp_jnum_or(d, "cpu_seconds") >= 0);
 	hj_free(d);
 	/* two at once: both run, both recorded */
-	r.slots = 2;
+	r.jobs = 2;
 	runner_batch_begin(&r);
 	assert_int_equal(runner_job(&r, "six", argv, none, &err), 0);
 	assert_int_equal(runner_job(&r, "seven", argv, none, &err), 0);
 	assert_int_equal(runner_batch_end(&r, 0, &err), 0);
 	assert_true(exists(dir, "jobs/six.done.json"));
 	assert_true(exists(dir, "jobs/seven.done.json"));
-	assert_int_equal(r.slots, 2); /* kept for the next batch */
+	assert_int_equal(r.slots, 2); /* the batch ran them two at once */
 	/* a failing job fails the batch, naming the job, and (one at a time) the jobs after it do
 	 * not start */
-	r.slots = 1;
+	r.jobs = 1;
 	static const char *const bad[] = { "no-such-verb", NULL };
 	runner_batch_begin(&r);
 	assert_int_equal(runner_job(&r, "bad", bad, none, &err), 0);
