@@ -54,13 +54,12 @@ static void owned_free(struct owned *o)
 	free(o->rel);
 }
 
-/* every output a done record lists */
+/* every output a done record (RUN/jobs/<job>.done.json) lists */
 static int collect_outputs(const char *rel, const char *full, void *ctx)
 {
 	struct owned *o = ctx;
 	size_t n = strlen(rel);
-	if (strncmp(rel, "jobs/", 5) || strchr(rel + 5, '/') || n < 10 ||
-	    strcmp(rel + n - 10, ".done.json"))
+	if (strchr(rel, '/') || n < 10 || strcmp(rel + n - 10, ".done.json"))
 		return 0;
 	hj *d;
 	struct hus_err e = { 0 };
@@ -210,7 +209,9 @@ int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *dif
 	snprintf(cfg, sizeof(cfg), "%s/config.yaml", run_dir);
 	if (!hus_file_exists(cfg))
 		return hus_errf(err, HUS_EINPUT, cfg, NULL, "missing: is this a `husai run` directory?");
-	int rc = hus_walk_files(run_dir, collect_outputs, &o);
+	char jobs[PATH_MAX + 8];
+	snprintf(jobs, sizeof(jobs), "%s/jobs", run_dir);
+	int rc = hus_walk_files(jobs, collect_outputs, &o);
 	if (rc) {
 		owned_free(&o);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
