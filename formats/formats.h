@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "numeric.h" /* the deterministic numeric core and torch's generator (numeric/) */
+
 struct json_t; /* jansson's value type; callers never see its definition */
 
 /* ---------------------------------------------------------------- errors ------------ */
@@ -333,23 +335,6 @@ void hus_progress_begin(struct hus_progress *p, const char *label, uint64_t tota
 void hus_progress_update(struct hus_progress *p, uint64_t done, const char *detail);
 void hus_progress_end(struct hus_progress *p);
 double hus_now(void); /* monotonic seconds */
-
-/* ---------------------------------------------------------------- torch RNG --------- */
-
-/*
- * torch's CPU generator, for bit-exact parity with archived upstream numbers (spec §1.4, §5.3,
- * reference/torch-rng-vectors.json).  MT19937 with the standard init_genrand seeding.
- */
-struct mt19937 {
-	uint32_t mt[624];
-	int mti;
-};
-void mt_seed(struct mt19937 *g, uint32_t seed);
-uint32_t mt_next32(struct mt19937 *g);
-/* torch.randperm(n, generator seeded with seed) for n < 2^32/20: forward Fisher–Yates. */
-void torch_randperm(int64_t *perm, int64_t n, uint64_t seed);
-/* torch.randn(numel) float32 from a generator seeded with seed (numel % 16 == 0, >= 16). */
-int torch_randn_f32(float *out, size_t numel, uint64_t seed);
 
 /* ---------------------------------------------------------------- artifact schemas -- */
 /* Each artifact kind's typed reader/writer (DESIGN §10) lives in its own formats/ file and

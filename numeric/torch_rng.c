@@ -4,11 +4,13 @@
  * randperm (forward Fisher–Yates, spec §1.4) and its vectorised float32 randn (Box–Muller
  * over blocks of 16, spec §5.3).  Written by hand because no Debian library exposes torch's
  * exact consumption order; GSL's mt19937 has the same core but not these transforms.
- * Lives in formats/ because it is part of the archive contract shared by train/ and analyze/.
+ * Lives in numeric/ because it is part of the archive contract shared by every stage; its
+ * logarithm, sine and cosine are husai's own (elementary.c), so its bits are the same on every
+ * CPU.
  */
 #include <math.h>
 
-#include "formats.h"
+#include "numeric.h"
 
 void mt_seed(struct mt19937 *g, uint32_t seed)
 {
@@ -61,7 +63,7 @@ void torch_randperm(int64_t *perm, int64_t n, uint64_t seed)
 int torch_randn_f32(float *out, size_t numel, uint64_t seed)
 {
 	if (numel < 16 || numel % 16)
-		return HUS_EINPUT;
+		return -1;
 	struct mt19937 g;
 	mt_seed(&g, (uint32_t)(seed & 0xffffffffu));
 	for (size_t i = 0; i < numel; i++)
@@ -70,10 +72,10 @@ int torch_randn_f32(float *out, size_t numel, uint64_t seed)
 		float *d = out + b;
 		for (int j = 0; j < 8; j++) {
 			float u1 = 1.0f - d[j], u2 = d[j + 8];
-			float radius = sqrtf(-2.0f * logf(u1));
+			float radius = sqrtf(-2.0f * hus_logf(u1));
 			float theta = 2.0f * (float)M_PI * u2;
-			d[j] = radius * cosf(theta);
-			d[j + 8] = radius * sinf(theta);
+			d[j] = radius * hus_cosf(theta);
+			d[j + 8] = radius * hus_sinf(theta);
 		}
 	}
 	return 0;
