@@ -97,6 +97,12 @@ int main(int argc, char **argv)
 	/* a file-size limit (ulimit -f) must be a write error naming the file, not a kill */
 	signal(SIGXFSZ, SIG_IGN);
 	hus_libs_init();
+	/* a HUSAI_ISA this CPU cannot run is an error before any work, never a silent fallback */
+	const char *isa_err = hus_isa_env_error();
+	if (isa_err) {
+		fprintf(stderr, "husai: %s\n", isa_err);
+		return 2;
+	}
 	if (argc < 2) {
 		print_overview(stderr);
 		return 2;

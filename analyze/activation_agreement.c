@@ -6,7 +6,6 @@
  * trains (spec §4.3/§4.4; DESIGN §3 "TopK SAE"): ties in every top-k go to the lowest index
  * (spec A12).
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +57,7 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
 		return hus_errf(err, HUS_EINPUT, NULL, NULL, "top-k SAE needs 1 <= k <= d_sae (k = %zu, d_sae = %zu)",
 		                k, m);
 	if (d > INT32_MAX || m > INT32_MAX || N > INT32_MAX)
-		return hus_errf(err, HUS_EINPUT, NULL, NULL, "sizes too large for BLAS");
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "sizes too large (over 2^31 rows or features)");
 	float *bias = malloc(sizeof(float) * m);
 	float *tv = malloc(sizeof(float) * (k ? k : 1));
 	size_t *ti = malloc(sizeof(size_t) * (k ? k : 1));
@@ -76,8 +75,7 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
 				b -= (double)e->W_enc[j * d + r] * e->b_dec[r];
 		bias[j] = (float)b;
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)m, (int)d, 1.0f, x, (int)d,
-	            e->W_enc, (int)d, 0.0f, z, (int)m);
+	hus_gemm(0, 1, N, m, d, x, d, e->W_enc, d, 0.0f, z, m);
 	for (size_t n = 0; n < N; n++) {
 		float *z_n = z + n * m;
 		for (size_t j = 0; j < m; j++)

@@ -9,7 +9,6 @@
  * resolve to the lowest column index.  Rectangular inputs with more rows than columns are
  * solved on the transpose.
  */
-#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -137,8 +136,7 @@ int match_hungarian(struct match_result *res, int32_t *perm, float *sim, const f
 		goto cleanup;
 	}
 	/* C = Âᵀ·B̂ (m_A, m_B); cost = 1 − |C| (upstream) or −C (signed, Song et al.) */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m_A, (int)m_B, (int)d_model, 1.0f,
-	            At, (int)d_model, Bt, (int)d_model, 0.0f, C, (int)m_B);
+	hus_gemm(0, 1, m_A, m_B, d_model, At, d_model, Bt, d_model, 0.0f, C, m_B);
 	for (size_t e = 0; e < m_A * m_B; e++)
 		cost[e] = kind == MATCH_SIGNED ? -(double)C[e] : 1.0 - fabs((double)C[e]);
 	if ((rc = hungarian_solve(perm, NULL, cost, m_A, m_B, err)))

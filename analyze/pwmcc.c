@@ -2,17 +2,17 @@
  * pwmcc.c — PWMCC between two decoders (spec §5.1) and the pair enumeration of §5.2.
  *
  * Owns the hot path: Â and B̂ are column-normalised once (stored transposed, one feature per
- * row), then Âᵀ·B̂ is formed PWMCC_BLOCK rows at a time by cblas_sgemm and the row and column
+ * row), then Âᵀ·B̂ is formed PWMCC_BLOCK rows at a time by hus_gemm and the row and column
  * maxima of its absolute value are folded in before the next panel (DESIGN §5).  Memory is
  * O((m_A + m_B)·block·threads); the m_A × m_B matrix never exists.  Keeps the naive formula as
  * pwmcc_ref for tests.
  *
  * Invariants:
- *  (1) maxima are exact in any order, so the OpenMP split of columns cannot change a bit;
+ *  (1) every element of a panel is hus_gemm's canonical chain (numeric/), whatever the panel
+ *      and the thread; maxima are exact in any order, so the OpenMP split cannot change a bit;
  *  (2) ties of the argmax resolve to the lowest index (spec A12);
  *  (3) the final means are summed in double in index order.
  */
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -90,13 +90,9 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 		cmax[e] = -1.0f;
 		carg[e] = -1;
 	}
-	/* One pool of threads: OpenMP threads each run a single-threaded sgemm on whole panels.
-	 * OpenBLAS's own pool would fight OpenMP's spinning workers for the same cores. */
-	/* Small problems: no OpenMP team; OpenBLAS's own threads run each panel's sgemm (its
-	 * result per element does not depend on its thread count: it never splits K). */
-	int blas_threads = openblas_get_num_threads();
-	if (nthr > 1)
-		openblas_set_num_threads(1);
+	/* OpenMP threads each run the product single-threaded on whole panels (hus_gemm does not
+	 * start threads inside a parallel region).  Small problems: no team; hus_gemm splits each
+	 * panel's rows and columns over threads itself (never K, so the bits are the same). */
 #pragma omp parallel num_threads(nthr) if (nthr > 1)
 	{
 		int t = omp_get_thread_num();
@@ -107,9 +103,8 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 			size_t i0 = p * blk, bi = m_A - i0 < blk ? m_A - i0 : blk;
 			/* C_t (bi, m_B) = Ât[i0:i0+bi] (bi, d) · B̂t (m_B, d)ᵀ: the same call whatever
 			 * the thread count and schedule, so every element has the same bits (invariant 1) */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bi, (int)m_B,
-			            (int)d_model, 1.0f, At + i0 * d_model, (int)d_model, Bt,
-			            (int)d_model, 0.0f, C_t, (int)m_B);
+			hus_gemm(0, 1, bi, m_B, d_model, At + i0 * d_model, d_model, Bt, d_model, 0.0f,
+			         C_t, m_B);
 			if (!argrow && !argcol) { /* maxima only: branch-free, vectorised */
 				for (size_t i = 0; i < bi; i++) {
 					const float *C_i = C_t + i * m_B;
@@ -145,8 +140,6 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 			}
 		}
 	}
-	if (nthr > 1)
-		openblas_set_num_threads(blas_threads);
 	/* merge column maxima: larger value wins, equal values keep the lower row (invariant 2),
 	 * which does not depend on which thread saw which panel */
 	for (size_t j = 0; j < m_B; j++) {

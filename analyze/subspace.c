@@ -3,11 +3,12 @@
  * validate_subspace_overlap.py and exp_subspace_stability.py): U_k = the top-k left singular
  * vectors of W_dec [d_model, d_sae]; overlap = ‖U1ᵀU2‖_F²/k; principal angles = arccos of the
  * clamped singular values of U1ᵀU2; Grassmann distance = ‖angles‖₂; mean cos² of the angles.
- * U_k comes from GSL's SVD of the Gram matrix W_dec·W_decᵀ (d_model × d_model), formed with
- * BLAS: the same left singular vectors as the SVD of W_decᵀ that §5.4 suggests, at a fraction
- * of the cost for wide decoders (see subspace_basis).
+ * U_k comes from GSL's SVD of the Gram matrix W_dec·W_decᵀ (d_model × d_model), formed by the
+ * numeric core in a fixed order (hus_gram_f64): the same left singular vectors as the SVD of
+ * W_decᵀ that §5.4 suggests, at a fraction of the cost for wide decoders (see
+ * subspace_basis).  GSL's own BLAS calls inside the SVD go to its reference CBLAS
+ * (libgslcblas, plain loops in a fixed order): husai links no optimised BLAS.
  */
-#include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
@@ -16,12 +17,6 @@
 
 #include "analyze.h"
 
-/* OpenBLAS's thread control (its cblas.h cannot be included beside GSL's CBLAS header).
- * Invariant: every BLAS call made here (dsyrk, and the level-1/2 calls inside GSL's SVD) runs
- * on one thread, so the bits do not depend on the thread count (DESIGN §4). */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-
 int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k,
                    struct hus_err *err)
 {
@@ -29,42 +24,26 @@ int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k
 	if (!k || k > mn)
 		return hus_errf(err, HUS_EINPUT, NULL, NULL,
 		                "subspace k = %zu must be in [1, min(d_model, d_sae) = %zu]", k, mn);
-	if (d_model > INT32_MAX || m > INT32_MAX)
-		return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder too large for BLAS");
 	for (size_t e = 0; e < d_model * m; e++)
 		if (!isfinite(W[e]))
 			return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder entry [%zu, %zu] is not finite",
 			                e / m, e % m);
 	/* The left singular vectors of W (d_model, m) are those of its Gram matrix G = W·Wᵀ
-	 * (d_model, d_model), whose SVD is its eigendecomposition with σ_G = σ_W².  Forming G by
-	 * BLAS (dsyrk, O(d²m)) and taking GSL's SVD of the small G replaces a Householder SVD of
+	 * (d_model, d_model), whose SVD is its eigendecomposition with σ_G = σ_W².  Forming G
+	 * (O(d²m)) and taking GSL's SVD of the small G replaces a Householder SVD of
 	 * the tall W_decᵀ (O(m·d²) in level-2 loops: minutes at 512 x 16384) with the same
 	 * subspace.  Only the top-k vectors are used, so squaring the spectrum costs nothing
 	 * that matters here. */
-	int blas_threads = openblas_get_num_threads();
-	double *Wd = malloc(sizeof(double) * d_model * m);
 	gsl_matrix *G = gsl_matrix_alloc(d_model, d_model), *V = gsl_matrix_alloc(d_model, d_model);
 	gsl_vector *S = gsl_vector_alloc(d_model), *work = gsl_vector_alloc(d_model);
 	int rc = 0;
-	if (!Wd || !G || !V || !S || !work) {
+	if (!G || !V || !S || !work) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a %zu x %zu SVD", d_model,
 		              d_model);
 		goto cleanup;
 	}
-	for (size_t e = 0; e < d_model * m; e++)
-		Wd[e] = W[e];
-	openblas_set_num_threads(1);
-	/* G (upper triangle) = Wd · Wdᵀ (gsl_blas_dsyrk: OpenBLAS's dsyrk at link time), mirrored */
-	gsl_matrix_view Wv = gsl_matrix_view_array(Wd, d_model, m);
-	gsl_matrix_set_zero(G);
-	if (gsl_blas_dsyrk(CblasUpper, CblasNoTrans, 1.0, &Wv.matrix, 0.0, G)) {
-		rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "dsyrk of a %zu x %zu decoder failed",
-		              d_model, m);
-		goto cleanup;
-	}
-	for (size_t r = 0; r < d_model; r++)
-		for (size_t c = 0; c < r; c++)
-			gsl_matrix_set(G, r, c, gsl_matrix_get(G, c, r));
+	/* G = W·Wᵀ in double, one fma chain per element (G's rows are contiguous: tda == d) */
+	hus_gram_f64(G->data, W, d_model, m);
 	if (gsl_linalg_SV_decomp(G, V, S, work)) {
 		rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "SVD of a %zu x %zu Gram matrix failed",
 		              d_model, d_model);
@@ -75,8 +54,6 @@ int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k
 		for (size_t c = 0; c < k; c++)
 			U[r * k + c] = gsl_matrix_get(G, r, c);
 cleanup:
-	openblas_set_num_threads(blas_threads);
-	free(Wd);
 	gsl_matrix_free(G), gsl_matrix_free(V);
 	gsl_vector_free(S), gsl_vector_free(work);
 	return rc;
@@ -101,10 +78,7 @@ int subspace_compare(struct subspace_result *res, double *angles, const double *
 			gsl_matrix_set(M, a, b, s);
 			fro += s * s;
 		}
-	int blas_threads = openblas_get_num_threads();
-	openblas_set_num_threads(1);
 	int st = gsl_linalg_SV_decomp(M, V, S, work);
-	openblas_set_num_threads(blas_threads);
 	if (st) {
 		rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "SVD of U1'U2 (%zu x %zu) failed", k, k);
 		goto cleanup;
@@ -113,7 +87,7 @@ int subspace_compare(struct subspace_result *res, double *angles, const double *
 	for (size_t a = 0; a < k; a++) {
 		double s = gsl_vector_get(S, a);
 		s = s > 1 ? 1 : (s < -1 ? -1 : s);
-		double th = acos(s);
+		double th = hus_acos(s); /* husai's own (numeric/): libm's varies by CPU */
 		if (angles)
 			angles[a] = th;
 		g += th * th;

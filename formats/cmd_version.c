@@ -10,9 +10,12 @@
 static const char *const version_usage[] = {
 	"usage: husai version",
 	"",
-	"Print husai's version, the git commit it was built from, and the versions of HDF5, GSL,",
-	"cairo, libyaml, jansson and OpenBLAS it is linked against, and whether it was built with",
-	"MPI (husai run under mpirun/srun).",
+	"Print husai's version, the git commit it was built from, the versions of HDF5, GSL,",
+	"cairo, libyaml and jansson it is linked against, whether it was built with MPI (husai run",
+	"under mpirun/srun), and the numeric path in use: the numeric core's version and the",
+	"instruction set its matrix products run on (the best this CPU has, or the one the",
+	"environment variable HUSAI_ISA=scalar|avx2|avx512|neon forces).  Every path gives the same",
+	"bits; the path is recorded in every artifact.",
 	NULL,
 };
 
@@ -28,7 +31,7 @@ int cmd_version(int argc, char **argv)
 	}
 	char libs[1024];
 	hus_library_versions(libs, sizeof(libs));
-	printf("husai %s (commit %s)\n%smpi: %s\n", hus_version(), hus_git_commit(), libs,
-	       HUSAI_MPI_DESC);
+	printf("husai %s (commit %s)\n%smpi: %s\nisa: %s\n", hus_version(), hus_git_commit(), libs,
+	       HUSAI_MPI_DESC, hus_isa_name(hus_isa_current()));
 	return 0;
 }

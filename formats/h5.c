@@ -168,7 +168,7 @@ int h5w_open(struct h5w **wp, const char *path, const char *format, int format_v
 	    (rc = h5w_attr_str(w, "/", "gsl_version", hus_library_version("gsl"), err)) ||
 	    (rc = h5w_attr_str(w, "/", "cairo_version", hus_library_version("cairo"), err)) ||
 	    (rc = h5w_attr_str(w, "/", "libyaml_version", hus_library_version("libyaml"), err)) ||
-	    (rc = h5w_attr_str(w, "/", "openblas_version", hus_library_version("openblas"), err))) {
+	    (rc = h5w_attr_str(w, "/", "numeric_path", hus_numeric_path(), err))) {
 		h5w_abort(w);
 		return rc;
 	}

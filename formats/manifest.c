@@ -104,7 +104,7 @@ int manifest_write(struct manifest *m, const char *command, const char *config_h
 	hj_set(meta, "config_hash", hj_str(config_hash ? config_hash : ""));
 	hj_set(meta, "husai_version", hj_str(hus_version()));
 	hj_set(root, "run_metadata", meta);
-	static const char *const libs[] = { "hdf5", "gsl", "cairo", "libyaml", "jansson", "openblas" };
+	static const char *const libs[] = { "hdf5", "gsl", "cairo", "libyaml", "jansson", "numeric" };
 	hj_set(ver, "husai", hj_str(hus_version()));
 	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
 		hj_set(ver, libs[i], hj_str(hus_library_version(libs[i])));

@@ -3,7 +3,6 @@
  * built from, library versions, and UTC timestamps.
  */
 #include <cairo.h>
-#include <cblas.h>
 #include <gsl/gsl_version.h>
 #include <hdf5.h>
 #include <jansson.h>
@@ -16,8 +15,6 @@
 
 #include "git_commit.h" /* generated at build time: HUSAI_GIT_COMMIT */
 
-char *openblas_get_config(void); /* declared by OpenBLAS's cblas.h on some versions only */
-
 const char *hus_version(void) { return HUSAI_VERSION; }
 
 const char *hus_git_commit(void)
@@ -28,7 +25,7 @@ const char *hus_git_commit(void)
 
 const char *hus_library_version(const char *name)
 {
-	static char hdf5[32], openblas[128];
+	static char hdf5[32];
 	if (!strcmp(name, "hdf5")) {
 		unsigned maj, min, rel;
 		H5get_libversion(&maj, &min, &rel);
@@ -43,22 +40,17 @@ const char *hus_library_version(const char *name)
 		return yaml_get_version_string();
 	if (!strcmp(name, "jansson"))
 		return jansson_version_str();
-	if (!strcmp(name, "openblas")) {
-		snprintf(openblas, sizeof(openblas), "%s", openblas_get_config());
-		size_t n = strlen(openblas);
-		while (n && (openblas[n - 1] == ' ' || openblas[n - 1] == '\n'))
-			openblas[--n] = 0;
-		return openblas;
-	}
+	if (!strcmp(name, "numeric"))
+		return hus_numeric_path(); /* husai's own numeric core (numeric/) and its ISA path */
 	return "unknown";
 }
 
 void hus_library_versions(char *buf, size_t n)
 {
-	snprintf(buf, n, "HDF5 %s\nGSL %s\ncairo %s\nlibyaml %s\njansson %s\nOpenBLAS %s\n",
+	snprintf(buf, n, "HDF5 %s\nGSL %s\ncairo %s\nlibyaml %s\njansson %s\nnumeric core %s\n",
 		 hus_library_version("hdf5"), hus_library_version("gsl"),
 		 hus_library_version("cairo"), hus_library_version("libyaml"),
-		 hus_library_version("jansson"), hus_library_version("openblas"));
+		 hus_library_version("jansson"), hus_library_version("numeric"));
 }
 
 void hus_utc_now(char buf[32])

@@ -70,6 +70,47 @@ void hus_gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, const 
  */
 void hus_gram_f64(double *G, const float *W, size_t n, size_t m);
 
+/* ---------------------------------------------------------------- short reductions -- */
+
+/*
+ * Σ_i a[i]·b[i] and Σ_i x[i] in 16 fixed lanes: lane l sums the terms i ≡ l (mod 16) in index
+ * order (each product rounded, then added: no fused operation), then the lanes are added in a
+ * fixed tree (l += l+8, l += l+4, l += l+2, l += l+1).  The compiler may keep the lanes in
+ * vector registers of any width (or none): each lane's order is written out, so the bits are
+ * the same under every instruction set and build.  Inline, for the short inner loops of
+ * attention, LayerNorm and the SAE kernels.  (An `omp simd reduction` would let the compiler
+ * choose the order by the vector width it targets.)
+ */
+static inline float hus_dot16(const float *restrict a, const float *restrict b, size_t n)
+{
+	float acc[16] = { 0 };
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++)
+			acc[l] += a[i + l] * b[i + l];
+	for (int l = 0; i < n; i++, l++)
+		acc[l] += a[i] * b[i];
+	for (int w = 8; w >= 1; w /= 2)
+		for (int l = 0; l < w; l++)
+			acc[l] += acc[l + w];
+	return acc[0];
+}
+
+static inline float hus_sum16(const float *restrict x, size_t n)
+{
+	float acc[16] = { 0 };
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++)
+			acc[l] += x[i + l];
+	for (int l = 0; i < n; i++, l++)
+		acc[l] += x[i];
+	for (int w = 8; w >= 1; w /= 2)
+		for (int l = 0; l < w; l++)
+			acc[l] += acc[l + w];
+	return acc[0];
+}
+
 /* ---------------------------------------------------------------- elementary functions */
 
 /*
@@ -89,6 +130,8 @@ double hus_exp(double x);
 double hus_log(double x);
 double hus_expm1(double x);
 double hus_log1p(double x);
+/* The arc cosine on [−1, 1] (numeric/acos.c): NaN outside. */
+double hus_acos(double x);
 /* x^n for an integer n >= 0, by squaring in double-double: within 1 ulp of the true power. */
 double hus_powi(double x, int64_t n);
 

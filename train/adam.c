@@ -14,8 +14,8 @@ void adam_step(float *param, float *m, float *v, const float *grad, size_t n,
 {
 	/* torch: bias_correction1 = 1 - beta1^t; step_size = lr / bias_correction1;
 	 * denom = sqrt(v) / sqrt(bias_correction2) + eps; p -= step_size * m / denom */
-	const double bc1 = 1.0 - pow(h->beta1, (double)step);
-	const double bc2 = 1.0 - pow(h->beta2, (double)step);
+	const double bc1 = 1.0 - hus_powi(h->beta1, step); /* husai's own power (numeric/) */
+	const double bc2 = 1.0 - hus_powi(h->beta2, step);
 	const float step_size = (float)(h->lr / bc1);
 	const float bc2_sqrt = (float)sqrt(bc2);
 	const float beta1 = (float)h->beta1, beta2 = (float)h->beta2, eps = (float)h->eps;

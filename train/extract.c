@@ -8,10 +8,10 @@
  * train_simple_sae, the legacy phase-4a preset).  Every row goes through the full forward
  * (every position computed).
  *
- * Invariant: a row's values never depend on a batch size.  OpenBLAS may pick different
- * kernels for different matrix heights, so the forward always runs on blocks of exactly
- * TF_EXTRACT_BLOCK examples (the last block padded with copies of its first example); an
- * example's block and place in it depend only on its row.
+ * Invariant: a row's values never depend on a batch size.  The products are husai's canonical
+ * ones (numeric/), whose bits per element do not depend on the matrix height; the forward
+ * still runs on blocks of exactly TF_EXTRACT_BLOCK examples (the last block padded with
+ * copies of its first example) so the workspace is the same whatever the row count.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -35,11 +35,7 @@ double sae_align_penalty(float *g_T, const float *W_decT, const float *ref_T, si
 			size_t jb = 0;
 			for (size_t j = 0; j < m_ref; j++) {
 				const float *r_j = ref_T + j * d;
-				float dot = 0;
-#pragma omp simd reduction(+ : dot)
-				for (size_t q = 0; q < d; q++)
-					dot += w_i[q] * r_j[q];
-				dot *= inv;
+				float dot = hus_dot16(w_i, r_j, d) * inv;
 				if (fabsf(dot) > best) {
 					best = fabsf(dot);
 					best_signed = dot;

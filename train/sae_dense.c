@@ -2,8 +2,8 @@
  * sae_dense.c — the dense-code SAEs: `relu` (ReLU + L1, optionally decoder-norm-weighted,
  * spec §4.4–4.5) and `jumprelu` (Rajamanoharan et al. 2024: z = pre·H(pre − θ) with learned
  * per-latent θ, L0 penalty, straight-through estimator with a rectangle kernel of width ε).
- * Also the thresholded inference code of batchtopk/matryoshka.  Every product is an sgemm
- * (deterministic per element: OpenBLAS does not split K); column sums run in row order.
+ * Also the thresholded inference code of batchtopk/matryoshka.  Every product is husai's
+ * canonical one (hus_gemm: one fma chain per element in k order); column sums run in row order.
  *
  * JumpReLU STE as defined here (the paper's eqs. 11–12):
  *   ∂z_bj/∂θ_j   := −(θ_j/ε) K((pre_bj − θ_j)/ε),   ∂H_bj/∂θ_j := −(1/ε) K((pre_bj − θ_j)/ε),
@@ -33,7 +33,7 @@ void sae_dense_code(const struct sae_model *s, struct sae_work *w, size_t B)
 		memcpy(w->xhat + b * d, s->p.b_dec, d * sizeof(float));
 	}
 	/* x̂ = b_dec + z W_decT */
-	sae_sgemm(0, 0, B, d, m, 1.0f, w->z, m, s->p.W_decT, d, 1.0f, w->xhat, d);
+	hus_gemm(0, 0, B, d, m, w->z, m, s->p.W_decT, d, 1.0f, w->xhat, d);
 }
 
 double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float *xb, size_t B,
@@ -46,9 +46,9 @@ double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float 
 	w->code_dense = 1;
 	double loss = st->mse = sae_mse_grad(w->dxhat, w->xhat, xb, B, d, 1.0, w->rowacc);
 	/* dz = dx̂ W_decTᵀ  (B, m) */
-	sae_sgemm(0, 1, B, m, d, 1.0f, w->dxhat, d, s->p.W_decT, d, 0.0f, w->dz, m);
+	hus_gemm(0, 1, B, m, d, w->dxhat, d, s->p.W_decT, d, 0.0f, w->dz, m);
 	/* dW_decT += zᵀ dx̂ */
-	sae_sgemm(1, 0, m, d, B, 1.0f, w->z, m, w->dxhat, d, 1.0f, s->g.W_decT, d);
+	hus_gemm(1, 0, m, d, B, w->z, m, w->dxhat, d, 1.0f, s->g.W_decT, d);
 	/* per-latent decoder norms (relu decnorm L1) */
 	for (size_t j = 0; j < m; j++)
 		w->colnorm[j] = 1.0f;
@@ -126,7 +126,7 @@ double sae_dense_loss_grad(struct sae_model *s, struct sae_work *w, const float 
 	st->l0 = l0 / (double)B;
 	st->l1 = l1 / (double)B;
 	/* dW_enc += dpreᵀ x_in */
-	sae_sgemm(1, 0, m, d, B, 1.0f, w->dz, m, w->x_in, d, 1.0f, s->g.W_enc, d);
+	hus_gemm(1, 0, m, d, B, w->dz, m, w->x_in, d, 1.0f, s->g.W_enc, d);
 	if (h->use_b_dec)
 		sae_db_dec_grad(s->g.b_dec, w->dxhat, s->g.b_enc, s->p.W_enc, B, d, m, w->dacc);
 	return loss;

@@ -64,14 +64,6 @@ struct sae_work {
 	int code_dense;   /* last forward left its code in z (1) or in the CSR (0) */
 };
 
-/* sae_blas.c: row-major C = alpha op(A) op(B) + beta C through OpenBLAS (see there why) */
-void sae_sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
-               const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
-               size_t ldc);
-/* Make OpenBLAS single-threaded (returns the previous setting) / restore it. */
-int sae_blas_single_thread(void);
-void sae_blas_restore_threads(int saved);
-
 /* sae_kern.c: inner loops, multi-versioned by instruction set with identical results */
 void sae_k_decode_row(float *xh_b, const float *b_dec, const int32_t *idx, const float *val,
                       size_t e0, size_t e1, const float *W_decT, size_t d);

@@ -3,8 +3,8 @@
  * sets (GCC target_clones: baseline x86-64, AVX2, AVX-512; the loader picks one at start-up),
  * since husai is built without -march.  The results are the same bits on every clone:
  * products and sums stay separate (-ffp-contract=off), element-wise loops do not reorder
- * anything, and dot products accumulate in 16 fixed lanes summed in a fixed tree, so the
- * vector width never changes the order of additions.
+ * anything, and dot products accumulate in 16 fixed lanes summed in a fixed tree (hus_dot16,
+ * numeric.h), so the vector width never changes the order of additions.
  */
 #include <string.h>
 
@@ -15,23 +15,6 @@
 #else
 #define SAE_CLONES
 #endif
-
-/* Σ_i a[i] b[i] in 16 lanes (lane l sums i ≡ l mod 16 in order), then a fixed tree */
-static inline float dot16(const float *restrict a, const float *restrict b, size_t n)
-{
-	float acc[16] = { 0 };
-	size_t i = 0;
-	for (; i + 16 <= n; i += 16)
-#pragma omp simd
-		for (int l = 0; l < 16; l++)
-			acc[l] += a[i + l] * b[i + l];
-	for (int l = 0; i < n; i++, l++)
-		acc[l] += a[i] * b[i];
-	for (int w = 8; w >= 1; w /= 2)
-		for (int l = 0; l < w; l++)
-			acc[l] += acc[l + w];
-	return acc[0];
-}
 
 /*
  * Register blocking: a row's accumulator is cut into 64-float chunks held in four vector
@@ -89,13 +72,13 @@ void sae_k_row_dots(float *restrict out, const float *restrict g_b, const int32_
                     size_t e0, size_t e1, const float *restrict W_decT, size_t d)
 {
 	for (size_t e = e0; e < e1; e++)
-		out[e - e0] = dot16(g_b, W_decT + (size_t)idx[e] * d, d);
+		out[e - e0] = hus_dot16(g_b, W_decT + (size_t)idx[e] * d, d);
 }
 
 SAE_CLONES
 float sae_k_dot(const float *restrict a, const float *restrict b, size_t n)
 {
-	return dot16(a, b, n);
+	return hus_dot16(a, b, n);
 }
 
 SAE_CLONES

@@ -1,7 +1,7 @@
 /*
  * sae_sparse.c — the sparse kernels of the TopK family (DESIGN §5): only k of d_sae latents are
  * active per row, so the decoder forward, the decoder backward and the encoder backward each
- * cost B*k*d_model instead of B*d_sae*d_model.  Only the encoder forward is dense (sgemm).
+ * cost B*k*d_model instead of B*d_sae*d_model.  Only the encoder forward is dense (hus_gemm).
  * Gradient "entries" are applied in entry order per latent, so each latent's gradient row sums
  * its rows in a fixed order whatever the thread count: by walking the entries when the
  * gradient rows fit in cache, else latent by latent after a stable counting sort.

@@ -1,6 +1,6 @@
 /*
  * sae_step.c — one SAE training step and the inference forward, for every architecture:
- * encode (sgemm), code (per architecture), decode, losses of spec §4.5 (MSE, the upstream
+ * encode (hus_gemm), code (per architecture), decode, losses of spec §4.5 (MSE, the upstream
  * "aux", AuxK, L1, L0) and §6.5 (alignment), backward into the gradient block, optional
  * gradient projection, Adam (torch semantics, §4.7), decoder renorm (§4.6) and the firing
  * bookkeeping.  The dense architectures' code and gradients are in sae_dense.c, the batch
@@ -31,7 +31,7 @@ void sae_encode(const struct sae_model *s, struct sae_work *w, const float *xb, 
 #pragma omp parallel for schedule(static) num_threads(w->nthreads) if ((size_t)(B * m) > SAE_PAR_MIN)
 	for (size_t b = 0; b < B; b++)
 		memcpy(w->pre + b * m, b_enc, m * sizeof(float));
-	sae_sgemm(0, 1, B, m, d, 1.0f, w->x_in, d, s->p.W_enc, d, 1.0f, w->pre, m);
+	hus_gemm(0, 1, B, m, d, w->x_in, d, s->p.W_enc, d, 1.0f, w->pre, m);
 }
 
 /* mse = mean over B*d of (x̂ - x)² (§4.5); dxhat = scale * 2 (x̂ - x) / (B d) */
@@ -346,7 +346,7 @@ void sae_infer(struct sae_model *s, struct sae_work *w, const float *xb, size_t 
 	sae_encode(s, w, xb, B);
 	if (h->arch == SAE_BATCHTOPK || h->arch == SAE_MATRYOSHKA) {
 		if (s->threshold_set) {
-			sae_dense_code(s, w, B); /* z = pre [pre > θ], x̂ by sgemm */
+			sae_dense_code(s, w, B); /* z = pre [pre > θ], x̂ by hus_gemm */
 			w->code_dense = 1;
 			return;
 		}

@@ -236,7 +236,6 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 		for (size_t q = 0; q < 2 * nbuf; q++)
 			cache[q] = -1;
 		if (by_run) {
-			int blas = sae_blas_single_thread();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
 			for (size_t i = 0; i < n_runs; i++) {
 				size_t t = (size_t)omp_get_thread_num();
@@ -246,7 +245,6 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 #pragma omp atomic write
 					fail = 1;
 			}
-			sae_blas_restore_threads(blas);
 		} else {
 			for (size_t i = 0; i < n_runs && !fail; i++)
 				if (runs[i].s->step < total)

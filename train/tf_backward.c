@@ -1,10 +1,9 @@
 /*
  * tf_backward.c — the transformer's backward pass: gradients of the mean cross-entropy at
  * the answer position with respect to every parameter, after tf_forward with last_only.
- * Mirrors tf_forward.c line by line in reverse.  Parameter gradients are sgemms over the
- * whole batch (OpenBLAS never splits the reduction dimension between threads, so every
- * element is summed in the same order whatever the thread count) or column sums in row
- * order; per-sample work (attention) is split by sample.  Gradients accumulate with +=.
+ * Mirrors tf_forward.c line by line in reverse.  Parameter gradients are canonical products
+ * over the whole batch (hus_gemm: one fma chain per element over the batch rows in order,
+ * whatever the thread count) or column sums in row order; per-sample work (attention) is split by sample.  Gradients accumulate with +=.
  */
 #include <math.h>
 #include <string.h>
@@ -16,14 +15,14 @@ static void mm_nt(float *C, size_t ldc, const float *A, size_t lda, const float 
                   size_t ldb, size_t M, size_t N, size_t K, float beta)
 {
 	/* C = A · Bmᵀ with Bm (N, K) */
-	tf_gemm(0, 1, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
+	hus_gemm(0, 1, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
 }
 
 static void mm_tn(float *C, size_t ldc, const float *A, size_t lda, const float *Bm,
                   size_t ldb, size_t M, size_t N, size_t K)
 {
 	/* C += Aᵀ · Bm with A (K, M), Bm (K, N): the weight gradient, reduced over K rows */
-	tf_gemm(1, 0, M, N, K, A, lda, Bm, ldb, 1.0f, C, ldc);
+	hus_gemm(1, 0, M, N, K, A, lda, Bm, ldb, 1.0f, C, ldc);
 }
 
 /* Attention backward for layer l.  Forward: p = softmax(q·kᵀ·scale), z = p·v.
@@ -58,12 +57,9 @@ static void attention_backward(struct tf_work *w, size_t l, size_t H, size_t d,
 				float sdp = 0.0f;
 				for (size_t j = 0; j <= t; j++) {
 					const float *v = ROW(b, j) + 2 * d + h * dh;
-					float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-					for (size_t i = 0; i < dh; i++) {
-						s += dz[i] * v[i];
+					float s = hus_dot16(dz, v, dh);
+					for (size_t i = 0; i < dh; i++)
 						dv[j][i] += p[j] * dz[i];
-					}
 					dp[j] = s;
 					sdp += p[j] * s;
 				}

@@ -4,8 +4,8 @@
  * (scale 1/sqrt(d_head)) and an MLP, final LN, untied unembedding, and the mean
  * cross-entropy over all d_vocab logits at the answer position (spec §1.5, DESIGN §3).
  *
- * Rows are sample-major: row b*T + t.  Every dense product is a CBLAS sgemm over the whole
- * batch (tf_gemm.c).  Only what the loss needs is computed (DESIGN §5): positions after the
+ * Rows are sample-major: row b*T + t.  Every dense product is a canonical product over the whole
+ * batch (hus_gemm, numeric/: one fixed reduction order per element).  Only what the loss needs is computed (DESIGN §5): positions after the
  * answer never enter (T = answer + 1); with last_only the last layer computes Q, attention
  * output, MLP and the rest only for the answer row (K and V still cover every row); and
  * layer 0's LN1 and q, k, v are computed once per distinct (token, position) pair, since
@@ -32,7 +32,7 @@ static void add_bias(float *y, const float *bias, size_t R, size_t n, size_t ldy
 static void mm(float *C, size_t ldc, const float *A, size_t lda, const float *Bm, size_t ldb,
                size_t M, size_t N, size_t K, float beta)
 {
-	tf_gemm(0, 0, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
+	hus_gemm(0, 0, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
 }
 
 /* Causal attention for layer l (spec §2.2): scores = q·kᵀ/sqrt(d_head), keys j <= query t,
@@ -63,17 +63,13 @@ static void attention_forward(struct tf_work *w, size_t l, size_t H, size_t d,
 				float mx = -INFINITY;
 				for (size_t j = 0; j <= t; j++) {
 					const float *k = ROW(b, j) + d + h * dh;
-					float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-					for (size_t i = 0; i < dh; i++)
-						s += q[i] * k[i];
-					p[j] = s * scale;
+					p[j] = hus_dot16(q, k, dh) * scale;
 					if (p[j] > mx)
 						mx = p[j];
 				}
 				float sum = 0.0f;
 				for (size_t j = 0; j <= t; j++) {
-					p[j] = expf(p[j] - mx);
+					p[j] = hus_expf(p[j] - mx);
 					sum += p[j];
 				}
 				for (size_t j = 0; j <= t; j++)
@@ -225,12 +221,12 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 			}
 		double sum = 0.0;
 		for (size_t j = 0; j < V; j++) {
-			pr[j] = expf(z[j] - mx);
+			pr[j] = hus_expf(z[j] - mx);
 			sum += pr[j];
 		}
 		for (size_t j = 0; j < V; j++)
 			pr[j] = (float)(pr[j] / sum);
-		rl[b] = (double)mx + log(sum) - (double)z[labels[b]];
+		rl[b] = (double)mx + hus_log(sum) - (double)z[labels[b]];
 		ok += arg == (size_t)labels[b];
 	}
 	double s = 0.0;

@@ -21,18 +21,20 @@ void tf_layernorm_forward(float *y, float *mean, float *rstd, const float *x, co
 	for (size_t r = 0; r < R; r++) {
 		const float *x_r = x + r * x_stride;
 		float *y_r = y + r * d;
-		float m = 0.0f;
-#pragma omp simd reduction(+ : m)
-		for (size_t i = 0; i < d; i++)
-			m += x_r[i];
-		m /= (float)d;
-		float v = 0.0f;
-#pragma omp simd reduction(+ : v)
-		for (size_t i = 0; i < d; i++) {
+		/* sums in hus_sum16's 16 fixed lanes, whatever the vector width */
+		float m = hus_sum16(x_r, d) / (float)d;
+		float vl[16] = { 0 };
+		size_t i = 0;
+		for (; i + 16 <= d; i += 16)
+			for (int l = 0; l < 16; l++) {
+				float c = x_r[i + l] - m;
+				vl[l] += c * c;
+			}
+		for (int l = 0; i < d; i++, l++) {
 			float c = x_r[i] - m;
-			v += c * c;
+			vl[l] += c * c;
 		}
-		v /= (float)d;
+		float v = hus_sum16(vl, 16) / (float)d;
 		float s = 1.0f / sqrtf(v + LN_EPS);
 #pragma omp simd
 		for (size_t i = 0; i < d; i++)
@@ -54,16 +56,24 @@ void tf_layernorm_backward(float *dx, float *dw, float *db, const float *dy, con
 		const float *x_r = x + r * x_stride, *dy_r = dy + r * d;
 		float *dx_r = dx + r * dx_stride;
 		const float m = mean[r], s = rstd[r];
-		float a = 0.0f, bsum = 0.0f;
-#pragma omp simd reduction(+ : a, bsum)
-		for (size_t i = 0; i < d; i++) {
+		/* a = Σ g, bsum = Σ g·x̂ in 16 fixed lanes each (the order of hus_sum16) */
+		float al[16] = { 0 }, bl[16] = { 0 };
+		size_t i = 0;
+		for (; i + 16 <= d; i += 16)
+			for (int l = 0; l < 16; l++) {
+				float xh = (x_r[i + l] - m) * s;
+				float g = dy_r[i + l] * w[i + l];
+				al[l] += g;
+				bl[l] += g * xh;
+			}
+		for (int l = 0; i < d; i++, l++) {
 			float xh = (x_r[i] - m) * s;
 			float g = dy_r[i] * w[i];
-			a += g;
-			bsum += g * xh;
+			al[l] += g;
+			bl[l] += g * xh;
 		}
-		a /= (float)d;
-		bsum /= (float)d;
+		float a = hus_sum16(al, 16) / (float)d;
+		float bsum = hus_sum16(bl, 16) / (float)d;
 #pragma omp simd
 		for (size_t i = 0; i < d; i++) {
 			float xh = (x_r[i] - m) * s;
@@ -104,12 +114,12 @@ void tf_act_forward(float *post, const float *pre, size_t n, enum tf_act a)
 		break;
 	case TF_GELU: /* exact: x/2 (1 + erf(x/sqrt 2)) */
 		for (size_t i = 0; i < n; i++)
-			post[i] = 0.5f * pre[i] * (1.0f + erff(pre[i] * (float)M_SQRT1_2));
+			post[i] = 0.5f * pre[i] * (1.0f + hus_erff(pre[i] * (float)M_SQRT1_2));
 		break;
 	case TF_GELU_NEW: /* x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 		for (size_t i = 0; i < n; i++) {
 			float x = pre[i];
-			post[i] = 0.5f * x * (1.0f + tanhf(GELU_NEW_C * (x + 0.044715f * x * x * x)));
+			post[i] = 0.5f * x * (1.0f + hus_tanhf(GELU_NEW_C * (x + 0.044715f * x * x * x)));
 		}
 		break;
 	}
@@ -125,8 +135,8 @@ void tf_act_backward(float *dpre, const float *dpost, const float *pre, size_t n
 	case TF_GELU: /* d/dx = Phi(x) + x phi(x) */
 		for (size_t i = 0; i < n; i++) {
 			float x = pre[i];
-			float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
-			float pdf = expf(-0.5f * x * x) * 0.3989422804014327f;
+			float cdf = 0.5f * (1.0f + hus_erff(x * (float)M_SQRT1_2));
+			float pdf = hus_expf(-0.5f * x * x) * 0.3989422804014327f;
 			dpre[i] = dpost[i] * (cdf + x * pdf);
 		}
 		break;
@@ -134,7 +144,7 @@ void tf_act_backward(float *dpre, const float *dpost, const float *pre, size_t n
 		for (size_t i = 0; i < n; i++) {
 			float x = pre[i];
 			float u = GELU_NEW_C * (x + 0.044715f * x * x * x);
-			float t = tanhf(u);
+			float t = hus_tanhf(u);
 			float du = GELU_NEW_C * (1.0f + 3.0f * 0.044715f * x * x);
 			dpre[i] = dpost[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
 		}

@@ -100,6 +100,20 @@ void tf_params_view(struct tf_params *v, float *base, const struct tf_config *c)
 #undef NEXT
 }
 
+/* GSL's gsl_ran_gaussian (the Box–Muller polar method, GSL 2.x randist/gauss.c) drawn from the
+ * same generator, with husai's own logarithm in place of libm's, whose last bit depends on
+ * the CPU (docs/reproducibility.md).  Same draws as GSL's wherever the two logarithms agree. */
+double tf_gaussian(gsl_rng *r, double sigma)
+{
+	double x, y, r2;
+	do {
+		x = -1 + 2 * gsl_rng_uniform_pos(r);
+		y = -1 + 2 * gsl_rng_uniform_pos(r);
+		r2 = x * x + y * y;
+	} while (r2 > 1.0 || r2 == 0);
+	return sigma * y * sqrt(-2.0 * hus_log(r2) / r2);
+}
+
 int tf_params_init(float *params, const struct tf_layout *lay, const struct tf_config *c,
                    struct hus_err *err)
 {
@@ -115,7 +129,7 @@ int tf_params_init(float *params, const struct tf_layout *lay, const struct tf_c
 		size_t len = strlen(t->name);
 		int is_ln_w = len >= 2 && !strcmp(t->name + len - 2, ".w");
 		for (size_t j = 0; j < t->n; j++)
-			x[j] = t->is_weight ? (float)gsl_ran_gaussian(r, std) : is_ln_w ? 1.0f : 0.0f;
+			x[j] = t->is_weight ? (float)tf_gaussian(r, std) : is_ln_w ? 1.0f : 0.0f;
 	}
 	gsl_rng_free(r);
 	return 0;

@@ -2,7 +2,7 @@
  * tf_work.c — the transformer's workspace: every activation cache the forward pass keeps for
  * the backward pass, and the backward scratch, carved from one allocation made before the
  * step loop (STYLE: no allocation inside step functions).  Also packs W_Q|W_K|W_V into one
- * (d_model, 3·d_model) matrix per layer so one sgemm makes q, k and v.
+ * (d_model, 3·d_model) matrix per layer so one product makes q, k and v.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,6 @@ int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t
 	const size_t V = (size_t)c->p + 4, L = (size_t)c->n_layers, BT = B * T;
 	if (B == 0 || T == 0 || T > DS_SEQ_LEN)
 		return hus_errf(err, HUS_EINTERNAL, NULL, NULL, "bad workspace shape %zu x %zu", B, T);
-	tf_gemm_init();
 	w->B = w->Bcap = B;
 	w->T = T;
 	w->L = L;

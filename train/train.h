@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "formats.h"
 
 /* ---- optimizer (train/adam.c), shared by the transformer and the SAEs ---- */
@@ -121,6 +123,8 @@ void tf_layout_init(struct tf_layout *lay, const struct tf_config *c);
 void tf_params_view(struct tf_params *v, float *base, const struct tf_config *c);
 /* GPT-2 init (spec §2.3): W_* ~ N(0, (0.8/sqrt(d_model))^2) drawn with gsl_rng_mt19937 seeded
  * with init_seed, tensor by tensor in state-dict order, row-major; biases 0; LN w 1, b 0. */
+/* One N(0, sigma²) draw from a GSL generator: GSL's polar method with husai's own log. */
+double tf_gaussian(gsl_rng *r, double sigma);
 int tf_params_init(float *params, const struct tf_layout *lay, const struct tf_config *c,
                    struct hus_err *err);
 
@@ -189,16 +193,6 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 /* Loops with less work than this many elements run on the calling thread only (the split
  * never changes results; it only avoids thread wake-ups for tiny models). */
 #define TF_PAR_MIN 32768
-
-/* ---- matrix products (train/tf_gemm.c) ---- */
-
-/* Make OpenBLAS single-threaded: the transformer's threads are OpenMP's (called by
- * tf_work_alloc). */
-void tf_gemm_init(void);
-/* C (M, N) = op(A) · op(B) + beta C (row-major; ta/tb transpose A/B), in fixed row blocks
- * run by OpenMP threads: bit-identical results for any thread count. */
-void tf_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
-             const float *Bm, size_t ldb, float beta, float *C, size_t ldc);
 
 /* ---- kernels (train/tf_kernels.c) ---- */
 
