@@ -10,7 +10,9 @@ struct bench_result {
 	const char *unit;  /* "steps_per_s" (higher is better), "seconds" (lower), "gflops" */
 	double value;
 	double peak_rss_mb; /* peak resident memory after the case, 0 if not measured */
-	char note[256];     /* free text: sizes, threads, fraction of sgemm peak */
+	char note[256];     /* free text: sizes, threads */
+	double dense_gflops; /* rate of the case's dense products, 0 if not measured: run_bench.sh
+	                      * divides it by the sgemm ceiling it prints in the same run */
 };
 
 /* Each case returns 0 and fills *r, or non-zero when it cannot run (note says why). */

@@ -1,62 +1,86 @@
 #!/usr/bin/env bash
-# run_bench.sh <husai_bench> [case...] — run husai's benchmark cases and, in the same run on
-# the same machine, the PyTorch peer (shared/bench/torch_peer.py, when /usr/bin/python3 has
-# torch); print one line per case: `case  husai_value  torch_value  ratio` (ratio > 1 means
-# husai is faster), plus the sgemm peak each hot path can be compared with.
+# run_bench.sh <husai_bench> [case...] — husai's benchmark cases against the PyTorch peer
+# (torch_peer.py from the shared bench folder beside the checkout, when /usr/bin/python3 has
+# torch), interleaved case by case and round by round (husai, torch, husai, torch …) so a
+# load change on a shared machine hits both sides of a ratio alike.  Prints one line per
+# case: `case  husai  torch  ratio` (ratio > 1: husai is faster; medians over the rounds),
+# the OpenBLAS sgemm ceiling measured in this same run, and every dense path's fraction of
+# that ceiling, computed here from the figures printed here.
+#   BENCH_ROUNDS=N (default 3) rounds per case.
 set -euo pipefail
 # libgomp threads spin by default; husai itself runs passive (husai.c), so the bench does too
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 bench=${1:?usage: run_bench.sh <husai_bench> [case...]}; shift
 here=$(cd "$(dirname "$0")" && pwd)
 peer="$here/../../../shared/bench/torch_peer.py"
+rounds=${BENCH_ROUNDS:-3}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "husai: running C cases ${*:-(all)}" >&2
-"$bench" "$@" >"$out/husai.jsonl"
 declare -A peer_case=([transformer_b512]=transformer [transformer_b2048]=transformer_b2048
 	[sae_small]=sae_small [sae_large]=sae_large [pwmcc_small]=pwmcc_small [pwmcc_large]=pwmcc_large)
+have_peer=0
 if [ -f "$peer" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-	wanted=()
-	while read -r c; do if [ -n "${peer_case[$c]:-}" ]; then wanted+=("${peer_case[$c]}"); fi; done \
-		< <(/usr/bin/python3 -c 'import json,sys; [print(json.loads(l)["case"]) for l in open(sys.argv[1])]' "$out/husai.jsonl")
-	if [ ${#wanted[@]} -gt 0 ]; then
-		echo "husai: running torch peer ${wanted[*]}" >&2
-		/usr/bin/python3 "$peer" "${wanted[@]}" >"$out/torch.jsonl"
-	fi
+	have_peer=1
 else
-	echo "husai: torch peer unavailable (apt-get install python3-torch); ratios omitted" >&2
+	echo "husai: torch peer unavailable (scripts/install-deps.sh --bench); ratios omitted" >&2
 fi
-touch "$out/torch.jsonl"
+# the case list: the arguments, or every case the bench knows
+if [ $# -gt 0 ]; then cases=("$@"); else mapfile -t cases < <("$bench" --list); fi
+: >"$out/husai.jsonl"; : >"$out/torch.jsonl"
+for c in "${cases[@]}"; do
+	for r in $(seq 1 "$rounds"); do
+		echo "husai: $c round $r/$rounds" >&2
+		"$bench" "$c" >>"$out/husai.jsonl"
+		if [ "$have_peer" = 1 ] && [ -n "${peer_case[$c]:-}" ]; then
+			/usr/bin/python3 "$peer" "${peer_case[$c]}" | sed "s/^{/{\"husai_case\": \"$c\", /" >>"$out/torch.jsonl"
+		fi
+	done
+done
 /usr/bin/python3 - "$out/husai.jsonl" "$out/torch.jsonl" <<'PY'
-import json, sys
-husai = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-peer = {}
-for l in open(sys.argv[2]):
-    if l.strip():
-        r = json.loads(l)
-        peer[r["case"]] = r
-alias = {"transformer_b512": "transformer_b512", "transformer_b2048": "transformer_b2048",
-         "sae_small": "sae_topk_d128_m1024_k32_b2048", "sae_large": "sae_topk_d512_m16384_k64_b4096",
-         "pwmcc_small": "pwmcc_d128_m1024_s5", "pwmcc_large": "pwmcc_d512_m16384_s3"}
-peak = max([r.get("gflops", 0) for r in husai if r["case"].startswith("sgemm")] or [0])
-print(f"{'case':<20} {'husai':>14} {'torch':>14} {'ratio':>8}  unit / notes")
+import json, statistics, sys
+def load(p):
+    return [json.loads(l) for l in open(p) if l.strip()]
+husai, peer = load(sys.argv[1]), load(sys.argv[2])
+UNITS = ("steps_per_s", "seconds", "gflops")
+def unit_of(r):
+    return next(k for k in UNITS if k in r)
+order, runs = [], {}
 for r in husai:
-    c = r["case"]
-    if r.get("skipped"):
-        print(f"{c:<20} {'-':>14} {'-':>14} {'-':>8}  skipped: {r.get('note','')}")
+    if r["case"] not in runs:
+        order.append(r["case"]); runs[r["case"]] = []
+    runs[r["case"]].append(r)
+peers = {}
+for r in peer:
+    peers.setdefault(r["husai_case"], []).append(r)
+med = lambda xs: statistics.median(xs) if xs else None
+# the sgemm ceiling of this run: the best median of the OpenBLAS cases run here
+ceil = {}
+for c in order:
+    rs = [r for r in runs[c] if not r.get("skipped")]
+    if c.startswith("sgemm") and rs:
+        ceil[c] = med([r["gflops"] for r in rs])
+ceiling = max(ceil.values()) if ceil else None
+print(f"{'case':<22} {'husai':>11} {'torch':>11} {'ratio':>7}  unit; notes (medians of {len(runs[order[0]]) if order else 0} rounds)")
+for c in order:
+    rs = [r for r in runs[c] if not r.get("skipped")]
+    if not rs:
+        print(f"{c:<22} {'-':>11} {'-':>11} {'-':>7}  skipped: {runs[c][0].get('note','')}")
         continue
-    unit = next(k for k in ("steps_per_s", "seconds", "gflops") if k in r)
-    v = r[unit]
-    p = peer.get(alias.get(c, ""), {})
-    pv = p.get(unit)
-    ratio = "-"
-    if pv:
-        ratio = f"{(v / pv) if unit != 'seconds' else (pv / v):.2f}x"
-    note = r.get("note", "")
-    if r.get("peak_rss_mb"):
-        note += f"; peak RSS {r['peak_rss_mb']:.0f} MB"
+    unit = unit_of(rs[0])
+    v = med([r[unit] for r in rs])
+    ps = [p[unit] for p in peers.get(c, []) if unit in p]
+    pv = med(ps)
+    ratio = f"{(v / pv) if unit != 'seconds' else (pv / v):.2f}x" if pv else "-"
+    note = rs[0].get("note", "")
+    g = med([r["dense_gflops"] for r in rs if r.get("dense_gflops")])
+    if g and ceiling:
+        note += f"; dense products {g:.1f} GFLOP/s = {g / ceiling:.2f} of the sgemm ceiling"
+    rss = max(r.get("peak_rss_mb", 0) for r in rs)
+    if rss:
+        note += f"; peak RSS {rss:.0f} MB"
     pvs = f"{pv:.4g}" if pv else "-"
-    print(f"{c:<20} {v:>14.4g} {pvs:>14} {ratio:>8}  {unit}; {note}")
-if peak:
-    print(f"sgemm_peak {peak:.1f} GFLOP/s (best of the sgemm cases, this run)")
+    print(f"{c:<22} {v:>11.4g} {pvs:>11} {ratio:>7}  {unit}; {note}")
+if ceiling:
+    print(f"sgemm ceiling {ceiling:.1f} GFLOP/s (OpenBLAS, best of " +
+          ", ".join(f"{k} {v:.1f}" for k, v in ceil.items()) + ", this run)")
 PY
