@@ -65,23 +65,29 @@ static float *thread_buffer(size_t nfloats)
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
+/* the portable pack_t (gemm_internal.h) */
+static void pack_t_portable(float *dst, size_t width, const float *src, size_t lds, size_t rows,
+                            size_t kc)
+{
+	for (size_t r = 0; r < rows; r++) {
+		const float *s = src + r * lds;
+		for (size_t k = 0; k < kc; k++)
+			dst[k * width + r] = s[k];
+	}
+	for (size_t r = rows; r < width; r++)
+		for (size_t k = 0; k < kc; k++)
+			dst[k * width + r] = 0.0f;
+}
+
 /* op(A)[0..mb)[0..kc) into panels of mr rows: panel p holds, for each k, op(A)[p*mr + r][k] at
  * [k*mr + r]; rows past mb are zero.  A points at op(A)[0][0]. */
-static void pack_a(int ta, const float *A, size_t lda, size_t mb, size_t kc, size_t mr,
-                   float *dst)
+static void pack_a(hus_gemm_pack_t_fn pack_t, int ta, const float *A, size_t lda, size_t mb,
+                   size_t kc, size_t mr, float *dst)
 {
 	for (size_t p = 0; p < mb; p += mr, dst += kc * mr) {
 		size_t rows = min_sz(mr, mb - p);
 		if (!ta) {
-			for (size_t r = 0; r < rows; r++) {
-				const float *src = A + (p + r) * lda;
-				float *d = dst + r;
-				for (size_t k = 0; k < kc; k++)
-					d[k * mr] = src[k];
-			}
-			for (size_t r = rows; r < mr; r++)
-				for (size_t k = 0; k < kc; k++)
-					dst[k * mr + r] = 0.0f;
+			pack_t(dst, mr, A + p * lda, lda, rows, kc);
 		} else {
 			for (size_t k = 0; k < kc; k++) {
 				memcpy(dst + k * mr, A + k * lda + p, rows * sizeof(float));
@@ -94,8 +100,8 @@ static void pack_a(int ta, const float *A, size_t lda, size_t mb, size_t kc, siz
 
 /* op(B)[0..kc)[0..nb) into panels of nr columns: panel q holds, for each k, op(B)[k][q*nr + c]
  * at [k*nr + c]; columns past nb are zero.  B points at op(B)[0][0]. */
-static void pack_b(int tb, const float *B, size_t ldb, size_t kc, size_t nb, size_t nr,
-                   float *dst)
+static void pack_b(hus_gemm_pack_t_fn pack_t, int tb, const float *B, size_t ldb, size_t kc,
+                   size_t nb, size_t nr, float *dst)
 {
 	for (size_t q = 0; q < nb; q += nr, dst += kc * nr) {
 		size_t cols = min_sz(nr, nb - q);
@@ -106,15 +112,7 @@ static void pack_b(int tb, const float *B, size_t ldb, size_t kc, size_t nb, siz
 					dst[k * nr + c] = 0.0f;
 			}
 		} else {
-			for (size_t c = 0; c < cols; c++) {
-				const float *src = B + (q + c) * ldb;
-				float *d = dst + c;
-				for (size_t k = 0; k < kc; k++)
-					d[k * nr] = src[k];
-			}
-			for (size_t c = cols; c < nr; c++)
-				for (size_t k = 0; k < kc; k++)
-					dst[k * nr + c] = 0.0f;
+			pack_t(dst, nr, B + q * ldb, ldb, cols, kc);
 		}
 	}
 }
@@ -149,16 +147,17 @@ static int gemm_serial(const struct hus_gemm_kernel *kr, int ta, int tb, size_t 
 	if (!buf)
 		return -1;
 	float *Ap = buf, *Bp = buf + a_floats;
+	const hus_gemm_pack_t_fn pack_t = kr->pack_t ? kr->pack_t : pack_t_portable;
 	const int init0 = beta_init(beta);
 	for (size_t i0 = 0; i0 < M; i0 += mb_max) {
 		const size_t mb = min_sz(mb_max, M - i0);
 		for (size_t k0 = 0; k0 < K; k0 += kc_max) {
 			const size_t kc = min_sz(kc_max, K - k0);
 			const int init = k0 == 0 ? init0 : HUS_INIT_LOAD;
-			pack_a(ta, ta ? A + k0 * lda + i0 : A + i0 * lda + k0, lda, mb, kc, mr, Ap);
+			pack_a(pack_t, ta, ta ? A + k0 * lda + i0 : A + i0 * lda + k0, lda, mb, kc, mr, Ap);
 			for (size_t j0 = 0; j0 < N; j0 += nb_max) {
 				const size_t nb = min_sz(nb_max, N - j0);
-				pack_b(tb, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, kc, nb, nr, Bp);
+				pack_b(pack_t, tb, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, kc, nb, nr, Bp);
 				for (size_t ir = 0; ir < mb; ir += mr) {
 					const float *a = Ap + ir * kc;
 					float *c = C + (i0 + ir) * ldc + j0;

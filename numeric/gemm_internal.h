@@ -30,11 +30,24 @@ typedef void (*hus_gemm_tile_fn)(size_t kc, const float *a, size_t a_cs, const f
                                  float *c, size_t ldc, size_t mr, size_t nr, int init,
                                  float beta);
 
+/* Packing by transposition: for r < rows (<= width) and k < kc, dst[k*width + r] =
+ * src[r*lds + k], and dst[k*width + r] = 0 for rows <= r < width.  Packs op(A) panels when A is
+ * not transposed (width MR) and op(B) panels when B is (width NR).  Only moves bits. */
+typedef void (*hus_gemm_pack_t_fn)(float *dst, size_t width, const float *src, size_t lds,
+                                   size_t rows, size_t kc);
+
 struct hus_gemm_kernel {
 	enum hus_isa isa;
 	size_t mr, nr;         /* the tile: MR rows (broadcast from A) by NR columns (vectors of B) */
 	hus_gemm_tile_fn tile; /* mr <= MR, nr <= NR */
+	hus_gemm_pack_t_fn pack_t; /* NULL: the driver's portable loop */
 };
+
+#if defined(__x86_64__)
+/* gemm_kernel_avx2.c: pack_t by 8 x 8 transposes in ymm registers (AVX2 and AVX-512 paths) */
+void hus_gemm_pack_t_avx2(float *dst, size_t width, const float *src, size_t lds, size_t rows,
+                          size_t kc);
+#endif
 
 /* The kernels this build has; each is defined only where its instruction set can exist
  * (x86-64 for AVX2 and AVX-512, aarch64 for NEON).  hus_gemm_kernel_for(isa) is the one the

@@ -99,7 +99,56 @@ static void tile_avx2(size_t kc, const float *a, size_t a_cs, const float *b, fl
 	variants[mr - 1][(nr + 7) / 8 - 1](kc, a, a_cs, b, c, ldc, nr, init, beta);
 }
 
-const struct hus_gemm_kernel hus_gemm_kernel_avx2 = { HUS_ISA_AVX2, MR, NR, tile_avx2 };
+/* pack_t (gemm_internal.h): blocks of 8 rows by 8 steps of k transposed in registers */
+static inline TGT __attribute__((always_inline)) void transpose8(__m256 r[8])
+{
+	const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+	const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+	const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+	const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+	const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+	const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+	const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+	const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+	r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+	r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+	r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+	r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+	r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+	r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+	r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+	r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+TGT void hus_gemm_pack_t_avx2(float *dst, size_t width, const float *src, size_t lds,
+                              size_t rows, size_t kc)
+{
+	size_t r0 = 0;
+	for (; r0 + 8 <= rows; r0 += 8) {
+		const float *s = src + r0 * lds;
+		size_t k = 0;
+		for (; k + 8 <= kc; k += 8) {
+			__m256 v[8];
+			for (int i = 0; i < 8; i++)
+				v[i] = _mm256_loadu_ps(s + i * lds + k);
+			transpose8(v);
+			for (int i = 0; i < 8; i++)
+				_mm256_storeu_ps(dst + (k + i) * width + r0, v[i]);
+		}
+		for (; k < kc; k++)
+			for (size_t i = 0; i < 8; i++)
+				dst[k * width + r0 + i] = s[i * lds + k];
+	}
+	for (size_t r = r0; r < rows; r++)
+		for (size_t k = 0; k < kc; k++)
+			dst[k * width + r] = src[r * lds + k];
+	for (size_t r = rows; r < width; r++)
+		for (size_t k = 0; k < kc; k++)
+			dst[k * width + r] = 0.0f;
+}
+
+const struct hus_gemm_kernel hus_gemm_kernel_avx2 = { HUS_ISA_AVX2, MR, NR, tile_avx2,
+	                                              hus_gemm_pack_t_avx2 };
 
 #else
 typedef int hus_gemm_kernel_avx2_empty; /* ISO C: a translation unit is not empty */

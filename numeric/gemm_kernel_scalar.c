@@ -37,4 +37,5 @@ static void tile_scalar(size_t kc, const float *a, size_t a_cs, const float *b, 
 			c[r * ldc + j] = acc[r][j];
 }
 
-const struct hus_gemm_kernel hus_gemm_kernel_scalar = { HUS_ISA_SCALAR, MR, NR, tile_scalar };
+const struct hus_gemm_kernel hus_gemm_kernel_scalar = { HUS_ISA_SCALAR, MR, NR, tile_scalar,
+                                                      NULL };

@@ -42,7 +42,8 @@ int hus_isa_supported(enum hus_isa isa)
 	case HUS_ISA_AVX2:
 		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 	case HUS_ISA_AVX512:
-		return __builtin_cpu_supports("avx512f");
+		/* its packing uses AVX2 (every AVX-512 CPU has it) */
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2");
 #endif
 #if defined(HUS_HAVE_NEON_KERNEL)
 	case HUS_ISA_NEON:
