@@ -34,6 +34,8 @@ const char *hus_isa_env_error(void);
 int hus_isa_supported(enum hus_isa isa);
 /* Force a path for this process (tests and benchmarks); returns 0, or -1 if unsupported. */
 int hus_isa_force(enum hus_isa isa);
+/* A path's name as HUSAI_ISA spells it: 0 and *out set, or -1 if it names no path. */
+int hus_isa_parse(const char *name, enum hus_isa *out);
 
 /* The numeric path recorded in every artifact: "husai-numeric/<version> <isa>", e.g.
  * "husai-numeric/1 avx512".  The version changes whenever any function here would give
@@ -53,8 +55,10 @@ const char *hus_numeric_path(void);
  * (a K block ends by storing acc as a float and the next one resumes from it, which is the
  * same chain), the height or width of the matrices, nor the vector width.  With beta == 0, C
  * is not read (it may hold NaN).  Threads (OpenMP, when called outside a parallel region and
- * the product is large enough) split M and N, never K.  No allocation: packing buffers are
- * per-thread and static.
+ * the product is large enough) split M and N, never K.  Packing buffers are per thread,
+ * allocated on first use, grown when a larger product needs it and reused by later calls
+ * (freed when the thread exits); if one cannot be allocated, that part of the product is
+ * computed by hus_gemm_ref instead (the same bits), so hus_gemm never fails.
  */
 void hus_gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, const float *A,
               size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc);

@@ -25,6 +25,18 @@ int bench_sae_large(struct bench_result *r);         /* tests/bench/bench_sae.c 
 int bench_pwmcc_small(struct bench_result *r);       /* tests/bench/bench_pwmcc.c */
 int bench_pwmcc_large(struct bench_result *r);       /* tests/bench/bench_pwmcc.c */
 
+/* tests/bench/bench_gemm.c: hus_gemm against OpenBLAS sgemm, 1 and 2 threads, GFLOP/s */
+int bench_gemm_sq2048(struct bench_result *r);
+int bench_gemm_pwmcc(struct bench_result *r);
+int bench_gemm_sae_s_enc(struct bench_result *r);
+int bench_gemm_sae_s_dec(struct bench_result *r);
+int bench_gemm_sae_s_grad(struct bench_result *r);
+int bench_gemm_sae_l_enc(struct bench_result *r);
+int bench_gemm_sae_l_dec(struct bench_result *r);
+int bench_gemm_sae_l_grad(struct bench_result *r);
+int bench_gemm_tf_mlp(struct bench_result *r);
+int bench_gemm_tf_wgrad(struct bench_result *r);
+
 double bench_peak_rss_mb(void);
 
 #endif

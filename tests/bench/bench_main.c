@@ -2,7 +2,8 @@
  * bench_main.c — the benchmark driver: runs the named cases (all by default) and prints one
  * JSON line per case, the same shape as torch_peer.py's, for run_bench.sh to pair up.
  * Also owns the sgemm_peak cases: OpenBLAS sgemm GFLOP/s at 2048² and 4096² (its default
- * threads), this machine's ceiling for every dense hot path.  `--list` prints the case names.
+ * threads), this machine's ceiling for every dense hot path.  The gemm_* cases (bench_gemm.c)
+ * time husai's own product against it.  `--list` prints the case names.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,16 @@ static const struct bench_case cases[] = {
 	{ "sae_large", bench_sae_large },
 	{ "pwmcc_small", bench_pwmcc_small },
 	{ "pwmcc_large", bench_pwmcc_large },
+	{ "gemm_sq2048", bench_gemm_sq2048 },
+	{ "gemm_pwmcc", bench_gemm_pwmcc },
+	{ "gemm_sae_s_enc", bench_gemm_sae_s_enc },
+	{ "gemm_sae_s_dec", bench_gemm_sae_s_dec },
+	{ "gemm_sae_s_grad", bench_gemm_sae_s_grad },
+	{ "gemm_sae_l_enc", bench_gemm_sae_l_enc },
+	{ "gemm_sae_l_dec", bench_gemm_sae_l_dec },
+	{ "gemm_sae_l_grad", bench_gemm_sae_l_grad },
+	{ "gemm_tf_mlp", bench_gemm_tf_mlp },
+	{ "gemm_tf_wgrad", bench_gemm_tf_wgrad },
 };
 
 double bench_peak_rss_mb(void)
