@@ -1,10 +1,10 @@
 /*
  * activation_agreement.c — activation-level agreement between two SAEs on the same rows
- * (spec §5.4, upstream alternative_stability_metrics.py): |Pearson r| between the flattened
+ * (docs/formulas.md §5.4, upstream alternative_stability_metrics.py): |Pearson r| between the flattened
  * latent matrices, and the mean Jaccard overlap of the per-sample top-k |z| index sets.
  * Also owns computing latents from archived encoder parameters for the architectures husai
- * trains (spec §4.3/§4.4; DESIGN §3 "TopK SAE"): ties in every top-k go to the lowest index
- * (spec A12).
+ * trains (docs/formulas.md §4.3/§4.4; docs/decisions.md §3 "TopK SAE"): ties in every top-k go to the lowest index
+ * (docs/formulas.md A12).
  */
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * (condition) of archived SAE checkpoints it computes every pair's PWMCC (§5.1/§5.2) with
  * the pair-level extras (mutual nearest neighbours, Hungarian PW-MCC both kinds, subspace
  * overlap), per-feature stability, the random controls (R1 Gaussian, R2 untrained, the
- * analytic null; DESIGN §3, §8), upstream's statistics (summaries, delta, ratio, Cohen's d,
+ * analytic null; docs/decisions.md §3, §8), upstream's statistics (summaries, delta, ratio, Cohen's d,
  * conservative LCB, one-sided Mann–Whitney; §6.0, §6.2) and, beside them, the seed-level
  * bootstrap and permutation tests (§8.8).  It writes analysis.h5 (husai.analysis), results.json,
  * one CSV of pairs per group and control, and manifest.json.  The model sets and their pairs
@@ -31,7 +31,7 @@ void analysis_request_defaults(struct analysis_request *q)
 	q->r2 = 1;
 	q->r1_offset = 100000;
 	q->bootstrap_B = 10000;
-	q->seed_trained = 17; /* phase 4a's bootstrap seeds (spec §6.0 table) */
+	q->seed_trained = 17; /* phase 4a's bootstrap seeds (docs/formulas.md §6.0 table) */
 	q->seed_random = 29;
 	q->seed_r2 = 31;
 	q->seed_level = 41;
@@ -476,7 +476,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_set(an, "kind", hj_str("analytic_null"));
 		hj_set(an, "definition", hj_str("E[PWMCC] of independent uniform unit vectors: "
 		                                "(E[max over m_B] + E[max over m_A])/2 with "
-		                                "F(t) = I_{t^2}(1/2, (d-1)/2) (DESIGN 8), averaged "
+		                                "F(t) = I_{t^2}(1/2, (d-1)/2) (docs/decisions.md §8), averaged "
 		                                "over the trained pairs' shapes"));
 		hj_set(an, "expected_pwmcc", hj_num(en));
 		hj_set(an, "difference", hj_num(ts.mean - en));

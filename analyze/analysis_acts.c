@@ -1,5 +1,5 @@
 /*
- * analysis_acts.c — activation-level agreement inside the analysis (spec §5.4, upstream
+ * analysis_acts.c — activation-level agreement inside the analysis (docs/formulas.md §5.4, upstream
  * alternative_stability_metrics.py): the first rows of an archived activation set
  * (husai.activation_set, /activations [N, d_model]) are encoded by every checkpoint of a group
  * with its own architecture (activation_agreement.c), and each seed pair gets |Pearson r| of

@@ -1,6 +1,6 @@
 /*
  * analysis_json.c — the pieces of results.json and the pair CSVs the analysis writes: upstream's
- * summary keys (spec §6.2: seeds, n_pairs, pwmcc_values, mean, std, min, max, median, ci95_low,
+ * summary keys (docs/formulas.md §6.2: seeds, n_pairs, pwmcc_values, mean, std, min, max, median, ci95_low,
  * ci95_high, n), its comparison / statistical_test / conclusion blocks, the permutation-test
  * block, and `seed_a,seed_b,pwmcc` CSVs.  Non-finite numbers become null (hj_num).
  */
@@ -41,7 +41,7 @@ hj *summary_json(const struct stats_summary *s, const int64_t *seeds, size_t n_s
 	return o;
 }
 
-/* comparison, statistical_test and conclusion of trained vs one control (spec §6.2) */
+/* comparison, statistical_test and conclusion of trained vs one control (docs/formulas.md §6.2) */
 int compare_json(hj *into, const struct stats_summary *t, const double *tv, size_t nt,
                         const struct stats_summary *c, const double *cv, size_t nc,
                         struct hus_err *err)

@@ -1,8 +1,8 @@
 /*
- * controls.c — the sampled random controls of spec §5.3 (DESIGN §3 "random control"):
+ * controls.c — the sampled random controls of docs/formulas.md §5.3 (docs/decisions.md §3 "random control"):
  *  R1: torch.randn((d_model, d_sae)) from a CPU generator seeded with s, bit-compatible with
- *      torch through formats/torch_rng.c (to 4.8e-7 abs, reference/torch-rng-vectors.json);
- *  R2: the untrained TopKSAE decoder of spec §4.2, W_dec ~ U(−√(6/d_sae), +√(6/d_sae)) then
+ *      torch through numeric/torch_rng.c (to 4.8e-7 abs, tests/fixtures/torch-rng-vectors.json);
+ *  R2: the untrained TopKSAE decoder of docs/formulas.md §4.2, W_dec ~ U(−√(6/d_sae), +√(6/d_sae)) then
  *      unit columns.  RNG: MT19937 seeded with s (formats mt_*), torch's float uniform rule
  *      u = (next32 & 0xFFFFFF)·2⁻²⁴, w = lo + u·(hi − lo), drawn in row-major order of W_dec.
  *      This has torch's distribution but not its consumption order (upstream draws the

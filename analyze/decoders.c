@@ -1,8 +1,8 @@
 /*
  * decoders.c — loading the decoder of an archived SAE checkpoint (husai.sae_checkpoint v1,
- * DESIGN §10) for analysis: /params/W_dec [d_model, d_sae] (column j = feature j, always; the
+ * docs/decisions.md §10) for analysis: /params/W_dec [d_model, d_sae] (column j = feature j, always; the
  * shape is checked against the d_model and d_sae attributes, never used to guess orientation,
- * spec §5.1/§8.6), the root attributes that say what the SAE is, and the file's sha256.
+ * docs/formulas.md §5.1/§8.6), the root attributes that say what the SAE is, and the file's sha256.
  * Encoder parameters are loaded only on request (activation agreement).
  */
 #include <math.h>

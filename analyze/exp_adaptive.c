@@ -1,12 +1,12 @@
 /*
- * exp_adaptive.c — adaptive L0 calibration (spec §6.4): a search over k candidates with the
+ * exp_adaptive.c — adaptive L0 calibration (docs/formulas.md §6.4): a search over k candidates with the
  * search seeds, selection of the k with the best conservative LCB among conditions whose EV
  * meets the floor (ties broken by delta, then EV), a retrain of the selected k with more seeds
  * and epochs, the matched control k retrained the same way, and the bootstrap CI of the
  * difference between the two retrains' trained PWMCC (the "fair comparison").  Each condition
  * is one train-sae job; a stage's conditions form a batch (shared by the ranks of an MPI run),
  * and every rank reads the search's analyses to make the same selection.  Selection and
- * report use the same runs (spec §8.9, winner's curse): results.json says so.
+ * report use the same runs (docs/formulas.md §8.9, winner's curse): results.json says so.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -17,7 +17,7 @@
 
 #include "exp_kinds.h"
 
-/* A record with the keys of spec §6.4 for condition `cond` trained at (d_sae, k). */
+/* A record with the keys of docs/formulas.md §6.4 for condition `cond` trained at (d_sae, k). */
 static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, int64_t k,
                            const int64_t *seeds, size_t ns, const struct exp_stats *st,
                            int64_t ev_seed, int64_t mse_seed, hj **out, struct hus_err *err)
@@ -212,7 +212,7 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	hj_set(sel, "ev_floor", hj_num(ev_floor));
 	hj_set(sel, "selected_k", hj_int(selected_k));
 	hj_set(sel, "selected_record", hj_ref(hj_at(search_records, (size_t)(pick < 0 ? 0 : pick))));
-	hj_set(sel, "caveat", hj_str("k is selected on the same runs that report it (spec §8.9): the "
+	hj_set(sel, "caveat", hj_str("k is selected on the same runs that report it (docs/formulas.md §8.9): the "
 				     "retrain with other seeds is the honest estimate"));
 	hj_set(res, "selection", sel);
 	hj_set(res, "retrain_record", rrec[0]);

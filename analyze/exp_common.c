@@ -3,7 +3,7 @@
  * reuse of given files), one train-sae job per condition (all its seeds in one pass; a
  * condition trained alone has the same bytes in every dataset as in a multi-condition pass,
  * sae_trainer.c), one analyze job per condition, reading an SAE checkpoint's final metrics, upstream-style metric
- * summaries (spec §6.0), and writing the run's results.json.
+ * summaries (docs/formulas.md §6.0), and writing the run's results.json.
  */
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
@@ -373,7 +373,7 @@ hj *exp_controls_json(hj *group)
 	return out;
 }
 
-/* Per-feature stability (spec §5.4) pooled over the models of `paths`: for each model and
+/* Per-feature stability (docs/formulas.md §5.4) pooled over the models of `paths`: for each model and
  * feature, the mean over the other models of the best |cos|.  Returns a JSON array of all
  * n·d_sae values (model order as given), or NULL with err set. */
 hj *exp_feature_stability(const char *const *paths, size_t n, struct hus_err *err)
@@ -509,7 +509,7 @@ hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t
 	hj_set(o, "definition",
 	       hj_str("model-level bootstrap of mean(trained pairs) - mean(control pairs): each group's "
 		      "models resampled independently with replacement, pairs of one model with itself "
-		      "skipped (spec §8.8); GSL mt19937"));
+		      "skipped (docs/formulas.md §8.8); GSL mt19937"));
 	hj_set(o, "seed", hj_int((int64_t)seed));
 	hj_set(o, "n_bootstrap", hj_int((int64_t)B));
 	size_t nt, nc;
@@ -520,7 +520,7 @@ hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t
 	if (!mt || !mc || !diffs || !it || !g || B < 2) {
 		hj_set(o, "bootstrap_ci95_low", hj_null());
 		hj_set(o, "bootstrap_ci95_high", hj_null());
-		hj_set(o, "reason", hj_str("fewer than two models in a group (spec §8.13)"));
+		hj_set(o, "reason", hj_str("fewer than two models in a group (docs/formulas.md §8.13)"));
 	} else {
 		gsl_rng_set(g, (unsigned long)seed);
 		for (size_t b = 0; b < B; b++) {

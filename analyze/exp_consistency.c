@@ -1,5 +1,5 @@
 /*
- * exp_consistency.c — the consistency-first objective sweep (spec §6.5): a reference SAE
+ * exp_consistency.c — the consistency-first objective sweep (docs/formulas.md §6.5): a reference SAE
  * trained once with plain MSE (A13), then for each λ the train seeds with loss = MSE +
  * λ·(1 − mean_i max_j |cos(w_i, r_j)|) against the reference decoder; each λ's five models
  * {reference, train seeds} are analysed together; alignment_to_ref (the one-directional
@@ -17,7 +17,7 @@
 
 #include "exp_kinds.h"
 
-/* mean_i max_j |cos(w_i, r_j)| of a checkpoint's decoder against the reference (spec §6.5). */
+/* mean_i max_j |cos(w_i, r_j)| of a checkpoint's decoder against the reference (docs/formulas.md §6.5). */
 static int alignment_to_ref(double *out, const char *path, const struct decoder *ref,
                             const float *ref_t, struct hus_err *err)
 {
@@ -227,7 +227,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		hj_set(sel, "selected_lambda", hj_num(pick >= 0 ? lambdas[pick] : NAN));
 		if (pick >= 0)
 			hj_set(sel, "selected_record", hj_ref(hj_at(records, (size_t)pick)));
-		hj_set(sel, "caveat", hj_str("lambda is selected on the same runs that report it (spec §8.9)"));
+		hj_set(sel, "caveat", hj_str("lambda is selected on the same runs that report it (docs/formulas.md §8.9)"));
 		hj_set(res, "selection", sel);
 		/* the gain of the selected lambda over the baseline: bootstrap of the mean difference */
 		hj *fair = exp_fair_comparison(

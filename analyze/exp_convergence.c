@@ -4,8 +4,8 @@
  * default SAEs (the `sae:` section: architecture, d_sae, lr, batch) are trained at several k
  * over several seeds for a long horizon, one train-sae pass per k with periodic checkpoints
  * (sae.checkpoint_every); the per-epoch history of each run gives EV, MSE, L0 and the dead
- * fraction against steps (spec §4.7 a.5, §4.8), and the checkpoints give the cross-seed PWMCC
- * (spec §5.1-5.2) with its bootstrap CI (spec §6.0) at each checkpoint step.
+ * fraction against steps (docs/formulas.md §4.7 a.5, §4.8), and the checkpoints give the cross-seed PWMCC
+ * (docs/formulas.md §5.1-5.2) with its bootstrap CI (docs/formulas.md §6.0) at each checkpoint step.
  *
  * The criterion, computed per k on the mean EV over seeds (linear between logged steps):
  *   EV step    = the first logged step t after which every gain EV(t' + W) - EV(t') over the

@@ -1,5 +1,5 @@
 /*
- * exp_core.c — core ablations (spec §6.3) and the demo: a k sweep at fixed d_sae and a d_sae
+ * exp_core.c — core ablations (docs/formulas.md §6.3) and the demo: a k sweep at fixed d_sae and a d_sae
  * sweep at fixed k, each condition trained over the same seeds in one job (the conditions'
  * jobs form one batch, shared by the ranks of an MPI run, then their analyses), each analysed
  * against R1, R2 and the analytic null, aggregated into results.json records with the
@@ -35,7 +35,7 @@ static const char *const csv_cols[] = {
 };
 #define NCOLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
-/* The <name>_mean, <name>_ci95_low, <name>_ci95_high columns of a summary (spec §6.3). */
+/* The <name>_mean, <name>_ci95_low, <name>_ci95_high columns of a summary (docs/formulas.md §6.3). */
 static void csv_summary(struct csvw *w, hj *record, const char *name)
 {
 	static const char *const fields[] = { "mean", "ci95_low", "ci95_high" };
@@ -282,7 +282,7 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 	hj *notes = hj_obj();
 	hj_set(notes, "decoder_orientation",
 	       hj_str("W_dec is [d_model, d_sae] for every condition; the upstream transpose-by-shape "
-		      "(spec §5.1, §8.6) is not reproduced, so d_sae < d_model compares like with like"));
+		      "(docs/formulas.md §5.1, §8.6) is not reproduced, so d_sae < d_model compares like with like"));
 	hj_set(notes, "runtime_sec", hj_str("null: a timing is not a result (it depends on the machine, "
 					    "the load and the number of ranks); see logs/ for timings"));
 	hj_set(res, "notes", notes);

@@ -28,7 +28,7 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
                     struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
-/* Phase-4a presets of spec A2 (exp_preset.c): husai, run29, legacy.  Fill the preset's keys
+/* Phase-4a presets of docs/formulas.md A2 (exp_preset.c): husai, run29, legacy.  Fill the preset's keys
  * the config leaves out and label extract/sae sections; *deviations (a JSON array, always
  * set) lists keys the config sets to other values. */
 extern const char *const exp_preset_names[];
@@ -42,10 +42,10 @@ hj *exp_preset_settings(const char *preset);
 int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char *const *sections,
                    char *path, size_t n, struct hus_err *err);
 
-/* Bootstrap and control settings shared by the statistics of every experiment (spec §6.0). */
+/* Bootstrap and control settings shared by the statistics of every experiment (docs/formulas.md §6.0). */
 struct exp_stats {
 	size_t bootstrap;                   /* B, 10000 */
-	int64_t seed_trained, seed_random;  /* per-experiment bootstrap seeds (spec §6.0 table) */
+	int64_t seed_trained, seed_random;  /* per-experiment bootstrap seeds (docs/formulas.md §6.0 table) */
 	int64_t r1_offset;                  /* R1 seed = trained seed + offset */
 	int64_t seed_level;                 /* seed of the model-level bootstrap (41) */
 	int64_t *r1_seeds;                  /* explicit R1 seeds instead (phase 4a: 1000..1004) */
@@ -82,7 +82,7 @@ int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const c
                        const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
                        int64_t epochs, const char *extra_set, const char *const *outputs,
                        struct hus_err *err);
-/* One train-sae job `job` for condition `cond` over all the seeds (spec §6.3: conditions are
+/* One train-sae job `job` for condition `cond` over all the seeds (docs/formulas.md §6.3: conditions are
  * independent, so the ranks of an MPI run share them): checkpoints sae/<cond>/sae_seed<S>.h5;
  * `body` is the condition's keys as YAML lines indented by six spaces (NULL: none); epochs 0
  * and extra_set NULL as exp_train_saes_set. */
@@ -97,20 +97,20 @@ int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t
                 size_t nseeds, const struct exp_stats *st, struct hus_err *err);
 int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, struct hus_err *err);
 
-/* {mean, std, min, max, median, ci95_low, ci95_high, n} of x (spec §6.0 summarize). */
+/* {mean, std, min, max, median, ci95_low, ci95_high, n} of x (docs/formulas.md §6.0 summarize). */
 hj *exp_summary_json(const double *x, size_t n, size_t B, uint64_t seed, struct hus_err *err);
 hj *exp_run_metadata(struct runner *r, const char *run_id);
 /* The report's controls block: {r1: summary, r2: summary, analytic_null: number, detail}. */
 hj *exp_controls_json(hj *group);
-/* Per-feature stability values of all the models of `paths` (spec §5.4), pooled. */
+/* Per-feature stability values of all the models of `paths` (docs/formulas.md §5.4), pooled. */
 hj *exp_feature_stability(const char *const *paths, size_t n, struct hus_err *err);
 /* [{seed_a, seed_b, pwmcc}] from a summary's seeds and pwmcc_values (pairs as §5.2). */
 hj *exp_pairwise_json(hj *summary);
 /* Seed-level (model-level) bootstrap CI of the trained-minus-control difference, beside the
- * analysis's permutation test over model labels (spec §8.8). */
+ * analysis's permutation test over model labels (docs/formulas.md §8.8). */
 hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t seed);
 
-/* A record's PWMCC fields from one group of an analysis (spec §6.3-6.5 keys):
+/* A record's PWMCC fields from one group of an analysis (docs/formulas.md §6.3-6.5 keys):
  * trained_pwmcc (+ pairwise list), random_pwmcc, delta_pwmcc, its conservative LCB, ratio. */
 void exp_record_pwmcc(hj *rec, hj *group);
 /* ... and the pairwise value lists, husai's controls block and the seed-level statistics. */
@@ -118,7 +118,7 @@ void exp_record_controls(hj *rec, hj *group, const struct exp_stats *st);
 /* A number at a dotted path of a JSON value, NaN when absent or null. */
 double exp_jnum(hj *v, const char *path);
 /* {description, difference, ci95_low, ci95_high, seed}: bootstrap CI of mean(a) − mean(b)
- * over two arrays of pairwise values (spec §6.0); NULL with err set on failure. */
+ * over two arrays of pairwise values (docs/formulas.md §6.0); NULL with err set on failure. */
 hj *exp_fair_comparison(const char *description, hj *a, hj *b, size_t B, uint64_t seed,
                         struct hus_err *err);
 

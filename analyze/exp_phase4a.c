@@ -1,7 +1,7 @@
 /*
- * exp_phase4a.c — phase 4a (spec §6.2): SAEs trained over five seeds at 128 × 1024, k 32 (the
+ * exp_phase4a.c — phase 4a (docs/formulas.md §6.2): SAEs trained over five seeds at 128 × 1024, k 32 (the
  * `sae:` section says how: Run-29 preset by default, the legacy preset in configs/parity),
- * legacy preset (spec A2, §4.7 c: train rows only, batch 256, MSE + aux) in exp_preset.c),
+ * legacy preset (docs/formulas.md A2, §4.7 c: train rows only, batch 256, MSE + aux) in exp_preset.c),
  * compared with R1 Gaussian decoders of seeds 1000–1004, R2 (the same SAEs at step 0) and the
  * analytic null; results.json keeps upstream's keys (architecture, trained, random,
  * comparison, statistical_test, checkpoint_manifest, conclusion) and adds the controls,

@@ -1,6 +1,6 @@
 /*
- * exp_preset.c — the phase-4a presets of spec A2 (§6.2) as config settings.  `legacy` is
- * upstream's train_simple_sae.py recipe behind Run 12 (spec §4.7 c): extraction of the train
+ * exp_preset.c — the phase-4a presets of docs/formulas.md A2 (§6.2) as config settings.  `legacy` is
+ * upstream's train_simple_sae.py recipe behind Run 12 (docs/formulas.md §4.7 c): extraction of the train
  * rows only (fraction 0.9, seed 42, layer 1 resid_post at the answer position, §1.4), then
  * signed TopK (topk_upstream) with the §4.5 "aux" term (coefficient 1/k, the default), d_sae
  * 1024, k 32, 20 epochs at batch 256 without drop_last (45 steps an epoch, 900 Adam steps),
@@ -23,7 +23,7 @@ struct preset_key {
 	const char *value;
 };
 
-/* spec §4.7 (c), §6.2 Run 12, §1.4 */
+/* docs/formulas.md §4.7 (c), §6.2 Run 12, §1.4 */
 static const struct preset_key legacy_keys[] = {
 	{ "extract.rows", 's', "train" },
 	{ "extract.split_fraction", 'f', "0.9" },
@@ -150,7 +150,7 @@ int exp_preset_check_acts(const char *preset, const char *path, struct hus_err *
 		rc = h5r_attr_str(h, "/", "rows", &rows, err);
 	if (!rc && (!rows || strcmp(rows, "train")))
 		rc = hus_errf(err, HUS_EINPUT, path, "rows",
-			      "preset legacy trains on the train rows only (spec §4.7 c): expected an "
+			      "preset legacy trains on the train rows only (docs/formulas.md §4.7 c): expected an "
 			      "activation set with rows train, found %s (extract one with "
 			      "`husai extract --rows train --split-fraction 0.9`)",
 			      rows ? rows : "all (no rows attribute)");

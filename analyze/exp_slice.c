@@ -1,5 +1,5 @@
 /*
- * exp_slice.c — the external benchmark-aligned slice (spec §6.6): trains nothing; reads an
+ * exp_slice.c — the external benchmark-aligned slice (docs/formulas.md §6.6): trains nothing; reads an
  * archived phase 4a run and a core-ablation run (each first checked against its manifest),
  * picks the best k and d_sae records (EV mean > 0, then max delta), and applies the gates:
  * consistency (phase 4a trained > random with p < 0.05), robustness (both best deltas > 0).
@@ -33,7 +33,7 @@ static int load_run(const char *dir, const char *kind, hj **out, struct hus_err 
 	return 0;
 }
 
-/* best_record (spec §6.6): among records with EV mean > 0 (all if none), max delta_pwmcc. */
+/* best_record (docs/formulas.md §6.6): among records with EV mean > 0 (all if none), max delta_pwmcc. */
 static hj *best_record(hj *records)
 {
 	hj *best = NULL;

@@ -1,5 +1,5 @@
 /*
- * exp_smoke.c — the smoke experiment (spec §6.1, `make smoke` of the C port): a short
+ * exp_smoke.c — the smoke experiment (docs/formulas.md §6.1, `make smoke` of the C port): a short
  * transformer run, extraction, one SAE, then checks that every artifact exists and has the
  * shapes the config implies (upstream only checked that the files existed).  results.json
  * lists each check with its evidence; a failed check fails the run.

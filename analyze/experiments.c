@@ -15,13 +15,13 @@ static const char *const stage_sections[] = { "data", "transformer", "extract", 
 					       "analysis", "report", NULL };
 
 static const struct exp_kind kinds[] = {
-	{ "smoke", exp_smoke, 5, "1-epoch transformer, extraction, one SAE (spec §6.1)" },
-	{ "core_ablations", exp_core, 11, "k sweep and d_sae sweep over seeds (spec §6.3)" },
-	{ "phase4a", exp_phase4a, 4, "trained vs random PWMCC at 128 x 1024, k 32 (spec §6.2)" },
-	{ "consistency_sweep", exp_consistency, 10, "decoder-alignment lambda sweep (spec §6.5)" },
+	{ "smoke", exp_smoke, 5, "1-epoch transformer, extraction, one SAE (docs/formulas.md §6.1)" },
+	{ "core_ablations", exp_core, 11, "k sweep and d_sae sweep over seeds (docs/formulas.md §6.3)" },
+	{ "phase4a", exp_phase4a, 4, "trained vs random PWMCC at 128 x 1024, k 32 (docs/formulas.md §6.2)" },
+	{ "consistency_sweep", exp_consistency, 10, "decoder-alignment lambda sweep (docs/formulas.md §6.5)" },
 	{ "suite", exp_suite, 6, "several experiments in sequence into one tree, then the slice" },
-	{ "benchmark_slice", exp_slice, 0, "gates over archived phase 4a and core runs (spec §6.6)" },
-	{ "adaptive_l0", exp_adaptive, 15, "k search, selection by conservative LCB, retrain (spec §6.4)" },
+	{ "benchmark_slice", exp_slice, 0, "gates over archived phase 4a and core runs (docs/formulas.md §6.6)" },
+	{ "adaptive_l0", exp_adaptive, 15, "k search, selection by conservative LCB, retrain (docs/formulas.md §6.4)" },
 	{ "convergence", exp_convergence, 3, "EV and PWMCC against SAE steps: the default step count (issue 7)" },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))

@@ -1,6 +1,6 @@
 /*
  * hungarian.c — exact linear assignment (GSL has none) and the Hungarian PW-MCC built on it
- * (spec §5.4; Song et al. for the signed variant).
+ * (docs/formulas.md §5.4; Song et al. for the signed variant).
  *
  * The solver is the shortest-augmenting-path method with row/column potentials (Jonker &
  * Volgenant 1987; the O(n²m) Dijkstra form): rows are inserted one at a time and each is

@@ -1,5 +1,5 @@
 /*
- * mnn.c — mutual nearest neighbours between two decoders (spec §5.4: "count i<->j only if
+ * mnn.c — mutual nearest neighbours between two decoders (docs/formulas.md §5.4: "count i<->j only if
  * each is the other's argmax", above a threshold).  Works from the maxima and argmaxes that
  * pwmcc_maxes folds in, so it costs nothing beyond the PWMCC pass.
  */

@@ -1,5 +1,5 @@
 /*
- * null_model.c — the analytic null for PWMCC (DESIGN §8).  For one unit vector and m
+ * null_model.c — the analytic null for PWMCC (docs/decisions.md §8).  For one unit vector and m
  * independent uniform unit vectors in R^d, each |cos| has CDF F(t) = I_{t²}(½, (d−1)/2), so
  * E[max] = ∫₀¹ (1 − F(t)^m) dt (gsl_integration_qags), and
  * E[PWMCC(A: d×m_A, B: d×m_B)] = (E[max over m_B] + E[max over m_A]) / 2.

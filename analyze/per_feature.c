@@ -1,5 +1,5 @@
 /*
- * per_feature.c — per-feature stability (spec §5.4, upstream proper_causal_ablation.py): for
+ * per_feature.c — per-feature stability (docs/formulas.md §5.4, upstream proper_causal_ablation.py): for
  * model i and feature f, the mean over the other models j of max_g |cos(d_if, d_jg)|.  It is
  * one-directional per model and reuses each pair's row/column maxima from pwmcc_maxes: the
  * row maxima of pair (i, j) are model i's best matches in j, the column maxima model j's in i.

@@ -1,16 +1,16 @@
 /*
- * pwmcc.c — PWMCC between two decoders (spec §5.1) and the pair enumeration of §5.2.
+ * pwmcc.c — PWMCC between two decoders (docs/formulas.md §5.1) and the pair enumeration of §5.2.
  *
  * Owns the hot path: Â and B̂ are column-normalised once (stored transposed, one feature per
  * row), then Âᵀ·B̂ is formed PWMCC_BLOCK rows at a time by hus_gemm and the row and column
- * maxima of its absolute value are folded in before the next panel (DESIGN §5).  Memory is
+ * maxima of its absolute value are folded in before the next panel (docs/decisions.md §5).  Memory is
  * O((m_A + m_B)·block·threads); the m_A × m_B matrix never exists.  Keeps the naive formula as
  * pwmcc_ref for tests.
  *
  * Invariants:
  *  (1) every element of a panel is hus_gemm's canonical chain (numeric/), whatever the panel
  *      and the thread; maxima are exact in any order, so the OpenMP split cannot change a bit;
- *  (2) ties of the argmax resolve to the lowest index (spec A12);
+ *  (2) ties of the argmax resolve to the lowest index (docs/formulas.md A12);
  *  (3) the final means are summed in double in index order.
  */
 #include <math.h>
@@ -43,7 +43,7 @@ int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, s
 		double n = sqrt(nrm[j]);
 		if (n == 0)
 			zeros++;
-		/* x / max(‖x‖, 1e-12), spec §5.1 */
+		/* x / max(‖x‖, 1e-12), docs/formulas.md §5.1 */
 		nrm[j] = 1.0 / (n > 1e-12 ? n : 1e-12);
 	}
 	/* transpose in 32 x 32 tiles so reads and writes both stay in cache */

@@ -1,6 +1,6 @@
 /*
  * run_batch.c — batches of independent jobs, and how the ranks of an MPI run share them
- * (DESIGN §9, issue #10).  Every rank runs the same experiment driver, so every rank declares
+ * (docs/decisions.md §9, issue #10).  Every rank runs the same experiment driver, so every rank declares
  * the same jobs in the same order; nothing here depends on the number of ranks but who runs
  * what, so one process (no MPI, or N = 1) takes exactly this path with size 1 and produces the
  * same job list, done records and outputs.

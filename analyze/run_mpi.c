@@ -1,5 +1,5 @@
 /*
- * run_mpi.c — the only file that talks MPI (DESIGN §9).  `husai run` started by mpirun or
+ * run_mpi.c — the only file that talks MPI (docs/decisions.md §9).  `husai run` started by mpirun or
  * srun joins the MPI job here; every other part of husai sees a rank and a number of ranks,
  * and one collective: an element-wise sum of a few int64 over all ranks (run_batch.c builds
  * its barriers and status agreement on it), and the work queue's messages: one int64 from a

@@ -1,8 +1,8 @@
 /*
- * stats_effect.c — the derived comparison quantities of spec §6.0: Cohen's d (pooled, ddof=1
+ * stats_effect.c — the derived comparison quantities of docs/formulas.md §6.0: Cohen's d (pooled, ddof=1
  * variances), ratio, and upstream's "conservative LCB" (trained ci95_low − random ci95_high,
  * a difference of two independent percentile bounds, not a CI of the difference; kept for
- * parity, spec §8.8).  delta is a plain subtraction and needs no function.
+ * parity, docs/formulas.md §8.8).  delta is a plain subtraction and needs no function.
  */
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>

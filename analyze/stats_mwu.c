@@ -1,5 +1,5 @@
 /*
- * stats_mwu.c — the Mann–Whitney U test as upstream calls it (spec §6.0, A8):
+ * stats_mwu.c — the Mann–Whitney U test as upstream calls it (docs/formulas.md §6.0, A8):
  * scipy.stats.mannwhitneyu(x, y, alternative, use_continuity=True, method="auto").
  *  - U1 = R1 − n1(n1+1)/2 with average ranks for ties (the reported statistic);
  *  - exact null distribution when the pooled sample has no ties and min(n1, n2) <= 8 (scipy's

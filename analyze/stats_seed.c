@@ -1,6 +1,6 @@
 /*
  * stats_seed.c — statistics that respect that the C(n,2) pairwise PWMCC values share models
- * (spec §8.8, DESIGN §3 "statistics").  Reported beside upstream's pair-level bootstrap and
+ * (docs/formulas.md §8.8, docs/decisions.md §3 "statistics").  Reported beside upstream's pair-level bootstrap and
  * Mann–Whitney, never instead of them.
  *
  * Seed-level (model-level) bootstrap of mean PWMCC.  The unit resampled is the model: draw n

@@ -1,9 +1,9 @@
 /*
- * stats_summary.c — upstream's `summarize` and percentile bootstraps (spec §6.0): mean, sd
+ * stats_summary.c — upstream's `summarize` and percentile bootstraps (docs/formulas.md §6.0): mean, sd
  * (ddof=1), min, max, median, the percentile-bootstrap 95 % CI of the mean, and the bootstrap
  * CI of a mean difference (B resample-means of x, then B of y, from one generator).
  *
- * RNG (spec A7): GSL mt19937 seeded with the recorded seed, indices by gsl_rng_uniform_int(r, n)
+ * RNG (docs/formulas.md A7): GSL mt19937 seeded with the recorded seed, indices by gsl_rng_uniform_int(r, n)
  * drawn resample by resample (row-major B × n, as numpy's rng.choice(size=(B, n)) lays them
  * out).  Upstream used numpy's PCG64 + Lemire; the CIs therefore differ from upstream's
  * around the 5th decimal while the point statistics are identical.

@@ -1,5 +1,5 @@
 /*
- * subspace.c — subspace overlap of two decoders (spec §5.4, upstream
+ * subspace.c — subspace overlap of two decoders (docs/formulas.md §5.4, upstream
  * validate_subspace_overlap.py and exp_subspace_stability.py): U_k = the top-k left singular
  * vectors of W_dec [d_model, d_sae]; overlap = ‖U1ᵀU2‖_F²/k; principal angles = arccos of the
  * clamped singular values of U1ᵀU2; Grassmann distance = ‖angles‖₂; mean cos² of the angles.

@@ -1,9 +1,9 @@
 /*
- * artifact_activations.c — the activation set (husai.activation_set v1, DESIGN §10, spec §3):
+ * artifact_activations.c — the activation set (husai.activation_set v1, docs/decisions.md §10, docs/formulas.md §3):
  * /activations [N, d] float32 in the upstream row order, /example_index, /a, /b, /c, /pos
  * [N] int32, /stats/{mean, std, min, max} (float64 scalars, std unbiased, over all
  * elements), and every extraction choice as a root attribute, among them `rows`: "all" (every
- * example) or "train" (only the train part of the split, spec §1.4: train_simple_sae's
+ * example) or "train" (only the train part of the split, docs/formulas.md §1.4: train_simple_sae's
  * data; files written before the attribute existed mean all).  Writes are atomic; reads
  * validate format, version, shapes, finiteness (naming the bad row), that each row's a, b,
  * c and example index agree with the modulus, and that a train set holds exactly the first
@@ -33,7 +33,7 @@ static void stats(const float *x, size_t n, double *mean, double *std, double *m
 	for (size_t i = 0; i < n; i++)
 		ss += ((double)x[i] - m) * ((double)x[i] - m);
 	*mean = m;
-	*std = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN; /* unbiased, as torch.std (spec §3) */
+	*std = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN; /* unbiased, as torch.std (docs/formulas.md §3) */
 	*mn = n ? lo : NAN;
 	*mx = n ? hi : NAN;
 }

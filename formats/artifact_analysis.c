@@ -1,5 +1,5 @@
 /*
- * artifact_analysis.c — the husai.analysis HDF5 artifact (DESIGN §10): per-pair tables of
+ * artifact_analysis.c — the husai.analysis HDF5 artifact (docs/decisions.md §10): per-pair tables of
  * stability metrics for each group and control, per-feature stability vectors and Hungarian
  * matchings, written through h5w_* and read back with validation through h5r_*.  What the
  * numbers mean is analyze/'s business; this file owns only their layout on disk.

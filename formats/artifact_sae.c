@@ -1,8 +1,8 @@
 /*
- * artifact_sae.c — the SAE checkpoint (husai.sae_checkpoint v1, DESIGN §10; layout documented
+ * artifact_sae.c — the SAE checkpoint (husai.sae_checkpoint v1, docs/decisions.md §10; layout documented
  * in formats.h) writer and reader, and the trainer's thin activation-matrix reader.  Owns the
  * one transposition in husai's SAE path: the train stage keeps W_decT (d_sae, d_model), the
- * file holds /params/W_dec [d_model, d_sae] with column j = feature j (spec §4.2, §8.6).
+ * file holds /params/W_dec [d_model, d_sae] with column j = feature j (docs/formulas.md §4.2, §8.6).
  *
  * Invariants: (1) a checkpoint appears under its name only complete and synced (h5w_commit);
  * (2) the reader validates every shape against the d_model/d_sae attributes and refuses

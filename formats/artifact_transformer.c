@@ -1,6 +1,6 @@
 /*
  * artifact_transformer.c — the transformer checkpoint (husai.transformer_checkpoint v1,
- * DESIGN §10, spec §2.5): every parameter under /params/<state-dict key>, Adam moments and
+ * docs/decisions.md §10, docs/formulas.md §2.5): every parameter under /params/<state-dict key>, Adam moments and
  * step, the shuffle generator's state, epoch progress (so a run resumes to the bit, also
  * from the middle of an epoch), the metrics history, and the model shape, answer position
  * and checkpoint kind as attributes.  Writes are atomic (h5w_*); reads validate the format,

@@ -3,9 +3,9 @@
  * marks; stages read it with typed getters that take a default and mark the key as used;
  * cfg_finish() rejects keys nobody read, suggesting the nearest known one.  Every value read
  * (defaults included) is recorded, which gives the resolved config stored in artifacts and the
- * config hash (scientific keys only, plus input-file checksums; paths never enter it, spec §6.0
+ * config hash (scientific keys only, plus input-file checksums; paths never enter it, docs/formulas.md §6.0
  * A10).  Scalars are read as strings and converted with strtod/strtoll, so `1e-3` and `3e-4`
- * (strings under YAML 1.1) are numbers here (spec §8.18).
+ * (strings under YAML 1.1) are numbers here (docs/formulas.md §8.18).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /*
- * csv.c — CSV tables: a header row, LF line endings (spec §8.15: upstream wrote CRLF), fields
+ * csv.c — CSV tables: a header row, LF line endings (docs/formulas.md §8.15: upstream wrote CRLF), fields
  * quoted only when needed, floats round-trippable (%.9g for float32, %.17g for double),
  * non-finite values as empty fields.  Written atomically.
  */

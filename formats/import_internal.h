@@ -36,7 +36,7 @@ struct pt_doc {
 int pt_run_pickle(struct pt_doc *doc, const unsigned char *pkl, size_t n, const char *file,
                   struct pt_value **root, struct hus_err *err);
 
-/* import_transformer.c: an upstream transformer checkpoint dict (spec §2.5) to a
+/* import_transformer.c: an upstream transformer checkpoint dict (docs/formulas.md §2.5) to a
  * husai.transformer_checkpoint at out. */
 int imp_transformer_write(const char *out, const struct pt_value *root, const char *src,
                           const char *sha, struct hus_err *err);

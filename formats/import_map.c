@@ -1,14 +1,14 @@
 /*
- * import_map.c — from foreign tensors to husai artifacts (issue 9, DESIGN §10): the key maps
+ * import_map.c — from foreign tensors to husai artifacts (issue 9, docs/decisions.md §10): the key maps
  * of SAELens (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec, threshold; cfg.json),
  * sparsify (encoder.weight [d_sae, d_in], encoder.bias, W_dec [d_sae, d_in], b_dec; cfg.json),
- * the upstream pipeline's SAE dicts (spec §4.2, §4.7: encoder.weight [d_sae, d_model],
+ * the upstream pipeline's SAE dicts (docs/formulas.md §4.2, §4.7: encoder.weight [d_sae, d_model],
  * encoder.bias, decoder.weight [d_model, d_sae], feature_counts), and a user mapping file for
  * anything else; and imp_file, which picks the reader and the map (transformer checkpoints
  * go to import_transformer.c).
  *
  * Orientation always comes from the source library's documented layout (or the mapping
- * file), never from shapes (DESIGN §3, spec §5.1): every source tensor must have exactly the
+ * file), never from shapes (docs/decisions.md §3, docs/formulas.md §5.1): every source tensor must have exactly the
  * shape its convention implies, and `/params/W_dec` is written [d_model, d_sae].
  * Every artifact records the source file name, its sha256, the source format and the key
  * mapping applied (source key -> dataset, transpose) as JSON.
@@ -237,7 +237,7 @@ static int map_sparsify(struct sae_plan *pl, const struct imp_tensors *ts, hj *c
 	return 0;
 }
 
-/* spec §4.2/§4.7: the upstream TopKSAE / ReLUSAE state dict (nn.Linear layouts) */
+/* docs/formulas.md §4.2/§4.7: the upstream TopKSAE / ReLUSAE state dict (nn.Linear layouts) */
 static int map_upstream(struct sae_plan *pl, const struct imp_tensors *ts, const char *file,
                         struct hus_err *err)
 {
@@ -401,12 +401,12 @@ static void upstream_meta(struct sae_plan *pl, const struct pt_value *root)
 	const struct pt_value *a = pt_get(cfg, "architecture");
 	const char *arch = "unknown";
 	if (a && a->kind == PT_STR) {
-		/* spec §4.1/§4.3: upstream topk is signed top-k without decoder bias; its
+		/* docs/formulas.md §4.1/§4.3: upstream topk is signed top-k without decoder bias; its
 		 * "batchtopk" silently fell back to the same TopKSAE */
 		arch = !strcmp(a->s, "topk") || !strcmp(a->s, "batchtopk") ? "topk_upstream"
 		       : !strcmp(a->s, "relu") ? "relu" : "unknown";
 	} else if (pt_get(root, "k")) {
-		arch = "topk_upstream"; /* spec §4.7(c): TopKSAE.save */
+		arch = "topk_upstream"; /* docs/formulas.md §4.7(c): TopKSAE.save */
 	}
 	snprintf(pl->architecture, sizeof(pl->architecture), "%s", arch);
 	const struct pt_value *k = pt_get(cfg, "k");

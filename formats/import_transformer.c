@@ -1,12 +1,12 @@
 /*
- * import_transformer.c — an upstream transformer checkpoint (spec §2.5: model_state_dict with
- * the TransformerLens keys of spec §2.2, config, optimizer_state_dict, epoch, metrics) to a
+ * import_transformer.c — an upstream transformer checkpoint (docs/formulas.md §2.5: model_state_dict with
+ * the TransformerLens keys of docs/formulas.md §2.2, config, optimizer_state_dict, epoch, metrics) to a
  * husai.transformer_checkpoint in the schema of formats/artifact_transformer.c, so the
  * transformer stage's reader (tfck_read, tf_ckpt_load_params) accepts it: /params/<key> with
  * the §2.2 shapes (buffers attn.mask / attn.IGNORE skipped), AdamW moments from the
  * optimizer state when present and shaped like the parameters (zeros otherwise, and the
  * `optimizer_state` attribute says which), the last epoch's metrics (earlier epochs NaN:
- * upstream keeps no history), a placeholder RNG state (upstream was unseeded, spec §2.6), a
+ * upstream keeps no history), a placeholder RNG state (upstream was unseeded, docs/formulas.md §2.6), a
  * config_yaml the stage's config reader accepts (answer position: upstream, index 5), and the
  * import attributes (imported_from, source_sha256, source_format, key_mapping, the upstream
  * config and metrics as JSON).
@@ -45,7 +45,7 @@ static double num_or(const struct pt_value *v, double def)
 	return def;
 }
 
-/* spec §2.2 shapes of one TransformerLens key; 0 if the key is not a parameter */
+/* docs/formulas.md §2.2 shapes of one TransformerLens key; 0 if the key is not a parameter */
 static int tl_shape(const char *k, int64_t V, int64_t T, int64_t d, int64_t H, int64_t m,
                     int *rank, size_t dims[3])
 {
@@ -96,14 +96,14 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 	if (rc)
 		goto cleanup;
 	if (!cfg || cfg->kind != PT_DICT) {
-		rc = hus_errf(err, HUS_EINPUT, src, "config", "missing the 'config' dict (spec §2.5)");
+		rc = hus_errf(err, HUS_EINPUT, src, "config", "missing the 'config' dict (docs/formulas.md §2.5)");
 		goto cleanup;
 	}
 	int64_t L = cfg_int_or(cfg, "n_layers", -1), d = cfg_int_or(cfg, "d_model", -1),
 	        H = cfg_int_or(cfg, "n_heads", -1), m = cfg_int_or(cfg, "d_mlp", -1),
 	        V = cfg_int_or(cfg, "vocab_size", -1), T = cfg_int_or(cfg, "max_seq_len", -1);
 	const struct pt_value *actv = pt_get(cfg, "activation");
-	const char *act = actv && actv->kind == PT_STR ? actv->s : "gelu"; /* spec §2.1 default */
+	const char *act = actv && actv->kind == PT_STR ? actv->s : "gelu"; /* docs/formulas.md §2.1 default */
 	if (L < 1 || L > 64 || d < 1 || d > 65536 || H < 1 || d % H || m < 1 || m > (1 << 20) ||
 	    V < 6 || V > 46344 || T != 7) {
 		rc = hus_errf(err, HUS_EINPUT, src, "config",
@@ -119,7 +119,7 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 		goto cleanup;
 	}
 	/* parameters in state-dict order (= model.parameters() order, which the optimizer's
-	 * state indices follow); buffers attn.mask / attn.IGNORE skipped (spec §2.3) */
+	 * state indices follow); buffers attn.mask / attn.IGNORE skipped (docs/formulas.md §2.3) */
 	size_t np = 0, n_params = 0, expect = 6 + 16 * (size_t)L;
 	size_t *pidx = calloc(ts.n ? ts.n : 1, sizeof(*pidx));
 	if (!pidx) {
@@ -136,7 +136,7 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 		}
 		if (!tl_shape(t->name, V, T, d, H, m, &rank, dims)) {
 			rc = hus_errf(err, HUS_EINPUT, src, t->name,
-			              "not a TransformerLens key of the spec §2.2 model");
+			              "not a TransformerLens key of the docs/formulas.md §2.2 model");
 			break;
 		}
 		if (!strncmp(t->name, "blocks.", 7) && strtoll(t->name + 7, NULL, 10) >= L) {
@@ -147,7 +147,7 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 		if (!t->data || t->rank != rank || t->dims[0] != dims[0] ||
 		    (rank > 1 && t->dims[1] != dims[1]) || (rank > 2 && t->dims[2] != dims[2])) {
 			rc = hus_errf(err, HUS_EINPUT, src, t->name,
-			              "expected a float tensor of shape [%zu%s%zu%s%zu] (spec §2.2)", dims[0],
+			              "expected a float tensor of shape [%zu%s%zu%s%zu] (docs/formulas.md §2.2)", dims[0],
 			              rank > 1 ? ", " : "", rank > 1 ? dims[1] : 0, rank > 2 ? ", " : "",
 			              rank > 2 ? dims[2] : 0);
 			break;
@@ -173,13 +173,13 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 	                                   "mlp.b_in", "mlp.W_out", "mlp.b_out" };
 	for (size_t i = 0; !rc && i < 6; i++)
 		if (!imp_find(&ts, top[i]))
-			rc = hus_errf(err, HUS_EINPUT, src, top[i], "missing parameter (spec §2.2)");
+			rc = hus_errf(err, HUS_EINPUT, src, top[i], "missing parameter (docs/formulas.md §2.2)");
 	for (int64_t l = 0; !rc && l < L; l++)
 		for (size_t i = 0; !rc && i < 16; i++) {
 			char nm[64];
 			snprintf(nm, sizeof(nm), "blocks.%lld.%s", (long long)l, blk[i]);
 			if (!imp_find(&ts, nm))
-				rc = hus_errf(err, HUS_EINPUT, src, nm, "missing parameter (spec §2.2)");
+				rc = hus_errf(err, HUS_EINPUT, src, nm, "missing parameter (docs/formulas.md §2.2)");
 		}
 	if (rc) {
 		free(pidx);
@@ -206,7 +206,7 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 		b1 = num_or(betas->items[0], b1);
 		b2 = num_or(betas->items[1], b2);
 	}
-	/* spec §2.4: upstream split 0.9 with seed 42, loss at index 5 */
+	/* docs/formulas.md §2.4: upstream split 0.9 with seed 42, loss at index 5 */
 	snprintf(yaml, sizeof(yaml),
 	         "data:\n  p: %lld\n  train_fraction: 0.9\n  split_seed: 42\ntransformer:\n"
 	         "  n_layers: %lld\n  d_model: %lld\n  n_heads: %lld\n  d_mlp: %lld\n"
@@ -278,7 +278,7 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 	uint8_t rng0 = 0;
 	size_t one = 1;
 	double zero = 0.0;
-	const char *rng_alg = "none (imported; upstream training was unseeded, spec §2.6)";
+	const char *rng_alg = "none (imported; upstream training was unseeded, docs/formulas.md §2.6)";
 	const char *base = strrchr(src, '/');
 	base = base ? base + 1 : src;
 	const char *kind = strstr(base, "best") ? "best" : strstr(base, "final") ? "final"
@@ -301,7 +301,7 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 	if (!rc) rc = h5w_attr_i64(w, "/", "step", opt_step, err);
 	if (!rc) rc = h5w_attr_str(w, "/", "kind", kind, err);
 	if (!rc) rc = h5w_attr_str(w, "/", "best_rule", !strcmp(kind, "best") ?
-	                           "upstream: first epoch with val_acc > best so far (strict), spec §2.5" : "", err);
+	                           "upstream: first epoch with val_acc > best so far (strict), docs/formulas.md §2.5" : "", err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "answer_position_index", 5, err);
 	if (!rc) rc = h5w_attr_str(w, "/", "answer_position", "upstream", err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "p", V - 4, err);

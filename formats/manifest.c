@@ -1,7 +1,7 @@
 /*
  * manifest.c — manifest.json of a run directory and its audit.  The manifest lists every input
  * and output with its path relative to the run directory, sha256 (libcrypto) and size, plus the
- * upstream run_metadata keys (spec §7.4), library versions and whatever the stage adds (RNG
+ * upstream run_metadata keys (docs/formulas.md §7.4), library versions and whatever the stage adds (RNG
  * description, the config-hash fields).  `manifest_audit` recomputes every checksum and lists
  * missing, changed and unlisted files.
  */

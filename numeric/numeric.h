@@ -122,7 +122,7 @@ static inline float hus_sum16(const float *restrict x, size_t n)
  * its own at load time, so its last bit is not a property of the input alone).  Each is
  * written with +, −, ×, ÷, sqrt and explicit fma only, so it is deterministic everywhere; the
  * error bounds below are tested against long double over the whole range husai uses
- * (tests/test_numeric_math.c) and derived in docs/numerics.md.
+ * (tests/test_numeric_math.c) and derived in docs/elementary-functions.md.
  */
 float hus_expf(float x);
 float hus_logf(float x);

@@ -1,8 +1,8 @@
 /*
  * torch_rng.c — torch's CPU generator, reproduced so that archived upstream numbers can be
  * re-derived bit for bit: MT19937 (Matsumoto & Nishimura, init_genrand seeding), torch's
- * randperm (forward Fisher–Yates, spec §1.4) and its vectorised float32 randn (Box–Muller
- * over blocks of 16, spec §5.3).  Written by hand because no Debian library exposes torch's
+ * randperm (forward Fisher–Yates, docs/formulas.md §1.4) and its vectorised float32 randn (Box–Muller
+ * over blocks of 16, docs/formulas.md §5.3).  Written by hand because no Debian library exposes torch's
  * exact consumption order; GSL's mt19937 has the same core but not these transforms.
  * Lives in numeric/ because it is part of the archive contract shared by every stage; its
  * logarithm, sine and cosine are husai's own (elementary.c), so its bits are the same on every

@@ -1,7 +1,7 @@
 /*
- * fig_f1.c — F1, phase 4a (spec §6.2, §7.3 F1; also smoke/demo runs that compare): for trained, random (R1) and, when present,
+ * fig_f1.c — F1, phase 4a (docs/formulas.md §6.2, §7.3 F1; also smoke/demo runs that compare): for trained, random (R1) and, when present,
  * the R2 control: a violin and every pairwise PWMCC as a jittered point, beside the mean with
- * its 95% bootstrap CI whisker; the analytic null (DESIGN §8) as a dashed line.  Reads
+ * its 95% bootstrap CI whisker; the analytic null (docs/decisions.md §8) as a dashed line.  Reads
  * trained, random, controls.r2, controls.analytic_null.
  */
 #include <math.h>

@@ -1,6 +1,6 @@
 /*
  * fig_f7.c — F7, explained variance against trained PWMCC, one point per condition with 95%
- * CI whiskers on both axes and the condition's label (spec §7.3 "reconstruction stability",
+ * CI whiskers on both axes and the condition's label (docs/formulas.md §7.3 "reconstruction stability",
  * here read entirely from the run: explained_variance and trained_pwmcc of every record in
  * k_sweep, d_sae_sweep, search_records, retrain_record or records).
  */

@@ -13,7 +13,7 @@
 
 /* ------------------------------------------------------------------ load.c -------- */
 
-/* A summary of spec §6.0: mean, std, min, max, median, ci95_low, ci95_high, n, and the
+/* A summary of docs/formulas.md §6.0: mean, std, min, max, median, ci95_low, ci95_high, n, and the
  * optional husai additions read by figures.  Absent optional numbers are NaN. */
 struct rep_summary {
 	double mean, std, min, max, median, lo, hi, n;

@@ -1,5 +1,5 @@
 /*
- * records.c — reads a list of experiment records (spec §6.3–6.5) as columns sorted by their
+ * records.c — reads a list of experiment records (docs/formulas.md §6.3–6.5) as columns sorted by their
  * x key (k, d_sae, λ), for the sweep figures: one strict/tolerant getter per column type.
  */
 #include <math.h>

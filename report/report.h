@@ -17,7 +17,7 @@
 
 #include "formats.h"
 
-/* Experiment kinds of results.json's top-level "experiment" (spec §6). */
+/* Experiment kinds of results.json's top-level "experiment" (docs/formulas.md §6). */
 enum rep_kind {
 	REP_PHASE4A, REP_CORE, REP_ADAPTIVE, REP_CONSISTENCY, REP_SLICE, REP_SMOKE, REP_DEMO,
 	REP_CONVERGENCE,

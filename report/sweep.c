@@ -1,5 +1,5 @@
 /*
- * sweep.c — the core-ablation sweep plot shared by F2 (k) and F3 (d_sae), spec §6.3 and
+ * sweep.c — the core-ablation sweep plot shared by F2 (k) and F3 (d_sae), docs/formulas.md §6.3 and
  * §7.3: trained and random mean PWMCC with 95% CI bands against x on a log2 axis, the R2
  * control and the analytic null when the records carry them, and EV (explained_variance
  * mean) on a second axis.

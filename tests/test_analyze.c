@@ -1,6 +1,6 @@
 /*
  * test_analyze.c — the analysis driver end to end on small SAE checkpoints written here with
- * h5w_* in the husai.sae_checkpoint schema (DESIGN §10): results.json keys and values
+ * h5w_* in the husai.sae_checkpoint schema (docs/decisions.md §10): results.json keys and values
  * against the naive PWMCC of the sorted pairs, CSVs, the analysis HDF5 read back, identical
  * bytes on a second run, the CLI verb, and bad input (mismatched d_model, NaN weights,
  * duplicate seeds, a single seed, missing files, bad group names).
@@ -138,7 +138,7 @@ static void test_end_to_end(void **state)
 	int rc = analysis_run(&q, &res, &err);
 	if (rc)
 		fail_msg("analysis_run: %s: %s: %s", err.file, err.where, err.msg);
-	/* upstream keys (spec §6.2) */
+	/* upstream keys (docs/formulas.md §6.2) */
 	int64_t np;
 	assert_int_equal(hj_get_i64(res, "groups.g1.trained.n_pairs", &np), 0);
 	assert_int_equal(np, 6);
@@ -438,7 +438,7 @@ static void test_activations(void **state)
 }
 
 /* Through the driver, phase 4a's R1 control (seeds 1000-1004, 128 x 1024) gives upstream's
- * random mean 0.298829 (spec §6.2) and the analytic null sits within 0.002 of it. */
+ * random mean 0.298829 (docs/formulas.md §6.2) and the analytic null sits within 0.002 of it. */
 static void test_phase4a_random_mean(void **state)
 {
 	(void)state;

@@ -1,9 +1,9 @@
 /*
  * test_controls.c — random controls and the analytic null: torch RNG parity (MT19937 raw
  * words exact, randn within 4.8e-7 and its sum) against tests/fixtures/torch-rng-vectors.json
- * (a copy of shared/reference/torch-rng-vectors.json), the 10 R1 pairwise PWMCC values of
- * seeds 1000–1004 and their mean 0.298829 to 6 decimals (spec §5.3), R2's unit columns and
- * its Monte-Carlo level (Appendix A), and the analytic null against Appendix A / DESIGN §8.
+ * (a copy of tests/fixtures/torch-rng-vectors.json), the 10 R1 pairwise PWMCC values of
+ * seeds 1000–1004 and their mean 0.298829 to 6 decimals (docs/formulas.md §5.3), R2's unit columns and
+ * its Monte-Carlo level (Appendix A), and the analytic null against Appendix A / docs/decisions.md §8.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,7 +102,7 @@ static void test_r1_pwmcc_pairs(void **state)
 		mean += r.pwmcc / 10;
 		wmean += hj_as_f64(hj_at(want, p)) / 10;
 	}
-	/* upstream's phase-4a random mean 0.298829, to 6 decimals (spec §6.2) */
+	/* upstream's phase-4a random mean 0.298829, to 6 decimals (docs/formulas.md §6.2) */
 	assert_near(mean, wmean, 5e-7);
 	assert_near(round(mean * 1e6) / 1e6, 0.298829, 1e-12);
 	for (int s = 0; s < 5; s++)
@@ -158,7 +158,7 @@ static void test_analytic_null(void **state)
 			fail_msg("null(%zu, %zu) = %.6f, %.4f outside [%.4f, %.4f]", app_a[i].d, app_a[i].m,
 			         v, gap, app_a[i].lo, app_a[i].hi);
 	}
-	/* DESIGN §8's simulation checks, to their printed precision */
+	/* docs/decisions.md §8's simulation checks, to their printed precision */
 	double v;
 	assert_int_equal(null_expected_pwmcc(&v, 128, 1024, 1024, &err), 0);
 	assert_near(v, 0.29879, 6e-5);

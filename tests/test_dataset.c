@@ -1,7 +1,7 @@
 /*
- * test_dataset.c — the modular-addition dataset (spec §1, Appendix A): sequences and labels,
+ * test_dataset.c — the modular-addition dataset (docs/formulas.md §1, Appendix A): sequences and labels,
  * split sizes, and the torch.randperm split permutation against the torch vectors in
- * shared/reference/torch-rng-vectors.json (randperm_n12769_seed42_first20, randperm_n10_seed7).
+ * tests/fixtures/torch-rng-vectors.json (randperm_n12769_seed42_first20, randperm_n10_seed7).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,7 +57,7 @@ static void test_split_sizes(void **state)
 static void test_randperm_vectors(void **state)
 {
 	(void)state;
-	/* shared/reference/torch-rng-vectors.json */
+	/* tests/fixtures/torch-rng-vectors.json */
 	const int64_t want42[20] = { 11691, 4308, 4501, 5493, 10945, 9828, 10172, 39, 2087, 7722,
 		                     3539, 5777, 4087, 11443, 11170, 11329, 999, 7576, 9583, 5225 };
 	const int64_t want7[10] = { 5, 0, 3, 4, 1, 7, 9, 6, 8, 2 };

@@ -1,5 +1,5 @@
 /*
- * test_extract.c — activation extraction (spec §3) and the activation-set artifact: batch
+ * test_extract.c — activation extraction (docs/formulas.md §3) and the activation-set artifact: batch
  * size never changes a value; rows follow the split_seed permutation; `all` is sample-major
  * with 7 positions; `answer` follows the model's answer position; hooks are wired as
  * resid_mid = resid_pre + attn_out and resid_post = resid_mid + mlp_out; bad layer, hook and
@@ -246,7 +246,7 @@ static void test_artifact_roundtrip(void **state)
 	acts_release(&a);
 }
 
-/* rows train (spec §1.4): the first floor(p² f) examples of the split permutation, the same
+/* rows train (docs/formulas.md §1.4): the first floor(p² f) examples of the split permutation, the same
  * values as those rows of the full set; p = 113 at 0.9 keeps 11 492 rows; the artifact records
  * `rows` and the reader refuses a set whose rows are not the train part */
 static void test_train_rows(void **state)

@@ -2,8 +2,8 @@
  * test_import_map.c — `husai import` end to end through imp_file and cmd_import (issue 9):
  * SAELens-, sparsify-, user-map- and upstream-layout SAEs become husai.sae_checkpoint files
  * whose W_dec [d_model, d_sae] gives the PWMCC the generator computed from the fixture
- * tensors (spec §5.1); the upstream transformer .pt becomes a husai.transformer_checkpoint
- * whose parameters reproduce the fixture's logits (spec §2.2 forward, written out here) and
+ * tensors (docs/formulas.md §5.1); the upstream transformer .pt becomes a husai.transformer_checkpoint
+ * whose parameters reproduce the fixture's logits (docs/formulas.md §2.2 forward, written out here) and
  * whose Adam moments are torch's bits; a lying orientation, a missing cfg and hostile files
  * are named errors that leave nothing behind; the analyze library reads the imported SAEs.
  * (The transformer stage's reader is exercised in test_import_tf.c: train.h and analyze.h
@@ -85,7 +85,7 @@ static double exp_num(const char *path)
 	return v;
 }
 
-/* spec §5.1, computed directly: A [d, mA], B [d, mB], columns are features */
+/* docs/formulas.md §5.1, computed directly: A [d, mA], B [d, mB], columns are features */
 static double pwmcc_direct(const float *A, const float *B, size_t d, size_t mA, size_t mB)
 {
 	double *na = calloc(mA, sizeof(double)), *nb = calloc(mB, sizeof(double));
@@ -378,7 +378,7 @@ static void layer_norm(double *y, const double *x, const float *w, const float *
 		y[i] = (x[i] - mu) / s * w[i] + b[i];
 }
 
-/* spec §2.2 forward for one sequence of 7 tokens -> logits (7, V) */
+/* docs/formulas.md §2.2 forward for one sequence of 7 tokens -> logits (7, V) */
 static void tl_forward(struct tl *t, const int64_t *tok, double *logits)
 {
 	enum { T = 7 };
@@ -663,7 +663,7 @@ static void test_errors_leave_nothing(void **state)
 	expect_import_error(FIX "saelens_a/sae_weights.safetensors", &mo, "enc.w",
 	                    "missing tensor 'enc.w'");
 	expect_import_error(FIX "dtypes.safetensors", NULL, NULL, "neither SAELens");
-	/* transformer checkpoints that do not match spec §2.2 */
+	/* transformer checkpoints that do not match docs/formulas.md §2.2 */
 	expect_import_error(FIX "bad_tf_key.pt", NULL, "blocks.1.mlp.b_out", "missing parameter");
 	expect_import_error(FIX "bad_tf_shape.pt", NULL, "blocks.0.attn.W_Q",
 	                    "expected a float tensor of shape [2, 16, 8]");

@@ -1,7 +1,7 @@
 /*
  * test_import_tf.c — an upstream transformer .pt imported by `husai import` is a checkpoint the
  * transformer stage accepts: tf_ckpt_load_params validates its config_yaml, shapes and values,
- * and the stage's own forward pass (spec §2.2) reproduces torch's logits at the upstream
+ * and the stage's own forward pass (docs/formulas.md §2.2) reproduces torch's logits at the upstream
  * answer position (index 5) for the fixture's sequences.
  */
 #include <setjmp.h>

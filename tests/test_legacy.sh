@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_legacy.sh — the legacy phase-4a preset (spec A2, §4.7 c) end to end on a tiny run
+# test_legacy.sh — the legacy phase-4a preset (docs/formulas.md A2, §4.7 c) end to end on a tiny run
 # (p = 31): the activation set holds only the train rows (floor(961 x 0.9) = 864, rows train),
 # the SAE configs carry topk_upstream + aux, batch 256 and the preset label, results.json
 # records the preset and the keys the run changed; `husai extract --rows` and `extract.rows`

@@ -1,6 +1,6 @@
 /*
  * test_sae_cli.c — `husai train-sae` end to end on small synthetic activation sets: the
- * checkpoint schema (DESIGN §10: W_dec [d_model, d_sae], step-0 control R2, periodic and final
+ * checkpoint schema (docs/decisions.md §10: W_dec [d_model, d_sae], step-0 control R2, periodic and final
  * files, metrics history), an interrupted-and-resumed run equal to the uninterrupted one in
  * every dataset, and bad input (not an activation set, a NaN row, d_sae = 0, k > d_sae, a
  * resume under another config): named errors, non-zero status, nothing partial written.

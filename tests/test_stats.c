@@ -1,5 +1,5 @@
 /*
- * test_stats.c — statistics of analyze/ (spec §6.0, §8.8, Appendix A): Mann–Whitney against
+ * test_stats.c — statistics of analyze/ (docs/formulas.md §6.0, §8.8, Appendix A): Mann–Whitney against
  * Appendix A's U1 = 98 / 82 / 100 p-values and against the enumerated exact null of small
  * samples, ties and alternatives; numpy-linear bootstrap positions 249.975 / 9749.025 at
  * B = 10 000; summarize (known moments, n = 0 / 1, the documented GSL mt19937 resampling);
@@ -202,7 +202,7 @@ static void test_summarize(void **state)
 	assert_memory_equal(&s, &s2, sizeof(s));
 	assert_int_equal(stats_summarize(&s2, x, 1, 6, 10000, 29, &err), 0);
 	assert_true(s2.ci95_low != s.ci95_low || s2.ci95_high != s.ci95_high);
-	/* n = 1: sd 0 and a degenerate CI; n = 0: NaN (spec §8.13) */
+	/* n = 1: sd 0 and a degenerate CI; n = 0: NaN (docs/formulas.md §8.13) */
 	assert_int_equal(stats_summarize(&s, x, 1, 1, 100, 1, &err), 0);
 	assert_near(s.std, 0, 0); assert_near(s.ci95_low, 0.30, 0); assert_near(s.ci95_high, 0.30, 0);
 	assert_int_equal(stats_summarize(&s, x, 1, 0, 100, 1, &err), 0);
@@ -256,7 +256,7 @@ static void test_mean_diff_and_effects(void **state)
 static void test_selection(void **state)
 {
 	(void)state;
-	/* spec §6.4 search table (k = 4 … 64): selected k = 4 */
+	/* docs/formulas.md §6.4 search table (k = 4 … 64): selected k = 4 */
 	const double lcb[8] = { 0.01016, 0.00651, 0.00516, 0.00434, 0.00419, 0.00308, 0.00202, 0.00199 };
 	const double dl[8] = { 0.01435, 0.01094, 0.00952, 0.00864, 0.00797, 0.00669, 0.00586, 0.00584 };
 	const double ev[8] = { 0.2644, 0.3165, 0.3528, 0.3808, 0.4247, 0.4575, 0.5061, 0.5338 };
@@ -266,7 +266,7 @@ static void test_selection(void **state)
 	/* ties on LCB fall to delta, then EV; NaN ranks last */
 	const double l2[3] = { NAN, 0.01, 0.01 }, d2[3] = { 1, 0.02, 0.02 }, e2[3] = { 1, 0.3, 0.4 };
 	assert_int_equal(stats_select_ev_floor(l2, d2, e2, 3, 0), 2);
-	/* spec §6.5 table (λ = 0 … 0.002): selected λ = 0.002 */
+	/* docs/formulas.md §6.5 table (λ = 0 … 0.002): selected λ = 0.002 */
 	const double lam[5] = { 0.0, 0.0001, 0.0005, 0.001, 0.002 };
 	const double lc5[5] = { 0.02456, 0.02476, 0.02492, 0.02510, 0.02543 };
 	const double dl5[5] = { 0.02866, 0.02881, 0.02893, 0.02906, 0.02933 };

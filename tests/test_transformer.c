@@ -1,5 +1,5 @@
 /*
- * test_transformer.c — the transformer's parameters, forward and backward (spec §2.2-2.3):
+ * test_transformer.c — the transformer's parameters, forward and backward (docs/formulas.md §2.2-2.3):
  * the seed configuration has 427 765 parameters with the state-dict shapes; logits and every
  * hook equal a naive double-precision reference (tf_ref.h); every parameter block's gradient
  * equals central finite differences of that reference (relative error < 1e-4); gradients are
@@ -125,7 +125,7 @@ static void test_init(void **state)
 			}
 		}
 	}
-	/* spec §2.3: std 0.8/sqrt(128) = 0.0707107 (n ~ 4e5, so 1% is > 10 sigma) */
+	/* docs/formulas.md §2.3: std 0.8/sqrt(128) = 0.0707107 (n ~ 4e5, so 1% is > 10 sigma) */
 	assert_near(sqrt(ss / (double)nw), 0.0707107, 0.0707107 * 0.01);
 	c.init_seed = 8;
 	assert_int_equal(tf_params_init(b, &lay, &c, &err), 0);

@@ -1,5 +1,5 @@
 /*
- * test_transformer_train.c — training, checkpoints and resume (spec §2.4-2.5, DESIGN §4, §6):
+ * test_transformer_train.c — training, checkpoints and resume (docs/formulas.md §2.4-2.5, docs/decisions.md §4, §6):
  * a short real run at p = 23 (answer at `equals`) learns the train set (> 99 %); a run
  * interrupted mid-epoch and resumed from its checkpoint ends with a final checkpoint whose
  * every dataset is byte-identical to an uninterrupted run's; 1 and 2 threads give identical

@@ -1,5 +1,5 @@
 /*
- * tf_ref.h — a naive double-precision transformer forward (spec §2.2), written independently
+ * tf_ref.h — a naive double-precision transformer forward (docs/formulas.md §2.2), written independently
  * of train/tf_forward.c, used by the tests as the algorithmic reference: loss at the last of
  * T positions, and every hook of every position.  Parameters use the same flat layout.
  */

@@ -1,5 +1,5 @@
 /*
- * adam.c — Adam/AdamW with torch semantics (spec §2.4, §4.7): decoupled weight decay applied
+ * adam.c — Adam/AdamW with torch semantics (docs/formulas.md §2.4, §4.7): decoupled weight decay applied
  * before the moment update, bias correction, eps added to the corrected sqrt(v).  One flat
  * loop over a parameter block; the parameters, gradients and both moments are parallel arrays
  * so a model with one allocation takes one call.  Elementwise, so thread count never changes

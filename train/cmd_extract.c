@@ -1,6 +1,6 @@
 /*
  * cmd_extract.c — `husai extract`: read a transformer checkpoint and write one activation
- * set (hook, layer, position) in the upstream row order (spec §3), with the checkpoint's
+ * set (hook, layer, position) in the upstream row order (docs/formulas.md §3), with the checkpoint's
  * sha256 and every choice recorded.  Bad input (another format, a layer out of range, an
  * unknown hook or position) is a named error, exit 1, and no file is written.
  */
@@ -59,7 +59,7 @@ int cmd_extract(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	static const char *const rows_choices[] = { "all", "train", NULL };
-	/* the phase-4a preset (spec A2) a run's job config names: recorded, not acted on */
+	/* the phase-4a preset (docs/formulas.md A2) a run's job config names: recorded, not acted on */
 	static const char *const presets[] = { "husai", "run29", "legacy", NULL };
 	const char *preset = NULL;
 	const char *out = NULL, *hook = NULL, *position = NULL, *config = NULL, *rows = NULL;

@@ -1,5 +1,5 @@
 /*
- * dataset.c — the modular-addition dataset of spec §1: all p² sequences
+ * dataset.c — the modular-addition dataset of docs/formulas.md §1: all p² sequences
  * [BOS, a, +, b, =, c, EOS] in a-major order, their labels, and the upstream train/val
  * split (torch.randperm with the split seed, first floor(N·fraction) are train, §1.4).
  * Shuffling inside training lives in tf_train.c; this file owns only the examples and split.

@@ -1,10 +1,10 @@
 /*
- * extract.c — activation extraction (spec §3): run a trained transformer over all p² examples
+ * extract.c — activation extraction (docs/formulas.md §3): run a trained transformer over all p² examples
  * and keep one hook (resid_pre, resid_mid, resid_post, attn_out, mlp_out of any layer) at
  * one position (answer per the model's answer_position, equals, bos, first_operand) or at
  * every position (all: row = example·7 + pos).  Rows follow the upstream order: the
  * split_seed permutation, i.e. the 80 % "train" part then the 20 % "val" part; with
- * train_rows only the train part, floor(p² split_fraction) examples (spec §1.4: the data of
+ * train_rows only the train part, floor(p² split_fraction) examples (docs/formulas.md §1.4: the data of
  * train_simple_sae, the legacy phase-4a preset).  Every row goes through the full forward
  * (every position computed).
  *
@@ -79,7 +79,7 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 		                "expected a fraction in (0, 1), got %g", o->split_fraction);
 	const size_t p = (size_t)cfg->p, N = p * p, d = (size_t)cfg->d_model, T = DS_SEQ_LEN;
 	const size_t B = TF_EXTRACT_BLOCK, L = (size_t)o->layer;
-	/* the examples kept: every one, or the train part of the permutation (spec §1.4) */
+	/* the examples kept: every one, or the train part of the permutation (docs/formulas.md §1.4) */
 	const size_t n_ex = o->train_rows ? ds_train_size(N, o->split_fraction) : N;
 	memset(&s, 0, sizeof(s));
 	memset(&w, 0, sizeof(w));
@@ -103,7 +103,7 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 	if ((rc = tf_work_alloc(&w, cfg, B, T, 0, err)))
 		goto cleanup;
 	ds_examples(tokens, NULL, cfg->p);
-	/* spec §3: train part (first floor(N f)) then val part of the permutation = perm itself */
+	/* docs/formulas.md §3: train part (first floor(N f)) then val part of the permutation = perm itself */
 	ds_split(perm, N, (uint64_t)o->split_seed);
 	tf_params_view(&pv, (float *)params, cfg);
 	tf_pack_qkv(&w, &pv, cfg);

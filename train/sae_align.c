@@ -1,5 +1,5 @@
 /*
- * sae_align.c — the consistency sweep's decoder-alignment penalty (spec §6.5) and its exact
+ * sae_align.c — the consistency sweep's decoder-alignment penalty (docs/formulas.md §6.5) and its exact
  * gradient:  P = 1 − (1/m) Σ_i max_j |ŵ_i · r_j|,  ŵ_i = w_i / max(‖w_i‖, 1e-12), r_j unit.
  * Only the argmax entry of each row (lowest j on ties, A12) receives gradient, with sign s_i
  * (sign(0) = 0):  ∂P/∂w_i = −(s_i / (m ‖w_i‖)) (r_j* − ŵ_i (ŵ_i · r_j*)).

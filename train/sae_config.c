@@ -1,7 +1,7 @@
 /*
  * sae_config.c — the `sae:` section of an experiment config, read through the cfg_* getters
  * (so every key lands in the resolved config and the config hash, and unknown keys are
- * rejected by cfg_finish).  Defaults are the seed experiments' (spec §4.7 a): TopK, lr 3e-4,
+ * rejected by cfg_finish).  Defaults are the seed experiments' (docs/formulas.md §4.7 a): TopK, lr 3e-4,
  * batch 2048, drop_last false (A6), constant LR; sweeps list `sae.conditions.<name>` with the
  * same hyper-parameter keys.  One function each, reusable by the experiment runner.
  */
@@ -131,7 +131,7 @@ int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
 	o->per_seed_order = b;
 	if ((rc = cfg_int(c, "sae.checkpoint_every", 0, 0, INT64_MAX, &o->checkpoint_every, err)))
 		return rc;
-	/* which phase-4a preset (spec A2) made this SAE: a label recorded in the artifact's
+	/* which phase-4a preset (docs/formulas.md A2) made this SAE: a label recorded in the artifact's
 	 * config, read only when present so configs without it keep their hash */
 	static const char *const presets[] = { "husai", "run29", "legacy", NULL };
 	const char *sv;

@@ -1,6 +1,6 @@
 /*
  * sae_dense.c — the dense-code SAEs: `relu` (ReLU + L1, optionally decoder-norm-weighted,
- * spec §4.4–4.5) and `jumprelu` (Rajamanoharan et al. 2024: z = pre·H(pre − θ) with learned
+ * docs/formulas.md §4.4–4.5) and `jumprelu` (Rajamanoharan et al. 2024: z = pre·H(pre − θ) with learned
  * per-latent θ, L0 penalty, straight-through estimator with a rectangle kernel of width ε).
  * Also the thresholded inference code of batchtopk/matryoshka.  Every product is husai's
  * canonical one (hus_gemm: one fma chain per element in k order); column sums run in row order.

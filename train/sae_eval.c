@@ -1,5 +1,5 @@
 /*
- * sae_eval.c — the metrics of spec §4.8 over a whole activation matrix, inference mode:
+ * sae_eval.c — the metrics of docs/formulas.md §4.8 over a whole activation matrix, inference mode:
  * mse, l0 (#z ≠ 0 per row), l1, explained_variance = ev_scalar (1 − var_all(X − X̂)/var_all(X),
  * unbiased, one global mean; the upstream definition, A4), ev_fvu (1 − Σ‖x − x̂‖² /
  * Σ_j Σ_b (x_bj − x̄_j)²), and dead latents (fewer than dead_threshold firings |z| > fire_eps).

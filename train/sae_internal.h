@@ -18,7 +18,7 @@
  * "entries" (b, j, z, g, src): dW_decT[j] += z * G_src[b] and dW_enc[j] += g * x_in[b],
  * db_enc[j] += g.  Entries are emitted at positions fixed by the row (never by the thread),
  * then stably sorted by latent, so every latent sums its rows in one order whatever the
- * thread count (DESIGN §4).
+ * thread count (docs/decisions.md §4).
  */
 struct sae_work {
 	size_t B, d, m;   /* batch capacity, d_model, d_sae */

@@ -1,7 +1,7 @@
 /*
  * sae_params.c — the SAE family's hyper-parameters (defaults, validation), its parameter block
  * (one allocation, named views, parallel gradient and Adam-moment blocks) and initialisation
- * (spec §4.2).  Initialisation consumes MT19937(seed) exactly as upstream's
+ * (docs/formulas.md §4.2).  Initialisation consumes MT19937(seed) exactly as upstream's
  * TopKSAE(d_model, d_sae, k) does under torch.manual_seed(seed): nn.Linear's default init of
  * encoder.weight, encoder.bias and decoder.weight is drawn and discarded, then W_enc and W_dec
  * are redrawn by reset_parameters; torch's float uniform is (r & 2^24-1)/2^24 scaled in double.

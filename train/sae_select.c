@@ -1,6 +1,6 @@
 /*
  * sae_select.c — top-k selection for the TopK family.  Order is (value descending, index
- * ascending): the lowest index wins ties (spec §4.3, A12), so the chosen set is a function of
+ * ascending): the lowest index wins ties (docs/formulas.md §4.3, A12), so the chosen set is a function of
  * the values alone.  One row is one thread's work; a k-heap scan is O(m) in practice because
  * after the first few hundred values almost none beats the heap's root.
  */

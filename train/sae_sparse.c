@@ -1,5 +1,5 @@
 /*
- * sae_sparse.c — the sparse kernels of the TopK family (DESIGN §5): only k of d_sae latents are
+ * sae_sparse.c — the sparse kernels of the TopK family (docs/decisions.md §5): only k of d_sae latents are
  * active per row, so the decoder forward, the decoder backward and the encoder backward each
  * cost B*k*d_model instead of B*d_sae*d_model.  Only the encoder forward is dense (hus_gemm).
  * Gradient "entries" are applied in entry order per latent, so each latent's gradient row sums
@@ -11,7 +11,7 @@
 
 #include "sae_internal.h"
 
-/* xhat_b = b_dec + sum_{e in row b} val_e * W_decT[idx_e]  (spec §4.3 step 3) */
+/* xhat_b = b_dec + sum_{e in row b} val_e * W_decT[idx_e]  (docs/formulas.md §4.3 step 3) */
 void sae_sparse_decode(float *xhat, const struct sae_work *w, const float *W_decT,
                        const float *b_dec, size_t B, size_t d)
 {

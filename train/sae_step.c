@@ -1,6 +1,6 @@
 /*
  * sae_step.c — one SAE training step and the inference forward, for every architecture:
- * encode (hus_gemm), code (per architecture), decode, losses of spec §4.5 (MSE, the upstream
+ * encode (hus_gemm), code (per architecture), decode, losses of docs/formulas.md §4.5 (MSE, the upstream
  * "aux", AuxK, L1, L0) and §6.5 (alignment), backward into the gradient block, optional
  * gradient projection, Adam (torch semantics, §4.7), decoder renorm (§4.6) and the firing
  * bookkeeping.  The dense architectures' code and gradients are in sae_dense.c, the batch

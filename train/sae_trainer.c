@@ -10,7 +10,7 @@
  *      draws one Fisher–Yates permutation per epoch, so batch order is independent of init;
  *  (2) (epoch, pos, step, order stream, perm, moments, counters, history) is the whole state:
  *      saving and reloading it continues the run to the same bits (formats/artifact_sae.c);
- *  (3) metrics are evaluated over all of X at each epoch end (spec §4.7 a.5, §4.8).
+ *  (3) metrics are evaluated over all of X at each epoch end (docs/formulas.md §4.7 a.5, §4.8).
  */
 #include <omp.h>
 #include <stdlib.h>

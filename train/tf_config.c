@@ -1,6 +1,6 @@
 /*
  * tf_config.c — the transformer's configuration values: the scientific defaults
- * (configs/transformer.yaml, DESIGN §3), names of the choices, and the checks that make a
+ * (configs/transformer.yaml, docs/decisions.md §3), names of the choices, and the checks that make a
  * model buildable.  Reading them from YAML is tf_config_read.c.
  */
 #include <math.h>

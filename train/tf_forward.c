@@ -1,11 +1,11 @@
 /*
- * tf_forward.c — the transformer's forward pass (spec §2.2, TransformerLens-equivalent):
+ * tf_forward.c — the transformer's forward pass (docs/formulas.md §2.2, TransformerLens-equivalent):
  * token + learned positional embedding, pre-LN blocks with causal multi-head attention
  * (scale 1/sqrt(d_head)) and an MLP, final LN, untied unembedding, and the mean
- * cross-entropy over all d_vocab logits at the answer position (spec §1.5, DESIGN §3).
+ * cross-entropy over all d_vocab logits at the answer position (docs/formulas.md §1.5, docs/decisions.md §3).
  *
  * Rows are sample-major: row b*T + t.  Every dense product is a canonical product over the whole
- * batch (hus_gemm, numeric/: one fixed reduction order per element).  Only what the loss needs is computed (DESIGN §5): positions after the
+ * batch (hus_gemm, numeric/: one fixed reduction order per element).  Only what the loss needs is computed (docs/decisions.md §5): positions after the
  * answer never enter (T = answer + 1); with last_only the last layer computes Q, attention
  * output, MLP and the rest only for the answer row (K and V still cover every row); and
  * layer 0's LN1 and q, k, v are computed once per distinct (token, position) pair, since
@@ -35,7 +35,7 @@ static void mm(float *C, size_t ldc, const float *A, size_t lda, const float *Bm
 	hus_gemm(0, 0, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
 }
 
-/* Causal attention for layer l (spec §2.2): scores = q·kᵀ/sqrt(d_head), keys j <= query t,
+/* Causal attention for layer l (docs/formulas.md §2.2): scores = q·kᵀ/sqrt(d_head), keys j <= query t,
  * softmax, z = pattern · v.  Queries t = T-nq .. T-1 of each sample.  Row (b, t) of q, k, v
  * is qkv row b*T + t, or rowmap[b*T + t] on layer 0's distinct-row path.  bias_qkv, when
  * not NULL, is added to the sample's q (query rows), k and v first. */
@@ -205,7 +205,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 	add_bias(w->logits, pv->b_U, B, V, V);
 	if (!labels)
 		return;
-	/* cross-entropy over all V logits, mean over the batch (spec §2.4) */
+	/* cross-entropy over all V logits, mean over the batch (docs/formulas.md §2.4) */
 	double *rl = (double *)w->rowloss;
 	int64_t ok = 0;
 #pragma omp parallel for schedule(static) if (B * V >= TF_PAR_MIN) reduction(+ : ok)
@@ -217,7 +217,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 		for (size_t j = 1; j < V; j++)
 			if (z[j] > mx) {
 				mx = z[j];
-				arg = j; /* ties: lowest index (spec A12) */
+				arg = j; /* ties: lowest index (docs/formulas.md A12) */
 			}
 		double sum = 0.0;
 		for (size_t j = 0; j < V; j++) {

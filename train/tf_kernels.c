@@ -1,5 +1,5 @@
 /*
- * tf_kernels.c — the transformer's elementwise and row-wise kernels: LayerNorm (spec §2.2:
+ * tf_kernels.c — the transformer's elementwise and row-wise kernels: LayerNorm (docs/formulas.md §2.2:
  * population variance, eps 1e-5), the MLP activations (relu, exact-erf gelu, tanh gelu_new)
  * and column sums for bias gradients.  Every reduction runs in a fixed order (rows in
  * order for each column, elements in order for each row), so the thread count never changes

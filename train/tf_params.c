@@ -1,6 +1,6 @@
 /*
  * tf_params.c — the transformer's parameters: their names, shapes and places in one flat
- * float block (TransformerLens state-dict order, spec §2.2-2.3), named views into such a
+ * float block (TransformerLens state-dict order, docs/formulas.md §2.2-2.3), named views into such a
  * block (parameters, gradients and Adam moments share the layout), and the seeded GPT-2
  * initialisation.  The forward and backward passes live in tf_forward.c / tf_backward.c.
  */
@@ -121,7 +121,7 @@ int tf_params_init(float *params, const struct tf_layout *lay, const struct tf_c
 	if (!r)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "cannot allocate the init generator");
 	gsl_rng_set(r, (unsigned long)c->init_seed);
-	/* spec §2.3: initializer_range = 0.8 / sqrt(d_model) */
+	/* docs/formulas.md §2.3: initializer_range = 0.8 / sqrt(d_model) */
 	const double std = 0.8 / sqrt((double)c->d_model);
 	for (size_t i = 0; i < lay->n_tensors; i++) {
 		const struct tf_tensor *t = &lay->t[i];

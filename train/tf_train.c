@@ -1,5 +1,5 @@
 /*
- * tf_train.c — training the transformer (spec §2.4, DESIGN §3-§4): AdamW with torch
+ * tf_train.c — training the transformer (docs/formulas.md §2.4, docs/decisions.md §3-§4): AdamW with torch
  * semantics (adam.c), constant learning rate, seeded shuffles, epochs of ceil(n_train/B)
  * steps (the last batch may be short, as torch's DataLoader without drop_last), per-epoch
  * train metrics (sample-weighted means during the epoch) and val metrics (after it), the
@@ -220,7 +220,7 @@ int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_
 				                (long long)tr->epoch + 1, (long long)tr->step, o->out_dir);
 			}
 		}
-		/* epoch done: train metrics during the epoch, val metrics after it (spec §2.4) */
+		/* epoch done: train metrics during the epoch, val metrics after it (docs/formulas.md §2.4) */
 		size_t e = (size_t)tr->epoch;
 		tr->train_loss[e] = tr->part_loss_sum / (double)tr->part_seen;
 		tr->train_acc[e] = (double)tr->part_correct / (double)tr->part_seen;

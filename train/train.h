@@ -21,7 +21,7 @@ struct adam_hparams {
 	double eps;          /* 1e-8 */
 	double weight_decay; /* AdamW decoupled decay; 0 = plain Adam */
 };
-/* One Adam(W) step on a flat block of n parameters, torch semantics (spec §2.4):
+/* One Adam(W) step on a flat block of n parameters, torch semantics (docs/formulas.md §2.4):
  * p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).  `step` counts from 1. */
 void adam_step(float *param, float *m, float *v, const float *grad, size_t n,
@@ -29,24 +29,24 @@ void adam_step(float *param, float *m, float *v, const float *grad, size_t n,
 
 /* == dataset, transformer, extraction == */
 
-/* ---- dataset (train/dataset.c), spec §1 ---- */
+/* ---- dataset (train/dataset.c), docs/formulas.md §1 ---- */
 
-#define DS_SEQ_LEN 7 /* [BOS, a, +, b, =, c, EOS], spec §1.2 */
-/* Token ids for modulus p (spec §1.1): digits 0..p-1, BOS p, EOS p+1, '=' p+2, '+' p+3. */
+#define DS_SEQ_LEN 7 /* [BOS, a, +, b, =, c, EOS], docs/formulas.md §1.2 */
+/* Token ids for modulus p (docs/formulas.md §1.1): digits 0..p-1, BOS p, EOS p+1, '=' p+2, '+' p+3. */
 #define DS_BOS(p) ((int32_t)(p))
 #define DS_EOS(p) ((int32_t)(p) + 1)
 #define DS_EQUALS(p) ((int32_t)(p) + 2)
 #define DS_PLUS(p) ((int32_t)(p) + 3)
 
-/* All p*p examples a-major (example e = a*p + b), spec §1.3.
+/* All p*p examples a-major (example e = a*p + b), docs/formulas.md §1.3.
  * tokens (p*p, 7) OUT; labels (p*p) OUT = (a+b) mod p.  Either may be NULL. */
 void ds_examples(int32_t *tokens, int32_t *labels, int64_t p);
-/* Train size floor(N*train_fraction) of N examples (spec §1.4). */
+/* Train size floor(N*train_fraction) of N examples (docs/formulas.md §1.4). */
 size_t ds_train_size(size_t N, double train_fraction);
 /* The upstream split: perm (N) OUT = torch.randperm(N, seed); first ds_train_size are train. */
 void ds_split(int64_t *perm, size_t N, uint64_t seed);
 
-/* ---- transformer configuration (train/tf_config.c), spec §2.1, DESIGN §3 ---- */
+/* ---- transformer configuration (train/tf_config.c), docs/formulas.md §2.1, docs/decisions.md §3 ---- */
 
 enum tf_act { TF_RELU = 0, TF_GELU = 1, TF_GELU_NEW = 2 };
 #define TF_MAX_LAYERS 16
@@ -58,14 +58,14 @@ struct tf_config {
 	int64_t split_seed;    /* data.split_seed: torch randperm seed of the split */
 	int64_t n_layers, d_model, n_heads, d_mlp;
 	enum tf_act act;
-	int answer_index;      /* 4 (`equals`, default) or 5 (`upstream`), spec §1.5, DESIGN §3 */
+	int answer_index;      /* 4 (`equals`, default) or 5 (`upstream`), docs/formulas.md §1.5, docs/decisions.md §3 */
 	double lr, beta1, beta2, eps, weight_decay;
 	int decay_all;         /* 1: decay every parameter (torch's one group); 0: only W_* */
 	int64_t batch_size, epochs;
 	int64_t init_seed;     /* gsl_rng_mt19937 seed for the GPT-2 init */
 	int64_t shuffle_seed;  /* gsl_rng_mt19937 seed for the per-epoch shuffles */
 	int64_t checkpoint_every; /* epochs between periodic checkpoints; 0 = none */
-	double grok_train_acc, grok_val_acc; /* "grokked" when val >= after train >= (spec §2.4) */
+	double grok_train_acc, grok_val_acc; /* "grokked" when val >= after train >= (docs/formulas.md §2.4) */
 };
 
 const char *tf_act_name(enum tf_act a);
@@ -79,7 +79,7 @@ int tf_config_check(const struct tf_config *c, const char *where, struct hus_err
  * defaults from tf_config_default, then tf_config_check. */
 int tf_config_read(struct cfg *cf, struct tf_config *c, struct hus_err *err);
 
-/* ---- parameters (train/tf_params.c), spec §2.2-2.3 ---- */
+/* ---- parameters (train/tf_params.c), docs/formulas.md §2.2-2.3 ---- */
 
 /* One named parameter tensor inside the flat block, in TransformerLens state-dict order. */
 struct tf_tensor {
@@ -87,7 +87,7 @@ struct tf_tensor {
 	size_t offset, n; /* position and size inside the flat block */
 	int rank;
 	size_t dims[3];
-	int is_weight;   /* name contains "W_": GPT-2 normal init (spec §2.3) */
+	int is_weight;   /* name contains "W_": GPT-2 normal init (docs/formulas.md §2.3) */
 };
 
 struct tf_block {
@@ -121,7 +121,7 @@ struct tf_layout {
 
 void tf_layout_init(struct tf_layout *lay, const struct tf_config *c);
 void tf_params_view(struct tf_params *v, float *base, const struct tf_config *c);
-/* GPT-2 init (spec §2.3): W_* ~ N(0, (0.8/sqrt(d_model))^2) drawn with gsl_rng_mt19937 seeded
+/* GPT-2 init (docs/formulas.md §2.3): W_* ~ N(0, (0.8/sqrt(d_model))^2) drawn with gsl_rng_mt19937 seeded
  * with init_seed, tensor by tensor in state-dict order, row-major; biases 0; LN w 1, b 0. */
 /* One N(0, sigma²) draw from a GSL generator: GSL's polar method with husai's own log. */
 double tf_gaussian(gsl_rng *r, double sigma);
@@ -133,7 +133,7 @@ int tf_params_init(float *params, const struct tf_layout *lay, const struct tf_c
 /*
  * Workspace for a batch of B sequences of T positions (T = answer_index + 1 in training).
  * last_only: in the last layer only the final position (the answer row) gets Q, attention
- * output, MLP, final LN and unembedding (DESIGN §5); otherwise every row is computed and no
+ * output, MLP, final LN and unembedding (docs/decisions.md §5); otherwise every row is computed and no
  * logits are made (extraction).  All buffers are allocated once here.
  */
 struct tf_work {
@@ -162,7 +162,7 @@ struct tf_work {
 	/* backward scratch */
 	float *dx, *dx2, *dy, *dqkv, *dz, *dmid, *dpre, *dlogits, *dyf, *dWqkv;
 	/* layer 0 sees each (token, position) pair's embedding many times in a batch: LN1 and
-	 * q, k, v are computed once per distinct row (DESIGN §5, compute only what is needed) */
+	 * q, k, v are computed once per distinct row (docs/decisions.md §5, compute only what is needed) */
 	int uniq;                 /* 1 when layer 0 uses the distinct-row path */
 	size_t U;                 /* distinct rows in the current batch */
 	int32_t *urow;            /* (B*T) row -> distinct row */
@@ -178,7 +178,7 @@ int tf_work_alloc(struct tf_work *w, const struct tf_config *c, size_t B, size_t
 void tf_work_release(struct tf_work *w);
 /* Pack W_Q/W_K/W_V of every layer into w->Wqkv; call after every parameter change. */
 void tf_pack_qkv(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c);
-/* Forward pass over tokens (B, tok_stride) using their first T positions (spec §2.2).
+/* Forward pass over tokens (B, tok_stride) using their first T positions (docs/formulas.md §2.2).
  * With last_only and labels != NULL: logits of the last position, probs, and the mean
  * cross-entropy over all d_vocab logits (returned in *loss) and correct count. */
 void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c,
@@ -196,7 +196,7 @@ void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params 
 
 /* ---- kernels (train/tf_kernels.c) ---- */
 
-/* Row-wise LayerNorm, population variance (spec §2.2): x (R, d) -> y (R, d), mean, rstd (R). */
+/* Row-wise LayerNorm, population variance (docs/formulas.md §2.2): x (R, d) -> y (R, d), mean, rstd (R). */
 void tf_layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *w,
                           const float *b, size_t R, size_t d, size_t x_stride);
 /* dx (R, d) += ...; dw, db (d) += ... (fixed order over rows). */
@@ -223,7 +223,7 @@ void tf_act_backward_colsum(float *dpre, float *db, const float *pre, size_t R, 
  * One training run's state.  The shuffle generator is gsl_rng_mt19937 seeded with
  * shuffle_seed; each epoch shuffles the train part (in split order) with gsl_ran_shuffle, and
  * the generator's state at the start of the epoch in progress is what checkpoints store, so
- * a resumed run replays the same order and skips the steps already taken (DESIGN §4, §6).
+ * a resumed run replays the same order and skips the steps already taken (docs/decisions.md §4, §6).
  */
 struct tf_trainer {
 	struct tf_config cfg;
@@ -284,7 +284,7 @@ int tf_ckpt_config(const char *path, struct tf_config *cfg, char **yaml, struct 
 int tf_ckpt_load_params(const char *path, struct tf_config *cfg, float **params,
                         struct hus_err *err);
 
-/* ---- extraction (train/extract.c), spec §3 ---- */
+/* ---- extraction (train/extract.c), docs/formulas.md §3 ---- */
 
 enum tf_hook { TF_HOOK_RESID_PRE, TF_HOOK_RESID_MID, TF_HOOK_RESID_POST, TF_HOOK_ATTN_OUT,
 	       TF_HOOK_MLP_OUT };
@@ -296,15 +296,15 @@ struct tf_extract_opts {
 	int64_t layer;
 	const char *position;     /* answer, equals, bos, first_operand, all */
 	int64_t split_seed;       /* default 42 */
-	double split_fraction;    /* default 0.8 (spec §3) */
+	double split_fraction;    /* default 0.8 (docs/formulas.md §3) */
 	size_t batch_size;        /* accepted for upstream's CLI; never changes a value (the
 	                             forward runs on fixed blocks of TF_EXTRACT_BLOCK) */
 	int train_rows;           /* 1: only the train part of the split, the first
-	                             floor(p² split_fraction) permuted examples (spec §1.4,
+	                             floor(p² split_fraction) permuted examples (docs/formulas.md §1.4,
 	                             train_simple_sae; `rows: train`); 0: every example */
 };
 #define TF_EXTRACT_BLOCK 64
-/* Fill an activation set from a loaded model (rows in the upstream order, spec §3). */
+/* Fill an activation set from a loaded model (rows in the upstream order, docs/formulas.md §3). */
 int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *params,
                const struct tf_extract_opts *o, struct hus_err *err);
 
@@ -315,9 +315,9 @@ int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *p
 /* == SAE family and trainer == */
 
 /*
- * The SAE family (spec §4, DESIGN §3).  Internally the decoder is held as W_decT
+ * The SAE family (docs/formulas.md §4, docs/decisions.md §3).  Internally the decoder is held as W_decT
  * (d_sae, d_model): row j is feature j's direction, the same numbers as column j of the
- * stored /params/W_dec [d_model, d_sae] (DESIGN §10); only formats/artifact_sae.c transposes.
+ * stored /params/W_dec [d_model, d_sae] (docs/decisions.md §10); only formats/artifact_sae.c transposes.
  *
  *   struct sae_hparams h;  sae_hparams_default(&h, SAE_TOPK, 128, 1024, 32);
  *   struct sae_model *s;   sae_model_alloc(&s, &h, 42, &err);   // seeded init (§4.2)
@@ -358,12 +358,12 @@ struct sae_hparams {
 	int grad_project;     /* remove the gradient component parallel to each decoder column */
 	double lr, beta1, beta2, eps;
 	int64_t warmup_steps; /* linear warm-up of the LR over this many steps; 0 = constant */
-	double fire_eps;      /* |z| > fire_eps counts as firing (spec §4.8: 1e-8) */
+	double fire_eps;      /* |z| > fire_eps counts as firing (docs/formulas.md §4.8: 1e-8) */
 	int64_t dead_threshold; /* dead latent: fewer firings than this in an epoch (10) */
 };
 void sae_hparams_default(struct sae_hparams *h, enum sae_arch arch, size_t d_model,
                          size_t d_sae, size_t k);
-/* Validate; clamps k to d_sae with a warning on stderr (spec §4.3).  d_sae = 0 is an error. */
+/* Validate; clamps k to d_sae with a warning on stderr (docs/formulas.md §4.3).  d_sae = 0 is an error. */
 int sae_hparams_check(struct sae_hparams *h, const char *src, struct hus_err *err);
 
 /* Parameters in one allocation with named views (each (d_sae, d_model) block row-major). */
