@@ -28,9 +28,15 @@
 
 /* Blocking (speed only; the bits never depend on it): a KC x NB block of op(B) stays in L2
  * while MR x KC panels of op(A) are swept across it from L1. */
+#ifndef KC
 #define KC 256
+#endif
+#ifndef NB
 #define NB 512
+#endif
+#ifndef MB
 #define MB 1536
+#endif
 /* Threads only when the product is worth waking them: flops per thread at least this. */
 #define PAR_MIN_FLOPS_PER_THREAD (4.0 * 1024 * 1024)
 
@@ -79,41 +85,32 @@ static void pack_t_portable(float *dst, size_t width, const float *src, size_t l
 			dst[k * width + r] = 0.0f;
 }
 
-/* op(A)[0..mb)[0..kc) into panels of mr rows: panel p holds, for each k, op(A)[p*mr + r][k] at
- * [k*mr + r]; rows past mb are zero.  A points at op(A)[0][0]. */
-static void pack_a(hus_gemm_pack_t_fn pack_t, int ta, const float *A, size_t lda, size_t mb,
-                   size_t kc, size_t mr, float *dst)
+/* the portable pack_n (gemm_internal.h) */
+static void pack_n_portable(float *dst, size_t width, const float *src, size_t lds, size_t cols,
+                            size_t kc)
 {
-	for (size_t p = 0; p < mb; p += mr, dst += kc * mr) {
-		size_t rows = min_sz(mr, mb - p);
-		if (!ta) {
-			pack_t(dst, mr, A + p * lda, lda, rows, kc);
-		} else {
-			for (size_t k = 0; k < kc; k++) {
-				memcpy(dst + k * mr, A + k * lda + p, rows * sizeof(float));
-				for (size_t r = rows; r < mr; r++)
-					dst[k * mr + r] = 0.0f;
-			}
-		}
+	for (size_t k = 0; k < kc; k++) {
+		memcpy(dst + k * width, src + k * lds, cols * sizeof(float));
+		for (size_t c = cols; c < width; c++)
+			dst[k * width + c] = 0.0f;
 	}
 }
 
-/* op(B)[0..kc)[0..nb) into panels of nr columns: panel q holds, for each k, op(B)[k][q*nr + c]
- * at [k*nr + c]; columns past nb are zero.  B points at op(B)[0][0]. */
-static void pack_b(hus_gemm_pack_t_fn pack_t, int tb, const float *B, size_t ldb, size_t kc,
-                   size_t nb, size_t nr, float *dst)
+/* n rows of op(A) or columns of op(B) over kc steps of k, into panels of `width`: panel p
+ * holds, for step k, element p*width + r at [k*width + r], zero past n.  X points at element
+ * (0, k0); in memory successive steps of k are either ld apart (kstride: op(A) transposed,
+ * op(B) not, so a panel's step is a copy) or adjacent (a panel is a transposition). */
+static void pack_panels(const struct hus_gemm_kernel *kr, int kstride, const float *X, size_t ld,
+                        size_t n, size_t kc, size_t width, float *dst)
 {
-	for (size_t q = 0; q < nb; q += nr, dst += kc * nr) {
-		size_t cols = min_sz(nr, nb - q);
-		if (!tb) {
-			for (size_t k = 0; k < kc; k++) {
-				memcpy(dst + k * nr, B + k * ldb + q, cols * sizeof(float));
-				for (size_t c = cols; c < nr; c++)
-					dst[k * nr + c] = 0.0f;
-			}
-		} else {
-			pack_t(dst, nr, B + q * ldb, ldb, cols, kc);
-		}
+	const hus_gemm_pack_t_fn pack_t = kr->pack_t ? kr->pack_t : pack_t_portable;
+	const hus_gemm_pack_n_fn pack_n = kr->pack_n ? kr->pack_n : pack_n_portable;
+	for (size_t p = 0; p < n; p += width, dst += kc * width) {
+		const size_t w = min_sz(width, n - p);
+		if (kstride)
+			pack_n(dst, width, X + p, ld, w, kc);
+		else
+			pack_t(dst, width, X + p * ld, ld, w, kc);
 	}
 }
 
@@ -147,17 +144,18 @@ static int gemm_serial(const struct hus_gemm_kernel *kr, int ta, int tb, size_t 
 	if (!buf)
 		return -1;
 	float *Ap = buf, *Bp = buf + a_floats;
-	const hus_gemm_pack_t_fn pack_t = kr->pack_t ? kr->pack_t : pack_t_portable;
 	const int init0 = beta_init(beta);
 	for (size_t i0 = 0; i0 < M; i0 += mb_max) {
 		const size_t mb = min_sz(mb_max, M - i0);
 		for (size_t k0 = 0; k0 < K; k0 += kc_max) {
 			const size_t kc = min_sz(kc_max, K - k0);
 			const int init = k0 == 0 ? init0 : HUS_INIT_LOAD;
-			pack_a(pack_t, ta, ta ? A + k0 * lda + i0 : A + i0 * lda + k0, lda, mb, kc, mr, Ap);
+			pack_panels(kr, ta, ta ? A + k0 * lda + i0 : A + i0 * lda + k0, lda, mb, kc, mr,
+			            Ap);
 			for (size_t j0 = 0; j0 < N; j0 += nb_max) {
 				const size_t nb = min_sz(nb_max, N - j0);
-				pack_b(pack_t, tb, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, kc, nb, nr, Bp);
+				pack_panels(kr, !tb, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, nb, kc,
+				            nr, Bp);
 				for (size_t ir = 0; ir < mb; ir += mr) {
 					const float *a = Ap + ir * kc;
 					float *c = C + (i0 + ir) * ldc + j0;

@@ -36,16 +36,26 @@ typedef void (*hus_gemm_tile_fn)(size_t kc, const float *a, size_t a_cs, const f
 typedef void (*hus_gemm_pack_t_fn)(float *dst, size_t width, const float *src, size_t lds,
                                    size_t rows, size_t kc);
 
+/* Packing by copy: for c < cols (<= width) and k < kc, dst[k*width + c] = src[k*lds + c], and
+ * dst[k*width + c] = 0 for cols <= c < width.  Packs op(A) panels when A is transposed (width
+ * MR) and op(B) panels when B is not (width NR). */
+typedef void (*hus_gemm_pack_n_fn)(float *dst, size_t width, const float *src, size_t lds,
+                                   size_t cols, size_t kc);
+
 struct hus_gemm_kernel {
 	enum hus_isa isa;
 	size_t mr, nr;         /* the tile: MR rows (broadcast from A) by NR columns (vectors of B) */
 	hus_gemm_tile_fn tile; /* mr <= MR, nr <= NR */
 	hus_gemm_pack_t_fn pack_t; /* NULL: the driver's portable loop */
+	hus_gemm_pack_n_fn pack_n; /* NULL: the driver's portable loop */
 };
 
 #if defined(__x86_64__)
 /* gemm_kernel_avx2.c: pack_t by 8 x 8 transposes in ymm registers (AVX2 and AVX-512 paths) */
 void hus_gemm_pack_t_avx2(float *dst, size_t width, const float *src, size_t lds, size_t rows,
+                          size_t kc);
+/* gemm_kernel_avx2.c: pack_n by (masked) ymm loads and stores */
+void hus_gemm_pack_n_avx2(float *dst, size_t width, const float *src, size_t lds, size_t cols,
                           size_t kc);
 #endif
 

@@ -147,8 +147,33 @@ TGT void hus_gemm_pack_t_avx2(float *dst, size_t width, const float *src, size_t
 			dst[k * width + r] = 0.0f;
 }
 
+/* pack_n (gemm_internal.h): each step of k is width floats, loaded and stored 8 at a time */
+TGT void hus_gemm_pack_n_avx2(float *dst, size_t width, const float *src, size_t lds,
+                              size_t cols, size_t kc)
+{
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	for (size_t c0 = 0; c0 < width; c0 += 8) {
+		/* lanes to load (the rest read as 0) and lanes to store */
+		const size_t nl = cols > c0 ? (cols - c0 < 8 ? cols - c0 : 8) : 0;
+		const size_t ns = width - c0 < 8 ? width - c0 : 8;
+		const __m256i ml = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nl), lane);
+		const __m256i ms = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)ns), lane);
+		const float *s = src + c0;
+		float *d = dst + c0;
+		if (nl == 8 && ns == 8)
+			for (size_t k = 0; k < kc; k++)
+				_mm256_storeu_ps(d + k * width, _mm256_loadu_ps(s + k * lds));
+		else if (ns == 8)
+			for (size_t k = 0; k < kc; k++)
+				_mm256_storeu_ps(d + k * width, _mm256_maskload_ps(s + k * lds, ml));
+		else
+			for (size_t k = 0; k < kc; k++)
+				_mm256_maskstore_ps(d + k * width, ms, _mm256_maskload_ps(s + k * lds, ml));
+	}
+}
+
 const struct hus_gemm_kernel hus_gemm_kernel_avx2 = { HUS_ISA_AVX2, MR, NR, tile_avx2,
-	                                              hus_gemm_pack_t_avx2 };
+	                                              hus_gemm_pack_t_avx2, hus_gemm_pack_n_avx2 };
 
 #else
 typedef int hus_gemm_kernel_avx2_empty; /* ISO C: a translation unit is not empty */

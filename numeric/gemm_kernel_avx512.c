@@ -128,7 +128,8 @@ static void tile_avx512(size_t kc, const float *a, size_t a_cs, const float *b, 
 }
 
 const struct hus_gemm_kernel hus_gemm_kernel_avx512 = { HUS_ISA_AVX512, MR, NR, tile_avx512,
-                                                      hus_gemm_pack_t_avx2 };
+                                                      hus_gemm_pack_t_avx2,
+                                                      hus_gemm_pack_n_avx2 };
 
 #else
 typedef int hus_gemm_kernel_avx512_empty; /* ISO C: a translation unit is not empty */

@@ -98,7 +98,8 @@ static void tile_neon(size_t kc, const float *a, size_t a_cs, const float *b, fl
 		memcpy(c + r * ldc, t + r * NR, nr * sizeof(float));
 }
 
-const struct hus_gemm_kernel hus_gemm_kernel_neon = { HUS_ISA_NEON, MR, NR, tile_neon, NULL };
+const struct hus_gemm_kernel hus_gemm_kernel_neon = { HUS_ISA_NEON, MR, NR, tile_neon, NULL,
+                                                    NULL };
 
 #else
 typedef int hus_gemm_kernel_neon_empty; /* ISO C: a translation unit is not empty */

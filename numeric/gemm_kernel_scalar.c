@@ -38,4 +38,4 @@ static void tile_scalar(size_t kc, const float *a, size_t a_cs, const float *b, 
 }
 
 const struct hus_gemm_kernel hus_gemm_kernel_scalar = { HUS_ISA_SCALAR, MR, NR, tile_scalar,
-                                                      NULL };
+                                                      NULL, NULL };
