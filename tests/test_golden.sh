@@ -31,8 +31,9 @@ configs=()
 if [ -n "${HUSAI_GOLDEN_QUICK:-}" ]; then
 	configs=("$best 2 2")
 else
-	for isa in "${isas[@]}"; do configs+=("$isa 1 1" "$isa 2 2"); done
-	configs+=("$best 2 1" "$best 1 2")
+	# threads inside one job (t1 vs t2 with one job) under every path; two jobs side by side
+	for isa in "${isas[@]}"; do configs+=("$isa 1 1" "$isa 2 1"); done
+	configs+=("$best 2 2")
 fi
 
 first=
