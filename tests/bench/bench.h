@@ -1,6 +1,6 @@
 /*
  * bench.h — the benchmark harness's case table.  A case runs one hot path the way the torch
- * peer (shared/bench/torch_peer.py) does and fills a result in the peer's units, so
+ * peer (torch_peer.py, the shared bench folder beside the checkout) does and fills a result in the peer's units, so
  * run_bench.sh can print `case  husai_value  torch_value  ratio` from one run on one machine.
  */
 #ifndef HUSAI_BENCH_H
