@@ -1,7 +1,8 @@
 /*
  * bench.h — the benchmark harness's case table.  A case runs one hot path the way the torch
- * peer (torch_peer.py, the shared bench folder beside the checkout) does and fills a result in the peer's units, so
- * run_bench.sh can print `case  husai_value  torch_value  ratio` from one run on one machine.
+ * peer (torch_peer.py, in the shared bench folder beside the checkout) does and fills a
+ * result in the peer's units, so run_bench.sh can print `case  husai_value  torch_value
+ * ratio` from one run on one machine.
  */
 #ifndef HUSAI_BENCH_H
 #define HUSAI_BENCH_H
