@@ -29,7 +29,7 @@
 
 static inline TGT __attribute__((always_inline)) void
 tile_body(const int mr, const int nv, size_t kc, const float *a, size_t a_cs, const float *b,
-          float *c, size_t ldc, size_t nr, int init, float beta)
+          size_t b_rs, float *c, size_t ldc, size_t nr, int init, float beta)
 {
 	__m512 acc[MR][4]; /* [.][NV] used; 4 keeps every variant in bounds */
 	/* lanes of the last vector that are inside the tile */
@@ -67,7 +67,7 @@ tile_body(const int mr, const int nv, size_t kc, const float *a, size_t a_cs, co
 				acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
 		}
 		a += a_cs;
-		b += NR;
+		b += b_rs;
 	}
 #pragma GCC unroll 16
 	for (int r = 0; r < mr; r++)
@@ -84,9 +84,10 @@ tile_body(const int mr, const int nv, size_t kc, const float *a, size_t a_cs, co
 /* one function per (rows, vectors): the loops above unroll into registers */
 #define TILE_FN(R, V)                                                                          \
 	static TGT void tile_##R##_##V(size_t kc, const float *a, size_t a_cs, const float *b,  \
-	                               float *c, size_t ldc, size_t nr, int init, float beta)     \
+	                               size_t b_rs, float *c, size_t ldc, size_t nr, int init,   \
+	                               float beta)                                             \
 	{                                                                                      \
-		tile_body(R, V, kc, a, a_cs, b, c, ldc, nr, init, beta);                       \
+		tile_body(R, V, kc, a, a_cs, b, b_rs, c, ldc, nr, init, beta);                 \
 	}
 #define TILE_ROW(R) TILE_FN(R, 1) TILE_FN(R, 2) TILE_FN(R, 3) TILE_FN(R, 4)
 TILE_ROW(1)
@@ -108,8 +109,8 @@ TILE_ROW(13)
 TILE_ROW(14)
 #endif
 
-typedef void (*tile_var)(size_t, const float *, size_t, const float *, float *, size_t, size_t,
-                         int, float);
+typedef void (*tile_var)(size_t, const float *, size_t, const float *, size_t, float *, size_t,
+                         size_t, int, float);
 #define VARS(R) { tile_##R##_1, tile_##R##_2, tile_##R##_3, tile_##R##_4 }
 static const tile_var variants[][4] = {
 	VARS(1), VARS(2), VARS(3), VARS(4), VARS(5), VARS(6), VARS(7), VARS(8),
@@ -121,10 +122,10 @@ static const tile_var variants[][4] = {
 #endif
 };
 
-static void tile_avx512(size_t kc, const float *a, size_t a_cs, const float *b, float *c,
-                        size_t ldc, size_t mr, size_t nr, int init, float beta)
+static void tile_avx512(size_t kc, const float *a, size_t a_cs, const float *b, size_t b_rs,
+                       float *c, size_t ldc, size_t mr, size_t nr, int init, float beta)
 {
-	variants[mr - 1][(nr + 15) / 16 - 1](kc, a, a_cs, b, c, ldc, nr, init, beta);
+	variants[mr - 1][(nr + 15) / 16 - 1](kc, a, a_cs, b, b_rs, c, ldc, nr, init, beta);
 }
 
 const struct hus_gemm_kernel hus_gemm_kernel_avx512 = { HUS_ISA_AVX512, MR, NR, tile_avx512,
