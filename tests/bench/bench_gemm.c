@@ -25,6 +25,7 @@ void sgemm_(const char *ta, const char *tb, const int *m, const int *n, const in
             const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
             const float *beta, float *c, const int *ldc);
 void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
 
 struct gemm_shape {
@@ -122,6 +123,7 @@ static int gemm_case(struct bench_result *r, const char *what, int ta, int tb, s
 	                   ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, hus_numeric_path(),
 	                   openblas_get_corename());
 	r->value = 0;
+	const int omp_saved = omp_get_max_threads(), blas_saved = openblas_get_num_threads();
 	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
 		int threads = atoi(tok) > 0 ? atoi(tok) : 1;
 		double gfl[2];
@@ -133,8 +135,8 @@ static int gemm_case(struct bench_result *r, const char *what, int ta, int tb, s
 			                " %dT husai %.1f / OpenBLAS %.1f GFLOP/s = %.2fx;", threads,
 			                gfl[0], gfl[1], gfl[1] > 0 ? gfl[0] / gfl[1] : 0.0);
 	}
-	omp_set_num_threads(omp_get_num_procs());
-	openblas_set_num_threads(1);
+	omp_set_num_threads(omp_saved);
+	openblas_set_num_threads(blas_saved);
 	free(A), free(B), free(C);
 	r->unit = "gflops";
 	r->peak_rss_mb = bench_peak_rss_mb();
