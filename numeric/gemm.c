@@ -43,7 +43,7 @@
  * (a panel's step is MR adjacent floats), op(B) when not and a block of KC of its rows spans
  * at most DIRECT_B_MAX_LD floats per row (so the block stays in L2 without conflicts). */
 #ifndef DIRECT_B_MAX_LD
-#define DIRECT_B_MAX_LD 1024
+#define DIRECT_B_MAX_LD 512
 #endif
 /* Threads only when the product is worth waking them: flops per thread at least this. */
 #define PAR_MIN_FLOPS_PER_THREAD (4.0 * 1024 * 1024)
