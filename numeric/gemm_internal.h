@@ -6,7 +6,10 @@
  * kc steps of k, from packed operands:
  *   a  the A micro-panel: for step k the MR values op(A)[i0+r][k0+k] at a[k*a_cs + r]
  *      (a_cs == MR for the driver's packed panels);
- *   b  the B micro-panel: for step k the NR values op(B)[k0+k][j0+c] at b[k*NR + c];
+ *      a kernel may read all MR values of every step and all NR of b (the driver reads an
+ *      operand in place, a_cs = lda or b_rs = ldb, only for full panels);
+ *   b  the B micro-panel: for step k the NR values op(B)[k0+k][j0+c] at b[k*b_rs + c]
+ *      (b_rs == NR for the driver's packed panels);
  *   c  the tile's top-left element of C, rows ldc floats apart; only the mr x nr elements of
  *      the tile are read or written (edge tiles: mr < MR, nr < NR; the panels are zero-padded
  *      there, and the padded rows and columns never reach memory).
@@ -27,8 +30,8 @@
 enum { HUS_INIT_ZERO = 0, HUS_INIT_LOAD = 1, HUS_INIT_SCALE = 2 };
 
 typedef void (*hus_gemm_tile_fn)(size_t kc, const float *a, size_t a_cs, const float *b,
-                                 float *c, size_t ldc, size_t mr, size_t nr, int init,
-                                 float beta);
+                                 size_t b_rs, float *c, size_t ldc, size_t mr, size_t nr,
+                                 int init, float beta);
 
 /* Packing by transposition: for r < rows (<= width) and k < kc, dst[k*width + r] =
  * src[r*lds + k], and dst[k*width + r] = 0 for rows <= r < width.  Packs op(A) panels when A is

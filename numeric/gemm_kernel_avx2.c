@@ -22,7 +22,7 @@
 
 static inline TGT __attribute__((always_inline)) void
 tile_body(const int mr, const int nv, size_t kc, const float *a, size_t a_cs, const float *b,
-          float *c, size_t ldc, size_t nr, int init, float beta)
+          size_t b_rs, float *c, size_t ldc, size_t nr, int init, float beta)
 {
 	__m256 acc[MR][NV];
 	const size_t tail = nr - 8 * (size_t)(nv - 1);
@@ -60,7 +60,7 @@ tile_body(const int mr, const int nv, size_t kc, const float *a, size_t a_cs, co
 				acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
 		}
 		a += a_cs;
-		b += NR;
+		b += b_rs;
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < mr; r++)
@@ -76,9 +76,10 @@ tile_body(const int mr, const int nv, size_t kc, const float *a, size_t a_cs, co
 
 #define TILE_FN(R, V)                                                                          \
 	static TGT void tile_##R##_##V(size_t kc, const float *a, size_t a_cs, const float *b,  \
-	                               float *c, size_t ldc, size_t nr, int init, float beta)     \
+	                               size_t b_rs, float *c, size_t ldc, size_t nr, int init,   \
+	                               float beta)                                             \
 	{                                                                                      \
-		tile_body(R, V, kc, a, a_cs, b, c, ldc, nr, init, beta);                       \
+		tile_body(R, V, kc, a, a_cs, b, b_rs, c, ldc, nr, init, beta);                 \
 	}
 #define TILE_ROW(R) TILE_FN(R, 1) TILE_FN(R, 2)
 TILE_ROW(1)
@@ -88,15 +89,15 @@ TILE_ROW(4)
 TILE_ROW(5)
 TILE_ROW(6)
 
-typedef void (*tile_var)(size_t, const float *, size_t, const float *, float *, size_t, size_t,
-                         int, float);
+typedef void (*tile_var)(size_t, const float *, size_t, const float *, size_t, float *, size_t,
+                         size_t, int, float);
 #define VARS(R) { tile_##R##_1, tile_##R##_2 }
 static const tile_var variants[MR][NV] = { VARS(1), VARS(2), VARS(3), VARS(4), VARS(5), VARS(6) };
 
-static void tile_avx2(size_t kc, const float *a, size_t a_cs, const float *b, float *c,
-                      size_t ldc, size_t mr, size_t nr, int init, float beta)
+static void tile_avx2(size_t kc, const float *a, size_t a_cs, const float *b, size_t b_rs,
+                     float *c, size_t ldc, size_t mr, size_t nr, int init, float beta)
 {
-	variants[mr - 1][(nr + 7) / 8 - 1](kc, a, a_cs, b, c, ldc, nr, init, beta);
+	variants[mr - 1][(nr + 7) / 8 - 1](kc, a, a_cs, b, b_rs, c, ldc, nr, init, beta);
 }
 
 /* pack_t (gemm_internal.h): blocks of 8 rows by 8 steps of k transposed in registers */

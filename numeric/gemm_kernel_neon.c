@@ -44,8 +44,8 @@
 	} while (0)
 
 /* the full 8 x 12 tile */
-static void tile_full(size_t kc, const float *a, size_t a_cs, const float *b, float *c,
-                      size_t ldc, int init, float beta)
+static void tile_full(size_t kc, const float *a, size_t a_cs, const float *b, size_t b_rs,
+                      float *c, size_t ldc, int init, float beta)
 {
 	const float32x4_t vb = vdupq_n_f32(beta);
 	float32x4_t c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
@@ -58,7 +58,7 @@ static void tile_full(size_t kc, const float *a, size_t a_cs, const float *b, fl
 	INIT_ROW(5);
 	INIT_ROW(6);
 	INIT_ROW(7);
-	for (size_t k = 0; k < kc; k++, a += a_cs, b += NR) {
+	for (size_t k = 0; k < kc; k++, a += a_cs, b += b_rs) {
 		const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
 		const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
 		FMA_ROW(0, a0, 0);
@@ -80,11 +80,11 @@ static void tile_full(size_t kc, const float *a, size_t a_cs, const float *b, fl
 	STORE_ROW(7);
 }
 
-static void tile_neon(size_t kc, const float *a, size_t a_cs, const float *b, float *c,
-                      size_t ldc, size_t mr, size_t nr, int init, float beta)
+static void tile_neon(size_t kc, const float *a, size_t a_cs, const float *b, size_t b_rs,
+                      float *c, size_t ldc, size_t mr, size_t nr, int init, float beta)
 {
 	if (mr == MR && nr == NR) {
-		tile_full(kc, a, a_cs, b, c, ldc, init, beta);
+		tile_full(kc, a, a_cs, b, b_rs, c, ldc, init, beta);
 		return;
 	}
 	/* an edge tile: its elements in a full-size copy (the rest zero), the same chains there */
@@ -93,7 +93,7 @@ static void tile_neon(size_t kc, const float *a, size_t a_cs, const float *b, fl
 	if (init != HUS_INIT_ZERO)
 		for (size_t r = 0; r < mr; r++)
 			memcpy(t + r * NR, c + r * ldc, nr * sizeof(float));
-	tile_full(kc, a, a_cs, b, t, NR, init, beta);
+	tile_full(kc, a, a_cs, b, b_rs, t, NR, init, beta);
 	for (size_t r = 0; r < mr; r++)
 		memcpy(c + r * ldc, t + r * NR, nr * sizeof(float));
 }

@@ -12,8 +12,8 @@
 #define MR 4
 #define NR 8
 
-static void tile_scalar(size_t kc, const float *a, size_t a_cs, const float *b, float *c,
-                        size_t ldc, size_t mr, size_t nr, int init, float beta)
+static void tile_scalar(size_t kc, const float *a, size_t a_cs, const float *b, size_t b_rs,
+                        float *c, size_t ldc, size_t mr, size_t nr, int init, float beta)
 {
 	float acc[MR][NR];
 	for (size_t r = 0; r < MR; r++)
@@ -26,7 +26,7 @@ static void tile_scalar(size_t kc, const float *a, size_t a_cs, const float *b, 
 			}
 			acc[r][j] = v;
 		}
-	for (size_t k = 0; k < kc; k++, a += a_cs, b += NR)
+	for (size_t k = 0; k < kc; k++, a += a_cs, b += b_rs)
 		for (size_t r = 0; r < MR; r++) {
 			const float ar = a[r];
 			for (size_t j = 0; j < NR; j++)

@@ -159,7 +159,8 @@ static void test_small_shapes(void **state)
 					check_one(tr >> 1, tr & 1, sz[a], sz[b], sz[c], 0, betas[q % 4]);
 }
 
-/* larger sizes: several blocks of k (KC 256), of columns (NB 512) and of rows (MB 1536) */
+/* larger sizes: several blocks of k (256, or 768 for a wide C), of columns (512 or 192) and of
+ * rows (1536) */
 static void test_large_shapes(void **state)
 {
 	(void)state;
@@ -167,6 +168,8 @@ static void test_large_shapes(void **state)
 		{ 255, 257, 257 }, { 257, 255, 1025 }, { 1025, 31, 64 },  { 31, 1025, 255 },
 		{ 64, 64, 1025 },  { 7, 1025, 17 },    { 1600, 17, 300 }, { 17, 2, 1025 },
 		{ 1, 1025, 257 },  { 257, 1, 255 },    { 96, 144, 768 },  { 200, 600, 513 },
+		/* wide C (N >= 4096): the other blocking, k in blocks of 768 */
+		{ 9, 4100, 1600 }, { 20, 4097, 70 },
 	};
 	rng_state = 2;
 	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)

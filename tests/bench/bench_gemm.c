@@ -8,7 +8,8 @@
  * Each case times both in turn (husai, OpenBLAS, husai, OpenBLAS, ...; HUSAI_BENCH_REPS rounds,
  * default 5) on the same operands and reports the median GFLOP/s of each, with 1 thread (OpenMP
  * for husai, openblas_set_num_threads for OpenBLAS) and with 2 (HUSAI_BENCH_THREADS, default
- * "1,2").  The value is husai's single-threaded GFLOP/s; the note has the rest.  OpenBLAS is
+ * "1,2"); single-threaded, also by the calling thread's CPU time, which other work on a shared
+ * machine disturbs less.  The value is husai's single-threaded GFLOP/s; the note has the rest.  OpenBLAS is
  * called by its Fortran symbol sgemm_ (GSL's libgslcblas may shadow cblas_sgemm, see
  * train/sae_blas.c); its kernel is whatever OPENBLAS_CORETYPE selects (the note names it).
  */
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 #include "formats.h"
@@ -25,6 +27,7 @@ void sgemm_(const char *ta, const char *tb, const int *m, const int *n, const in
             const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
             const float *beta, float *c, const int *ldc);
 void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
 
 struct gemm_shape {
@@ -55,9 +58,17 @@ static int env_int(const char *name, int dflt)
 	return v && atoi(v) > 0 ? atoi(v) : dflt;
 }
 
-/* median GFLOP/s of husai (g[0]) and OpenBLAS (g[1]) with `threads` threads, interleaved */
+static double thread_cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* median GFLOP/s of husai (g[0]) and OpenBLAS (g[1]) with `threads` threads, interleaved; with
+ * one thread also by the calling thread's CPU time (gc[]), which a busy machine disturbs less */
 static void time_pair(const struct gemm_shape *s, const float *A, size_t lda, const float *B,
-                      size_t ldb, float *C, size_t ldc, int threads, double g[2])
+                      size_t ldb, float *C, size_t ldc, int threads, double g[2], double gc[2])
 {
 	const double flops = 2.0 * (double)s->M * (double)s->N * (double)s->K;
 	const int reps = env_int("HUSAI_BENCH_REPS", 5);
@@ -69,30 +80,28 @@ static void time_pair(const struct gemm_shape *s, const float *A, size_t lda, co
 	blas_rowmajor(s, A, lda, B, ldb, C, ldc);
 	double once = (hus_now() - t0) / 2;
 	int inner = once >= 0.1 ? 1 : (int)(0.1 / (once > 1e-7 ? once : 1e-7)) + 1;
-	double *gf[2];
-	gf[0] = malloc(sizeof(double) * reps);
-	gf[1] = malloc(sizeof(double) * reps);
-	if (!gf[0] || !gf[1]) {
-		free(gf[0]), free(gf[1]);
-		g[0] = g[1] = 0;
+	double *gf = malloc(sizeof(double) * reps * 4); /* [wall/cpu][husai/OpenBLAS][rep] */
+	if (!gf) {
+		g[0] = g[1] = gc[0] = gc[1] = 0;
 		return;
 	}
 	for (int r = 0; r < reps; r++)
 		for (int which = 0; which < 2; which++) {
-			double t = hus_now();
+			double t = hus_now(), c = thread_cpu_now();
 			for (int i = 0; i < inner; i++)
 				if (which == 0)
 					hus_gemm(s->ta, s->tb, s->M, s->N, s->K, A, lda, B, ldb, 0.0f, C, ldc);
 				else
 					blas_rowmajor(s, A, lda, B, ldb, C, ldc);
-			gf[which][r] = flops * inner / (hus_now() - t) / 1e9;
+			gf[which * reps + r] = flops * inner / (hus_now() - t) / 1e9;
+			gf[(2 + which) * reps + r] = flops * inner / (thread_cpu_now() - c) / 1e9;
 		}
-	for (int which = 0; which < 2; which++) {
-		qsort(gf[which], reps, sizeof(double), cmp_double);
-		g[which] = reps % 2 ? gf[which][reps / 2]
-		                    : (gf[which][reps / 2 - 1] + gf[which][reps / 2]) / 2;
+	for (int q = 0; q < 4; q++) {
+		double *v = gf + q * reps;
+		qsort(v, reps, sizeof(double), cmp_double);
+		(q < 2 ? g : gc)[q % 2] = reps % 2 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
 	}
-	free(gf[0]), free(gf[1]);
+	free(gf);
 }
 
 static int gemm_case(struct bench_result *r, const char *what, int ta, int tb, size_t M,
@@ -122,19 +131,25 @@ static int gemm_case(struct bench_result *r, const char *what, int ta, int tb, s
 	                   ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, hus_numeric_path(),
 	                   openblas_get_corename());
 	r->value = 0;
+	const int omp_saved = omp_get_max_threads(), blas_saved = openblas_get_num_threads();
 	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
 		int threads = atoi(tok) > 0 ? atoi(tok) : 1;
-		double gfl[2];
-		time_pair(&s, A, lda, B, ldb, C, ldc, threads, gfl);
+		double gfl[2], gcpu[2];
+		time_pair(&s, A, lda, B, ldb, C, ldc, threads, gfl, gcpu);
 		if (r->value == 0)
 			r->value = gfl[0];
 		if (len > 0 && (size_t)len < sizeof(r->note))
 			len += snprintf(r->note + len, sizeof(r->note) - len,
-			                " %dT husai %.1f / OpenBLAS %.1f GFLOP/s = %.2fx;", threads,
-			                gfl[0], gfl[1], gfl[1] > 0 ? gfl[0] / gfl[1] : 0.0);
+			                " %dT husai %.1f / OpenBLAS %.1f GFLOP/s = %.2fx", threads, gfl[0],
+			                gfl[1], gfl[1] > 0 ? gfl[0] / gfl[1] : 0.0);
+		if (threads == 1 && len > 0 && (size_t)len < sizeof(r->note))
+			len += snprintf(r->note + len, sizeof(r->note) - len, " (CPU time %.1f / %.1f)",
+			                gcpu[0], gcpu[1]);
+		if (len > 0 && (size_t)len < sizeof(r->note))
+			len += snprintf(r->note + len, sizeof(r->note) - len, ";");
 	}
-	omp_set_num_threads(omp_get_num_procs());
-	openblas_set_num_threads(1);
+	omp_set_num_threads(omp_saved);
+	openblas_set_num_threads(blas_saved);
 	free(A), free(B), free(C);
 	r->unit = "gflops";
 	r->peak_rss_mb = bench_peak_rss_mb();
