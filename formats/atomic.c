@@ -141,9 +141,9 @@ int hus_open_regular(const char *path, int flags, struct stat *st, struct hus_er
 	if (fd < 0) {
 		int e = errno;
 		if (e == ELOOP && (flags & O_NOFOLLOW))
-			return -hus_errf(err, HUS_EINPUT, path, NULL,
+			return hus_errf(err, HUS_EINPUT, path, NULL,
 					 "a symbolic link; expected a regular file");
-		return -hus_errf(err, e == ENOENT ? HUS_EINPUT : HUS_EIO, path, NULL,
+		return hus_errf(err, e == ENOENT ? HUS_EINPUT : HUS_EIO, path, NULL,
 				 "cannot open: %s", strerror(e));
 	}
 	struct stat s;
@@ -151,7 +151,7 @@ int hus_open_regular(const char *path, int flags, struct stat *st, struct hus_er
 		int rc = hus_errf(err, HUS_EINPUT, path, NULL, "%s; expected a regular file",
 				  hus_file_kind(s.st_mode));
 		close(fd);
-		return -rc;
+		return rc;
 	}
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0)
@@ -166,7 +166,7 @@ int hus_read_file_max(const char *path, size_t max, char **buf, size_t *n, struc
 	struct stat st;
 	int fd = hus_open_regular(path, 0, &st, err);
 	if (fd < 0)
-		return -fd;
+		return fd;
 	/* the size is checked before anything is allocated or read; the read stops at the limit
 	 * too (a file that grows meanwhile) */
 	if ((uint64_t)st.st_size > (uint64_t)max) {

@@ -84,9 +84,12 @@ int hus_write_file(const char *path, const void *buf, size_t n, struct hus_err *
 #define HUS_READ_MAX ((size_t)16 << 30)
 int hus_read_file(const char *path, char **buf, size_t *n, struct hus_err *err);
 int hus_read_file_max(const char *path, size_t max, char **buf, size_t *n, struct hus_err *err);
+#define CFG_MAX_BYTES ((size_t)1 << 20) /* a YAML config: 1 MiB */
+#define HJ_MAX_BYTES ((size_t)256 << 20) /* a JSON file (manifest, results, cfg.json): 256 MiB */
 /* open(2) `path` read-only for a regular file only (`flags`: e.g. O_NOFOLLOW): a FIFO is
  * opened without waiting for a writer and refused like a device, socket or directory.  The
- * descriptor (blocking), or minus the hus_code of the error filled in `err`; *st if non-NULL. */
+ * descriptor (blocking), or the (negative) hus_code of the error filled in `err`; *st if
+ * non-NULL. */
 struct stat;
 int hus_open_regular(const char *path, int flags, struct stat *st, struct hus_err *err);
 /* "a FIFO", "a symbolic link", "a character device", ... for an st_mode */

@@ -66,7 +66,7 @@ int hus_sha256_file(const char *path, char hex[65], uint64_t *bytes, struct hus_
 {
 	int fd = hus_open_regular(path, 0, NULL, err); /* never a FIFO or a device */
 	if (fd < 0)
-		return -fd;
+		return fd;
 	int rc = hus_sha256_fd(fd, path, hex, bytes, err);
 	close(fd);
 	return rc;

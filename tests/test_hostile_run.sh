@@ -80,4 +80,17 @@ for d in fifo symlink dotdot; do
 	check "report on $d: ends non-zero, no hang (got $st)" test "$st" -ne 0 -a "$st" -ne 124
 done
 
+# a config that is a device, a FIFO, or larger than the 1 MiB limit: refused before reading
+timeout $T "$bin" run /dev/zero --out "$tmp/r0" >/dev/null 2>"$tmp/err"; st=$?
+check "run /dev/zero: exit 1, at once (got $st)" test "$st" -eq 1
+check "run /dev/zero: named, a character device" grep -q "/dev/zero: a character device; expected a regular file" "$tmp/err"
+mkfifo "$tmp/cfg.fifo"
+timeout $T "$bin" run "$tmp/cfg.fifo" --out "$tmp/r1" >/dev/null 2>"$tmp/err"; st=$?
+check "run on a FIFO: exit 1, no hang (got $st)" test "$st" -eq 1
+check "run on a FIFO: named" grep -q "cfg.fifo: a FIFO; expected a regular file" "$tmp/err"
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' '#' >"$tmp/big.yaml"
+timeout $T "$bin" run "$tmp/big.yaml" --out "$tmp/r2" >/dev/null 2>"$tmp/err"; st=$?
+check "run on a 2 MiB config: exit 1 (got $st)" test "$st" -eq 1
+check "run on a 2 MiB config: the limit is named" grep -q "big.yaml: 2097152 bytes; expected at most 1048576 bytes" "$tmp/err"
+
 finish hostile_run
