@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,73 @@ static void test_inspect_refuses(void **state)
 	}
 }
 
+/* `husai inspect`: exit status and stderr of one file */
+static int inspect(const char *p, char *msg, size_t cap)
+{
+	char out[600], cmd[2048];
+	pathof(out, sizeof(out), "inspect.err");
+	snprintf(cmd, sizeof(cmd), "'%s' inspect '%s' >/dev/null 2>'%s'", HUSAI_BIN, p, out);
+	int st = system(cmd);
+	FILE *f = fopen(out, "r");
+	size_t n = f ? fread(msg, 1, cap - 1, f) : 0;
+	if (f)
+		fclose(f);
+	msg[n] = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* inspect runs the typed reader of a known format: a file the stages refuse (format version
+ * 99, NaN values, zero rows) is not called valid (it exited 0 on each). */
+static void test_inspect_runs_the_typed_readers(void **state)
+{
+	(void)state;
+	float x[6] = { 1, 2, 3, 4, 5, 6 };
+	int32_t ex[2] = { 0, 1 }, aa[2] = { 0, 0 }, bb[2] = { 0, 1 }, pos[2] = { 5, 5 };
+	struct acts_set a;
+	memset(&a, 0, sizeof(a));
+	a.N = 2, a.d = 3, a.x = x, a.example_index = ex, a.a = aa, a.b = bb, a.c = bb, a.pos = pos;
+	snprintf(a.hook, sizeof(a.hook), "resid_post");
+	snprintf(a.position, sizeof(a.position), "answer");
+	snprintf(a.answer_position, sizeof(a.answer_position), "equals");
+	snprintf(a.rows, sizeof(a.rows), "all");
+	a.modulus = 2, a.split_seed = 0, a.split_fraction = 0.5;
+	char good[512], nan_file[512], v99[512], empty[512], msg[2048];
+	pathof(good, sizeof(good), "acts_good.h5");
+	pathof(nan_file, sizeof(nan_file), "acts_nan.h5");
+	pathof(v99, sizeof(v99), "acts_v99.h5");
+	pathof(empty, sizeof(empty), "acts_empty.h5");
+	struct hus_err err = { 0 };
+	assert_int_equal(acts_write(good, &a, NULL, &err), 0);
+	struct acts_set back;
+	if (acts_read(good, &back, &err))
+		fprintf(stderr, "%s: %s\n", err.where, err.msg);
+	else
+		acts_release(&back);
+	assert_int_equal(inspect(good, msg, sizeof(msg)), 0);
+	x[4] = NAN;
+	assert_int_equal(acts_write(nan_file, &a, NULL, &err), 0);
+	assert_int_equal(inspect(nan_file, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, nan_file));
+	x[4] = 5;
+	/* version 99 and zero rows: written with the generic writer */
+	struct h5w *w;
+	size_t d2[2] = { 2, 3 }, d0[2] = { 0, 3 };
+	assert_int_equal(h5w_open(&w, v99, "husai.activation_set", 99, NULL, &err), 0);
+	assert_int_equal(h5w_f32(w, "/activations", x, 2, d2, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	assert_int_equal(inspect(v99, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, "husai_format_version"));
+	assert_int_equal(h5w_open(&w, empty, "husai.activation_set", 1, NULL, &err), 0);
+	assert_int_equal(h5w_f32(w, "/activations", x, 2, d0, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	assert_int_equal(inspect(empty, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, empty));
+	assert_int_equal(h5w_open(&w, v99, "husai.sae_checkpoint", 99, NULL, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	assert_int_equal(inspect(v99, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, "husai_format_version"));
+}
+
 int main(void)
 {
 	hus_libs_init();
@@ -279,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_refused_as_image),
 		cmocka_unit_test(test_plain_file_still_reads),
 		cmocka_unit_test(test_inspect_refuses),
+		cmocka_unit_test(test_inspect_runs_the_typed_readers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
