@@ -499,10 +499,9 @@ static herr_t check_link(hid_t g, const char *name, const H5L_info_t *info, void
 	snprintf(where, sizeof(where), "/%s", name);
 	if (info->type == H5L_TYPE_HARD) {
 		hid_t o = H5Oopen(g, name, H5P_DEFAULT);
-		if (o < 0) {
+		if (o < 0) { /* libhdf5 cannot read the file's structure here: unwalkable */
 			hus_errf(c->err, HUS_EINPUT, c->path, where, "cannot open object: %s",
 				 h5_reason());
-			c->refused = 1;
 			return -1;
 		}
 		int rc = H5Iget_type(o) == H5I_DATASET ? dataset_storage_ok(o, c->path, where, c->err)
