@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "formats.h"
@@ -675,6 +676,11 @@ int h5r_open(struct h5r **rp, const char *path, const char *format, int max_vers
 {
 	if (access(path, R_OK))
 		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot read the file (missing or not permitted)");
+	/* libhdf5 would open a FIFO and wait for a writer, or read a device */
+	struct stat st = { 0 };
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return hus_errf(err, HUS_EINPUT, path, NULL, "%s; expected a regular file (an HDF5 file)",
+				hus_file_kind(st.st_mode));
 	htri_t is = H5Fis_hdf5(path);
 	H5Eclear2(H5E_DEFAULT);
 	if (is <= 0)

@@ -93,4 +93,12 @@ timeout $T "$bin" run "$tmp/big.yaml" --out "$tmp/r2" >/dev/null 2>"$tmp/err"; s
 check "run on a 2 MiB config: exit 1 (got $st)" test "$st" -eq 1
 check "run on a 2 MiB config: the limit is named" grep -q "big.yaml: 2097152 bytes; expected at most 1048576 bytes" "$tmp/err"
 
+# an HDF5 path that is a FIFO or a device: refused, never opened by libhdf5
+mkfifo "$tmp/acts.h5"
+timeout $T "$bin" inspect "$tmp/acts.h5" >/dev/null 2>"$tmp/err"; st=$?
+check "inspect on a FIFO: exit 1, no hang (got $st)" test "$st" -eq 1
+check "inspect on a FIFO: named" grep -q "acts.h5: a FIFO; expected a regular file" "$tmp/err"
+timeout $T "$bin" inspect /dev/zero >/dev/null 2>"$tmp/err"; st=$?
+check "inspect /dev/zero: exit 1 (got $st)" test "$st" -eq 1
+
 finish hostile_run
