@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,45 +115,104 @@ int hus_write_file(const char *path, const void *buf, size_t n, struct hus_err *
 	return hus_atomic_commit(&a, err);
 }
 
-int hus_read_file(const char *path, char **buf, size_t *n, struct hus_err *err)
+const char *hus_file_kind(unsigned mode)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return hus_errf(err, errno == ENOENT ? HUS_EINPUT : HUS_EIO, path, NULL,
-				"cannot open: %s", strerror(errno));
-	size_t cap = 4096, len = 0;
-	char *p = malloc(cap);
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+int hus_open_regular(const char *path, int flags, struct stat *st, struct hus_err *err)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below) */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP && (flags & O_NOFOLLOW))
+			return hus_errf(err, HUS_EINPUT, path, NULL,
+					 "a symbolic link; expected a regular file");
+		return hus_errf(err, e == ENOENT ? HUS_EINPUT : HUS_EIO, path, NULL,
+				 "cannot open: %s", strerror(e));
+	}
+	struct stat s;
+	if (fstat(fd, &s) || !S_ISREG(s.st_mode)) {
+		int rc = hus_errf(err, HUS_EINPUT, path, NULL, "%s; expected a regular file",
+				  hus_file_kind(s.st_mode));
+		close(fd);
+		return rc;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (st)
+		*st = s;
+	return fd;
+}
+
+int hus_read_file_max(const char *path, size_t max, char **buf, size_t *n, struct hus_err *err)
+{
+	struct stat st;
+	int fd = hus_open_regular(path, 0, &st, err);
+	if (fd < 0)
+		return fd;
+	/* the size is checked before anything is allocated or read; the read stops at the limit
+	 * too (a file that grows meanwhile) */
+	if ((uint64_t)st.st_size > (uint64_t)max) {
+		close(fd);
+		return hus_errf(err, HUS_EINPUT, path, NULL,
+				"%llu bytes; expected at most %zu bytes for this kind of file",
+				(unsigned long long)st.st_size, max);
+	}
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	char *p = malloc(cap + 1);
 	if (!p) {
-		fclose(f);
-		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+		close(fd);
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory for %zu bytes", cap);
 	}
 	for (;;) {
-		if (len + 1 >= cap) {
-			char *q = cap > ((size_t)1 << 34) ? NULL : realloc(p, cap * 2);
-			if (!q) {
-				free(p);
-				fclose(f);
-				return hus_errf(err, HUS_ENOMEM, path, NULL, "file too large to read");
-			}
-			p = q;
-			cap *= 2;
+		ssize_t got = read(fd, p + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int e = errno;
+			free(p);
+			close(fd);
+			return hus_errf(err, HUS_EIO, path, NULL, "read error: %s", strerror(e));
 		}
-		size_t got = fread(p + len, 1, cap - len - 1, f);
-		len += got;
 		if (got == 0)
 			break;
+		len += (size_t)got;
+		if (len == cap) { /* grew since the fstat */
+			free(p);
+			close(fd);
+			return hus_errf(err, HUS_EINPUT, path, NULL,
+					"the file grew while it was read (from %llu bytes); refusing it",
+					(unsigned long long)st.st_size);
+		}
 	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(p);
-		return hus_errf(err, HUS_EIO, path, NULL, "read error");
-	}
+	close(fd);
 	p[len] = 0;
 	*buf = p;
 	if (n)
 		*n = len;
 	return 0;
+}
+
+int hus_read_file(const char *path, char **buf, size_t *n, struct hus_err *err)
+{
+	return hus_read_file_max(path, HUS_READ_MAX, buf, n, err);
 }
 
 int hus_mkdirs(const char *path, struct hus_err *err)

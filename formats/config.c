@@ -294,7 +294,9 @@ int cfg_load(struct cfg **cp, const char *path, struct hus_err *err)
 {
 	char *text;
 	size_t n;
-	int rc = hus_read_file(path, &text, &n, err);
+	/* a regular file of at most CFG_MAX_BYTES, checked before reading (`husai run /dev/zero`
+	 * read 16-32 GiB before refusing) */
+	int rc = hus_read_file_max(path, CFG_MAX_BYTES, &text, &n, err);
 	if (rc)
 		return rc;
 	if (strlen(text) != n) {

@@ -77,13 +77,31 @@ void hus_atomic_abort(struct hus_atomic *a);                     /* close and un
 int hus_fsync_rename(const char *tmp_path, const char *final_path, struct hus_err *err);
 /* Write a whole buffer atomically. */
 int hus_write_file(const char *path, const void *buf, size_t n, struct hus_err *err);
-/* Read a whole file (NUL-terminated copy; *n excludes the NUL).  Caller frees. */
+/* Read a whole file (NUL-terminated copy; *n excludes the NUL).  Caller frees.  Only a regular
+ * file (a FIFO, device, socket or directory is refused with an error naming what it is, before
+ * anything is read), of at most `max` bytes (checked against its size before any allocation);
+ * hus_read_file: at most HUS_READ_MAX. */
+#define HUS_READ_MAX ((size_t)16 << 30)
 int hus_read_file(const char *path, char **buf, size_t *n, struct hus_err *err);
+int hus_read_file_max(const char *path, size_t max, char **buf, size_t *n, struct hus_err *err);
+#define CFG_MAX_BYTES ((size_t)1 << 20) /* a YAML config: 1 MiB */
+#define HJ_MAX_BYTES ((size_t)256 << 20) /* a JSON file (manifest, results, cfg.json): 256 MiB */
+/* open(2) `path` read-only for a regular file only (`flags`: e.g. O_NOFOLLOW): a FIFO is
+ * opened without waiting for a writer and refused like a device, socket or directory.  The
+ * descriptor (blocking), or the (negative) hus_code of the error filled in `err`; *st if
+ * non-NULL. */
+struct stat;
+int hus_open_regular(const char *path, int flags, struct stat *st, struct hus_err *err);
+/* "a FIFO", "a symbolic link", "a character device", ... for an st_mode */
+const char *hus_file_kind(unsigned mode);
 int hus_mkdirs(const char *path, struct hus_err *err); /* mkdir -p */
 /* Call fn(relative path, full path, ctx) for every regular file under root, recursively, in
  * sorted order, without following links; a non-zero return stops the walk and is returned. */
 typedef int (*hus_walk_fn)(const char *rel, const char *full, void *ctx);
 int hus_walk_files(const char *root, hus_walk_fn fn, void *ctx);
+/* The same walk, calling fn for every entry that is neither a regular file nor a directory
+ * (symbolic links, FIFOs, sockets, devices; none followed). */
+int hus_walk_special(const char *root, hus_walk_fn fn, void *ctx);
 /* The immediate subdirectories of dir (links followed) that hold `entry` (a file or directory),
  * as "dir/name" in sorted order; the caller frees each and the list.  HUS_ENOMEM on failure
  * (the list made so far is still returned). */
@@ -92,7 +110,10 @@ int hus_file_exists(const char *path);
 
 /* ---------------------------------------------------------------- sha256 ------------ */
 
+/* of a regular file only (a FIFO or device is refused, never read) */
 int hus_sha256_file(const char *path, char hex[65], uint64_t *bytes, struct hus_err *err);
+/* of what is left to read on `fd` (named `path` in errors) */
+int hus_sha256_fd(int fd, const char *path, char hex[65], uint64_t *bytes, struct hus_err *err);
 void hus_sha256_buf(const void *buf, size_t n, char hex[65]);
 
 /* ---------------------------------------------------------------- provenance -------- */
@@ -317,9 +338,15 @@ int manifest_write(struct manifest *m, const char *command, const char *config_h
 
 struct audit_report {
 	size_t checked, missing, changed, unlisted;
+	size_t refused; /* listed or present but not a regular file inside the run (never read) */
+	size_t outside; /* inputs listed outside the run directory (not read) */
 };
 /* Recompute every sha256 in RUN_DIR/manifest.json; list problems on `out` (may be NULL).
- * Returns 0 if all match, HUS_EMISMATCH otherwise (err says what), other codes on bad input. */
+ * Returns 0 if all match, HUS_EMISMATCH otherwise (err says what), other codes on bad input.
+ * Reads only regular files inside RUN_DIR: a listed path that is absolute or has a `..`
+ * component is an error for an artifact, and an input outside the run (not read, listed as
+ * "outside"); a listed symbolic link (also in a directory component), FIFO, socket or device
+ * is refused unread; every symbolic link or special file in the run counts as refused. */
 int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, struct hus_err *err);
 
 /* ---------------------------------------------------------------- progress ---------- */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "formats.h"
@@ -428,10 +429,183 @@ static int read_attr_num(hid_t file, const char *path, const char *obj, const ch
 	return rc;
 }
 
-/* Check the root attributes of an open file; on success *rp owns `file`. */
+/* ------------------------------------------------ nothing outside the file ---------- */
+
+/*
+ * husai reads only bytes stored in the artifact itself (RELIABILITY.md, "Untrusted archives"):
+ * libhdf5 would otherwise follow an external link into another file (a corrupt one crashed
+ * husai in H5Dread; an intact one made it train on data outside the artifact), read a virtual
+ * dataset's source files, or a dataset's external raw-data files.  So every link in the file
+ * must be a hard link, and no dataset may have virtual layout or external storage.  Soft links
+ * are refused too (also one that resolves inside the file: husai never writes them, and a
+ * soft link can name anything, also a path through an external link).
+ */
+/* Bounds of a walk: far beyond any husai artifact, and reached quickly by a corrupt file whose
+ * group contains itself (libhdf5 1.10.8 visits it again and again, the path growing by one
+ * level each time: fuzzing, tests/fuzz/corpus/h5/hdf5_group_cycle.h5, ran for minutes). */
+#define WALK_MAX_OBJECTS 100000
+#define WALK_MAX_PATH 256
+
+struct links_ctx {
+	const char *path; /* the file, for errors */
+	struct hus_err *err;
+	size_t n;
+	int refused;
+};
+
+/* A dataset's storage must be in the file: not virtual (sources in other files or datasets),
+ * no external raw-data files. */
+static int dataset_storage_ok(hid_t d, const char *path, const char *dset, struct hus_err *err)
+{
+	hid_t dcpl = H5Dget_create_plist(d);
+	if (dcpl < 0)
+		return hus_errf(err, HUS_EINPUT, path, dset, "unreadable dataset creation properties: %s",
+				h5_reason());
+	H5D_layout_t layout = H5Pget_layout(dcpl);
+	int next = H5Pget_external_count(dcpl);
+	int rc = 0;
+	if (layout == H5D_VIRTUAL) {
+		rc = hus_errf(err, HUS_EINPUT, path, dset,
+			      "a virtual dataset (its data lives in other datasets or files); expected "
+			      "data stored in this file: refusing it");
+	} else if (layout < 0 || next < 0) {
+		rc = hus_errf(err, HUS_EINPUT, path, dset, "unreadable dataset layout: %s", h5_reason());
+	} else if (next > 0) {
+		char name[256] = "";
+		off_t off;
+		hsize_t size;
+		if (H5Pget_external(dcpl, 0, sizeof(name), name, &off, &size) < 0)
+			H5Eclear2(H5E_DEFAULT);
+		name[sizeof(name) - 1] = 0;
+		rc = hus_errf(err, HUS_EINPUT, path, dset,
+			      "external storage (%d raw-data file%s outside this file, the first '%.200s'); "
+			      "expected data stored in this file: refusing it",
+			      next, next == 1 ? "" : "s", name);
+	}
+	H5Pclose(dcpl);
+	return rc;
+}
+
+static herr_t check_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+	struct links_ctx *c = data;
+	char where[WALK_MAX_PATH + 8];
+	if (++c->n > WALK_MAX_OBJECTS || strlen(name) > WALK_MAX_PATH) {
+		hus_errf(c->err, HUS_EINPUT, c->path, NULL,
+			 "more than %d links or a path longer than %d bytes (a group that contains "
+			 "itself?)",
+			 WALK_MAX_OBJECTS, WALK_MAX_PATH);
+		return -1;
+	}
+	snprintf(where, sizeof(where), "/%s", name);
+	if (info->type == H5L_TYPE_HARD) {
+		hid_t o = H5Oopen(g, name, H5P_DEFAULT);
+		if (o < 0) { /* libhdf5 cannot read the file's structure here: unwalkable */
+			hus_errf(c->err, HUS_EINPUT, c->path, where, "cannot open object: %s",
+				 h5_reason());
+			return -1;
+		}
+		int rc = H5Iget_type(o) == H5I_DATASET ? dataset_storage_ok(o, c->path, where, c->err)
+						       : 0;
+		H5Oclose(o);
+		if (rc) {
+			c->refused = 1;
+			return -1;
+		}
+		return 0;
+	}
+	char val[512] = "";
+	size_t len = info->u.val_size < sizeof(val) ? info->u.val_size : sizeof(val);
+	if (info->type == H5L_TYPE_SOFT || info->type == H5L_TYPE_EXTERNAL) {
+		if (H5Lget_val(g, name, val, len, H5P_DEFAULT) < 0)
+			H5Eclear2(H5E_DEFAULT);
+		val[sizeof(val) - 1] = 0;
+	}
+	if (info->type == H5L_TYPE_SOFT) {
+		hus_errf(c->err, HUS_EINPUT, c->path, where,
+			 "a soft link (to '%.200s'); expected a dataset or group stored in this file "
+			 "(husai follows hard links only): refusing it",
+			 val);
+	} else if (info->type == H5L_TYPE_EXTERNAL) {
+		const char *file = "?", *obj = "?";
+		unsigned flags;
+		if (len < sizeof(val) && H5Lunpack_elink_val(val, len, &flags, &file, &obj) < 0) {
+			H5Eclear2(H5E_DEFAULT);
+			file = obj = "?";
+		}
+		hus_errf(c->err, HUS_EINPUT, c->path, where,
+			 "an external link (to '%.200s' in file '%.200s'); expected a dataset or group "
+			 "stored in this file (husai reads nothing outside the artifact): refusing it",
+			 obj, file);
+	} else {
+		hus_errf(c->err, HUS_EINPUT, c->path, where,
+			 "a user-defined link (type %d); expected a dataset or group stored in this "
+			 "file (husai follows hard links only): refusing it",
+			 (int)info->type);
+	}
+	c->refused = 1;
+	return -1;
+}
+
+static herr_t count_obj(hid_t loc, const char *name, const H5O_info_t *info, void *data)
+{
+	(void)loc, (void)info;
+	struct links_ctx *c = data;
+	if (++c->n > WALK_MAX_OBJECTS || strlen(name) > WALK_MAX_PATH) {
+		hus_errf(c->err, HUS_EINPUT, c->path, NULL,
+			 "more than %d objects or a path longer than %d bytes (a group that contains "
+			 "itself?)",
+			 WALK_MAX_OBJECTS, WALK_MAX_PATH);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every link a hard link, every dataset's data in the file; *unwalkable when libhdf5 could not
+ * walk the groups (not a refusal of what it found). */
+static int check_inside(hid_t file, const char *path, int *unwalkable, struct hus_err *err)
+{
+	struct links_ctx c = { path, err, 0, 0 };
+	*unwalkable = 0;
+	/* first the objects alone, through hard links only (what the walk always did first): a
+	 * corrupt file fails here cleanly, where H5Lvisit made libhdf5 ask for 8 EiB
+	 * (hdf5_lib_huge_alloc_name_lookup.h5) */
+	if (H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, count_obj, &c) < 0) {
+		*unwalkable = 1;
+		if (!err->code)
+			hus_errf(err, HUS_EINPUT, path, NULL, "cannot walk the file: %s", h5_reason());
+		H5Eclear2(H5E_DEFAULT);
+		return err->code ? err->code : HUS_EINPUT;
+	}
+	c.n = 0;
+	if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, check_link, &c) < 0) {
+		if (c.refused)
+			return err->code ? err->code : HUS_EINPUT;
+		*unwalkable = 1;
+		if (!err->code)
+			hus_errf(err, HUS_EINPUT, path, NULL, "cannot walk the file: %s", h5_reason());
+		H5Eclear2(H5E_DEFAULT);
+		return err->code ? err->code : HUS_EINPUT;
+	}
+	return 0;
+}
+
+/* Check the root attributes of an open file and that everything in it is stored in it; on
+ * success *rp owns `file`.  *unwalkable (may be NULL): libhdf5 could not walk its groups. */
+static int open_checked_ex(struct h5r **rp, hid_t file, const char *path, const char *format,
+                           int max_version, int *unwalkable, struct hus_err *err);
+
 static int open_checked(struct h5r **rp, hid_t file, const char *path, const char *format,
                         int max_version, struct hus_err *err)
 {
+	int unwalkable;
+	return open_checked_ex(rp, file, path, format, max_version, &unwalkable, err);
+}
+
+static int open_checked_ex(struct h5r **rp, hid_t file, const char *path, const char *format,
+                           int max_version, int *unwalkable, struct hus_err *err)
+{
+	*unwalkable = 0;
 	struct h5r *r = calloc(1, sizeof(*r));
 	if (!r) {
 		H5Fclose(file);
@@ -452,6 +626,8 @@ static int open_checked(struct h5r **rp, hid_t file, const char *path, const cha
 		rc = hus_errf(err, HUS_EINPUT, path, "/@husai_format_version",
 			      "expected version 1..%d, found %" PRId64 "%s", max_version, version,
 			      version > max_version ? " (written by a newer husai?)" : "");
+	if (!rc)
+		rc = check_inside(r->file, path, unwalkable, err);
 	free(fmt);
 	if (rc) {
 		H5Fclose(r->file);
@@ -490,8 +666,16 @@ int h5_guard_walk(const char *path, const void *image, size_t n, const char *for
 	hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
 	if (image)
 		H5Pclose(fapl);
-	int rc = file < 0 || open_checked(&r, file, path, format, max_version, &e) ? H5G_WALK_INVALID
-	                                                                           : H5G_WALK_OK;
+	int unwalkable_links = 0;
+	int rc = file < 0 || open_checked_ex(&r, file, path, format, max_version, &unwalkable_links,
+					     &e)
+			 ? H5G_WALK_INVALID
+			 : H5G_WALK_OK;
+	if (unwalkable_links) {
+		/* the caller must not take a path through libhdf5 past this failure */
+		rc = H5G_WALK_UNWALKABLE;
+		snprintf(why, whylen, "%s%s%.80s", e.msg, e.where[0] ? " at " : "", e.where);
+	}
 	if (rc == H5G_WALK_OK) {
 		FILE *devnull = fopen("/dev/null", "w");
 		int unwalkable = 0;
@@ -517,6 +701,11 @@ int h5r_open(struct h5r **rp, const char *path, const char *format, int max_vers
 {
 	if (access(path, R_OK))
 		return hus_errf(err, HUS_EINPUT, path, NULL, "cannot read the file (missing or not permitted)");
+	/* libhdf5 would open a FIFO and wait for a writer, or read a device */
+	struct stat st = { 0 };
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return hus_errf(err, HUS_EINPUT, path, NULL, "%s; expected a regular file (an HDF5 file)",
+				hus_file_kind(st.st_mode));
 	htri_t is = H5Fis_hdf5(path);
 	H5Eclear2(H5E_DEFAULT);
 	if (is <= 0)
@@ -697,7 +886,12 @@ static int read_into(struct h5r *r, const char *dset, enum h5_type type, void *o
 	hid_t d = H5Dopen2(r->file, dset, H5P_DEFAULT);
 	if (d < 0)
 		return hus_errf(err, HUS_EINPUT, r->path, dset, "cannot open dataset: %s", h5_reason());
-	int rc = 0;
+	/* checked at the open already (check_inside); again here, right before the read */
+	int rc = dataset_storage_ok(d, r->path, dset, err);
+	if (rc) {
+		H5Dclose(d);
+		return rc;
+	}
 	if (H5Dread(d, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
 		rc = hus_errf(err, HUS_EINPUT, r->path, dset,
 			      "cannot read dataset (truncated file?): %s", h5_reason());
@@ -786,12 +980,6 @@ struct describe_ctx {
 	struct hus_err *err;
 	size_t objects; /* visited so far */
 };
-
-/* Bounds of a walk: far beyond any husai artifact, and reached quickly by a corrupt file whose
- * group contains itself (libhdf5 1.10.8 visits it again and again, the path growing by one
- * level each time: fuzzing, tests/fuzz/corpus/h5/hdf5_group_cycle.h5, ran for minutes). */
-#define WALK_MAX_OBJECTS 100000
-#define WALK_MAX_PATH 256
 
 static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
 {

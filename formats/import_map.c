@@ -14,6 +14,7 @@
  * mapping applied (source key -> dataset, transpose) as JSON.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,13 +180,103 @@ static int check_cfg_dims(const struct sae_plan *pl, hj *cfg, const char *dsae_k
 	return 0;
 }
 
+/* What a JSON value is, for "expected ..., found ..." */
+static const char *json_kind(hj *parent, const char *key)
+{
+	hj *v = hj_get(parent, key);
+	int64_t i;
+	if (!v)
+		return "nothing";
+	if (hj_is_obj(v))
+		return "an object";
+	if (hj_is_arr(v))
+		return "an array";
+	if (!hj_get_i64(parent, key, &i))
+		return "an integer";
+	if (hj_is_num(v))
+		return "a non-integer number";
+	if (hj_get_str(parent, key))
+		return "a string";
+	return "true, false or null";
+}
+
+/* An optional integer key of cfg.json in [lo, hi]; *out set when present. */
+static int cfgj_int(hj *cfg, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                   const char *cfgname, struct hus_err *err)
+{
+	if (!cfg || !hj_get(cfg, key))
+		return 0;
+	int64_t v;
+	if (hj_get_i64(cfg, key, &v))
+		return hus_errf(err, HUS_EINPUT, cfgname, key, "expected an integer in %lld..%lld, found %s",
+		                (long long)lo, (long long)hi, json_kind(cfg, key));
+	if (v < lo || v > hi)
+		return hus_errf(err, HUS_EINPUT, cfgname, key, "expected an integer in %lld..%lld, found %lld",
+		                (long long)lo, (long long)hi, (long long)v);
+	if (out)
+		*out = v;
+	return 0;
+}
+
+/* An optional string key of cfg.json, one of `known` (NULL-terminated). */
+static int cfgj_enum(hj *cfg, const char *key, const char *const *known, const char *cfgname,
+                    struct hus_err *err)
+{
+	if (!cfg || !hj_get(cfg, key))
+		return 0;
+	const char *v = hj_get_str(cfg, key);
+	char list[256] = "";
+	size_t o = 0;
+	for (size_t i = 0; known[i] && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", known[i]);
+	if (!v)
+		return hus_errf(err, HUS_EINPUT, cfgname, key, "expected one of %s, found %s", list,
+		                json_kind(cfg, key));
+	for (size_t i = 0; known[i]; i++)
+		if (!strcmp(v, known[i]))
+			return 0;
+	return hus_errf(err, HUS_EINPUT, cfgname, key, "expected one of %s, found '%.100s'", list, v);
+}
+
+/*
+ * cfg.json is checked like husai's own configs: every key husai reads has the right type and
+ * range, names a known architecture, and k lies in 1..d_sae ({"k": "many", "architecture": 5}
+ * imported as a ReLU SAE with k 0, exit 0; RELIABILITY.md, "Untrusted archives").
+ */
+static int validate_cfg(hj *cfg, const struct sae_plan *pl, int saelens, const char *cfgname,
+                        struct hus_err *err)
+{
+	static const char *const archs[] = { "standard", "relu", "jumprelu", "topk", "gated", NULL };
+	static const char *const acts[] = { "relu", "topk", NULL };
+	int64_t dmax = INT64_MAX, dsae = (int64_t)pl->d_sae;
+	int rc;
+	if (!cfg)
+		return 0;
+	if ((rc = cfgj_int(cfg, "d_in", 1, dmax, NULL, cfgname, err)) ||
+	    (rc = cfgj_int(cfg, "d_sae", 1, dmax, NULL, cfgname, err)) ||
+	    (rc = cfgj_int(cfg, "num_latents", 0, dmax, NULL, cfgname, err)) ||
+	    (rc = cfgj_int(cfg, "k", 1, dsae, NULL, cfgname, err)))
+		return rc;
+	if (!saelens)
+		return 0;
+	if ((rc = cfgj_enum(cfg, "architecture", archs, cfgname, err)) ||
+	    (rc = cfgj_enum(cfg, "activation_fn_str", acts, cfgname, err)))
+		return rc;
+	hj *kw = hj_get(cfg, "activation_fn_kwargs");
+	if (kw && !hj_is_obj(kw))
+		return hus_errf(err, HUS_EINPUT, cfgname, "activation_fn_kwargs",
+		                "expected an object, found %s", json_kind(cfg, "activation_fn_kwargs"));
+	return cfgj_int(cfg, "activation_fn_kwargs.k", 1, dsae, NULL, cfgname, err);
+}
+
 static int map_saelens(struct sae_plan *pl, const struct imp_tensors *ts, hj *cfg,
                        const char *file, const char *cfgname, struct hus_err *err)
 {
 	snprintf(pl->source_format, sizeof(pl->source_format), "safetensors/saelens");
 	/* SAELens: W_enc [d_in, d_sae] (x @ W_enc), W_dec [d_sae, d_in] (z @ W_dec) */
 	int rc = dims2(ts, "W_enc", &pl->d_model, &pl->d_sae, "SAELens", file, err);
-	if (rc || (rc = check_cfg_dims(pl, cfg, "d_sae", cfgname, err)))
+	if (rc || (rc = validate_cfg(cfg, pl, 1, cfgname, err)) ||
+	    (rc = check_cfg_dims(pl, cfg, "d_sae", cfgname, err)))
 		return rc;
 	/* SAELens cfg: architecture standard / gated / jumprelu / topk; older versions say
 	 * "standard" with activation_fn_str relu or topk */
@@ -223,7 +314,8 @@ static int map_sparsify(struct sae_plan *pl, const struct imp_tensors *ts, hj *c
 	/* sparsify: encoder = nn.Linear(d_in, num_latents): weight [d_sae, d_in];
 	 * W_dec [num_latents, d_in] */
 	int rc = dims2(ts, "encoder.weight", &pl->d_sae, &pl->d_model, "sparsify", file, err);
-	if (rc || (rc = check_cfg_dims(pl, cfg, "num_latents", cfgname, err)))
+	if (rc || (rc = validate_cfg(cfg, pl, 0, cfgname ? cfgname : file, err)) ||
+	    (rc = check_cfg_dims(pl, cfg, "num_latents", cfgname, err)))
 		return rc;
 	if ((rc = take(pl, ts, "encoder.weight", P_WENC, 0, 1, file, err)) ||
 	    (rc = take(pl, ts, "W_dec", P_WDEC, 1, 1, file, err)) ||

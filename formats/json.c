@@ -107,7 +107,7 @@ int hj_read_file(const char *path, hj **v, struct hus_err *err)
 {
 	char *text;
 	size_t n;
-	int rc = hus_read_file(path, &text, &n, err);
+	int rc = hus_read_file_max(path, HJ_MAX_BYTES, &text, &n, err);
 	if (rc)
 		return rc;
 	rc = hj_parse(text, n, path, v, err);

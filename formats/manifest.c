@@ -5,12 +5,15 @@
  * description, the config-hash fields).  `manifest_audit` recomputes every checksum and lists
  * missing, changed and unlisted files.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats.h"
 
@@ -166,6 +169,96 @@ static int note_unlisted(const char *rel, const char *full, void *ctx)
 	return 0;
 }
 
+/* Has `rel` a ".." component? */
+static int has_dotdot(const char *rel)
+{
+	for (const char *c = rel; *c;) {
+		size_t len = strcspn(c, "/");
+		if (len == 2 && c[0] == '.' && c[1] == '.')
+			return 1;
+		c += len;
+		c += *c == '/';
+	}
+	return 0;
+}
+
+/*
+ * Open `rel` under `dir` one component at a time, following no symbolic link (not in a
+ * directory component either), the last component a regular file: a FIFO is neither opened
+ * nor waited for, a device never opened.  The descriptor; -1 when it does not exist; -2 when
+ * refused, `why` saying what was found.
+ */
+static int open_inside(const char *dir, const char *rel, char *why, size_t whylen)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", rel) >= (int)sizeof(buf)) {
+		snprintf(why, whylen, "path too long");
+		return -2;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(why, whylen, "cannot open the run directory: %s", strerror(errno));
+		return -2;
+	}
+	char *c = buf;
+	for (;;) {
+		while (*c == '/')
+			c++;
+		char *next = c + strcspn(c, "/");
+		int last = 1;
+		for (const char *t = next; *t; t++)
+			if (*t != '/')
+				last = 0;
+		*next = 0;
+		if (!strcmp(c, ".") && !last) {
+			c = next + 1;
+			continue;
+		}
+		struct stat st;
+		if (fstatat(dfd, c, &st, AT_SYMLINK_NOFOLLOW)) {
+			int e = errno;
+			close(dfd);
+			if (e == ENOENT)
+				return -1;
+			snprintf(why, whylen, "cannot read '%.200s': %s", c, strerror(e));
+			return -2;
+		}
+		if (!last) {
+			int nfd = S_ISDIR(st.st_mode)
+					  ? openat(dfd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+					  : -1;
+			if (nfd < 0) {
+				snprintf(why, whylen, "'%.200s' is %s, expected a directory", c,
+					 hus_file_kind(st.st_mode));
+				close(dfd);
+				return -2;
+			}
+			close(dfd);
+			dfd = nfd;
+			c = next + 1;
+			continue;
+		}
+		int fd = S_ISREG(st.st_mode)
+				 ? openat(dfd, c, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+				 : -1;
+		close(dfd);
+		struct stat st2;
+		if (fd >= 0 && (fstat(fd, &st2) || !S_ISREG(st2.st_mode))) { /* replaced meanwhile */
+			st.st_mode = st2.st_mode;
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0) {
+			snprintf(why, whylen, "%s", hus_file_kind(st.st_mode));
+			return -2;
+		}
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		return fd;
+	}
+}
+
 static int audit_list(const char *run_dir, hj *list, const char *kind, struct listed *l,
                       FILE *out, struct audit_report *rep, struct hus_err *err)
 {
@@ -175,33 +268,54 @@ static int audit_list(const char *run_dir, hj *list, const char *kind, struct li
 		return 0;
 	if (!hj_is_arr(list))
 		return hus_errf(err, HUS_EINPUT, mpath, kind, "expected a list of {path, sha256, bytes}");
+	int inputs = !strcmp(kind, "inputs");
 	for (size_t i = 0; i < hj_len(list); i++) {
 		hj *e = hj_at(list, i);
 		const char *rel = hj_get_str(e, "path"), *sha = hj_get_str(e, "sha256");
 		char where[64];
 		snprintf(where, sizeof(where), "%s.%zu", kind, i);
-		if (!rel || !sha || strlen(sha) != 64)
+		if (!rel || !sha || strlen(sha) != 64 || !rel[0])
 			return hus_errf(err, HUS_EINPUT, mpath, where,
 					"expected {path, sha256 (64 hex digits), bytes}");
 		if (rel[0] == '/')
 			return hus_errf(err, HUS_EINPUT, mpath, where,
 					"expected a path relative to the run directory, found '%s'", rel);
+		if (has_dotdot(rel)) {
+			/* never read: the audit reads nothing outside the run directory */
+			if (!inputs)
+				return hus_errf(err, HUS_EINPUT, mpath, where,
+						"expected a path inside the run directory (no '..' "
+						"component), found '%s'",
+						rel);
+			rep->outside++;
+			if (out)
+				fprintf(out, "outside   %s (an input outside the run directory: not read)\n",
+					rel);
+			continue;
+		}
 		listed_add(l, rel);
-		char full[PATH_MAX * 2], hex[65];
-		snprintf(full, sizeof(full), "%s/%s", run_dir, rel);
-		int outside = !strncmp(rel, "../", 3);
+		char why[300], hex[65];
+		int fd = open_inside(run_dir, rel, why, sizeof(why));
+		if (fd == -2) {
+			rep->refused++;
+			if (out)
+				fprintf(out, "refused   %s (%s; expected a regular file inside the run "
+					     "directory: not read)\n",
+					rel, why);
+			continue;
+		}
 		struct hus_err e2 = { 0 };
-		if (hus_sha256_file(full, hex, NULL, &e2)) {
-			if (outside && !strcmp(kind, "inputs")) {
-				if (out)
-					fprintf(out, "absent    %s (input outside the run directory)\n", rel);
-				continue;
-			}
+		char full[PATH_MAX * 2];
+		snprintf(full, sizeof(full), "%s/%s", run_dir, rel);
+		if (fd < 0 || hus_sha256_fd(fd, full, hex, NULL, &e2)) {
+			if (fd >= 0)
+				close(fd);
 			rep->missing++;
 			if (out)
 				fprintf(out, "missing   %s\n", rel);
 			continue;
 		}
+		close(fd);
 		rep->checked++;
 		if (strcmp(hex, sha)) {
 			rep->changed++;
@@ -213,11 +327,31 @@ static int audit_list(const char *run_dir, hj *list, const char *kind, struct li
 	return 0;
 }
 
+/* A symbolic link, FIFO, socket or device in the run directory that the manifest does not
+ * list (a listed one was refused already). */
+static int note_special(const char *rel, const char *full, void *ctx)
+{
+	struct unlisted_ctx *u = ctx;
+	struct stat st;
+	if (is_listed(u->l, rel) || lstat(full, &st))
+		return 0;
+	u->rep->refused++;
+	if (u->out)
+		fprintf(u->out, "refused   %s (%s, not listed; a run directory holds only regular "
+				"files: not read)\n",
+			rel, hus_file_kind(st.st_mode));
+	return 0;
+}
+
 int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, struct hus_err *err)
 {
 	char mpath[PATH_MAX + 32];
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", run_dir);
 	memset(rep, 0, sizeof(*rep));
+	struct stat st;
+	if (!lstat(mpath, &st) && !S_ISREG(st.st_mode))
+		return hus_errf(err, HUS_EINPUT, mpath, NULL, "%s; expected a regular file",
+				hus_file_kind(st.st_mode));
 	hj *m;
 	int rc = hj_read_file(mpath, &m, err);
 	if (rc)
@@ -233,15 +367,18 @@ int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, str
 	struct unlisted_ctx u = { &l, out, rep };
 	if (!rc)
 		hus_walk_files(run_dir, note_unlisted, &u);
+	if (!rc)
+		hus_walk_special(run_dir, note_special, &u);
 	for (size_t i = 0; i < l.n; i++)
 		free(l.paths[i]);
 	free(l.paths);
 	hj_free(m);
 	if (rc)
 		return rc;
-	if (rep->missing || rep->changed || rep->unlisted)
+	if (rep->missing || rep->changed || rep->unlisted || rep->refused)
 		return hus_errf(err, HUS_EMISMATCH, run_dir, NULL,
-				"audit failed: %zu missing, %zu changed, %zu unlisted of %zu checked",
-				rep->missing, rep->changed, rep->unlisted, rep->checked);
+				"audit failed: %zu missing, %zu changed, %zu unlisted, %zu refused (not "
+				"a regular file inside the run) of %zu checked",
+				rep->missing, rep->changed, rep->unlisted, rep->refused, rep->checked);
 	return 0;
 }

@@ -225,6 +225,24 @@ static int make_tensor(struct vm *m, size_t pos, struct pt_value *args, struct p
 			return bad(m, pos, msg);
 		}
 	}
+	/* a view is no larger than its storage, and no element is read twice through a zero
+	 * stride: a 636-byte archive declaring a 40 000 x 40 000 view of one element with zero
+	 * strides made husai allocate 6.4 GB (RELIABILITY.md, "Untrusted archives") */
+	for (size_t i = 0; i < size->n; i++)
+		if (t->stride[i] == 0 && t->t.dims[i] > 1) {
+			char msg[200];
+			snprintf(msg, sizeof(msg), "tensor view has stride 0 in dimension %zu of size %zu "
+			         "(an expanded tensor); expected every element stored (save it after "
+			         ".contiguous())", i, t->t.dims[i]);
+			return bad(m, pos, msg);
+		}
+	if (numel > (uint64_t)st->n) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "tensor view of %llu elements over storage '%s' holding %zu; "
+		         "expected at most as many as the storage holds",
+		         (unsigned long long)numel, st->s, st->n);
+		return bad(m, pos, msg);
+	}
 	if (numel > SIZE_MAX / sizeof(float))
 		return bad(m, pos, "tensor too large");
 	t->t.numel = (size_t)numel;

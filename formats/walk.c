@@ -19,7 +19,10 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(const char *root, const char *sub, hus_walk_fn fn, void *ctx)
+/* fn for every regular file; special (if non-NULL) for every other entry that is not a
+ * directory (symbolic links, FIFOs, sockets, devices), none of them followed */
+static int walk(const char *root, const char *sub, hus_walk_fn fn, hus_walk_fn special,
+                void *ctx)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s%s%s", root, *sub ? "/" : "", sub);
@@ -54,9 +57,11 @@ static int walk(const char *root, const char *sub, hus_walk_fn fn, void *ctx)
 		if (lstat(full, &st))
 			continue;
 		if (S_ISDIR(st.st_mode))
-			rc = walk(root, rel, fn, ctx);
+			rc = walk(root, rel, fn, special, ctx);
 		else if (S_ISREG(st.st_mode))
-			rc = fn(rel, full, ctx);
+			rc = fn ? fn(rel, full, ctx) : 0;
+		else if (special)
+			rc = special(rel, full, ctx);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -66,7 +71,12 @@ static int walk(const char *root, const char *sub, hus_walk_fn fn, void *ctx)
 
 int hus_walk_files(const char *root, hus_walk_fn fn, void *ctx)
 {
-	return walk(root, "", fn, ctx);
+	return walk(root, "", fn, NULL, ctx);
+}
+
+int hus_walk_special(const char *root, hus_walk_fn fn, void *ctx)
+{
+	return walk(root, "", NULL, fn, ctx);
 }
 
 int hus_subdirs_having(const char *dir, const char *entry, char ***out, size_t *n)

@@ -655,6 +655,38 @@ static void test_errors_leave_nothing(void **state)
 	expect_import_error(FIX "saelens_a/sae_weights.safetensors", &o, "architecture",
 	                    "gated SAELens SAEs are not supported");
 	unlink(p);
+	/* cfg.json checked like husai's own configs (RELIABILITY.md, "Untrusted archives"):
+	 * {"k": "many", "architecture": 5} imported as a ReLU SAE with k 0, exit 0 */
+	static const struct {
+		const char *cfg, *where, *msg;
+	} bad_cfg[] = {
+		{ "{\"k\": \"many\", \"architecture\": 5}", "k", "expected an integer in 1..24, found a string" },
+		{ "{\"architecture\": 5}", "architecture", "expected one of standard, relu, jumprelu, topk, gated, found an integer" },
+		{ "{\"architecture\": \"swish\"}", "architecture", "found 'swish'" },
+		{ "{\"architecture\": \"topk\", \"k\": 25}", "k", "expected an integer in 1..24, found 25" },
+		{ "{\"architecture\": \"topk\", \"k\": 0}", "k", "found 0" },
+		{ "{\"activation_fn_str\": \"topk\", \"activation_fn_kwargs\": {\"k\": 1e9}}",
+		  "activation_fn_kwargs.k", "expected an integer in 1..24" },
+		{ "{\"activation_fn_kwargs\": [8]}", "activation_fn_kwargs", "expected an object, found an array" },
+		{ "{\"d_sae\": -24}", "d_sae", "found -24" },
+		{ "{\"d_in\": 16.5}", "d_in", "found a non-integer number" },
+	};
+	for (size_t i = 0; i < sizeof(bad_cfg) / sizeof(bad_cfg[0]); i++) {
+		snprintf(p, sizeof(p), "%s/cfg_hostile.json", tmpdir);
+		assert_int_equal(hus_write_file(p, bad_cfg[i].cfg, strlen(bad_cfg[i].cfg), NULL), 0);
+		o.cfg_path = p;
+		expect_import_error(FIX "saelens_a/sae_weights.safetensors", &o, bad_cfg[i].where,
+		                    bad_cfg[i].msg);
+		unlink(p);
+	}
+	/* sparsify: k above num_latents */
+	snprintf(p, sizeof(p), "%s/cfg_hostile.json", tmpdir);
+	assert_int_equal(hus_write_file(p, "{\"k\": 100}", 10, NULL), 0);
+	o.cfg_path = p;
+	expect_import_error(FIX "sparsify_a/sae.safetensors", &o, "k",
+	                    "expected an integer in 1..24, found 100");
+	unlink(p);
+	o.cfg_path = NULL;
 	/* hostile .pt files and a mapping that names a missing key */
 	expect_import_error(FIX "bad_global.pt", NULL, "data.pkl:2", "refusing pickle global");
 	expect_import_error(FIX "bad_bomb_storage.pt", NULL, NULL, "zip bomb");

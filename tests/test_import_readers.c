@@ -362,6 +362,15 @@ static void test_pt_hostile_pickles(void **state)
 	                     "\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x40\x8a\x08\x00\x00\x00\x00\x00"
 	                     "\x00\x00\x40\x86K\x01K\x01\x86")),
 	            four, 16, "data.pkl", "overflows");
+	/* resource bombs (RELIABILITY.md, "Untrusted archives"): a 40 000 x 40 000 view of one
+	 * element with zero strides made husai allocate 6.4 GB; a view with more elements than
+	 * its storage; a small expanded view */
+	pickle_case(P(TENSOR("\x01", "\x00", "M\x40\x9cM\x40\x9c\x86K\x00K\x00\x86")), four, 4,
+	            "data.pkl", "stride 0 in dimension 0 of size 40000");
+	pickle_case(P(TENSOR("\x03", "\x00", "K\x02K\x02\x86K\x01K\x01\x86")), four, 12,
+	            "data.pkl", "view of 4 elements over storage '0' holding 3");
+	pickle_case(P(TENSOR("\x04", "\x00", "K\x02K\x02\x86K\x00K\x01\x86")), four, 16,
+	            "data.pkl", "stride 0 in dimension 0 of size 2");
 	/* two tensors viewing one storage (tied weights): read once, both filled */
 	pickle_case(P("\x80\x02}(X\x01\x00\x00\x00t" TBODY("\x04", "\x00", "K\x02\x85K\x01\x85")
 	              "X\x01\x00\x00\x00u" TBODY("\x04", "\x02", "K\x02\x85K\x01\x85") "u."),
