@@ -208,8 +208,8 @@ static void compare_number(struct finding *f, double a, double b, uint64_t u, co
 /* The recomputed file's text with the audited run directory spelled as the archive spells it. */
 static char *map_text(char *text, size_t *n, const struct audit_cmp *c)
 {
-	if (!c->from || !c->to || !strcmp(c->from, c->to))
-		return text;
+	if (!c->from || !c->to || !strcmp(c->from, c->to) || strlen(text) != *n)
+		return text; /* no mapping, or not text */
 	char from[4200], to[4200];
 	snprintf(from, sizeof(from), "%s/", c->from);
 	snprintf(to, sizeof(to), "%s/", c->to);
