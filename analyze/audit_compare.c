@@ -281,7 +281,9 @@ static void compare_json(struct finding *f, hj *a, hj *b, const char *path, int 
 				differs(f, "%s: only in the archived file", sub);
 				return;
 			}
-			compare_json(f, va, vb, sub, conclusion || audit_conclusion_key(k), bound);
+			/* a conclusion key's value, or the elements of its list, must be equal; an
+			 * object under it (a selected record) is judged member by member */
+			compare_json(f, va, vb, sub, audit_conclusion_key(k), bound);
 		}
 		for (size_t i = 0; (k = hj_obj_at(b, i, &vb)); i++)
 			if (!hj_member(a, k)) {

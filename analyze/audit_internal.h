@@ -65,7 +65,8 @@ uint64_t audit_ulp_number(double a, double b);
  * them apart in *fmt.  test_audit_recompute.sh checks the templates use no other. */
 int audit_same_printed(double a, double b, const char **fmt);
 /* 1 for a results.json key that states a conclusion (a selection, a gate, a verdict): its
- * value must be equal, whatever its type. */
+ * value, or each element of its list, must be equal whatever its type; an object under it
+ * (a selected record) is judged member by member. */
 int audit_conclusion_key(const char *key);
 /* The formats audit_same_printed checks, for the help text ("%.6g %.6f ..."). */
 const char *audit_report_formats(void);

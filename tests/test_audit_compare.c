@@ -182,6 +182,14 @@ static void test_json(void **state)
 	json_with("p2.json", nextafter(0.125, 1), 8, "stable", l, "x");
 	expect("p1.json", "p2.json", "r.json", AUDIT_DIFFERS,
 	       "(1 ULP, but the report's %.2f prints them differently)");
+	/* under a selected record, a statistic may move within the bound; the selection not */
+	put("sel1.json", "{\"selected_record\": {\"k\": 8, \"mean\": 0.1}, \"selected_ks\": [8, 0.5]}\n");
+	put("sel2.json", "{\"selected_record\": {\"k\": 8, \"mean\": 0.10000000000000002}, "
+			 "\"selected_ks\": [8, 0.5]}\n");
+	put("sel3.json", "{\"selected_record\": {\"k\": 8, \"mean\": 0.1}, "
+			 "\"selected_ks\": [8, 0.50000000000000011]}\n");
+	expect("sel1.json", "sel2.json", "r.json", AUDIT_WITHIN, "max 1 ULP");
+	expect("sel1.json", "sel3.json", "r.json", AUDIT_DIFFERS, "selected_ks.1: 0.5 archived");
 	put("keys1.json", "{\"a\": 1.5, \"b\": 2}\n");
 	put("keys2.json", "{\"a\": 1.5}\n");
 	expect("keys1.json", "keys2.json", "r.json", AUDIT_DIFFERS, "b: only in the archived file");
