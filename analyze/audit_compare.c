@@ -609,10 +609,10 @@ static void compare_dataset(struct finding *f, struct h5r *ra, struct h5r *rb, c
 		differs(f, "the recomputed dataset is unreadable: %s", e.msg);
 		return;
 	}
-	char sa[160], sb[160];
-	shape_text(sa, sizeof(sa), ta, rka, da);
-	shape_text(sb, sizeof(sb), tb, rkb, db);
-	if (strcmp(sa, sb)) {
+	if (ta != tb || rka != rkb || memcmp(da, db, (size_t)rka * sizeof(*da))) {
+		char sa[256], sb[256];
+		shape_text(sa, sizeof(sa), ta, rka, da);
+		shape_text(sb, sizeof(sb), tb, rkb, db);
 		differs(f, "%s archived, %s recomputed", sa, sb);
 		return;
 	}
@@ -635,7 +635,7 @@ static void compare_dataset(struct finding *f, struct h5r *ra, struct h5r *rb, c
 		return;
 	}
 	int is_float = ta == HUS_F32 || ta == HUS_F64;
-	char at[160];
+	char at[256];
 	if (!is_float) {
 		for (size_t i = 0; i < n; i++) {
 			int64_t x = elem_i64(pa, ta, i), y = elem_i64(pb, ta, i);
