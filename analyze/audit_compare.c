@@ -559,7 +559,7 @@ static void shape_text(char *buf, size_t n, enum h5_type t, int rank, const size
 /* flat index -> "[i, j]" */
 static void index_text(char *buf, size_t n, size_t idx, int rank, const size_t *dims)
 {
-	size_t at[H5_MAX_RANK];
+	size_t at[H5_MAX_RANK] = { 0 };
 	for (int i = rank - 1; i >= 0; i--) {
 		at[i] = dims[i] ? idx % dims[i] : 0;
 		idx = dims[i] ? idx / dims[i] : 0;
