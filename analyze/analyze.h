@@ -317,16 +317,6 @@ struct analysis_spec {
 int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err *err);
 void analysis_spec_release(struct analysis_spec *s);
 
-/* `husai audit --recompute` (audit_recompute.c): rerun every analysis a run directory
- * recorded, from its archived checkpoints, and compare the outputs with the archive. */
-int audit_recompute(const char *run_dir, FILE *out, size_t *checked, size_t *differ,
-                    struct hus_err *err);
-/* ... and rebuild the run's own outputs (results.json, CSVs, summaries) from its finished
- * jobs' files with `husai run --aggregate-only` in a scratch mirror, comparing them with the
- * archive (results.json without its run_metadata) (audit_aggregate.c). */
-int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *differ,
-                    struct hus_err *err);
-/* The run directories to audit under a path: itself, and for a suite every sub-run. */
-int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err *err);
+/* `husai audit --recompute`: analyze/audit_internal.h. */
 
 #endif

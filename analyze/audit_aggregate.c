@@ -6,8 +6,9 @@
  * them) plus the jobs' records, logs and the resolved config; `husai run --aggregate-only`
  * over that mirror verifies every job's outputs by checksum, runs no job (an unfinished one
  * is an error), and writes the aggregation into the mirror, never into the archive.  Then
- * every file of the run the jobs did not produce is compared: JSON without run_metadata (the
- * time and command line of the run), everything else byte for byte.
+ * every file of the run the jobs did not produce is compared (audit_compare.c): JSON without
+ * run_metadata (the time and command line of the run), CSVs value by value, everything else
+ * byte for byte.
  */
 #include <errno.h>
 #include <limits.h>
@@ -144,41 +145,11 @@ static int spawn_aggregate(const char *mirror, struct hus_err *err)
 	return rc;
 }
 
-/* JSON equal apart from every run_metadata object (time and command of the run) */
-static void strip_metadata(hj *v)
-{
-	if (hj_is_obj(v)) {
-		hj_del(v, "run_metadata");
-		hj *x;
-		for (size_t i = 0; hj_obj_at(v, i, &x); i++)
-			strip_metadata(x);
-	} else if (hj_is_arr(v)) {
-		for (size_t i = 0; i < hj_len(v); i++)
-			strip_metadata(hj_at(v, i));
-	}
-}
-
-static int same_json(const char *a, const char *b)
-{
-	hj *x = NULL, *y = NULL;
-	struct hus_err e = { 0 };
-	int same = 0;
-	if (!hj_read_file(a, &x, &e) && !hj_read_file(b, &y, &e)) {
-		strip_metadata(x);
-		strip_metadata(y);
-		char *sx = hj_dumps(x), *sy = hj_dumps(y);
-		same = sx && sy && !strcmp(sx, sy);
-		free(sx), free(sy);
-	}
-	hj_free(x), hj_free(y);
-	return same;
-}
-
 struct compare {
 	const struct owned *o;
 	const char *mirror;
-	FILE *out;
-	size_t checked, differ;
+	struct audit_cmp c;
+	struct audit_tally *t;
 };
 
 static int compare_one(const char *rel, const char *full, void *ctx)
@@ -188,23 +159,14 @@ static int compare_one(const char *rel, const char *full, void *ctx)
 		return 0;
 	char other[PATH_MAX * 2];
 	snprintf(other, sizeof(other), "%s/%s", c->mirror, rel);
-	size_t n = strlen(rel);
-	int json = n > 5 && !strcmp(rel + n - 5, ".json");
-	int same = hus_file_exists(other) && (json ? same_json(full, other) : audit_same_file(full, other, 0));
-	c->checked++;
-	if (!same)
-		c->differ++;
-	if (c->out)
-		fprintf(c->out, "%s %s (rebuilt from the archived jobs)\n", same ? "same     " : "differs  ",
-			rel);
+	audit_compare(full, other, rel, &c->c, c->t);
 	return 0;
 }
 
-int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *differ,
+int audit_aggregate(const char *run_dir, const struct audit_cmp *cmp, struct audit_tally *t,
                     struct hus_err *err)
 {
 	struct owned o = { 0 };
-	*checked = *differ = 0;
 	char cfg[PATH_MAX + 32];
 	snprintf(cfg, sizeof(cfg), "%s/config.yaml", run_dir);
 	if (!hus_file_exists(cfg))
@@ -227,13 +189,10 @@ int audit_aggregate(const char *run_dir, FILE *out, size_t *checked, size_t *dif
 	if (!rc)
 		rc = spawn_aggregate(mirror, err);
 	if (!rc) {
-		struct compare c = { &o, mirror, out, 0, 0 };
+		struct compare c = { &o, mirror, *cmp, t };
+		c.c.strip_metadata = 1;
+		c.c.note = "(rebuilt from the archived jobs)";
 		hus_walk_files(run_dir, compare_one, &c);
-		*checked = c.checked, *differ = c.differ;
-		if (c.differ)
-			rc = hus_errf(err, HUS_EMISMATCH, run_dir, NULL,
-				      "%zu of %zu outputs rebuilt from the archived jobs differ", c.differ,
-				      c.checked);
 	}
 	audit_remove_tree(mirror);
 	owned_free(&o);

@@ -1,7 +1,7 @@
 /*
  * audit_common.c — what both halves of `husai audit --recompute` need: starting this husai
- * executable on a recorded command, removing a scratch tree, and comparing two outputs (bytes,
- * or for HDF5 the checksums of every dataset, since attributes carry creation times).
+ * executable on a command, showing its log when it fails, and removing a scratch tree.  The
+ * outputs are compared in audit_compare.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,48 +69,19 @@ int audit_remove_tree(const char *dir)
 	return wait_child(pid);
 }
 
-/* Dataset lines of `husai inspect --checksums` for a file (attributes and the path line out). */
-static char *dataset_digest(const char *path)
+void audit_print_log(const char *log)
 {
-	struct h5r *r;
-	struct hus_err err = { 0 };
-	if (h5r_open(&r, path, NULL, 0, &err))
-		return NULL;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-	int rc = f ? h5r_describe_ex(r, f, 1, &err) : -1;
-	if (f)
-		fclose(f);
-	h5r_close(r);
-	if (rc) {
-		free(buf);
-		return NULL;
-	}
-	/* keep only dataset lines: they start with two spaces and a slash */
-	size_t o = 0;
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		if (!strncmp(line, "  /", 3))
-			o += (size_t)sprintf(buf + o, "%s\n", line);
-	buf[o] = 0;
-	return buf;
-}
-
-int audit_same_file(const char *a, const char *b, int hdf5)
-{
-	char *x = NULL, *y = NULL;
-	size_t nx = 0, ny = 0;
-	int same;
-	if (hdf5) {
-		x = dataset_digest(a);
-		y = x ? dataset_digest(b) : NULL;
-		same = x && y && !strcmp(x, y);
-	} else {
-		struct hus_err e = { 0 };
-		same = !hus_read_file(a, &x, &nx, &e) && !hus_read_file(b, &y, &ny, &e) && nx == ny &&
-		       !memcmp(x, y, nx);
-	}
-	free(x);
-	free(y);
-	return same;
+	FILE *f = fopen(log, "r");
+	if (!f)
+		return;
+	char line[1024];
+	long count = 0;
+	while (fgets(line, sizeof(line), f))
+		count++;
+	rewind(f);
+	long skip = count > 20 ? count - 20 : 0;
+	for (long i = 0; fgets(line, sizeof(line), f); i++)
+		if (i >= skip)
+			fprintf(stderr, "  | %s%s", line, strchr(line, '\n') ? "" : "\n");
+	fclose(f);
 }

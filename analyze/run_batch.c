@@ -63,6 +63,8 @@ int run_group_sync(struct run_group *g, int rc, struct hus_err *err)
 
 int runner_finish(struct runner *r, int rc, struct hus_err *err)
 {
+	hj_free(r->done_outputs);
+	r->done_outputs = NULL;
 	int64_t s[4] = { 0, (int64_t)r->jobs_run, (int64_t)r->jobs_skipped,
 			 (int64_t)(r->seconds * 1e3) };
 	rc = group_meet(&r->group, rc, s, 4, err);

@@ -33,6 +33,8 @@ struct runner {
 	int dry_run;        /* print the jobs instead of running them */
 	int validate_only;  /* read the config, write and run nothing (a first pass) */
 	int aggregate_only; /* run no job: every one must have finished (audit's rebuild) */
+	hj *done_outputs;   /* aggregate-only: output path -> [[sha256, record], ...] over every
+			     * done record in jobs/ (run_jobs.c); freed by runner_finish */
 	int quiet_env;      /* HUSAI_QUIET was set by the user: leave it set */
 	size_t jobs_seen, jobs_run, jobs_skipped;
 	double seconds;     /* wall time spent in jobs this invocation */

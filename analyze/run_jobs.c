@@ -11,8 +11,12 @@
  *  (4) under MPI, a job runs only on the rank that owns it (run_batch.c), which alone checks
  *      and writes its done record; children never inherit the MPI launcher's environment;
  *  (5) stale temporaries are removed by rank 0 before any job starts, then the ranks meet:
- *      a temporary's pid means nothing on another node, and no job is running yet.
+ *      a temporary's pid means nothing on another node, and no job is running yet;
+ *  (6) with --aggregate-only no job runs: a job counts as finished when every output it
+ *      declares is listed, with a checksum that still holds, by some done record in jobs/
+ *      (whatever that record's name: the archive may come from another husai version).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -109,6 +113,26 @@ static void done_path(const struct runner *r, const char *name, char *out, size_
 	snprintf(out, n, "%s/jobs/%s.done.json", r->run_dir, safe);
 }
 
+/* A done record's outputs: {path, sha256} entries, every path below the run directory. */
+static int record_outputs(const char *dp, hj *d, hj **outs, struct hus_err *err)
+{
+	*outs = hj_get(d, "outputs");
+	for (size_t i = 0; *outs && i < hj_len(*outs); i++) {
+		const char *rel = hj_get_str(hj_at(*outs, i), "path");
+		const char *sha = hj_get_str(hj_at(*outs, i), "sha256");
+		char where[48];
+		snprintf(where, sizeof(where), "outputs.%zu", i);
+		if (!rel || !sha)
+			return hus_errf(err, HUS_EINPUT, dp, where, "expected {path, sha256}");
+		if (!hus_path_is_below(rel))
+			return hus_errf(err, HUS_EINPUT, dp, where,
+					"expected a path inside the run directory (relative, no '..'), "
+					"found '%.300s'",
+					rel);
+	}
+	return 0;
+}
+
 /* 1 = done and verified, 0 = not done, negative = corrupt output (err filled). */
 static int check_done(const struct runner *r, const char *name, struct hus_err *err)
 {
@@ -120,14 +144,14 @@ static int check_done(const struct runner *r, const char *name, struct hus_err *
 	int rc = hj_read_file(dp, &d, err);
 	if (rc)
 		return rc;
-	hj *outs = hj_get(d, "outputs");
+	hj *outs;
+	if ((rc = record_outputs(dp, d, &outs, err))) {
+		hj_free(d);
+		return rc;
+	}
 	for (size_t i = 0; outs && i < hj_len(outs); i++) {
 		const char *rel = hj_get_str(hj_at(outs, i), "path");
 		const char *sha = hj_get_str(hj_at(outs, i), "sha256");
-		if (!rel || !sha) {
-			hj_free(d);
-			return hus_errf(err, HUS_EINPUT, dp, "outputs", "expected {path, sha256} entries");
-		}
 		char full[PATH_MAX * 2], hex[65];
 		snprintf(full, sizeof(full), "%s/%s", r->run_dir, rel);
 		struct hus_err e2 = { 0 };
@@ -142,6 +166,92 @@ static int check_done(const struct runner *r, const char *name, struct hus_err *
 	}
 	hj_free(d);
 	return 1;
+}
+
+/* Every output any done record in jobs/ lists -> [[sha256, record], ...] (a record may be a
+ * symbolic link: the audit's mirror links the archive's). */
+static int index_records(const char *jobs, hj *index, struct hus_err *err)
+{
+	struct dirent **ents = NULL;
+	int ne = scandir(jobs, &ents, NULL, alphasort), rc = 0;
+	if (ne < 0)
+		return hus_errf(err, HUS_EINPUT, jobs, NULL, "cannot list the done records: %s",
+				strerror(errno));
+	for (int e = 0; e < ne; e++) {
+		const char *name = ents[e]->d_name;
+		size_t n = strlen(name);
+		char full[PATH_MAX * 2];
+		snprintf(full, sizeof(full), "%s/%s", jobs, name);
+		hj *d = NULL, *outs;
+		if (!rc && n > 10 && !strcmp(name + n - 10, ".done.json") &&
+		    !(rc = hj_read_file(full, &d, err)) && !(rc = record_outputs(full, d, &outs, err))) {
+			for (size_t i = 0; outs && i < hj_len(outs); i++) {
+				const char *path = hj_get_str(hj_at(outs, i), "path");
+				hj *list = hj_member(index, path), *entry = hj_arr();
+				if (!list) {
+					list = hj_arr();
+					hj_set(index, path, list);
+				}
+				hj_push(entry, hj_str(hj_get_str(hj_at(outs, i), "sha256")));
+				char rec[PATH_MAX + 8];
+				snprintf(rec, sizeof(rec), "jobs/%s", name);
+				hj_push(entry, hj_str(rec));
+				hj_push(list, entry);
+			}
+		}
+		hj_free(d);
+		free(ents[e]);
+	}
+	free(ents);
+	return rc;
+}
+
+/* --aggregate-only, the audit's rebuild of an archive that another husai version may have
+ * made: its job list and job names may not be this version's (older versions trained all
+ * seeds of a condition in one job, sae_<cond>, where this one trains sae_<cond>_seed<S>).
+ * What ran is what the archive's done records say: a job counts as finished when every
+ * output it declares is listed by some done record in jobs/, whatever that record's name,
+ * and still has the checksum that record gives. */
+static int recorded_by_any_job(struct runner *r, const struct run_queued *q, struct hus_err *err)
+{
+	if (!r->done_outputs) {
+		char jobs[PATH_MAX + 16];
+		snprintf(jobs, sizeof(jobs), "%s/jobs", r->run_dir);
+		hj *index = hj_obj();
+		int rc = index ? index_records(jobs, index, err)
+			       : hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		if (rc) {
+			hj_free(index);
+			return rc;
+		}
+		r->done_outputs = index;
+	}
+	for (size_t i = 0; q->outputs && q->outputs[i]; i++) {
+		const char *rel = q->outputs[i];
+		hj *list = hj_member(r->done_outputs, rel);
+		if (!list)
+			return hus_errf(err, HUS_EINPUT, r->run_dir, NULL,
+					"job '%s' has not finished: no done record in jobs/ lists its "
+					"output '%s', so the run's results cannot be rebuilt from its jobs; "
+					"finish the run first (rerun `husai run`)",
+					q->name, rel);
+		char full[PATH_MAX * 2], hex[65];
+		snprintf(full, sizeof(full), "%s/%s", r->run_dir, rel);
+		struct hus_err e2 = { 0 };
+		int found = !hus_sha256_file(full, hex, NULL, &e2);
+		size_t k = 0;
+		while (found && k < hj_len(list) && strcmp(hj_get_str(hj_at(list, k), "0"), hex))
+			k++;
+		if (!found || k == hj_len(list))
+			return hus_errf(err, HUS_EMISMATCH, full, NULL,
+					"output of job '%s' is %s since %s recorded it; rerun with --redo "
+					"to recompute it",
+					q->name, found ? "changed" : "missing",
+					hj_get_str(hj_at(list, 0), "1"));
+	}
+	r->jobs_skipped++;
+	hus_progress_update(&r->progress, r->progress.done + 1, q->name);
+	return 0;
 }
 
 static int write_done(const struct runner *r, const char *name, const char *const *argv,
@@ -222,6 +332,8 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 	const char *name = q->name;
 	const char *const *argv = (const char *const *)q->argv;
 	c->pid = 0;
+	if (r->aggregate_only)
+		return recorded_by_any_job(r, q, err);
 	if (!r->redo) {
 		int st = check_done(r, name, err);
 		if (st < 0)
@@ -232,10 +344,6 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 			return 0;
 		}
 	}
-	if (r->aggregate_only)
-		return hus_errf(err, HUS_EINPUT, r->run_dir, NULL,
-				"job '%s' has not finished, so the run's results cannot be rebuilt "
-				"from its jobs; finish the run first (rerun `husai run`)", name);
 	if (r->dry_run) {
 		printf("would run %s:", name);
 		for (size_t i = 0; argv[i]; i++)

@@ -107,6 +107,10 @@ int hus_walk_special(const char *root, hus_walk_fn fn, void *ctx);
  * (the list made so far is still returned). */
 int hus_subdirs_having(const char *dir, const char *entry, char ***out, size_t *n);
 int hus_file_exists(const char *path);
+/* 1 for a relative path of plain components ("sae/k8/sae_seed1.h5"): not empty, no leading or
+ * trailing '/', no empty, "." or ".." component; such a path stays below the directory it is
+ * joined to (symbolic links aside). */
+int hus_path_is_below(const char *rel);
 
 /* ---------------------------------------------------------------- sha256 ------------ */
 
@@ -205,6 +209,12 @@ int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err);
 /* The same, with the sha256 of each dataset's values when `checksums` is set: two files hold
  * bit-identical data exactly when these lines agree (attributes such as created_utc aside). */
 int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err);
+/* The path of every dataset in the file ("/pairs/k8/pwmcc"), in name order; *paths and its
+ * entries are malloc'ed (h5r_free_list frees them).  Bounded like h5r_describe: a file with
+ * more than 100 000 objects or a path above 256 bytes is refused.  For comparing two files
+ * dataset by dataset (h5r_shape and h5r_read_alloc then read each one in its stored type). */
+int h5r_list_datasets(struct h5r *r, char ***paths, size_t *n, struct hus_err *err);
+void h5r_free_list(char **paths, size_t n);
 
 /* ---------------------------------------------------------------- YAML configs ------ */
 
@@ -305,6 +315,10 @@ int hj_is_num(hj *v);            /* integer or real */
 double hj_as_f64(hj *v);         /* NaN for null/non-number */
 /* Iterate an object: returns the i-th key and value (borrowed), NULL when i is past the end. */
 const char *hj_obj_at(hj *obj, size_t i, hj **val);
+/* What a value is: JSON keeps integers ("3") and reals ("3.0") apart. */
+enum hj_kind { HJ_NULL, HJ_FALSE, HJ_TRUE, HJ_INT, HJ_REAL, HJ_STR, HJ_ARR, HJ_OBJ };
+enum hj_kind hj_kind_of(hj *v); /* HJ_NULL for NULL */
+hj *hj_member(hj *obj, const char *key); /* borrowed; the key taken whole (dots and all) */
 
 /* ---------------------------------------------------------------- CSV --------------- */
 

@@ -1084,6 +1084,72 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 }
 
 
+/* ---------------------------------------------------------------- listing ----------- */
+
+struct list_ctx {
+	char **paths;
+	size_t n, cap, objects;
+	int failed; /* err is filled */
+	struct h5r *r;
+	struct hus_err *err;
+};
+
+static herr_t list_obj(hid_t loc, const char *name, const H5O_info_t *info, void *data)
+{
+	(void)loc;
+	struct list_ctx *c = data;
+	if (++c->objects > WALK_MAX_OBJECTS || strlen(name) > WALK_MAX_PATH) {
+		hus_errf(c->err, HUS_EINPUT, c->r->path, NULL,
+			 "more than %d objects or a path longer than %d bytes (a group that "
+			 "contains itself?)",
+			 WALK_MAX_OBJECTS, WALK_MAX_PATH);
+		c->failed = 1;
+		return -1;
+	}
+	if (info->type != H5O_TYPE_DATASET)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		char **p = realloc(c->paths, cap * sizeof(*p));
+		if (!p)
+			goto oom;
+		c->paths = p, c->cap = cap;
+	}
+	size_t len = strlen(name) + 2;
+	if (!(c->paths[c->n] = malloc(len)))
+		goto oom;
+	snprintf(c->paths[c->n++], len, "/%s", name);
+	return 0;
+oom:
+	hus_errf(c->err, HUS_ENOMEM, c->r->path, NULL, "out of memory");
+	c->failed = 1;
+	return -1;
+}
+
+int h5r_list_datasets(struct h5r *r, char ***paths, size_t *n, struct hus_err *err)
+{
+	struct list_ctx c = { .r = r, .err = err };
+	*paths = NULL;
+	*n = 0;
+	if (H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, list_obj, &c) < 0 || c.failed) {
+		if (!c.failed)
+			hus_errf(err, HUS_EINPUT, r->path, NULL, "cannot walk the file: %s", h5_reason());
+		H5Eclear2(H5E_DEFAULT);
+		h5r_free_list(c.paths, c.n);
+		return err && err->code ? err->code : HUS_EINPUT;
+	}
+	*paths = c.paths;
+	*n = c.n;
+	return 0;
+}
+
+void h5r_free_list(char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
 int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err)
 {
 	return h5r_describe_ex(r, out, 0, err);

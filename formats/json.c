@@ -203,3 +203,20 @@ const char *hj_obj_at(hj *obj, size_t i, hj **val)
 	}
 	return NULL;
 }
+
+enum hj_kind hj_kind_of(hj *v)
+{
+	switch (v ? json_typeof(v) : JSON_NULL) {
+	case JSON_OBJECT: return HJ_OBJ;
+	case JSON_ARRAY: return HJ_ARR;
+	case JSON_STRING: return HJ_STR;
+	case JSON_INTEGER: return HJ_INT;
+	case JSON_REAL: return HJ_REAL;
+	case JSON_TRUE: return HJ_TRUE;
+	case JSON_FALSE: return HJ_FALSE;
+	case JSON_NULL: break;
+	}
+	return HJ_NULL;
+}
+
+hj *hj_member(hj *obj, const char *key) { return json_is_object(obj) ? json_object_get(obj, key) : NULL; }

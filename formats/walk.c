@@ -2,7 +2,8 @@
  * walk.c — every regular file under a directory, recursively, in sorted order (so manifests
  * and audits list files the same way on every machine); symbolic links are not followed.
  * Used by the manifest audit, the run manifest and the cleanup of stale temporaries.  Also
- * the immediate subdirectories holding a given entry (a suite's runs), in sorted order.
+ * the immediate subdirectories holding a given entry (a suite's runs), in sorted order, and
+ * the check that a recorded relative path stays below its directory.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -105,4 +106,19 @@ int hus_subdirs_having(const char *dir, const char *entry, char ***out, size_t *
 	}
 	free(ents);
 	return rc;
+}
+
+int hus_path_is_below(const char *p)
+{
+	if (!*p || *p == '/')
+		return 0;
+	for (const char *s = p;;) {
+		size_t n = strcspn(s, "/");
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return 0; /* an empty component is also a trailing or doubled '/' */
+		s += n;
+		if (!*s)
+			return 1;
+		s++;
+	}
 }

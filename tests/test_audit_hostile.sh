@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# test_audit_hostile.sh — an archive cannot make `husai audit --recompute` write or read outside
+# it: a done record whose recorded `husai analyze` command sends the output elsewhere
+# (--out=PATH, an abbreviated --ou PATH, a second --out), names inputs outside the run
+# directory (an absolute path elsewhere, a '..' path, a symbolic link leading out), carries an
+# option analyze does not have, a positional argument or a group name that is a path, or
+# whose --config names files, or whose outputs leave the run, is refused with an error naming
+# the record, the argv entry and what was expected; nothing is written outside the scratch
+# directory.  A copy of a run is recomputed from the copy's files, not from the paths its
+# records name.  Uses tests/fixtures/old-archive (no run needed).
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" audit_hostile
+command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
+fixture="$src/tests/fixtures/old-archive"
+orig=/tmp/husai-3ba42eb/run # where the fixture's records say the run was
+rec=jobs/analysis_d_sae_sweep_dsae8_k2.done.json # the first record: refused before any rerun
+pwned="$tmp/PWNED"
+
+# fresh: a new copy of the fixture in $tmp/a
+fresh() { rm -rf "$tmp/a"; mkdir -p "$tmp/a"; cp -a "$fixture/." "$tmp/a/"; }
+# refused DESCRIPTION EXPECTED-TEXT: the audit of $tmp/a fails, names the record and says
+# EXPECTED-TEXT, and nothing appeared at $pwned
+refused() {
+	"$bin" audit --recompute "$tmp/a/run" >"$tmp/out" 2>&1; local st=$?
+	check "$1: exit 1 (status $st)" test "$st" -eq 1
+	check "$1: the record is named" grep -q "$rec" "$tmp/out"
+	check "$1: says '$2'" grep -q -- "$2" "$tmp/out"
+	check "$1: nothing written outside" test ! -e "$pwned"
+	check "$1: no crash" sh -c "! grep -q -i 'sanitizer\|core dumped\|Segmentation' '$tmp/out'"
+}
+
+fresh
+"$bin" audit --recompute "$tmp/a/run" >"$tmp/out" 2>&1; st=$?
+check "the untouched copy audits clean (status $st)" test "$st" -eq 0
+
+# hostile edits of the record: DESCRIPTION <tab> PYTHON (changes the argv list a, the record
+# d) <tab> EXPECTED-TEXT; every variant is written by one python3 (its start-up is slow)
+cond=d_sae_sweep_dsae8_k2
+cat >"$tmp/cases" <<CASES
+--out=PATH elsewhere	i = a.index('--out'); a[i:i+2] = ['--out=$pwned/analysis/$cond']	which is not a file inside the run directory '$pwned'
+--out=PATH not naming the outputs' directory	i = a.index('--out'); a[i:i+2] = ['--out=$pwned']	is not <run>/analysis/$cond
+an abbreviated --ou	i = a.index('--out'); a[i] = '--ou'; a[i+1] = '$pwned'	'--ou' is not an option of
+a second --out	a += ['--out', '$pwned/analysis/$cond']	a second --out
+a second --out=	a += ['--out=$pwned/analysis/$cond']	a second --out
+an unknown option	a += ['--outdir', '$pwned']	'--outdir' is not an option
+a positional argument	a += ['$pwned']	expected an option of
+a short option	a += ['-h']	expected an option of
+--help	a += ['--help']	'--help' is not an option
+a value on a flag	a += ['--no-matchings=$pwned']	takes no value
+a missing value	a += ['--threshold']	expected a value after --threshold
+an option where a value belongs	i = a.index('--bootstrap'); a[i+1] = '--out=$pwned'	expected a value after --bootstrap
+an input outside the run	i = a.index('--group'); a[i+1] = '$cond=/etc/passwd'	which is not a file inside the run directory
+a '..' input path	i = a.index('--group'); a[i+1] = '$cond=$orig/../../../etc/passwd'	which is not a file inside the run directory
+a group name that is a path	i = a.index('--group'); a[i+1] = '../../../$pwned/x=' + a[i+1].split('=', 1)[1]	with a plain name
+an input the run does not have	i = a.index('--config'); a[i+1] = '$orig/jobs/missing.yaml'	which has no such file
+a symbolic link out of the run	i = a.index('--group'); a[i+1] = '$cond=$orig/sae/escape/passwd'	leads outside it
+an output path with '..'	d['outputs'][0]['path'] = '../../../$pwned/results.json'	expected a file below the run directory
+outputs in two directories	d['outputs'][1]['path'] = 'analysis/elsewhere/analysis.h5'	expected a file in 'analysis/$cond'
+no --out	a[1:] = []	expected --out <run>/analysis/$cond
+a non-string argument	a.append(7)	expected a string
+CASES
+mkdir -p "$tmp/variants"
+python3 - "$fixture/run/$rec" "$tmp/cases" "$tmp/variants" <<'PY'
+import json, sys
+rec, cases, out = sys.argv[1:]
+for n, line in enumerate(open(cases).read().splitlines()):
+    env = {"d": json.load(open(rec))}
+    env["a"] = env["d"]["argv"]
+    exec(line.split("\t")[1], env)
+    json.dump(env["d"], open("%s/%d.json" % (out, n), "w"), indent=2)
+PY
+i=0
+while IFS=$'\t' read -r what code expected; do
+	fresh
+	cp "$tmp/variants/$i.json" "$tmp/a/run/$rec"
+	[ "$what" = "a symbolic link out of the run" ] && ln -s /etc "$tmp/a/run/sae/escape"
+	refused "$what" "$expected"
+	i=$((i + 1))
+done <"$tmp/cases"
+check "every hostile variant was tried" test "$i" -eq 21
+fresh; printf 'analysis:\n  activations: /etc/passwd\n' >"$tmp/a/run/jobs/analysis.yaml"
+refused "a --config that names files" "sets analysis.activations"
+
+# a copy is recomputed from its own files: the place its records name holds other SAEs (seeds
+# 1 and 2 swapped), which would change every pairwise number, yet the copy audits identical
+fresh
+python3 - "$tmp/a/run" "$orig" "$tmp/elsewhere/run" <<'PY'
+import os, sys
+run, old, new = sys.argv[1:]
+for root, _, files in os.walk(run):
+    for f in files:
+        p = os.path.join(root, f)
+        if f.endswith((".json", ".yaml", ".log", ".csv")):
+            t = open(p).read()
+            if old in t:
+                open(p, "w").write(t.replace(old, new))
+PY
+mkdir -p "$tmp/elsewhere"; cp -a "$fixture/run" "$tmp/elsewhere/run"
+s="$tmp/elsewhere/run/sae/k_sweep_dsae16_k2"
+mv "$s/sae_seed1.h5" "$s/x.h5"; mv "$s/sae_seed2.h5" "$s/sae_seed1.h5"; mv "$s/x.h5" "$s/sae_seed2.h5"
+"$bin" audit --recompute "$tmp/a/run" >"$tmp/out" 2>&1
+check "a copy is recomputed from its own checkpoints" \
+	grep -q "a/run: ok, 10 analysis outputs recomputed from the archived checkpoints are identical" "$tmp/out"
+"$bin" audit --recompute "$tmp/elsewhere/run" >"$tmp/out" 2>&1
+check "(the swapped SAEs do change the analysis)" \
+	grep -q "^differs *analysis/k_sweep_dsae16_k2/results.json (recomputed" "$tmp/out"
+finish audit_hostile
