@@ -39,8 +39,10 @@
 #define WIDE_N 4096
 #define MB 1536
 /* Operands already laid out by k are read in place instead of packed: op(A) when transposed
- * (a panel's step is MR adjacent floats), op(B) when not and a block of KC of its rows spans
- * at most DIRECT_B_MAX_LD floats per row (so the block stays in L2 without conflicts). */
+ * (a panel's step is MR adjacent floats; only for MR a multiple of 8: the AVX2 path's 6-float
+ * steps straddle cache lines and ran slower in place than packed), op(B) when not and a block
+ * of KC of its rows spans at most DIRECT_B_MAX_LD floats per row (so the block stays in L2
+ * without conflicts). */
 #define DIRECT_B_MAX_LD 512
 /* Threads only when the product is worth waking them: flops per thread at least this. */
 #define PAR_MIN_FLOPS_PER_THREAD (4.0 * 1024 * 1024)
@@ -146,12 +148,12 @@ static int gemm_serial(const struct hus_gemm_kernel *kr, int ta, int tb, size_t 
 	const size_t mb_max = block_size(M, MB, mr), kc_max = block_size(K, wide ? KC_WIDE : KC, 1),
 	             nb_max = block_size(N, wide ? NB_WIDE : NB, nr);
 	const size_t a_floats = (mb_max + mr - 1) / mr * mr * kc_max;
-	float *buf = thread_buffer(a_floats + (nb_max + nr - 1) / nr * nr * kc_max);
+	float *buf = thread_buffer(a_floats + (nb_max + nr - 1) / nr * nr * kc_max + HUS_PACK_SLACK);
 	if (!buf)
 		return -1;
 	float *Ap = buf, *Bp = buf + a_floats;
 	const int init0 = beta_init(beta);
-	const int direct_a = ta, direct_b = !tb && ldb <= DIRECT_B_MAX_LD;
+	const int direct_a = ta && mr % 8 == 0, direct_b = !tb && ldb <= DIRECT_B_MAX_LD;
 	for (size_t i0 = 0; i0 < M; i0 += mb_max) {
 		const size_t mb = min_sz(mb_max, M - i0);
 		/* full panels of an operand already laid out by k (op(A) transposed, op(B) not) may

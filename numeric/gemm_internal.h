@@ -38,6 +38,9 @@ typedef void (*hus_gemm_tile_fn)(size_t kc, const float *a, size_t a_cs, const f
  * not transposed (width MR) and op(B) panels when B is (width NR).  Only moves bits. */
 typedef void (*hus_gemm_pack_t_fn)(float *dst, size_t width, const float *src, size_t lds,
                                    size_t rows, size_t kc);
+/* A pack function may also write up to HUS_PACK_SLACK floats past the panel it fills: the
+ * driver packs the panels of a block in order and keeps that much slack after its buffer. */
+#define HUS_PACK_SLACK 16
 
 /* Packing by copy: for c < cols (<= width) and k < kc, dst[k*width + c] = src[k*lds + c], and
  * dst[k*width + c] = 0 for cols <= c < width.  Packs op(A) panels when A is transposed (width

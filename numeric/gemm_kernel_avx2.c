@@ -124,6 +124,24 @@ static inline TGT __attribute__((always_inline)) void transpose8(__m256 r[8])
 TGT void hus_gemm_pack_t_avx2(float *dst, size_t width, const float *src, size_t lds,
                               size_t rows, size_t kc)
 {
+	if (width < 8) {
+		/* one group of rows (this path's 6-row panels): every step is stored as 8 lanes; the
+		 * lanes past width land on the next step's slots, which are stored next (or, after
+		 * the last step, on the next panel or the buffer's slack, see gemm_internal.h) */
+		size_t k = 0;
+		for (; k + 8 <= kc; k += 8) {
+			__m256 v[8];
+			for (size_t i = 0; i < 8; i++)
+				v[i] = i < rows ? _mm256_loadu_ps(src + i * lds + k) : _mm256_setzero_ps();
+			transpose8(v);
+			for (size_t i = 0; i < 8; i++)
+				_mm256_storeu_ps(dst + (k + i) * width, v[i]);
+		}
+		for (; k < kc; k++)
+			for (size_t r = 0; r < width; r++)
+				dst[k * width + r] = r < rows ? src[r * lds + k] : 0.0f;
+		return;
+	}
 	size_t r0 = 0;
 	for (; r0 + 8 <= rows; r0 += 8) {
 		const float *s = src + r0 * lds;
@@ -164,7 +182,8 @@ TGT void hus_gemm_pack_n_avx2(float *dst, size_t width, const float *src, size_t
 		if (nl == 8 && ns == 8)
 			for (size_t k = 0; k < kc; k++)
 				_mm256_storeu_ps(d + k * width, _mm256_loadu_ps(s + k * lds));
-		else if (ns == 8)
+		else if (ns == 8 || width < 8)
+			/* width < 8 (one group): 8 lanes stored per step, as in pack_t above */
 			for (size_t k = 0; k < kc; k++)
 				_mm256_storeu_ps(d + k * width, _mm256_maskload_ps(s + k * lds, ml));
 		else
