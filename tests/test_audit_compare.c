@@ -271,7 +271,10 @@ static void test_h5(void **state)
 	expect("a.h5", "far.h5", "analysis.h5", AUDIT_DIFFERS,
 	       "  differs          /pairs/g/sim: element [2]: -0.125 archived, -0.126000002 recomputed "
 	       "(first beyond 4 ULP)");
-	expect("a.h5", "far.h5", "analysis.h5", AUDIT_DIFFERS, "recomputed \"(none)\"");
+	/* every file husai writes records the path that made it (here: this process's) */
+	char says[128];
+	snprintf(says, sizeof(says), "recomputed \"%s\"", hus_numeric_path());
+	expect("a.h5", "far.h5", "analysis.h5", AUDIT_DIFFERS, says);
 	int64_t m[4] = { 1, 2, 5, 4 };
 	h5_with("int.h5", x, m, 0, NULL);
 	expect("a.h5", "int.h5", "analysis.h5", AUDIT_DIFFERS,
