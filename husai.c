@@ -12,6 +12,7 @@
 
 #include "builtin.h"
 #include "formats.h"
+#include "train.h"
 
 struct cmd {
 	const char *name;
@@ -94,6 +95,7 @@ static void prefer_passive_openmp(char **argv)
 int main(int argc, char **argv)
 {
 	prefer_passive_openmp(argv);
+	husai_run_sections_check = train_sections_check;
 	/* a file-size limit (ulimit -f) must be a write error naming the file, not a kill */
 	signal(SIGXFSZ, SIG_IGN);
 	hus_libs_init();

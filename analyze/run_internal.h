@@ -49,7 +49,7 @@ struct runner {
 	size_t batch_first_seen; /* jobs_seen when the batch began */
 };
 
-/* Clears everything but r->group.  Rank 0 removes the stale temporaries of dead writers and
+/* Clears everything but r->group and r->dry_run (a dry run makes and removes nothing).  Rank 0 removes the stale temporaries of dead writers and
  * makes jobs/ and logs/, then every rank meets (a run with several ranks must call it on
  * every rank). */
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err);

@@ -67,8 +67,10 @@ static int remove_if_stale(const char *rel, const char *full, void *ctx)
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err)
 {
 	struct run_group g = r->group;
+	int dry = r->dry_run;
 	memset(r, 0, sizeof(*r));
 	r->group = g;
+	r->dry_run = dry;
 	snprintf(r->run_dir, sizeof(r->run_dir), "%s", run_dir);
 	r->redo = redo;
 	int rc = 0;
@@ -78,7 +80,7 @@ int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err 
 			      "cannot find the husai executable to run jobs");
 	else
 		r->exe[n] = 0;
-	if (!rc && runner_writes(r)) { /* invariant (5) */
+	if (!rc && runner_writes(r) && !r->dry_run) { /* invariant (5); a dry run writes nothing */
 		hus_walk_files(run_dir, remove_if_stale, NULL);
 		char sub[PATH_MAX + 16];
 		snprintf(sub, sizeof(sub), "%s/jobs", run_dir);

@@ -504,6 +504,9 @@ int64_t sae_total_steps(size_t N, const struct sae_train_opts *o);
  * init_threshold}, batchtopk.threshold_ema, matryoshka.prefixes, alignment.lambda,
  * grad_project, lr, beta1, beta2, eps, warmup_steps, fire_eps, dead_threshold, epochs,
  * max_steps, batch_size, drop_last, shuffle_seed, per_seed_order, checkpoint_every. */
+/* Every key train-transformer and train-sae read from an experiment config's data:,
+ * transformer: and sae: sections (husai run checks the user's file with it before any job). */
+int train_sections_check(struct cfg *c, struct hus_err *err);
 int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
                     struct sae_train_opts *o, struct hus_err *err);
 /* A sweep condition `sae.conditions.<name>`: the same hyper-parameter keys, defaulting to
