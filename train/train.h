@@ -476,6 +476,7 @@ struct sae_run {              /* one model being trained, and its batch-order st
 	int64_t epoch, pos;       /* epoch index, next position within perm */
 	struct sae_history hist;
 	double ep_loss, ep_aux;   /* running sums of the train loss this epoch */
+	double last_loss;         /* the last step's train loss (a diverged run is caught by it) */
 	int64_t ep_batches;
 	struct sae_metrics final; /* eval over X after the last step */
 	int64_t *final_counts;    /* (d_sae) firings of each latent over X in that eval */
