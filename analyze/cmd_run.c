@@ -200,6 +200,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if ((rc = run_group_sync(&r.group, rc, &err)))
 		goto done;
+	if (!dry)
+		runner_signals_install(); /* forwarded to the jobs; the run stops resumably */
 	r.dry_run = dry; /* kept by runner_init: a dry run makes no directory, removes nothing */
 	if ((rc = runner_init(&r, run_dir, redo, &err)))
 		goto done;

@@ -72,6 +72,11 @@ int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_chi
                     struct hus_err *err);
 int runner_job_here(struct runner *r, const struct run_queued *q, struct hus_err *err);
 
+/* SIGTERM, SIGINT and SIGHUP: forwarded to the running jobs; no job starts after one
+ * (runner_job_start fails with HUS_EINTR), the running ones are waited for. */
+void runner_signals_install(void);
+int runner_stop_signal(void); /* the signal received, 0 if none */
+
 /* Batches of independent jobs (run_batch.c).  Every rank declares the same jobs between
  * begin and end; end hands them out in declaration order from a work queue on rank 0 (rank 0
  * runs jobs too), then all ranks agree on the status: a job that failed anywhere fails the

@@ -17,10 +17,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -29,6 +29,52 @@
 #include "run_internal.h"
 
 extern char **environ;
+
+/* ---------------------------------------------------------------- signals ----------- */
+/* SIGTERM, SIGINT or SIGHUP to `husai run` (timeout, Slurm, systemd, a terminal) is forwarded
+ * to every running job; no new job starts; the engine waits for the running ones, which
+ * checkpoint or die, and the run exits 3 (rerun to resume).  A job also dies with its parent
+ * (PR_SET_PDEATHSIG), so nothing outlives a run killed outright. */
+static volatile sig_atomic_t stop_sig;
+static volatile sig_atomic_t child_pids[RUN_MAX_SLOTS];
+
+static void on_stop_signal(int sig)
+{
+	int saved = errno;
+	stop_sig = sig;
+	for (int i = 0; i < RUN_MAX_SLOTS; i++)
+		if (child_pids[i] > 0)
+			kill((pid_t)child_pids[i], sig);
+	errno = saved;
+}
+
+void runner_signals_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal; /* no SA_RESTART: a blocking wait returns to look */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int runner_stop_signal(void) { return stop_sig; }
+
+static int stopped_error(const struct runner *r, struct hus_err *err)
+{
+	return hus_errf(err, HUS_EINTR, r->run_dir, NULL,
+			"interrupted by %s; every finished job is recorded: rerun the same command "
+			"to resume", stop_sig == SIGTERM ? "SIGTERM" : stop_sig == SIGINT ? "SIGINT"
+								 : stop_sig == SIGHUP ? "SIGHUP" : "a signal");
+}
+
+static void child_forget(pid_t pid)
+{
+	for (int i = 0; i < RUN_MAX_SLOTS; i++)
+		if (child_pids[i] == (sig_atomic_t)pid)
+			child_pids[i] = 0;
+}
 
 /* A process that can still write: it exists and is not a zombie (a job whose rank was killed
  * is reparented, and a zombie waits there until someone reaps it). */
@@ -206,7 +252,7 @@ static char **child_environment(const struct runner *r, char *threads, size_t tn
 	size_t n = 0, o = 0;
 	while (environ[n])
 		n++;
-	char **env = calloc(n + 2, sizeof(*env));
+	char **env = calloc(n + 3, sizeof(*env));
 	for (size_t i = 0; env && i < n; i++)
 		if (!run_mpi_env_is_launcher(environ[i]) &&
 		    !(r->child_threads > 0 && !strncmp(environ[i], "OMP_NUM_THREADS=", 16)))
@@ -215,6 +261,10 @@ static char **child_environment(const struct runner *r, char *threads, size_t tn
 		snprintf(threads, tn, "OMP_NUM_THREADS=%d", r->child_threads);
 		env[o++] = threads;
 	}
+	/* a job stopped by a signal leaves no interrupt checkpoint: the engine reruns it whole */
+	static char job_flag[] = "HUSAI_JOB=1";
+	if (env && !getenv("HUSAI_JOB"))
+		env[o++] = job_flag;
 	return env;
 }
 
@@ -238,6 +288,8 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 		return hus_errf(err, HUS_EINPUT, r->run_dir, NULL,
 				"job '%s' has not finished, so the run's results cannot be rebuilt "
 				"from its jobs; finish the run first (rerun `husai run`)", name);
+	if (stop_sig)
+		return stopped_error(r, err);
 	if (r->dry_run) {
 		printf("would run %s:", name);
 		for (size_t i = 0; argv[i]; i++)
@@ -259,16 +311,40 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 	cargv[0] = r->exe;
 	for (size_t i = 0; i < n; i++)
 		cargv[i + 1] = (char *)argv[i];
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
 	setenv("HUSAI_QUIET", "1", 1);
 	char threads[32];
 	char **env = child_environment(r, threads, sizeof(threads));
+	if (!env) {
+		free(cargv);
+		if (!r->quiet_env)
+			unsetenv("HUSAI_QUIET");
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
 	c->t0 = hus_now();
-	int sp = env ? posix_spawn(&c->pid, r->exe, &fa, NULL, cargv, env) : ENOMEM;
-	posix_spawn_file_actions_destroy(&fa);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the child, until exec: async-signal-safe calls only */
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGHUP, &dfl, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the run, even on its SIGKILL */
+		if (getppid() != parent)          /* the run died before prctl took effect */
+			_exit(127);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			static const char m[] = "husai: cannot open the job's log\n";
+			ssize_t wr = write(STDERR_FILENO, m, sizeof(m) - 1);
+			(void)wr;
+			_exit(126);
+		}
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execve(r->exe, cargv, env);
+		_exit(127);
+	}
+	int sp = pid < 0 ? errno : 0;
 	free(cargv);
 	free(env);
 	if (!r->quiet_env)
@@ -278,6 +354,14 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 		return hus_errf(err, HUS_EIO, r->exe, NULL, "cannot start job '%s': %s", name,
 				strerror(sp));
 	}
+	c->pid = pid;
+	for (int i = 0; i < RUN_MAX_SLOTS; i++)
+		if (child_pids[i] == 0) {
+			child_pids[i] = pid;
+			break;
+		}
+	if (stop_sig) /* arrived while the child was being started */
+		kill(pid, stop_sig);
 	return 0;
 }
 
@@ -296,12 +380,17 @@ int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_chi
 	}
 	if (w == 0)
 		return 1; /* still running */
+	child_forget(c->pid);
 	c->pid = 0;
 	const char *name = q->name;
 	double took = hus_now() - c->t0;
 	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
 		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 	r->seconds += took;
+	if ((!WIFEXITED(status) || WEXITSTATUS(status) != 0) && stop_sig) {
+		hus_progress_end(&r->progress);
+		return stopped_error(r, err); /* the job was stopped with the run: no log tail */
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char log[PATH_MAX + 300], safe[256];
 		safe_name(name, safe, sizeof(safe));

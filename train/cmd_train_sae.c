@@ -151,6 +151,10 @@ static int hook(void *vctx, struct sae_run *runs, size_t n, int final)
 			return rc;
 	}
 	int64_t step = c->jobs[0].run->s->step;
+	if (!final && stop_signal && getenv("HUSAI_JOB")) /* a job of husai run, which reruns */
+		return hus_errf(c->err, HUS_EINTR, NULL, NULL, /* an unfinished job from its start */
+				"interrupted at step %lld (a job of husai run: no interrupt checkpoint)",
+				(long long)step);
 	if (!final && (stop_signal || (c->stop_after > 0 && step >= c->stop_after))) {
 		for (size_t i = 0; i < c->n; i++)
 			if (c->jobs[i].last_written != c->jobs[i].run->s->step &&

@@ -253,6 +253,11 @@ int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_
 			tr->part_seen += (int64_t)nb;
 			tr->step_in_epoch = s + 1;
 			taken++;
+			if (o->stop && *o->stop && getenv("HUSAI_JOB")) /* a job of husai run, which */
+				return hus_errf(err, HUS_EINTR, NULL, NULL, /* reruns it from the start */
+						"interrupted at epoch %lld step %lld (a job of husai run: "
+						"no interrupt checkpoint)",
+						(long long)tr->epoch + 1, (long long)tr->step);
 			if ((o->stop && *o->stop) || (o->max_steps > 0 && taken >= o->max_steps)) {
 				if ((rc = save(tr, o, "transformer_interrupt.h5", "interrupt", err)))
 					return rc;
