@@ -73,4 +73,17 @@ check "... which names the dataset" grep -q 'sae_seed42.h5 is refused: /params' 
 check "analyze refuses a checkpoint with NaN (status $st)" test "$st" -eq 1
 check "... naming the file and the dataset" grep -q "sae_seed42.h5:/params/W_dec: .*not finite" "$tmp/out"
 
+# a batch larger than the activation set is a config error naming the key, not "out of memory"
+(cd "$tmp/nan" && "$bin" train-sae --config jobs/sae.yaml --activations activations.h5 \
+	--out big --seeds 42 --set sae.batch_size=10000000) >"$tmp/out" 2>&1; st=$?
+check "a batch larger than the data set is refused (status $st)" test "$st" -eq 1
+check "... naming sae.batch_size and the row count" grep -q "'sae.batch_size': a batch of 10000000 rows is larger than the activation set .*(961 rows)" "$tmp/out"
+check "... not as out of memory" test -z "$(grep -i 'memory' "$tmp/out")"
+# a Matryoshka SAE without prefixes is an error (it would silently be a BatchTopK)
+run --dry-run --out "$tmp/m" --set sae.architecture=matryoshka >"$tmp/out" 2>&1; st=$?
+check "matryoshka without prefixes is refused (status $st)" test "$st" -eq 1
+check "... naming matryoshka.prefixes" grep -q "sae.matryoshka.prefixes" "$tmp/out"
+run --dry-run --out "$tmp/m" --set sae.architecture=matryoshka --set sae.matryoshka.prefixes=64,256 >/dev/null 2>&1; st=$?
+check "matryoshka with prefixes is accepted (status $st)" test "$st" -eq 0
+
 finish

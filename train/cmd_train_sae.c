@@ -377,6 +377,16 @@ int cmd_train_sae(int argc, char **argv)
 		free(hs);
 		goto done;
 	}
+	if (o.batch > N) { /* before any workspace of that size is asked for */
+		char where[300] = "";
+		cfg_where(cfg, "sae.batch_size", where, sizeof(where));
+		free(hs);
+		rc = hus_errf(&err, HUS_EINPUT, config, where[0] ? where : "sae.batch_size",
+			      "'sae.batch_size': a batch of %zu rows is larger than the activation "
+			      "set '%s' (%zu rows); use at most %zu",
+			      o.batch, acts, N, N);
+		goto done;
+	}
 	if (o.drop_last && N < o.batch) {
 		free(hs);
 		rc = hus_errf(&err, HUS_EINPUT, config, "sae.batch_size",

@@ -92,6 +92,16 @@ static int read_hparams(struct cfg *c, const char *prefix, struct sae_hparams *h
 		h->n_prefix = np;
 		free(pl);
 	}
+	if (h->arch == SAE_MATRYOSHKA && h->n_prefix == 0) {
+		/* without prefixes the nested losses reduce to one: a BatchTopK under another name */
+		char where[300] = "";
+		cfg_where(c, KEY("architecture"), where, sizeof(where));
+		return hus_errf(err, HUS_EINPUT, cfg_name(c), where[0] ? where : key,
+				"'%s': a matryoshka SAE needs its nested widths in "
+				"'%s.matryoshka.prefixes' (e.g. [%zu, %zu]); without them it would "
+				"train a BatchTopK",
+				key, prefix, h->d_sae / 4 ? h->d_sae / 4 : 1, h->d_sae);
+	}
 	if ((rc = cfg_f64_in(c, KEY("alignment.lambda"), h->align_lambda, 0, 0, INFINITY, 1,
 			      &h->align_lambda, err)))
 		return rc;
