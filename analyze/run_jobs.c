@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@
 #include "run_internal.h"
 
 extern char **environ;
+
+#define RUN_ERR_FD 3 /* in a job: a copy of the run's stderr (HUSAI_ERR_FD) */
+#define RUN_ERR_FD_STR "3"
 
 /* ---------------------------------------------------------------- signals ----------- */
 /* SIGTERM, SIGINT or SIGHUP to `husai run` (timeout, Slurm, systemd, a terminal) is forwarded
@@ -230,9 +234,14 @@ static int write_done(const struct runner *r, const char *name, const char *cons
 
 static void print_log_tail(const char *log)
 {
+	struct stat st;
+	if (stat(log, &st) || !S_ISREG(st.st_mode)) /* e.g. a device: never read forever */
+		return;
 	FILE *f = fopen(log, "r");
 	if (!f)
 		return;
+	if (st.st_size > 65536) /* the tail is in the last 64 KB */
+		fseek(f, (long)(st.st_size - 65536), SEEK_SET);
 	char line[1024];
 	long count = 0;
 	while (fgets(line, sizeof(line), f))
@@ -252,9 +261,9 @@ static char **child_environment(const struct runner *r, char *threads, size_t tn
 	size_t n = 0, o = 0;
 	while (environ[n])
 		n++;
-	char **env = calloc(n + 3, sizeof(*env));
+	char **env = calloc(n + 4, sizeof(*env));
 	for (size_t i = 0; env && i < n; i++)
-		if (!run_mpi_env_is_launcher(environ[i]) &&
+		if (!run_mpi_env_is_launcher(environ[i]) && strncmp(environ[i], "HUSAI_ERR_FD=", 13) &&
 		    !(r->child_threads > 0 && !strncmp(environ[i], "OMP_NUM_THREADS=", 16)))
 			env[o++] = environ[i];
 	if (env && r->child_threads > 0) {
@@ -265,6 +274,10 @@ static char **child_environment(const struct runner *r, char *threads, size_t tn
 	static char job_flag[] = "HUSAI_JOB=1";
 	if (env && !getenv("HUSAI_JOB"))
 		env[o++] = job_flag;
+	/* an error the job cannot write to its log (a full disk) reaches the run's stderr */
+	static char err_fd[] = "HUSAI_ERR_FD=" RUN_ERR_FD_STR;
+	if (env)
+		env[o++] = err_fd;
 	return env;
 }
 
@@ -332,6 +345,7 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the run, even on its SIGKILL */
 		if (getppid() != parent)          /* the run died before prctl took effect */
 			_exit(127);
+		dup2(STDERR_FILENO, RUN_ERR_FD); /* the run's stderr, for when the log is full */
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			static const char m[] = "husai: cannot open the job's log\n";

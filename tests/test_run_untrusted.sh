@@ -86,4 +86,12 @@ check "... naming matryoshka.prefixes" grep -q "sae.matryoshka.prefixes" "$tmp/o
 run --dry-run --out "$tmp/m" --set sae.architecture=matryoshka --set sae.matryoshka.prefixes=64,256 >/dev/null 2>&1; st=$?
 check "matryoshka with prefixes is accepted (status $st)" test "$st" -eq 0
 
+# a job whose log cannot be written (a full disk: /dev/full) still gets its error to the run's
+# stderr (HUSAI_ERR_FD), and the run does not read a device as a log forever
+mkdir -p "$tmp/full/logs"; ln -s /dev/full "$tmp/full/logs/sae.log"
+HUSAI_FAULT=train_sae_diverge:5 timeout 120 "$bin" run "${small[@]}" --out "$tmp/full" \
+	"$src/configs/smoke.yaml" >"$tmp/out" 2>&1; st=$?
+check "a job failing on a full log disk fails the run in time (status $st)" test "$st" -eq 1
+check "... and its error reaches the run's stderr" grep -q "train-sae: smoke seed 42: step" "$tmp/out"
+
 finish
