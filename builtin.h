@@ -23,4 +23,11 @@ int cmd_analyze(int argc, char **argv);           /* analyze/cmd_analyze.c */
 int cmd_report(int argc, char **argv);            /* report/cmd_report.c */
 int cmd_run(int argc, char **argv);               /* analyze/cmd_run.c */
 
+/* The checker `husai run` applies to the stage sections (data, transformer, sae) of the
+ * user's config before anything is written or run, so an error names the user's file and
+ * line:column.  analyze/ links no train code: main() sets it to train_sections_check. */
+struct cfg;
+struct hus_err;
+extern int (*husai_run_sections_check)(struct cfg *c, struct hus_err *err);
+
 #endif

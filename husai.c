@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "formats.h"
+#include "train.h"
 
 struct cmd {
 	const char *name;
@@ -56,9 +58,32 @@ static void print_overview(FILE *out)
 		fprintf(out, "   %-18s %s\n", commands[i].name, commands[i].help);
 }
 
+/* A library that gives up calls exit() in the middle of a verb: libgomp does when it cannot
+ * create its threads ("libgomp: Thread creation failed"), which under a memory limit
+ * (ulimit -v) is how running out of memory looks.  Say so on the way out. */
+static const char *verb_running;
+
+static void verb_ended_abruptly(void)
+{
+	if (!verb_running)
+		return;
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_AS, &rl) && rl.rlim_cur != RLIM_INFINITY)
+		fprintf(stderr,
+			"husai: %s: stopped by a library (the line above) under a memory limit of "
+			"%llu MB (ulimit -v): out of memory; raise the limit, or lower "
+			"OMP_NUM_THREADS or the sizes in the config\n",
+			verb_running, (unsigned long long)(rl.rlim_cur >> 20));
+	else
+		fprintf(stderr, "husai: %s: stopped by a library (the line above)\n", verb_running);
+}
+
 static int run_command(const struct cmd *c, int argc, char **argv)
 {
+	verb_running = c->name;
+	atexit(verb_ended_abruptly);
 	int status = c->fn(argc, argv);
+	verb_running = NULL;
 	/* git's run_builtin: a verb whose output could not be written has failed */
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		if (errno != EPIPE && errno != EINVAL) {
@@ -94,6 +119,7 @@ static void prefer_passive_openmp(char **argv)
 int main(int argc, char **argv)
 {
 	prefer_passive_openmp(argv);
+	husai_run_sections_check = train_sections_check;
 	/* a file-size limit (ulimit -f) must be a write error naming the file, not a kill */
 	signal(SIGXFSZ, SIG_IGN);
 	hus_libs_init();

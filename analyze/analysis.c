@@ -103,6 +103,10 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 				W[r * t->m[i] + j] = t->At[i][j * d + r];
 		rc = subspace_basis(U[i], W, d, t->m[i], k, err);
 		free(W);
+		if (rc && err && t->file[i]) { /* name the checkpoint whose decoder it was */
+			snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
+			snprintf(err->where, sizeof(err->where), "/params/W_dec");
+		}
 		if (rc)
 			goto cleanup;
 	}
@@ -148,8 +152,15 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 				}
 			}
 			struct subspace_result sr = { NAN, NAN, NAN };
-			if (k && (rc = subspace_compare(&sr, NULL, U[i], U[j], d, k, err)))
+			if (k && (rc = subspace_compare(&sr, NULL, U[i], U[j], d, k, err))) {
+				if (err && t->file[i] && t->file[j]) {
+					size_t o = strlen(err->msg);
+					snprintf(err->msg + o, sizeof(err->msg) - o, " (with %.400s)",
+						 t->file[j]);
+					snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
+				}
 				goto cleanup;
+			}
 			tab->col[c0 + 7][p] = sr.overlap;
 			tab->col[c0 + 8][p] = sr.grassmann;
 			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err)))

@@ -15,6 +15,7 @@ struct mset {
 	size_t *m;
 	float **At; /* (m[i], d) each */
 	size_t *zeros;
+	char **file; /* the checkpoint each came from (NULL for a sampled control) */
 };
 
 /* Work buffers for one pair. */

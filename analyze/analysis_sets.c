@@ -19,7 +19,9 @@ void mset_release(struct mset *s)
 {
 	for (size_t i = 0; s->At && i < s->n; i++)
 		free(s->At[i]);
-	free(s->At), free(s->seed), free(s->m), free(s->zeros);
+	for (size_t i = 0; s->file && i < s->n; i++)
+		free(s->file[i]);
+	free(s->At), free(s->seed), free(s->m), free(s->zeros), free(s->file);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -32,7 +34,8 @@ int mset_alloc(struct mset *s, size_t n, size_t d, struct hus_err *err)
 	s->m = calloc(n ? n : 1, sizeof(size_t));
 	s->At = calloc(n ? n : 1, sizeof(float *));
 	s->zeros = calloc(n ? n : 1, sizeof(size_t));
-	if (!s->seed || !s->m || !s->At || !s->zeros) {
+	s->file = calloc(n ? n : 1, sizeof(char *));
+	if (!s->seed || !s->m || !s->At || !s->zeros || !s->file) {
 		mset_release(s);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu models", n);
 	}
@@ -54,6 +57,17 @@ int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed,
 		snprintf(err->file, sizeof(err->file), "%s", file);
 		snprintf(err->where, sizeof(err->where), "/params/W_dec");
 	}
+	if (file) {
+		free(s->file[i]);
+		s->file[i] = strdup(file);
+	}
+	/* a zero decoder column has no direction: its cosines count as 0, which lowers PWMCC
+	 * without a word unless said (an SAE trained on all-zero inputs is all such columns) */
+	if (!rc && file && s->zeros[i])
+		fprintf(stderr,
+			"husai: warning: %s:/params/W_dec: %zu of %zu decoder columns are zero%s; "
+			"their cosines count as 0 in PWMCC and matching\n",
+			file, s->zeros[i], m, s->zeros[i] == m ? " (all of them: was it trained on all-zero inputs?)" : "");
 	return rc;
 }
 

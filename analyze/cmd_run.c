@@ -48,6 +48,31 @@ static const char *const run_usage[] = {
 
 static void usage(FILE *out) { hus_print_lines(out, run_usage); }
 
+int (*husai_run_sections_check)(struct cfg *c, struct hus_err *err);
+
+/* Check the stage sections the jobs will read (data, transformer, sae) on a fresh load of the
+ * user's file with the same overrides, so that a bad value is reported against the user's
+ * file and line:column before any job runs, and the run's own config is left as it was. */
+static int check_sections(const char *path, const char *const *sets, int nsets,
+                          struct hus_err *err)
+{
+	if (!husai_run_sections_check)
+		return 0;
+	static const char *const other[] = { "experiment", "extract", "analysis", "report", NULL };
+	struct cfg *c = NULL;
+	int rc = cfg_load(&c, path, err);
+	for (int i = 0; !rc && i < nsets; i++)
+		rc = cfg_set(c, sets[i], err);
+	if (!rc)
+		rc = husai_run_sections_check(c, err);
+	if (!rc) {
+		free(cfg_sections_yaml(c, other)); /* checked elsewhere: only mark them read */
+		rc = cfg_finish(c, err);           /* unknown keys in data, transformer, sae */
+	}
+	cfg_free(c);
+	return rc;
+}
+
 /* Name the first keys whose resolved values differ between two resolved configs. */
 static void describe_difference(const char *old, const char *new, char *out, size_t n)
 {
@@ -140,6 +165,8 @@ int cmd_run(int argc, char **argv)
 		rc = cfg_set(cf, sets[i], &err);
 	if (!rc)
 		rc = experiment_read(cf, &ex, &err);
+	if (!rc)
+		rc = check_sections(config_path, sets, nsets, &err);
 	if (!rc) { /* first pass: the experiment reads every key it uses, runs nothing */
 		struct runner probe = { 0 };
 		probe.validate_only = 1;
@@ -150,18 +177,19 @@ int cmd_run(int argc, char **argv)
 	snprintf(run_dir, sizeof(run_dir), "%s", out ? out : "");
 	if (!out)
 		snprintf(run_dir, sizeof(run_dir), "artifacts/%s", ex.name ? ex.name : "");
-	/* the whole effective config (file + overrides) identifies the run; stage sections are
-	 * validated by the stage verbs that read them, everything else here */
+	/* the whole effective config (file + overrides) identifies the run; stage sections were
+	 * checked above (check_sections), the rest by the drivers' first pass */
 	if (!rc)
 		rc = cfg_finish(cf, &err);
 	char cpath[PATH_MAX + 32];
 	snprintf(cpath, sizeof(cpath), "%s/config.yaml", run_dir);
 	/* rank 0 makes the directory and checks or writes config.yaml; the others wait for its
 	 * verdict at the meeting below */
-	if (!rc && runner_writes(&r) && !(rc = hus_mkdirs(run_dir, &err))) {
+	if (!rc && runner_writes(&r) && (dry || !(rc = hus_mkdirs(run_dir, &err)))) {
 		resolved = experiment_config_text(cf);
 		if (!hus_file_exists(cpath)) {
-			rc = hus_write_file(cpath, resolved, strlen(resolved), &err);
+			if (!dry) /* a dry run writes nothing */
+				rc = hus_write_file(cpath, resolved, strlen(resolved), &err);
 		} else if (!(rc = hus_read_file(cpath, &old, NULL, &err)) && strcmp(old, resolved)) {
 			char diff[1024];
 			describe_difference(old, resolved, diff, sizeof(diff));
@@ -173,9 +201,11 @@ int cmd_run(int argc, char **argv)
 	}
 	if ((rc = run_group_sync(&r.group, rc, &err)))
 		goto done;
+	if (!dry)
+		runner_signals_install(); /* forwarded to the jobs; the run stops resumably */
+	r.dry_run = dry; /* kept by runner_init: a dry run makes no directory, removes nothing */
 	if ((rc = runner_init(&r, run_dir, redo, &err)))
 		goto done;
-	r.dry_run = dry;
 	r.aggregate_only = aggregate_only;
 	r.jobs = jobs;
 	snprintf(r.command, sizeof(r.command), "husai");

@@ -79,6 +79,19 @@ int decoder_load(struct decoder *d, const char *path, int with_encoder, struct h
 		    (rc = h5r_read_alloc(r, "/params/threshold", HUS_F32, (void **)&o.threshold, 1, db,
 		                         err)))
 			goto fail;
+		const struct { const char *name; const float *x; size_t n; } enc[] = {
+			{ "/params/W_enc", o.W_enc, o.d_sae * o.d_model },
+			{ "/params/b_enc", o.b_enc, o.d_sae },
+			{ "/params/b_dec", o.b_dec, o.b_dec ? o.d_model : 0 },
+			{ "/params/threshold", o.threshold, o.threshold ? o.d_sae : 0 },
+		};
+		for (size_t t = 0; t < sizeof(enc) / sizeof(enc[0]); t++)
+			for (size_t e = 0; e < enc[t].n; e++)
+				if (!isfinite(enc[t].x[e])) {
+					rc = hus_errf(err, HUS_EINPUT, path, enc[t].name,
+						      "entry %zu is not finite (a diverged SAE?)", e);
+					goto fail;
+				}
 	}
 	h5r_close(r);
 	r = NULL;

@@ -96,7 +96,7 @@ static int train_config(struct runner *r, struct cfg *c, const char *config_name
 	snprintf(path, pathn, "%s/jobs/%s.yaml", r->run_dir, config_name);
 	char *old = NULL;
 	int rc = 0;
-	if (!r->validate_only && runner_writes(r) &&
+	if (!r->validate_only && !r->dry_run && runner_writes(r) &&
 	    (!hus_file_exists(path) || hus_read_file(path, &old, NULL, NULL) || strcmp(old, text)))
 		rc = hus_write_file(path, text, strlen(text), err);
 	free(old);

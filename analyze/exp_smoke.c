@@ -77,6 +77,18 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	snprintf(ev, sizeof(ev), "%s /params/W_dec %s [%" PRId64 ", %" PRId64 "]", out,
 		 ok ? "is" : "is not", d_model, d_sae);
 	check(checks, "sae_checkpoint", ok, ev, &all);
+	/* a diverged SAE has the right shapes: its parameters must also be finite (the reader
+	 * refuses a non-finite one, naming the dataset and the element) */
+	struct sae_ckpt ck;
+	struct hus_err e2 = { 0 };
+	ok = !sae_ckpt_read(path, &ck, &e2);
+	if (ok)
+		sae_ckpt_release(&ck);
+	char ev2[1400];
+	snprintf(ev2, sizeof(ev2), "%s %s%s%s%s", out,
+		 ok ? "reads back with every parameter finite" : "is refused: ", ok ? "" : e2.where,
+		 ok || !e2.where[0] ? "" : ": ", ok ? "" : e2.msg);
+	check(checks, "sae_checkpoint_finite", ok, ev2, &all);
 	hj_set(res, "experiment", hj_str("smoke"));
 	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
 	hj_set(res, "checks", checks);

@@ -50,7 +50,7 @@ int experiment_read(struct cfg *c, struct experiment *ex, struct hus_err *err)
 	for (size_t i = 0; i < NKINDS; i++)
 		if (!strcmp(kinds[i].name, ex->kind))
 			ex->estimated_jobs = kinds[i].estimated_jobs;
-	/* stage sections are validated by the stage verbs that read them */
+	/* stage sections are read by the stage verbs; husai run checks them first (cmd_run.c) */
 	free(cfg_sections_yaml(c, stage_sections));
 	return 0;
 }
@@ -107,7 +107,7 @@ int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char 
 	if (!text)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 	snprintf(path, n, "%s/jobs/%s.yaml", r->run_dir, job);
-	if (r->validate_only || !runner_writes(r)) { /* rank 0 writes, before the batch runs */
+	if (r->validate_only || r->dry_run || !runner_writes(r)) { /* rank 0 writes, before the batch runs */
 		free(text);
 		return 0;
 	}

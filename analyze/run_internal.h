@@ -51,7 +51,7 @@ struct runner {
 	size_t batch_first_seen; /* jobs_seen when the batch began */
 };
 
-/* Clears everything but r->group.  Rank 0 removes the stale temporaries of dead writers and
+/* Clears everything but r->group and r->dry_run (a dry run makes and removes nothing).  Rank 0 removes the stale temporaries of dead writers and
  * makes jobs/ and logs/, then every rank meets (a run with several ranks must call it on
  * every rank). */
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err);
@@ -73,6 +73,11 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_child *c, int block,
                     struct hus_err *err);
 int runner_job_here(struct runner *r, const struct run_queued *q, struct hus_err *err);
+
+/* SIGTERM, SIGINT and SIGHUP: forwarded to the running jobs; no job starts after one
+ * (runner_job_start fails with HUS_EINTR), the running ones are waited for. */
+void runner_signals_install(void);
+int runner_stop_signal(void); /* the signal received, 0 if none */
 
 /* Batches of independent jobs (run_batch.c).  Every rank declares the same jobs between
  * begin and end; end hands them out in declaration order from a work queue on rank 0 (rank 0

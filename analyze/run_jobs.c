@@ -21,11 +21,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,55 @@
 #include "run_internal.h"
 
 extern char **environ;
+
+#define RUN_ERR_FD 3 /* in a job: a copy of the run's stderr (HUSAI_ERR_FD) */
+#define RUN_ERR_FD_STR "3"
+
+/* ---------------------------------------------------------------- signals ----------- */
+/* SIGTERM, SIGINT or SIGHUP to `husai run` (timeout, Slurm, systemd, a terminal) is forwarded
+ * to every running job; no new job starts; the engine waits for the running ones, which
+ * checkpoint or die, and the run exits 3 (rerun to resume).  A job also dies with its parent
+ * (PR_SET_PDEATHSIG), so nothing outlives a run killed outright. */
+static volatile sig_atomic_t stop_sig;
+static volatile sig_atomic_t child_pids[RUN_MAX_SLOTS];
+
+static void on_stop_signal(int sig)
+{
+	int saved = errno;
+	stop_sig = sig;
+	for (int i = 0; i < RUN_MAX_SLOTS; i++)
+		if (child_pids[i] > 0)
+			kill((pid_t)child_pids[i], sig);
+	errno = saved;
+}
+
+void runner_signals_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal; /* no SA_RESTART: a blocking wait returns to look */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int runner_stop_signal(void) { return stop_sig; }
+
+static int stopped_error(const struct runner *r, struct hus_err *err)
+{
+	return hus_errf(err, HUS_EINTR, r->run_dir, NULL,
+			"interrupted by %s; every finished job is recorded: rerun the same command "
+			"to resume", stop_sig == SIGTERM ? "SIGTERM" : stop_sig == SIGINT ? "SIGINT"
+								 : stop_sig == SIGHUP ? "SIGHUP" : "a signal");
+}
+
+static void child_forget(pid_t pid)
+{
+	for (int i = 0; i < RUN_MAX_SLOTS; i++)
+		if (child_pids[i] == (sig_atomic_t)pid)
+			child_pids[i] = 0;
+}
 
 /* A process that can still write: it exists and is not a zombie (a job whose rank was killed
  * is reparented, and a zombie waits there until someone reaps it). */
@@ -71,8 +121,10 @@ static int remove_if_stale(const char *rel, const char *full, void *ctx)
 int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err *err)
 {
 	struct run_group g = r->group;
+	int dry = r->dry_run;
 	memset(r, 0, sizeof(*r));
 	r->group = g;
+	r->dry_run = dry;
 	snprintf(r->run_dir, sizeof(r->run_dir), "%s", run_dir);
 	r->redo = redo;
 	int rc = 0;
@@ -82,7 +134,7 @@ int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err 
 			      "cannot find the husai executable to run jobs");
 	else
 		r->exe[n] = 0;
-	if (!rc && runner_writes(r)) { /* invariant (5) */
+	if (!rc && runner_writes(r) && !r->dry_run) { /* invariant (5); a dry run writes nothing */
 		hus_walk_files(run_dir, remove_if_stale, NULL);
 		char sub[PATH_MAX + 16];
 		snprintf(sub, sizeof(sub), "%s/jobs", run_dir);
@@ -292,9 +344,14 @@ static int write_done(const struct runner *r, const char *name, const char *cons
 
 static void print_log_tail(const char *log)
 {
+	struct stat st;
+	if (stat(log, &st) || !S_ISREG(st.st_mode)) /* e.g. a device: never read forever */
+		return;
 	FILE *f = fopen(log, "r");
 	if (!f)
 		return;
+	if (st.st_size > 65536) /* the tail is in the last 64 KB */
+		fseek(f, (long)(st.st_size - 65536), SEEK_SET);
 	char line[1024];
 	long count = 0;
 	while (fgets(line, sizeof(line), f))
@@ -314,15 +371,23 @@ static char **child_environment(const struct runner *r, char *threads, size_t tn
 	size_t n = 0, o = 0;
 	while (environ[n])
 		n++;
-	char **env = calloc(n + 2, sizeof(*env));
+	char **env = calloc(n + 4, sizeof(*env));
 	for (size_t i = 0; env && i < n; i++)
-		if (!run_mpi_env_is_launcher(environ[i]) &&
+		if (!run_mpi_env_is_launcher(environ[i]) && strncmp(environ[i], "HUSAI_ERR_FD=", 13) &&
 		    !(r->child_threads > 0 && !strncmp(environ[i], "OMP_NUM_THREADS=", 16)))
 			env[o++] = environ[i];
 	if (env && r->child_threads > 0) {
 		snprintf(threads, tn, "OMP_NUM_THREADS=%d", r->child_threads);
 		env[o++] = threads;
 	}
+	/* a job stopped by a signal leaves no interrupt checkpoint: the engine reruns it whole */
+	static char job_flag[] = "HUSAI_JOB=1";
+	if (env && !getenv("HUSAI_JOB"))
+		env[o++] = job_flag;
+	/* an error the job cannot write to its log (a full disk) reaches the run's stderr */
+	static char err_fd[] = "HUSAI_ERR_FD=" RUN_ERR_FD_STR;
+	if (env)
+		env[o++] = err_fd;
 	return env;
 }
 
@@ -344,6 +409,8 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 			return 0;
 		}
 	}
+	if (stop_sig)
+		return stopped_error(r, err);
 	if (r->dry_run) {
 		printf("would run %s:", name);
 		for (size_t i = 0; argv[i]; i++)
@@ -365,16 +432,41 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 	cargv[0] = r->exe;
 	for (size_t i = 0; i < n; i++)
 		cargv[i + 1] = (char *)argv[i];
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
 	setenv("HUSAI_QUIET", "1", 1);
 	char threads[32];
 	char **env = child_environment(r, threads, sizeof(threads));
+	if (!env) {
+		free(cargv);
+		if (!r->quiet_env)
+			unsetenv("HUSAI_QUIET");
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
 	c->t0 = hus_now();
-	int sp = env ? posix_spawn(&c->pid, r->exe, &fa, NULL, cargv, env) : ENOMEM;
-	posix_spawn_file_actions_destroy(&fa);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the child, until exec: async-signal-safe calls only */
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGHUP, &dfl, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the run, even on its SIGKILL */
+		if (getppid() != parent)          /* the run died before prctl took effect */
+			_exit(127);
+		dup2(STDERR_FILENO, RUN_ERR_FD); /* the run's stderr, for when the log is full */
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			static const char m[] = "husai: cannot open the job's log\n";
+			ssize_t wr = write(STDERR_FILENO, m, sizeof(m) - 1);
+			(void)wr;
+			_exit(126);
+		}
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execve(r->exe, cargv, env);
+		_exit(127);
+	}
+	int sp = pid < 0 ? errno : 0;
 	free(cargv);
 	free(env);
 	if (!r->quiet_env)
@@ -384,6 +476,14 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 		return hus_errf(err, HUS_EIO, r->exe, NULL, "cannot start job '%s': %s", name,
 				strerror(sp));
 	}
+	c->pid = pid;
+	for (int i = 0; i < RUN_MAX_SLOTS; i++)
+		if (child_pids[i] == 0) {
+			child_pids[i] = pid;
+			break;
+		}
+	if (stop_sig) /* arrived while the child was being started */
+		kill(pid, stop_sig);
 	return 0;
 }
 
@@ -402,12 +502,17 @@ int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_chi
 	}
 	if (w == 0)
 		return 1; /* still running */
+	child_forget(c->pid);
 	c->pid = 0;
 	const char *name = q->name;
 	double took = hus_now() - c->t0;
 	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
 		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 	r->seconds += took;
+	if ((!WIFEXITED(status) || WEXITSTATUS(status) != 0) && stop_sig) {
+		hus_progress_end(&r->progress);
+		return stopped_error(r, err); /* the job was stopped with the run: no log tail */
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char log[PATH_MAX + 300], safe[256];
 		safe_name(name, safe, sizeof(safe));

@@ -575,10 +575,34 @@ int cfg_f64(struct cfg *c, const char *key, double def, double *out, struct hus_
 	double v = def;
 	if (n && parse_f64(n->value, &v))
 		return bad_value(c, n, key, "a number (e.g. 0.001 or 1e-3)", err);
+	if (n && !isfinite(v)) /* .inf, .nan: no husai setting means them */
+		return bad_value(c, n, key, "a finite number", err);
 	char buf[40];
 	fmt_double(buf, sizeof(buf), v);
 	if (record(c, key, buf, 1))
 		return hus_errf(err, HUS_ENOMEM, c->name, NULL, "out of memory");
+	*out = v;
+	return 0;
+}
+
+int cfg_f64_in(struct cfg *c, const char *key, double def, double lo, int lo_open, double hi,
+               int hi_open, double *out, struct hus_err *err)
+{
+	double v;
+	int rc = cfg_f64(c, key, def, &v, err);
+	if (rc)
+		return rc;
+	if ((lo_open ? !(v > lo) : !(v >= lo)) || (hi_open ? !(v < hi) : !(v <= hi))) {
+		const struct node *n = lookup(c, key);
+		char where[300] = "", hi_s[40] = "inf";
+		if (n)
+			where_of(n, where, sizeof(where), key);
+		if (!isinf(hi))
+			snprintf(hi_s, sizeof(hi_s), "%g", hi);
+		return hus_errf(err, HUS_EINPUT, c->name, n ? where : key,
+				"'%s': expected a number in %c%g, %s%c, found %.17g", key,
+				lo_open ? '(' : '[', lo, hi_s, hi_open || isinf(hi) ? ')' : ']', v);
+	}
 	*out = v;
 	return 0;
 }
@@ -727,14 +751,15 @@ static int get_list(struct cfg *c, const char *key, int integer, const void *def
 		vals = nv;
 		for (size_t i = 0; i < count; i++) {
 			int bad = integer ? parse_i64(items[i], (int64_t *)vals + i)
-					  : parse_f64(items[i], (double *)vals + i);
+					  : parse_f64(items[i], (double *)vals + i) ||
+						    !isfinite(((double *)vals)[i]);
 			if (bad) {
 				char where[300];
 				struct node *at = node->kind == NODE_SEQ ? node->kids[i] : node;
 				where_of(at, where, sizeof(where), key);
 				hus_errf(err, HUS_EINPUT, c->name, where,
 					 "'%s': expected a list of %s, item %zu is '%s'", key,
-					 integer ? "integers" : "numbers", i + 1, items[i]);
+					 integer ? "integers" : "finite numbers", i + 1, items[i]);
 				if (owned)
 					free(items[count]);
 				free(items);

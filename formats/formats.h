@@ -246,7 +246,11 @@ int cfg_has(struct cfg *c, const char *key);
 int cfg_where(struct cfg *c, const char *key, char *buf, size_t len);
 int cfg_int(struct cfg *c, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out,
             struct hus_err *err);
+/* A finite number (.inf and .nan are refused, naming the key and its line:column). */
 int cfg_f64(struct cfg *c, const char *key, double def, double *out, struct hus_err *err);
+/* The same, within lo..hi: an open end when lo_open / hi_open (hi may be INFINITY). */
+int cfg_f64_in(struct cfg *c, const char *key, double def, double lo, int lo_open, double hi,
+               int hi_open, double *out, struct hus_err *err);
 int cfg_bool(struct cfg *c, const char *key, int def, int *out, struct hus_err *err);
 /* String; if `choices` is non-NULL (NULL-terminated), the value must be one of them.
  * The returned pointer lives as long as c. */

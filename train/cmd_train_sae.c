@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,10 +72,61 @@ static int write_ckpt(struct ctx *c, struct job *j, const char *kind)
 		snprintf(path, sizeof(path), "%s/sae_seed%llu_step%lld.h5", j->dir,
 			 (unsigned long long)s->seed, (long long)s->step);
 	sae_run_ckpt_view(j->run, &ck, c->N, kind, c->sha);
+	if (hus_fault("train_sae_write_nan")) /* tests: what a trainer without the checks wrote */
+		ck.params[s->h.d_sae * s->h.d_model + s->h.d_sae] = NAN; /* W_dec[0, 0] */
 	int rc = sae_ckpt_write(path, &ck, &c->prov, c->err);
 	if (!rc)
 		j->last_written = s->step;
 	return rc;
+}
+
+/* A diverged run (a learning rate too high, a bad input) must fail, never be saved: its
+ * last step's loss is checked after every step and every parameter before every checkpoint
+ * (`scan`); the error names the seed, the step and the first tensor holding a non-finite
+ * value. */
+static int check_finite(struct ctx *c, const struct job *j, int scan)
+{
+	const struct sae_run *r = j->run;
+	const struct sae_model *s = r->s;
+	double loss = s->step > 0 ? r->last_loss : 0.0;
+	size_t md = s->h.d_sae * s->h.d_model;
+	const struct {
+		const char *name;
+		const float *p;
+		size_t n;
+	} t[] = {
+		{ "W_enc", s->p.W_enc, md },        { "b_enc", s->p.b_enc, s->h.d_sae },
+		{ "W_dec", s->p.W_decT, md },       { "b_dec", s->p.b_dec, s->h.d_model },
+		{ "threshold", s->p.threshold, s->h.d_sae },
+	};
+	const char *bad = NULL;
+	size_t nbad = 0, tensors = 0;
+	for (size_t i = 0; (scan || !isfinite(loss)) && i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t k = 0;
+		for (size_t q = 0; q < t[i].n; q++)
+			k += !isfinite(t[i].p[q]);
+		if (k && !bad) {
+			bad = t[i].name;
+			nbad = k;
+		}
+		tensors += k > 0;
+	}
+	if (isfinite(loss) && !bad)
+		return 0;
+	char what[160] = "", who[300];
+	if (bad)
+		snprintf(what, sizeof(what), "%s has %zu non-finite entries%s", bad, nbad,
+			 tensors > 1 ? ", and other tensors too" : "");
+	snprintf(who, sizeof(who), "%s%sseed %llu", r->condition[0] ? r->condition : "",
+		 r->condition[0] ? " " : "", (unsigned long long)s->seed);
+	if (!isfinite(loss))
+		return hus_errf(c->err, HUS_EINPUT, "train-sae", NULL,
+				"%s: step %lld: loss is %s%s%s%s; the run diverged: lower sae.lr (now %g)",
+				who, (long long)s->step, isnan(loss) ? "NaN" : "infinite", bad ? " (" : "",
+				what, bad ? ")" : "", s->h.lr);
+	return hus_errf(c->err, HUS_EINPUT, "train-sae", NULL,
+			"%s: step %lld: %s; the run diverged: lower sae.lr (now %g)", who,
+			(long long)s->step, what, s->h.lr);
 }
 
 static int hook(void *vctx, struct sae_run *runs, size_t n, int final)
@@ -82,9 +134,16 @@ static int hook(void *vctx, struct sae_run *runs, size_t n, int final)
 	(void)runs, (void)n;
 	struct ctx *c = vctx;
 	int rc;
+	if (hus_fault("train_sae_diverge")) /* tests: runs whose optimizer blows up */
+		for (size_t i = 0; i < c->n; i++)
+			c->jobs[i].run->s->h.lr = INFINITY;
 	for (size_t i = 0; i < c->n; i++) {
 		struct job *j = &c->jobs[i];
 		int64_t step = j->run->s->step;
+		int writes = final || stop_signal || (c->stop_after > 0 && step >= c->stop_after) ||
+			     (c->every > 0 && step % c->every == 0 && step != j->last_written);
+		if ((rc = check_finite(c, j, writes || j->run->pos == 0)))
+			return rc;
 		if (c->every > 0 && step % c->every == 0 && step != j->last_written &&
 		    (rc = write_ckpt(c, j, "periodic")))
 			return rc;
@@ -92,6 +151,10 @@ static int hook(void *vctx, struct sae_run *runs, size_t n, int final)
 			return rc;
 	}
 	int64_t step = c->jobs[0].run->s->step;
+	if (!final && stop_signal && getenv("HUSAI_JOB")) /* a job of husai run, which reruns */
+		return hus_errf(c->err, HUS_EINTR, NULL, NULL, /* an unfinished job from its start */
+				"interrupted at step %lld (a job of husai run: no interrupt checkpoint)",
+				(long long)step);
 	if (!final && (stop_signal || (c->stop_after > 0 && step >= c->stop_after))) {
 		for (size_t i = 0; i < c->n; i++)
 			if (c->jobs[i].last_written != c->jobs[i].run->s->step &&
@@ -312,6 +375,16 @@ int cmd_train_sae(int argc, char **argv)
 	}
 	if ((rc = cfg_finish(cfg, &err))) {
 		free(hs);
+		goto done;
+	}
+	if (o.batch > N) { /* before any workspace of that size is asked for */
+		char where[300] = "";
+		cfg_where(cfg, "sae.batch_size", where, sizeof(where));
+		free(hs);
+		rc = hus_errf(&err, HUS_EINPUT, config, where[0] ? where : "sae.batch_size",
+			      "'sae.batch_size': a batch of %zu rows is larger than the activation "
+			      "set '%s' (%zu rows); use at most %zu",
+			      o.batch, acts, N, N);
 		goto done;
 	}
 	if (o.drop_last && N < o.batch) {

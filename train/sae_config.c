@@ -12,6 +12,10 @@
 
 #include "train.h"
 
+/* the largest learning rate a config may ask for: far above any that trains (Adam steps are
+ * ~lr per entry), low enough that a typo such as 1e30 is caught before any job runs */
+#define SAE_MAX_LR 10.0
+
 static const char *const arch_choices[] = {
 	"topk_upstream", "topk", "relu", "batchtopk", "jumprelu", "matryoshka", NULL,
 };
@@ -51,23 +55,25 @@ static int read_hparams(struct cfg *c, const char *prefix, struct sae_hparams *h
 	if ((rc = cfg_bool(c, KEY("upstream_aux"), h->upstream_aux, &b, err)))
 		return rc;
 	h->upstream_aux = b;
-	if ((rc = cfg_f64(c, KEY("aux_coef"), h->aux_coef, &h->aux_coef, err)))
+	if ((rc = cfg_f64_in(c, KEY("aux_coef"), h->aux_coef, 0, 0, INFINITY, 1, &h->aux_coef, err)))
 		return rc;
 	if ((rc = cfg_int(c, KEY("k_aux"), (int64_t)h->k_aux, 1, (int64_t)1 << 26, &v, err)))
 		return rc;
 	h->k_aux = (size_t)v;
-	if ((rc = cfg_f64(c, KEY("auxk_coef"), h->auxk_coef, &h->auxk_coef, err)) ||
+	if ((rc = cfg_f64_in(c, KEY("auxk_coef"), h->auxk_coef, 0, 0, INFINITY, 1, &h->auxk_coef, err)) ||
 	    (rc = cfg_int(c, KEY("dead_tokens"), h->dead_tokens, 1, INT64_MAX, &h->dead_tokens, err)) ||
-	    (rc = cfg_f64(c, KEY("l1_coef"), h->l1_coef, &h->l1_coef, err)))
+	    (rc = cfg_f64_in(c, KEY("l1_coef"), h->l1_coef, 0, 0, INFINITY, 1, &h->l1_coef, err)))
 		return rc;
 	if ((rc = cfg_bool(c, KEY("l1_decnorm"), h->l1_decnorm, &b, err)))
 		return rc;
 	h->l1_decnorm = b;
-	if ((rc = cfg_f64(c, KEY("jumprelu.bandwidth"), h->jr_bandwidth, &h->jr_bandwidth, err)) ||
-	    (rc = cfg_f64(c, KEY("jumprelu.l0_coef"), h->jr_l0_coef, &h->jr_l0_coef, err)) ||
-	    (rc = cfg_f64(c, KEY("jumprelu.init_threshold"), h->jr_init_threshold,
-			  &h->jr_init_threshold, err)) ||
-	    (rc = cfg_f64(c, KEY("batchtopk.threshold_ema"), h->bt_ema, &h->bt_ema, err)))
+	if ((rc = cfg_f64_in(c, KEY("jumprelu.bandwidth"), h->jr_bandwidth, 0, 1, INFINITY, 1,
+			     &h->jr_bandwidth, err)) ||
+	    (rc = cfg_f64_in(c, KEY("jumprelu.l0_coef"), h->jr_l0_coef, 0, 0, INFINITY, 1,
+			     &h->jr_l0_coef, err)) ||
+	    (rc = cfg_f64_in(c, KEY("jumprelu.init_threshold"), h->jr_init_threshold, 0, 0,
+			     INFINITY, 1, &h->jr_init_threshold, err)) ||
+	    (rc = cfg_f64_in(c, KEY("batchtopk.threshold_ema"), h->bt_ema, 0, 0, 1, 0, &h->bt_ema, err)))
 		return rc;
 	if (h->arch == SAE_MATRYOSHKA || cfg_has(c, KEY("matryoshka.prefixes"))) {
 		int64_t def[SAE_MAX_PREFIX], *pl = NULL;
@@ -86,18 +92,29 @@ static int read_hparams(struct cfg *c, const char *prefix, struct sae_hparams *h
 		h->n_prefix = np;
 		free(pl);
 	}
-	if ((rc = cfg_f64(c, KEY("alignment.lambda"), h->align_lambda, &h->align_lambda, err)))
+	if (h->arch == SAE_MATRYOSHKA && h->n_prefix == 0) {
+		/* without prefixes the nested losses reduce to one: a BatchTopK under another name */
+		char where[300] = "";
+		cfg_where(c, KEY("architecture"), where, sizeof(where));
+		return hus_errf(err, HUS_EINPUT, cfg_name(c), where[0] ? where : key,
+				"'%s': a matryoshka SAE needs its nested widths in "
+				"'%s.matryoshka.prefixes' (e.g. [%zu, %zu]); without them it would "
+				"train a BatchTopK",
+				key, prefix, h->d_sae / 4 ? h->d_sae / 4 : 1, h->d_sae);
+	}
+	if ((rc = cfg_f64_in(c, KEY("alignment.lambda"), h->align_lambda, 0, 0, INFINITY, 1,
+			      &h->align_lambda, err)))
 		return rc;
 	if ((rc = cfg_bool(c, KEY("grad_project"), h->grad_project, &b, err)))
 		return rc;
 	h->grad_project = b;
-	if ((rc = cfg_f64(c, KEY("lr"), h->lr, &h->lr, err)) ||
-	    (rc = cfg_f64(c, KEY("beta1"), h->beta1, &h->beta1, err)) ||
-	    (rc = cfg_f64(c, KEY("beta2"), h->beta2, &h->beta2, err)) ||
-	    (rc = cfg_f64(c, KEY("eps"), h->eps, &h->eps, err)) ||
+	if ((rc = cfg_f64_in(c, KEY("lr"), h->lr, 0, 1, SAE_MAX_LR, 0, &h->lr, err)) ||
+	    (rc = cfg_f64_in(c, KEY("beta1"), h->beta1, 0, 0, 1, 1, &h->beta1, err)) ||
+	    (rc = cfg_f64_in(c, KEY("beta2"), h->beta2, 0, 0, 1, 1, &h->beta2, err)) ||
+	    (rc = cfg_f64_in(c, KEY("eps"), h->eps, 0, 1, 1, 0, &h->eps, err)) ||
 	    (rc = cfg_int(c, KEY("warmup_steps"), h->warmup_steps, 0, INT64_MAX, &h->warmup_steps,
 			  err)) ||
-	    (rc = cfg_f64(c, KEY("fire_eps"), h->fire_eps, &h->fire_eps, err)) ||
+	    (rc = cfg_f64_in(c, KEY("fire_eps"), h->fire_eps, 0, 0, INFINITY, 1, &h->fire_eps, err)) ||
 	    (rc = cfg_int(c, KEY("dead_threshold"), h->dead_threshold, 0, INT64_MAX,
 			  &h->dead_threshold, err)))
 		return rc;
@@ -150,4 +167,38 @@ int sae_config_condition(struct cfg *c, const char *name, const struct sae_hpara
 	snprintf(prefix, sizeof(prefix), "sae.conditions.%s", name);
 	*h = *base;
 	return read_hparams(c, prefix, h, err);
+}
+
+int train_sections_check(struct cfg *c, struct hus_err *err)
+{
+	/* what train-transformer reads from data: and transformer: */
+	struct tf_config tf;
+	const char *s;
+	int rc = tf_config_read(c, &tf, err);
+	if (!rc)
+		rc = cfg_path(c, "transformer.out_dir", "artifacts/transformer", &s, err);
+	if (rc)
+		return rc;
+	/* what train-sae reads from sae: (the SAE's d_model is the activations' width, known only
+	 * after extraction: the transformer's stands in) */
+	struct sae_hparams base, h;
+	struct sae_train_opts o;
+	if ((rc = sae_config_read(c, (size_t)tf.d_model, &base, &o, err)))
+		return rc;
+	int64_t *seeds = NULL;
+	size_t nseeds = 0;
+	static const int64_t def_seeds[3] = { 42, 123, 456 };
+	if ((rc = cfg_int_list(c, "sae.seeds", def_seeds, 3, &seeds, &nseeds, err)))
+		return rc;
+	free(seeds);
+	char **conds = NULL;
+	size_t nconds = 0;
+	if ((rc = cfg_keys(c, "sae.conditions", &conds, &nconds, err)))
+		return rc;
+	for (size_t i = 0; i < nconds && !rc; i++)
+		rc = sae_config_condition(c, conds[i], &base, &h, err);
+	free(conds); /* the names belong to c */
+	if (!rc)
+		rc = cfg_path(c, "sae.alignment.reference", "", &s, err);
+	return rc;
 }

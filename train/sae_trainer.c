@@ -178,6 +178,7 @@ static int run_step(struct sae_run *r, const float *X, size_t N, const struct sa
 	}
 	struct sae_step_stats st;
 	sae_step(s, r->w, xb, B, &st);
+	r->last_loss = st.loss;
 	r->ep_loss += st.loss;
 	r->ep_aux += st.aux;
 	r->ep_batches++;

@@ -13,6 +13,7 @@
  *      mean), so results depend only on the batch, never on threads.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,43 @@ static int save(struct tf_trainer *tr, const struct tf_run_opts *o, const char *
 	return tf_ckpt_save(tr, path, kind, o->prov, err);
 }
 
+/* A diverged run (a learning rate too high, a bad input) must fail, never save: checked on
+ * every step's loss and, at every epoch end before anything is saved, on every parameter.
+ * Names the first tensor holding a non-finite value. */
+static int check_finite(const struct tf_trainer *tr, double loss, int scan, struct hus_err *err)
+{
+	const char *bad = NULL;
+	size_t nbad = 0, tensors = 0;
+	for (size_t i = 0; (scan || !isfinite(loss)) && i < tr->lay.n_tensors; i++) {
+		const struct tf_tensor *t = &tr->lay.t[i];
+		size_t k = 0;
+		for (size_t j = 0; j < t->n; j++)
+			k += !isfinite(tr->params[t->offset + j]);
+		if (k && !bad) {
+			bad = t->name;
+			nbad = k;
+		}
+		tensors += k > 0;
+	}
+	if (isfinite(loss) && !bad)
+		return 0;
+	char what[160] = "";
+	if (bad)
+		snprintf(what, sizeof(what), "%s has %zu non-finite entries%s", bad, nbad,
+			 tensors > 1 ? ", and other tensors too" : "");
+	char lr[32];
+	snprintf(lr, sizeof(lr), "%g", tr->cfg.lr);
+	if (!isfinite(loss))
+		return hus_errf(err, HUS_EINPUT, "train-transformer", NULL,
+				"epoch %lld: step %lld: loss is %s%s%s%s; the run diverged: lower "
+				"transformer.lr (now %s)",
+				(long long)tr->epoch + 1, (long long)tr->step, isnan(loss) ? "NaN" : "infinite",
+				bad ? " (" : "", what, bad ? ")" : "", lr);
+	return hus_errf(err, HUS_EINPUT, "train-transformer", NULL,
+			"epoch %lld: step %lld: %s; the run diverged: lower transformer.lr (now %s)",
+			(long long)tr->epoch, (long long)tr->step, what, lr);
+}
+
 int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_err *err)
 {
 	const struct tf_config *c = &tr->cfg;
@@ -205,12 +243,21 @@ int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_
 			double loss;
 			int64_t ok;
 			gather(tr, tr->order + off, nb);
+			if (hus_fault("tf_train_diverge")) /* tests: a run whose optimizer blows up */
+				tr->cfg.lr = INFINITY;
 			tf_train_step(tr, tr->btok, tr->blab, nb, &loss, &ok);
+			if ((rc = check_finite(tr, loss, 0, err)))
+				return rc;
 			tr->part_loss_sum += loss * (double)nb;
 			tr->part_correct += ok;
 			tr->part_seen += (int64_t)nb;
 			tr->step_in_epoch = s + 1;
 			taken++;
+			if (o->stop && *o->stop && getenv("HUSAI_JOB")) /* a job of husai run, which */
+				return hus_errf(err, HUS_EINTR, NULL, NULL, /* reruns it from the start */
+						"interrupted at epoch %lld step %lld (a job of husai run: "
+						"no interrupt checkpoint)",
+						(long long)tr->epoch + 1, (long long)tr->step);
 			if ((o->stop && *o->stop) || (o->max_steps > 0 && taken >= o->max_steps)) {
 				if ((rc = save(tr, o, "transformer_interrupt.h5", "interrupt", err)))
 					return rc;
@@ -221,6 +268,8 @@ int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_
 			}
 		}
 		/* epoch done: train metrics during the epoch, val metrics after it (docs/formulas.md §2.4) */
+		if ((rc = check_finite(tr, 0.0, 1, err)))
+			return rc;
 		size_t e = (size_t)tr->epoch;
 		tr->train_loss[e] = tr->part_loss_sum / (double)tr->part_seen;
 		tr->train_acc[e] = (double)tr->part_correct / (double)tr->part_seen;
@@ -258,5 +307,7 @@ int tf_train_run(struct tf_trainer *tr, const struct tf_run_opts *o, struct hus_
 			        (long long)tr->grokked_epoch, c->grok_train_acc,
 			        (long long)tr->train_fit_epoch, tr->val_acc[e], c->grok_val_acc);
 	}
+	if ((rc = check_finite(tr, 0.0, 1, err)))
+		return rc;
 	return save(tr, o, "transformer_final.h5", "final", err);
 }

@@ -476,6 +476,7 @@ struct sae_run {              /* one model being trained, and its batch-order st
 	int64_t epoch, pos;       /* epoch index, next position within perm */
 	struct sae_history hist;
 	double ep_loss, ep_aux;   /* running sums of the train loss this epoch */
+	double last_loss;         /* the last step's train loss (a diverged run is caught by it) */
 	int64_t ep_batches;
 	struct sae_metrics final; /* eval over X after the last step */
 	int64_t *final_counts;    /* (d_sae) firings of each latent over X in that eval */
@@ -504,6 +505,9 @@ int64_t sae_total_steps(size_t N, const struct sae_train_opts *o);
  * init_threshold}, batchtopk.threshold_ema, matryoshka.prefixes, alignment.lambda,
  * grad_project, lr, beta1, beta2, eps, warmup_steps, fire_eps, dead_threshold, epochs,
  * max_steps, batch_size, drop_last, shuffle_seed, per_seed_order, checkpoint_every. */
+/* Every key train-transformer and train-sae read from an experiment config's data:,
+ * transformer: and sae: sections (husai run checks the user's file with it before any job). */
+int train_sections_check(struct cfg *c, struct hus_err *err);
 int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
                     struct sae_train_opts *o, struct hus_err *err);
 /* A sweep condition `sae.conditions.<name>`: the same hyper-parameter keys, defaulting to
