@@ -229,7 +229,7 @@ int stats_seed_permutation(struct perm_result *res, const double *pair, size_t n
 
 /* ---------------------------------------------------------------- checkpoints (decoders.c) */
 
-#define SAE_CKPT_FORMAT "husai.sae_checkpoint"
+#define SAE_CKPT_FORMAT HUS_FORMAT_SAE
 struct decoder {
 	char path[4096];
 	char sha256[65];

@@ -264,7 +264,7 @@ void exp_stats_release(struct exp_stats *st)
 int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err)
 {
 	struct h5r *h;
-	int rc = h5r_open(&h, path, "husai.sae_checkpoint", 1, err);
+	int rc = h5r_open(&h, path, HUS_FORMAT_SAE, 1, err);
 	if (rc)
 		return rc;
 	double dead = 0;

@@ -142,7 +142,7 @@ int exp_preset_check_acts(const char *preset, const char *path, struct hus_err *
 	if (strcmp(preset, "legacy"))
 		return 0;
 	struct h5r *h;
-	int rc = h5r_open(&h, path, "husai.activation_set", 1, err);
+	int rc = h5r_open(&h, path, HUS_FORMAT_ACTIVATIONS, 1, err);
 	if (rc)
 		return rc;
 	char *rows = NULL;

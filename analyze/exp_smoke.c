@@ -59,20 +59,20 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	int rank;
 	if (!ex->activations || !*ex->activations) {
 		snprintf(path, sizeof(path), "%s/transformer/transformer_final.h5", r->run_dir);
-		int ok = !dataset_shape(path, "husai.transformer_checkpoint", "/params/embed.W_E", dims,
+		int ok = !dataset_shape(path, HUS_FORMAT_TRANSFORMER, "/params/embed.W_E", dims,
 					&rank, err) &&
 			 rank == 2 && dims[0] == (size_t)p + 4 && dims[1] == (size_t)d_model;
 		snprintf(ev, sizeof(ev), "transformer/transformer_final.h5 /params/embed.W_E %s [%zu, %zu]",
 			 ok ? "is" : "is not", (size_t)p + 4, (size_t)d_model);
 		check(checks, "transformer_checkpoint", ok, ev, &all);
 	}
-	int ok = !dataset_shape(acts, "husai.activation_set", "/activations", dims, &rank, err) &&
+	int ok = !dataset_shape(acts, HUS_FORMAT_ACTIVATIONS, "/activations", dims, &rank, err) &&
 		 rank == 2 && dims[0] == (size_t)(p * p) && dims[1] == (size_t)d_model;
 	snprintf(ev, sizeof(ev), "/activations %s [%" PRId64 ", %" PRId64 "]", ok ? "is" : "is not",
 		 p * p, d_model);
 	check(checks, "activation_set", ok, ev, &all);
 	snprintf(path, sizeof(path), "%s/%s", r->run_dir, out);
-	ok = !dataset_shape(path, "husai.sae_checkpoint", "/params/W_dec", dims, &rank, err) &&
+	ok = !dataset_shape(path, HUS_FORMAT_SAE, "/params/W_dec", dims, &rank, err) &&
 	     rank == 2 && dims[0] == (size_t)d_model && dims[1] == (size_t)d_sae;
 	snprintf(ev, sizeof(ev), "%s /params/W_dec %s [%" PRId64 ", %" PRId64 "]", out,
 		 ok ? "is" : "is not", d_model, d_sae);

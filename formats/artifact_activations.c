@@ -16,7 +16,7 @@
 
 #include "formats.h"
 
-#define ACTS_FORMAT "husai.activation_set"
+#define ACTS_FORMAT HUS_FORMAT_ACTIVATIONS
 #define ACTS_VERSION 1
 
 static void stats(const float *x, size_t n, double *mean, double *std, double *mn, double *mx)

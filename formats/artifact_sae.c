@@ -14,7 +14,7 @@
 
 #include "formats.h"
 
-#define SAE_FORMAT "husai.sae_checkpoint"
+#define SAE_FORMAT HUS_FORMAT_SAE
 
 const char *const sae_ckpt_final_names[6] = {
 	"mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents",

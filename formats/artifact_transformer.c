@@ -13,7 +13,7 @@
 
 #include "formats.h"
 
-#define TFCK_FORMAT "husai.transformer_checkpoint"
+#define TFCK_FORMAT HUS_FORMAT_TRANSFORMER
 #define TFCK_VERSION 1
 
 static int w_scalar_i64(struct h5w *w, const char *name, int64_t v, struct hus_err *err)

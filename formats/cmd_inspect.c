@@ -31,7 +31,7 @@ static void usage(FILE *out) { hus_print_lines(out, inspect_usage); }
  * those readers refuse (RELIABILITY.md, "Untrusted archives"). */
 static int typed_check(const char *path, const char *format, struct hus_err *err)
 {
-	if (!strcmp(format, "husai.sae_checkpoint")) {
+	if (!strcmp(format, HUS_FORMAT_SAE)) {
 		struct sae_ckpt c;
 		memset(&c, 0, sizeof(c));
 		int rc = sae_ckpt_read(path, &c, err);
@@ -39,7 +39,7 @@ static int typed_check(const char *path, const char *format, struct hus_err *err
 			sae_ckpt_release(&c);
 		return rc;
 	}
-	if (!strcmp(format, "husai.activation_set")) {
+	if (!strcmp(format, HUS_FORMAT_ACTIVATIONS)) {
 		struct acts_set a;
 		memset(&a, 0, sizeof(a));
 		int rc = acts_read(path, &a, err);
@@ -47,7 +47,7 @@ static int typed_check(const char *path, const char *format, struct hus_err *err
 			acts_release(&a);
 		return rc;
 	}
-	if (!strcmp(format, "husai.transformer_checkpoint")) {
+	if (!strcmp(format, HUS_FORMAT_TRANSFORMER)) {
 		struct tfck ck;
 		memset(&ck, 0, sizeof(ck));
 		int rc = tfck_read(path, &ck, err);

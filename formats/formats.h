@@ -133,6 +133,13 @@ void hus_utc_now(char buf[32]); /* ISO-8601 "2026-11-24T05:17:24+00:00" */
 
 /* ---------------------------------------------------------------- HDF5 artifacts ---- */
 
+/* The format names of husai's artifacts (the root attribute husai_format), defined here once;
+ * each is owned by its formats/artifact_*.c reader and writer (docs/artifacts.md). */
+#define HUS_FORMAT_TRANSFORMER "husai.transformer_checkpoint"
+#define HUS_FORMAT_ACTIVATIONS "husai.activation_set"
+#define HUS_FORMAT_SAE "husai.sae_checkpoint"
+#define HUS_FORMAT_ANALYSIS "husai.analysis"
+
 /* What every artifact records beside its format (Foundation issue, DESIGN §10). */
 struct hus_provenance {
 	const char *config_yaml; /* resolved config, "" if none */
@@ -548,7 +555,7 @@ int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256
  *   root attributes: groups (comma list), control_kinds, bootstrap_B, bootstrap seeds.
  * Group names are [A-Za-z0-9_.-]+ so that they are safe as HDF5 path components.
  */
-#define ANALYSIS_FORMAT "husai.analysis"
+#define ANALYSIS_FORMAT HUS_FORMAT_ANALYSIS
 #define ANALYSIS_VERSION 1
 #define ANA_MAX_COLS 16
 struct ana_pairs {

@@ -21,7 +21,7 @@
 
 #include "import_internal.h"
 
-#define SAE_FORMAT "husai.sae_checkpoint"
+#define SAE_FORMAT HUS_FORMAT_SAE
 
 /* ---------------------------------------------------------------- SAE plan ---------- */
 

@@ -18,7 +18,7 @@
 
 #include "import_internal.h"
 
-#define TFCK_FORMAT "husai.transformer_checkpoint"
+#define TFCK_FORMAT HUS_FORMAT_TRANSFORMER
 
 static int has_suffix(const char *s, const char *suf)
 {
