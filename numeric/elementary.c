@@ -90,8 +90,6 @@ static double exp_special(double tmp, uint64_t sbits, int negative)
 		double hi = 1.0 + y;
 		lo = 1.0 - hi + y + lo;
 		y = (hi + lo) - 1.0;
-		if (y == 0.0)
-			y = 0.0; /* never -0 */
 	}
 	return 0x1p-1022 * y;
 }
