@@ -47,6 +47,41 @@ static inline float asf32(uint32_t u)
  * rounding mode) and leaves that integer, two's complement, in the low bits of the sum. */
 #define SHIFT 0x1.8p52
 
+/* Rounding a float function's double value y once to float gives the correctly rounded result
+ * unless f(x) lies within y's error (a few 2^-53 relative) of a midpoint between two floats.
+ * The inputs where that happens were found by trying every float
+ * (tests/exhaustive/check_elementary.c); they are listed here with their correctly rounded
+ * results and looked up only when y is within 32 ulp (of a double) of such a midpoint, i.e.
+ * when the 29 bits of y below float precision are 0x10000000 +- 32 (once in ~10^7 calls). */
+struct hard_case {
+	uint32_t x; /* input bits (of |x| for sinf, cosf) */
+	float y;    /* correctly rounded result */
+};
+static const struct hard_case logf_hard[] = {
+	{0x4c5d65a5U, 0x1.1e0696p+4f}, /* log(0x1.bacb4ap+25) */
+	{0x65d890d3U, 0x1.a9a3f2p+5f}, /* log(0x1.b121a6p+76) */
+	{0x6f31a8ecU, 0x1.08b512p+6f}, /* log(0x1.6351d8p+95) */
+};
+static const struct hard_case sinf_hard[] = {
+	{0x46199998U, -0x1.63f4bap-2f}, /* sin(0x1.33333p+13) */
+};
+static const struct hard_case cosf_hard[] = {
+	{0x5922aa80U, 0x1.115d7ep-1f}, /* cos(0x1.4555p+51) */
+	{0x5f18b878U, 0x1.fe2976p-1f}, /* cos(0x1.3170fp+63) */
+	{0x6115cb11U, 0x1.f0285ep-1f}, /* cos(0x1.2b9622p+67) */
+};
+#define NHARD(t) (sizeof(t) / sizeof((t)[0]))
+
+static inline float round_to_float(double y, uint32_t x, const struct hard_case *h, size_t n)
+{
+	if (((asu64(y) + 32 - 0x10000000U) & 0x1fffffffU) <= 64) {
+		for (size_t i = 0; i < n; i++)
+			if (h[i].x == x)
+				return h[i].y;
+	}
+	return (float)y;
+}
+
 /* ------------------------------------------------------------------ exp ------------- */
 
 /* 2^(k/128) as a double for k = ki (the low bits of z + SHIFT): the table entry of k mod 128
@@ -90,8 +125,6 @@ static double exp_special(double tmp, uint64_t sbits, int negative)
 		double hi = 1.0 + y;
 		lo = 1.0 - hi + y + lo;
 		y = (hi + lo) - 1.0;
-		if (y == 0.0)
-			y = 0.0; /* never -0 */
 	}
 	return 0x1p-1022 * y;
 }
@@ -467,7 +500,7 @@ float hus_erff(float x)
 
 float hus_logf(float x)
 {
-	uint32_t ix = asu32(x);
+	uint32_t ix = asu32(x), ix0 = ix;
 	if (ix - 0x00800000U >= 0x7f800000U - 0x00800000U) {
 		/* x < 2^-126 (zero, subnormal or negative), inf or NaN */
 		if ((ix << 1) == 0)
@@ -488,7 +521,7 @@ float hus_logf(float x)
 	double r = z * logf_invc[i] - 1.0;
 	double r2 = r * r;
 	double p = r2 * (-0.5 + r * LOGF_B3) + r2 * r2 * (LOGF_B4 + r * LOGF_B5 + r2 * LOGF_B6);
-	return (float)(((double)k * LN2_D + logf_logc[i]) + (r + p));
+	return round_to_float(((double)k * LN2_D + logf_logc[i]) + (r + p), ix0, logf_hard, NHARD(logf_hard));
 }
 
 /* ------------------------------------------------------------------ float: sin, cos - */
@@ -554,7 +587,7 @@ float hus_sinf(float x)
 	unsigned j;
 	double sr, cr;
 	trig_poly(trig_reduce(ax, &j), &sr, &cr);
-	float res = (float)(trig_sin[j] * cr + trig_cos[j] * sr);
+	float res = round_to_float(trig_sin[j] * cr + trig_cos[j] * sr, ax, sinf_hard, NHARD(sinf_hard));
 	return (ux >> 31) ? -res : res;
 }
 
@@ -566,5 +599,5 @@ float hus_cosf(float x)
 	unsigned j;
 	double sr, cr;
 	trig_poly(trig_reduce(ax, &j), &sr, &cr);
-	return (float)(trig_cos[j] * cr - trig_sin[j] * sr);
+	return round_to_float(trig_cos[j] * cr - trig_sin[j] * sr, ax, cosf_hard, NHARD(cosf_hard));
 }

@@ -530,6 +530,15 @@ static void test_special(void **state)
 	EQF(hus_logf(-1.0f), fn);
 	EQF(hus_logf(1.0f), 0.0f);
 	EQF(hus_logf(0x1p-149f), -0x1.9d1da0p+6f);
+	/* the inputs elementary.c lists as hard cases (their double value rounds the wrong way) */
+	EQF(hus_logf(0x1.bacb4ap+25f), 0x1.1e0696p+4f);
+	EQF(hus_logf(0x1.b121a6p+76f), 0x1.a9a3f2p+5f);
+	EQF(hus_logf(0x1.6351d8p+95f), 0x1.08b512p+6f);
+	EQF(hus_sinf(0x1.33333p+13f), -0x1.63f4bap-2f);
+	EQF(hus_sinf(-0x1.33333p+13f), 0x1.63f4bap-2f);
+	EQF(hus_cosf(0x1.4555p+51f), 0x1.115d7ep-1f);
+	EQF(hus_cosf(-0x1.3170fp+63f), 0x1.fe2976p-1f);
+	EQF(hus_cosf(0x1.2b9622p+67f), 0x1.f0285ep-1f);
 	EQF(hus_tanhf(fn), fn);
 	EQF(hus_tanhf(fi), 1.0f);
 	EQF(hus_tanhf(-fi), -1.0f);
