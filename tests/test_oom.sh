@@ -6,6 +6,11 @@
 # memory.  OpenBLAS, whose thread spun forever after a failed allocation, is no longer linked;
 # libgomp's "Thread creation failed" exit is followed by husai's own line (husai.c).
 # (Below ~50 MB the dynamic loader itself cannot map husai's libraries: exit 127 before main.)
+# AddressSanitizer reserves terabytes of address space for its shadow memory, so an address-
+# space limit stops the sanitizer itself before husai starts: this test is the Release build's
+if ldd "${HUSAI_BIN:?}" 2>/dev/null | grep -q -e libasan -e libtsan; then
+	echo "SKIP: a sanitizer build cannot run under ulimit -v"; exit 77
+fi
 . "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" oom
 # the smoke experiment at full size, unlimited: the inputs of the limited runs
 "$bin" run --out "$tmp/r" "$src/configs/smoke.yaml" >/dev/null 2>&1
