@@ -14,18 +14,18 @@
 
 int cmd_version(int argc, char **argv);           /* formats/cmd_version.c */
 int cmd_inspect(int argc, char **argv);           /* formats/cmd_inspect.c */
-int cmd_audit(int argc, char **argv);             /* formats/cmd_audit.c */
+int cmd_audit(int argc, char **argv);             /* run/cmd_audit.c */
 int cmd_import(int argc, char **argv);            /* formats/cmd_import.c */
 int cmd_train_transformer(int argc, char **argv); /* train/cmd_train_transformer.c */
 int cmd_extract(int argc, char **argv);           /* train/cmd_extract.c */
 int cmd_train_sae(int argc, char **argv);         /* train/cmd_train_sae.c */
 int cmd_analyze(int argc, char **argv);           /* analyze/cmd_analyze.c */
 int cmd_report(int argc, char **argv);            /* report/cmd_report.c */
-int cmd_run(int argc, char **argv);               /* analyze/cmd_run.c */
+int cmd_run(int argc, char **argv);               /* run/cmd_run.c */
 
 /* The checker `husai run` applies to the stage sections (data, transformer, sae) of the
  * user's config before anything is written or run, so an error names the user's file and
- * line:column.  analyze/ links no train code: main() sets it to train_sections_check. */
+ * line:column.  run/ links no train code: main() sets it to train_sections_check. */
 struct cfg;
 struct hus_err;
 extern int (*husai_run_sections_check)(struct cfg *c, struct hus_err *err);

@@ -5,7 +5,7 @@
  * null) and statistics on GSL.  Reads only archived HDF5 artifacts through formats/.
  *
  * Conventions (STYLE.md): outputs first, inputs const, sizes last; a decoder W_dec is always
- * [d_model, d_sae] row-major, column j = feature j (DESIGN §10, spec §5.1): nothing here
+ * [d_model, d_sae] row-major, column j = feature j (docs/decisions.md §10, docs/formulas.md §5.1): nothing here
  * guesses orientation from shape.  Statistics take (x, stride, n) like GSL.
  *
  *   float *At = malloc(m_A * d * 4), *Bt = malloc(m_B * d * 4);
@@ -29,8 +29,8 @@
  * is an HUS_EINPUT error naming the column. */
 int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, size_t m,
                     struct hus_err *err);
-/* Row and column maxima of |Âᵀ·B̂| (spec §5.1) without materialising it: panels of
- * PWMCC_BLOCK rows of Âᵀ·B̂ by cblas_sgemm, maxima folded in per panel (memory
+/* Row and column maxima of |Âᵀ·B̂| (docs/formulas.md §5.1) without materialising it: panels of
+ * PWMCC_BLOCK rows of Âᵀ·B̂ by hus_gemm (numeric.h), maxima folded in per panel (memory
  * PWMCC_BLOCK·m_B floats per thread).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
  * NULL, else the argmax (lowest index on ties).  Bit-identical for any thread count. */
 #define PWMCC_BLOCK 256
@@ -47,7 +47,7 @@ struct pwmcc_result {
 /* Convenience: normalise both and reduce.  A (d_model, m_A), B (d_model, m_B). */
 int pwmcc_blocked(struct pwmcc_result *res, const float *A, const float *B, size_t d_model,
                   size_t m_A, size_t m_B, struct hus_err *err);
-/* The naive reference: the whole |C| in double, the formula of spec §5.1 verbatim. */
+/* The naive reference: the whole |C| in double, the formula of docs/formulas.md §5.1 verbatim. */
 double pwmcc_ref(const float *A, const float *B, size_t d_model, size_t m_A, size_t m_B);
 
 /* Pairs (§5.2): seeds sorted numerically, pairs (i<j) in lexicographic order.  order gets the
@@ -65,7 +65,7 @@ int hungarian_solve(int32_t *row_to_col, double *total, const double *cost, size
                     size_t n_cols, struct hus_err *err);
 
 enum match_kind {
-	MATCH_ABS = 0,    /* maximise Σ |cos| (spec §5.4, upstream hungarian_matching_analysis) */
+	MATCH_ABS = 0,    /* maximise Σ |cos| (docs/formulas.md §5.4, upstream hungarian_matching_analysis) */
 	MATCH_SIGNED = 1, /* maximise Σ cos (Song et al., PW-MCC with signed cosines) */
 };
 struct match_result {
@@ -88,7 +88,7 @@ int match_hungarian(struct match_result *res, int32_t *perm, float *sim, const f
 size_t mnn_count(double *frac, const float *rowmax, const int32_t *argrow,
                  const int32_t *argcol, size_t m_A, size_t m_B, double thr);
 
-/* Subspace overlap (subspace.c, spec §5.4): U_k = top-k left singular vectors of W_dec
+/* Subspace overlap (subspace.c, docs/formulas.md §5.4): U_k = top-k left singular vectors of W_dec
  * (GSL SVD of W_decᵀ), overlap = ‖U1ᵀU2‖_F²/k, principal angles = arccos of the clamped
  * singular values of U1ᵀU2 (angles (k), ascending), Grassmann distance = ‖angles‖₂. */
 struct subspace_result {
@@ -100,13 +100,13 @@ int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k
 int subspace_compare(struct subspace_result *res, double *angles, const double *U1,
                      const double *U2, size_t d_model, size_t k, struct hus_err *err);
 
-/* Per-feature stability (per_feature.c, spec §5.4): for model i, feature f, the mean over the
+/* Per-feature stability (per_feature.c, docs/formulas.md §5.4): for model i, feature f, the mean over the
  * other models j of max_g |cos(d_if, d_jg)|.  Accumulate one pair's maxima at a time. */
 void per_feature_accumulate(double *acc_a, double *acc_b, const float *rowmax,
                             const float *colmax, size_t m_A, size_t m_B);
 void per_feature_finish(float *stability, const double *acc, size_t m, size_t n_models);
 
-/* Activation-level agreement (activation_agreement.c, spec §5.4). */
+/* Activation-level agreement (activation_agreement.c, docs/formulas.md §5.4). */
 enum latent_arch {
 	LATENT_TOPK = 0,          /* standard: (x - b_dec)·W_encᵀ + b_enc, ReLU, top-k */
 	LATENT_TOPK_UPSTREAM = 1, /* upstream: signed top-k of x·W_encᵀ + b_enc, no b_dec */
@@ -138,23 +138,23 @@ int act_agreement(struct act_agreement *res, const float *z1, const float *z2, s
 
 /* ---------------------------------------------------------------- controls (controls.c) */
 
-/* R1 (spec §5.3): torch.randn((d_model, d_sae)) from a CPU generator seeded with seed.
+/* R1 (docs/formulas.md §5.3): torch.randn((d_model, d_sae)) from a CPU generator seeded with seed.
  * W (d_model, d_sae).  Needs d_model·d_sae % 16 == 0. */
 int control_r1(float *W, uint64_t seed, size_t d_model, size_t d_sae, struct hus_err *err);
-/* R2 (spec §4.2): the TopKSAE decoder init, W_dec ~ U(−√(6/d_sae), √(6/d_sae)) drawn row-major
+/* R2 (docs/formulas.md §4.2): the TopKSAE decoder init, W_dec ~ U(−√(6/d_sae), √(6/d_sae)) drawn row-major
  * with torch's float uniform rule on MT19937 seeded with seed ((next32 & 0xFFFFFF)·2⁻²⁴),
  * then unit columns.  Same distribution as torch's init, NOT torch's consumption order (the
  * upstream init draws encoder weights first): use the step-0 checkpoint for the exact one. */
 int control_r2(float *W, uint64_t seed, size_t d_model, size_t d_sae, struct hus_err *err);
 
-/* Analytic null (null_model.c, DESIGN §8): E[max over m of |cos|] for one unit vector against
+/* Analytic null (null_model.c, docs/decisions.md §8): E[max over m of |cos|] for one unit vector against
  * m independent uniform unit vectors in R^d, and E[PWMCC] of (d, m_A) vs (d, m_B). */
 int null_expected_max(double *result, size_t d, size_t m, struct hus_err *err);
 int null_expected_pwmcc(double *result, size_t d, size_t m_A, size_t m_B, struct hus_err *err);
 
 /* ---------------------------------------------------------------- statistics (stats_*.c) */
 
-/* summarize (spec §6.0): mean, sd (ddof=1; 0 for n=1), min, max, median, percentile bootstrap
+/* summarize (docs/formulas.md §6.0): mean, sd (ddof=1; 0 for n=1), min, max, median, percentile bootstrap
  * 95 % CI of the mean (B resamples, GSL mt19937 seeded with `seed`, indices by
  * gsl_rng_uniform_int drawn row by row; quantiles with linear interpolation at q·(B−1)).
  * n = 0 gives NaN everywhere.  Not numpy's PCG64: CIs differ from upstream's around the 5th
@@ -180,7 +180,7 @@ struct mwu_result {
 	int ties;     /* 1 if the pooled sample has ties */
 };
 /* Mann–Whitney U, scipy mannwhitneyu(method="auto", use_continuity=True) semantics: exact
- * when there are no ties and min(n_x, n_y) <= 8 (scipy's rule; spec §6.0 says "asymptotic
+ * when there are no ties and min(n_x, n_y) <= 8 (scipy's rule; docs/formulas.md §6.0 says "asymptotic
  * if both > 8 or any ties"), else normal with tie and continuity correction. */
 int stats_mannwhitney(struct mwu_result *res, const double *x, size_t sx, size_t nx,
                       const double *y, size_t sy, size_t ny, enum mwu_alt alt,
@@ -205,7 +205,7 @@ long stats_select_ev_floor(const double *lcb, const double *delta, const double 
 long stats_select_ev_drop(const double *lcb, const double *delta, const double *align,
                           const double *ev, const double *lambda, size_t n, double max_drop);
 
-/* Dependence-aware statistics (stats_seed.c, spec §8.8).  `pair` is the symmetric
+/* Dependence-aware statistics (stats_seed.c, docs/formulas.md §8.8).  `pair` is the symmetric
  * (n_models, n_models) matrix of PWMCC values (diagonal ignored).
  *
  * Seed-level bootstrap of mean PWMCC: resample n_models model indices with replacement;
@@ -299,7 +299,7 @@ int act_pairs(double *pearson, double *jaccard, const char *const *paths, size_t
               const float *X, size_t N, size_t d_model, size_t k_default, struct hus_err *err);
 /* Run the whole analysis and write its outputs.  *results (optional) gets the results.json
  * tree (caller hj_free's it).  Groups with fewer than two seeds give null statistics with a
- * reason, not an error (spec §8.13). */
+ * reason, not an error (docs/formulas.md §8.13). */
 int analysis_run(const struct analysis_request *q, hj **results, struct hus_err *err);
 
 /* A request read from a YAML listing (analysis_config.c; the keys are documented there).
@@ -317,6 +317,6 @@ struct analysis_spec {
 int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err *err);
 void analysis_spec_release(struct analysis_spec *s);
 
-/* `husai audit --recompute`: analyze/audit_internal.h. */
+/* `husai run` and `husai audit`: run/run.h. */
 
 #endif

@@ -140,7 +140,7 @@ void hus_utc_now(char buf[32]); /* ISO-8601 "2026-11-24T05:17:24+00:00" */
 #define HUS_FORMAT_SAE "husai.sae_checkpoint"
 #define HUS_FORMAT_ANALYSIS "husai.analysis"
 
-/* What every artifact records beside its format (Foundation issue, DESIGN §10). */
+/* What every artifact records beside its format (Foundation issue, docs/decisions.md §10). */
 struct hus_provenance {
 	const char *config_yaml; /* resolved config, "" if none */
 	const char *config_hash; /* hex sha256 of the scientific config, "" if none */
@@ -291,7 +291,7 @@ char *cfg_sections_yaml(struct cfg *c, const char *const *sections);
 /*
  * A thin layer over jansson so stages build results without including jansson.h.
  * Objects keep insertion order; the writer uses 2-space indent, a trailing newline, and
- * writes non-finite numbers as null (spec §8.15, A11).  Values are reference-counted by
+ * writes non-finite numbers as null (docs/formulas.md §8.15, A11).  Values are reference-counted by
  * jansson: the *_set / *_push functions steal the reference of `val`.
  */
 typedef struct json_t hj;
@@ -390,13 +390,13 @@ void hus_progress_end(struct hus_progress *p);
 double hus_now(void); /* monotonic seconds */
 
 /* ---------------------------------------------------------------- artifact schemas -- */
-/* Each artifact kind's typed reader/writer (DESIGN §10) lives in its own formats/ file and
+/* Each artifact kind's typed reader/writer (docs/decisions.md §10) lives in its own formats/ file and
  * declares itself in the section below named for it. */
 
 /* == transformer checkpoints and activation sets (formats/artifact_transformer.c,
  *    formats/artifact_activations.c) == */
 
-/* Activation set (husai.activation_set, version 1), DESIGN §10, spec §3.  Rows are in the
+/* Activation set (husai.activation_set, version 1), docs/decisions.md §10, docs/formulas.md §3.  Rows are in the
  * upstream order: the split_seed permutation of the examples, train part then val part. */
 struct acts_set {
 	size_t N, d;               /* rows, width */
@@ -412,10 +412,10 @@ struct acts_set {
 	double split_fraction;
 	char rows[8];              /* "all" (every example; "" is written as all) or "train": only
 	                              the first floor(p² split_fraction) examples of the split
-	                              permutation (spec §1.4, train_simple_sae); attribute `rows`,
+	                              permutation (docs/formulas.md §1.4, train_simple_sae); attribute `rows`,
 	                              absent in older files = all */
 	char transformer_sha256[65];
-	double mean, std, min, max; /* over all elements; std unbiased (spec §3) */
+	double mean, std, min, max; /* over all elements; std unbiased (docs/formulas.md §3) */
 };
 /* Write atomically; computes the statistics from x.  On error nothing is left at path. */
 int acts_write(const char *path, const struct acts_set *s, const struct hus_provenance *prov,
@@ -425,7 +425,7 @@ int acts_write(const char *path, const struct acts_set *s, const struct hus_prov
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
 void acts_release(struct acts_set *s);
 
-/* Transformer checkpoint (husai.transformer_checkpoint, version 1), DESIGN §10, spec §2.5.
+/* Transformer checkpoint (husai.transformer_checkpoint, version 1), docs/decisions.md §10, docs/formulas.md §2.5.
  * The caller describes the parameter tensors (names, shapes, places in one flat block); the
  * file holds /params/<name>, /optimizer/{step, exp_avg/<name>, exp_avg_sq/<name>},
  * /rng/{state, seed_init, seed_shuffle} (+ algorithm attribute), /metrics/{train_loss,
@@ -483,7 +483,7 @@ void tfck_release(struct tfck *ck);
 /* == SAE checkpoints (formats/artifact_sae.c) == */
 
 /*
- * husai.sae_checkpoint, version 1 (DESIGN §10).  Datasets: /params/W_enc [d_sae, d_model],
+ * husai.sae_checkpoint, version 1 (docs/decisions.md §10).  Datasets: /params/W_enc [d_sae, d_model],
  * /params/b_enc [d_sae], /params/W_dec [d_model, d_sae] (column j = feature j, always; never
  * guessed from shape), /params/b_dec [d_model] (only when the architecture has one),
  * /params/threshold [d_sae]; /optimizer/step [1], /optimizer/exp_avg/<name>,
@@ -545,7 +545,7 @@ int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256
 /* == analysis artifacts (formats/artifact_analysis.c) == */
 
 /*
- * husai.analysis, version 1 (DESIGN §10).  Layout:
+ * husai.analysis, version 1 (docs/decisions.md §10).  Layout:
  *   /pairs/<group>/{seed_a, seed_b} int64 [n], /pairs/<group>/<metric> float64 [n]
  *       (pwmcc, r_a, r_b, and whatever metrics the analysis adds, one value per pair);
  *   /controls/<group>/<kind>/... the same columns for a sampled control (kind r1, r2);
@@ -667,7 +667,7 @@ int pt_state_dict(struct imp_tensors *out, const struct pt_value *dict, const ch
  * as {"tensor": [shape]}), depth-limited.  NULL on failure. */
 hj *pt_to_json(const struct pt_value *v);
 
-/* Mapping foreign tensors to husai artifacts (DESIGN §10).  `layout` names the source
+/* Mapping foreign tensors to husai artifacts (docs/decisions.md §10).  `layout` names the source
  * convention; orientation comes from it, never from shapes. */
 enum imp_layout { IMP_AUTO, IMP_SAELENS, IMP_SPARSIFY, IMP_UPSTREAM, IMP_USER_MAP };
 struct imp_opts {

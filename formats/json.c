@@ -1,7 +1,7 @@
 /*
  * json.c — results and manifests as JSON through jansson, behind a small API so no other folder
  * includes jansson.h.  Writing: insertion-ordered objects, 2-space indent, trailing newline,
- * non-finite numbers as null (spec §8.15, A11), `%.17g`-exact reals (jansson's default), atomic
+ * non-finite numbers as null (docs/formulas.md §8.15, A11), `%.17g`-exact reals (jansson's default), atomic
  * file replacement.  Reading: parse errors carry line:column; dotted-path getters.
  */
 #include <jansson.h>

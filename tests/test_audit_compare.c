@@ -1,6 +1,6 @@
 /*
- * test_audit_compare.c — the audit's verdicts (analyze/audit_compare.c) and its reading of a
- * recorded `husai analyze` command (analyze/audit_argv.c): ULP distances in float32 and
+ * test_audit_compare.c — the audit's verdicts (run/audit_compare.c) and its reading of a
+ * recorded `husai analyze` command (run/audit_argv.c): ULP distances in float32 and
  * float64, the report's print formats, conclusion keys; identical / within N ULP / differs
  * for JSON, CSV and HDF5 files, each difference named; a recorded command mapped into the
  * audited run (--name=value, the output in scratch) and its hostile forms refused.

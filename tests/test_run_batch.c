@@ -1,5 +1,5 @@
 /*
- * test_run_batch.c — the batch engine under `husai run` (analyze/run_batch.c, run_mpi.c) in
+ * test_run_batch.c — the batch engine under `husai run` (run/run_batch.c, run_mpi.c) in
  * one process (rank 0 of 1 takes the work-queue path of rank 0 with no other rank): a job
  * declared in a batch runs only at the batch's end (and outside a batch at once), each leaving
  * its done record with its times; once a job failed, no later job of the batch starts; a rank that knows
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "run_internal.h"
+#include "run.h"
 
 static void test_launcher_env(void **state)
 {

@@ -15,8 +15,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
-#include "experiments.h"
-#include "run_internal.h"
+#include "run.h"
 
 static const char *const run_usage[] = {
 	"usage: husai run [--out <run-dir>] [--set <key>=<value>]... [--jobs <n>] [--redo] [--dry-run]",

@@ -1,12 +1,34 @@
 /*
- * run_internal.h — private to analyze/: the job engine and experiment drivers behind
- * `husai run`.  An experiment turns its config into jobs (husai verbs run as child processes);
- * the engine skips verified finished jobs and records new ones.  Under mpirun/srun every rank
- * runs the same driver and so declares the same jobs; a batch's jobs are shared out over the
- * ranks (run_batch.c) and the only MPI calls live in run_mpi.c.
+ * run.h — the public face of run/: `husai run` and `husai audit`.  A layer above the stages:
+ * an experiment kind turns its config into jobs (husai verbs run as child processes, so the
+ * stages still talk only through files), the job engine skips verified finished jobs and
+ * records new ones, and the kind aggregates what its jobs wrote into the run's results.json,
+ * CSVs and summaries.  Under mpirun/srun every rank runs the same driver and so declares the
+ * same jobs; a batch's jobs are shared out over the ranks (run_batch.c), the ranks meet in
+ * run_group.c, and the only MPI calls live in run_mpi.c.  docs/architecture.md "The run
+ * engine" describes the files; docs/decisions.md §9 the scale-out.
+ *
+ * Files and who calls whom (no circle):
+ *   cmd_run.c ─► experiments.c ─► exp_<kind>.c ─► exp_common.c ─► run_batch.c ─► run_jobs.c
+ *   run_batch.c, run_jobs.c ─► run_group.c ─► run_mpi.c;  cmd_audit.c ─► audit_*.c
+ *
+ * Adding an experiment kind (checklist):
+ *  1. write `int exp_<kind>(struct runner *r, struct cfg *c, const struct experiment *ex,
+ *     struct hus_err *err)` in run/exp_<kind>.c: read its settings from `c` with the typed
+ *     getters (checked when the config loads: an error names the user's file and line),
+ *     declare its jobs through exp_common.c (exp_train_condition, exp_analyze, ...) inside
+ *     runner_batch_begin/end where they are independent, then aggregate: read back from the
+ *     artifacts the jobs wrote (never from the driver's memory) and write results.json
+ *     through exp_record_* so report/ finds the keys of docs/artifacts.md;
+ *  2. declare it in exp_kinds.h and add a row (name, function, estimated jobs, one-line help)
+ *     to kinds[] in experiments.c; `husai run --help` lists it from there;
+ *  3. add a config under configs/ and, if report/ should draw it, a template under templates/;
+ *  4. make `husai audit --recompute` rebuild it (audit_recompute.c replays its job kinds);
+ *  5. test it: a small config run twice (identical bytes, resume after kill), in tests/;
+ *  6. document it: README's experiment table, docs/artifacts.md for any new results key.
  */
-#ifndef HUSAI_RUN_INTERNAL_H
-#define HUSAI_RUN_INTERNAL_H
+#ifndef HUSAI_RUN_H
+#define HUSAI_RUN_H
 
 #include <limits.h>
 #include <stdint.h>
@@ -109,5 +131,29 @@ int run_mpi_send(int to, int64_t v, struct hus_err *err);
 int run_mpi_poll(int *from, int64_t *v, struct hus_err *err);
 int run_mpi_recv(int from, int64_t *v, struct hus_err *err);
 void run_mpi_finalize(void);
+
+
+/* The top-level config sections a stage verb reads; the runner hands each job its sections. */
+#define EXPERIMENT_SECTIONS "experiment", "data", "transformer", "extract", "sae", "analysis", "report"
+
+struct experiment {
+	const char *kind;      /* smoke, demo, phase4a, core_ablations, adaptive_l0, ... */
+	const char *name;      /* run directory name under artifacts/ */
+	const char *transformer; /* an existing transformer checkpoint to reuse, or NULL */
+	const char *activations; /* an existing activation set to reuse, or NULL */
+	uint64_t estimated_jobs; /* for the progress line */
+};
+
+/* Read experiment.* and mark the stage sections as handed out. */
+int experiment_read(struct cfg *c, struct experiment *ex, struct hus_err *err);
+void experiment_release(struct experiment *ex);
+/* The effective config text (all sections, overrides applied): the run's identity. */
+char *experiment_config_text(struct cfg *c);
+/* The run's config hash: the stage sections (scientific settings, no paths) + input sha256s. */
+void experiment_hash(struct cfg *c, char hex[65]);
+int experiment_run(struct runner *r, struct cfg *c, const struct experiment *ex,
+                   const char *config_path, struct hus_err *err);
+int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path, int argc,
+                        char **argv, struct hus_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * audit_internal.h — private to analyze/: the pieces `husai audit --recompute`'s two halves
+ * audit_internal.h — private to run/: the pieces `husai audit --recompute`'s two halves
  * (audit_recompute.c: the analyses; audit_aggregate.c: the run's own outputs) share: running
  * husai (audit_common.c), the three verdicts on two versions of an output (audit_compare.c)
  * and the strict reading of a recorded `husai analyze` command (audit_argv.c).
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "analyze.h"
+#include "run.h"
 
 /* Run this husai executable with args (verb first, NULL-terminated) and wait: stdout to /dev/null
  * (log NULL, stderr kept) or stdout and stderr to the file log.  *code: its exit status, or

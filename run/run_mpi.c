@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "run_internal.h"
+#include "run.h"
 
 #ifdef HUSAI_HAVE_MPI
 #include <mpi.h>

@@ -24,57 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "run_internal.h"
-
-int runner_writes(const struct runner *r) { return r->group.rank == 0; }
-
-/* sums[0] counts failed ranks; sums[1..n) are summed as well. */
-static int group_meet(struct run_group *g, int rc, int64_t *sums, size_t n, struct hus_err *err)
-{
-	if (g->size <= 1)
-		return rc;
-	if (g->failed) /* invariant (3) */
-		return rc ? rc : hus_errf(err, HUS_EINPUT, NULL, NULL, "another rank failed");
-	sums[0] = rc ? 1 : 0;
-	struct hus_err e2 = { 0 };
-	int mrc = run_mpi_sum(sums, n, &e2);
-	if (mrc) {
-		g->failed = 1;
-		if (!rc)
-			*err = e2;
-		return rc ? rc : mrc;
-	}
-	if (sums[0] == 0)
-		return 0;
-	g->failed = 1;
-	if (rc)
-		return rc;
-	return hus_errf(err, HUS_EINPUT, NULL, NULL,
-			"%lld of %d ranks failed (their messages are above); rerun the same command "
-			"to finish the run",
-			(long long)sums[0], g->size);
-}
-
-int run_group_sync(struct run_group *g, int rc, struct hus_err *err)
-{
-	int64_t s[1];
-	return group_meet(g, rc, s, 1, err);
-}
-
-int runner_finish(struct runner *r, int rc, struct hus_err *err)
-{
-	hj_free(r->done_outputs);
-	r->done_outputs = NULL;
-	int64_t s[4] = { 0, (int64_t)r->jobs_run, (int64_t)r->jobs_skipped,
-			 (int64_t)(r->seconds * 1e3) };
-	rc = group_meet(&r->group, rc, s, 4, err);
-	if (!rc && r->group.size > 1) {
-		r->jobs_run = (size_t)s[1];
-		r->jobs_skipped = (size_t)s[2];
-		r->seconds = (double)s[3] / 1e3;
-	}
-	return rc;
-}
+#include "run.h"
 
 void runner_batch_begin(struct runner *r)
 {

@@ -31,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run_internal.h"
+#include "run.h"
 
 extern char **environ;
 

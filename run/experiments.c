@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "experiments.h"
+#include "run.h"
 #include "exp_kinds.h"
 
 static const char *const stage_sections[] = { "data", "transformer", "extract", "sae",

@@ -1,11 +1,11 @@
 /*
- * exp_kinds.h — private to analyze/: the experiment drivers, one file each (exp_<kind>.c),
+ * exp_kinds.h — private to run/: the experiment drivers, one file each (exp_<kind>.c),
  * and the helpers they share.
  */
 #ifndef HUSAI_EXP_KINDS_H
 #define HUSAI_EXP_KINDS_H
 
-#include "experiments.h"
+#include "run.h"
 
 typedef int (*exp_fn)(struct runner *r, struct cfg *c, const struct experiment *ex,
                       struct hus_err *err);
