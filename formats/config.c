@@ -372,6 +372,66 @@ int cfg_set(struct cfg *c, const char *assignment, struct hus_err *err)
 	return n->value ? 0 : hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 }
 
+/* Typed puts: the same path as --set, with the value formatted here so that callers build
+ * configs through this API, never as YAML text; the value reads back exactly (%.17g). */
+int cfg_put_int(struct cfg *c, const char *key, int64_t v, struct hus_err *err)
+{
+	char a[1024];
+	if ((size_t)snprintf(a, sizeof(a), "%s=%" PRId64, key, v) >= sizeof(a))
+		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "config key too long: %.64s...", key);
+	return cfg_set(c, a, err);
+}
+
+int cfg_put_f64(struct cfg *c, const char *key, double v, struct hus_err *err)
+{
+	char a[1024];
+	if (!isfinite(v))
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "%s: %g is not a finite number", key, v);
+	if ((size_t)snprintf(a, sizeof(a), "%s=%.17g", key, v) >= sizeof(a))
+		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "config key too long: %.64s...", key);
+	return cfg_set(c, a, err);
+}
+
+int cfg_put_str(struct cfg *c, const char *key, const char *v, struct hus_err *err)
+{
+	size_t n = strlen(key) + strlen(v) + 2;
+	char *a = malloc(n);
+	if (!a)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	snprintf(a, n, "%s=%s", key, v);
+	int rc = cfg_set(c, a, err);
+	free(a);
+	return rc;
+}
+
+int cfg_put_map(struct cfg *c, const char *key, struct hus_err *err)
+{
+	struct node *n = c->root;
+	const char *p = key;
+	for (;;) {
+		size_t len = strcspn(p, ".");
+		if (!len)
+			return hus_errf(err, HUS_EUSAGE, NULL, NULL, "config key '%s': empty component",
+					key);
+		struct node *kid = map_get(n, p, len);
+		if (!kid) {
+			kid = node_new(NODE_MAP, 0, 0);
+			if (!kid || !(kid->key = strndup(p, len)) || node_add(n, kid)) {
+				node_free(kid);
+				return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+			}
+		} else if (kid->kind != NODE_MAP) {
+			return hus_errf(err, HUS_EUSAGE, NULL, NULL,
+					"config key '%s': '%.*s' is a value, not a section", key,
+					(int)(p + len - key), key);
+		}
+		n = kid;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
 /* ---------------------------------------------------------------- recording --------- */
 
 static int record(struct cfg *c, const char *key, const char *value, int scientific)

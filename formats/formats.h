@@ -248,6 +248,13 @@ void cfg_free(struct cfg *c);
 const char *cfg_name(const struct cfg *c);
 /* Override "a.b.c=value"; creates the key if absent.  Recorded in the resolved config. */
 int cfg_set(struct cfg *c, const char *assignment, struct hus_err *err);
+/* Typed puts for configs built by code (job configs): the key is created if absent, the
+ * value formatted so it reads back exactly; cfg_put_map makes an empty section (or keeps an
+ * existing one).  Never build YAML as text. */
+int cfg_put_int(struct cfg *c, const char *key, int64_t v, struct hus_err *err);
+int cfg_put_f64(struct cfg *c, const char *key, double v, struct hus_err *err);
+int cfg_put_str(struct cfg *c, const char *key, const char *v, struct hus_err *err);
+int cfg_put_map(struct cfg *c, const char *key, struct hus_err *err);
 int cfg_has(struct cfg *c, const char *key);
 /* Where a key's value was given: "line:col" in the file, or "--set <key>"; -1 if absent. */
 int cfg_where(struct cfg *c, const char *key, char *buf, size_t len);

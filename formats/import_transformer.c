@@ -198,7 +198,6 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 		goto cleanup;
 	}
 	struct hus_provenance prov = { "", "" };
-	char yaml[1024];
 	double lr = num_or(pt_get(g0, "lr"), 1e-3), wd = num_or(pt_get(g0, "weight_decay"), 0.01),
 	       eps = num_or(pt_get(g0, "eps"), 1e-8), b1 = 0.9, b2 = 0.999;
 	const struct pt_value *betas = pt_get(g0, "betas");
@@ -206,16 +205,37 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 		b1 = num_or(betas->items[0], b1);
 		b2 = num_or(betas->items[1], b2);
 	}
-	/* docs/formulas.md §2.4: upstream split 0.9 with seed 42, loss at index 5 */
-	snprintf(yaml, sizeof(yaml),
-	         "data:\n  p: %lld\n  train_fraction: 0.9\n  split_seed: 42\ntransformer:\n"
-	         "  n_layers: %lld\n  d_model: %lld\n  n_heads: %lld\n  d_mlp: %lld\n"
-	         "  activation: %s\n  answer_position: upstream\n  lr: %.17g\n"
-	         "  betas: [%.17g, %.17g]\n  eps: %.17g\n  weight_decay: %.17g\n",
-	         (long long)(V - 4), (long long)L, (long long)d, (long long)H, (long long)m, act, lr,
-	         b1, b2, eps, wd);
+	/* docs/formulas.md §2.4: upstream split 0.9 with seed 42, loss at index 5; the config is
+	 * built through the config API and emitted by it, as the stages read it back */
+	char *yaml = NULL, betas_s[64];
+	snprintf(betas_s, sizeof(betas_s), "%.17g,%.17g", b1, b2);
+	static const char *const secs[] = { "data", "transformer", NULL };
+	struct cfg *tc = cfg_empty(src);
+	rc = tc ? 0 : hus_errf(err, HUS_ENOMEM, src, NULL, "out of memory");
+	if (!rc) rc = cfg_put_int(tc, "data.p", (int64_t)(V - 4), err);
+	if (!rc) rc = cfg_put_f64(tc, "data.train_fraction", 0.9, err);
+	if (!rc) rc = cfg_put_int(tc, "data.split_seed", 42, err);
+	if (!rc) rc = cfg_put_int(tc, "transformer.n_layers", (int64_t)L, err);
+	if (!rc) rc = cfg_put_int(tc, "transformer.d_model", (int64_t)d, err);
+	if (!rc) rc = cfg_put_int(tc, "transformer.n_heads", (int64_t)H, err);
+	if (!rc) rc = cfg_put_int(tc, "transformer.d_mlp", (int64_t)m, err);
+	if (!rc) rc = cfg_put_str(tc, "transformer.activation", act, err);
+	if (!rc) rc = cfg_put_str(tc, "transformer.answer_position", "upstream", err);
+	if (!rc) rc = cfg_put_f64(tc, "transformer.lr", lr, err);
+	if (!rc) rc = cfg_put_str(tc, "transformer.betas", betas_s, err);
+	if (!rc) rc = cfg_put_f64(tc, "transformer.eps", eps, err);
+	if (!rc) rc = cfg_put_f64(tc, "transformer.weight_decay", wd, err);
+	if (!rc && !(yaml = cfg_sections_yaml(tc, secs)))
+		rc = hus_errf(err, HUS_ENOMEM, src, NULL, "out of memory");
+	cfg_free(tc);
+	if (rc) {
+		free(pidx);
+		goto cleanup;
+	}
 	prov.config_yaml = yaml;
-	if ((rc = h5w_open(&w, out, TFCK_FORMAT, 1, &prov, err))) {
+	rc = h5w_open(&w, out, TFCK_FORMAT, 1, &prov, err);
+	free(yaml); /* written into the file's attributes by h5w_open */
+	if (rc) {
 		free(pidx);
 		goto cleanup;
 	}

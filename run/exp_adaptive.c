@@ -92,11 +92,10 @@ static int train_batch(struct runner *r, struct cfg *c, const char *acts, char n
 	int rc = 0;
 	runner_batch_begin(r);
 	for (size_t i = 0; i < nk && !rc; i++) {
-		char job[128], body[96];
+		char job[128];
 		snprintf(job, sizeof(job), "sae_%s", names[i]);
-		snprintf(body, sizeof(body), "      d_sae: %" PRId64 "\n      k: %" PRId64 "\n", d_sae,
-			 ks[i]);
-		rc = exp_train_condition(r, c, job, acts, names[i], body, seeds, ns, epochs, NULL, err);
+		struct exp_cond cond = { names[i], { { "d_sae", d_sae, 0, 0 }, { "k", ks[i], 0, 0 } }, 2 };
+		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, epochs, NULL, err);
 	}
 	return runner_batch_end(r, rc, err);
 }

@@ -55,48 +55,71 @@ int exp_activations(struct runner *r, struct cfg *c, const struct experiment *ex
 
 /* The `sae:` section plus generated conditions, as the train-sae job config. */
 int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                   const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                   const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                    const char *const *outputs, struct hus_err *err)
 {
-	return exp_train_saes_epochs(r, c, job, acts, conditions_yaml, seeds, nseeds, 0, outputs,
+	return exp_train_saes_epochs(r, c, job, acts, cond, seeds, nseeds, 0, outputs,
 				     err);
 }
 
 int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                          const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                          const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                           int64_t epochs, const char *const *outputs, struct hus_err *err)
 {
-	return exp_train_saes_set(r, c, job, acts, conditions_yaml, seeds, nseeds, epochs, NULL,
+	return exp_train_saes_set(r, c, job, acts, cond, seeds, nseeds, epochs, NULL,
 				  outputs, err);
 }
 
-/* Write a training job's config (the sae section + conditions) as jobs/<config_name>.yaml:
- * rank 0 writes it, before the batch runs; every rank gets its path. */
-static int train_config(struct runner *r, struct cfg *c, const char *config_name,
-                        const char *conditions_yaml, char *path, size_t pathn, struct hus_err *err)
+/* The job config: the experiment's sae section with `cond` (if any) as its only condition,
+ * built through the config API and written by the config emitter. */
+static int train_config_text(char **out, struct cfg *c, const struct exp_cond *cond,
+                             const char *name, struct hus_err *err)
 {
+	*out = NULL;
 	static const char *const secs[] = { "sae", NULL };
-	char *base = cfg_sections_yaml(c, secs);
-	if (!base)
-		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-	if (conditions_yaml && strstr(base, "\n  conditions:")) {
-		free(base);
+	if (cond && cfg_has(c, "sae.conditions")) {
 		return hus_errf(err, HUS_EINPUT, cfg_name(c), "sae.conditions",
 				"this experiment generates its own conditions; remove sae.conditions");
 	}
-	size_t len = strlen(base) + (conditions_yaml ? strlen(conditions_yaml) : 0) + 32;
-	char *text = malloc(len);
-	if (!text) {
-		free(base);
+	char *base = cfg_sections_yaml(c, secs), *text = NULL;
+	struct cfg *job = NULL;
+	if (!base)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-	}
-	snprintf(text, len, "%s%s%s", *base ? base : "sae:\n", conditions_yaml ? "  conditions:\n" : "",
-		 conditions_yaml ? conditions_yaml : "");
+	int rc = *base ? cfg_load_string(&job, base, name, err)
+		       : ((job = cfg_empty(name)) ? cfg_put_map(job, "sae", err)
+						  : hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory"));
 	free(base);
+	if (!rc && cond) {
+		char key[512];
+		if (strchr(cond->name, '.') || cond->n > EXP_COND_SETTINGS)
+			rc = hus_errf(err, HUS_EINPUT, name, NULL, "bad generated condition '%s'",
+				      cond->name);
+		snprintf(key, sizeof(key), "sae.conditions.%s", cond->name);
+		if (!rc)
+			rc = cfg_put_map(job, key, err);
+		for (size_t i = 0; !rc && i < cond->n; i++) {
+			const struct exp_setting *st = &cond->set[i];
+			snprintf(key, sizeof(key), "sae.conditions.%s.%s", cond->name, st->key);
+			rc = st->is_f64 ? cfg_put_f64(job, key, st->f, err)
+					: cfg_put_int(job, key, st->i, err);
+		}
+	}
+	if (!rc && !(text = cfg_sections_yaml(job, secs)))
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	cfg_free(job);
+	*out = text;
+	return rc;
+}
+
+/* Write a training job's config as jobs/<config_name>.yaml: rank 0 writes it, before the
+ * batch runs; every rank gets its path. */
+static int train_config(struct runner *r, struct cfg *c, const char *config_name,
+                        const struct exp_cond *cond, char *path, size_t pathn, struct hus_err *err)
+{
 	snprintf(path, pathn, "%s/jobs/%s.yaml", r->run_dir, config_name);
-	char *old = NULL;
-	int rc = 0;
-	if (!r->validate_only && !r->dry_run && runner_writes(r) &&
+	char *text = NULL, *old = NULL;
+	int rc = train_config_text(&text, c, cond, path, err);
+	if (!rc && !r->validate_only && !r->dry_run && runner_writes(r) &&
 	    (!hus_file_exists(path) || hus_read_file(path, &old, NULL, NULL) || strcmp(old, text)))
 		rc = hus_write_file(path, text, strlen(text), err);
 	free(old);
@@ -134,12 +157,12 @@ static int train_job(struct runner *r, const char *job, const char *path, const 
 }
 
 int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                       const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                        int64_t epochs, const char *extra_set, const char *const *outputs,
                        struct hus_err *err)
 {
 	char path[PATH_MAX + 64];
-	int rc = train_config(r, c, job, conditions_yaml, path, sizeof(path), err);
+	int rc = train_config(r, c, job, cond, path, sizeof(path), err);
 	return rc ? rc : train_job(r, job, path, acts, seeds, nseeds, epochs, extra_set, outputs, err);
 }
 
@@ -147,23 +170,18 @@ int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const c
  * is the same bytes whether trained alone or beside others (sae_trainer.c), and small jobs
  * keep every CPU and every MPI rank busy to the end of a batch. */
 int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                        const char *cond, const char *body, const int64_t *seeds, size_t nseeds,
+                        const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                         int64_t epochs, const char *extra_set, struct hus_err *err)
 {
-	size_t len = strlen(cond) + (body ? strlen(body) : 0) + 16;
-	char *y = malloc(len), path[PATH_MAX + 64];
-	if (!y)
-		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-	snprintf(y, len, "    %s:%s%s", cond, body && *body ? "\n" : " {}\n", body ? body : "");
-	int rc = train_config(r, c, job, y, path, sizeof(path), err);
+	char path[PATH_MAX + 64];
+	int rc = train_config(r, c, job, cond, path, sizeof(path), err);
 	for (size_t s = 0; !rc && s < nseeds; s++) {
 		char out[256], name[256];
-		snprintf(out, sizeof(out), "sae/%s/sae_seed%" PRId64 ".h5", cond, seeds[s]);
+		snprintf(out, sizeof(out), "sae/%s/sae_seed%" PRId64 ".h5", cond->name, seeds[s]);
 		snprintf(name, sizeof(name), "%s_seed%" PRId64, job, seeds[s]);
 		const char *outs[] = { out, NULL };
 		rc = train_job(r, name, path, acts, &seeds[s], 1, epochs, extra_set, outs, err);
 	}
-	free(y);
 	return rc;
 }
 

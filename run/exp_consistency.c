@@ -84,11 +84,9 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
 		goto done;
 	/* 1. the reference, plain MSE, trained once (A13) */
-	char refy[160];
-	snprintf(refy, sizeof(refy), "    reference:\n      d_sae: %" PRId64 "\n      k: %" PRId64 "\n",
-		 d_sae, k);
+	const struct exp_cond refc = { "reference", { { "d_sae", d_sae, 0, 0 }, { "k", k, 0, 0 } }, 2 };
 	const char *refouts[] = { ref_rel, NULL };
-	if ((rc = exp_train_saes_epochs(r, c, "sae_reference", acts, refy, &seed_ref, 1, epochs,
+	if ((rc = exp_train_saes_epochs(r, c, "sae_reference", acts, &refc, &seed_ref, 1, epochs,
 					refouts, err)))
 		goto done;
 	/* 2. every lambda over the train seeds, against the reference decoder: a job each */
@@ -100,14 +98,15 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	snprintf(set, sizeof(set), "sae.alignment.reference=%s/%s", r->run_dir, ref_rel);
 	runner_batch_begin(r);
 	for (size_t i = 0; i < nl && !rc; i++) {
-		char job[128], body[200];
+		char job[128];
 		snprintf(names[i], 96, "lambda_%zu", i);
 		snprintf(job, sizeof(job), "sae_%s", names[i]);
-		snprintf(body, sizeof(body),
-			 "      d_sae: %" PRId64 "\n      k: %" PRId64 "\n      alignment:\n"
-			 "        lambda: %.17g\n",
-			 d_sae, k, lambdas[i]);
-		rc = exp_train_condition(r, c, job, acts, names[i], body, train, nt, epochs, set, err);
+		struct exp_cond cond = { names[i],
+					 { { "d_sae", d_sae, 0, 0 },
+					   { "k", k, 0, 0 },
+					   { "alignment.lambda", 0, lambdas[i], 1 } },
+					 3 };
+		rc = exp_train_condition(r, c, job, acts, &cond, train, nt, epochs, set, err);
 	}
 	if ((rc = runner_batch_end(r, rc, err)))
 		goto done;

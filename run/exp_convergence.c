@@ -306,11 +306,11 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	/* one train-sae job per k (all seeds in one pass), a batch the ranks of an MPI run share */
 	runner_batch_begin(r);
 	for (size_t i = 0; i < nk && !rc; i++) {
-		char job[64], cond[48], body[64];
-		snprintf(cond, sizeof(cond), "k%" PRId64, ks[i]);
+		char job[64], cname[48];
+		snprintf(cname, sizeof(cname), "k%" PRId64, ks[i]);
 		snprintf(job, sizeof(job), "sae_k%" PRId64, ks[i]);
-		snprintf(body, sizeof(body), "      k: %" PRId64 "\n", ks[i]);
-		rc = exp_train_condition(r, c, job, acts, cond, body, seeds, ns, 0, NULL, err);
+		struct exp_cond cond = { cname, { { "k", ks[i], 0, 0 } }, 1 };
+		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, 0, NULL, err);
 	}
 	if ((rc = runner_batch_end(r, rc, err)) || r->dry_run || r->validate_only || !runner_writes(r))
 		goto done; /* the curves, CSVs and results.json: rank 0 */

@@ -244,11 +244,12 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 	for (size_t i = 0; i < nc && !rc; i++) {
 		if (conds[i].src != conds[i].name)
 			continue; /* trained once, under the first condition of its (d_sae, k) */
-		char job[128], body[96];
+		char job[128];
 		snprintf(job, sizeof(job), "sae_%s", conds[i].name);
-		snprintf(body, sizeof(body), "      d_sae: %" PRId64 "\n      k: %" PRId64 "\n",
-			 conds[i].d_sae, conds[i].k);
-		rc = exp_train_condition(r, c, job, acts, conds[i].name, body, seeds, ns, 0, NULL, err);
+		struct exp_cond cond = { conds[i].name,
+					 { { "d_sae", conds[i].d_sae, 0, 0 }, { "k", conds[i].k, 0, 0 } },
+					 2 };
+		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, 0, NULL, err);
 	}
 	if ((rc = runner_batch_end(r, rc, err)))
 		goto done;

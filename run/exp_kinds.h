@@ -66,28 +66,44 @@ struct exp_sae_final {
 int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err);
 void exp_sae_final_release(struct exp_sae_final *m);
 
+/* An SAE condition a driver generates: its name (no '.') and up to EXP_COND_SETTINGS settings
+ * of the sae section (dotted keys below the condition, e.g. "alignment.lambda"), put into the
+ * job config through the config API (cfg_put_*), never written as YAML text. */
+#define EXP_COND_SETTINGS 4
+struct exp_setting {
+	const char *key;
+	int64_t i;
+	double f;
+	int is_f64; /* the value is f, else i */
+};
+struct exp_cond {
+	const char *name;
+	struct exp_setting set[EXP_COND_SETTINGS];
+	size_t n;
+};
+
 /* Jobs: transformer + extraction (or the given files), SAEs (one job per call, any number of
  * conditions in one pass), one analysis per condition (RUN/analysis/<cond>/). */
 int exp_activations(struct runner *r, struct cfg *c, const struct experiment *ex, char *acts,
                     size_t n, struct hus_err *err);
 int exp_train_saes(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                   const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                   const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                    const char *const *outputs, struct hus_err *err);
 /* The same with sae.epochs overridden (0: as configured). */
 int exp_train_saes_epochs(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                          const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                          const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                           int64_t epochs, const char *const *outputs, struct hus_err *err);
 /* ... and one more --set key=value (NULL: none). */
 int exp_train_saes_set(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                       const char *conditions_yaml, const int64_t *seeds, size_t nseeds,
+                       const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                        int64_t epochs, const char *extra_set, const char *const *outputs,
                        struct hus_err *err);
 /* One train-sae job `job` for condition `cond` over all the seeds (docs/formulas.md §6.3: conditions are
  * independent, so the ranks of an MPI run share them): checkpoints sae/<cond>/sae_seed<S>.h5;
- * `body` is the condition's keys as YAML lines indented by six spaces (NULL: none); epochs 0
+ * `cond` names the condition and its settings; epochs 0
  * and extra_set NULL as exp_train_saes_set. */
 int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const char *acts,
-                        const char *cond, const char *body, const int64_t *seeds, size_t nseeds,
+                        const struct exp_cond *cond, const int64_t *seeds, size_t nseeds,
                         int64_t epochs, const char *extra_set, struct hus_err *err);
 /* Analysis of one group whose checkpoint i lives in sae/<dirs[i]>/ (NULL: sae/<cond>/). */
 int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const char *const *dirs,

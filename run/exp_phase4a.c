@@ -52,7 +52,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
 	    (ex->activations && *ex->activations &&
 	     (rc = exp_preset_check_acts(preset, acts, err))) ||
-	    (rc = exp_train_saes(r, c, "sae", acts, "    phase4a: {}\n", seeds, ns,
+	    (rc = exp_train_saes(r, c, "sae", acts, &(const struct exp_cond){ "phase4a", { { 0 } }, 0 }, seeds, ns,
 				 (const char *const *)outs, err)) ||
 	    (rc = exp_analyze(r, c, "phase4a", seeds, ns, &st, err)))
 		goto done;

@@ -48,7 +48,7 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	snprintf(out, sizeof(out), "sae/smoke/sae_seed%" PRId64 ".h5", seed);
 	const char *outs[] = { out, NULL };
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
-	    (rc = exp_train_saes(r, c, "sae", acts, "    smoke: {}\n", &seed, 1, outs, err)))
+	    (rc = exp_train_saes(r, c, "sae", acts, &(const struct exp_cond){ "smoke", { { 0 } }, 0 }, &seed, 1, outs, err)))
 		return rc;
 	if (r->dry_run || r->validate_only || !runner_writes(r))
 		return 0; /* the checks and results.json: rank 0 */

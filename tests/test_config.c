@@ -257,6 +257,46 @@ static void test_config_hash(void **state)
 	unlink(p2);
 }
 
+/* Configs built by code (job configs, imported provenance): typed puts, emitted by the
+ * config writer and read back to the same values; no YAML is written by hand. */
+static void test_typed_puts(void **state)
+{
+	(void)state;
+	struct hus_err err = { 0 };
+	struct cfg *c = cfg_empty("built");
+	assert_non_null(c);
+	assert_int_equal(cfg_put_map(c, "sae.conditions.empty", &err), 0);
+	assert_int_equal(cfg_put_int(c, "sae.conditions.k8.k", 8, &err), 0);
+	assert_int_equal(cfg_put_f64(c, "sae.conditions.k8.alignment.lambda", 0.1, &err), 0);
+	assert_int_equal(cfg_put_str(c, "sae.name", "a \"quoted\" name", &err), 0);
+	assert_int_not_equal(cfg_put_f64(c, "sae.lr", 1.0 / 0.0, &err), 0);
+	assert_int_not_equal(cfg_put_map(c, "sae.conditions.k8.k", &err), 0); /* a value */
+	static const char *const secs[] = { "sae", NULL };
+	char *y = cfg_sections_yaml(c, secs);
+	assert_non_null(y);
+	struct cfg *b = NULL;
+	assert_int_equal(cfg_load_string(&b, y, "emitted", &err), 0);
+	int64_t k = 0;
+	double lambda = 0;
+	const char *name = NULL;
+	char **keys = NULL;
+	size_t n = 0;
+	assert_int_equal(cfg_int(b, "sae.conditions.k8.k", 0, 0, 100, &k, &err), 0);
+	assert_int_equal(k, 8);
+	assert_int_equal(cfg_f64(b, "sae.conditions.k8.alignment.lambda", 0, &lambda, &err), 0);
+	assert_true(lambda == 0.1);
+	assert_int_equal(cfg_str(b, "sae.name", NULL, NULL, &name, &err), 0);
+	assert_string_equal(name, "a \"quoted\" name");
+	assert_int_equal(cfg_keys(b, "sae.conditions", &keys, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(keys[0], "empty"); /* insertion order kept */
+	assert_string_equal(keys[1], "k8");
+	free(keys); /* the strings belong to b */
+	free(y);
+	cfg_free(b);
+	cfg_free(c);
+}
+
 static void test_sections_subset(void **state)
 {
 	(void)state;
@@ -300,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_overrides_and_resolved),
 		cmocka_unit_test(test_config_hash),
 		cmocka_unit_test(test_sections_subset),
+		cmocka_unit_test(test_typed_puts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
