@@ -364,6 +364,10 @@ struct manifest *manifest_new(const char *run_dir);
 void manifest_free(struct manifest *m);
 int manifest_add_input(struct manifest *m, const char *path, struct hus_err *err);
 int manifest_add_artifact(struct manifest *m, const char *path, struct hus_err *err);
+/* An input read from outside the run (activation set, transformer, imported SAE checkpoint),
+ * with a `role` saying what it was; a file already listed is not listed again. */
+int manifest_add_input_role(struct manifest *m, const char *path, const char *role,
+                            struct hus_err *err);
 void manifest_set(struct manifest *m, const char *key, hj *val); /* extra top-level key */
 int manifest_write(struct manifest *m, const char *command, const char *config_hash,
                    struct hus_err *err);
@@ -372,6 +376,7 @@ struct audit_report {
 	size_t checked, missing, changed, unlisted;
 	size_t refused; /* listed or present but not a regular file inside the run (never read) */
 	size_t outside; /* inputs listed outside the run directory (not read) */
+	size_t inputs_checked; /* of `checked`: inputs outside the run, read (manifest_audit_ex) */
 };
 /* Recompute every sha256 in RUN_DIR/manifest.json; list problems on `out` (may be NULL).
  * Returns 0 if all match, HUS_EMISMATCH otherwise (err says what), other codes on bad input.
@@ -380,6 +385,11 @@ struct audit_report {
  * "outside"); a listed symbolic link (also in a directory component), FIFO, socket or device
  * is refused unread; every symbolic link or special file in the run counts as refused. */
 int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, struct hus_err *err);
+/* The same; with `outside` set, the inputs outside the run directory are read too (each a
+ * regular file, opened without blocking; a FIFO or device is refused unread) and their sha256
+ * compared: a missing or changed input fails the audit like an artifact. */
+int manifest_audit_ex(const char *run_dir, FILE *out, struct audit_report *rep, int outside,
+                      struct hus_err *err);
 
 /* ---------------------------------------------------------------- progress ---------- */
 
