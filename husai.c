@@ -29,6 +29,7 @@ static const struct cmd commands[] = {
 	{ "analyze",           cmd_analyze,           "cross-seed stability metrics, random controls and statistics" },
 	{ "report",            cmd_report,            "figures (PNG, SVG, PDF) and Markdown reports from run directories" },
 	{ "import",            cmd_import,            "convert SAELens/sparsify safetensors and upstream .pt checkpoints to husai HDF5" },
+	{ "import-activations", cmd_import_activations, "convert an activation matrix (.npy, .safetensors, HDF5, .pt) to a husai activation set" },
 	{ "inspect",           cmd_inspect,           "show and validate any husai artifact" },
 	{ "audit",             cmd_audit,             "recompute every checksum of a run directory's manifest" },
 	{ "version",           cmd_version,           "print husai's and its libraries' versions" },

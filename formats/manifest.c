@@ -66,7 +66,8 @@ static int relative_to(const char *dir, const char *path, char *out, size_t n)
 	return 0;
 }
 
-static int add_entry(struct manifest *m, hj *list, const char *path, struct hus_err *err)
+static int add_entry(struct manifest *m, hj *list, const char *path, const char *role,
+                     struct hus_err *err)
 {
 	char rel[PATH_MAX], hex[65];
 	uint64_t bytes;
@@ -80,17 +81,31 @@ static int add_entry(struct manifest *m, hj *list, const char *path, struct hus_
 	hj_set(e, "path", hj_str(rel));
 	hj_set(e, "sha256", hj_str(hex));
 	hj_set(e, "bytes", hj_int((int64_t)bytes));
+	if (role)
+		hj_set(e, "role", hj_str(role));
 	return hj_push(list, e) ? hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory") : 0;
 }
 
 int manifest_add_input(struct manifest *m, const char *path, struct hus_err *err)
 {
-	return add_entry(m, m->inputs, path, err);
+	return add_entry(m, m->inputs, path, NULL, err);
+}
+
+int manifest_add_input_role(struct manifest *m, const char *path, const char *role,
+                            struct hus_err *err)
+{
+	for (size_t i = 0; i < hj_len(m->inputs); i++) { /* each file once */
+		char rel[PATH_MAX];
+		const char *p = hj_get_str(hj_at(m->inputs, i), "path");
+		if (p && !relative_to(m->run_dir, path, rel, sizeof(rel)) && !strcmp(rel, p))
+			return 0;
+	}
+	return add_entry(m, m->inputs, path, role, err);
 }
 
 int manifest_add_artifact(struct manifest *m, const char *path, struct hus_err *err)
 {
-	return add_entry(m, m->artifacts, path, err);
+	return add_entry(m, m->artifacts, path, NULL, err);
 }
 
 void manifest_set(struct manifest *m, const char *key, hj *val) { hj_set(m->extra, key, val); }
@@ -259,8 +274,53 @@ static int open_inside(const char *dir, const char *rel, char *why, size_t whyle
 	}
 }
 
+/* An input outside the run directory (`rel` has ".."), read only on request: a regular file
+ * (opened without blocking: a FIFO or device is refused unread), its sha256 compared. */
+static void audit_outside(const char *run_dir, const char *rel, const char *sha, FILE *out,
+                          struct audit_report *rep)
+{
+	char full[PATH_MAX * 2], hex[65];
+	snprintf(full, sizeof(full), "%s/%s", run_dir, rel);
+	struct stat st;
+	int fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		if (fd >= 0) {
+			rep->refused++;
+			if (out)
+				fprintf(out, "refused   %s (%s, expected a regular file: not read)\n", rel,
+					hus_file_kind(st.st_mode));
+			close(fd);
+		} else {
+			rep->missing++;
+			if (out)
+				fprintf(out, "missing   %s (an input outside the run directory)\n", rel);
+		}
+		return;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct hus_err e2 = { 0 };
+	int bad = hus_sha256_fd(fd, full, hex, NULL, &e2);
+	close(fd);
+	if (bad) {
+		rep->missing++;
+		if (out)
+			fprintf(out, "missing   %s (unreadable: %s)\n", rel, e2.msg);
+		return;
+	}
+	rep->checked++;
+	rep->inputs_checked++;
+	if (strcmp(hex, sha)) {
+		rep->changed++;
+		if (out)
+			fprintf(out, "changed   %s (an input outside the run: sha256 %.12s…, manifest says "
+				     "%.12s…)\n", rel, hex, sha);
+	}
+}
+
 static int audit_list(const char *run_dir, hj *list, const char *kind, struct listed *l,
-                      FILE *out, struct audit_report *rep, struct hus_err *err)
+                      FILE *out, struct audit_report *rep, int outside, struct hus_err *err)
 {
 	char mpath[PATH_MAX + 32];
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", run_dir);
@@ -287,9 +347,14 @@ static int audit_list(const char *run_dir, hj *list, const char *kind, struct li
 						"expected a path inside the run directory (no '..' "
 						"component), found '%s'",
 						rel);
+			if (outside) {
+				audit_outside(run_dir, rel, sha, out, rep);
+				continue;
+			}
 			rep->outside++;
 			if (out)
-				fprintf(out, "outside   %s (an input outside the run directory: not read)\n",
+				fprintf(out, "outside   %s (an input outside the run directory: not read; "
+					     "`husai audit --inputs` verifies it)\n",
 					rel);
 			continue;
 		}
@@ -345,6 +410,12 @@ static int note_special(const char *rel, const char *full, void *ctx)
 
 int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, struct hus_err *err)
 {
+	return manifest_audit_ex(run_dir, out, rep, 0, err);
+}
+
+int manifest_audit_ex(const char *run_dir, FILE *out, struct audit_report *rep, int outside,
+                      struct hus_err *err)
+{
 	char mpath[PATH_MAX + 32];
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", run_dir);
 	memset(rep, 0, sizeof(*rep));
@@ -361,9 +432,9 @@ int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, str
 		return hus_errf(err, HUS_EINPUT, mpath, NULL, "expected a JSON object");
 	}
 	struct listed l = { 0 };
-	rc = audit_list(run_dir, hj_get(m, "artifacts"), "artifacts", &l, out, rep, err);
+	rc = audit_list(run_dir, hj_get(m, "artifacts"), "artifacts", &l, out, rep, 0, err);
 	if (!rc)
-		rc = audit_list(run_dir, hj_get(m, "inputs"), "inputs", &l, out, rep, err);
+		rc = audit_list(run_dir, hj_get(m, "inputs"), "inputs", &l, out, rep, outside, err);
 	struct unlisted_ctx u = { &l, out, rep };
 	if (!rc)
 		hus_walk_files(run_dir, note_unlisted, &u);

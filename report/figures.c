@@ -9,7 +9,7 @@
 #include "internal.h"
 
 #define K(x) (1u << (x))
-#define SWEEPS (K(REP_CORE) | K(REP_ADAPTIVE) | K(REP_CONSISTENCY))
+#define SWEEPS (K(REP_CORE) | K(REP_ADAPTIVE) | K(REP_CONSISTENCY) | K(REP_STABILITY))
 #define ALL ((1u << REP_NKINDS) - 1)
 
 /* Sizes in points: 252 pt = 3.5 in, one column of a two-column paper; 504 pt spans both. */
@@ -17,9 +17,9 @@ const struct rep_figure rep_figures[] = {
 	{ "F1", "F1_trained_vs_random", "Trained vs random PWMCC: mean with 95% bootstrap CI, every pairwise value, R1/R2 controls and the analytic null",
 	  252, 210, K(REP_PHASE4A) | K(REP_SMOKE) | K(REP_DEMO), fig_f1_draw, NULL },
 	{ "F2", "F2_k_sweep", "PWMCC against k (log2 axis): trained and random means with 95% CI bands; EV on the right axis",
-	  252, 200, K(REP_CORE), fig_f2_draw, NULL },
+	  252, 200, K(REP_CORE) | K(REP_STABILITY), fig_f2_draw, NULL },
 	{ "F3", "F3_d_sae_sweep", "PWMCC against d_sae (log2 axis): trained and random means with 95% CI bands; EV on the right axis",
-	  252, 200, K(REP_CORE), fig_f3_draw, NULL },
+	  252, 200, K(REP_CORE) | K(REP_STABILITY), fig_f3_draw, NULL },
 	{ "F4", "F4_adaptive_l0", "Adaptive L0 search: trained, random and conservative LCB against k, EV against its floor, selected k marked",
 	  252, 330, K(REP_ADAPTIVE), fig_f4_draw, NULL },
 	{ "F5", "F5_consistency", "Consistency sweep: delta (with conservative LCB) and alignment-to-reference against lambda, with EV",

@@ -12,7 +12,7 @@
 
 static const char *const kind_names[REP_NKINDS] = {
 	"phase4a", "core_ablations", "adaptive_l0", "consistency_sweep", "benchmark_slice",
-	"smoke", "demo", "convergence",
+	"smoke", "demo", "convergence", "stability",
 };
 
 const char *rep_kind_name(enum rep_kind k)
@@ -76,7 +76,8 @@ int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *
 	if (k == REP_NKINDS) {
 		hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
 		         "unknown experiment kind '%s' (expected phase4a, core_ablations, "
-		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke, demo or convergence)",
+		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke, demo, convergence or "
+		         "stability)",
 		         kind);
 		rep_run_close(r); /* after formatting: kind points into r->res */
 		return HUS_EINPUT;
@@ -249,7 +250,7 @@ void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n)
 	const char *cond = hj_get_str(rec, "condition");
 	if (r->kind == REP_CONSISTENCY && isfinite(lam))
 		snprintf(buf, n, "λ=%g", lam);
-	else if (r->kind == REP_CORE && isfinite(d) && isfinite(k))
+	else if ((r->kind == REP_CORE || r->kind == REP_STABILITY) && isfinite(d) && isfinite(k))
 		snprintf(buf, n, "d_sae=%g k=%g", d, k);
 	else if (isfinite(k))
 		snprintf(buf, n, "%sk=%g", cond && !strncmp(cond, "retrain", 7) ? "retrain " : "", k);

@@ -19,12 +19,17 @@
 #define AUDIT_EXIT_WITHIN 4 /* 3 is husai's "interrupted" (hus_err_status) */
 
 static const char *const audit_usage[] = {
-	"usage: husai audit [--quiet] [--recompute [--ulp N]] <run-dir>...",
+	"usage: husai audit [--quiet] [--inputs] [--recompute [--ulp N]] <run-dir>...",
 	"",
 	"Check a run directory against its manifest.json: every listed artifact and input is",
 	"re-hashed (sha256) and compared; files present but not listed are reported too.",
 	"",
 	"    -q, --quiet    print only the summary lines",
+	"    --inputs       also verify the inputs read from outside the run directory (the",
+	"                   activation set or transformer named by experiment.activations /",
+	"                   experiment.transformer, imported SAE checkpoints, the config file):",
+	"                   each must still be a regular file with the sha256 the manifest lists.",
+	"                   Without it, those inputs are listed as 'outside' and not read.",
 	"    --recompute    also rerun every analysis the run recorded, from its archived SAE",
 	"                   checkpoints, and compare the outputs with the archive (analysis.h5",
 	"                   dataset by dataset, results.json and the CSVs value by value); then",
@@ -109,9 +114,10 @@ int cmd_audit(int argc, char **argv)
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "recompute", no_argument, NULL, 'r' },
+					      { "inputs", no_argument, NULL, 'i' },
 					      { "ulp", required_argument, NULL, 'u' },
 					      { 0, 0, 0, 0 } };
-	int c, quiet = 0, recompute = 0, ulp_given = 0;
+	int c, quiet = 0, recompute = 0, ulp_given = 0, inputs = 0;
 	struct audit_cmp cmp = { .ulp = AUDIT_DEFAULT_ULP };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
@@ -125,6 +131,10 @@ int cmd_audit(int argc, char **argv)
 		}
 		if (c == 'r') {
 			recompute = 1;
+			continue;
+		}
+		if (c == 'i') {
+			inputs = 1;
 			continue;
 		}
 		if (c == 'u') {
@@ -156,12 +166,15 @@ int cmd_audit(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct hus_err err = { 0 };
 		struct audit_report rep;
-		int rc = manifest_audit(argv[i], quiet ? NULL : stdout, &rep, &err);
+		int rc = manifest_audit_ex(argv[i], quiet ? NULL : stdout, &rep, inputs, &err);
 		if (rc) {
 			hus_err_print(&err);
 			manifest_bad = 1;
 		} else {
-			printf("%s: ok, %zu files match the manifest\n", argv[i], rep.checked);
+			printf("%s: ok, %zu files match the manifest%s", argv[i], rep.checked,
+			       rep.inputs_checked ? "" : "\n");
+			if (rep.inputs_checked)
+				printf(" (%zu of them inputs outside the run)\n", rep.inputs_checked);
 		}
 		if (recompute && recompute_run(argv[i], &cmp, &all))
 			failed = 1;

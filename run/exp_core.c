@@ -192,7 +192,8 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 	return 0;
 }
 
-int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err)
+int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, const char *kind,
+                  struct hus_err *err)
 {
 	static const int64_t def_seeds[] = { 42, 123, 456 }, def_k[] = { 8, 16, 32, 64 },
 			     def_d[] = { 64, 128, 256, 512 };
@@ -267,8 +268,16 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 		goto done;
 	/* aggregate */
 	res = hj_obj();
-	hj_set(res, "experiment", hj_str("core_ablations"));
+	hj_set(res, "experiment", hj_str(kind));
 	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+	if (!strcmp(kind, "stability")) {
+		hj *set = exp_activation_set_json(acts, err);
+		if (!set) {
+			rc = err->code ? err->code : HUS_EINPUT;
+			goto done;
+		}
+		hj_set(res, "activation_set", set);
+	}
 	hj *grids[2] = { hj_arr(), hj_arr() }, *curves = hj_obj(), *stab = hj_obj();
 	hj_set(res, "k_sweep", grids[0]); /* res owns them; the names stay valid borrowed pointers */
 	hj_set(res, "d_sae_sweep", grids[1]);
@@ -304,4 +313,9 @@ done:
 	free(seeds), free(ks), free(ds);
 	exp_stats_release(&st);
 	return rc;
+}
+
+int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err)
+{
+	return exp_core_grid(r, c, ex, "core_ablations", err);
 }

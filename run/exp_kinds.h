@@ -18,6 +18,15 @@ struct exp_kind {
 };
 
 int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
+/* The core-ablation grid (k sweep at fixed_d_sae, d_sae sweep at fixed_k, over seeds) with
+ * results.json's `experiment` set to `kind` (core_ablations, stability). */
+int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, const char *kind,
+                  struct hus_err *err);
+int exp_stability(struct runner *r, struct cfg *c, const struct experiment *ex,
+                  struct hus_err *err);
+/* results.json's `activation_set` of a stability run: path, sha256, rows, d_model,
+ * task_columns and the set's metadata attributes (model, hook, layer, source_*); NULL on error. */
+hj *exp_activation_set_json(const char *path, struct hus_err *err);
 int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex,
                     struct hus_err *err);

@@ -22,6 +22,7 @@ static const struct exp_kind kinds[] = {
 	{ "suite", exp_suite, 6, "several experiments in sequence into one tree, then the slice" },
 	{ "benchmark_slice", exp_slice, 0, "gates over archived phase 4a and core runs (docs/formulas.md §6.6)" },
 	{ "adaptive_l0", exp_adaptive, 15, "k search, selection by conservative LCB, retrain (docs/formulas.md §6.4)" },
+	{ "stability", exp_stability, 5, "seeds x a grid of (d_sae, k) on a given activation set, e.g. an imported one" },
 	{ "convergence", exp_convergence, 3, "EV and PWMCC against SAE steps: the default step count (issue 7)" },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -146,6 +147,16 @@ int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path
 	int rc = hus_walk_files(r->run_dir, add_file, &t);
 	if (!rc)
 		rc = manifest_add_input(m, config_path, err);
+	/* the files read from outside the run: their sha256 lets `husai audit --inputs` verify them */
+	const char *ext[2] = { NULL, NULL };
+	cfg_path(c, "experiment.transformer", NULL, &ext[0], NULL);
+	cfg_path(c, "experiment.activations", NULL, &ext[1], NULL);
+	static const char *const roles[2] = { "transformer", "activation_set" };
+	for (int i = 0; i < 2 && !rc; i++)
+		if (ext[i] && *ext[i])
+			rc = manifest_add_input_role(m, ext[i], roles[i], err);
+	for (size_t i = 0; i < r->n_external && !rc; i++)
+		rc = manifest_add_input_role(m, r->external[i], "sae_checkpoint", err);
 	char command[4096] = "husai";
 	for (int i = 0; i < argc; i++) {
 		strncat(command, " ", sizeof(command) - strlen(command) - 1);

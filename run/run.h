@@ -71,7 +71,12 @@ struct runner {
 	struct run_queued *queue;
 	size_t nqueue, capqueue;
 	size_t batch_first_seen; /* jobs_seen when the batch began */
+	char **external;    /* files read from outside the run by the kind (imported SAE
+			     * checkpoints): listed as inputs in manifest.json; runner_finish frees */
+	size_t n_external;
 };
+/* Record a file the kind reads from outside the run (its sha256 goes into manifest.json). */
+int runner_add_external(struct runner *r, const char *path, struct hus_err *err);
 
 /* Clears everything but r->group and r->dry_run (a dry run makes and removes nothing).  Rank 0 removes the stale temporaries of dead writers and
  * makes jobs/ and logs/, then every rank meets (a run with several ranks must call it on

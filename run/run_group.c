@@ -7,6 +7,9 @@
  * that returns the local status.  The job engine (run_jobs.c) and the batches (run_batch.c)
  * both meet here, so neither calls the other's meeting code.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "run.h"
 
 int runner_writes(const struct runner *r) { return r->group.rank == 0; }
@@ -44,10 +47,28 @@ int run_group_sync(struct run_group *g, int rc, struct hus_err *err)
 	return group_meet(g, rc, s, 1, err);
 }
 
+int runner_add_external(struct runner *r, const char *path, struct hus_err *err)
+{
+	char **n = realloc(r->external, (r->n_external + 1) * sizeof(*n));
+	if (!n || !(n[r->n_external] = strdup(path))) {
+		if (n)
+			r->external = n;
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	}
+	r->external = n;
+	r->n_external++;
+	return 0;
+}
+
 int runner_finish(struct runner *r, int rc, struct hus_err *err)
 {
 	hj_free(r->done_outputs);
 	r->done_outputs = NULL;
+	for (size_t i = 0; i < r->n_external; i++)
+		free(r->external[i]);
+	free(r->external);
+	r->external = NULL;
+	r->n_external = 0;
 	int64_t s[4] = { 0, (int64_t)r->jobs_run, (int64_t)r->jobs_skipped,
 			 (int64_t)(r->seconds * 1e3) };
 	rc = group_meet(&r->group, rc, s, 4, err);
