@@ -7,6 +7,7 @@
 #ifndef HUSAI_AUDIT_INTERNAL_H
 #define HUSAI_AUDIT_INTERNAL_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -99,10 +100,20 @@ void audit_job_free(struct audit_job *job);
  * rebuild the run's own outputs from its jobs and compare them (audit_aggregate.c).  Both
  * count into *t and return nonzero (err filled) only when the audit itself could not be
  * done: a record refused, a recomputation that failed. */
-int audit_recompute(const char *run_dir, const struct audit_cmp *c, struct audit_tally *t,
-                    struct hus_err *err);
+/* The jobs this husai declares for a run's config (`husai run --aggregate-only --plan-out`):
+ * a list of {job, argv, outputs}, their paths under run_dir (the audit's mirror of the run),
+ * never read from the archive's done records. */
+struct audit_plan {
+	hj *jobs;
+	char run_dir[PATH_MAX];
+};
+void audit_plan_free(struct audit_plan *plan);
+/* audit_aggregate runs first and fills *plan (zeroed when it fails); audit_recompute reruns
+ * the plan's `analyze` jobs. */
+int audit_recompute(const char *run_dir, const struct audit_plan *plan, const struct audit_cmp *c,
+                    struct audit_tally *t, struct hus_err *err);
 int audit_aggregate(const char *run_dir, const struct audit_cmp *c, struct audit_tally *t,
-                    struct hus_err *err);
+                    struct audit_plan *plan, struct hus_err *err);
 /* The run directories to audit: run_dir and, for a suite, each of its sub-runs. */
 int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err *err);
 
