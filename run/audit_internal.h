@@ -2,7 +2,7 @@
  * audit_internal.h — private to run/: the pieces `husai audit --recompute`'s two halves
  * (audit_recompute.c: the analyses; audit_aggregate.c: the run's own outputs) share: running
  * husai (audit_common.c), the three verdicts on two versions of an output (audit_compare.c)
- * and the strict reading of a recorded `husai analyze` command (audit_argv.c).
+ * and the strict reading of a planned `husai analyze` command (audit_argv.c).
  */
 #ifndef HUSAI_AUDIT_INTERNAL_H
 #define HUSAI_AUDIT_INTERNAL_H
@@ -74,8 +74,8 @@ const char *audit_report_formats(void);
 
 /* ---------------------------------------------------------------- recorded commands -- */
 
-/* A recorded `husai analyze` command (a done record's argv), read strictly and mapped into
- * the audited run directory (audit_argv.c). */
+/* A planned `husai analyze` command (in the shape of a done record: argv and outputs), read
+ * strictly and mapped into the audited run directory (audit_argv.c). */
 struct audit_job {
 	char **argv;            /* "analyze", "--name=value"..., "--out=<scratch>", NULL */
 	char prefix[4096];      /* the run directory as the record spells it (its --out's) */
