@@ -44,7 +44,8 @@ int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k
 	}
 	/* G = W·Wᵀ in double, one fma chain per element (G's rows are contiguous: tda == d) */
 	hus_gram_f64(G->data, W, d_model, m);
-	if (gsl_linalg_SV_decomp(G, V, S, work)) {
+	/* HUSAI_FAULT=subspace_svd: GSL's failure, which no input was found to provoke (tests) */
+	if (hus_fault("subspace_svd") || gsl_linalg_SV_decomp(G, V, S, work)) {
 		rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "SVD of a %zu x %zu Gram matrix failed",
 		              d_model, d_model);
 		goto cleanup;
@@ -78,7 +79,7 @@ int subspace_compare(struct subspace_result *res, double *angles, const double *
 			gsl_matrix_set(M, a, b, s);
 			fro += s * s;
 		}
-	int st = gsl_linalg_SV_decomp(M, V, S, work);
+	int st = hus_fault("subspace_compare_svd") ? GSL_EFAILED : gsl_linalg_SV_decomp(M, V, S, work);
 	if (st) {
 		rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "SVD of U1'U2 (%zu x %zu) failed", k, k);
 		goto cleanup;

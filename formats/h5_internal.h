@@ -5,6 +5,7 @@
 #ifndef HUSAI_H5_INTERNAL_H
 #define HUSAI_H5_INTERNAL_H
 
+#include <hdf5.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -33,5 +34,11 @@ int h5_guard(const char *path, const void *image, size_t n, const char *format,
  * fresh one, which also sees the environment as it is now); for tests. */
 pid_t h5_guard_pid(void);
 void h5_guard_stop(void);
+
+/* The access property lists every reader's name lookups and dataset opens go through (h5.c):
+ * external-link traversal refused by callback, at most one soft link, external raw-data and
+ * VDS source prefixes in a directory that does not exist.  Owned by h5.c; for tests. */
+hid_t h5_read_lapl(void);
+hid_t h5_read_dapl(void);
 
 #endif

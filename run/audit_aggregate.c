@@ -8,7 +8,8 @@
  * is an error), and writes the aggregation into the mirror, never into the archive.  Then
  * every file of the run the jobs did not produce is compared (audit_compare.c): JSON without
  * run_metadata (the time and command line of the run), CSVs value by value, everything else
- * byte for byte.
+ * byte for byte.  The aggregate run also writes the plan: every job this husai declares for
+ * the run's config (--plan-out), which audit_recompute reruns instead of any recorded command.
  */
 #include <errno.h>
 #include <limits.h>
@@ -123,12 +124,13 @@ static int link_one(const char *rel, const char *full, void *ctx)
 	return 0;
 }
 
-static int spawn_aggregate(const char *mirror, struct hus_err *err)
+static int spawn_aggregate(const char *mirror, const char *plan_out, struct hus_err *err)
 {
 	char cfg[PATH_MAX + 32], log[PATH_MAX + 32];
 	snprintf(cfg, sizeof(cfg), "%s/config.yaml", mirror);
 	snprintf(log, sizeof(log), "%s.log", mirror);
-	char *argv[] = { "run", "--aggregate-only", "--out", (char *)mirror, cfg, NULL };
+	char *argv[] = { "run", "--aggregate-only", "--plan-out", (char *)plan_out,
+			 "--out", (char *)mirror, cfg, NULL };
 	setenv("HUSAI_QUIET", "1", 1);
 	int code, rc = audit_run_husai(argv, log, &code, err);
 	if (!rc && code) {
@@ -164,8 +166,9 @@ static int compare_one(const char *rel, const char *full, void *ctx)
 }
 
 int audit_aggregate(const char *run_dir, const struct audit_cmp *cmp, struct audit_tally *t,
-                    struct hus_err *err)
+                    struct audit_plan *plan, struct hus_err *err)
 {
+	memset(plan, 0, sizeof(*plan));
 	struct owned o = { 0 };
 	char cfg[PATH_MAX + 32];
 	snprintf(cfg, sizeof(cfg), "%s/config.yaml", run_dir);
@@ -186,8 +189,23 @@ int audit_aggregate(const char *run_dir, const struct audit_cmp *cmp, struct aud
 	struct mirror m = { &o, mirror, 0, err };
 	hus_walk_files(run_dir, link_one, &m);
 	rc = m.rc;
-	if (!rc)
-		rc = spawn_aggregate(mirror, err);
+	char plan_out[sizeof(mirror) + 16];
+	snprintf(plan_out, sizeof(plan_out), "%s.plan.json", mirror);
+	int spawned = 0;
+	if (!rc) {
+		rc = spawn_aggregate(mirror, plan_out, err);
+		spawned = 1;
+	}
+	/* the jobs as this husai declares them for the run's config, with the mirror's name for
+	 * the run directory: what audit_recompute reruns; written also when the rebuild failed
+	 * on an unfinished or changed job (its analyses are still recomputed and compared) */
+	struct hus_err e2 = { 0 };
+	if (spawned && hus_file_exists(plan_out) && !hj_read_file(plan_out, &plan->jobs, &e2) &&
+	    hj_is_arr(plan->jobs))
+		snprintf(plan->run_dir, sizeof(plan->run_dir), "%s", mirror);
+	else
+		audit_plan_free(plan);
+	unlink(plan_out);
 	if (!rc) {
 		struct compare c = { &o, mirror, *cmp, t };
 		c.c.strip_metadata = 1;
@@ -224,4 +242,10 @@ int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err 
 	*dirs = all.rel;
 	*n = all.n;
 	return 0;
+}
+
+void audit_plan_free(struct audit_plan *plan)
+{
+	hj_free(plan->jobs);
+	memset(plan, 0, sizeof(*plan));
 }

@@ -1,14 +1,16 @@
 /*
- * audit_argv.c — what a done record's `husai analyze` command may say, for `husai audit
- * --recompute`: the record is part of the archive being audited, so it is read as untrusted
- * input.  Only the options of `husai analyze` (cmd_analyze.c; keep the two lists together)
- * are accepted, each written --name VALUE or --name=VALUE, at most once apart from --group
- * and --r2-from; no abbreviation, no positional argument.  The recorded --out names the run
- * directory as the record spells it (the outputs' directory below it); every input path must
- * lie in that directory and is read from the same place in the audited run directory
- * instead (a copied or moved run is recomputed from its own files); the output always goes
- * to the audit's scratch directory.  The command handed to husai spells every option
- * --name=value, so no value is ever read as an option.
+ * audit_argv.c — the `husai analyze` command `husai audit --recompute` runs for one analysis
+ * job, read strictly and mapped into the audited run.  The command comes from the plan (the
+ * jobs this husai declares for the run's config.yaml, audit_aggregate.c), never from a done
+ * record, and its paths name the audit's mirror of the run; it is still checked as untrusted
+ * (the job's jobs/<job>.yaml comes from the archive).  Only the options of `husai analyze`
+ * (cmd_analyze.c; keep the two lists together) are accepted, each written --name VALUE or
+ * --name=VALUE, at most once apart from --group and --r2-from; no abbreviation, no positional
+ * argument.  --out names the run directory as the command spells it (the outputs' directory
+ * below it); every input path must lie in that directory and is read from the same place in
+ * the audited run directory instead, resolving inside it; the output always goes to the
+ * audit's scratch directory.  The command handed to husai spells every option --name=value,
+ * so no value is ever read as an option.
  */
 #include <limits.h>
 #include <stdarg.h>

@@ -2,11 +2,12 @@
  * audit_internal.h — private to run/: the pieces `husai audit --recompute`'s two halves
  * (audit_recompute.c: the analyses; audit_aggregate.c: the run's own outputs) share: running
  * husai (audit_common.c), the three verdicts on two versions of an output (audit_compare.c)
- * and the strict reading of a recorded `husai analyze` command (audit_argv.c).
+ * and the strict reading of a planned `husai analyze` command (audit_argv.c).
  */
 #ifndef HUSAI_AUDIT_INTERNAL_H
 #define HUSAI_AUDIT_INTERNAL_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -73,8 +74,8 @@ const char *audit_report_formats(void);
 
 /* ---------------------------------------------------------------- recorded commands -- */
 
-/* A recorded `husai analyze` command (a done record's argv), read strictly and mapped into
- * the audited run directory (audit_argv.c). */
+/* A planned `husai analyze` command (in the shape of a done record: argv and outputs), read
+ * strictly and mapped into the audited run directory (audit_argv.c). */
 struct audit_job {
 	char **argv;            /* "analyze", "--name=value"..., "--out=<scratch>", NULL */
 	char prefix[4096];      /* the run directory as the record spells it (its --out's) */
@@ -99,10 +100,20 @@ void audit_job_free(struct audit_job *job);
  * rebuild the run's own outputs from its jobs and compare them (audit_aggregate.c).  Both
  * count into *t and return nonzero (err filled) only when the audit itself could not be
  * done: a record refused, a recomputation that failed. */
-int audit_recompute(const char *run_dir, const struct audit_cmp *c, struct audit_tally *t,
-                    struct hus_err *err);
+/* The jobs this husai declares for a run's config (`husai run --aggregate-only --plan-out`):
+ * a list of {job, argv, outputs}, their paths under run_dir (the audit's mirror of the run),
+ * never read from the archive's done records. */
+struct audit_plan {
+	hj *jobs;
+	char run_dir[PATH_MAX];
+};
+void audit_plan_free(struct audit_plan *plan);
+/* audit_aggregate runs first and fills *plan (zeroed when it fails); audit_recompute reruns
+ * the plan's `analyze` jobs. */
+int audit_recompute(const char *run_dir, const struct audit_plan *plan, const struct audit_cmp *c,
+                    struct audit_tally *t, struct hus_err *err);
 int audit_aggregate(const char *run_dir, const struct audit_cmp *c, struct audit_tally *t,
-                    struct hus_err *err);
+                    struct audit_plan *plan, struct hus_err *err);
 /* The run directories to audit: run_dir and, for a suite, each of its sub-runs. */
 int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err *err);
 

@@ -30,7 +30,7 @@ static const char *const audit_usage[] = {
 	"                   experiment.transformer, imported SAE checkpoints, the config file):",
 	"                   each must still be a regular file with the sha256 the manifest lists.",
 	"                   Without it, those inputs are listed as 'outside' and not read.",
-	"    --recompute    also rerun every analysis the run recorded, from its archived SAE",
+	"    --recompute    also rerun every analysis the run declares, from its archived SAE",
 	"                   checkpoints, and compare the outputs with the archive (analysis.h5",
 	"                   dataset by dataset, results.json and the CSVs value by value); then",
 	"                   rebuild the run's own results.json, CSVs and summaries from its jobs'",
@@ -50,10 +50,11 @@ static const char *const audit_usage[] = {
 	"                     differs        anything else; the line names the dataset, JSON key",
 	"                                    path or CSV cell and the first differing element",
 	"                   When an archived HDF5 file records its numeric_path and the recomputed",
-	"                   one differs, both are printed.  The recorded commands are read",
-	"                   strictly: only `husai analyze` options, inputs only from inside the",
+	"                   one differs, both are printed.  No recorded command is ever run:",
+	"                   each analysis's command is rebuilt by this husai from the run's",
+	"                   config.yaml (and its jobs/<job>.yaml), inputs only from inside the",
 	"                   audited run directory (a copied run is recomputed from its own files),",
-	"                   outputs only into a scratch directory.",
+	"                   outputs only into a scratch directory the audit owns.",
 	"    --ulp N        the ULP bound of `within` (default 4)",
 	"",
 	"Exit status: 0 everything identical (and the manifest matches); 4 only within-N-ULP",
@@ -81,26 +82,37 @@ static int recompute_run(const char *run_dir, const struct audit_cmp *c, struct 
 			"analysis outputs recomputed from the archived checkpoints",
 			"run outputs rebuilt from the archived jobs",
 		};
+		/* the rebuild first: it also declares the jobs for the run's config (the plan),
+		 * whose analyses are then rerun; the lines keep their order */
+		struct audit_tally t[2] = { { 0 }, { 0 } };
+		struct hus_err errs[2] = { { 0 }, { 0 } };
+		struct audit_plan plan;
+		int rcs[2];
+		rcs[1] = audit_aggregate(dirs[i], c, &t[1], &plan, &errs[1]);
+		if (!plan.jobs)
+			rcs[0] = hus_errf(&errs[0], HUS_EINPUT, dirs[i], NULL,
+					  "the analyses cannot be recomputed: their commands are "
+					  "rebuilt from the run's config.yaml, which failed (below)");
+		else
+			rcs[0] = audit_recompute(dirs[i], &plan, c, &t[0], &errs[0]);
+		audit_plan_free(&plan);
 		for (int half = 0; half < 2; half++) {
-			struct audit_tally t = { 0 };
-			memset(&err, 0, sizeof(err));
-			int rc = half ? audit_aggregate(dirs[i], c, &t, &err)
-				      : audit_recompute(dirs[i], c, &t, &err);
-			size_t total = t.identical + t.within + t.differ;
-			if (rc) {
-				hus_err_print(&err);
+			size_t total = t[half].identical + t[half].within + t[half].differ;
+			if (rcs[half]) {
+				hus_err_print(&errs[half]);
 				failed = 1;
-			} else if (total == t.identical) {
+			} else if (total == t[half].identical) {
 				printf("%s: ok, %zu %s are identical\n", dirs[i], total, what[half]);
 			} else {
 				printf("%s: %zu %s: %zu identical, %zu within %" PRIu64 " ULP, %zu differ\n",
-				       dirs[i], total, what[half], t.identical, t.within, c->ulp, t.differ);
+				       dirs[i], total, what[half], t[half].identical, t[half].within, c->ulp,
+				       t[half].differ);
 			}
-			all->identical += t.identical;
-			all->within += t.within;
-			all->differ += t.differ;
-			if (t.max_ulp > all->max_ulp)
-				all->max_ulp = t.max_ulp;
+			all->identical += t[half].identical;
+			all->within += t[half].within;
+			all->differ += t[half].differ;
+			if (t[half].max_ulp > all->max_ulp)
+				all->max_ulp = t[half].max_ulp;
 		}
 	}
 	for (size_t i = 0; i < n; i++)

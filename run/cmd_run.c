@@ -37,6 +37,9 @@ static const char *const run_usage[] = {
 	"    --aggregate-only     run no job (each must have finished: its outputs listed by a",
 	"                         done record, of any name, whose checksums still hold); only",
 	"                         rebuild results.json, the CSVs and summaries from the jobs' files",
+	"    --plan-out <file>    with --aggregate-only: also write every job this husai declares",
+	"                         for the config (name, command, outputs) to <file> as JSON (what",
+	"                         `husai audit --recompute` reruns, instead of the recorded commands)",
 	"",
 	"Experiment kinds (experiment.kind): see configs/*.yaml.",
 	"",
@@ -98,10 +101,10 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },     { "out", required_argument, NULL, 'o' },
 		{ "set", required_argument, NULL, 's' }, { "redo", no_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },   { "aggregate-only", no_argument, NULL, 'a' },
-		{ "jobs", required_argument, NULL, 'j' },
+		{ "jobs", required_argument, NULL, 'j' }, { "plan-out", required_argument, NULL, 'p' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *out = NULL, *sets[64];
+	const char *out = NULL, *sets[64], *plan_out = NULL;
 	int nsets = 0, redo = 0, dry = 0, aggregate_only = 0, jobs = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:s:j:", opts, NULL)) != -1) {
@@ -128,6 +131,9 @@ int cmd_run(int argc, char **argv)
 		case 'a':
 			aggregate_only = 1;
 			break;
+		case 'p':
+			plan_out = optarg;
+			break;
 		case 'j': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -144,7 +150,9 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - 1 || (plan_out && !aggregate_only)) {
+		if (plan_out && !aggregate_only)
+			fprintf(stderr, "husai: run: --plan-out applies to --aggregate-only only\n");
 		usage(stderr);
 		return 2;
 	}
@@ -206,6 +214,10 @@ int cmd_run(int argc, char **argv)
 	if ((rc = runner_init(&r, run_dir, redo, &err)))
 		goto done;
 	r.aggregate_only = aggregate_only;
+	if (plan_out && !(r.plan = hj_arr())) {
+		rc = hus_errf(&err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		goto done;
+	}
 	r.jobs = jobs;
 	snprintf(r.command, sizeof(r.command), "husai");
 	for (int i = 0; i < argc; i++)
@@ -218,6 +230,17 @@ int cmd_run(int argc, char **argv)
 		hus_progress_begin(&r.progress, ex.name, ex.estimated_jobs);
 	rc = experiment_run(&r, cf, &ex, config_path, &err);
 	hus_progress_end(&r.progress);
+	if (plan_out && runner_writes(&r)) { /* written also when a job had not finished */
+		struct hus_err e = { 0 };
+		int prc = hj_write_file(plan_out, r.plan, &e);
+		if (r.plan_rc) {
+			rc = r.plan_rc;
+			err = r.plan_err;
+		} else if (!rc && prc) {
+			rc = prc;
+			err = e;
+		}
+	}
 	if (!rc && !dry && runner_writes(&r))
 		rc = experiment_manifest(&r, cf, config_path, argc, argv, &err);
 	rc = runner_finish(&r, rc, &err); /* every rank: the run's status and job counts */
@@ -228,6 +251,7 @@ int cmd_run(int argc, char **argv)
 done:
 	if (rc)
 		hus_err_print(&err);
+	hj_free(r.plan);
 	run_mpi_finalize(); /* every path here has met the other ranks with its status */
 	free(old);
 	free(resolved);

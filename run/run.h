@@ -57,6 +57,13 @@ struct runner {
 	int aggregate_only; /* run no job: every one must have finished (audit's rebuild) */
 	hj *done_outputs;   /* aggregate-only: output path -> [[sha256, record], ...] over every
 			     * done record in jobs/ (run_jobs.c); freed by runner_finish */
+	hj *plan;           /* aggregate-only, when set: every declared job appended as
+			     * {job, argv, outputs}, the commands this husai builds from the
+			     * run's config (audit --recompute runs these, never a record's);
+			     * a job that has not finished does not stop the plan: its error is
+			     * kept in plan_err (plan_rc) and returned at the end */
+	int plan_rc;
+	struct hus_err plan_err;
 	int quiet_env;      /* HUSAI_QUIET was set by the user: leave it set */
 	size_t jobs_seen, jobs_run, jobs_skipped;
 	double seconds;     /* wall time spent in jobs this invocation */

@@ -306,6 +306,24 @@ static int recorded_by_any_job(struct runner *r, const struct run_queued *q, str
 	return 0;
 }
 
+/* The job as this husai declares it: {job, argv (verb first), outputs (run-relative)}. */
+static int plan_add(hj *plan, const struct run_queued *q)
+{
+	hj *j = hj_obj(), *argv = hj_arr(), *outs = hj_arr();
+	if (!j || !argv || !outs) {
+		hj_free(j), hj_free(argv), hj_free(outs);
+		return -1;
+	}
+	hj_set(j, "job", hj_str(q->name));
+	for (size_t i = 0; q->argv[i]; i++)
+		hj_push(argv, hj_str(q->argv[i]));
+	for (size_t i = 0; q->outputs && q->outputs[i]; i++)
+		hj_push(outs, hj_str(q->outputs[i]));
+	hj_set(j, "argv", argv);
+	hj_set(j, "outputs", outs);
+	return hj_push(plan, j);
+}
+
 static int write_done(const struct runner *r, const char *name, const char *const *argv,
                       const char *const *outputs, double seconds, double cpu,
                       struct hus_err *err)
@@ -397,8 +415,19 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 	const char *name = q->name;
 	const char *const *argv = (const char *const *)q->argv;
 	c->pid = 0;
-	if (r->aggregate_only)
-		return recorded_by_any_job(r, q, err);
+	if (r->aggregate_only) {
+		if (!r->plan)
+			return recorded_by_any_job(r, q, err);
+		if (plan_add(r->plan, q))
+			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		struct hus_err e = { 0 };
+		int rc = recorded_by_any_job(r, q, &e);
+		if (rc && !r->plan_rc) { /* the first one is the run's error; plan on */
+			r->plan_rc = rc;
+			r->plan_err = e;
+		}
+		return 0;
+	}
 	if (!r->redo) {
 		int st = check_done(r, name, err);
 		if (st < 0)

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}; shift || true
-targets=("${@:-config h5 json safetensors pt}")
+targets=("${@:-config h5 json safetensors pt rundir}")
 targets=(${targets[*]})
 scripts/install-deps.sh
 if [ "$(id -u)" -eq 0 ]; then

@@ -482,6 +482,70 @@ static void test_phase4a_random_mean(void **state)
 	hj_free(res);
 }
 
+/* Errors and warnings of the metrics name the checkpoint: a failed SVD (provoked: GSL was
+ * never seen to fail on a finite decoder) in a basis and in a pair, and an all-zero decoder
+ * (an SAE trained on all-zero inputs), which is a warning on stderr. */
+static void test_names_the_checkpoint(void **state)
+{
+	(void)state;
+	make_group();
+	struct analysis_request q;
+	struct analysis_group g;
+	char out[300];
+	snprintf(out, sizeof(out), "%s/named", dir);
+	request(&q, &g, out);
+	q.bootstrap_B = 50;
+	q.perm_B = 19;
+	struct hus_err err = { 0 };
+	setenv("HUSAI_FAULT", "subspace_svd:2", 1);
+	assert_int_equal(analysis_run(&q, NULL, &err), HUS_EINTERNAL);
+	assert_non_null(strstr(err.msg, "SVD"));
+	assert_string_equal(err.where, "/params/W_dec");
+	int named = 0;
+	for (int i = 0; i < 4; i++)
+		named += !strcmp(err.file, paths[i]);
+	assert_int_equal(named, 1);
+	memset(&err, 0, sizeof(err));
+	setenv("HUSAI_FAULT", "subspace_compare_svd", 1);
+	assert_int_equal(analysis_run(&q, NULL, &err), HUS_EINTERNAL);
+	assert_non_null(strstr(err.msg, "SVD of U1'U2"));
+	named = 0;
+	for (int i = 0; i < 4; i++)
+		named += !strcmp(err.file, paths[i]) + (strstr(err.msg, paths[i]) != NULL);
+	assert_int_equal(named, 2); /* one checkpoint as the file, the other in the message */
+	unsetenv("HUSAI_FAULT");
+
+	/* an all-zero decoder: a warning naming the file, on stderr */
+	char pz[300], log[320];
+	snprintf(pz, sizeof(pz), "%s/zero.h5", dir);
+	snprintf(log, sizeof(log), "%s/stderr.txt", dir);
+	static float Z[D * M];
+	write_ckpt(pz, 77, D, M, Z, "none");
+	const char *zero[2] = { paths[0], pz };
+	g.paths = zero;
+	g.n = 2;
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = fopen(log, "w");
+	assert_non_null(f);
+	dup2(fileno(f), 2);
+	hj *res = NULL;
+	memset(&err, 0, sizeof(err));
+	int rc = analysis_run(&q, &res, &err);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fclose(f);
+	hj_free(res);
+	char *text = slurp(log);
+	char want[800];
+	snprintf(want, sizeof(want), "husai: warning: %s:/params/W_dec: %d of %d decoder columns are "
+		 "zero (all of them: was it trained on all-zero inputs?)", pz, M, M);
+	if (!strstr(text, want))
+		fail_msg("rc %d, stderr was: %s", rc, text);
+	free(text);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -596,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_activations),
 		cmocka_unit_test(test_r2_from_step0),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_names_the_checkpoint),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

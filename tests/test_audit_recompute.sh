@@ -23,6 +23,44 @@ check "one verdict per output" grep -q "^identical *analysis/k_sweep_dsae128_k8/
 check "the summary line" grep -q "^audit: 18 outputs recomputed: 18 identical, 0 within 4 ULP (largest 0), 0 differ; exit 0$" "$tmp/out"
 check "the archive was not written to" test -z "$(find "$tmp/run" -newer "$tmp/out.ref" 2>/dev/null)"
 
+# no recorded command is run: the analyses' commands are rebuilt from the run's config.  Three
+# done records edited (the archive resealed around them): --out=<elsewhere>, extra options
+# (one that would change the numbers, one abbreviated --ou <elsewhere>), a different verb.
+# Nothing is written elsewhere, nothing in the archive, and the verdicts do not change.
+if command -v python3 >/dev/null; then
+cp -a "$tmp/run" "$tmp/edited"
+python3 - "$tmp/edited" "$tmp" <<'PY'
+import hashlib, json, os, sys
+run, tmp = sys.argv[1], sys.argv[2]
+recs = sorted(r for r in os.listdir(os.path.join(run, "jobs"))
+              if r.startswith("analysis_") and r.endswith(".done.json"))
+assert len(recs) >= 3, recs
+def edit(rec, f):
+    p = os.path.join(run, "jobs", rec); d = json.load(open(p)); d["argv"] = f(d["argv"])
+    json.dump(d, open(p, "w"), indent=2)
+def out_elsewhere(a):
+    i = a.index("--out"); return a[:i] + ["--out=" + tmp + "/pwned1"] + a[i + 2:]
+edit(recs[0], out_elsewhere)
+edit(recs[1], lambda a: a + ["--threshold", "0.99", "--ou", tmp + "/pwned2", "--no-matchings"])
+edit(recs[2], lambda a: ["train-sae", "--config", "/etc/passwd", "--out", tmp + "/pwned3"] + a[1:])
+sha = lambda f: hashlib.sha256(open(f, "rb").read()).hexdigest()
+f = os.path.join(run, "manifest.json"); d = json.load(open(f))
+for a in d["artifacts"]:
+    q = os.path.join(run, a["path"]); a["sha256"] = sha(q); a["bytes"] = os.path.getsize(q)
+json.dump(d, open(f, "w"), indent=2)
+PY
+sleep 1; touch "$tmp/edited.ref"
+"$bin" audit --recompute "$tmp/edited" >"$tmp/out" 2>&1; st=$?
+check "edited recorded commands change nothing: still identical (status $st)" test "$st" -eq 0
+check "every analysis was rerun from the config's commands" \
+	grep -q "edited: ok, 15 analysis outputs recomputed from the archived checkpoints are identical" "$tmp/out"
+check "nothing was written where a record's --out=, --ou or other verb said" \
+	test ! -e "$tmp/pwned1" -a ! -e "$tmp/pwned2" -a ! -e "$tmp/pwned3"
+check "the edited archive was not written to" \
+	test -z "$(find "$tmp/edited" -newer "$tmp/edited.ref" 2>/dev/null)"
+rm -rf "$tmp/edited"
+fi
+
 # usage errors: 2
 "$bin" audit --recompute --ulp -1 "$tmp/run" >/dev/null 2>&1; st=$?
 check "a negative --ulp is a usage error (status $st)" test "$st" -eq 2

@@ -1,8 +1,11 @@
 /*
  * test_fuzz_replay.c — replays every file of the committed fuzz corpus (tests/fuzz/corpus/
  * <target>/, seeds and every crash ever found) through its reader, looking only for crashes,
- * sanitizer reports and leaks (SQLite's fuzzcheck).  Also feeds each reader a few hostile
- * inputs built here: empty, one byte, a truncated HDF5 superblock.
+ * sanitizer reports, leaks (SQLite's fuzzcheck) and hangs (an alarm per target: a reader that
+ * waits on a FIFO or reads /dev/zero fails the test).  Also feeds each reader a few hostile
+ * inputs built here: empty, one byte, a truncated HDF5 superblock.  The rundir corpus holds
+ * whole run directories (fuzz_rundir: manifest, results.json, done records, special files),
+ * the h5 corpus every hostile HDF5 file (external and soft links, VDS, external storage).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "formats.h"
 #include "fuzz/fuzz_targets.h"
@@ -27,6 +31,7 @@ static void test_replay_corpus(void **state)
 		DIR *d = opendir(dir);
 		if (!d)
 			fail_msg("missing corpus directory %s", dir);
+		alarm(600); /* a hang is a failure (SIGALRM ends the test) */
 		struct dirent *e;
 		while ((e = readdir(d))) {
 			if (e->d_name[0] == '.')
@@ -42,6 +47,7 @@ static void test_replay_corpus(void **state)
 			files++;
 		}
 		closedir(d);
+		alarm(0);
 	}
 	assert_true(files >= 6);
 }

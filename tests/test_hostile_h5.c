@@ -212,6 +212,81 @@ static void test_refused_at_open(void **state)
 	h5_guard_stop();
 }
 
+/* The second line (h5.c: h5_read_lapl, h5_read_dapl, path_is_hard in h5r_has), each on its
+ * own: libhdf5 itself follows what check_inside refuses (so these could fail), and through
+ * husai's access lists it does not. */
+static void test_second_line(void **state)
+{
+	(void)state;
+	char p[512];
+	/* the external-link callback: H5Oopen through an external link */
+	pathof(p, sizeof(p), "elink.h5");
+	hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	hid_t o = H5Oopen(f, "/activations", H5P_DEFAULT);
+	assert_true(o >= 0); /* libhdf5 alone opens target.h5 */
+	H5Oclose(o);
+	assert_true(H5Oopen(f, "/activations", h5_read_lapl()) < 0);
+	assert_true(H5Dopen2(f, "/activations", h5_read_dapl()) < 0);
+	H5Fclose(f);
+	/* the corrupt target is never opened: no crash, a clean failure */
+	pathof(p, sizeof(p), "elink_corrupt.h5");
+	f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	assert_true(H5Dopen2(f, "/activations", h5_read_dapl()) < 0);
+	H5Fclose(f);
+	/* external storage with a relative name: not found through the reader's dataset access */
+	pathof(p, sizeof(p), "external.h5");
+	f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	float x[3] = { 0, 0, 0 };
+	hid_t d = H5Dopen2(f, "/e", H5P_DEFAULT);
+	assert_true(d >= 0);
+	char cwd[512];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0); /* libhdf5 alone reads raw.bin relative to the cwd */
+	assert_true(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+	assert_true(x[2] == 6.0f);
+	H5Dclose(d);
+	d = H5Dopen2(f, "/e", h5_read_dapl());
+	x[2] = 0;
+	assert_true(d < 0 || H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0);
+	if (d >= 0)
+		H5Dclose(d);
+	assert_int_equal(chdir(cwd), 0);
+	H5Fclose(f);
+	H5Eclear2(H5E_DEFAULT);
+
+	/* husai's readers with check_inside off (and no guard): still nothing outside is read */
+	setenv("HUSAI_H5_NO_GUARD", "1", 1);
+	setenv("HUSAI_H5_NO_INSIDE_CHECK", "1", 1);
+	static const struct {
+		const char *file, *obj;
+	} cases[] = { { "elink.h5", "/activations" }, { "elink_corrupt.h5", "/activations" },
+		      { "elink_nested.h5", "/g/h/ext" }, { "soft.h5", "/y" },
+		      { "soft_dangling.h5", "/y" },     { "vds.h5", "/v" },
+		      { "external.h5", "/e" } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pathof(p, sizeof(p), cases[i].file);
+		struct hus_err err = { 0 };
+		struct h5r *r = NULL;
+		assert_int_equal(h5r_open(&r, p, NULL, 0, &err), 0); /* the first line is off */
+		size_t dims[1] = { 0 };
+		void *buf = NULL;
+		int rc = h5r_read_alloc(r, cases[i].obj, HUS_F32, &buf, 1, dims, &err);
+		free(buf);
+		if (rc != HUS_EINPUT)
+			fprintf(stderr, "%s: read through the second line (rc %d)\n", cases[i].file, rc);
+		assert_int_equal(rc, HUS_EINPUT);
+		assert_string_equal(err.file, p);
+		assert_string_equal(err.where, cases[i].obj);
+		h5r_close(r);
+	}
+	unsetenv("HUSAI_H5_NO_INSIDE_CHECK");
+	unsetenv("HUSAI_H5_NO_GUARD");
+	h5_guard_stop();
+}
+
 /* The same bytes through a file image (the fuzz target's and the importers' path). */
 static void test_refused_as_image(void **state)
 {
@@ -345,6 +420,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refused_at_open),
 		cmocka_unit_test(test_refused_as_image),
+		cmocka_unit_test(test_second_line),
 		cmocka_unit_test(test_plain_file_still_reads),
 		cmocka_unit_test(test_inspect_refuses),
 		cmocka_unit_test(test_inspect_runs_the_typed_readers),

@@ -4,14 +4,21 @@
  * again), the HDF5 artifact reader through a file image (format check, describe, typed reads),
  * the JSON reader (parse, dotted getters, dump), and the readers of `husai import`: safetensors
  * (header, offsets, dtype conversion) and torch .pt (zip container, pickle VM, tensor views;
- * the decoded tree is then walked as the importer does).
+ * the decoded tree is then walked as the importer does); and whole run directories (a
+ * manifest, results.json and done records written from the fuzz bytes into a temporary
+ * directory, with special files beside them) given to `husai audit`'s manifest check,
+ * `husai report`'s loader and the audit's strict command reader.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "audit_internal.h"
 #include "formats.h"
 #include "fuzz_targets.h"
+#include "report.h"
 
 int fuzz_config(const uint8_t *data, size_t n)
 {
@@ -176,11 +183,136 @@ int fuzz_pt(const uint8_t *data, size_t n)
 	return 0;
 }
 
+/*
+ * A run directory from fuzz bytes.  Byte 0 chooses special files: bit 0 `link.h5`, a symbolic
+ * link to /dev/zero; bit 1 `fifo.h5`, a FIFO; bit 2 `up`, a symbolic link to the parent
+ * directory; bit 3 `jobs/analysis.yaml`, a config naming a file.  The rest is cut at each
+ * "\n@@\n" into manifest.json, results.json and jobs/job<i>.done.json (at most 8).
+ * `sae/a.h5` always holds FUZZ_ARTIFACT, so a seed's manifest can list it with its checksum.
+ */
+#define FUZZ_ARTIFACT "husai fuzz artifact\n"
+#define FUZZ_SEP "\n@@\n"
+
+static void put(const char *dir, const char *rel, const void *p, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return;
+	if (n)
+		fwrite(p, 1, n, f);
+	fclose(f);
+}
+
+static const uint8_t *find_sep(const uint8_t *p, const uint8_t *end)
+{
+	size_t sl = strlen(FUZZ_SEP);
+	for (; p + sl <= end; p++)
+		if (!memcmp(p, FUZZ_SEP, sl))
+			return p;
+	return NULL;
+}
+
+int fuzz_rundir(const uint8_t *data, size_t n)
+{
+	if (!n)
+		return 0;
+	char dir[] = "/tmp/husai_fuzz_run_XXXXXX";
+	if (!mkdtemp(dir))
+		return 0;
+	char sub[600], real[4096];
+	snprintf(sub, sizeof(sub), "%s/jobs", dir);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/sae", dir);
+	mkdir(sub, 0700);
+	put(dir, "sae/a.h5", FUZZ_ARTIFACT, strlen(FUZZ_ARTIFACT));
+	uint8_t flags = data[0];
+	if (flags & 1) {
+		snprintf(sub, sizeof(sub), "%s/link.h5", dir);
+		if (symlink("/dev/zero", sub))
+			perror(sub);
+	}
+	if (flags & 2) {
+		snprintf(sub, sizeof(sub), "%s/fifo.h5", dir);
+		mkfifo(sub, 0600);
+	}
+	if (flags & 4) {
+		snprintf(sub, sizeof(sub), "%s/up", dir);
+		if (symlink("..", sub))
+			perror(sub);
+	}
+	if (flags & 8) {
+		static const char y[] = "analysis:\n  activations: /etc/passwd\n";
+		put(dir, "jobs/analysis.yaml", y, strlen(y));
+	}
+	const uint8_t *p = data + 1, *end = data + n;
+	for (int part = 0; p <= end && part < 10; part++) {
+		const uint8_t *q = find_sep(p, end);
+		size_t len = (size_t)((q ? q : end) - p);
+		char rel[64];
+		if (part == 0)
+			snprintf(rel, sizeof(rel), "manifest.json");
+		else if (part == 1)
+			snprintf(rel, sizeof(rel), "results.json");
+		else
+			snprintf(rel, sizeof(rel), "jobs/job%d.done.json", part - 2);
+		put(dir, rel, p, len);
+		if (!q)
+			break;
+		p = q + strlen(FUZZ_SEP);
+	}
+
+	/* husai audit: the manifest check */
+	FILE *devnull = fopen("/dev/null", "w");
+	struct audit_report rep;
+	struct hus_err err = { 0 };
+	int audit_rc = manifest_audit(dir, devnull, &rep, &err);
+	/* invariant: a symbolic link or FIFO in a run, listed or not, fails the audit */
+	if (!audit_rc && (flags & 7)) {
+		fprintf(stderr, "audit passed a run with special files (flags %u)\n", flags);
+		abort();
+	}
+	/* husai report: the loader, refusing a tampered run and forced past it */
+	for (int force = 0; force < 2; force++) {
+		struct rep_run r;
+		memset(&err, 0, sizeof(err));
+		int rc = rep_run_open(&r, dir, force, &err);
+		if (!rc && !force && audit_rc) {
+			fprintf(stderr, "report opened a run whose audit failed\n");
+			abort();
+		}
+		if (!rc)
+			rep_run_close(&r);
+	}
+	/* the audit's strict reader of a job's command (every record, as if it were planned) */
+	if (realpath(dir, real)) {
+		for (int i = 0; i < 8; i++) {
+			char rec[600];
+			snprintf(rec, sizeof(rec), "%s/jobs/job%d.done.json", dir, i);
+			hj *d = NULL;
+			memset(&err, 0, sizeof(err));
+			if (hj_read_file(rec, &d, &err))
+				break;
+			struct audit_job job;
+			memset(&err, 0, sizeof(err));
+			if (!audit_job_read(d, rec, real, "/tmp/husai_fuzz_scratch", &job, &err))
+				audit_job_free(&job);
+			hj_free(d);
+		}
+	}
+	if (devnull)
+		fclose(devnull);
+	audit_remove_tree(dir);
+	return 0;
+}
+
 const struct fuzz_target fuzz_targets[] = {
 	{ "config", fuzz_config },
 	{ "h5", fuzz_h5 },
 	{ "json", fuzz_json },
 	{ "safetensors", fuzz_safetensors },
 	{ "pt", fuzz_pt },
+	{ "rundir", fuzz_rundir },
 };
 const size_t fuzz_ntargets = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);

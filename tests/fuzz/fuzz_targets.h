@@ -15,6 +15,7 @@ int fuzz_h5(const uint8_t *data, size_t n);     /* HDF5 artifact reader (file im
 int fuzz_json(const uint8_t *data, size_t n);   /* JSON reader and path getters */
 int fuzz_safetensors(const uint8_t *data, size_t n); /* safetensors reader (husai import) */
 int fuzz_pt(const uint8_t *data, size_t n);     /* torch .pt (zip) or a bare data.pkl */
+int fuzz_rundir(const uint8_t *data, size_t n); /* a run directory: audit, report, records */
 
 struct fuzz_target {
 	const char *name;
