@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# fuzz.sh [seconds-per-target] [target...] — build the libFuzzer targets with clang and run
+# fuzz.sh [seconds-per-target] [target...] — build the libFuzzer targets (config h5 json
+# safetensors pt rundir) with clang and run
 # each for the given time (default 60 s) from the committed corpus (tests/fuzz/corpus/<t>).
 # New interesting inputs go to build-fuzz/corpus/<t>; crashes to build-fuzz/crashes/<t>/
 # (copy each into tests/fuzz/corpus/<t>/ once fixed: the test suite replays that corpus).

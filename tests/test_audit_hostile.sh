@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# test_audit_hostile.sh — an archive cannot make `husai audit --recompute` write or read outside
-# it: a done record whose recorded `husai analyze` command sends the output elsewhere
-# (--out=PATH, an abbreviated --ou PATH, a second --out), names inputs outside the run
-# directory (an absolute path elsewhere, a '..' path, a symbolic link leading out), carries an
-# option analyze does not have, a positional argument or a group name that is a path, or
-# whose --config names files, or whose outputs leave the run, is refused with an error naming
-# the record, the argv entry and what was expected; nothing is written outside the scratch
-# directory.  A copy of a run is recomputed from the copy's files, not from the paths its
-# records name.  Uses tests/fixtures/old-archive (no run needed).
+# test_audit_hostile.sh — an archive cannot make `husai audit --recompute` run, write or read
+# what it says: the analyses' commands are rebuilt from the run's config.yaml, never taken from
+# a done record.  A record whose `argv` sends the output elsewhere (--out=PATH, an abbreviated
+# --ou PATH, a second --out), names inputs outside the run directory (an absolute path
+# elsewhere, a '..' path, a symbolic link leading out), carries an option analyze does not
+# have, a positional argument or a group name that is a path, or is not a list of strings, is
+# simply not used: the analyses recompute exactly as from the untouched copy, and nothing is
+# written outside the scratch directory.  A record whose outputs leave the run, or a
+# jobs/analysis.yaml that names files, is refused, naming it.  A copy of a run is recomputed
+# from the copy's files, not from the paths its records name.  Uses tests/fixtures/old-archive
+# (no run needed).
 . "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" audit_hostile
 command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
 fixture="$src/tests/fixtures/old-archive"
@@ -17,13 +19,25 @@ pwned="$tmp/PWNED"
 
 # fresh: a new copy of the fixture in $tmp/a
 fresh() { rm -rf "$tmp/a"; mkdir -p "$tmp/a"; cp -a "$fixture/." "$tmp/a/"; }
-# refused DESCRIPTION EXPECTED-TEXT: the audit of $tmp/a fails, names the record and says
+# refused DESCRIPTION NAMED EXPECTED-TEXT: the audit of $tmp/a fails, names NAMED and says
 # EXPECTED-TEXT, and nothing appeared at $pwned
 refused() {
 	"$bin" audit --recompute "$tmp/a/run" >"$tmp/out" 2>&1; local st=$?
 	check "$1: exit 1 (status $st)" test "$st" -eq 1
-	check "$1: the record is named" grep -q "$rec" "$tmp/out"
-	check "$1: says '$2'" grep -q -- "$2" "$tmp/out"
+	check "$1: $2 is named" grep -q -- "$2" "$tmp/out"
+	check "$1: says '$3'" grep -q -- "$3" "$tmp/out"
+	check "$1: nothing written outside" test ! -e "$pwned"
+	check "$1: no crash" sh -c "! grep -q -i 'sanitizer\|core dumped\|Segmentation' '$tmp/out'"
+}
+# unused DESCRIPTION: the audit of $tmp/a recomputes the analyses exactly as the untouched copy
+# did (the same verdict line), is completed, and nothing appeared at $pwned
+unused() {
+	"$bin" audit --recompute "$tmp/a/run" >"$tmp/out" 2>&1; local st=$?
+	check "$1: the analyses recompute as from the untouched copy" \
+		grep -qxF -- "$(cat "$tmp/untouched.line")" "$tmp/out"
+	check "$1: the audit is completed" sh -c "! grep -q 'could not be completed' '$tmp/out'"
+	check "$1: only the manifest (which lists the record) differs (status $st)" \
+		grep -q "; the manifest does not match; exit 1\$" "$tmp/out"
 	check "$1: nothing written outside" test ! -e "$pwned"
 	check "$1: no crash" sh -c "! grep -q -i 'sanitizer\|core dumped\|Segmentation' '$tmp/out'"
 }
@@ -34,6 +48,8 @@ fresh
 # but the audit is carried out, with verdicts, and refuses nothing
 check "the untouched copy audits (status $st)" test "$st" -eq 0 -o "$st" -eq 4 -o "$st" -eq 1
 check "the untouched copy is not refused" sh -c "! grep -q -e 'refus' -e 'could not be completed' '$tmp/out'"
+grep "a/run: .*analysis outputs recomputed from the archived checkpoints" "$tmp/out" >"$tmp/untouched.line"
+check "the untouched copy's analyses were recomputed" test -s "$tmp/untouched.line"
 
 # hostile edits of the record: DESCRIPTION <tab> PYTHON (changes the argv list a, the record
 # d) <tab> EXPECTED-TEXT; every variant is written by one python3 (its start-up is slow)
@@ -56,8 +72,8 @@ a '..' input path	i = a.index('--group'); a[i+1] = '$cond=$orig/../../../etc/pas
 a group name that is a path	i = a.index('--group'); a[i+1] = '../../../$pwned/x=' + a[i+1].split('=', 1)[1]	with a plain name
 an input the run does not have	i = a.index('--config'); a[i+1] = '$orig/jobs/missing.yaml'	which has no such file
 a symbolic link out of the run	i = a.index('--group'); a[i+1] = '$cond=$orig/sae/escape/passwd'	leads outside it
-an output path with '..'	d['outputs'][0]['path'] = '../../../$pwned/results.json'	expected a file below the run directory
-outputs in two directories	d['outputs'][1]['path'] = 'analysis/elsewhere/analysis.h5'	expected a file in 'analysis/$cond'
+an output path with '..'	d['outputs'][0]['path'] = '../../../$pwned/results.json'	expected a path inside the run directory
+outputs in two directories	d['outputs'][1]['path'] = 'analysis/elsewhere/analysis.h5'	has not finished: no done record in jobs/ lists its output 'analysis/$cond/analysis.h5'
 no --out	a[1:] = []	expected --out <run>/analysis/$cond
 a non-string argument	a.append(7)	expected a string
 CASES
@@ -76,12 +92,16 @@ while IFS=$'\t' read -r what code expected; do
 	fresh
 	cp "$tmp/variants/$i.json" "$tmp/a/run/$rec"
 	[ "$what" = "a symbolic link out of the run" ] && ln -s /etc "$tmp/a/run/sae/escape"
-	refused "$what" "$expected"
+	case "$what" in
+	"an output path with '..'") refused "$what" "$rec" "$expected" ;;
+	"outputs in two directories") refused "$what" "analysis_$cond" "$expected" ;;
+	*) unused "$what" ;;
+	esac
 	i=$((i + 1))
 done <"$tmp/cases"
 check "every hostile variant was tried" test "$i" -eq 21
 fresh; printf 'analysis:\n  activations: /etc/passwd\n' >"$tmp/a/run/jobs/analysis.yaml"
-refused "a --config that names files" "sets analysis.activations"
+refused "a jobs/analysis.yaml that names files" "jobs/analysis.yaml" "sets analysis.activations"
 
 # a copy is recomputed from its own files: a run made here, copied; the place its records name
 # then holds other SAEs (seeds 1 and 2 swapped), which would change every pairwise number, yet
