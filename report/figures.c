@@ -12,7 +12,8 @@
 #define SWEEPS (K(REP_CORE) | K(REP_ADAPTIVE) | K(REP_CONSISTENCY))
 #define ALL ((1u << REP_NKINDS) - 1)
 
-/* Sizes in points: 252 pt = 3.5 in, one column of a two-column paper; 504 pt spans both. */
+/* Sizes in points for the "screen" style: 252 pt = 3.5 in for one panel, 504 pt for many;
+ * other styles rescale them (style.c fig_style_size). */
 const struct rep_figure rep_figures[] = {
 	{ "F1", "F1_trained_vs_random", "Trained vs random PWMCC: mean with 95% bootstrap CI, every pairwise value, R1/R2 controls and the analytic null",
 	  252, 210, K(REP_PHASE4A) | K(REP_SMOKE) | K(REP_DEMO), fig_f1_draw, NULL },
@@ -36,6 +37,13 @@ const struct rep_figure rep_figures[] = {
 	  252, 330, K(REP_CONVERGENCE), fig_f10_draw, NULL },
 };
 const size_t rep_nfigures = sizeof(rep_figures) / sizeof(rep_figures[0]);
+
+void rep_figure_size(const struct rep_figure *f, const struct rep_run *r, double *w, double *h)
+{
+	fig_style_size(f->w, f->h, f->w > 300, w, h);
+	if (f->size)
+		f->size(r, w, h);
+}
 
 static const char *ext_of(enum fig_device d)
 {
@@ -67,9 +75,8 @@ int rep_figures_render(const struct rep_run *r, const char *out_root, unsigned f
 			struct rep_nulls nulls = { 0 };
 			struct rep_run rr = *r; /* the same run, with a null registry for this figure */
 			rr.nulls = &nulls;
-			double w = fig->w, h = fig->h;
-			if (fig->size)
-				fig->size(r, &w, &h);
+			double w, h;
+			rep_figure_size(fig, r, &w, &h);
 			int rc = fig_canvas_open(&c, devs[d], w, h, r->date, err);
 			if (rc)
 				return rc;

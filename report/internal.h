@@ -75,9 +75,12 @@ struct rep_figure {
 	double w, h;          /* points */
 	unsigned kinds;       /* bit mask of enum rep_kind it applies to */
 	rep_draw_fn draw;
-	/* optional: size that depends on the data (e.g. number of heatmap panels) */
+	/* optional: the size for the data, given the style's width (which it may narrow) and
+	 * height (e.g. rows of heatmap panels) */
 	void (*size)(const struct rep_run *r, double *w, double *h);
 };
+/* The figure's page size in points in the current style (fig_style_size, then ->size). */
+void rep_figure_size(const struct rep_figure *f, const struct rep_run *r, double *w, double *h);
 void fig_f6_size(const struct rep_run *r, double *w, double *h);
 extern const struct rep_figure rep_figures[];
 extern const size_t rep_nfigures;
