@@ -13,6 +13,13 @@
 
 #include "plot.h"
 
+const cairo_user_data_key_t fig_canvas_key;
+
+struct fig_canvas *fig_canvas_of(cairo_t *cr)
+{
+	return cairo_get_user_data(cr, &fig_canvas_key);
+}
+
 static cairo_status_t stream_write(void *closure, const unsigned char *data, unsigned int len)
 {
 	struct fig_canvas *c = closure;
@@ -38,7 +45,7 @@ int fig_canvas_open(struct fig_canvas *c, enum fig_device dev, double w, double 
 {
 	memset(c, 0, sizeof(*c));
 	c->dev = dev;
-	c->skip_series = -1;
+	c->cur_series = -1;
 	c->page_w = w;
 	c->page_h = h;
 	c->margin = FIG_MARGIN;
@@ -80,6 +87,7 @@ int fig_canvas_open(struct fig_canvas *c, enum fig_device dev, double w, double 
 		                cairo_status_to_string(st));
 	}
 	c->cr = cairo_create(c->surf);
+	cairo_set_user_data(c->cr, &fig_canvas_key, c, NULL); /* legend.c finds its notes */
 	if (dev == FIG_PNG)
 		cairo_scale(c->cr, c->dpi / 72.0, c->dpi / 72.0);
 	/* the background on every device, so PNG pixels and SVG agree */
@@ -101,6 +109,8 @@ void fig_canvas_release(struct fig_canvas *c)
 		cairo_surface_destroy(c->surf);
 	free(c->buf);
 	free(c->marks);
+	free(c->geom);
+	free(c->pts);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -17,6 +17,8 @@ static int cmp(const void *a, const void *b)
 int fig_ecdf(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
              const double *v, size_t n, int colour, int dashed)
 {
+	if (fig_series_skipped(c))
+		return 0;
 	double *s = malloc((n ? n : 1) * sizeof(*s));
 	if (!s)
 		return -1;

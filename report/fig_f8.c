@@ -116,8 +116,11 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 				free(st);
 				return rc;
 			}
+			int ci = cond_index(conds, &nc, key);
+			fig_series(c, leg[ci].label); /* a condition is a series (overlap.c) */
 			if (v)
-				fig_line(c, &p.xs, &p.ys, st, v, n, palette[cond_index(conds, &nc, key)], 0);
+				fig_line(c, &p.xs, &p.ys, st, v, n, palette[ci], 0);
+			fig_series(c, NULL);
 			free(st);
 			free(v);
 		}

@@ -64,6 +64,7 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nc + 2);
 	for (size_t i = 0; i < nc; i++) {
+		fig_series(c, leg[i].label);
 		if (fig_ecdf(c, &p.xs, &p.ys, tv[i], tn[i], palette[i], 0) < 0 ||
 		    (cv[i] && fig_ecdf(c, &p.xs, &p.ys, cv[i], cn[i], palette[i], 1) < 0)) {
 			rc = hus_errf(err, HUS_ENOMEM, r->results_path, "per_feature_stability",
@@ -71,6 +72,7 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			goto cleanup;
 		}
 	}
+	fig_series(c, NULL);
 cleanup:
 	for (size_t i = 0; i < nc; i++) {
 		free(tv[i]);

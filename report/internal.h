@@ -79,6 +79,12 @@ struct rep_figure {
 	 * height (e.g. rows of heatmap panels) */
 	void (*size)(const struct rep_run *r, double *w, double *h);
 };
+/* Draw f for r on a new canvas c of device dev (first on a recording surface, to find the
+ * series that would be hidden; overlap.c).  skip_series (tests, may be NULL) leaves one
+ * series out.  0 drawn (c open: save and release it), 1 not applicable, < 0 error (c closed). */
+int rep_figure_draw(const struct rep_figure *f, const struct rep_run *r, enum fig_device dev,
+                    const char *skip_series, struct fig_canvas *c, char *skip, size_t nskip,
+                    struct hus_err *err);
 /* The figure's page size in points in the current style (fig_style_size, then ->size). */
 void rep_figure_size(const struct rep_figure *f, const struct rep_run *r, double *w, double *h);
 void fig_f6_size(const struct rep_run *r, double *w, double *h);

@@ -40,6 +40,25 @@ struct fig_mark {
 	double dx, dy;           /* the data values drawn there (NaN for heatmap cells) */
 	struct fig_scale xs, ys; /* the transform used, so tests can map the SVG back */
 	int series;              /* caller's series id */
+	double r;                /* marker radius drawn (points), 0 for other marks */
+};
+
+/* overlap.c: the named data series of a figure and the geometry they drew. */
+#define FIG_MAX_SERIES 32
+struct fig_series_info {
+	char label[64];
+	int depth;              /* 0, or how many series it lies under (drawn wider by that) */
+};
+struct fig_nested {         /* a series found hidden by the pre-pass */
+	char label[64];
+	char over[160];         /* the series over it, comma-separated */
+	int depth;
+};
+enum { FIG_GEOM_LINE, FIG_GEOM_MARKER };
+struct fig_geom {
+	int series, kind, dashed;
+	double size;            /* line width or marker radius, points */
+	size_t off, n;          /* n points at pts[off..off + 2n) */
 };
 
 struct fig_canvas {
@@ -57,7 +76,16 @@ struct fig_canvas {
 	size_t n_nonfinite;     /* data values skipped as NaN/Inf (invariant 2) */
 	struct fig_mark *marks; /* invariant 3 */
 	size_t n_marks, cap_marks;
-	int skip_series;        /* tests: the series (overlap.c) whose drawing is left out, -1 */
+	char skip_series[64];   /* tests: the series (overlap.c) whose drawing is left out */
+	struct fig_series_info series[FIG_MAX_SERIES];
+	size_t n_series;
+	int cur_series;         /* index into series, -1: not a named series */
+	struct fig_nested nested[8]; /* set before drawing, from a first drawing's log */
+	size_t n_nested;
+	struct fig_geom *geom;  /* lines and markers of named series, in drawing order */
+	size_t n_geom, cap_geom;
+	double *pts;
+	size_t n_pts, cap_pts;
 };
 
 /* Open a canvas of w x h points (the whole page; figures draw in the (w - 2 FIG_MARGIN) x
@@ -68,6 +96,9 @@ int fig_canvas_open(struct fig_canvas *c, enum fig_device dev, double w, double 
 /* Finish the surface and write the file atomically (SVG ids normalised, PNG tagged 300 dpi). */
 int fig_canvas_save(struct fig_canvas *c, const char *path, struct hus_err *err);
 void fig_canvas_release(struct fig_canvas *c);
+/* The canvas a cairo context draws for (NULL for a context not made by fig_canvas_open). */
+struct fig_canvas *fig_canvas_of(cairo_t *cr);
+extern const cairo_user_data_key_t fig_canvas_key;
 /* Snap a coordinate so a line of width lw (points) lands on whole/half device pixels. */
 double fig_snap(const struct fig_canvas *c, double v, double lw);
 void fig_mark_log(struct fig_canvas *c, double x, double y, int series);
@@ -77,6 +108,20 @@ void fig_mark_log_data(struct fig_canvas *c, const struct fig_scale *xs, const s
 int fig_svg_normalise(const unsigned char *in, size_t n, unsigned char **out, size_t *outn);
 /* Insert a pHYs chunk (dpi) after IHDR.  Returns a new malloc'ed buffer or NULL. */
 unsigned char *fig_png_set_dpi(const unsigned char *png, size_t n, double dpi, size_t *outn);
+
+/* ------------------------------------------------------------------ overlap.c ----- */
+
+/* What follows draws the series `label` (legend wording); NULL: not a data series. */
+void fig_series(struct fig_canvas *c, const char *label);
+int fig_series_skipped(const struct fig_canvas *c); /* drawing of this series left out */
+int fig_series_depth(const struct fig_canvas *c);   /* > 0: draw wider / larger */
+void fig_geom_log(struct fig_canvas *c, int kind, const double *xy, size_t n, double size,
+                  int dashed);
+/* The series of a drawing that lie wholly under later series (within line width). */
+size_t fig_overlap_resolve(const struct fig_canvas *c, struct fig_nested *out, size_t cap);
+/* Line width and marker radius at a depth. */
+#define FIG_LW_AT(d) (FIG_LW * (1.0 + 1.6 * (d)))
+#define FIG_MARKER_R_AT(d) (FIG_MARKER_R * (1.0 + 0.6 * (d)))
 
 /* ------------------------------------------------------------------ style.c ------- */
 
