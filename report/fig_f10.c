@@ -38,7 +38,7 @@ static int cond_read(const struct rep_run *r, hj *rec, size_t i, struct f10_cond
 	int rc = rep_num(r, rec, base, "k", 1, &kv, err);
 	if (rc)
 		return rc;
-	snprintf(k->label, sizeof(k->label), "k=%g", kv);
+	snprintf(k->label, sizeof(k->label), "k = %g", kv);
 	snprintf(cb, sizeof(cb), "%s.curve", base);
 	hj *curve = hj_get(rec, "curve");
 	size_t ne;

@@ -60,7 +60,7 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 
 	char sel_label[48] = "";
 	if (isfinite(sel))
-		snprintf(sel_label, sizeof(sel_label), "selected k=%g", sel);
+		snprintf(sel_label, sizeof(sel_label), "selected k = %g", sel);
 
 	struct fig_panel a, b;
 	double split = c->h * 0.5;

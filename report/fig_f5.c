@@ -50,7 +50,7 @@ int fig_f5_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_range(ah, n, &alo, &ahi);
 	char sel_label[48] = "";
 	if (isfinite(sel))
-		snprintf(sel_label, sizeof(sel_label), "selected λ=%g", sel);
+		snprintf(sel_label, sizeof(sel_label), "selected λ = %g", sel);
 
 	struct fig_panel a, b;
 	double split = nal ? c->h * 0.55 : c->h;

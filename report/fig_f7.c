@@ -58,9 +58,9 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			hj_get_f64(rec, "k", &kk);
 			hj_get_f64(rec, "d_sae", &dd);
 			if (li == 0) /* short labels: the grid fixes the other parameter */
-				snprintf(lab[n], sizeof(lab[n]), "k=%g", kk);
+				snprintf(lab[n], sizeof(lab[n]), "k = %g", kk);
 			else if (li == 1)
-				snprintf(lab[n], sizeof(lab[n]), "d_sae=%g", dd);
+				snprintf(lab[n], sizeof(lab[n]), "d_sae = %g", dd);
 			else
 				rep_record_label(r, rec, lab[n], sizeof(lab[n]));
 			used[li] = 1;

@@ -37,8 +37,10 @@ int rep_records(const struct rep_run *r, hj *base, const char *base_path, const 
                 int required, hj **arr, struct hus_err *err);
 /* Join base_path and key into buf ("a.b" or "b"). */
 const char *rep_path(char *buf, size_t n, const char *base_path, const char *key);
-/* "k=8", "d_sae=64 k=32", "λ=0.001" for a record of the run's kind. */
+/* labels.c: "k = 8", "k = 32, d_sae = 64", "λ = 0.001" for a record of the run's kind, and
+ * the words for a condition id ("k_sweep_dsae256_k8" -> "k = 8, d_sae = 256"). */
 void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n);
+void rep_condition_label(const struct rep_run *r, const char *id, char *buf, size_t n);
 /* The pairwise list [{seed_a, seed_b, pwmcc}] as a seed x seed matrix (NaN diagonal).
  * Returns 1 if absent, 0 on success (malloc'ed *m, *seeds), <0 on malformed input. */
 int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, double **m,

@@ -369,12 +369,81 @@ static void test_every_series_visible(void **state)
 	assert_true(nested > 0); /* the synthetic R1 = R2 = null does need the rule */
 }
 
+/* PNG, SVG and PDF of one figure: one page size and one layout (the same marks, at the same
+ * places), since one drawing function serves the three devices. */
+static void test_devices_agree(void **state)
+{
+	(void)state;
+	for (size_t st = 0; st < 2; st++) {
+		use_style(st ? "paper" : "screen");
+		struct rep_run r;
+		make_run(&r, REP_CORE, 3);
+		for (size_t f = 0; f < rep_nfigures; f++) {
+			if (!(rep_figures[f].kinds & (1u << r.kind)))
+				continue;
+			static const enum fig_device devs[] = { FIG_PNG, FIG_SVG, FIG_PDF };
+			struct fig_canvas c[3];
+			char *bytes[3];
+			size_t len[3];
+			for (int d = 0; d < 3; d++) {
+				assert_int_equal(draw_fig(&c[d], devs[d], &r, &rep_figures[f], NULL), 0);
+				struct fig_mark *marks = c[d].marks;
+				size_t nm = c[d].n_marks;
+				c[d].marks = NULL;
+				char path[] = "/tmp/husai_test_dev_XXXXXX";
+				int fd = mkstemp(path);
+				assert_true(fd >= 0);
+				close(fd);
+				struct hus_err err = { 0 };
+				double pw = c[d].page_w, ph = c[d].page_h;
+				assert_int_equal(fig_canvas_save(&c[d], path, &err), 0);
+				fig_canvas_release(&c[d]);
+				c[d].marks = marks;
+				c[d].n_marks = nm;
+				c[d].page_w = pw;
+				c[d].page_h = ph;
+				assert_int_equal(hus_read_file(path, &bytes[d], &len[d], &err), 0);
+				unlink(path);
+			}
+			const unsigned char *png = (const unsigned char *)bytes[0];
+			uint32_t pxw = (uint32_t)png[16] << 24 | (uint32_t)png[17] << 16 | (uint32_t)png[18] << 8 | png[19];
+			uint32_t pxh = (uint32_t)png[20] << 24 | (uint32_t)png[21] << 16 | (uint32_t)png[22] << 8 | png[23];
+			assert_int_equal(pxw, (uint32_t)ceil(c[0].page_w * FIG_DPI / 72.0));
+			assert_int_equal(pxh, (uint32_t)ceil(c[0].page_h * FIG_DPI / 72.0));
+			char want[96];
+			snprintf(want, sizeof(want), "width=\"%gpt\" height=\"%gpt\"", c[1].page_w, c[1].page_h);
+			if (!has_bytes(bytes[1], len[1], want))
+				fail_msg("%s: the SVG lacks %s", rep_figures[f].id, want);
+			snprintf(want, sizeof(want), "/MediaBox [ 0 0 %g %g ]", c[2].page_w, c[2].page_h);
+			if (!has_bytes(bytes[2], len[2], want))
+				fail_msg("%s: the PDF lacks %s", rep_figures[f].id, want);
+			for (int d = 1; d < 3; d++) {
+				assert_double_equal(c[d].page_w, c[0].page_w, 0);
+				assert_double_equal(c[d].page_h, c[0].page_h, 0);
+				assert_int_equal(c[d].n_marks, c[0].n_marks);
+				for (size_t i = 0; i < c[0].n_marks; i++) {
+					/* pango measures to 1/1024 pt, a little differently per surface */
+					assert_double_equal(c[d].marks[i].x, c[0].marks[i].x, 0.01);
+					assert_double_equal(c[d].marks[i].y, c[0].marks[i].y, 0.01);
+				}
+			}
+			for (int d = 0; d < 3; d++) {
+				free(c[d].marks);
+				free(bytes[d]);
+			}
+		}
+		rep_run_close(&r);
+	}
+	fig_style_use(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ink_measure),
 		cmocka_unit_test(test_no_ink_outside),
 		cmocka_unit_test(test_every_series_visible),
+		cmocka_unit_test(test_devices_agree),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	fig_text_shutdown();
