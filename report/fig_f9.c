@@ -66,9 +66,14 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nc + 2);
 	for (size_t i = 0; i < nc; i++) {
+		/* trained and control are series of their own: controls often coincide (the same
+		 * random decoders serve every condition) and one would hide the other (overlap.c) */
+		char ctl[128];
+		snprintf(ctl, sizeof(ctl), "%s control", leg[i].label);
 		fig_series(c, leg[i].label);
-		if (fig_ecdf(c, &p.xs, &p.ys, tv[i], tn[i], palette[i], 0) < 0 ||
-		    (cv[i] && fig_ecdf(c, &p.xs, &p.ys, cv[i], cn[i], palette[i], 1) < 0)) {
+		int rt = fig_ecdf(c, &p.xs, &p.ys, tv[i], tn[i], palette[i], 0);
+		fig_series(c, ctl);
+		if (rt < 0 || (cv[i] && fig_ecdf(c, &p.xs, &p.ys, cv[i], cn[i], palette[i], 1) < 0)) {
 			rc = hus_errf(err, HUS_ENOMEM, r->results_path, "per_feature_stability",
 			              "out of memory");
 			goto cleanup;

@@ -32,8 +32,8 @@ static size_t notes_for(cairo_t *cr, const struct fig_legend_entry *e, size_t n,
 	const struct fig_canvas *c = fig_canvas_of(cr);
 	size_t k = 0;
 	for (size_t i = 0; c && i < c->n_nested && k < cap; i++)
-		for (size_t j = 0; j < n; j++)
-			if (!strcmp(e[j].label, c->nested[i].label)) {
+		for (size_t j = 0; j < n; j++) /* the entry's series, or one named after it */
+			if (!strncmp(e[j].label, c->nested[i].label, strlen(e[j].label))) {
 				snprintf(notes[k++], 256, "%s lies under %s (within line width): drawn wider",
 				         c->nested[i].label, c->nested[i].over);
 				break;

@@ -82,6 +82,15 @@ void fig_geom_log(struct fig_canvas *c, int kind, const double *xy, size_t n, do
 	g->dashed = dashed;
 	g->off = c->n_pts;
 	g->n = n;
+	g->hint = 0;
+	g->x0 = g->y0 = INFINITY;
+	g->x1 = g->y1 = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		g->x0 = fmin(g->x0, xy[2 * i]);
+		g->x1 = fmax(g->x1, xy[2 * i]);
+		g->y0 = fmin(g->y0, xy[2 * i + 1]);
+		g->y1 = fmax(g->y1, xy[2 * i + 1]);
+	}
 	memcpy(c->pts + c->n_pts, xy, 2 * n * sizeof(double));
 	c->n_pts += 2 * n;
 }
@@ -97,17 +106,28 @@ static double seg_dist(double px, double py, double ax, double ay, double bx, do
 
 /* Is point (x, y) of a primitive of size `size` and kind under geometry g? */
 static int point_under(const struct fig_canvas *c, const struct fig_geom *g, int kind,
-                       double size, double x, double y)
+                       double size, int dashed, double x, double y)
 {
 	const double *p = c->pts + g->off;
-	if (g->kind != kind || g->dashed)
-		return 0; /* a dashed line shows what is under it */
+	if (g->kind != kind || (g->dashed && !dashed))
+		return 0; /* a dashed line shows a solid one under it; the same dashes hide dashes */
 	if (kind == FIG_GEOM_LINE) {
 		double tol = (g->size - size) / 2 + LINE_RIM;
-		for (size_t i = 0; i + 1 < g->n; i++)
-			if (seg_dist(x, y, p[2 * i], p[2 * i + 1], p[2 * i + 2], p[2 * i + 3]) <= tol)
+		if (x < g->x0 - tol || x > g->x1 + tol || y < g->y0 - tol || y > g->y1 + tol)
+			return 0;
+		if (g->n == 1)
+			return hypot(x - p[0], y - p[1]) <= tol;
+		/* start where the last sample was found: coinciding lines advance together, so a
+		 * long ECDF costs one segment per sample, not all of them */
+		size_t nseg = g->n - 1, h = g->hint < nseg ? g->hint : 0;
+		for (size_t k = 0; k < nseg; k++) {
+			size_t i = (h + k) % nseg;
+			if (seg_dist(x, y, p[2 * i], p[2 * i + 1], p[2 * i + 2], p[2 * i + 3]) <= tol) {
+				((struct fig_geom *)g)->hint = i;
 				return 1;
-		return g->n == 1 && hypot(x - p[0], y - p[1]) <= tol;
+			}
+		}
+		return 0;
 	}
 	for (size_t i = 0; i < g->n; i++) /* markers: centres */
 		if (hypot(x - p[2 * i], y - p[2 * i + 1]) <= g->size - size + MARK_RIM)
@@ -136,7 +156,7 @@ static int geom_hidden(const struct fig_canvas *c, size_t a, uint64_t *by)
 		int under = 0;
 		for (size_t b = a + 1; b < c->n_geom && !under; b++)
 			if (c->geom[b].series != g->series &&
-			    point_under(c, &c->geom[b], g->kind, g->size, x, y)) {
+			    point_under(c, &c->geom[b], g->kind, g->size, g->dashed, x, y)) {
 				under = 1;
 				*by |= (uint64_t)1 << c->geom[b].series;
 			}

@@ -59,6 +59,8 @@ struct fig_geom {
 	int series, kind, dashed;
 	double size;            /* line width or marker radius, points */
 	size_t off, n;          /* n points at pts[off..off + 2n) */
+	double x0, y0, x1, y1;  /* bounding box */
+	size_t hint;            /* segment of the last point found under it (overlap.c) */
 };
 
 struct fig_canvas {
