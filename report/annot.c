@@ -11,10 +11,14 @@ void fig_hline(struct fig_canvas *c, const struct fig_panel *p, const struct fig
                double y, int colour, int dashed, const char *label)
 {
 	double dy = fig_map(ys, y);
+	if (fig_series_skipped(c))
+		return;
 	if (!isfinite(dy)) {
 		c->n_nonfinite++;
 		return;
 	}
+	double xy[4] = { p->x, dy, p->x + p->w, dy };
+	fig_geom_log(c, FIG_GEOM_LINE, xy, 2, FIG_LW_AXIS, dashed);
 	cairo_t *cr = c->cr;
 	cairo_save(cr);
 	fig_set_colour(cr, colour, 1);

@@ -15,6 +15,8 @@ static int ok(const struct fig_scale *xs, const struct fig_scale *ys, double x, 
 void fig_band(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
               const double *x, const double *lo, const double *hi, size_t n, int colour)
 {
+	if (fig_series_skipped(c))
+		return;
 	cairo_t *cr = c->cr;
 	cairo_save(cr);
 	fig_set_colour(cr, colour, 0.22);

@@ -1,6 +1,7 @@
 /*
  * canvas.c — the device layer: one cairo surface per figure, chosen at the end by device
- * (PNG at 300 dpi, SVG, PDF), all drawn in points.  Owns serialising the surface to bytes,
+ * (PNG at the style's dpi, 300 by default; SVG; PDF; or a recording surface for checks), all
+ * drawn in points.  Owns serialising the surface to bytes,
  * the fixed PDF dates, SVG id normalisation (svgnorm.c), the PNG dpi tag (pngdpi.c), the
  * atomic write, half-pixel snapping, and the marker log tests use.  Not the drawing itself.
  */
@@ -11,6 +12,13 @@
 #include <string.h>
 
 #include "plot.h"
+
+const cairo_user_data_key_t fig_canvas_key;
+
+struct fig_canvas *fig_canvas_of(cairo_t *cr)
+{
+	return cairo_get_user_data(cr, &fig_canvas_key);
+}
 
 static cairo_status_t stream_write(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -37,15 +45,23 @@ int fig_canvas_open(struct fig_canvas *c, enum fig_device dev, double w, double 
 {
 	memset(c, 0, sizeof(*c));
 	c->dev = dev;
-	c->w = w;
-	c->h = h;
+	c->cur_series = -1;
+	c->page_w = w;
+	c->page_h = h;
+	c->margin = FIG_MARGIN;
+	c->w = w - 2 * c->margin;
+	c->h = h - 2 * c->margin;
+	c->dpi = fig_style_cur()->dpi;
 	/* A fixed date keeps re-rendered PDFs comparable; the run's own timestamp by default. */
 	snprintf(c->date, sizeof(c->date), "%s", date && date[0] ? date : "2000-01-01T00:00:00Z");
 	switch (dev) {
 	case FIG_PNG:
 		c->surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32,
-		                                     (int)ceil(w * FIG_DPI / 72.0),
-		                                     (int)ceil(h * FIG_DPI / 72.0));
+		                                     (int)ceil(w * c->dpi / 72.0),
+		                                     (int)ceil(h * c->dpi / 72.0));
+		break;
+	case FIG_REC:
+		c->surf = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
 		break;
 	case FIG_SVG:
 		c->surf = cairo_svg_surface_create_for_stream(stream_write, c, w, h);
@@ -71,12 +87,16 @@ int fig_canvas_open(struct fig_canvas *c, enum fig_device dev, double w, double 
 		                cairo_status_to_string(st));
 	}
 	c->cr = cairo_create(c->surf);
+	cairo_set_user_data(c->cr, &fig_canvas_key, c, NULL); /* legend.c finds its notes */
 	if (dev == FIG_PNG)
-		cairo_scale(c->cr, FIG_DPI / 72.0, FIG_DPI / 72.0);
-	/* white background on every device, so PNG pixels and SVG agree */
-	cairo_set_source_rgb(c->cr, 1, 1, 1);
+		cairo_scale(c->cr, c->dpi / 72.0, c->dpi / 72.0);
+	/* the background on every device, so PNG pixels and SVG agree */
+	fig_set_rgb(c->cr, fig_background(), 1);
 	cairo_rectangle(c->cr, 0, 0, w, h);
-	cairo_fill(c->cr);
+	if (dev != FIG_REC) /* a recording measures the ink drawn, not the page */
+		cairo_fill(c->cr);
+	cairo_new_path(c->cr);
+	cairo_translate(c->cr, c->margin, c->margin);
 	cairo_set_line_join(c->cr, CAIRO_LINE_JOIN_ROUND);
 	return 0;
 }
@@ -89,6 +109,8 @@ void fig_canvas_release(struct fig_canvas *c)
 		cairo_surface_destroy(c->surf);
 	free(c->buf);
 	free(c->marks);
+	free(c->geom);
+	free(c->pts);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -100,6 +122,8 @@ int fig_canvas_save(struct fig_canvas *c, const char *path, struct hus_err *err)
 		                cairo_status_to_string(st));
 	cairo_destroy(c->cr);
 	c->cr = NULL;
+	if (c->dev == FIG_REC)
+		return hus_errf(err, HUS_EINTERNAL, path, NULL, "a recording canvas has no file");
 	if (c->dev == FIG_PNG) {
 		cairo_surface_flush(c->surf);
 		st = cairo_surface_write_to_png_stream(c->surf, stream_write, c);
@@ -118,7 +142,7 @@ int fig_canvas_save(struct fig_canvas *c, const char *path, struct hus_err *err)
 		if (fig_svg_normalise(c->buf, c->len, &out, &outn))
 			return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory normalising the SVG");
 	} else if (c->dev == FIG_PNG) {
-		out = fig_png_set_dpi(c->buf, c->len, FIG_DPI, &outn);
+		out = fig_png_set_dpi(c->buf, c->len, c->dpi, &outn);
 		if (!out)
 			return hus_errf(err, HUS_EINTERNAL, path, NULL, "cairo wrote an unexpected PNG");
 	}
@@ -133,11 +157,11 @@ double fig_snap(const struct fig_canvas *c, double v, double lw)
 	 * pixels; centre it on a pixel instead.  Only raster output needs it. */
 	if (c->dev != FIG_PNG)
 		return v;
-	double s = FIG_DPI / 72.0;
+	double s = c->dpi / 72.0;
 	long px = lround(lw * s);
-	double d = v * s;
+	double d = (v + c->margin) * s; /* user space starts at the margin */
 	d = (px % 2) ? floor(d) + 0.5 : round(d);
-	return d / s;
+	return d / s - c->margin;
 }
 
 void fig_mark_log(struct fig_canvas *c, double x, double y, int series)
@@ -152,8 +176,8 @@ void fig_mark_log(struct fig_canvas *c, double x, double y, int series)
 	}
 	struct fig_mark *m = &c->marks[c->n_marks++];
 	memset(m, 0, sizeof(*m));
-	m->x = x;
-	m->y = y;
+	m->x = x + c->margin;
+	m->y = y + c->margin;
 	m->dx = m->dy = NAN;
 	m->series = series;
 }

@@ -1,12 +1,14 @@
 /*
  * cmd_report.c — `husai report`: figures (PNG, SVG, PDF) and Markdown (per-run summary.md and
  * one follow-up report.md) from archived run directories (a suite's directory: its runs),
- * offline.  Every run's manifest
+ * offline, in the figure style chosen by --style, --font-size, --dpi and --theme
+ * (style.c).  Every run's manifest
  * checksums are verified first (a tampered run is refused unless --force); output depends
  * only on the runs' files, so the same inputs give identical Markdown and SVG bytes.
  */
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +18,21 @@
 #include "internal.h"
 
 static const char *const report_usage[] = {
-	"husai report [--force] [--formats <list>] [--templates <dir>] --out <dir> <run-dir>...",
+	"husai report [--force] [--formats <list>] [--templates <dir>] [--style <name>]",
+	"             [--font-size <pt>] [--dpi <n>] [--theme light|dark] --out <dir> <run-dir>...",
 	"",
 	"    <run-dir>           a `husai run` directory; a suite's directory stands for its runs",
 	"    --out <dir>         write <dir>/report.md and <dir>/<kind>/{summary.md,figures/}",
 	"    --force             report on runs whose manifest checksums do not match",
 	"    --formats <list>    figure formats, comma-separated from png,svg,pdf (default all)",
 	"    --templates <dir>   Markdown templates to use instead of the built-in templates/",
+	"    --style <name>      figure sizes: screen (default; 3.5 in, 7 in for multi-panel",
+	"                        figures), paper (a paper's 3.25 in column, 6.75 in across both",
+	"                        for multi-panel figures), paper-1col (every figure 3.25 in) or",
+	"                        paper-2col (every figure 6.75 in)",
+	"    --font-size <pt>    tick-label size in points (default 7; labels +1, titles +1.5)",
+	"    --dpi <n>           PNG resolution, 72 to 1200 (default 300)",
+	"    --theme light|dark  dark: light text and lines on a dark background (slides)",
 	NULL,
 };
 
@@ -90,12 +100,20 @@ int cmd_report(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "formats", required_argument, NULL, 'F' },
 		{ "templates", required_argument, NULL, 't' },
+		{ "style", required_argument, NULL, 's' },
+		{ "font-size", required_argument, NULL, 'z' },
+		{ "dpi", required_argument, NULL, 'd' },
+		{ "theme", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *tdir = getenv("HUSAI_TEMPLATES");
 	int force = 0, c;
 	unsigned formats = REP_FMT_ALL;
+	struct fig_style style;
+	fig_style_preset("screen", &style);
+	double font_size = NAN, dpi = NAN;
+	int dark = -1;
 	if (tdir && !tdir[0])
 		tdir = NULL; /* NULL: the templates built into the binary */
 	optind = 1;
@@ -119,6 +137,35 @@ int cmd_report(int argc, char **argv)
 		case 't':
 			tdir = optarg;
 			break;
+		case 's':
+			if (fig_style_preset(optarg, &style)) {
+				fprintf(stderr, "husai: report: unknown --style '%s' (expected screen, paper, "
+				                "paper-1col or paper-2col)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'z':
+		case 'd': {
+			char *end;
+			double v = strtod(optarg, &end);
+			int ok = *optarg && !*end && (c == 'z' ? v >= 4 && v <= 20 : v >= 72 && v <= 1200);
+			if (!ok) {
+				fprintf(stderr, "husai: report: bad %s '%s' (expected %s)\n",
+				        c == 'z' ? "--font-size" : "--dpi", optarg,
+				        c == 'z' ? "points from 4 to 20" : "a resolution from 72 to 1200");
+				return 2;
+			}
+			*(c == 'z' ? &font_size : &dpi) = v;
+			break;
+		}
+		case 'm':
+			if (strcmp(optarg, "light") && strcmp(optarg, "dark")) {
+				fprintf(stderr, "husai: report: bad --theme '%s' (expected light or dark)\n",
+				        optarg);
+				return 2;
+			}
+			dark = !strcmp(optarg, "dark");
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -127,6 +174,13 @@ int cmd_report(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!isnan(font_size)) /* the style's preset, then the single settings over it */
+		style.pt = font_size;
+	if (!isnan(dpi))
+		style.dpi = dpi;
+	if (dark >= 0)
+		style.dark = dark;
+	fig_style_use(&style);
 	if (!out || optind >= argc) {
 		fprintf(stderr, "husai: report: %s\n", !out ? "--out <dir> is required"
 		                                            : "at least one <run-dir> is required");

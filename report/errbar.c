@@ -44,6 +44,8 @@ void fig_errbars(struct fig_canvas *c, const struct fig_scale *xs, const struct 
                  const double *x, const double *lo, const double *hi, size_t n, int colour,
                  double cap)
 {
+	if (fig_series_skipped(c))
+		return;
 	bars(c, ys, xs, x, lo, hi, n, colour, cap, 1);
 }
 
@@ -51,5 +53,7 @@ void fig_errbars_h(struct fig_canvas *c, const struct fig_scale *xs, const struc
                    const double *y, const double *lo, const double *hi, size_t n, int colour,
                    double cap)
 {
+	if (fig_series_skipped(c))
+		return;
 	bars(c, xs, ys, y, lo, hi, n, colour, cap, 0);
 }

@@ -69,9 +69,12 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_panel_layout(&p, c->cr);
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nleg);
-	if (isfinite(null))
+	if (isfinite(null)) {
+		fig_series(c, "analytic null");
 		fig_hline(c, &p, &p.ys, null, FIG_C_NULL, 1, "");
+	}
 	for (size_t g = 0; g < ng; g++) {
+		fig_series(c, labels[g]); /* each group is its own series (overlap.c) */
 		double xp = (double)g - 0.15, xm = (double)g + 0.22;
 		if (s[g].nvalues >= 5) /* a density needs more than a handful */
 			fig_violin(c, &p.xs, &p.ys, xp, 0.2, s[g].values, s[g].nvalues, colours[g]);
@@ -80,6 +83,7 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		fig_errbars(c, &p.xs, &p.ys, &xm, &s[g].lo, &s[g].hi, 1, FIG_BLACK, 2.5);
 		fig_markers(c, &p.xs, &p.ys, &xm, &s[g].mean, 1, FIG_BLACK, (int)g);
 	}
+	fig_series(c, NULL);
 cleanup:
 	for (size_t g = 0; g < MAXG; g++)
 		rep_summary_release(&s[g]);

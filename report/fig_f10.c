@@ -38,7 +38,7 @@ static int cond_read(const struct rep_run *r, hj *rec, size_t i, struct f10_cond
 	int rc = rep_num(r, rec, base, "k", 1, &kv, err);
 	if (rc)
 		return rc;
-	snprintf(k->label, sizeof(k->label), "k=%g", kv);
+	snprintf(k->label, sizeof(k->label), "k = %g", kv);
 	snprintf(cb, sizeof(cb), "%s.curve", base);
 	hj *curve = hj_get(rec, "curve");
 	size_t ne;
@@ -154,8 +154,11 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 	fig_axes_draw(&a, c);
 	fig_legend_draw(&a, c->cr, leg, nl);
 	fig_panel_clip(&a, c->cr);
-	for (size_t i = 0; i < nk; i++)
+	for (size_t i = 0; i < nk; i++) {
+		fig_series(c, k[i].label);
 		fig_line(c, &a.xs, &a.ys, k[i].st, k[i].ev, k[i].n, palette[i], 0);
+	}
+	fig_series(c, NULL);
 	cairo_restore(c->cr);
 	if (isfinite(def))
 		fig_vline(c, &a, def, FIG_GREY, 1, def_label);
@@ -164,12 +167,15 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 
 	fig_axes_draw(&b, c);
 	for (size_t i = 0; i < nk; i++) {
+		fig_series(c, k[i].label);
 		fig_band(c, &b.xs, &b.ys, k[i].cs, k[i].plo, k[i].phi, k[i].nc, palette[i]);
 		fig_line(c, &b.xs, &b.ys, k[i].cs, k[i].pm, k[i].nc, palette[i], 0);
 		fig_markers(c, &b.xs, &b.ys, k[i].cs, k[i].pm, k[i].nc, palette[i], (int)i);
 	}
+	fig_series(c, isfinite(null) ? "analytic null" : NULL);
 	if (isfinite(null))
 		fig_hline(c, &b, &b.ys, null, FIG_C_NULL, 1, "");
+	fig_series(c, NULL);
 	if (isfinite(def))
 		fig_vline(c, &b, def, FIG_GREY, 1, "");
 	if (isfinite(chosen))

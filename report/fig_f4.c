@@ -60,7 +60,7 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 
 	char sel_label[48] = "";
 	if (isfinite(sel))
-		snprintf(sel_label, sizeof(sel_label), "selected k=%g", sel);
+		snprintf(sel_label, sizeof(sel_label), "selected k = %g", sel);
 
 	struct fig_panel a, b;
 	double split = c->h * 0.5;
@@ -82,12 +82,15 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	a.has_y2 = 0; /* margin kept, axis not drawn */
 	fig_axes_draw(&a, c);
 	fig_legend_draw(&a, c->cr, la, 2);
+	fig_series(c, "trained");
 	fig_band(c, &a.xs, &a.ys, x, tl, th, n, FIG_C_TRAINED);
-	fig_band(c, &a.xs, &a.ys, x, rl, rh, n, FIG_C_R1);
 	fig_line(c, &a.xs, &a.ys, x, tm, n, FIG_C_TRAINED, 0);
-	fig_line(c, &a.xs, &a.ys, x, rm, n, FIG_C_R1, 0);
 	fig_markers(c, &a.xs, &a.ys, x, tm, n, FIG_C_TRAINED, 0);
+	fig_series(c, "random R1");
+	fig_band(c, &a.xs, &a.ys, x, rl, rh, n, FIG_C_R1);
+	fig_line(c, &a.xs, &a.ys, x, rm, n, FIG_C_R1, 0);
 	fig_markers(c, &a.xs, &a.ys, x, rm, n, FIG_C_R1, 1);
+	fig_series(c, NULL);
 	if (isfinite(sel))
 		fig_vline(c, &a, sel, FIG_BLACK, 1, sel_label);
 
@@ -112,15 +115,21 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_axes_draw(&b, c);
 	fig_legend_draw(&b, c->cr, lb, nlb);
 	fig_hline(c, &b, &b.ys, 0, FIG_GREY, 0, "");
+	fig_series(c, "conservative LCB");
 	fig_line(c, &b.xs, &b.ys, x, lcb, n, FIG_C_LCB, 0);
 	fig_markers(c, &b.xs, &b.ys, x, lcb, n, FIG_C_LCB, 2);
+	fig_series(c, "delta");
 	fig_line(c, &b.xs, &b.ys, x, dl, n, FIG_C_LCB, 1);
 	if (nev) {
+		fig_series(c, "EV (right)");
 		fig_line(c, &b.xs, &b.y2s, x, ev, n, FIG_C_EV, 0);
 		fig_markers(c, &b.xs, &b.y2s, x, ev, n, FIG_C_EV, 3);
-		if (isfinite(floor_ev))
+		if (isfinite(floor_ev)) {
+			fig_series(c, "EV floor");
 			fig_hline(c, &b, &b.y2s, floor_ev, FIG_C_EV, 1, "EV floor");
+		}
 	}
+	fig_series(c, NULL);
 	if (isfinite(sel))
 		fig_vline(c, &b, sel, FIG_BLACK, 1, "");
 cleanup:

@@ -50,7 +50,7 @@ int fig_f5_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_range(ah, n, &alo, &ahi);
 	char sel_label[48] = "";
 	if (isfinite(sel))
-		snprintf(sel_label, sizeof(sel_label), "selected λ=%g", sel);
+		snprintf(sel_label, sizeof(sel_label), "selected λ = %g", sel);
 
 	struct fig_panel a, b;
 	double split = nal ? c->h * 0.55 : c->h;
@@ -76,14 +76,18 @@ int fig_f5_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_axes_draw(&a, c);
 	fig_legend_draw(&a, c->cr, la, nla);
 	fig_hline(c, &a, &a.ys, 0, FIG_GREY, 0, "");
+	fig_series(c, la[0].label);
 	fig_line(c, &a.xs, &a.ys, x, dl, n, FIG_C_TRAINED, 0);
 	fig_markers(c, &a.xs, &a.ys, x, dl, n, FIG_C_TRAINED, 0);
+	fig_series(c, la[1].label);
 	fig_line(c, &a.xs, &a.ys, x, lcb, n, FIG_C_LCB, 0);
 	fig_markers(c, &a.xs, &a.ys, x, lcb, n, FIG_C_LCB, 1);
 	if (nev) {
+		fig_series(c, la[2].label);
 		fig_line(c, &a.xs, &a.y2s, x, ev, n, FIG_C_EV, 0);
 		fig_markers(c, &a.xs, &a.y2s, x, ev, n, FIG_C_EV, 2);
 	}
+	fig_series(c, NULL);
 	if (isfinite(sel))
 		fig_vline(c, &a, sel, FIG_BLACK, 1, sel_label);
 
@@ -105,9 +109,11 @@ int fig_f5_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		b.has_y2 = 0;
 		fig_axes_draw(&b, c);
 		fig_legend_draw(&b, c->cr, lb, 1);
+		fig_series(c, lb[0].label);
 		fig_band(c, &b.xs, &b.ys, x, al, ah, n, FIG_C_ALIGN);
 		fig_line(c, &b.xs, &b.ys, x, am, n, FIG_C_ALIGN, 0);
 		fig_markers(c, &b.xs, &b.ys, x, am, n, FIG_C_ALIGN, 3);
+		fig_series(c, NULL);
 		if (isfinite(sel))
 			fig_vline(c, &b, sel, FIG_BLACK, 1, "");
 	}

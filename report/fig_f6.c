@@ -2,7 +2,8 @@
  * fig_f6.c — F6, seed x seed PWMCC heatmaps, annotated with each value (docs/formulas.md §7.3 paper
  * figure 1, data-driven).  Sources, in order: phase4a trained/random/controls.r2 summaries'
  * "pairwise" lists; for sweeps, each record's trained_pwmcc.pairwise (or the record's own
- * "pairwise").  One colour scale across panels (data min to max), four panels per row.
+ * "pairwise").  One colour scale across panels (data min to max), up to four panels per row
+ * (fewer when the style's width is narrow), the colour bar measured before the panels.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,9 +12,25 @@
 #include "internal.h"
 
 #define MAXP 12
-#define PER_ROW 4
-#define ROW_H 145.0
-#define BAR_W 46.0
+#define MAX_PER_ROW 4
+#define MIN_PANEL_W 105.0 /* narrower and the seed labels crowd the cells */
+#define MAX_PANEL_W 140.0
+#define BAR_STRIP 8.0
+#define BAR_W_EST 48.0    /* the colour bar's width before it is measured (for the size) */
+#define TITLE_H 16.0
+
+static size_t per_row(double w, size_t np)
+{
+	size_t k = (size_t)fmax(1, floor((w - BAR_W_EST) / MIN_PANEL_W));
+	k = k > MAX_PER_ROW ? MAX_PER_ROW : k;
+	return np < k ? (np ? np : 1) : k;
+}
+
+/* A row: a square heatmap the panel's width minus its seed labels, plus title and x axis. */
+static double row_h(double pw)
+{
+	return fmin(150.0, pw + 22.0);
+}
 
 struct hm {
 	char title[96], path[160];
@@ -71,11 +88,12 @@ static size_t collect(const struct rep_run *r, struct hm *h)
 void fig_f6_size(const struct rep_run *r, double *w, double *h)
 {
 	struct hm hm[MAXP];
-	size_t n = collect(r, hm);
-	size_t rows = n ? (n + PER_ROW - 1) / PER_ROW : 1;
-	size_t cols = n < PER_ROW ? (n ? n : 1) : PER_ROW;
-	*w = cols * 126.0 + BAR_W;
-	*h = 16 + rows * ROW_H;
+	size_t n = collect(r, hm), cols = per_row(*w - 2 * FIG_MARGIN, n);
+	size_t rows = n ? (n + cols - 1) / cols : 1;
+	/* a few panels do not stretch over the whole width */
+	double pw = fmin(MAX_PANEL_W, (*w - 2 * FIG_MARGIN - BAR_W_EST) / cols);
+	*w = ceil(2 * FIG_MARGIN + cols * pw + BAR_W_EST);
+	*h = ceil(2 * FIG_MARGIN + TITLE_H + rows * row_h(pw));
 }
 
 int fig_f6_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
@@ -107,11 +125,15 @@ int fig_f6_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	snprintf(fmt, sizeof(fmt), "%%.%df", digits);
 	fig_set_colour(c->cr, FIG_BLACK, 1);
 	fig_text(c->cr, 0, 0, "Seed × seed PWMCC", FIG_PT_TITLE, 0, 0, 0);
-	double pw = (c->w - BAR_W) / (np < PER_ROW ? np : PER_ROW);
+	/* measure, then draw: the colour bar's labels decide how much width the panels get */
+	double bar_w = fig_colorbar_width(c->cr, BAR_STRIP, vlo, vhi, "PWMCC") + 6;
+	size_t cols = per_row(c->w, np);
+	double pw = (c->w - bar_w) / cols, rh = row_h((c->w - BAR_W_EST) / cols);
+	double bar_y = TITLE_H + 20, bar_h = 60;
 	for (size_t i = 0; i < np; i++) {
-		size_t row = i / PER_ROW, col = i % PER_ROW, n = ns[i];
+		size_t row = i / cols, col = i % cols, n = ns[i];
 		struct fig_panel p;
-		fig_panel_init(&p, col * pw, 16 + row * ROW_H, pw, ROW_H);
+		fig_panel_init(&p, col * pw, TITLE_H + row * rh, pw, rh);
 		rep_strcpy(p.title, sizeof(p.title), hm[i].title);
 		const char *lab[FIG_MAX_TICKS];
 		char buf[FIG_MAX_TICKS][24];
@@ -136,8 +158,12 @@ int fig_f6_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		p.ys.d0 = p.y + side;
 		fig_heatmap(c, &p, m[i], n, vlo, vhi, fmt);
 		fig_axes_draw(&p, c);
+		if (i == 0) { /* the bar spans the first row's heatmap */
+			bar_y = p.y;
+			bar_h = side;
+		}
 	}
-	fig_colorbar(c, c->w - BAR_W + 6, 36, 8, ROW_H - 70, vlo, vhi, "PWMCC");
+	fig_colorbar(c, c->w - bar_w + 6, bar_y, BAR_STRIP, bar_h, vlo, vhi, "PWMCC");
 cleanup:
 	for (size_t i = 0; i < np; i++) {
 		free(m[i]);

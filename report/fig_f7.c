@@ -58,9 +58,9 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			hj_get_f64(rec, "k", &kk);
 			hj_get_f64(rec, "d_sae", &dd);
 			if (li == 0) /* short labels: the grid fixes the other parameter */
-				snprintf(lab[n], sizeof(lab[n]), "k=%g", kk);
+				snprintf(lab[n], sizeof(lab[n]), "k = %g", kk);
 			else if (li == 1)
-				snprintf(lab[n], sizeof(lab[n]), "d_sae=%g", dd);
+				snprintf(lab[n], sizeof(lab[n]), "d_sae = %g", dd);
 			else
 				rep_record_label(r, rec, lab[n], sizeof(lab[n]));
 			used[li] = 1;
@@ -95,6 +95,7 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nl);
 	for (size_t i = 0; i < n; i++) {
+		fig_series(c, lab[i]); /* each condition is a series (overlap.c) */
 		fig_errbars(c, &p.xs, &p.ys, &ex[i], &pl[i], &ph[i], 1, FIG_GREY, 1.5);
 		fig_errbars_h(c, &p.xs, &p.ys, &py[i], &el[i], &eh[i], 1, FIG_GREY, 1.5);
 	}
@@ -105,7 +106,9 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	double boxes[MAXPTS][4];
 	size_t nboxes = 0;
 	for (size_t i = 0; i < n; i++) {
+		fig_series(c, lab[i]);
 		fig_markers(c, &p.xs, &p.ys, &ex[i], &py[i], 1, col[i], (int)i);
+		fig_series(c, NULL);
 		double px = fig_map(&p.xs, ex[i]), pyd = fig_map(&p.ys, py[i]), tw, th;
 		if (!isfinite(px) || !isfinite(pyd))
 			continue;

@@ -83,8 +83,11 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		cond_index(conds, &nc, key);
 	}
 	struct fig_legend_entry leg[MAXCOND];
-	for (size_t i = 0; i < nc; i++)
-		leg[i] = (struct fig_legend_entry){ conds[i], palette[i], FIG_KEY_LINE };
+	char words[MAXCOND][96]; /* "k = 8, d_sae = 256", not the condition id (labels.c) */
+	for (size_t i = 0; i < nc; i++) {
+		rep_condition_label(r, conds[i], words[i], sizeof(words[i]));
+		leg[i] = (struct fig_legend_entry){ words[i], palette[i], FIG_KEY_LINE };
+	}
 	double w, th;
 	fig_text_extent(c->cr, "Training curves", FIG_PT_TITLE, &w, &th);
 	fig_set_colour(c->cr, FIG_BLACK, 1);
@@ -116,8 +119,11 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 				free(st);
 				return rc;
 			}
+			int ci = cond_index(conds, &nc, key);
+			fig_series(c, leg[ci].label); /* a condition is a series (overlap.c) */
 			if (v)
-				fig_line(c, &p.xs, &p.ys, st, v, n, palette[cond_index(conds, &nc, key)], 0);
+				fig_line(c, &p.xs, &p.ys, st, v, n, palette[ci], 0);
+			fig_series(c, NULL);
 			free(st);
 			free(v);
 		}

@@ -31,6 +31,7 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	double *tv[MAXCOND] = { 0 }, *cv[MAXCOND] = { 0 };
 	size_t tn[MAXCOND] = { 0 }, cn[MAXCOND] = { 0 };
 	struct fig_legend_entry leg[MAXCOND + 2];
+	char words[MAXCOND][96]; /* "k = 8, d_sae = 256", not the condition id (labels.c) */
 	int rc = 0;
 	double lo = NAN, hi = NAN;
 	for (size_t i = 0; i < nc; i++) {
@@ -48,7 +49,8 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			goto cleanup;
 		fig_range(tv[i], tn[i], &lo, &hi);
 		fig_range(cv[i], cn[i], &lo, &hi);
-		leg[i] = (struct fig_legend_entry){ key, palette[i], FIG_KEY_LINE };
+		rep_condition_label(r, key, words[i], sizeof(words[i]));
+		leg[i] = (struct fig_legend_entry){ words[i], palette[i], FIG_KEY_LINE };
 	}
 	leg[nc] = (struct fig_legend_entry){ "trained (solid)", FIG_GREY, FIG_KEY_LINE };
 	leg[nc + 1] = (struct fig_legend_entry){ "control (dashed)", FIG_GREY, FIG_KEY_DASH };
@@ -64,13 +66,20 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nc + 2);
 	for (size_t i = 0; i < nc; i++) {
-		if (fig_ecdf(c, &p.xs, &p.ys, tv[i], tn[i], palette[i], 0) < 0 ||
-		    (cv[i] && fig_ecdf(c, &p.xs, &p.ys, cv[i], cn[i], palette[i], 1) < 0)) {
+		/* trained and control are series of their own: controls often coincide (the same
+		 * random decoders serve every condition) and one would hide the other (overlap.c) */
+		char ctl[128];
+		snprintf(ctl, sizeof(ctl), "%s control", leg[i].label);
+		fig_series(c, leg[i].label);
+		int rt = fig_ecdf(c, &p.xs, &p.ys, tv[i], tn[i], palette[i], 0);
+		fig_series(c, ctl);
+		if (rt < 0 || (cv[i] && fig_ecdf(c, &p.xs, &p.ys, cv[i], cn[i], palette[i], 1) < 0)) {
 			rc = hus_errf(err, HUS_ENOMEM, r->results_path, "per_feature_stability",
 			              "out of memory");
 			goto cleanup;
 		}
 	}
+	fig_series(c, NULL);
 cleanup:
 	for (size_t i = 0; i < nc; i++) {
 		free(tv[i]);

@@ -1,7 +1,8 @@
 /*
  * figures.c — the figure table (F1–F10, which experiment kinds each applies to, size and
  * caption) and the renderer that draws each applicable figure once per device with the same
- * code, writing <out>/<run>/figures/<stem>.{png,svg,pdf}.
+ * code, writing <out>/<run>/figures/<stem>.{png,svg,pdf}.  Each drawing is preceded by one
+ * on a recording surface whose log says which series would be hidden (overlap.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 #define SWEEPS (K(REP_CORE) | K(REP_ADAPTIVE) | K(REP_CONSISTENCY) | K(REP_STABILITY))
 #define ALL ((1u << REP_NKINDS) - 1)
 
-/* Sizes in points: 252 pt = 3.5 in, one column of a two-column paper; 504 pt spans both. */
+/* Sizes in points for the "screen" style: 252 pt = 3.5 in for one panel, 504 pt for many;
+ * other styles rescale them (style.c fig_style_size). */
 const struct rep_figure rep_figures[] = {
 	{ "F1", "F1_trained_vs_random", "Trained vs random PWMCC: mean with 95% bootstrap CI, every pairwise value, R1/R2 controls and the analytic null",
 	  252, 210, K(REP_PHASE4A) | K(REP_SMOKE) | K(REP_DEMO), fig_f1_draw, NULL },
@@ -36,6 +38,43 @@ const struct rep_figure rep_figures[] = {
 	  252, 330, K(REP_CONVERGENCE), fig_f10_draw, NULL },
 };
 const size_t rep_nfigures = sizeof(rep_figures) / sizeof(rep_figures[0]);
+
+void rep_figure_size(const struct rep_figure *f, const struct rep_run *r, double *w, double *h)
+{
+	fig_style_size(f->w, f->h, f->w > 300, w, h);
+	if (f->size)
+		f->size(r, w, h);
+}
+
+int rep_figure_draw(const struct rep_figure *f, const struct rep_run *r, enum fig_device dev,
+                    const char *skip_series, struct fig_canvas *c, char *skip, size_t nskip,
+                    struct hus_err *err)
+{
+	double w, h;
+	rep_figure_size(f, r, &w, &h);
+	/* first drawing, on a recording surface: which series would lie hidden (overlap.c) */
+	struct fig_nested nested[8];
+	size_t nn = 0;
+	int rc = fig_canvas_open(c, FIG_REC, w, h, r->date, err);
+	if (rc)
+		return rc;
+	rc = f->draw(c, r, skip, nskip, err);
+	if (!rc)
+		nn = fig_overlap_resolve(c, nested, sizeof(nested) / sizeof(nested[0]));
+	fig_canvas_release(c);
+	if (rc)
+		return rc;
+	if ((rc = fig_canvas_open(c, dev, w, h, r->date, err)))
+		return rc;
+	memcpy(c->nested, nested, nn * sizeof(nested[0]));
+	c->n_nested = nn;
+	if (skip_series)
+		snprintf(c->skip_series, sizeof(c->skip_series), "%s", skip_series);
+	rc = f->draw(c, r, skip, nskip, err);
+	if (rc)
+		fig_canvas_release(c);
+	return rc;
+}
 
 static const char *ext_of(enum fig_device d)
 {
@@ -67,21 +106,11 @@ int rep_figures_render(const struct rep_run *r, const char *out_root, unsigned f
 			struct rep_nulls nulls = { 0 };
 			struct rep_run rr = *r; /* the same run, with a null registry for this figure */
 			rr.nulls = &nulls;
-			double w = fig->w, h = fig->h;
-			if (fig->size)
-				fig->size(r, &w, &h);
-			int rc = fig_canvas_open(&c, devs[d], w, h, r->date, err);
-			if (rc)
+			int rc = rep_figure_draw(fig, &rr, devs[d], NULL, &c, o->skip, sizeof(o->skip), err);
+			if (rc < 0)
 				return rc;
-			rc = fig->draw(&c, &rr, o->skip, sizeof(o->skip), err);
-			if (rc < 0) {
-				fig_canvas_release(&c);
-				return rc;
-			}
-			if (rc > 0) { /* not applicable: the reason goes into the report */
-				fig_canvas_release(&c);
+			if (rc > 0) /* not applicable: the reason goes into the report */
 				break;
-			}
 			size_t nn = nulls.n + nulls.overflow;
 			if (nn) { /* the figure's own footnote; the Markdown repeats it */
 				char note[96];

@@ -37,8 +37,10 @@ int rep_records(const struct rep_run *r, hj *base, const char *base_path, const 
                 int required, hj **arr, struct hus_err *err);
 /* Join base_path and key into buf ("a.b" or "b"). */
 const char *rep_path(char *buf, size_t n, const char *base_path, const char *key);
-/* "k=8", "d_sae=64 k=32", "λ=0.001" for a record of the run's kind. */
+/* labels.c: "k = 8", "k = 32, d_sae = 64", "λ = 0.001" for a record of the run's kind, and
+ * the words for a condition id ("k_sweep_dsae256_k8" -> "k = 8, d_sae = 256"). */
 void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n);
+void rep_condition_label(const struct rep_run *r, const char *id, char *buf, size_t n);
 /* The pairwise list [{seed_a, seed_b, pwmcc}] as a seed x seed matrix (NaN diagonal).
  * Returns 1 if absent, 0 on success (malloc'ed *m, *seeds), <0 on malformed input. */
 int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, double **m,
@@ -75,9 +77,18 @@ struct rep_figure {
 	double w, h;          /* points */
 	unsigned kinds;       /* bit mask of enum rep_kind it applies to */
 	rep_draw_fn draw;
-	/* optional: size that depends on the data (e.g. number of heatmap panels) */
+	/* optional: the size for the data, given the style's width (which it may narrow) and
+	 * height (e.g. rows of heatmap panels) */
 	void (*size)(const struct rep_run *r, double *w, double *h);
 };
+/* Draw f for r on a new canvas c of device dev (first on a recording surface, to find the
+ * series that would be hidden; overlap.c).  skip_series (tests, may be NULL) leaves one
+ * series out.  0 drawn (c open: save and release it), 1 not applicable, < 0 error (c closed). */
+int rep_figure_draw(const struct rep_figure *f, const struct rep_run *r, enum fig_device dev,
+                    const char *skip_series, struct fig_canvas *c, char *skip, size_t nskip,
+                    struct hus_err *err);
+/* The figure's page size in points in the current style (fig_style_size, then ->size). */
+void rep_figure_size(const struct rep_figure *f, const struct rep_run *r, double *w, double *h);
 void fig_f6_size(const struct rep_run *r, double *w, double *h);
 extern const struct rep_figure rep_figures[];
 extern const size_t rep_nfigures;

@@ -12,6 +12,8 @@ void fig_jitter(struct fig_canvas *c, const struct fig_scale *xs, const struct f
                 double x0, double half, const double *y, size_t n, uint32_t seed, int colour,
                 int series)
 {
+	if (fig_series_skipped(c))
+		return;
 	struct mt19937 g;
 	mt_seed(&g, seed);
 	for (size_t i = 0; i < n; i++) {

@@ -1,18 +1,25 @@
 /*
  * line.c — a data polyline, solid or dashed, broken into separate runs wherever a point is
- * non-finite (a NaN is a gap in the line, never a zero; plot.h invariant 2).
+ * non-finite (a NaN is a gap in the line, never a zero; plot.h invariant 2).  A named series
+ * (overlap.c) logs its runs and is drawn wider when the pre-pass found it hidden.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "plot.h"
 
 void fig_line(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
               const double *x, const double *y, size_t n, int colour, int dashed)
 {
+	if (fig_series_skipped(c))
+		return;
 	cairo_t *cr = c->cr;
+	double lw = FIG_LW_AT(fig_series_depth(c));
+	double *run = c->cur_series >= 0 ? malloc(2 * (n ? n : 1) * sizeof(double)) : NULL;
+	size_t nrun = 0;
 	cairo_save(cr);
 	fig_set_colour(cr, colour, 1);
-	cairo_set_line_width(cr, FIG_LW);
+	cairo_set_line_width(cr, lw);
 	if (dashed) {
 		double d[] = { 3.5, 2 };
 		cairo_set_dash(cr, d, 2, 0);
@@ -23,6 +30,9 @@ void fig_line(struct fig_canvas *c, const struct fig_scale *xs, const struct fig
 		if (!isfinite(dx) || !isfinite(dy)) {
 			c->n_nonfinite++;
 			open = 0;
+			if (run && nrun) /* the overlap check sees each run on its own */
+				fig_geom_log(c, FIG_GEOM_LINE, run, nrun, lw, dashed);
+			nrun = 0;
 			continue;
 		}
 		if (open)
@@ -30,7 +40,15 @@ void fig_line(struct fig_canvas *c, const struct fig_scale *xs, const struct fig
 		else
 			cairo_move_to(cr, dx, dy);
 		open = 1;
+		if (run) {
+			run[2 * nrun] = dx;
+			run[2 * nrun + 1] = dy;
+			nrun++;
+		}
 	}
 	cairo_stroke(cr);
 	cairo_restore(cr);
+	if (run && nrun)
+		fig_geom_log(c, FIG_GEOM_LINE, run, nrun, lw, dashed);
+	free(run);
 }

@@ -241,23 +241,6 @@ int rep_records(const struct rep_run *r, hj *base, const char *base_path, const 
 	return 0;
 }
 
-void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n)
-{
-	double k = NAN, d = NAN, lam = NAN;
-	hj_get_f64(rec, "k", &k);
-	hj_get_f64(rec, "d_sae", &d);
-	hj_get_f64(rec, "lambda_consistency", &lam);
-	const char *cond = hj_get_str(rec, "condition");
-	if (r->kind == REP_CONSISTENCY && isfinite(lam))
-		snprintf(buf, n, "λ=%g", lam);
-	else if ((r->kind == REP_CORE || r->kind == REP_STABILITY) && isfinite(d) && isfinite(k))
-		snprintf(buf, n, "d_sae=%g k=%g", d, k);
-	else if (isfinite(k))
-		snprintf(buf, n, "%sk=%g", cond && !strncmp(cond, "retrain", 7) ? "retrain " : "", k);
-	else
-		snprintf(buf, n, "%s", cond ? cond : "?");
-}
-
 static long seed_index(int64_t *seeds, size_t *n, int64_t s, size_t cap)
 {
 	for (size_t i = 0; i < *n; i++)

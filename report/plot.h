@@ -24,8 +24,10 @@
 
 /* ------------------------------------------------------------------ canvas.c ------ */
 
-enum fig_device { FIG_PNG = 1, FIG_SVG = 2, FIG_PDF = 4 };
-#define FIG_DPI 300.0
+/* FIG_REC: an unbounded cairo recording surface (no file): the overlap pre-pass and the
+ * tests' ink check (everything drawn must stay inside 0..w x 0..h). */
+enum fig_device { FIG_PNG = 1, FIG_SVG = 2, FIG_PDF = 4, FIG_REC = 8 };
+#define FIG_DPI 300.0 /* the default PNG resolution (style.c can change it) */
 
 struct fig_scale {
 	double lo, hi; /* data range */
@@ -34,15 +36,39 @@ struct fig_scale {
 };
 
 struct fig_mark {
-	double x, y;             /* device position, points */
+	double x, y;             /* position on the page, points (user space + margin) */
 	double dx, dy;           /* the data values drawn there (NaN for heatmap cells) */
 	struct fig_scale xs, ys; /* the transform used, so tests can map the SVG back */
 	int series;              /* caller's series id */
+	double r;                /* marker radius drawn (points), 0 for other marks */
+};
+
+/* overlap.c: the named data series of a figure and the geometry they drew. */
+#define FIG_MAX_SERIES 32
+struct fig_series_info {
+	char label[64];
+	int depth;              /* 0, or how many series it lies under (drawn wider by that) */
+};
+struct fig_nested {         /* a series found hidden by the pre-pass */
+	char label[64];
+	char over[160];         /* the series over it, comma-separated */
+	int depth;
+};
+enum { FIG_GEOM_LINE, FIG_GEOM_MARKER };
+struct fig_geom {
+	int series, kind, dashed;
+	double size;            /* line width or marker radius, points */
+	size_t off, n;          /* n points at pts[off..off + 2n) */
+	double x0, y0, x1, y1;  /* bounding box */
+	size_t hint;            /* segment of the last point found under it (overlap.c) */
 };
 
 struct fig_canvas {
 	enum fig_device dev;
-	double w, h;            /* size in points */
+	double w, h;            /* drawing area in points, inside the blank margin */
+	double page_w, page_h;  /* the whole surface in points: w + 2 margin, h + 2 margin */
+	double margin;          /* FIG_MARGIN: user space starts at (margin, margin) of the page */
+	double dpi;             /* PNG pixels per inch (the style's) */
 	cairo_surface_t *surf;
 	cairo_t *cr;
 	unsigned char *buf;     /* serialised bytes (SVG/PDF streams, PNG at save) */
@@ -52,14 +78,29 @@ struct fig_canvas {
 	size_t n_nonfinite;     /* data values skipped as NaN/Inf (invariant 2) */
 	struct fig_mark *marks; /* invariant 3 */
 	size_t n_marks, cap_marks;
+	char skip_series[64];   /* tests: the series (overlap.c) whose drawing is left out */
+	struct fig_series_info series[FIG_MAX_SERIES];
+	size_t n_series;
+	int cur_series;         /* index into series, -1: not a named series */
+	struct fig_nested nested[8]; /* set before drawing, from a first drawing's log */
+	size_t n_nested;
+	struct fig_geom *geom;  /* lines and markers of named series, in drawing order */
+	size_t n_geom, cap_geom;
+	double *pts;
+	size_t n_pts, cap_pts;
 };
 
-/* Open a canvas of w x h points.  `date` (ISO-8601, may be NULL) fixes the PDF dates. */
+/* Open a canvas of w x h points (the whole page; figures draw in the (w - 2 FIG_MARGIN) x
+ * (h - 2 FIG_MARGIN) area inside the margin, whose top-left is user (0, 0)).  `date`
+ * (ISO-8601, may be NULL) fixes the PDF dates. */
 int fig_canvas_open(struct fig_canvas *c, enum fig_device dev, double w, double h,
                     const char *date, struct hus_err *err);
 /* Finish the surface and write the file atomically (SVG ids normalised, PNG tagged 300 dpi). */
 int fig_canvas_save(struct fig_canvas *c, const char *path, struct hus_err *err);
 void fig_canvas_release(struct fig_canvas *c);
+/* The canvas a cairo context draws for (NULL for a context not made by fig_canvas_open). */
+struct fig_canvas *fig_canvas_of(cairo_t *cr);
+extern const cairo_user_data_key_t fig_canvas_key;
 /* Snap a coordinate so a line of width lw (points) lands on whole/half device pixels. */
 double fig_snap(const struct fig_canvas *c, double v, double lw);
 void fig_mark_log(struct fig_canvas *c, double x, double y, int series);
@@ -69,6 +110,20 @@ void fig_mark_log_data(struct fig_canvas *c, const struct fig_scale *xs, const s
 int fig_svg_normalise(const unsigned char *in, size_t n, unsigned char **out, size_t *outn);
 /* Insert a pHYs chunk (dpi) after IHDR.  Returns a new malloc'ed buffer or NULL. */
 unsigned char *fig_png_set_dpi(const unsigned char *png, size_t n, double dpi, size_t *outn);
+
+/* ------------------------------------------------------------------ overlap.c ----- */
+
+/* What follows draws the series `label` (legend wording); NULL: not a data series. */
+void fig_series(struct fig_canvas *c, const char *label);
+int fig_series_skipped(const struct fig_canvas *c); /* drawing of this series left out */
+int fig_series_depth(const struct fig_canvas *c);   /* > 0: draw wider / larger */
+void fig_geom_log(struct fig_canvas *c, int kind, const double *xy, size_t n, double size,
+                  int dashed);
+/* The series of a drawing that lie wholly under later series (within line width). */
+size_t fig_overlap_resolve(const struct fig_canvas *c, struct fig_nested *out, size_t cap);
+/* Line width and marker radius at a depth. */
+#define FIG_LW_AT(d) (FIG_LW * (1.0 + 1.6 * (d)))
+#define FIG_MARKER_R_AT(d) (FIG_MARKER_R * (1.0 + 0.6 * (d)))
 
 /* ------------------------------------------------------------------ style.c ------- */
 
@@ -85,10 +140,29 @@ void fig_set_colour(cairo_t *cr, int colour, double alpha);
 void fig_set_rgb(cairo_t *cr, struct fig_rgb c, double alpha);
 /* Sequential colour-blind-safe map (viridis anchors), t in [0, 1]. */
 struct fig_rgb fig_colormap(double t);
+/* The style every figure is drawn in: process state, chosen once by `husai report` (--style,
+ * --font-size, --dpi, --theme) before any figure is drawn; the default is "screen". */
+struct fig_style {
+	char name[16];      /* screen, paper, paper-1col, paper-2col */
+	double narrow_w;    /* width of a one-panel figure, points */
+	double wide_w;      /* width of a multi-panel figure (F6, F8), points */
+	double pt;          /* tick-label size; axis labels are pt + 1, titles pt + 1.5 */
+	double dpi;         /* PNG resolution */
+	int dark;           /* light text and lines on a dark background */
+};
+/* Fill s with the named style's defaults; -1 for an unknown name. */
+int fig_style_preset(const char *name, struct fig_style *s);
+void fig_style_use(const struct fig_style *s); /* NULL: back to "screen" */
+const struct fig_style *fig_style_cur(void);
+/* Width and height (points) of a figure designed at w x h points for the "screen" style,
+ * in the current style (wide: a multi-panel figure). */
+void fig_style_size(double w, double h, int wide, double *ow, double *oh);
+struct fig_rgb fig_background(void);
 #define FIG_FONT "DejaVu Sans"
-#define FIG_PT_TICK 7.0
-#define FIG_PT_LABEL 8.0
-#define FIG_PT_TITLE 8.5
+#define FIG_PT_TICK (fig_style_cur()->pt)
+#define FIG_PT_LABEL (fig_style_cur()->pt + 1.0)
+#define FIG_PT_TITLE (fig_style_cur()->pt + 1.5)
+#define FIG_MARGIN 4.0    /* blank border around every figure, points */
 #define FIG_LW 1.0        /* data lines */
 #define FIG_LW_AXIS 0.6   /* axes and ticks */
 #define FIG_MARKER_R 1.8  /* marker radius, points */
@@ -214,6 +288,8 @@ void fig_heatmap(struct fig_canvas *c, const struct fig_panel *p, const double *
 /* colorbar.c: vertical colour bar in box (x, y, w, h) with nice ticks on its right. */
 void fig_colorbar(struct fig_canvas *c, double x, double y, double w, double h, double vmin,
                   double vmax, const char *label);
+/* The width the colour bar of strip width w takes with its tick labels and label. */
+double fig_colorbar_width(cairo_t *cr, double w, double vmin, double vmax, const char *label);
 /* ecdf.c: step ECDF of finite values (sorted copy), on scales xs and ys = [0, 1]. */
 int fig_ecdf(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
              const double *v, size_t n, int colour, int dashed);

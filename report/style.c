@@ -1,11 +1,57 @@
 /*
- * style.c — colours: the Okabe & Ito (2008) colour-blind-safe palette used for every series,
- * and a sequential map (viridis anchors, linearly interpolated) for heatmaps.  Fonts, sizes
- * and series-to-colour assignments are the macros in plot.h.
+ * style.c — the figure style (sizes for screen or a paper's one- and two-column widths, font
+ * size, PNG resolution, light or dark theme; docs/figures.md "Styles") and colours: the
+ * Okabe & Ito (2008) colour-blind-safe palette used for every series, and a sequential map
+ * (viridis anchors, linearly interpolated) for heatmaps.  Series-to-colour assignments are
+ * the macros in plot.h.
  */
 #include <math.h>
+#include <string.h>
 
 #include "plot.h"
+
+/* 252 pt = 3.5 in; a paper column is 3.25 in (234 pt), both columns 6.75 in (486 pt). */
+static const struct fig_style presets[] = {
+	{ "screen", 252, 504, 7.0, FIG_DPI, 0 },
+	{ "paper", 234, 486, 7.0, FIG_DPI, 0 },
+	{ "paper-1col", 234, 234, 7.0, FIG_DPI, 0 },
+	{ "paper-2col", 486, 486, 7.0, FIG_DPI, 0 },
+};
+static struct fig_style current = { "screen", 252, 504, 7.0, FIG_DPI, 0 };
+
+int fig_style_preset(const char *name, struct fig_style *s)
+{
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (!strcmp(presets[i].name, name)) {
+			*s = presets[i];
+			return 0;
+		}
+	return -1;
+}
+
+void fig_style_use(const struct fig_style *s)
+{
+	current = s ? *s : presets[0];
+}
+
+const struct fig_style *fig_style_cur(void)
+{
+	return &current;
+}
+
+void fig_style_size(double w, double h, int wide, double *ow, double *oh)
+{
+	*ow = wide ? current.wide_w : current.narrow_w;
+	/* the height follows the width, but a one-column multi-panel figure keeps most of its
+	 * height (its panels would be too flat) and a two-column figure does not grow as tall */
+	double ratio = *ow / w;
+	*oh = round(h * fmin(fmax(ratio, 0.8), 1.4)); /* whole points */
+}
+
+struct fig_rgb fig_background(void)
+{
+	return current.dark ? (struct fig_rgb){ 0.12, 0.12, 0.13 } : (struct fig_rgb){ 1, 1, 1 };
+}
 
 static const struct fig_rgb okabe_ito[FIG_NCOLOURS] = {
 	{ 0x00 / 255.0, 0x00 / 255.0, 0x00 / 255.0 }, /* black */
@@ -23,6 +69,8 @@ struct fig_rgb fig_colour(int i)
 {
 	if (i < 0 || i >= FIG_NCOLOURS)
 		i = FIG_BLACK;
+	if (i == FIG_BLACK && current.dark) /* the foreground: text, axes, the null */
+		return (struct fig_rgb){ 0.92, 0.92, 0.92 };
 	return okabe_ito[i];
 }
 

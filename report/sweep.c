@@ -77,22 +77,34 @@ int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *gr
 	fig_panel_layout(&p, c->cr);
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nl);
+	/* series named as in the legend, so a hidden one is drawn wider and noted (overlap.c) */
+	fig_series(c, leg[0].label);
 	fig_band(c, &p.xs, &p.ys, x, tl, th, n, FIG_C_TRAINED);
+	fig_series(c, leg[1].label);
 	fig_band(c, &p.xs, &p.ys, x, rl, rh, n, FIG_C_R1);
+	fig_series(c, leg[0].label);
 	fig_line(c, &p.xs, &p.ys, x, tm, n, FIG_C_TRAINED, 0);
+	fig_series(c, leg[1].label);
 	fig_line(c, &p.xs, &p.ys, x, rm, n, FIG_C_R1, 0);
+	fig_series(c, leg[0].label);
 	fig_markers(c, &p.xs, &p.ys, x, tm, n, FIG_C_TRAINED, 0);
+	fig_series(c, leg[1].label);
 	fig_markers(c, &p.xs, &p.ys, x, rm, n, FIG_C_R1, 1);
 	if (nr2) {
+		fig_series(c, "untrained R2");
 		fig_line(c, &p.xs, &p.ys, x, r2, n, FIG_C_R2, 0);
 		fig_markers(c, &p.xs, &p.ys, x, r2, n, FIG_C_R2, 2);
 	}
-	if (nnull)
+	if (nnull) {
+		fig_series(c, "analytic null");
 		fig_line(c, &p.xs, &p.ys, x, nul, n, FIG_C_NULL, 1);
+	}
 	if (nev) {
+		fig_series(c, "EV (right)");
 		fig_line(c, &p.xs, &p.y2s, x, ev, n, FIG_C_EV, 0);
 		fig_markers(c, &p.xs, &p.y2s, x, ev, n, FIG_C_EV, 3);
 	}
+	fig_series(c, NULL);
 cleanup:
 	free(order);
 	free(x);

@@ -13,6 +13,8 @@
 void fig_violin(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
                 double x0, double half, const double *y, size_t n, int colour)
 {
+	if (fig_series_skipped(c))
+		return;
 	double lo = NAN, hi = NAN, s = 0, ss = 0;
 	size_t m = 0;
 	fig_range(y, n, &lo, &hi);

@@ -44,9 +44,8 @@ static void open_run(struct rep_run *r, const char *name)
 static int draw(struct fig_canvas *c, enum fig_device dev, const struct rep_run *r, const char *id)
 {
 	const struct rep_figure *f = figure(id);
-	double w = f->w, h = f->h;
-	if (f->size)
-		f->size(r, &w, &h);
+	double w, h;
+	rep_figure_size(f, r, &w, &h);
 	struct hus_err err = { 0 };
 	assert_int_equal(fig_canvas_open(c, dev, w, h, r->date, &err), 0);
 	char skip[256] = "";
@@ -85,9 +84,9 @@ static void check_png(const struct rep_run *r, const char *id, size_t *nmarks)
 	struct fig_canvas c;
 	assert_int_equal(draw(&c, FIG_PNG, r, id), 0);
 	cairo_surface_flush(c.surf);
-	assert_int_equal(cairo_image_surface_get_width(c.surf), (int)ceil(c.w * FIG_DPI / 72.0));
-	assert_int_equal(cairo_image_surface_get_height(c.surf), (int)ceil(c.h * FIG_DPI / 72.0));
-	assert_int_equal(pixel(c.surf, 0.5, c.h - 0.5), 0xffffffffu); /* white background corner */
+	assert_int_equal(cairo_image_surface_get_width(c.surf), (int)ceil(c.page_w * FIG_DPI / 72.0));
+	assert_int_equal(cairo_image_surface_get_height(c.surf), (int)ceil(c.page_h * FIG_DPI / 72.0));
+	assert_int_equal(pixel(c.surf, 0.5, c.page_h - 0.5), 0xffffffffu); /* white background corner */
 	for (size_t i = 0; i < c.n_marks; i++)
 		if (pixel(c.surf, c.marks[i].x, c.marks[i].y) == 0xffffffffu)
 			fail_msg("%s: marker %zu (series %d) at (%g, %g) is on background", id, i,
@@ -165,12 +164,13 @@ static void check_svg(const struct rep_run *r, const char *id, struct fig_canvas
 			fail_msg("%s: marker %zu (series %d) at (%g, %g) not found in the SVG", id, i,
 			         m->series, m->x, m->y);
 		double ytol = 0.01 * fabs(m->ys.hi - m->ys.lo) / fabs(m->ys.d1 - m->ys.d0);
-		assert_double_equal(fig_unmap(&m->ys, b[j].cy), m->dy, ytol);
+		/* the SVG is in page coordinates, the scales in the margin's user space */
+		assert_double_equal(fig_unmap(&m->ys, b[j].cy - FIG_MARGIN), m->dy, ytol);
 		if (!m->xs.log2) {
 			double xtol = 0.01 * fabs(m->xs.hi - m->xs.lo) / fabs(m->xs.d1 - m->xs.d0);
-			assert_double_equal(fig_unmap(&m->xs, b[j].cx), m->dx, xtol);
+			assert_double_equal(fig_unmap(&m->xs, b[j].cx - FIG_MARGIN), m->dx, xtol);
 		} else {
-			assert_double_equal(log2(fig_unmap(&m->xs, b[j].cx)), log2(m->dx), 1e-3);
+			assert_double_equal(log2(fig_unmap(&m->xs, b[j].cx - FIG_MARGIN)), log2(m->dx), 1e-3);
 		}
 	}
 	free(b);
