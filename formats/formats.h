@@ -607,7 +607,8 @@ struct imp_tensor {
 	int rank;
 	size_t dims[H5_MAX_RANK];
 	size_t numel;
-	float *data;                /* (numel) row-major float32; NULL for non-float tensors (bool) */
+	float *data;                /* (numel) row-major float32; NULL for non-float tensors */
+	int64_t *ints;              /* (numel) row-major, for integer tensors (Int, Long); else NULL */
 };
 struct imp_tensors {
 	size_t n;
@@ -629,7 +630,8 @@ int st_read_file(struct imp_tensors *out, const char *path, struct hus_err *err)
 /* torch .pt (zip container, pickle protocol 2).  Values form a tree (shared by the pickle
  * memo, so possibly a DAG); a pt_doc owns them all.  Accepted globals:
  * collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.{Float,Half,BFloat16}Storage,
- * and torch.BoolStorage (buffers such as attn.mask: shape kept, data not loaded); anything else
+ * torch.{Int,Long}Storage (integer buffers, read into imp_tensor.ints) and torch.BoolStorage
+ * (buffers such as attn.mask: shape kept, data not loaded); anything else
  * is refused by name. */
 enum pt_kind { PT_NONE, PT_BOOL, PT_INT, PT_FLOAT, PT_STR, PT_LIST, PT_TUPLE, PT_DICT, PT_TENSOR,
                PT_GLOBAL, PT_STORAGE /* the last two only inside the VM and tensor views */ };

@@ -25,8 +25,10 @@ void imp_tensors_release(struct imp_tensors *ts)
 {
 	if (!ts)
 		return;
-	for (size_t i = 0; i < ts->n; i++)
+	for (size_t i = 0; i < ts->n; i++) {
 		free(ts->t[i].data);
+		free(ts->t[i].ints);
+	}
 	free(ts->t);
 	ts->t = NULL;
 	ts->n = 0;
