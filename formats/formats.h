@@ -671,13 +671,16 @@ hj *pt_to_json(const struct pt_value *v);
 
 /* Mapping foreign tensors to husai artifacts (docs/decisions.md §10).  `layout` names the source
  * convention; orientation comes from it, never from shapes. */
-enum imp_layout { IMP_AUTO, IMP_SAELENS, IMP_SPARSIFY, IMP_UPSTREAM, IMP_USER_MAP };
+enum imp_layout { IMP_AUTO, IMP_SAELENS, IMP_SPARSIFY, IMP_UPSTREAM, IMP_DICTLEARN,
+                  IMP_USER_MAP };
 struct imp_opts {
 	enum imp_layout layout;
 	const char *map_path;       /* user mapping file (IMP_USER_MAP), JSON */
 	const char *cfg_path;       /* cfg.json for safetensors; NULL: the one beside the file */
 	const char *condition;      /* recorded as `condition`; NULL: "imported" */
 	int64_t seed;               /* recorded as `seed` when >= 0 (overrides cfg) */
+	int64_t order_seed;         /* the seed when neither `seed` nor the source's cfg gives one
+	                             * (husai import: the file's place in the command; never -1) */
 };
 /* Import one source file into out_path (an HDF5 artifact written atomically; nothing is
  * left at out_path on error).  *kind receives "sae" or "transformer". */

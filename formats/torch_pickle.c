@@ -442,7 +442,7 @@ static int run_pickle(struct vm *m, const unsigned char *p, size_t n, struct pt_
 				char msg[480];
 				snprintf(msg, sizeof(msg), "refusing pickle global '%s.%s' (only "
 				         "collections.OrderedDict, torch._utils._rebuild_tensor_v2 and "
-				         "torch float/half/bfloat16/bool storages are accepted)", mod, name);
+				         "torch float/half/bfloat16/bool/int/long storages are accepted)", mod, name);
 				return bad(m, pos, msg);
 			}
 			if ((v = new_value(m, PT_GLOBAL)))
@@ -506,7 +506,7 @@ static int run_pickle(struct vm *m, const unsigned char *p, size_t n, struct pt_
 			    pid->items[1]->i < G_FLOAT || pid->items[2]->kind != PT_STR ||
 			    pid->items[3]->kind != PT_STR || pid->items[4]->kind != PT_INT ||
 			    pid->items[4]->i < 0)
-				return bad(m, pos, "persistent id is not ('storage', <float/half/bfloat16/bool "
+				return bad(m, pos, "persistent id is not ('storage', <float/half/bfloat16/bool/int/long "
 				           "storage>, key, location, numel)");
 			const char *key = pid->items[2]->s;
 			if (!*key || strspn(key, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(key))
