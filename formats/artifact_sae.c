@@ -355,3 +355,45 @@ int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256
 	acts_release(&s);
 	return 0;
 }
+
+/* An imported SAE (kind "imported": /params only, no optimizer or training state): the
+ * parameters' shapes against d_model / d_sae and their finiteness (husai inspect). */
+int sae_imported_check(const char *path, struct hus_err *err)
+{
+	struct h5r *r = NULL;
+	int rc = h5r_open(&r, path, SAE_FORMAT, 1, err);
+	if (rc)
+		return rc;
+	int64_t d64 = 0, m64 = 0;
+	if ((rc = h5r_attr_i64(r, "/", "d_model", &d64, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "d_sae", &m64, err)))
+		goto done;
+	if (d64 <= 0 || m64 <= 0 || d64 > (1 << 20) || m64 > (1 << 26)) {
+		rc = hus_errf(err, HUS_EINPUT, path, "d_model", "implausible d_model %lld / d_sae %lld",
+		              (long long)d64, (long long)m64);
+		goto done;
+	}
+	size_t d = (size_t)d64, m = (size_t)m64;
+	const struct { const char *name; int rank, opt; size_t a, b; } ps[] = {
+		{ "/params/W_enc", 2, 0, m, d }, { "/params/b_enc", 1, 0, m, 0 },
+		{ "/params/W_dec", 2, 0, d, m }, { "/params/b_dec", 1, 1, d, 0 },
+		{ "/params/threshold", 1, 1, m, 0 },
+	};
+	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]) && !rc; i++) {
+		if (ps[i].opt && !h5r_has(r, ps[i].name))
+			continue;
+		size_t dims[2] = { ps[i].a, ps[i].b };
+		float *x = NULL;
+		if ((rc = h5r_read_alloc(r, ps[i].name, HUS_F32, (void **)&x, ps[i].rank, dims, err)))
+			break;
+		size_t n = ps[i].rank == 2 ? ps[i].a * ps[i].b : ps[i].a;
+		for (size_t e = 0; e < n && !rc; e++)
+			if (!isfinite(x[e]))
+				rc = hus_errf(err, HUS_EINPUT, path, ps[i].name, "non-finite value at element %zu",
+				              e);
+		free(x);
+	}
+done:
+	h5r_close(r);
+	return rc;
+}

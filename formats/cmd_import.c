@@ -365,11 +365,13 @@ int cmd_import(int argc, char **argv)
 			printf("imported %s -> %s (%s)\n", src.v[i], outs[i], kind);
 		free(ss);
 		for (size_t j = 0; j < i && used[i] >= 0; j++)
-			if (used[j] == used[i])
+			if (used[j] == used[i]) { /* named once, with the first earlier one */
 				fprintf(stderr, "husai import: note: %s and %s both have seed %lld; husai "
 				        "analyze needs distinct seeds within a group (give --seeds, or "
 				        "import them under different --condition names)\n", src.v[j],
 				        src.v[i], (long long)used[i]);
+				break;
+			}
 	}
 	if (status)
 		for (size_t i = 0; i < done; i++)

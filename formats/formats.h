@@ -531,6 +531,9 @@ int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_
  * (release with sae_ckpt_release).  hist_names point at static strings. */
 int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
 void sae_ckpt_release(struct sae_ckpt *c);
+/* An imported SAE (root kind "imported": /params and attributes only): shapes and finite
+ * values of its parameters. */
+int sae_imported_check(const char *path, struct hus_err *err);
 
 /* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
  * file's sha256: acts_read's validation (a file that is not one, a NaN/Inf row named), then
@@ -626,6 +629,10 @@ float imp_bf16_to_f32(uint16_t h);
 int st_read_buf(struct imp_tensors *out, const void *buf, size_t n, const char *name,
                 struct hus_err *err);
 int st_read_file(struct imp_tensors *out, const char *path, struct hus_err *err);
+/* Write n float32 tensors (data, name, rank, dims, numel used) as a safetensors file, in that
+ * order, with an optional "__metadata__" object of strings; atomic (husai export). */
+int st_write_file(const char *path, const struct imp_tensor *t, size_t n, hj *metadata,
+                  struct hus_err *err);
 
 /* torch .pt (zip container, pickle protocol 2).  Values form a tree (shared by the pickle
  * memo, so possibly a DAG); a pt_doc owns them all.  Accepted globals:
