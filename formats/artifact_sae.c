@@ -35,6 +35,40 @@ static struct blk view(float *p, size_t d, size_t m)
 	return b;
 }
 
+/* What each parameter is, for a reader with h5py alone (docs/artifacts.md): a `description`
+ * and a `dims` attribute (dimension names, outermost first) on every parameter dataset.
+ * Attributes only: the datasets' values and digests do not change. */
+static const struct { const char *name, *dims, *what; } param_doc[] = {
+	{ "W_enc", "d_sae,d_model", "encoder weights, row j = latent j: pre = (x - b_dec) W_enc^T + b_enc "
+	                            "(topk_upstream: x W_enc^T + b_enc)" },
+	{ "b_enc", "d_sae", "encoder bias" },
+	{ "W_dec", "d_model,d_sae", "decoder, column j = feature j's direction: x_hat = z W_dec^T + b_dec" },
+	{ "b_dec", "d_model", "decoder bias, also subtracted from x before the encoder" },
+	{ "threshold", "d_sae", "per-latent threshold (jumprelu, batchtopk, matryoshka): z_j = pre_j "
+	                        "where pre_j > threshold_j and pre_j > 0, else 0; unused otherwise" },
+};
+
+int sae_describe_params(struct h5w *w, const char *prefix, unsigned present,
+                        struct hus_err *err)
+{
+	const char *role = !strcmp(prefix, "/params") ? ""
+	                   : !strcmp(prefix, "/optimizer/exp_avg") ? "Adam first moment of: "
+	                   : "Adam second moment of: ";
+	for (size_t i = 0; i < sizeof(param_doc) / sizeof(param_doc[0]); i++) {
+		char path[128], what[512];
+		snprintf(path, sizeof(path), "%s/%s", prefix, param_doc[i].name);
+		if (!(present >> i & 1u))
+			continue;
+		snprintf(what, sizeof(what), "%s%s", role, param_doc[i].what);
+		int rc = h5w_attr_str(w, path, "description", what, err);
+		if (!rc)
+			rc = h5w_attr_str(w, path, "dims", param_doc[i].dims, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int write_block(struct h5w *w, const char *prefix, float *p, size_t d, size_t m,
                        int has_b_dec, float *tr, struct hus_err *err)
 {
@@ -61,7 +95,9 @@ static int write_block(struct h5w *w, const char *prefix, float *p, size_t d, si
 			return rc;
 	}
 	snprintf(name, sizeof(name), "%s/threshold", prefix);
-	return h5w_f32(w, name, b.threshold, 1, dm, err);
+	if ((rc = h5w_f32(w, name, b.threshold, 1, dm, err)))
+		return rc;
+	return sae_describe_params(w, prefix, has_b_dec ? 0x1fu : 0x17u, err);
 }
 
 int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_provenance *prov,

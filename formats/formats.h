@@ -531,6 +531,11 @@ int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_
  * (release with sae_ckpt_release).  hist_names point at static strings. */
 int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
 void sae_ckpt_release(struct sae_ckpt *c);
+/* The `description` and `dims` attributes of the parameter datasets under prefix ("/params",
+ * "/optimizer/exp_avg", "/optimizer/exp_avg_sq"); bit i of present says parameter i exists
+ * (W_enc, b_enc, W_dec, b_dec, threshold). */
+int sae_describe_params(struct h5w *w, const char *prefix, unsigned present,
+                        struct hus_err *err);
 /* An imported SAE (root kind "imported": /params and attributes only): shapes and finite
  * values of its parameters. */
 int sae_imported_check(const char *path, struct hus_err *err);

@@ -671,6 +671,13 @@ static int write_sae(const char *out, const struct sae_plan *pl, const struct im
 	                          : pl->seed >= 0 ? "source cfg" : "file order";
 	if (seed < 0)
 		seed = o && o->order_seed >= 0 ? o->order_seed : 0;
+	unsigned present = 0;
+	for (int i = 0; i < P_FC; i++) /* W_enc, b_enc, W_dec, b_dec, threshold: sae_describe_params' order */
+		present |= pl->p[i] ? 1u << i : 0u;
+	if (!rc) rc = sae_describe_params(w, "/params", present, err);
+	if (!rc && pl->p[P_FC]) rc = h5w_attr_str(w, pdset[P_FC], "description",
+	                                          "firings per latent, as the source counted them", err);
+	if (!rc && pl->p[P_FC]) rc = h5w_attr_str(w, pdset[P_FC], "dims", "d_sae", err);
 	if (!rc) rc = h5w_attr_str(w, "/", "architecture", pl->architecture, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "k", pl->k, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "seed", seed, err);
