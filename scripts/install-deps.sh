@@ -2,13 +2,13 @@
 # install-deps.sh — make sure the Debian 12 packages husai builds and runs with are present.
 # As root it installs what is missing with apt-get; otherwise it prints the exact command.
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh --bench    also python3-torch, for the benchmark peer
+#   scripts/install-deps.sh --bench    also python3-torch (the benchmark peer, the import fixtures) and python3-h5py (the documented loader)
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config git ca-certificates
       libhdf5-dev libgsl-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
       libyaml-dev libcmocka-dev valgrind cppcheck python3 libopenblas-dev libjansson-dev libssl-dev libzip-dev
       libopenmpi-dev openmpi-bin)
-[ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy)
+[ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy python3-h5py)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -78,4 +78,17 @@ if "$PY" -c 'import torch' 2>/dev/null; then
 else
 	echo "SKIP: torch is not importable by $PY: make_fixtures.py and the ae.pt comparison not run (the committed fixtures were tested)"
 fi
+# the loader docs/artifacts.md gives, run as written on a trained checkpoint: husai's final_mse
+if "$PY" -c 'import torch, h5py' 2>/dev/null; then
+	mkdir -p "$tmp/loader"
+	A=$src/tests/fixtures/old-archive/run
+	ln -s "$A/sae/k_sweep_dsae16_k2/sae_seed1.h5" "$tmp/loader/sae_seed42.h5"
+	ln -s "$A/activations.h5" "$tmp/loader/activations.h5"
+	sed -n '/^\*\*Loading a checkpoint without husai/,/^```$/p' "$src/docs/artifacts.md" | sed '1,/^```python$/d;/^```$/d' >"$tmp/loader/load.py"
+	check "the documented loader is 10 lines" test "$(wc -l <"$tmp/loader/load.py")" -le 11
+	(cd "$tmp/loader" && "$PY" load.py) >"$tmp/loader/out" 2>&1
+	check "the documented loader reproduces final_mse ($(cat "$tmp/loader/out"))" awk '{ d = $2 - $4; if (d < 0) d = -d; exit !(NF == 4 && d <= 1e-6 * $4) }' "$tmp/loader/out"
+else
+	echo "SKIP: torch and h5py are not both importable by $PY: the documented loader not run"
+fi
 finish test_import_libs
