@@ -440,7 +440,22 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			goto cleanup_ck;
 		primary = "r1";
 	}
-	if (q->r2 && t.n) {
+	if (q->r2 && t.n && !(g->r2_paths && g->n_r2) && first.source_format[0]) {
+		/* an imported SAE carries no untrained twin, and husai's R2 recipe (spec 4.2) is not
+		 * the source library's initialisation: R2 is reported unavailable, with the reason
+		 * (never a number from the wrong recipe, never NaN) */
+		hj *o = hj_obj();
+		char why[512];
+		snprintf(why, sizeof(why),
+		         "the SAEs were imported (%s): R2 compares with the same SAEs untrained, and "
+		         "neither their step-0 checkpoints nor their library's initialisation are in "
+		         "the imported files; give --r2-from with untrained checkpoints saved by the "
+		         "same library (imported the same way) to get R2", first.source_format);
+		hj_set(o, "kind", hj_str("r2"));
+		hj_set(o, "available", hj_bool(0));
+		hj_set(o, "reason", hj_str(why));
+		hj_set(controls, "r2", o);
+	} else if (q->r2 && t.n) {
 		const char *src;
 		if (g->r2_paths && g->n_r2) {
 			size_t d2 = d;

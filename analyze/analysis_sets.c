@@ -279,6 +279,8 @@ int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t
 	if (first && n) {
 		*first = dec[order[0]];
 		first->W_dec = NULL;
+		for (size_t i = 0; i < n && !first->source_format[0]; i++) /* any import counts */
+			memcpy(first->source_format, dec[i].source_format, sizeof(first->source_format));
 	}
 cleanup:
 	for (size_t i = 0; dec && i < n; i++)

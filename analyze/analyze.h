@@ -236,6 +236,7 @@ struct decoder {
 	int64_t seed, step, k;     /* step, k: -1 when not recorded */
 	size_t d_model, d_sae;
 	char architecture[32], condition[128], control[32];
+	char source_format[64];    /* an imported SAE's source layout ("" for husai-trained) */
 	float *W_dec;              /* (d_model, d_sae), finite */
 	float *W_enc, *b_enc, *b_dec; /* (d_sae, d_model), (d_sae), (d_model): with_encoder only */
 	float *threshold;             /* (d_sae) when stored: with_encoder only */

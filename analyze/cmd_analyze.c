@@ -330,8 +330,16 @@ int cmd_analyze(int argc, char **argv)
 			hj_get_f64(g, "statistical_test.p_value", &v[4]);
 			hj_get_f64(g, "seed_level_bootstrap.ci95_low", &v[5]);
 			const char *concl = hj_get_str(g, "conclusion");
-			printf("%s: trained %.6f (seed-level CI low %.6f), R1 %.6f, R2 %.6f, null %.6f, "
-			       "p %.3g: %s\n", name, v[0], v[5], v[1], v[2], v[3], v[4],
+			/* a control that was not computed says so, never "nan" */
+			char r1[64], r2[64];
+			snprintf(r1, sizeof(r1), hj_get(g, "controls.r1") ? "%.6f" : "not computed", v[1]);
+			if (hj_get(g, "controls.r2.reason"))
+				snprintf(r2, sizeof(r2), "unavailable (controls.r2.reason)");
+			else
+				snprintf(r2, sizeof(r2), hj_get(g, "controls.r2") ? "%.6f" : "not computed",
+				         v[2]);
+			printf("%s: trained %.6f (seed-level CI low %.6f), R1 %s, R2 %s, null %.6f, "
+			       "p %.3g: %s\n", name, v[0], v[5], r1, r2, v[3], v[4],
 			       concl ? concl : "no statistics");
 		}
 		printf("wrote %s\n", q.out_dir);

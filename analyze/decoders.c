@@ -55,7 +55,8 @@ int decoder_load(struct decoder *d, const char *path, int with_encoder, struct h
 		goto fail;
 	if ((rc = attr_str_opt(r, "architecture", o.architecture, sizeof(o.architecture), err)) ||
 	    (rc = attr_str_opt(r, "condition", o.condition, sizeof(o.condition), err)) ||
-	    (rc = attr_str_opt(r, "control", o.control, sizeof(o.control), err)))
+	    (rc = attr_str_opt(r, "control", o.control, sizeof(o.control), err)) ||
+	    (rc = attr_str_opt(r, "source_format", o.source_format, sizeof(o.source_format), err)))
 		goto fail;
 	size_t dims[2] = { o.d_model, o.d_sae };
 	if ((rc = h5r_read_alloc(r, "/params/W_dec", HUS_F32, (void **)&o.W_dec, 2, dims, err)))

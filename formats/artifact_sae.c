@@ -35,6 +35,40 @@ static struct blk view(float *p, size_t d, size_t m)
 	return b;
 }
 
+/* What each parameter is, for a reader with h5py alone (docs/artifacts.md): a `description`
+ * and a `dims` attribute (dimension names, outermost first) on every parameter dataset.
+ * Attributes only: the datasets' values and digests do not change. */
+static const struct { const char *name, *dims, *what; } param_doc[] = {
+	{ "W_enc", "d_sae,d_model", "encoder weights, row j = latent j: pre = (x - b_dec) W_enc^T + b_enc "
+	                            "(topk_upstream: x W_enc^T + b_enc)" },
+	{ "b_enc", "d_sae", "encoder bias" },
+	{ "W_dec", "d_model,d_sae", "decoder, column j = feature j's direction: x_hat = z W_dec^T + b_dec" },
+	{ "b_dec", "d_model", "decoder bias, also subtracted from x before the encoder" },
+	{ "threshold", "d_sae", "per-latent threshold (jumprelu, batchtopk, matryoshka): z_j = pre_j "
+	                        "where pre_j > threshold_j and pre_j > 0, else 0; unused otherwise" },
+};
+
+int sae_describe_params(struct h5w *w, const char *prefix, unsigned present,
+                        struct hus_err *err)
+{
+	const char *role = !strcmp(prefix, "/params") ? ""
+	                   : !strcmp(prefix, "/optimizer/exp_avg") ? "Adam first moment of: "
+	                   : "Adam second moment of: ";
+	for (size_t i = 0; i < sizeof(param_doc) / sizeof(param_doc[0]); i++) {
+		char path[128], what[512];
+		snprintf(path, sizeof(path), "%s/%s", prefix, param_doc[i].name);
+		if (!(present >> i & 1u))
+			continue;
+		snprintf(what, sizeof(what), "%s%s", role, param_doc[i].what);
+		int rc = h5w_attr_str(w, path, "description", what, err);
+		if (!rc)
+			rc = h5w_attr_str(w, path, "dims", param_doc[i].dims, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int write_block(struct h5w *w, const char *prefix, float *p, size_t d, size_t m,
                        int has_b_dec, float *tr, struct hus_err *err)
 {
@@ -61,7 +95,9 @@ static int write_block(struct h5w *w, const char *prefix, float *p, size_t d, si
 			return rc;
 	}
 	snprintf(name, sizeof(name), "%s/threshold", prefix);
-	return h5w_f32(w, name, b.threshold, 1, dm, err);
+	if ((rc = h5w_f32(w, name, b.threshold, 1, dm, err)))
+		return rc;
+	return sae_describe_params(w, prefix, has_b_dec ? 0x1fu : 0x17u, err);
 }
 
 int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_provenance *prov,
@@ -354,4 +390,46 @@ int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256
 	s.x = NULL; /* ownership moves to the caller */
 	acts_release(&s);
 	return 0;
+}
+
+/* An imported SAE (kind "imported": /params only, no optimizer or training state): the
+ * parameters' shapes against d_model / d_sae and their finiteness (husai inspect). */
+int sae_imported_check(const char *path, struct hus_err *err)
+{
+	struct h5r *r = NULL;
+	int rc = h5r_open(&r, path, SAE_FORMAT, 1, err);
+	if (rc)
+		return rc;
+	int64_t d64 = 0, m64 = 0;
+	if ((rc = h5r_attr_i64(r, "/", "d_model", &d64, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "d_sae", &m64, err)))
+		goto done;
+	if (d64 <= 0 || m64 <= 0 || d64 > (1 << 20) || m64 > (1 << 26)) {
+		rc = hus_errf(err, HUS_EINPUT, path, "d_model", "implausible d_model %lld / d_sae %lld",
+		              (long long)d64, (long long)m64);
+		goto done;
+	}
+	size_t d = (size_t)d64, m = (size_t)m64;
+	const struct { const char *name; int rank, opt; size_t a, b; } ps[] = {
+		{ "/params/W_enc", 2, 0, m, d }, { "/params/b_enc", 1, 0, m, 0 },
+		{ "/params/W_dec", 2, 0, d, m }, { "/params/b_dec", 1, 1, d, 0 },
+		{ "/params/threshold", 1, 1, m, 0 },
+	};
+	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]) && !rc; i++) {
+		if (ps[i].opt && !h5r_has(r, ps[i].name))
+			continue;
+		size_t dims[2] = { ps[i].a, ps[i].b };
+		float *x = NULL;
+		if ((rc = h5r_read_alloc(r, ps[i].name, HUS_F32, (void **)&x, ps[i].rank, dims, err)))
+			break;
+		size_t n = ps[i].rank == 2 ? ps[i].a * ps[i].b : ps[i].a;
+		for (size_t e = 0; e < n && !rc; e++)
+			if (!isfinite(x[e]))
+				rc = hus_errf(err, HUS_EINPUT, path, ps[i].name, "non-finite value at element %zu",
+				              e);
+		free(x);
+	}
+done:
+	h5r_close(r);
+	return rc;
 }

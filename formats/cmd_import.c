@@ -1,41 +1,59 @@
 /*
- * cmd_import.c — `husai import`: convert foreign SAEs (SAELens / sparsify safetensors, upstream
- * torch `.pt` checkpoints, anything else through a mapping file) and upstream transformer
- * `.pt` checkpoints into husai HDF5 artifacts (issue 9), one file per source, recording the
- * source's sha256 and the key mapping applied.  All or nothing: when any source fails, the
- * artifacts this invocation already wrote are removed and the status is 1.
+ * cmd_import.c — `husai import`: convert foreign SAEs (SAELens / sparsify safetensors,
+ * dictionary_learning ae.pt with config.json, upstream torch `.pt` checkpoints, anything else
+ * through a mapping file) and upstream transformer `.pt` checkpoints into husai HDF5 artifacts
+ * (issues 9 and 18), one file per source, recording the source's sha256 and the key mapping.
+ * Sources are files, directories (every *.safetensors and *.pt below, in sorted order) or
+ * quoted globs; output names come from the sources' paths below their common directory, so
+ * seeds of one library (all `ae.pt`, all `layers.6/sae.safetensors`) never collide.  Seeds:
+ * --seeds (one per source), --seed, the source cfg, else the source's place in the list.
+ * All or nothing: when any source fails, the artifacts this invocation already wrote are
+ * removed and the status is 1.
  */
+#include <glob.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "formats.h"
 
 static const char *const import_usage[] = {
-	"usage: husai import [--layout (auto | saelens | sparsify | upstream)] [--map <map.json>]",
-	"                    [--cfg <cfg.json>] [--condition <name>] [--seed <n>] [--force]",
-	"                    --out <dir> <src>...",
+	"usage: husai import [--layout (auto | saelens | sparsify | dictionary_learning | upstream)]",
+	"                    [--map <map.json>] [--cfg <cfg.json>] [--condition <name>]",
+	"                    [--seed <n> | --seeds <n,n,...>] [--force] --out <dir> <src>...",
 	"",
-	"Convert foreign checkpoints into husai HDF5 artifacts in <dir>:",
+	"Convert foreign checkpoints into husai HDF5 artifacts in <dir>.  Each <src> is a file, a",
+	"directory (every *.safetensors and *.pt below it, in sorted order) or a quoted glob",
+	"('runs/*/ae.pt'):",
 	"  *.safetensors  SAELens (W_enc, W_dec, b_enc, b_dec, threshold) or sparsify",
 	"                 (encoder.weight, encoder.bias, W_dec, b_dec) SAEs, with the cfg.json",
-	"                 found beside the file (or --cfg) for architecture, k and seed",
+	"                 found beside the file (or --cfg) for architecture, k, seed, model, hook",
+	"  ae.pt          dictionary_learning SAEs (AutoEncoder, AutoEncoderTopK, BatchTopKSAE,",
+	"                 JumpReluAutoEncoder), with the config.json beside the file",
 	"  *.pt           upstream SAE checkpoints (sae_state_dict / model_state_dict with",
 	"                 encoder.weight, encoder.bias, decoder.weight) and transformer",
 	"                 checkpoints (model_state_dict with TransformerLens keys)",
-	"Orientation follows each library's documented layout, never the shapes; --map names the",
-	"source keys of any other layout: {\"architecture\": ..., \"k\": ..., \"map\": {\"<key>\":",
-	"{\"to\": \"W_dec\", \"transpose\": true}, ...}}.  Each output is <dir>/<name>.h5, where",
-	"<name> is the source's stem (its directory's name for sae_weights / sae / model).",
+	"Orientation follows each library's documented layout, never the shapes.  Every source",
+	"tensor must land somewhere: a tensor the layout has no place for is an error, unless a",
+	"--map file names it under \"skip\": {\"skip\": [\"<key>\", ...]}.  For any other layout",
+	"the --map file names every key: {\"architecture\": ..., \"k\": ..., \"map\": {\"<key>\":",
+	"{\"to\": \"W_dec\", \"transpose\": true}, ...}}.",
+	"Output names: <dir>/<path>.h5, <path> being the source's path below the sources' common",
+	"directory with '/' as '_' and the library's fixed file names (ae.pt, sae.safetensors,",
+	"sae_weights.safetensors) left out: runs/s1/ae.pt and runs/s2/ae.pt give s1.h5 and s2.h5.",
+	"The seed of each SAE: --seeds, else --seed, else the source's cfg, else its place in the",
+	"list of sources (0, 1, 2, ...); the artifact records which (seed_source).",
 	"",
-	"    --layout <l>       source convention (default auto: by the key names)",
-	"    --map <file>       user mapping file (JSON), for any other layout",
-	"    --cfg <file>       the cfg.json of a safetensors SAE",
-	"    --condition <c>    recorded as the SAE's condition (default: imported)",
-	"    --seed <n>         recorded as the SAE's seed (default: from cfg, else -1)",
+	"    --layout <l>       source convention (default auto: by the key names and config.json)",
+	"    --map <file>       mapping file (JSON): keys to skip, or a whole mapping",
+	"    --cfg <file>       the cfg.json / config.json of the source (default: the one beside it)",
+	"    --condition <c>    recorded as the SAEs' condition (default: imported)",
+	"    --seed <n>         recorded as the seed of every source",
+	"    --seeds <list>     one seed per source, in the order the sources are listed (0,1,2)",
 	"    --force            overwrite existing outputs",
 	"    --out <dir>        output directory (created)",
 	NULL,
@@ -43,23 +61,164 @@ static const char *const import_usage[] = {
 
 static void usage(FILE *out) { hus_print_lines(out, import_usage); }
 
-/* <dir>/<stem>.h5; generic library file names take their directory's name */
-static void out_name(char *out, size_t n, const char *dir, const char *src)
+struct srcs {
+	char **v;
+	size_t n, cap;
+};
+
+static int srcs_add(struct srcs *s, const char *path)
 {
-	const char *slash = strrchr(src, '/');
-	const char *base = slash ? slash + 1 : src;
-	size_t len = strcspn(base, ".");
-	char stem[256];
-	snprintf(stem, sizeof(stem), "%.*s", (int)len, base);
-	if ((!strcmp(stem, "sae_weights") || !strcmp(stem, "sae") || !strcmp(stem, "model")) &&
-	    slash) {
-		const char *p = slash;
-		while (p > src && p[-1] != '/')
-			p--;
-		if (p < slash)
-			snprintf(stem, sizeof(stem), "%.*s", (int)(slash - p), p);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		s->v = v, s->cap = cap;
 	}
-	snprintf(out, n, "%s/%s.h5", dir, stem);
+	if (!(s->v[s->n] = strdup(path)))
+		return -1;
+	s->n++;
+	return 0;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int add_checkpoint(const char *rel, const char *full, void *ctx)
+{
+	(void)rel;
+	if (!has_suffix(full, ".safetensors") && !has_suffix(full, ".pt"))
+		return 0;
+	return srcs_add(ctx, full) ? 1 : 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* one command-line source: a file, a directory (walked), or a glob */
+static int expand_source(struct srcs *s, const char *arg)
+{
+	if (is_dir(arg)) {
+		size_t before = s->n;
+		if (hus_walk_files(arg, add_checkpoint, s)) {
+			fprintf(stderr, "husai import: %s: cannot list the directory\n", arg);
+			return 1;
+		}
+		if (s->n == before) {
+			fprintf(stderr, "husai import: %s: no *.safetensors or *.pt file below this "
+			        "directory\n", arg);
+			return 1;
+		}
+		return 0;
+	}
+	if (!hus_file_exists(arg) && strpbrk(arg, "*?[")) {
+		glob_t g;
+		int rc = glob(arg, GLOB_ERR, NULL, &g);
+		if (rc == GLOB_NOMATCH || (!rc && !g.gl_pathc)) {
+			fprintf(stderr, "husai import: '%s' matches no file\n", arg);
+			if (!rc)
+				globfree(&g);
+			return 1;
+		}
+		if (rc) {
+			fprintf(stderr, "husai import: '%s': cannot expand the pattern\n", arg);
+			return 1;
+		}
+		for (size_t i = 0; i < g.gl_pathc && !rc; i++)
+			rc = expand_source(s, g.gl_pathv[i]);
+		globfree(&g);
+		return rc;
+	}
+	return srcs_add(s, arg) ? 1 : 0;
+}
+
+/* a library's fixed file name, which says nothing about which SAE it is */
+static int generic_name(const char *base)
+{
+	static const char *const g[] = { "ae.pt", "sae.safetensors", "sae_weights.safetensors",
+	                                 "model.pt", "model.safetensors", NULL };
+	for (size_t i = 0; g[i]; i++)
+		if (!strcmp(base, g[i]))
+			return 1;
+	return 0;
+}
+
+/* length of the directory prefix (up to and with a '/') every source shares */
+static size_t common_dir(char **v, size_t n)
+{
+	size_t len = 0;
+	for (size_t i = 0; v[0][i]; i++) {
+		int same = 1;
+		for (size_t j = 1; j < n && same; j++)
+			same = !strncmp(v[0], v[j], i + 1);
+		if (!same)
+			break;
+		if (v[0][i] == '/')
+			len = i + 1;
+	}
+	return len;
+}
+
+/* <dir>/<name>.h5: the source's path below the common directory, '/' -> '_', the final
+ * component's extension dropped, a library's fixed file name dropped (then its directory) */
+static void out_name(char *out, size_t n, const char *dir, const char *src, size_t common)
+{
+	char rel[4096];
+	snprintf(rel, sizeof(rel), "%s", src + common);
+	char *slash = strrchr(rel, '/');
+	char *base = slash ? slash + 1 : rel;
+	if (generic_name(base)) {
+		if (slash) {
+			*slash = 0;
+		} else { /* nothing left below the common directory: the file's own directory */
+			const char *s2 = strrchr(src, '/'), *p = s2;
+			while (p && p > src && p[-1] != '/')
+				p--;
+			if (s2 && p < s2)
+				snprintf(rel, sizeof(rel), "%.*s", (int)(s2 - p), p);
+			else
+				base[strcspn(base, ".")] = 0;
+		}
+	} else {
+		base[strcspn(base, ".")] = 0;
+	}
+	for (char *c = rel; *c; c++)
+		if (*c == '/')
+			*c = '_';
+	snprintf(out, n, "%s/%s.h5", dir, *rel ? rel : "sae");
+}
+
+static int parse_seeds(const char *arg, int64_t **out, size_t *n)
+{
+	*n = 0;
+	*out = NULL;
+	size_t cap = 1;
+	for (const char *c = arg; *c; c++)
+		cap += *c == ',';
+	int64_t *v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -1;
+	const char *p = arg;
+	for (;;) {
+		char *end;
+		long long x = strtoll(p, &end, 10);
+		if (end == p || x < 0 || (*end && *end != ',')) {
+			free(v);
+			return -1;
+		}
+		v[(*n)++] = x;
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	*out = v;
+	return 0;
 }
 
 int cmd_import(int argc, char **argv)
@@ -68,18 +227,22 @@ int cmd_import(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },      { "layout", required_argument, NULL, 'l' },
 		{ "map", required_argument, NULL, 'm' }, { "cfg", required_argument, NULL, 'c' },
 		{ "condition", required_argument, NULL, 'C' },
-		{ "seed", required_argument, NULL, 's' }, { "force", no_argument, NULL, 'f' },
+		{ "seed", required_argument, NULL, 's' }, { "seeds", required_argument, NULL, 'S' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' }, { 0, 0, 0, 0 },
 	};
-	struct imp_opts o = { IMP_AUTO, NULL, NULL, NULL, -1 };
+	struct imp_opts o = { IMP_AUTO, NULL, NULL, NULL, -1, 0 };
 	const char *dir = NULL;
 	int force = 0, c;
+	int64_t *seeds = NULL;
+	size_t nseeds = 0;
 	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
+			free(seeds);
 			return 0;
 		case 'l':
 			if (!strcmp(optarg, "auto"))
@@ -88,11 +251,14 @@ int cmd_import(int argc, char **argv)
 				o.layout = IMP_SAELENS;
 			else if (!strcmp(optarg, "sparsify"))
 				o.layout = IMP_SPARSIFY;
+			else if (!strcmp(optarg, "dictionary_learning"))
+				o.layout = IMP_DICTLEARN;
 			else if (!strcmp(optarg, "upstream"))
 				o.layout = IMP_UPSTREAM;
 			else {
 				fprintf(stderr, "husai import: unknown layout '%s'\n", optarg);
 				usage(stderr);
+				free(seeds);
 				return 2;
 			}
 			break;
@@ -103,6 +269,15 @@ int cmd_import(int argc, char **argv)
 			o.seed = strtoll(optarg, &end, 10);
 			if (*end || end == optarg || o.seed < 0) {
 				fprintf(stderr, "husai import: --seed expects a non-negative integer\n");
+				free(seeds);
+				return 2;
+			}
+			break;
+		case 'S':
+			free(seeds);
+			if (parse_seeds(optarg, &seeds, &nseeds)) {
+				fprintf(stderr, "husai import: --seeds expects non-negative integers "
+				        "separated by commas (0,1,2), found '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -110,50 +285,102 @@ int cmd_import(int argc, char **argv)
 		case 'o': dir = optarg; break;
 		default:
 			usage(stderr);
+			free(seeds);
 			return 2;
 		}
 	}
 	if (!dir || optind >= argc) {
 		usage(stderr);
+		free(seeds);
 		return 2;
 	}
-	int n = argc - optind;
-	char (*outs)[4200] = calloc((size_t)n, sizeof(*outs));
-	if (!outs) {
+	struct srcs src = { 0 };
+	int status = 0;
+	for (int i = optind; i < argc && !status; i++)
+		status = expand_source(&src, argv[i]) ? 2 : 0;
+	if (!status && seeds && nseeds != src.n) {
+		fprintf(stderr, "husai import: --seeds gives %zu seeds for %zu sources (one per "
+		        "source, in the order listed)\n", nseeds, src.n);
+		status = 2;
+	}
+	if (!status && seeds && o.seed >= 0) {
+		fprintf(stderr, "husai import: give --seed or --seeds, not both\n");
+		status = 2;
+	}
+	size_t n = src.n;
+	char (*outs)[4200] = status ? NULL : calloc(n ? n : 1, sizeof(*outs));
+	int64_t *used = status ? NULL : calloc(n ? n : 1, sizeof(int64_t));
+	if (!status && (!outs || !used)) {
 		fprintf(stderr, "husai import: out of memory\n");
-		return 1;
+		status = 1;
+	}
+	size_t common = n > 1 ? common_dir(src.v, n) : 0;
+	if (n == 1) { /* one source: its own directory is the common one */
+		const char *sl = strrchr(src.v[0], '/');
+		common = sl ? (size_t)(sl - src.v[0]) + 1 : 0;
 	}
 	struct hus_err err = { 0 };
-	int status = 0, done = 0;
-	for (int i = 0; i < n; i++) {
-		out_name(outs[i], sizeof(outs[i]), dir, argv[optind + i]);
-		for (int j = 0; j < i; j++)
+	size_t done = 0;
+	for (size_t i = 0; i < n && !status; i++) {
+		out_name(outs[i], sizeof(outs[i]), dir, src.v[i], common);
+		for (size_t j = 0; j < i; j++)
 			if (!strcmp(outs[i], outs[j])) {
 				fprintf(stderr, "husai import: '%s' and '%s' would both be written to '%s'\n",
-				        argv[optind + j], argv[optind + i], outs[i]);
+				        src.v[j], src.v[i], outs[i]);
 				status = 2;
 			}
+	}
+	for (size_t i = 0; i < n && !status; i++)
 		if (!force && hus_file_exists(outs[i])) {
 			fprintf(stderr, "husai import: '%s' exists (use --force to overwrite)\n", outs[i]);
-			status = status ? status : 1;
+			status = 1;
 		}
-	}
 	if (!status && hus_mkdirs(dir, &err)) {
 		hus_err_print(&err);
 		status = 1;
 	}
-	for (int i = 0; i < n && !status; i++, done++) {
+	for (size_t i = 0; i < n && !status; i++, done++) {
 		const char *kind = "?";
-		if (imp_file(argv[optind + i], outs[i], &o, &kind, &err)) {
+		struct imp_opts oi = o;
+		oi.order_seed = (int64_t)i;
+		if (seeds)
+			oi.seed = seeds[i];
+		if (imp_file(src.v[i], outs[i], &oi, &kind, &err)) {
 			hus_err_print(&err);
 			status = hus_err_status(err.code);
 			break;
 		}
-		printf("imported %s -> %s (%s)\n", argv[optind + i], outs[i], kind);
+		used[i] = -1;
+		char *ss = NULL;
+		struct h5r *r = NULL;
+		if (!strcmp(kind, "sae") && !h5r_open(&r, outs[i], NULL, 0, NULL)) {
+			h5r_attr_i64(r, "/", "seed", &used[i], NULL);
+			h5r_attr_str(r, "/", "seed_source", &ss, NULL);
+			h5r_close(r);
+		}
+		if (used[i] >= 0)
+			printf("imported %s -> %s (%s, seed %lld from %s)\n", src.v[i], outs[i], kind,
+			       (long long)used[i], ss ? ss : "?");
+		else
+			printf("imported %s -> %s (%s)\n", src.v[i], outs[i], kind);
+		free(ss);
+		for (size_t j = 0; j < i && used[i] >= 0; j++)
+			if (used[j] == used[i]) { /* named once, with the first earlier one */
+				fprintf(stderr, "husai import: note: %s and %s both have seed %lld; husai "
+				        "analyze needs distinct seeds within a group (give --seeds, or "
+				        "import them under different --condition names)\n", src.v[j],
+				        src.v[i], (long long)used[i]);
+				break;
+			}
 	}
 	if (status)
-		for (int i = 0; i < done; i++)
+		for (size_t i = 0; i < done; i++)
 			unlink(outs[i]);
+	for (size_t i = 0; i < src.n; i++)
+		free(src.v[i]);
+	free(src.v);
 	free(outs);
+	free(used);
+	free(seeds);
 	return status;
 }

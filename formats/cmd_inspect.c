@@ -32,6 +32,17 @@ static void usage(FILE *out) { hus_print_lines(out, inspect_usage); }
 static int typed_check(const char *path, const char *format, struct hus_err *err)
 {
 	if (!strcmp(format, HUS_FORMAT_SAE)) {
+		struct h5r *r = NULL;
+		char *kind = NULL;
+		int imported = 0;
+		if (!h5r_open(&r, path, NULL, 0, NULL)) {
+			imported = h5r_has_attr(r, "/", "kind") &&
+			           !h5r_attr_str(r, "/", "kind", &kind, NULL) && !strcmp(kind, "imported");
+			free(kind);
+			h5r_close(r);
+		}
+		if (imported)
+			return sae_imported_check(path, err);
 		struct sae_ckpt c;
 		memset(&c, 0, sizeof(c));
 		int rc = sae_ckpt_read(path, &c, err);

@@ -604,6 +604,14 @@ int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_
  * (release with sae_ckpt_release).  hist_names point at static strings. */
 int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
 void sae_ckpt_release(struct sae_ckpt *c);
+/* The `description` and `dims` attributes of the parameter datasets under prefix ("/params",
+ * "/optimizer/exp_avg", "/optimizer/exp_avg_sq"); bit i of present says parameter i exists
+ * (W_enc, b_enc, W_dec, b_dec, threshold). */
+int sae_describe_params(struct h5w *w, const char *prefix, unsigned present,
+                        struct hus_err *err);
+/* An imported SAE (root kind "imported": /params and attributes only): shapes and finite
+ * values of its parameters. */
+int sae_imported_check(const char *path, struct hus_err *err);
 
 /* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
  * file's sha256: acts_read's validation (a file that is not one, a NaN/Inf row named), then
@@ -680,7 +688,8 @@ struct imp_tensor {
 	int rank;
 	size_t dims[H5_MAX_RANK];
 	size_t numel;
-	float *data;                /* (numel) row-major float32; NULL for non-float tensors (bool) */
+	float *data;                /* (numel) row-major float32; NULL for non-float tensors */
+	int64_t *ints;              /* (numel) row-major, for integer tensors (Int, Long); else NULL */
 };
 struct imp_tensors {
 	size_t n;
@@ -698,11 +707,16 @@ float imp_bf16_to_f32(uint16_t h);
 int st_read_buf(struct imp_tensors *out, const void *buf, size_t n, const char *name,
                 struct hus_err *err);
 int st_read_file(struct imp_tensors *out, const char *path, struct hus_err *err);
+/* Write n float32 tensors (data, name, rank, dims, numel used) as a safetensors file, in that
+ * order, with an optional "__metadata__" object of strings; atomic (husai export). */
+int st_write_file(const char *path, const struct imp_tensor *t, size_t n, hj *metadata,
+                  struct hus_err *err);
 
 /* torch .pt (zip container, pickle protocol 2).  Values form a tree (shared by the pickle
  * memo, so possibly a DAG); a pt_doc owns them all.  Accepted globals:
  * collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.{Float,Half,BFloat16}Storage,
- * and torch.BoolStorage (buffers such as attn.mask: shape kept, data not loaded); anything else
+ * torch.{Int,Long}Storage (integer buffers, read into imp_tensor.ints) and torch.BoolStorage
+ * (buffers such as attn.mask: shape kept, data not loaded); anything else
  * is refused by name. */
 enum pt_kind { PT_NONE, PT_BOOL, PT_INT, PT_FLOAT, PT_STR, PT_LIST, PT_TUPLE, PT_DICT, PT_TENSOR,
                PT_GLOBAL, PT_STORAGE /* the last two only inside the VM and tensor views */ };
@@ -742,13 +756,16 @@ hj *pt_to_json(const struct pt_value *v);
 
 /* Mapping foreign tensors to husai artifacts (docs/decisions.md §10).  `layout` names the source
  * convention; orientation comes from it, never from shapes. */
-enum imp_layout { IMP_AUTO, IMP_SAELENS, IMP_SPARSIFY, IMP_UPSTREAM, IMP_USER_MAP };
+enum imp_layout { IMP_AUTO, IMP_SAELENS, IMP_SPARSIFY, IMP_UPSTREAM, IMP_DICTLEARN,
+                  IMP_USER_MAP };
 struct imp_opts {
 	enum imp_layout layout;
 	const char *map_path;       /* user mapping file (IMP_USER_MAP), JSON */
 	const char *cfg_path;       /* cfg.json for safetensors; NULL: the one beside the file */
 	const char *condition;      /* recorded as `condition`; NULL: "imported" */
 	int64_t seed;               /* recorded as `seed` when >= 0 (overrides cfg) */
+	int64_t order_seed;         /* the seed when neither `seed` nor the source's cfg gives one
+	                             * (husai import: the file's place in the command; never -1) */
 };
 /* Import one source file into out_path (an HDF5 artifact written atomically; nothing is
  * left at out_path on error).  *kind receives "sae" or "transformer". */

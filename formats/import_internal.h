@@ -9,7 +9,7 @@
 
 #include "formats.h"
 
-enum { G_ODICT, G_REBUILD, G_FLOAT, G_HALF, G_BF16, G_BOOL, PT_NGLOBALS };
+enum { G_ODICT, G_REBUILD, G_FLOAT, G_HALF, G_BF16, G_BOOL, G_INT, G_LONG, PT_NGLOBALS };
 struct pt_global {
 	const char *module, *name;
 	int elsize;        /* storages: bytes per element */

@@ -3,9 +3,16 @@
  * of SAELens (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec, threshold; cfg.json),
  * sparsify (encoder.weight [d_sae, d_in], encoder.bias, W_dec [d_sae, d_in], b_dec; cfg.json),
  * the upstream pipeline's SAE dicts (docs/formulas.md §4.2, §4.7: encoder.weight [d_sae, d_model],
- * encoder.bias, decoder.weight [d_model, d_sae], feature_counts), and a user mapping file for
- * anything else; and imp_file, which picks the reader and the map (transformer checkpoints
- * go to import_transformer.c).
+ * encoder.bias, decoder.weight [d_model, d_sae], feature_counts), dictionary_learning's ae.pt
+ * state dicts with their config.json (AutoEncoder, AutoEncoderTopK, BatchTopKSAE,
+ * JumpReluAutoEncoder; issue 18), and a user mapping file for anything else; and imp_file,
+ * which picks the reader and the map (transformer checkpoints go to import_transformer.c).
+ *
+ * No tensor is dropped silently: a source key no map uses is an error naming it, unless the
+ * user's --map file lists it under "skip" (recorded as "skipped" in key_mapping).  The seed is
+ * --seed, else the source cfg's, else the file's place in the command (seed_source says which);
+ * the source cfg's model, hook and dataset fields are kept as source_model, source_hook,
+ * source_dataset, and the whole cfg as source_cfg.
  *
  * Orientation always comes from the source library's documented layout (or the mapping
  * file), never from shapes (docs/decisions.md §3, docs/formulas.md §5.1): every source tensor must have exactly the
@@ -39,6 +46,11 @@ struct sae_plan {
 	int64_t k, seed, step;
 	char source_format[64];
 	hj *mapping;           /* {source key: {"to": dataset, "transpose": bool}} */
+	hj *skip;              /* borrowed: the --map file's "skip" list (array of keys) or NULL */
+	hj *cfg;               /* borrowed: the source cfg, kept whole as source_cfg */
+	char model[256], hook[256], dataset[512];
+	int has_scalar_threshold;  /* a TopK SAE's unused scalar threshold buffer */
+	double scalar_threshold;
 };
 
 static void plan_release(struct sae_plan *pl)
@@ -125,18 +137,110 @@ static int take(struct sae_plan *pl, const struct imp_tensors *ts, const char *k
 	return 0;
 }
 
-/* record every source tensor the map did not use as "skipped" */
-static void skip_rest(struct sae_plan *pl, const struct imp_tensors *ts)
+static int in_skip_list(hj *skip, const char *key)
+{
+	for (size_t i = 0; skip && i < hj_len(skip); i++) {
+		hj *box = hj_arr();
+		hj_push(box, hj_ref(hj_at(skip, i)));
+		const char *s = hj_get_str(box, "0");
+		int hit = s && !strcmp(s, key);
+		hj_free(box);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Every source tensor the map did not use is an error, unless the user's --map file skips
+ * it (then recorded as "skipped"): nothing is dropped silently. */
+static int check_unmapped(struct sae_plan *pl, const struct imp_tensors *ts, const char *file,
+                          struct hus_err *err)
 {
 	for (size_t i = 0; i < ts->n; i++) {
-		int found = 0;
-		hj *v;
-		const char *k;
-		for (size_t j = 0; (k = hj_obj_at(pl->mapping, j, &v)); j++)
-			found |= !strcmp(k, ts->t[i].name);
-		if (!found)
+		if (hj_member(pl->mapping, ts->t[i].name))
+			continue;
+		if (in_skip_list(pl->skip, ts->t[i].name)) {
 			hj_set(pl->mapping, ts->t[i].name, hj_str("skipped"));
+			continue;
+		}
+		const char *hint = "";
+		if (!strcmp(pl->source_format, "torch-pt/upstream-sae"))
+			hint = " (a dictionary_learning ae.pt? put its config.json beside it or give --cfg)";
+		return hus_errf(err, HUS_EINPUT, file, ts->t[i].name,
+		                "tensor '%s' has no place in the %s layout and would be dropped%s; "
+		                "to drop it on purpose, give --map FILE.json with "
+		                "{\"skip\": [\"%s\"]}", ts->t[i].name, pl->source_format, hint,
+		                ts->t[i].name);
 	}
+	return 0;
+}
+
+/* an integer buffer (dictionary_learning's k): a single value, recorded as the attribute */
+static int take_int(struct sae_plan *pl, const struct imp_tensors *ts, const char *key,
+                    int64_t *out, const char *attr, const char *file, struct hus_err *err)
+{
+	const struct imp_tensor *t = imp_find(ts, key);
+	if (!t)
+		return hus_errf(err, HUS_EINPUT, file, key, "missing buffer '%s' of the %s layout", key,
+		                pl->source_format);
+	if (!t->ints || t->numel != 1)
+		return hus_errf(err, HUS_EINPUT, file, key,
+		                "expected a single integer (torch int32 or int64 buffer), found a %s "
+		                "tensor of %zu elements", t->dtype, t->numel);
+	*out = t->ints[0];
+	hj *m = hj_obj();
+	hj_set(m, "to", hj_str(attr));
+	hj_set(m, "transpose", hj_bool(0));
+	hj_set(pl->mapping, key, m);
+	return 0;
+}
+
+/* a float scalar buffer (dictionary_learning's threshold of TopK / BatchTopK) */
+static int take_scalar(struct sae_plan *pl, const struct imp_tensors *ts, const char *key,
+                       double *out, const char *to, const char *file, struct hus_err *err)
+{
+	const struct imp_tensor *t = imp_find(ts, key);
+	if (!t)
+		return hus_errf(err, HUS_EINPUT, file, key, "missing buffer '%s' of the %s layout", key,
+		                pl->source_format);
+	if (!t->data || t->numel != 1 || t->rank != 0)
+		return hus_errf(err, HUS_EINPUT, file, key,
+		                "expected a float scalar (0-dim tensor), found a %s tensor of rank %d",
+		                t->dtype, t->rank);
+	if (!isfinite(t->data[0]))
+		return hus_errf(err, HUS_EINPUT, file, key, "non-finite value");
+	*out = t->data[0];
+	hj *m = hj_obj();
+	hj_set(m, "to", hj_str(to));
+	hj_set(m, "transpose", hj_bool(0));
+	hj_set(pl->mapping, key, m);
+	return 0;
+}
+
+/* A library whose encoder sees x (not x - b_dec) as input: husai's encoder always subtracts
+ * b_dec (docs/formulas.md §4.3), so b_enc becomes b_enc + W_enc b_dec (float64 sum, rounded
+ * once), recorded in key_mapping. */
+static void fold_b_dec(struct sae_plan *pl, const char *bkey, const char *why)
+{
+	if (!pl->p[P_BDEC] || !pl->p[P_BENC])
+		return;
+	size_t d = pl->d_model;
+	for (size_t j = 0; j < pl->d_sae; j++) {
+		double b = pl->p[P_BENC][j];
+		for (size_t r = 0; r < d; r++)
+			b += (double)pl->p[P_WENC][j * d + r] * pl->p[P_BDEC][r];
+		pl->p[P_BENC][j] = (float)b;
+	}
+	hj *m = hj_member(pl->mapping, bkey);
+	if (m)
+		hj_set(m, "folded", hj_str(why));
+}
+
+static void keep_str(char *dst, size_t n, hj *obj, const char *key)
+{
+	const char *v = obj ? hj_get_str(obj, key) : NULL;
+	if (v && !*dst)
+		snprintf(dst, n, "%s", v);
 }
 
 static const char *cfg_str_key(hj *cfg, const char *key)
@@ -304,6 +408,11 @@ static int map_saelens(struct sae_plan *pl, const struct imp_tensors *ts, hj *cf
 	if (!strcmp(pl->architecture, "topk") && pl->k <= 0)
 		return hus_errf(err, HUS_EINPUT, cfgname, "k",
 		                "a topk SAELens SAE needs k in cfg.json (k or activation_fn_kwargs.k)");
+	keep_str(pl->model, sizeof(pl->model), cfg, "model_name");
+	keep_str(pl->hook, sizeof(pl->hook), cfg, "hook_name");
+	keep_str(pl->dataset, sizeof(pl->dataset), cfg, "dataset_path");
+	if (cfg && hj_kind_of(hj_member(cfg, "apply_b_dec_to_input")) == HJ_FALSE)
+		fold_b_dec(pl, "b_enc", "b_enc + W_enc b_dec: the cfg says apply_b_dec_to_input false");
 	return 0;
 }
 
@@ -344,7 +453,119 @@ static int map_upstream(struct sae_plan *pl, const struct imp_tensors *ts, const
 	return 0;
 }
 
-/* user mapping file: {"architecture", "k", "seed", "map": {src: {"to", "transpose"}}} */
+/*
+ * dictionary_learning (saprmarks): ae.pt is torch.save(ae.state_dict()), config.json beside it
+ * says {"trainer": {"dict_class", "activation_dim", "dict_size", "k", "seed", "lm_name",
+ * "layer", "submodule_name", ...}}.  Per class (dictionary.py, trainers/top_k.py,
+ * trainers/batch_top_k.py):
+ *   AutoEncoder          encoder.weight [dict, d], encoder.bias, decoder.weight [d, dict], bias [d]
+ *                        (subtracted before the encoder, added after the decoder: husai's b_dec)
+ *   AutoEncoderTopK      encoder.weight, encoder.bias, decoder.weight [d, dict], b_dec, k (int),
+ *                        threshold (float scalar, used only with use_threshold: kept as the
+ *                        attribute source_threshold)
+ *   BatchTopKSAE         the same; its scalar threshold is the inference rule, so it becomes the
+ *                        per-latent /params/threshold (every latent the same value)
+ *   JumpReluAutoEncoder  W_enc [d, dict], b_enc, W_dec [dict, d], b_dec, threshold [dict];
+ *                        its encoder sees x, not x - b_dec: b_enc is folded (fold_b_dec)
+ */
+static int map_dictlearn(struct sae_plan *pl, const struct imp_tensors *ts, hj *cfg,
+                         const char *file, const char *cfgname, struct hus_err *err)
+{
+	snprintf(pl->source_format, sizeof(pl->source_format), "torch-pt/dictionary_learning");
+	hj *tr = cfg ? hj_member(cfg, "trainer") : NULL;
+	const char *cls = tr && hj_is_obj(tr) ? hj_get_str(tr, "dict_class") : NULL;
+	static const char *const classes =
+		"AutoEncoder, AutoEncoderTopK, BatchTopKSAE or JumpReluAutoEncoder";
+	if (!cls)
+		return hus_errf(err, HUS_EINPUT, cfgname ? cfgname : file, "trainer.dict_class",
+		                "expected the dictionary_learning config.json beside ae.pt, naming "
+		                "trainer.dict_class (%s)", classes);
+	int rc;
+	if (!strcmp(cls, "AutoEncoder")) {
+		snprintf(pl->architecture, sizeof(pl->architecture), "relu");
+		if ((rc = dims2(ts, "encoder.weight", &pl->d_sae, &pl->d_model, cls, file, err)) ||
+		    (rc = take(pl, ts, "encoder.weight", P_WENC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "encoder.bias", P_BENC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "decoder.weight", P_WDEC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "bias", P_BDEC, 0, 1, file, err)))
+			return rc;
+	} else if (!strcmp(cls, "AutoEncoderTopK") || !strcmp(cls, "BatchTopKSAE")) {
+		int batch = !strcmp(cls, "BatchTopKSAE");
+		snprintf(pl->architecture, sizeof(pl->architecture), batch ? "batchtopk" : "topk");
+		double thr = 0;
+		if ((rc = dims2(ts, "encoder.weight", &pl->d_sae, &pl->d_model, cls, file, err)) ||
+		    (rc = take(pl, ts, "encoder.weight", P_WENC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "encoder.bias", P_BENC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "decoder.weight", P_WDEC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "b_dec", P_BDEC, 0, 1, file, err)) ||
+		    (rc = take_int(pl, ts, "k", &pl->k, "@k", file, err)))
+			return rc;
+		if (imp_find(ts, "threshold") &&
+		    (rc = take_scalar(pl, ts, "threshold", &thr,
+		                      batch ? "/params/threshold (broadcast to every latent)"
+		                            : "@source_threshold", file, err)))
+			return rc;
+		if (batch && imp_find(ts, "threshold")) {
+			pl->p[P_THR] = malloc(pl->d_sae * sizeof(float));
+			if (!pl->p[P_THR])
+				return hus_errf(err, HUS_ENOMEM, file, "threshold", "out of memory");
+			for (size_t j = 0; j < pl->d_sae; j++)
+				pl->p[P_THR][j] = (float)thr;
+		} else if (imp_find(ts, "threshold")) {
+			pl->has_scalar_threshold = 1;
+			pl->scalar_threshold = thr;
+		}
+		if (pl->k < 1 || (uint64_t)pl->k > pl->d_sae)
+			return hus_errf(err, HUS_EINPUT, file, "k", "k %lld outside 1..%zu (d_sae)",
+			                (long long)pl->k, pl->d_sae);
+		int64_t ck;
+		if (!hj_get_i64(tr, "k", &ck) && ck != pl->k)
+			return hus_errf(err, HUS_EINPUT, cfgname, "trainer.k",
+			                "config.json says k %lld, the ae.pt buffer says %lld",
+			                (long long)ck, (long long)pl->k);
+	} else if (!strcmp(cls, "JumpReluAutoEncoder")) {
+		snprintf(pl->architecture, sizeof(pl->architecture), "jumprelu");
+		if ((rc = dims2(ts, "W_enc", &pl->d_model, &pl->d_sae, cls, file, err)) ||
+		    (rc = take(pl, ts, "W_enc", P_WENC, 1, 1, file, err)) ||
+		    (rc = take(pl, ts, "W_dec", P_WDEC, 1, 1, file, err)) ||
+		    (rc = take(pl, ts, "b_enc", P_BENC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "b_dec", P_BDEC, 0, 1, file, err)) ||
+		    (rc = take(pl, ts, "threshold", P_THR, 0, 1, file, err)))
+			return rc;
+		fold_b_dec(pl, "b_enc", "b_enc + W_enc b_dec: dictionary_learning's JumpReLU encoder "
+		                        "does not subtract b_dec (apply_b_dec_to_input False)");
+	} else {
+		return hus_errf(err, HUS_EINPUT, cfgname, "trainer.dict_class",
+		                "expected %s, found '%.100s' (a --map file can import other classes)",
+		                classes, cls);
+	}
+	int64_t v;
+	if (!hj_get_i64(tr, "activation_dim", &v) && v != (int64_t)pl->d_model)
+		return hus_errf(err, HUS_EINPUT, cfgname, "trainer.activation_dim",
+		                "config.json says %lld, the tensors have d_model %zu", (long long)v,
+		                pl->d_model);
+	if (!hj_get_i64(tr, "dict_size", &v) && v != (int64_t)pl->d_sae)
+		return hus_errf(err, HUS_EINPUT, cfgname, "trainer.dict_size",
+		                "config.json says %lld, the tensors have d_sae %zu", (long long)v,
+		                pl->d_sae);
+	if ((rc = cfgj_int(tr, "seed", 0, INT64_MAX, &v, cfgname, err)))
+		return rc;
+	if (hj_get(tr, "seed"))
+		pl->seed = v;
+	keep_str(pl->model, sizeof(pl->model), tr, "lm_name");
+	const char *sub = hj_get_str(tr, "submodule_name");
+	int64_t layer;
+	if (sub)
+		snprintf(pl->hook, sizeof(pl->hook), "%s", sub);
+	else if (!hj_get_i64(tr, "layer", &layer))
+		snprintf(pl->hook, sizeof(pl->hook), "layer %lld", (long long)layer);
+	keep_str(pl->dataset, sizeof(pl->dataset), cfg, "dataset");
+	keep_str(pl->dataset, sizeof(pl->dataset), tr, "dataset");
+	return 0;
+}
+
+/* user mapping file: {"architecture", "k", "seed", "map": {src: {"to", "transpose"}},
+ * "skip": [src, ...]} */
 static int map_user(struct sae_plan *pl, const struct imp_tensors *ts, const char *map_path,
                     const char *file, struct hus_err *err)
 {
@@ -365,13 +586,17 @@ static int map_user(struct sae_plan *pl, const struct imp_tensors *ts, const cha
 	}
 	for (size_t i = 0; (key = hj_obj_at(map, i, &v)); i++) {
 		const char *to = hj_get_str(v, "to");
+		if (to && !strcmp(to, "skip")) {
+			hj_set(pl->mapping, key, hj_str("skipped"));
+			continue;
+		}
 		int w;
 		for (w = 0; w < NP && (!to || strcmp(to, pname[w])); w++)
 			;
 		if (w == NP) {
 			rc = hus_errf(err, HUS_EINPUT, map_path, key,
 			              "'to' must be one of W_enc, b_enc, W_dec, b_dec, threshold, "
-			              "feature_counts");
+			              "feature_counts, or skip");
 			goto cleanup;
 		}
 		/* "transpose": true (the JSON API has no bool getter: dump it inside an array) */
@@ -440,7 +665,19 @@ static int write_sae(const char *out, const struct sae_plan *pl, const struct im
 	}
 	const char *base = strrchr(src, '/');
 	char *map = hj_dumps(pl->mapping);
+	char *cfgj = pl->cfg ? hj_dumps(pl->cfg) : NULL;
 	int64_t seed = o && o->seed >= 0 ? o->seed : pl->seed;
+	const char *seed_source = o && o->seed >= 0 ? "command line (--seed / --seeds)"
+	                          : pl->seed >= 0 ? "source cfg" : "file order";
+	if (seed < 0)
+		seed = o && o->order_seed >= 0 ? o->order_seed : 0;
+	unsigned present = 0;
+	for (int i = 0; i < P_FC; i++) /* W_enc, b_enc, W_dec, b_dec, threshold: sae_describe_params' order */
+		present |= pl->p[i] ? 1u << i : 0u;
+	if (!rc) rc = sae_describe_params(w, "/params", present, err);
+	if (!rc && pl->p[P_FC]) rc = h5w_attr_str(w, pdset[P_FC], "description",
+	                                          "firings per latent, as the source counted them", err);
+	if (!rc && pl->p[P_FC]) rc = h5w_attr_str(w, pdset[P_FC], "dims", "d_sae", err);
 	if (!rc) rc = h5w_attr_str(w, "/", "architecture", pl->architecture, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "k", pl->k, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "seed", seed, err);
@@ -456,7 +693,15 @@ static int write_sae(const char *out, const struct sae_plan *pl, const struct im
 	if (!rc) rc = h5w_attr_str(w, "/", "source_sha256", sha, err);
 	if (!rc) rc = h5w_attr_str(w, "/", "source_format", pl->source_format, err);
 	if (!rc) rc = h5w_attr_str(w, "/", "key_mapping", map ? map : "{}", err);
+	if (!rc) rc = h5w_attr_str(w, "/", "seed_source", seed_source, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "source_model", pl->model, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "source_hook", pl->hook, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "source_dataset", pl->dataset, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "source_cfg", cfgj ? cfgj : "", err);
+	if (!rc && pl->has_scalar_threshold)
+		rc = h5w_attr_f64(w, "/", "source_threshold", pl->scalar_threshold, err);
 	free(map);
+	free(cfgj);
 	if (rc) {
 		h5w_abort(w);
 		return rc;
@@ -477,14 +722,45 @@ static int is_safetensors(const char *path)
 	return has_suffix(path, ".safetensors");
 }
 
-/* cfg.json beside the file (same directory) */
-static void sibling_cfg(const char *src, char *out, size_t n)
+/* `name` beside the file (same directory) */
+static void sibling_file(const char *src, const char *name, char *out, size_t n)
 {
 	const char *slash = strrchr(src, '/');
 	if (slash)
-		snprintf(out, n, "%.*s/cfg.json", (int)(slash - src), src);
+		snprintf(out, n, "%.*s/%s", (int)(slash - src), src, name);
 	else
-		snprintf(out, n, "cfg.json");
+		snprintf(out, n, "%s", name);
+}
+
+/* sparsify: the hookpoint is the file's directory; the run's config.json one level up (when
+ * the folder was kept whole) gives the model, the dataset and the seed */
+static int sparsify_meta(struct sae_plan *pl, const char *src, struct hus_err *err)
+{
+	char dir[4200], run[4300];
+	const char *slash = strrchr(src, '/');
+	if (!slash)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - src), src);
+	const char *hp = strrchr(dir, '/');
+	snprintf(pl->hook, sizeof(pl->hook), "%.255s", hp ? hp + 1 : dir);
+	if (!hp)
+		return 0;
+	snprintf(run, sizeof(run), "%.*s/config.json", (int)(hp - dir), dir);
+	if (!hus_file_exists(run))
+		return 0;
+	hj *rc_ = NULL;
+	int rc = hj_read_file(run, &rc_, err);
+	if (rc)
+		return rc;
+	if (hj_is_obj(rc_)) {
+		keep_str(pl->model, sizeof(pl->model), rc_, "model");
+		keep_str(pl->dataset, sizeof(pl->dataset), rc_, "dataset");
+		int64_t v;
+		if (hj_get(rc_, "seed") && !(rc = cfgj_int(rc_, "seed", 0, INT64_MAX, &v, run, err)))
+			pl->seed = v;
+	}
+	hj_free(rc_);
+	return rc;
 }
 
 static void upstream_meta(struct sae_plan *pl, const struct pt_value *root)
@@ -524,12 +800,35 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 	struct imp_tensors ts = { 0 };
 	struct pt_doc *doc = NULL;
 	hj *cfg = NULL;
+	hj *mapfile = NULL;
 	pl.mapping = hj_obj();
 	pl.seed = -1;
 	pl.step = -1;
 	enum imp_layout lay = o ? o->layout : IMP_AUTO;
-	if (o && o->map_path)
-		lay = IMP_USER_MAP;
+	/* a --map file either maps every key ("map") or only names keys to skip ("skip") */
+	if (o && o->map_path) {
+		if ((rc = hj_read_file(o->map_path, &mapfile, err)))
+			goto cleanup;
+		if (!hj_is_obj(mapfile)) {
+			rc = hus_errf(err, HUS_EINPUT, o->map_path, NULL, "expected a JSON object with "
+			              "\"map\" and/or \"skip\"");
+			goto cleanup;
+		}
+		pl.skip = hj_member(mapfile, "skip");
+		if (pl.skip && !hj_is_arr(pl.skip)) {
+			rc = hus_errf(err, HUS_EINPUT, o->map_path, "skip",
+			              "expected an array of source key names");
+			goto cleanup;
+		}
+		for (size_t i = 0; pl.skip && i < hj_len(pl.skip); i++)
+			if (hj_kind_of(hj_at(pl.skip, i)) != HJ_STR) {
+				rc = hus_errf(err, HUS_EINPUT, o->map_path, "skip",
+				              "entry %zu is not a string", i);
+				goto cleanup;
+			}
+		if (hj_member(mapfile, "map") || !pl.skip)
+			lay = IMP_USER_MAP;
+	}
 	if (is_safetensors(src)) {
 		if ((rc = st_read_buf(&ts, buf, nbuf, src, err)))
 			goto cleanup;
@@ -538,7 +837,7 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 		char cfgp[4200];
 		const char *cp = o && o->cfg_path ? o->cfg_path : NULL;
 		if (!cp) {
-			sibling_cfg(src, cfgp, sizeof(cfgp));
+			sibling_file(src, "cfg.json", cfgp, sizeof(cfgp));
 			if (hus_file_exists(cfgp))
 				cp = cfgp;
 		}
@@ -554,15 +853,19 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 			      : IMP_AUTO;
 		if (lay == IMP_SAELENS)
 			rc = map_saelens(&pl, &ts, cfg, src, cp ? cp : src, err);
-		else if (lay == IMP_SPARSIFY)
+		else if (lay == IMP_SPARSIFY) {
 			rc = map_sparsify(&pl, &ts, cfg, src, cp, err);
+			if (!rc)
+				rc = sparsify_meta(&pl, src, err);
+		}
 		else if (lay == IMP_USER_MAP)
 			rc = map_user(&pl, &ts, o->map_path, src, err);
 		else
 			rc = hus_errf(err, HUS_EINPUT, src, NULL,
 			              "neither SAELens (W_enc, W_dec, ...) nor sparsify (encoder.weight, "
 			              "W_dec, ...) keys: give --layout or a --map file");
-		if (!rc && cfg && pl.seed < 0)
+		if (!rc && cfg && pl.seed < 0 && hj_get(cfg, "seed") &&
+		    !(rc = cfgj_int(cfg, "seed", 0, INT64_MAX, NULL, cp, err)))
 			hj_get_i64(cfg, "seed", &pl.seed);
 	} else {
 		if ((rc = pt_read_buf(&doc, buf, nbuf, src, err)))
@@ -570,6 +873,31 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 		free(buf);
 		buf = NULL;
 		struct pt_value *root = pt_root(doc);
+		/* dictionary_learning: config.json beside ae.pt (or --cfg) with trainer.dict_class */
+		char cfgp[4200];
+		const char *cp = o && o->cfg_path ? o->cfg_path : NULL;
+		if (!cp) {
+			sibling_file(src, "config.json", cfgp, sizeof(cfgp));
+			if (hus_file_exists(cfgp))
+				cp = cfgp;
+		}
+		if (cp && (lay == IMP_AUTO || lay == IMP_DICTLEARN || lay == IMP_USER_MAP)) {
+			if ((rc = hj_read_file(cp, &cfg, err)))
+				goto cleanup;
+			if (!hj_is_obj(cfg)) {
+				rc = hus_errf(err, HUS_EINPUT, cp, NULL, "config.json is not a JSON object");
+				goto cleanup;
+			}
+			if (lay == IMP_AUTO && hj_is_obj(hj_member(cfg, "trainer")) &&
+			    hj_get_str(cfg, "trainer.dict_class"))
+				lay = IMP_DICTLEARN;
+		}
+		if (lay == IMP_DICTLEARN) {
+			if ((rc = pt_state_dict(&ts, root, src, "state_dict", err)) ||
+			    (rc = map_dictlearn(&pl, &ts, cfg, src, cp, err)))
+				goto cleanup;
+			goto mapped;
+		}
 		struct pt_value *sd = pt_get(root, "sae_state_dict");
 		if (!sd)
 			sd = pt_get(root, "model_state_dict");
@@ -603,13 +931,17 @@ int imp_file(const char *src, const char *out_path, const struct imp_opts *o, co
 	}
 	if (rc)
 		goto cleanup;
-	skip_rest(&pl, &ts);
+mapped:
+	if ((rc = check_unmapped(&pl, &ts, src, err)))
+		goto cleanup;
+	pl.cfg = cfg;
 	if (kind)
 		*kind = "sae";
 	rc = write_sae(out_path, &pl, o, src, sha, err);
 cleanup:
 	free(buf);
 	hj_free(cfg);
+	hj_free(mapfile);
 	pt_free(doc);
 	imp_tensors_release(&ts);
 	plan_release(&pl);

@@ -3,7 +3,7 @@
  * little-endian header length, a JSON header mapping tensor names to {dtype, shape,
  * data_offsets [begin, end)} relative to the data area, an optional "__metadata__" object of
  * strings, then raw little-endian tensor bytes), plus the tensor list shared with the torch
- * reader and the half/bfloat16 conversions.
+ * reader and the half/bfloat16 conversions; and the float32 writer `husai export` uses.
  *
  * The file is untrusted.  Before any data byte is read: the header length must fit in the
  * file and under ST_MAX_HEADER; every dtype must be F32, F16 or BF16 (other known dtypes are
@@ -25,8 +25,10 @@ void imp_tensors_release(struct imp_tensors *ts)
 {
 	if (!ts)
 		return;
-	for (size_t i = 0; i < ts->n; i++)
+	for (size_t i = 0; i < ts->n; i++) {
 		free(ts->t[i].data);
+		free(ts->t[i].ints);
+	}
 	free(ts->t);
 	ts->t = NULL;
 	ts->n = 0;
@@ -296,6 +298,61 @@ int st_read_file(struct imp_tensors *out, const char *path, struct hus_err *err)
 	if (rc)
 		return rc;
 	rc = st_read_buf(out, buf, n, path, err);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Writer (husai export, issue 18): float32 tensors in the given order, the header a JSON
+ * object {name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}} (plus
+ * "__metadata__" of string values when given), padded with spaces to a multiple of 8 bytes as
+ * the safetensors library does, then the raw little-endian data.  Written atomically.
+ */
+int st_write_file(const char *path, const struct imp_tensor *t, size_t n, hj *metadata,
+                  struct hus_err *err)
+{
+	hj *h = hj_obj();
+	if (metadata)
+		hj_set(h, "__metadata__", hj_ref(metadata));
+	uint64_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		hj *e = hj_obj(), *shape = hj_arr(), *offs = hj_arr();
+		for (int r = 0; r < t[i].rank; r++)
+			hj_push(shape, hj_int((int64_t)t[i].dims[r]));
+		hj_push(offs, hj_int((int64_t)off));
+		off += (uint64_t)t[i].numel * 4;
+		hj_push(offs, hj_int((int64_t)off));
+		hj_set(e, "dtype", hj_str("F32"));
+		hj_set(e, "shape", shape);
+		hj_set(e, "data_offsets", offs);
+		hj_set(h, t[i].name, e);
+	}
+	char *txt = hj_dumps(h);
+	hj_free(h);
+	if (!txt)
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory for the header");
+	size_t hl = strlen(txt); /* indented JSON: safetensors readers accept any JSON */
+	size_t padded = (hl + 7) / 8 * 8;
+	size_t total = 8 + padded + (size_t)off;
+	unsigned char *buf = malloc(total);
+	if (!buf) {
+		free(txt);
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory (%zu bytes)", total);
+	}
+	for (int b = 0; b < 8; b++)
+		buf[b] = (unsigned char)((uint64_t)padded >> (8 * b));
+	memcpy(buf + 8, txt, hl);
+	memset(buf + 8 + hl, ' ', padded - hl);
+	free(txt);
+	unsigned char *d = buf + 8 + padded;
+	for (size_t i = 0; i < n; i++)
+		for (size_t e = 0; e < t[i].numel; e++, d += 4) {
+			uint32_t u;
+			memcpy(&u, &t[i].data[e], 4);
+			d[0] = (unsigned char)u, d[1] = (unsigned char)(u >> 8);
+			d[2] = (unsigned char)(u >> 16), d[3] = (unsigned char)(u >> 24);
+		}
+	int rc = hus_write_file(path, buf, total, err);
 	free(buf);
 	return rc;
 }

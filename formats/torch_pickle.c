@@ -6,8 +6,9 @@
  *
  * Nothing is ever executed or imported.  GLOBAL is accepted only for collections.OrderedDict,
  * torch._utils._rebuild_tensor_v2 and the storage types torch.FloatStorage, HalfStorage,
- * BFloat16Storage (converted to float32) and BoolStorage (buffers such as attn.mask: shape
- * kept, data never loaded); every other global and every other opcode is refused by name.
+ * BFloat16Storage (converted to float32), IntStorage / LongStorage (integer buffers such as
+ * dictionary_learning's `k`: read as int64, never as float) and BoolStorage (buffers such as
+ * attn.mask: shape kept, data never loaded); every other global and every other opcode is refused by name.
  * REDUCE is interpreted for those two callables only; BUILD only sets a dict's attributes
  * (the state-dict `_metadata`), which are dropped.  The VM is bounded: at most
  * PT_MAX_VALUES values, PT_MAX_STACK stack entries, memo indices below PT_MAX_MEMO, and every
@@ -27,6 +28,8 @@ const struct pt_global pt_globals[PT_NGLOBALS] = {
 	[G_HALF] = { "torch", "HalfStorage", 2, "Half" },
 	[G_BF16] = { "torch", "BFloat16Storage", 2, "BFloat16" },
 	[G_BOOL] = { "torch", "BoolStorage", 1, "Bool" },
+	[G_INT] = { "torch", "IntStorage", 4, "Int" },
+	[G_LONG] = { "torch", "LongStorage", 8, "Long" },
 };
 
 #define PT_MAX_VALUES (1u << 20)
@@ -55,6 +58,7 @@ static void value_free(struct pt_value *v)
 	free(v->items);
 	if (v->tensor) {
 		free(v->tensor->data);
+		free(v->tensor->ints);
 		free((struct pt_tensor *)v->tensor);
 	}
 	free(v);
@@ -438,7 +442,7 @@ static int run_pickle(struct vm *m, const unsigned char *p, size_t n, struct pt_
 				char msg[480];
 				snprintf(msg, sizeof(msg), "refusing pickle global '%s.%s' (only "
 				         "collections.OrderedDict, torch._utils._rebuild_tensor_v2 and "
-				         "torch float/half/bfloat16/bool storages are accepted)", mod, name);
+				         "torch float/half/bfloat16/bool/int/long storages are accepted)", mod, name);
 				return bad(m, pos, msg);
 			}
 			if ((v = new_value(m, PT_GLOBAL)))
@@ -502,7 +506,7 @@ static int run_pickle(struct vm *m, const unsigned char *p, size_t n, struct pt_
 			    pid->items[1]->i < G_FLOAT || pid->items[2]->kind != PT_STR ||
 			    pid->items[3]->kind != PT_STR || pid->items[4]->kind != PT_INT ||
 			    pid->items[4]->i < 0)
-				return bad(m, pos, "persistent id is not ('storage', <float/half/bfloat16/bool "
+				return bad(m, pos, "persistent id is not ('storage', <float/half/bfloat16/bool/int/long "
 				           "storage>, key, location, numel)");
 			const char *key = pid->items[2]->s;
 			if (!*key || strspn(key, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(key))
@@ -613,7 +617,16 @@ int pt_state_dict(struct imp_tensors *out, const struct pt_value *dict, const ch
 		*t = *v->tensor;
 		snprintf(t->name, sizeof(t->name), "%s", k->s);
 		t->data = NULL;
+		t->ints = NULL;
 		ts.n++;
+		if (v->tensor->ints) {
+			t->ints = malloc(t->numel ? t->numel * sizeof(int64_t) : 1);
+			if (!t->ints) {
+				imp_tensors_release(&ts);
+				return hus_errf(err, HUS_ENOMEM, file, where, "out of memory");
+			}
+			memcpy(t->ints, v->tensor->ints, t->numel * sizeof(int64_t));
+		}
 		if (v->tensor->data) {
 			t->data = malloc(t->numel ? t->numel * sizeof(float) : 1);
 			if (!t->data) {

@@ -100,8 +100,9 @@ static int bad_entry_name(const char *s)
 	return 0;
 }
 
-static void gather(float *dst, const unsigned char *src, const struct pt_tensor *t, int elsize,
-                   int bf16)
+/* integer storages (Int 4 bytes, Long 8 bytes, little-endian two's complement) go to ints */
+static void gather(float *dst, int64_t *ints, const unsigned char *src, const struct pt_tensor *t,
+                   int elsize, int bf16)
 {
 	size_t idx[H5_MAX_RANK] = { 0 };
 	for (size_t e = 0; e < t->t.numel; e++) {
@@ -109,7 +110,15 @@ static void gather(float *dst, const unsigned char *src, const struct pt_tensor 
 		for (int d = 0; d < t->t.rank; d++)
 			off += idx[d] * t->stride[d];
 		const unsigned char *s = src + off * (uint64_t)elsize;
-		if (elsize == 4) {
+		if (ints) {
+			uint64_t u = 0;
+			for (int b = elsize - 1; b >= 0; b--)
+				u = u << 8 | s[b];
+			if (elsize == 4)
+				ints[e] = (int64_t)(int32_t)(uint32_t)u;
+			else
+				memcpy(&ints[e], &u, 8);
+		} else if (elsize == 4) {
 			uint32_t u = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
 			             (uint32_t)s[3] << 24;
 			memcpy(&dst[e], &u, 4);
@@ -187,18 +196,24 @@ static int load_tensors(struct pt_doc *doc, zip_t *za, const char *prefix, const
 			break;
 		for (; i < j; i++) {
 			struct pt_tensor *t = ts[i];
-			if (t->t.numel > (PT_MAX_TOTAL - out_total) / sizeof(float)) {
+			int integer = g == G_INT || g == G_LONG;
+			size_t outsize = integer ? sizeof(int64_t) : sizeof(float);
+			if (t->t.numel > (PT_MAX_TOTAL - out_total) / outsize) {
 				rc = hus_errf(err, HUS_EINPUT, file, ename,
 				              "tensor views exceed the %zu-byte cap", PT_MAX_TOTAL);
 				break;
 			}
-			out_total += t->t.numel * sizeof(float);
-			t->t.data = malloc(t->t.numel ? t->t.numel * sizeof(float) : 1);
-			if (!t->t.data) {
+			out_total += t->t.numel * outsize;
+			void *dst = malloc(t->t.numel ? t->t.numel * (integer ? 8 : 4) : 1);
+			if (!dst) {
 				rc = hus_errf(err, HUS_ENOMEM, file, ename, "out of memory");
 				break;
 			}
-			gather(t->t.data, raw, t, es, g == G_BF16);
+			if (integer)
+				t->t.ints = dst;
+			else
+				t->t.data = dst;
+			gather(t->t.data, t->t.ints, raw, t, es, g == G_BF16);
 		}
 		free(raw);
 		raw = NULL;

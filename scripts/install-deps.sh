@@ -2,7 +2,7 @@
 # install-deps.sh — make sure the Debian 12 packages husai builds and runs with are present.
 # As root it installs what is missing with apt-get; otherwise it prints the exact command.
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh --bench    also python3-torch, for the benchmark peer
+#   scripts/install-deps.sh --bench    also python3-torch (the benchmark peer, the import fixtures) and python3-h5py (the documented loader)
 #   scripts/install-deps.sh --fixtures also python3-matplotlib, for the figure comparison
 #                                      (tests/fixtures/plot/mpl_compare.py, docs/figures.md)
 set -euo pipefail
@@ -12,7 +12,7 @@ pkgs=(gcc make cmake pkg-config git ca-certificates
       libopenmpi-dev openmpi-bin)
 for a in "$@"; do
 	case "$a" in
-	--bench) pkgs+=(python3-torch python3-numpy) ;;
+	--bench) pkgs+=(python3-torch python3-numpy python3-h5py) ;;
 	--fixtures) pkgs+=(python3-matplotlib python3-numpy) ;;
 	*) echo "husai: install-deps.sh: unknown option '$a' (expected --bench or --fixtures)" >&2; exit 2 ;;
 	esac

@@ -261,8 +261,9 @@ static void test_sparsify_pwmcc(void **state)
 	import_ok(FIX "sparsify_a/sae.safetensors", "sp_a", NULL, "sae");
 	import_ok(FIX "sparsify_b/sae.safetensors", "sp_b", NULL, "sae");
 	size_t d, m, d2, m2;
-	float *A = read_dec("sp_a", &d, &m, "topk", 4, -1, "safetensors/sparsify");
-	float *B = read_dec("sp_b", &d2, &m2, "topk", 4, -1, "safetensors/sparsify");
+	/* no seed in a sparsify cfg: the file order gives 0 (issue 18: never -1) */
+	float *A = read_dec("sp_a", &d, &m, "topk", 4, 0, "safetensors/sparsify");
+	float *B = read_dec("sp_b", &d2, &m2, "topk", 4, 0, "safetensors/sparsify");
 	double got = pwmcc_direct(A, B, d, m, m2), want = exp_num("pwmcc_sparsify");
 	print_message("PWMCC sparsify a/b: imported %.9f, fixture %.9f\n", got, want);
 	assert_close(got, want, 1e-6);
@@ -281,7 +282,7 @@ static void test_sparsify_pwmcc(void **state)
 static void test_user_map(void **state)
 {
 	(void)state;
-	struct imp_opts o = { IMP_AUTO, FIX "custom_map.json", NULL, "mapped", -1 };
+	struct imp_opts o = { IMP_AUTO, FIX "custom_map.json", NULL, "mapped", -1, 0 };
 	import_ok(FIX "custom.safetensors", "custom", &o, "sae");
 	import_ok(FIX "saelens_a/sae_weights.safetensors", "sl_a3", NULL, "sae");
 	size_t d, m, d2, m2;
@@ -307,7 +308,7 @@ static void test_saelens_old_topk_cfg(void **state)
 	const char *cfg = "{\"architecture\": \"standard\", \"activation_fn_str\": \"topk\", "
 	                  "\"activation_fn_kwargs\": {\"k\": 8}, \"d_in\": 16, \"d_sae\": 24}";
 	assert_int_equal(hus_write_file(p, cfg, strlen(cfg), NULL), 0);
-	struct imp_opts o = { IMP_SAELENS, NULL, p, NULL, 3 };
+	struct imp_opts o = { IMP_SAELENS, NULL, p, NULL, 3, 0 };
 	import_ok(FIX "saelens_a/sae_weights.safetensors", "sl_old", &o, "sae");
 	size_t d, m;
 	float *A = read_dec("sl_old", &d, &m, "topk", 8, 3, "safetensors/saelens");
@@ -322,7 +323,7 @@ static void test_upstream_sae(void **state)
 	import_ok(FIX "upstream_simple_sae.pt", "up_simple", NULL, "sae");
 	size_t d, m, d2, m2;
 	float *A = read_dec("up", &d, &m, "topk_upstream", 4, 42, "torch-pt/upstream-sae");
-	float *B = read_dec("up_simple", &d2, &m2, "topk_upstream", 4, -1, "torch-pt/upstream-sae");
+	float *B = read_dec("up_simple", &d2, &m2, "topk_upstream", 4, 0, "torch-pt/upstream-sae");
 	assert_close(pwmcc_direct(A, B, d, m, m2), exp_num("pwmcc_upstream"), 1e-6);
 	check_mapping("up", "decoder.weight", "/params/W_dec", 0);
 	check_mapping("up", "feature_counts", "/state/feature_counts", 0);
@@ -559,7 +560,7 @@ static void test_analyze_reads_imports(void **state)
 {
 	(void)state;
 	import_ok(FIX "sparsify_a/sae.safetensors", "an_a", NULL, "sae");
-	struct imp_opts o = { IMP_AUTO, NULL, NULL, "sp", 5 };
+	struct imp_opts o = { IMP_AUTO, NULL, NULL, "sp", 5, 0 };
 	import_ok(FIX "sparsify_b/sae.safetensors", "an_b", &o, "sae");
 	char pa[600], pb[600];
 	snprintf(pa, sizeof(pa), "%s/an_a.h5", tmpdir);
@@ -641,7 +642,7 @@ static void test_errors_leave_nothing(void **state)
 	expect_import_error(p, NULL, "k", "needs its cfg.json");
 	unlink(p);
 	/* cfg.json disagreeing with the tensors */
-	struct imp_opts o = { IMP_AUTO, NULL, NULL, NULL, -1 };
+	struct imp_opts o = { IMP_AUTO, NULL, NULL, NULL, -1, 0 };
 	snprintf(p, sizeof(p), "%s/cfg_bad.json", tmpdir);
 	assert_int_equal(hus_write_file(p, "{\"d_in\": 32}", 12, NULL), 0);
 	o.cfg_path = p;
@@ -691,7 +692,7 @@ static void test_errors_leave_nothing(void **state)
 	expect_import_error(FIX "bad_global.pt", NULL, "data.pkl:2", "refusing pickle global");
 	expect_import_error(FIX "bad_bomb_storage.pt", NULL, NULL, "zip bomb");
 	expect_import_error(FIX "bad_traversal.pt", NULL, NULL, "path traversal");
-	struct imp_opts mo = { IMP_AUTO, FIX "custom_map.json", NULL, NULL, -1 };
+	struct imp_opts mo = { IMP_AUTO, FIX "custom_map.json", NULL, NULL, -1, 0 };
 	expect_import_error(FIX "saelens_a/sae_weights.safetensors", &mo, "enc.w",
 	                    "missing tensor 'enc.w'");
 	expect_import_error(FIX "dtypes.safetensors", NULL, NULL, "neither SAELens");

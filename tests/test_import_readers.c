@@ -387,8 +387,8 @@ static void test_pt_hostile_pickles(void **state)
 	pickle_case(P("\x80\x02}}."), NULL, 0, NULL, "exactly one value");
 	pickle_case(P("\x80\x02" "ccollections\nOrderedDict\nK\x01\x85R."), NULL, 0, NULL,
 	            "OrderedDict called with arguments");
-	pickle_case(P("\x80\x02(X\x07\x00\x00\x00storagectorch\nLongStorage\n"), NULL, 0,
-	            "data.pkl:15", "refusing pickle global 'torch.LongStorage'");
+	pickle_case(P("\x80\x02(X\x07\x00\x00\x00storagectorch\nDoubleStorage\n"), NULL, 0,
+	            "data.pkl:15", "refusing pickle global 'torch.DoubleStorage'");
 	pickle_case(P("\x80\x02(X\x03\x00\x00\x00" "abcX\x01\x00\x00\x00" "0X\x03\x00\x00\x00"
 	              "cpuK\x01tQ."), NULL, 0, NULL, "persistent id is not");
 	pickle_case(P("\x80\x02]K\x01K\x02s."), NULL, 0, NULL, "SETITEM on a non-dict");
