@@ -207,6 +207,9 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 		hj_free(rrec[0]);
 		goto done;
 	}
+	/* two families of tests: the search, and the confirmatory retrain (Holm within each) */
+	exp_apply_verdicts_lists(&search_records, 1);
+	exp_apply_verdicts(rrec, nr);
 	hj *sel = hj_obj();
 	hj_set(sel, "criterion", hj_str("max delta_pwmcc_ci_low_conservative with EV floor"));
 	hj_set(sel, "ev_floor", hj_num(ev_floor));

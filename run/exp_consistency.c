@@ -215,6 +215,8 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		hj_free(root);
 	}
 	free(ev), free(mse), free(al), free(mseeds), free(dirs);
+	if (!rc)
+		exp_apply_verdicts_lists(&records, 1);
 	if (!rc) {
 		long pick = stats_select_ev_drop(lcb, delta, alm, evm, lambdas, nl, max_drop);
 		long base = 0;

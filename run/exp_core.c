@@ -279,6 +279,8 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 		if (!(rc = core_record(r, &conds[i], seeds, ns, &st, mseeds, curves, stab, &rec, err)))
 			hj_push(grids[i < nk ? 0 : 1], rec);
 	}
+	if (!rc) /* one family: every condition of both grids (a shared condition counts twice: conservative) */
+		exp_apply_verdicts_lists(grids, 2);
 	hj *notes = hj_obj();
 	hj_set(notes, "decoder_orientation",
 	       hj_str("W_dec is [d_model, d_sae] for every condition; the upstream transpose-by-shape "

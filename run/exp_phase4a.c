@@ -76,9 +76,12 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	hj_set(res, "conclusion", hj_ref(hj_get(g, "conclusion")));
 	hj_set(res, "controls", exp_controls_json(g));
 	hj_set(res, "seed_level_bootstrap", hj_ref(hj_get(g, "seed_level_bootstrap")));
-	hj_set(res, "seed_level", exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
-						 hj_get(g, "controls.r1.seed_level_permutation"),
-						 st.bootstrap, (uint64_t)st.seed_level));
+	hj *sl = exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
+				hj_get(g, "controls.r1.seed_level_permutation"), st.bootstrap,
+				(uint64_t)st.seed_level);
+	hj_set(res, "seed_level", sl);
+	exp_seed_level_params(sl, g);
+	exp_apply_verdicts(&res, 1);
 	hj_set(res, "metrics", hj_ref(hj_get(g, "metrics")));
 	/* steps and reconstruction of what was trained: upstream's 120-step SAEs barely moved */
 	hj *per_seed = hj_arr();

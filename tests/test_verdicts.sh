@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# test_verdicts.sh — publication-grade outputs of a small 3-seed core_ablations run (the golden
+# pipeline's config, p = 31): every condition's verdict comes from the seed-level test and is
+# `underpowered` with the smallest attainable p and the seeds needed (never
+# `no_training_signal`: 3 vs 3 models cannot give p < 0.05), Holm over the conditions, and the
+# pair-level Mann–Whitney kept as a labelled parity field.
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" verdicts
+command -v python3 >/dev/null || { echo "python3 not found: skipped"; exit 77; }
+"$bin" run --out "$tmp/r3" --set 'experiment.seeds=[1,2,3]' --set 'experiment.d_sae_values=[]' \
+	"$src/tests/fixtures/golden/config.yaml" >"$tmp/r3.log" 2>&1
+st=$?
+check "3-seed run succeeds (status $st)" test "$st" -eq 0
+py() { python3 - "$tmp/r3" "$@"; }
+check "every condition is underpowered with min p 1/20, Holm over 2, 4 seeds needed" py <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1] + "/results.json"))
+recs = d["k_sweep"]
+assert len(recs) == 2
+for r in recs:
+    sl = r["seed_level"]
+    assert r["verdict"] == "underpowered" == sl["verdict"], r["verdict"]
+    assert abs(sl["min_attainable_p"] - 0.05) < 1e-15, sl["min_attainable_p"]
+    assert abs(sl["min_attainable_p_adjusted"] - 0.10) < 1e-15
+    assert sl["n_tests"] == 2 and sl["correction"].startswith("Holm"), sl["correction"]
+    assert sl["seeds_needed"] == 4, sl["seeds_needed"]
+    assert sl["permutation_p_adjusted"] >= sl["permutation_p"]
+    assert sl["bootstrap_ci95_low"] <= sl["bootstrap_ci95_high"]
+    mw = r["mann_whitney_parity"]
+    assert mw["test"].startswith("Mann-Whitney") and mw["parity_conclusion"] in (
+        "training_signal_present", "no_training_signal"), mw
+PY
+check "each analysis states the seed-level verdict as its conclusion, MWU as parity" py <<'PY'
+import glob, json, sys
+files = glob.glob(sys.argv[1] + "/analysis/*/results.json")
+assert files
+for f in files:
+    for g in json.load(open(f))["groups"].values():
+        v = g["seed_level_verdict"]
+        assert g["conclusion"] == v["verdict"] == "underpowered", (f, g["conclusion"])
+        assert v["unit"] == "model (seed)" and v["seeds_needed"] == 4
+        assert v["effect_ci95_low"] <= v["effect"] <= v["effect_ci95_high"] or v["effect"] is None
+        assert g["statistical_test"]["parity_conclusion"] in ("training_signal_present", "no_training_signal")
+PY
+check "audit of the run passes" "$bin" audit -q "$tmp/r3"
+finish
