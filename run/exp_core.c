@@ -104,6 +104,7 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		hj_set(s, "explained_variance", hj_num(m.ev));
 		hj_set(s, "ev_fvu", hj_num(m.ev_fvu));
 		hj_set(s, "steps_trained", hj_int(m.steps));
+		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
 		hj_push(per_seed, s);
 		if (m.curve_n && curves) {
 			static const char *const names[] = { "step", "mse", "explained_variance", "l0",
@@ -296,6 +297,10 @@ int exp_core(struct runner *r, struct cfg *c, const struct experiment *ex, struc
 		goto done;
 	snprintf(p, sizeof(p), "%s/d_sae_sweep_summary.csv", r->run_dir);
 	if ((rc = write_csv(p, grids[1], err)))
+		goto done;
+	const struct exp_tidy_family fam[2] = { { "k_sweep", NULL, NULL, grids[0] },
+						{ "d_sae_sweep", NULL, NULL, grids[1] } };
+	if ((rc = exp_write_tidy_csv(r->run_dir, "core_ablations", fam, 2, err)))
 		goto done;
 	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
 	rc = hj_write_file(p, res, err);

@@ -117,6 +117,16 @@ hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t
 void exp_apply_verdicts(hj *const *recs, size_t n);
 /* The same over the records of several JSON arrays taken as one family of tests. */
 void exp_apply_verdicts_lists(hj *const *arrays, size_t n_arrays);
+/* RUN/conditions.csv (exp_tidy.c, docs/artifacts.md): one row per record of each family.
+ * family: its name in the "family" column; condition: the name when a record has no
+ * "condition" key (NULL: empty); train_job: the training job's name (NULL: "sae_<condition>",
+ * or the condition named by "sae_shared_with"). */
+struct exp_tidy_family {
+	const char *family, *condition, *train_job;
+	hj *records; /* a JSON array of records, or one record object */
+};
+int exp_write_tidy_csv(const char *run_dir, const char *experiment,
+                       const struct exp_tidy_family *fams, size_t n_fams, struct hus_err *err);
 /* Copy the analysis group's permutation settings into a seed_level block. */
 void exp_seed_level_params(hj *seed_level, hj *group);
 

@@ -98,6 +98,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		hj_set(s, "explained_variance", hj_num(m.ev));
 		hj_set(s, "ev_fvu", hj_num(m.ev_fvu));
 		hj_set(s, "l0", hj_num(m.l0));
+		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
 		hj_push(per_seed, s);
 		if (i == 0)
 			hj_set(res, "steps_trained", hj_int(m.steps));
@@ -120,6 +121,9 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 			free(text);
 		}
 	}
+	const struct exp_tidy_family fam = { "phase4a", "phase4a", "sae", res };
+	if (!rc)
+		rc = exp_write_tidy_csv(r->run_dir, "phase4a", &fam, 1, err);
 	char p[PATH_MAX + 64];
 	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
 	if (!rc)

@@ -3,7 +3,7 @@
 # pipeline's config, p = 31): every condition's verdict comes from the seed-level test and is
 # `underpowered` with the smallest attainable p and the seeds needed (never
 # `no_training_signal`: 3 vs 3 models cannot give p < 0.05), Holm over the conditions, and the
-# pair-level Mann–Whitney kept as a labelled parity field.
+# pair-level Mann–Whitney kept as a labelled parity field; the tidy conditions.csv.
 . "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" verdicts
 command -v python3 >/dev/null || { echo "python3 not found: skipped"; exit 77; }
 "$bin" run --out "$tmp/r3" --set 'experiment.seeds=[1,2,3]' --set 'experiment.d_sae_values=[]' \
@@ -40,6 +40,23 @@ for f in files:
         assert v["unit"] == "model (seed)" and v["seeds_needed"] == 4
         assert v["effect_ci95_low"] <= v["effect"] <= v["effect_ci95_high"] or v["effect"] is None
         assert g["statistical_test"]["parity_conclusion"] in ("training_signal_present", "no_training_signal")
+PY
+check "conditions.csv: one row per condition, every statistic, runtime from the done records" py <<'PY'
+import csv, json, sys
+d = json.load(open(sys.argv[1] + "/results.json"))
+rows = list(csv.DictReader(open(sys.argv[1] + "/conditions.csv")))
+assert [r["condition"] for r in rows] == [r["condition"] for r in d["k_sweep"]], rows
+need = ["trained_pwmcc_mean", "r1_pwmcc_mean", "r2_pwmcc_mean", "null_pwmcc", "delta_pwmcc",
+        "delta_r2", "delta_null", "seed_effect_ci95_low", "seed_permutation_p_holm",
+        "seed_min_attainable_p", "verdict", "mwu_parity_p", "explained_variance_mean",
+        "l0_mean", "dead_fraction_mean", "steps_trained", "runtime_sec"]
+for r, rec in zip(rows, d["k_sweep"]):
+    for k in need:
+        assert r[k] != "", (r["condition"], k)
+    assert r["verdict"] == "underpowered" and float(r["seed_min_attainable_p"]) == 0.05
+    assert float(r["trained_pwmcc_mean"]) == rec["trained_pwmcc"]["mean"]
+    assert abs(float(r["delta_r2"]) - (rec["trained_pwmcc"]["mean"] - rec["controls"]["r2"]["mean"])) < 1e-15
+    assert float(r["runtime_sec"]) > 0
 PY
 check "audit of the run passes" "$bin" audit -q "$tmp/r3"
 finish
