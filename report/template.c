@@ -243,16 +243,15 @@ static const char *run_of(struct engine *E, const char *full, const char **rest)
 static void emit_source(struct engine *E, const char *full, size_t at)
 {
 	char src[1024];
-	if (!strncmp(full, "_report", 7)) {
+	const char *rest = full, *dir = E->src_prefix ? NULL : run_of(E, full, &rest);
+	if (!strncmp(rest, "_report", 7)) { /* what the report adds (figure numbers, ...) */
 		snprintf(src, sizeof(src), "husai report");
 	} else if (E->src_prefix) {
 		snprintf(src, sizeof(src), "%s%s", E->src_prefix, full);
-	} else { /* follow-up report: the run directory the path lies in */
-		const char *rest, *dir = run_of(E, full, &rest);
-		if (dir)
-			snprintf(src, sizeof(src), "%s/results.json:%s", dir, rest);
-		else
-			snprintf(src, sizeof(src), "%s", full);
+	} else if (dir) { /* follow-up report: the run directory the path lies in */
+		snprintf(src, sizeof(src), "%s/results.json:%s", dir, rest);
+	} else {
+		snprintf(src, sizeof(src), "%s", full);
 	}
 	if (!E->sources) {
 		sb_printf(&E->out, "<!-- src: %s -->", src);
