@@ -188,20 +188,29 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 	/* 2. against the controls, and the seed-level verdict */
 	double lo = num(b, "trained_pwmcc.ci95_low");
 	struct {
-		const char *name, *key, *hi;
-	} ctl[3] = { { "R1", "controls.r1.mean", "controls.r1.ci95_high" },
-		     { "R2", "controls.r2.mean", "controls.r2.ci95_high" },
-		     { "the analytic null", "controls.analytic_null", "controls.analytic_null" } };
+		const char *name, *hi, *hi_old;
+	} ctl[3] = { { "R1", "controls.r1.ci95_high", "random_pwmcc.ci95_high" },
+		     { "R2", "controls.r2.ci95_high", NULL },
+		     { "the analytic null", "controls.analytic_null", NULL } };
 	char beats[128] = "", not[128] = "";
 	for (int c = 0; c < 3; c++) {
 		double hi = num(b, ctl[c].hi);
+		if (isnan(hi) && ctl[c].hi_old) /* archives whose controls block has no r1 */
+			hi = num(b, ctl[c].hi_old);
 		if (isnan(hi))
 			continue;
 		char *dst = lo > hi ? beats : not;
 		snprintf(dst + strlen(dst), 128 - strlen(dst), "%s%s", dst[0] ? ", " : "", ctl[c].name);
 	}
-	if (beats[0])
-		add(&L, "Its CI lies above %s", beats);
+	if (beats[0]) { /* "R1, the analytic null" -> "R1 and the analytic null" */
+		char *last = strrchr(beats, ',');
+		char tmp[160];
+		if (last)
+			snprintf(tmp, sizeof(tmp), "%.*s and%s", (int)(last - beats), beats, last + 1);
+		else
+			snprintf(tmp, sizeof(tmp), "%s", beats);
+		add(&L, "Its CI lies above %s", tmp);
+	}
 	if (not[0]) { /* "R1, R2, the analytic null" -> "R1, R2 or the analytic null" */
 		char *last = strrchr(not, ',');
 		char tmp[160];

@@ -18,8 +18,10 @@
 
 #include "exp_kinds.h"
 
-/* column name, then the record key paths tried in turn (NULL-terminated); a path starting with
- * '=' names a derived column computed in tidy_value */
+/* column name, then the record key paths tried in turn (NULL-terminated); "=seeds:<key>"
+ * (mean) and "=seedsmax:<key>" read per_seed_metrics, "=str:<path>" a string.  Every number
+ * is one results.json holds or a mean of its per-seed values: no difference is formed here
+ * (trained − R2 or − null would not survive the audit's ULP comparison; subtract the columns) */
 struct tidy_col {
 	const char *name;
 	const char *paths[3];
@@ -41,8 +43,6 @@ static const struct tidy_col cols[] = {
 	{ "delta_pwmcc_ci_low_conservative",
 	  { "delta_pwmcc_ci_low_conservative", "comparison.delta_pwmcc_ci_low_conservative" } },
 	{ "ratio_pwmcc", { "ratio_pwmcc", "comparison.ratio" } },
-	{ "delta_r2", { "=trained-r2" } },
-	{ "delta_null", { "=trained-null" } },
 	{ "cohens_d_pairs", { "controls.r1.comparison.effect_size_cohens_d",
 			      "comparison.effect_size_cohens_d" } },
 	{ "seed_n_models_trained", { "seed_level.n_models_trained" } },
@@ -100,16 +100,6 @@ static double first_num(hj *rec, const char *const *paths)
 	for (int i = 0; i < 3 && paths[i]; i++) {
 		double v = NAN;
 		const char *p = paths[i];
-		if (!strcmp(p, "=trained-r2"))
-			v = exp_jnum(rec, "controls.r2.mean");
-		else if (!strcmp(p, "=trained-null"))
-			v = exp_jnum(rec, "controls.analytic_null");
-		if (p[0] == '=' && !strncmp(p, "=trained-", 9)) {
-			double t = exp_jnum(rec, "trained_pwmcc.mean");
-			if (isnan(t))
-				t = exp_jnum(rec, "trained.mean");
-			return t - v;
-		}
 		if (!strncmp(p, "=seeds:", 7))
 			v = over_seeds(rec, p + 7, 0);
 		else if (!strncmp(p, "=seedsmax:", 10))
