@@ -232,11 +232,19 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 			                            q->seed_level, err);
 	}
 	free(P);
+	double lo = NAN, hi = NAN;
+	if (!rc)
+		rc = stats_seed_bootstrap_diff(&lo, &hi, tp->P, t->n, cp->P, c->n, q->bootstrap_B,
+		                               q->seed_level, err);
 	if (rc) {
 		hj_free(o);
 		return rc;
 	}
 	hj_set(o, "seed_level_permutation", permutation_json(&pr, q->seed_level));
+	/* the verdict's unit is the model (docs/formulas.md §8.8); MWU stays as parity */
+	hj *verdict = verdict_json(&pr, t->n, c->n, lo, hi, 0.05, q->perm_max_exact, q->perm_B);
+	hj_set(o, "conclusion", hj_ref(hj_get(verdict, "verdict")));
+	hj_set(o, "seed_level_verdict", verdict);
 	hj_set(controls, kind, o);
 	/* tables */
 	struct ana_pairs tab;
@@ -521,6 +529,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_set(o, "comparison", hj_ref(hj_get(c, "comparison")));
 		hj_set(o, "statistical_test", hj_ref(hj_get(c, "statistical_test")));
 		hj_set(o, "conclusion", hj_ref(hj_get(c, "conclusion")));
+		hj_set(o, "seed_level_verdict", hj_ref(hj_get(c, "seed_level_verdict")));
 	}
 	hj_set(pfs, "control_kind", primary ? hj_str(primary) : hj_null());
 	hj_set(pfs, "control", pf_r1 ? pf_r1 : pf_r2 ? pf_r2 : hj_arr());

@@ -66,6 +66,10 @@ int compare_json(hj *into, const struct stats_summary *t, const double *tv, size
                  const struct stats_summary *c, const double *cv, size_t nc,
                  struct hus_err *err);
 hj *permutation_json(const struct perm_result *pr, uint64_t seed);
+/* seed_level_verdict {unit, test, n_models_*, effect [CI], p_value, min_attainable_p, alpha,
+ * verdict, seeds_needed} of one comparison (one test: no multiplicity correction here) */
+hj *verdict_json(const struct perm_result *pr, size_t n1, size_t n2, double ci_lo, double ci_hi,
+                 double alpha, size_t max_exact, size_t B);
 int write_pairs_csv(const char *dir, const char *name, const int64_t *sa, const int64_t *sb,
                     const double *v, size_t n, struct manifest *man, struct hus_err *err);
 

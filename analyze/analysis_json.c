@@ -2,10 +2,11 @@
  * analysis_json.c — the pieces of results.json and the pair CSVs the analysis writes: upstream's
  * summary keys (docs/formulas.md §6.2: seeds, n_pairs, pwmcc_values, mean, std, min, max, median, ci95_low,
  * ci95_high, n), its comparison / statistical_test / conclusion blocks, the permutation-test
- * block, and `seed_a,seed_b,pwmcc` CSVs.  Non-finite numbers become null (hj_num).
+ * block, the seed-level verdict (docs/formulas.md §8.8) and `seed_a,seed_b,pwmcc` CSVs.  Non-finite numbers become null (hj_num).
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "analysis_internal.h"
 
@@ -72,14 +73,45 @@ int compare_json(hj *into, const struct stats_summary *t, const double *tv, size
 	hj_set(st, "reject_null", isnan(p) ? hj_null() : hj_bool(p < 0.05));
 	hj_set(st, "method", exact < 0 ? hj_null() : hj_str(exact ? "exact" : "asymptotic"));
 	hj_set(st, "unit", hj_str("pairs (treated as independent, as upstream; see seed_level)"));
+	hj_set(st, "role", hj_str("parity with upstream only: pairs that share a model are not "
+	                          "independent; the verdict is seed_level_verdict"));
 	if (isnan(p))
 		hj_set(st, "reason", hj_str("fewer than two seeds in a group: no pairs"));
-	hj_set(into, "statistical_test", st);
+	/* upstream's conclusion rule, kept as a labelled parity field */
 	const char *concl = isnan(p) ? NULL
 	                             : (delta > 0 && p < 0.05 ? "training_signal_present"
 	                                                      : "no_training_signal");
-	hj_set(into, "conclusion", concl ? hj_str(concl) : hj_null());
+	hj_set(st, "parity_conclusion", concl ? hj_str(concl) : hj_null());
+	hj_set(into, "statistical_test", st);
 	return 0;
+}
+
+hj *verdict_json(const struct perm_result *pr, size_t n1, size_t n2, double ci_lo, double ci_hi,
+                 double alpha, size_t max_exact, size_t B)
+{
+	hj *o = hj_obj();
+	double pmin = stats_perm_min_p(n1, n2, max_exact, B);
+	const char *v = stats_seed_verdict(pr->p_greater, pmin, pr->stat, alpha);
+	hj_set(o, "unit", hj_str("model (seed)"));
+	hj_set(o, "test", hj_str("permutation test over model labels, one-sided (trained > "
+	                         "control); exact when every relabelling is enumerated"));
+	hj_set(o, "n_models_trained", hj_int((int64_t)n1));
+	hj_set(o, "n_models_control", hj_int((int64_t)n2));
+	hj_set(o, "effect", hj_num(pr->stat));
+	hj_set(o, "effect_ci95_low", hj_num(ci_lo));
+	hj_set(o, "effect_ci95_high", hj_num(ci_hi));
+	hj_set(o, "p_value", hj_num(pr->p_greater));
+	hj_set(o, "min_attainable_p", hj_num(pmin));
+	hj_set(o, "alpha", hj_num(alpha));
+	hj_set(o, "verdict", v ? hj_str(v) : hj_null());
+	size_t need = stats_perm_seeds_needed(alpha, 1, max_exact, B);
+	hj_set(o, "seeds_needed", v && !strcmp(v, "underpowered") && need ? hj_int((int64_t)need)
+	                                                                  : hj_null());
+	hj_set(o, "permutation_max_exact", hj_int((int64_t)max_exact));
+	hj_set(o, "permutation_samples", hj_int((int64_t)B));
+	if (!v)
+		hj_set(o, "reason", hj_str("each group needs at least two models"));
+	return o;
 }
 
 hj *permutation_json(const struct perm_result *pr, uint64_t seed)

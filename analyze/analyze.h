@@ -227,6 +227,32 @@ struct perm_result {
 int stats_seed_permutation(struct perm_result *res, const double *pair, size_t n1, size_t n2,
                            size_t max_exact, size_t B, uint64_t seed, struct hus_err *err);
 
+/* Seed-level verdicts (stats_seed.c, docs/formulas.md §8.8 "verdict").  The unit is the model.
+ *
+ * Bootstrap CI of mean(group-1 pairs) − mean(group-2 pairs): each group's models resampled
+ * independently with replacement (group 1 first, then group 2, one mt19937 seeded with seed;
+ * positions holding one model skipped; an all-equal resample redrawn); 2.5/97.5 percentiles.
+ * p1 (n1²), p2 (n2²) pair matrices.  NaN bounds when a group has < 2 models or B < 2. */
+int stats_seed_bootstrap_diff(double *lo, double *hi, const double *p1, size_t n1,
+                              const double *p2, size_t n2, size_t B, uint64_t seed,
+                              struct hus_err *err);
+/* Smallest one-sided p the permutation test can return for n1 vs n2 models: 1/C(n1+n2, n1)
+ * when enumerated (<= max_exact relabellings), else 1/(B+1).  NaN if a group has < 2. */
+double stats_perm_min_p(size_t n1, size_t n2, size_t max_exact, size_t B);
+/* Smallest n (models per group, both groups n) with m_tests · min p < alpha: the seeds a
+ * design needs before Holm over m_tests conditions can reject anything; 0 if none <= 64. */
+size_t stats_perm_seeds_needed(double alpha, size_t m_tests, size_t max_exact, size_t B);
+/* Holm step-down adjusted p-values over the finite p[i] (NaN entries stay NaN and do not
+ * count as tests): sort ascending, adj(r) = max over r' <= r of min(1, (m − r')·p(r')). */
+void stats_holm(double *adj, const double *p, size_t n);
+/* The verdict of one condition from its (adjusted) permutation p, the (adjusted) smallest p
+ * its design can reach, its effect (trained − control mean PWMCC) and alpha:
+ * "underpowered" when min_p_adjusted >= alpha (no outcome could reject), else
+ * "training_signal_present" when p_adjusted < alpha and effect > 0, else "no_training_signal";
+ * NULL when p is undefined (a group with < 2 models). */
+const char *stats_seed_verdict(double p_adjusted, double min_p_adjusted, double effect,
+                               double alpha);
+
 /* ---------------------------------------------------------------- checkpoints (decoders.c) */
 
 #define SAE_CKPT_FORMAT HUS_FORMAT_SAE

@@ -170,3 +170,123 @@ int stats_seed_permutation(struct perm_result *res, const double *pair, size_t n
 	*res = o;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- seed-level verdicts */
+
+/* One-sided draw of mean(group 1 pairs) − mean(group 2 pairs): each group's models resampled
+ * independently (the trained draw first, then the control's, from one generator). */
+static double resampled_mean(const double *m, size_t n, const size_t *idx)
+{
+	double sum = 0;
+	size_t cnt = 0;
+	for (size_t p = 0; p < n; p++)
+		for (size_t q = p + 1; q < n; q++)
+			if (idx[p] != idx[q]) {
+				sum += m[idx[p] * n + idx[q]];
+				cnt++;
+			}
+	return cnt ? sum / (double)cnt : NAN;
+}
+
+static double draw_mean(const double *m, size_t n, size_t *idx, gsl_rng *g)
+{
+	for (;;) { /* a resample with every index equal has no cross-seed pair: draw again */
+		for (size_t i = 0; i < n; i++)
+			idx[i] = gsl_rng_uniform_int(g, n);
+		double v = resampled_mean(m, n, idx);
+		if (!isnan(v))
+			return v;
+	}
+}
+
+int stats_seed_bootstrap_diff(double *lo, double *hi, const double *p1, size_t n1,
+                              const double *p2, size_t n2, size_t B, uint64_t seed,
+                              struct hus_err *err)
+{
+	*lo = *hi = NAN;
+	if (n1 < 2 || n2 < 2 || B < 2)
+		return 0;
+	double *diffs = malloc(B * sizeof(double));
+	size_t *idx = malloc((n1 + n2) * sizeof(size_t));
+	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!diffs || !idx || !g) {
+		free(diffs), free(idx);
+		if (g)
+			gsl_rng_free(g);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a seed bootstrap");
+	}
+	gsl_rng_set(g, (unsigned long)seed);
+	for (size_t b = 0; b < B; b++) {
+		double t = draw_mean(p1, n1, idx, g);
+		diffs[b] = t - draw_mean(p2, n2, idx, g);
+	}
+	gsl_sort(diffs, 1, B);
+	*lo = stats_quantile_sorted(diffs, B, 0.025);
+	*hi = stats_quantile_sorted(diffs, B, 0.975);
+	free(diffs), free(idx), gsl_rng_free(g);
+	return 0;
+}
+
+double stats_perm_min_p(size_t n1, size_t n2, size_t max_exact, size_t B)
+{
+	if (n1 < 2 || n2 < 2)
+		return NAN;
+	double c = binom(n1 + n2, n1);
+	if (c <= (double)max_exact)
+		return 1.0 / c; /* only the observed labelling reaches the observed statistic */
+	return 1.0 / (double)(B + 1);
+}
+
+size_t stats_perm_seeds_needed(double alpha, size_t m_tests, size_t max_exact, size_t B)
+{
+	if (!m_tests)
+		m_tests = 1;
+	for (size_t n = 2; n <= 64; n++)
+		if ((double)m_tests * stats_perm_min_p(n, n, max_exact, B) < alpha)
+			return n;
+	return 0;
+}
+
+void stats_holm(double *adj, const double *p, size_t n)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		m += !isnan(p[i]);
+	/* rank the finite p-values ascending (stable insertion: n is small) */
+	size_t *ord = malloc((n ? n : 1) * sizeof(size_t));
+	if (!ord) {
+		for (size_t i = 0; i < n; i++)
+			adj[i] = NAN;
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(p[i])) {
+			size_t j = k++;
+			while (j > 0 && p[ord[j - 1]] > p[i]) {
+				ord[j] = ord[j - 1];
+				j--;
+			}
+			ord[j] = i;
+		}
+	for (size_t i = 0; i < n; i++)
+		adj[i] = NAN;
+	double run = 0;
+	for (size_t r = 0; r < m; r++) {
+		double v = (double)(m - r) * p[ord[r]];
+		v = v > 1 ? 1 : v;
+		run = v > run ? v : run; /* step-down: adjusted p-values never decrease with rank */
+		adj[ord[r]] = run;
+	}
+	free(ord);
+}
+
+const char *stats_seed_verdict(double p_adjusted, double min_p_adjusted, double effect,
+                               double alpha)
+{
+	if (isnan(p_adjusted) || isnan(min_p_adjusted))
+		return NULL;
+	if (min_p_adjusted >= alpha)
+		return "underpowered";
+	return p_adjusted < alpha && effect > 0 ? "training_signal_present" : "no_training_signal";
+}

@@ -23,6 +23,8 @@ static const char *const report_usage[] = {
 	"",
 	"    <run-dir>           a `husai run` directory; a suite's directory stands for its runs",
 	"    --out <dir>         write <dir>/report.md and <dir>/<kind>/{summary.md,figures/}",
+	"                        (beside each .md: <name>.sources.json, where each number comes",
+	"                        from, and <name>.table<i>.tex, each table for LaTeX/booktabs)",
 	"    --force             report on runs whose manifest checksums do not match",
 	"    --formats <list>    figure formats, comma-separated from png,svg,pdf (default all)",
 	"    --templates <dir>   Markdown templates to use instead of the built-in templates/",

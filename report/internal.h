@@ -117,4 +117,20 @@ struct rep_template {
 };
 extern const struct rep_template rep_templates[];
 
+/* ------------------------------------------------------------------ publication ---- */
+
+/* findings.c: _report.lead, _report.lead_sources and _report.warnings of a run's parsed
+ * results (dir: the run directory's base name, for the sources). */
+void rep_findings(hj *res, const char *dir);
+/* publish.c: number the "## " sections of md 1, 2, 3, ... in order (a heading "## 6b. X"
+ * or "## X" becomes "## <n>. X"); returns a new string (NULL: out of memory). */
+char *rep_md_number_sections(const char *md);
+/* publish.c: every pipe table of md as a LaTeX booktabs tabular, <stem>.table<i>.tex
+ * (i from 1); *n_tables gets how many. */
+int rep_md_latex_tables(const char *md, const char *stem, size_t *n_tables, struct hus_err *err);
+/* publish.c: <stem>.sources.json {markdown, numbers [{line, text, source}], sentences
+ * [{text, source}]} */
+int rep_md_write_sources(const char *stem, const char *md_name, hj *numbers, hj *sentences,
+                         struct hus_err *err);
+
 #endif

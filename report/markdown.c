@@ -8,6 +8,7 @@
  * base name enter the Markdown, so a moved run gives the same bytes.
  */
 #include <libgen.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +19,20 @@ static const char *first_ext(unsigned formats)
 	return (formats & FIG_PNG) ? "png" : (formats & FIG_SVG) ? "svg" : "pdf";
 }
 
-static hj *figures_json(const struct rep_fig_result *f, size_t n, unsigned formats)
+/* *global: figures numbered so far in the follow-up report (drawn ones only) */
+static hj *figures_json(const struct rep_fig_result *f, size_t n, unsigned formats,
+                        const char *n_text, size_t *global)
 {
 	hj *a = hj_arr();
+	size_t local = 0;
 	for (size_t i = 0; i < n; i++) {
 		hj *o = hj_obj();
 		char buf[PATH_MAX + 16];
+		if (f[i].drawn) {
+			hj_set(o, "number", hj_int((int64_t)++local));
+			hj_set(o, "global_number", hj_int((int64_t)++*global));
+		}
+		hj_set(o, "n_text", hj_str(n_text));
 		hj_set(o, "id", hj_str(f[i].id));
 		hj_set(o, "caption", hj_str(f[i].caption));
 		hj_set(o, "drawn", hj_bool(f[i].drawn));
@@ -58,12 +67,15 @@ static const char *run_basename(const struct rep_run *r, char *buf, size_t n)
 	return buf;
 }
 
-/* tdir NULL: the templates compiled into the binary; else the files in tdir. */
+/* tdir NULL: the templates compiled into the binary; else the files in tdir.  Writes
+ * out_path (sections numbered 1, 2, 3, ...), its provenance sidecar <stem>.sources.json and a
+ * LaTeX booktabs file per table (<stem>.table<i>.tex); sentences: the numbers of the rule-
+ * chosen sentences, for the sidecar. */
 static int render_file(const char *tdir, const char *tname, hj *ctx, const char *src_prefix,
-                       const char *out_path, struct hus_err *err)
+                       const char *out_path, hj *sentences, struct hus_err *err)
 {
 	char tpath[PATH_MAX + 64];
-	char *tmpl = NULL, *md = NULL;
+	char *tmpl = NULL, *md = NULL, *numbered = NULL;
 	int rc = 0;
 	if (tdir) {
 		size_t n;
@@ -78,12 +90,49 @@ static int render_file(const char *tdir, const char *tname, hj *ctx, const char 
 		if (!tmpl)
 			return hus_errf(err, HUS_EINTERNAL, tpath, NULL, "template not built in");
 	}
-	rc = rep_template_render(tmpl, tpath, ctx, src_prefix, &md, err);
+	hj *numbers = hj_arr();
+	rc = rep_template_render_sources(tmpl, tpath, ctx, src_prefix, &md, numbers, err);
+	if (!rc && !(numbered = rep_md_number_sections(md)))
+		rc = hus_errf(err, HUS_ENOMEM, out_path, NULL, "out of memory");
+	char stem[PATH_MAX + 80];
+	snprintf(stem, sizeof(stem), "%s", out_path);
+	char *dot = strrchr(stem, '.');
+	if (dot && !strcmp(dot, ".md"))
+		*dot = 0;
+	size_t ntab = 0;
 	if (!rc)
-		rc = hus_write_file(out_path, md, strlen(md), err);
+		rc = hus_write_file(out_path, numbered, strlen(numbered), err);
+	if (!rc)
+		rc = rep_md_write_sources(stem, strrchr(out_path, '/') ? strrchr(out_path, '/') + 1
+		                                                       : out_path,
+		                          numbers, sentences, err);
+	if (!rc)
+		rc = rep_md_latex_tables(numbered, stem, &ntab, err);
+	hj_free(numbers);
 	free(tmpl);
 	free(md);
+	free(numbered);
 	return rc;
+}
+
+/* "n = 5 seeds per condition" for captions: the models behind a run's numbers */
+static void seeds_text(hj *res, char *buf, size_t n)
+{
+	static const char *const keys[] = { "k_sweep.0.n_seeds", "d_sae_sweep.0.n_seeds",
+		                            "search_records.0.n_seeds", "records.0.n_models",
+		                            "trained.n", NULL };
+	double v = NAN;
+	for (int i = 0; keys[i] && isnan(v); i++)
+		if (hj_get_f64(res, keys[i], &v))
+			v = NAN;
+	if (isnan(v)) {
+		size_t s = hj_len(hj_get(res, "trained.seeds"));
+		v = s ? (double)s : NAN;
+	}
+	if (isnan(v))
+		snprintf(buf, n, "n not recorded");
+	else
+		snprintf(buf, n, "n = %.0f models per condition", v);
 }
 
 static const char *summary_template(enum rep_kind k)
@@ -106,17 +155,36 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
                        struct hus_err *err)
 {
 	int rc = 0;
-	hj *ctx = hj_obj(), *list = hj_arr(), *top = hj_obj();
+	hj *ctx = hj_obj(), *list = hj_arr(), *top = hj_obj(), *by_kind = hj_obj(),
+	   *all_sentences = hj_arr();
+	size_t global_fig = 0;
 	for (size_t i = 0; i < nruns && !rc; i++) {
 		struct rep_run *r = &runs[i];
-		char base[PATH_MAX];
+		char base[PATH_MAX], ntext[64];
 		hj *rep = hj_obj();
+		seeds_text(r->res, ntext, sizeof(ntext));
 		hj_set(rep, "name", hj_str(r->name));
 		hj_set(rep, "kind", hj_str(rep_kind_name(r->kind)));
 		hj_set(rep, "dir", hj_str(run_basename(r, base, sizeof(base))));
 		hj_set(rep, "tampered", hj_bool(r->tampered));
-		hj_set(rep, "figures", figures_json(figs[i], nfigs[i], formats));
+		hj_set(rep, "figures", figures_json(figs[i], nfigs[i], formats, ntext, &global_fig));
+		hj *skipped = hj_arr();
+		for (size_t f = 0; f < nfigs[i]; f++)
+			if (!figs[i][f].drawn) {
+				char b[600];
+				snprintf(b, sizeof(b), "%s (%s)", figs[i][f].id, figs[i][f].skip);
+				hj_push(skipped, hj_str(b));
+			}
+		hj_set(rep, "not_drawn", skipped);
 		hj_set(r->res, "_report", rep); /* the parsed copy only; results.json is untouched */
+		rep_findings(r->res, base);
+		/* runs of one kind side by side: _report.by_kind.<kind> lists them in order */
+		const char *kn = rep_kind_name(r->kind);
+		if (!hj_get(by_kind, kn))
+			hj_set(by_kind, kn, hj_arr());
+		hj_push(hj_member(by_kind, kn), hj_ref(r->res));
+		for (size_t k = 0; k < hj_len(hj_get(rep, "lead_sources")); k++)
+			hj_push(all_sentences, hj_ref(hj_at(hj_get(rep, "lead_sources"), k)));
 
 		hj *e = hj_obj();
 		hj_set(e, "name", hj_str(r->name));
@@ -136,15 +204,17 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
 			break;
 		snprintf(out, sizeof(out), "%s/%s/summary.md", out_root, r->name);
 		rc = render_file(templates_dir, summary_template(r->kind), r->res, "results.json:", out,
-		                 err);
+		                 hj_get(rep, "lead_sources"), err);
 	}
 	hj_set(top, "runs", list);
+	hj_set(top, "by_kind", by_kind);
 	hj_set(ctx, "_report", top);
 	if (!rc) {
 		char out[PATH_MAX + 16];
 		snprintf(out, sizeof(out), "%s/report.md", out_root);
-		rc = render_file(templates_dir, "followup.md", ctx, NULL, out, err);
+		rc = render_file(templates_dir, "followup.md", ctx, NULL, out, all_sentences, err);
 	}
+	hj_free(all_sentences);
 	hj_free(ctx);
 	return rc;
 }

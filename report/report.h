@@ -67,6 +67,13 @@ int rep_figures_render(const struct rep_run *r, const char *out_root, unsigned f
  * source (`src_prefix` + key path); nulls print as "n/a" with a footnote. */
 int rep_template_render(const char *tmpl, const char *tmpl_name, hj *ctx, const char *src_prefix,
                         char **out, struct hus_err *err);
+/* The same with provenance out of the text: each number's {line, text, source} is pushed to
+ * the `sources` array (NULL: inline comments as above).  The source of a number in the
+ * follow-up report (src_prefix NULL) is "<run dir>/results.json:<key path>", the run being the
+ * object on the path that carries _report.dir. */
+int rep_template_render_sources(const char *tmpl, const char *tmpl_name, hj *ctx,
+                                const char *src_prefix, char **out, hj *sources,
+                                struct hus_err *err);
 
 /* Write out_root/<name>/summary.md for each run and out_root/report.md for all of them, from
  * the templates in templates_dir, or the built-in ones when it is NULL. */

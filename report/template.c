@@ -74,6 +74,8 @@ struct engine {
 	struct scope sc[MAX_DEPTH];
 	int depth;
 	int nan_used;
+	hj *sources;          /* non-NULL: number sources go here (a sidecar), not into the text */
+	size_t nl_at, nl_n;   /* newlines counted in out.s[0, nl_at) */
 	struct sbuf out;
 	struct hus_err *err;
 };
@@ -202,20 +204,66 @@ static hj *resolve(struct engine *E, const char *key, char *full, size_t n, long
 
 static int bool_of(hj *v);
 
-static void emit_source(struct engine *E, const char *full)
+/* The run a key path lies in: the deepest object along the path from the root that carries
+ * "_report.dir" (a run's results.json, as markdown.c puts it in the context).  *rest gets
+ * the path below it.  NULL when none does. */
+static const char *run_of(struct engine *E, const char *full, const char **rest)
 {
-	if (!strncmp(full, "_report", 7)) {
-		sb_printf(&E->out, "<!-- src: husai report -->");
-	} else if (E->src_prefix) {
-		sb_printf(&E->out, "<!-- src: %s%s -->", E->src_prefix, full);
-	} else { /* follow-up report: the first component names the run */
-		const char *dot = strchr(full, '.');
-		if (dot)
-			sb_printf(&E->out, "<!-- src: %.*s/results.json:%s -->", (int)(dot - full), full,
-			          dot + 1);
-		else
-			sb_printf(&E->out, "<!-- src: %s -->", full);
+	const char *dir = hj_get_str(E->sc[0].v, "_report.dir");
+	*rest = full;
+	hj *v = E->sc[0].v;
+	char comp[256];
+	for (const char *p = full; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(comp))
+			break;
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		if (hj_is_arr(v)) {
+			char *end;
+			unsigned long i = strtoul(comp, &end, 10);
+			v = *end ? NULL : hj_at(v, i);
+		} else {
+			v = hj_member(v, comp);
+		}
+		if (!v || !dot)
+			break;
+		p = dot + 1;
+		const char *d = hj_is_obj(v) ? hj_get_str(v, "_report.dir") : NULL;
+		if (d) {
+			dir = d;
+			*rest = p;
+		}
 	}
+	return dir;
+}
+
+/* the source of the number just printed at out.s[at..]: a key path of a results.json */
+static void emit_source(struct engine *E, const char *full, size_t at)
+{
+	char src[1024];
+	const char *rest = full, *dir = E->src_prefix ? NULL : run_of(E, full, &rest);
+	if (!strncmp(rest, "_report", 7)) { /* what the report adds (figure numbers, ...) */
+		snprintf(src, sizeof(src), "husai report");
+	} else if (E->src_prefix) {
+		snprintf(src, sizeof(src), "%s%s", E->src_prefix, full);
+	} else if (dir) { /* follow-up report: the run directory the path lies in */
+		snprintf(src, sizeof(src), "%s/results.json:%s", dir, rest);
+	} else {
+		snprintf(src, sizeof(src), "%s", full);
+	}
+	if (!E->sources) {
+		sb_printf(&E->out, "<!-- src: %s -->", src);
+		return;
+	}
+	for (; E->nl_at < at && E->out.s; E->nl_at++)
+		E->nl_n += E->out.s[E->nl_at] == '\n';
+	hj *o = hj_obj();
+	hj_set(o, "line", hj_int((int64_t)E->nl_n + 1));
+	hj_set(o, "text", hj_str(E->out.s ? E->out.s + at : ""));
+	hj_set(o, "source", hj_str(src));
+	hj_push(E->sources, o);
 }
 
 static int emit_var(struct engine *E, const struct tag *t)
@@ -246,6 +294,7 @@ static int emit_var(struct engine *E, const struct tag *t)
 		return 0;
 	}
 	double d;
+	size_t at = E->out.n;
 	if (hj_get_f64(v, "", &d) == 0) {
 		if (isnan(d)) { /* JSON null */
 			sb_printf(&E->out, "n/a[^nan]");
@@ -272,13 +321,14 @@ static int emit_var(struct engine *E, const struct tag *t)
 #pragma GCC diagnostic pop
 				if (!strncmp(tmp, "-0", 2) && strspn(tmp + 1, "0.") == strlen(tmp + 1))
 					memmove(tmp, tmp + 1, strlen(tmp)); /* no "-0.000" */
+				at = E->out.n;
 				sb_add(&E->out, tmp, strlen(tmp));
 			} else {
 				return tmpl_err(E, t->start, "format '%s' does not fit the number at '%s'", fmt,
 				                full);
 			}
 		}
-		emit_source(E, full);
+		emit_source(E, full, at);
 		return 0;
 	}
 	/* booleans print as yes/no; objects and lists cannot be printed */
@@ -483,8 +533,16 @@ static int render(struct engine *E, const char *p, const char *e)
 int rep_template_render(const char *tmpl, const char *tmpl_name, hj *ctx, const char *src_prefix,
                         char **out, struct hus_err *err)
 {
+	return rep_template_render_sources(tmpl, tmpl_name, ctx, src_prefix, out, NULL, err);
+}
+
+int rep_template_render_sources(const char *tmpl, const char *tmpl_name, hj *ctx,
+                                const char *src_prefix, char **out, hj *sources,
+                                struct hus_err *err)
+{
 	struct engine E;
 	memset(&E, 0, sizeof(E));
+	E.sources = sources;
 	E.tmpl = tmpl;
 	E.name = tmpl_name;
 	E.src_prefix = src_prefix;

@@ -68,11 +68,12 @@ uint64_t audit_ulp_number(double a, double b)
 }
 
 /* Every number format of the report: template.c prints a number without a format as %.6g,
- * and the templates ask for these (flags such as + do not change what is equal). */
-static const char *const report_formats[] = { "%.6g", "%g", "%.6f", "%.5f", "%.4f", "%.2f",
-					      "%.3e", "%d", NULL };
+ * the templates ask for these, and findings.c's sentences use %.3f and %.3g (flags such as +
+ * do not change what is equal). */
+static const char *const report_formats[] = { "%.6g", "%g", "%.6f", "%.5f", "%.4f", "%.3f",
+					      "%.2f", "%.3g", "%.3e", "%d", NULL };
 
-const char *audit_report_formats(void) { return "%.6g %g %.6f %.5f %.4f %.2f %.3e %d"; }
+const char *audit_report_formats(void) { return "%.6g %g %.6f %.5f %.4f %.3f %.2f %.3g %.3e %d"; }
 
 /* as template.c prints it, "-0.000" without its sign */
 static void print_as_report(char *buf, size_t n, const char *fmt, double v)

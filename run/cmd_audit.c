@@ -41,7 +41,7 @@ static const char *const audit_usage[] = {
 	"                                    and booleans; every float at most N units in the last",
 	"                                    place away (float32 units for float32 data), every",
 	"                                    JSON/CSV number printing the same in each format the",
-	"                                    report uses (%g %.6g %.6f %.5f %.4f %.2f %.3e %d), and",
+	"                                    report uses (%g %.6g %.6f %.5f %.4f %.3f %.2f %.3g %.3e %d), and",
 	"                                    every conclusion equal (selected_*, best_*, chosen*,",
 	"                                    converged*, *_step, pass, *_pass, *verdict*, *gate*,",
 	"                                    *decision*, conclusion, selection, reject_null,",

@@ -43,6 +43,8 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 		hj_set(s, "mse", hj_num(m.mse));
 		hj_set(s, "explained_variance", hj_num(m.ev));
 		hj_set(s, "l0", hj_num(m.l0));
+		hj_set(s, "steps_trained", hj_int(m.steps));
+		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
 		hj_push(per_seed, s);
 		exp_sae_final_release(&m);
 	}
@@ -206,6 +208,9 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 		hj_free(rrec[0]);
 		goto done;
 	}
+	/* two families of tests: the search, and the confirmatory retrain (Holm within each) */
+	exp_apply_verdicts_lists(&search_records, 1);
+	exp_apply_verdicts(rrec, nr);
 	hj *sel = hj_obj();
 	hj_set(sel, "criterion", hj_str("max delta_pwmcc_ci_low_conservative with EV floor"));
 	hj_set(sel, "ev_floor", hj_num(ev_floor));
@@ -240,6 +245,11 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	}
 	hj_set(res, "fair_comparison", fair);
 	if (rc)
+		goto done;
+	const struct exp_tidy_family fam[3] = { { "search", NULL, NULL, search_records },
+						{ "retrain", NULL, NULL, rrec[0] },
+						{ "control", NULL, NULL, nr == 2 ? rrec[1] : NULL } };
+	if ((rc = exp_write_tidy_csv(r->run_dir, "adaptive_l0", fam, 3, err)))
 		goto done;
 	char p[PATH_MAX + 64];
 	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);

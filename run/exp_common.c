@@ -496,31 +496,6 @@ static double *pair_matrix(hj *summary, size_t *n_out)
 	return m;
 }
 
-/* Mean of the pair matrix over resampled positions p<q whose models differ; NaN if none. */
-static double resampled_mean(const double *m, size_t n, const size_t *idx)
-{
-	double sum = 0;
-	size_t cnt = 0;
-	for (size_t p = 0; p < n; p++)
-		for (size_t q = p + 1; q < n; q++)
-			if (idx[p] != idx[q]) {
-				sum += m[idx[p] * n + idx[q]];
-				cnt++;
-			}
-	return cnt ? sum / (double)cnt : NAN;
-}
-
-static double draw_mean(const double *m, size_t n, size_t *idx, gsl_rng *g)
-{
-	for (;;) { /* a resample with every index equal has no cross-seed pair: draw again */
-		for (size_t i = 0; i < n; i++)
-			idx[i] = gsl_rng_uniform_int(g, n);
-		double v = resampled_mean(m, n, idx);
-		if (!isnan(v))
-			return v;
-	}
-}
-
 hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t seed)
 {
 	hj *o = hj_obj();
@@ -530,33 +505,114 @@ hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t
 		      "skipped (docs/formulas.md §8.8); GSL mt19937"));
 	hj_set(o, "seed", hj_int((int64_t)seed));
 	hj_set(o, "n_bootstrap", hj_int((int64_t)B));
-	size_t nt, nc;
+	size_t nt = 0, nc = 0;
 	double *mt = pair_matrix(trained, &nt), *mc = pair_matrix(control, &nc);
-	double *diffs = malloc(B * sizeof(double));
-	size_t *it = calloc(nt + nc + 2, sizeof(size_t));
-	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!mt || !mc || !diffs || !it || !g || B < 2) {
+	double lo = NAN, hi = NAN;
+	struct hus_err err = { 0 };
+	if (!mt || !mc || B < 2 ||
+	    stats_seed_bootstrap_diff(&lo, &hi, mt, nt, mc, nc, B, seed, &err)) {
 		hj_set(o, "bootstrap_ci95_low", hj_null());
 		hj_set(o, "bootstrap_ci95_high", hj_null());
-		hj_set(o, "reason", hj_str("fewer than two models in a group (docs/formulas.md §8.13)"));
+		hj_set(o, "reason", hj_str(err.code ? "out of memory for the seed-level bootstrap"
+						    : "fewer than two models in a group (docs/formulas.md §8.13)"));
 	} else {
-		gsl_rng_set(g, (unsigned long)seed);
-		for (size_t b = 0; b < B; b++) {
-			double t = draw_mean(mt, nt, it, g);
-			diffs[b] = t - draw_mean(mc, nc, it, g);
-		}
-		gsl_sort(diffs, 1, B);
-		hj_set(o, "bootstrap_ci95_low", hj_num(stats_quantile_sorted(diffs, B, 0.025)));
-		hj_set(o, "bootstrap_ci95_high", hj_num(stats_quantile_sorted(diffs, B, 0.975)));
+		hj_set(o, "bootstrap_ci95_low", hj_num(lo));
+		hj_set(o, "bootstrap_ci95_high", hj_num(hi));
 	}
 	double p = NAN;
 	hj_get_f64(permutation, "p_value_greater", &p);
 	hj_set(o, "permutation_p", hj_num(p));
 	hj_set(o, "permutation", hj_ref(permutation));
-	if (g)
-		gsl_rng_free(g);
-	free(mt), free(mc), free(diffs), free(it);
+	hj_set(o, "n_models_trained", hj_int((int64_t)nt));
+	hj_set(o, "n_models_control", hj_int((int64_t)nc));
+	free(mt), free(mc);
 	return o;
+}
+
+void exp_apply_verdicts_lists(hj *const *arrays, size_t n_arrays)
+{
+	size_t n = 0, k = 0;
+	for (size_t a = 0; a < n_arrays; a++)
+		n += hj_len(arrays[a]);
+	hj **recs = calloc(n ? n : 1, sizeof(*recs));
+	if (!recs)
+		return;
+	for (size_t a = 0; a < n_arrays; a++)
+		for (size_t i = 0; i < hj_len(arrays[a]); i++)
+			recs[k++] = hj_at(arrays[a], i);
+	exp_apply_verdicts(recs, n);
+	free(recs);
+}
+
+void exp_seed_level_params(hj *seed_level, hj *group)
+{
+	/* the analysis's permutation settings, for the seeds a design needs */
+	static const char *const keys[] = { "permutation_max_exact", "permutation_samples" };
+	for (int k = 0; k < 2; k++) {
+		char p[96];
+		snprintf(p, sizeof(p), "seed_level_verdict.%s", keys[k]);
+		hj *v = hj_get(group, p);
+		hj_set(seed_level, keys[k], v ? hj_ref(v) : hj_null());
+	}
+}
+
+/* The smallest one-sided p a permutation block can give: 1/#relabellings when enumerated,
+ * 1/(B+1) when sampled (stats_seed.c). */
+static double block_min_p(hj *perm)
+{
+	double n = NAN;
+	hj_get_f64(perm, "n_permutations", &n);
+	enum hj_kind ex = hj_kind_of(hj_get(perm, "exact"));
+	if (!(n > 0) || (ex != HJ_TRUE && ex != HJ_FALSE))
+		return NAN;
+	return ex == HJ_TRUE ? 1.0 / n : 1.0 / (n + 1);
+}
+
+void exp_apply_verdicts(hj *const *recs, size_t n)
+{
+	const double alpha = 0.05;
+	double *p = calloc(n ? n : 1, sizeof(double)), *adj = calloc(n ? n : 1, sizeof(double));
+	if (!p || !adj) {
+		free(p), free(adj);
+		return;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		p[i] = exp_jnum(recs[i], "seed_level.permutation_p");
+		m += !isnan(p[i]);
+	}
+	stats_holm(adj, p, n);
+	char corr[160];
+	if (m > 1)
+		snprintf(corr, sizeof(corr), "Holm step-down over the %zu conditions tested", m);
+	else
+		snprintf(corr, sizeof(corr), "none (one condition tested)");
+	for (size_t i = 0; i < n; i++) {
+		hj *sl = hj_get(recs[i], "seed_level");
+		if (!sl)
+			continue;
+		double pmin = block_min_p(hj_get(sl, "permutation"));
+		double pmin_adj = isnan(pmin) ? NAN : fmin(1.0, (double)(m ? m : 1) * pmin);
+		double effect = exp_jnum(sl, "permutation.statistic");
+		const char *v = stats_seed_verdict(adj[i], pmin_adj, effect, alpha);
+		hj_set(sl, "alpha", hj_num(alpha));
+		hj_set(sl, "correction", hj_str(corr));
+		hj_set(sl, "n_tests", hj_int((int64_t)m));
+		hj_set(sl, "effect", hj_num(effect));
+		hj_set(sl, "permutation_p_adjusted", hj_num(adj[i]));
+		hj_set(sl, "min_attainable_p", hj_num(pmin));
+		hj_set(sl, "min_attainable_p_adjusted", hj_num(pmin_adj));
+		double max_exact = exp_jnum(sl, "permutation_max_exact"),
+		       samples = exp_jnum(sl, "permutation_samples");
+		size_t need = 0;
+		if (v && !strcmp(v, "underpowered") && max_exact >= 0 && samples >= 1)
+			need = stats_perm_seeds_needed(alpha, m ? m : 1, (size_t)max_exact,
+						       (size_t)samples);
+		hj_set(sl, "seeds_needed", need ? hj_int((int64_t)need) : hj_null());
+		hj_set(sl, "verdict", v ? hj_str(v) : hj_null());
+		hj_set(recs[i], "verdict", v ? hj_str(v) : hj_null());
+	}
+	free(p), free(adj);
 }
 
 double exp_jnum(hj *v, const char *path)
@@ -614,7 +670,10 @@ void exp_record_controls(hj *rec, hj *group, const struct exp_stats *st)
 	const char *rk = hj_get_str(group, "random_control");
 	char pp[96];
 	snprintf(pp, sizeof(pp), "controls.%s.seed_level_permutation", rk ? rk : "r1");
-	hj_set(rec, "seed_level",
-	       exp_seed_level(hj_get(group, "trained"), hj_get(group, "random"), hj_get(group, pp),
-			      st->bootstrap, (uint64_t)st->seed_level));
+	hj *sl = exp_seed_level(hj_get(group, "trained"), hj_get(group, "random"), hj_get(group, pp),
+				st->bootstrap, (uint64_t)st->seed_level);
+	hj_set(rec, "seed_level", sl);
+	exp_seed_level_params(sl, group);
+	/* the pair-level Mann–Whitney of upstream, labelled as parity (not the verdict) */
+	hj_set(rec, "mann_whitney_parity", hj_ref(hj_get(group, "statistical_test")));
 }

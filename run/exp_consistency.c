@@ -180,10 +180,12 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			hj_set(o, "explained_variance", hj_num(m.ev));
 			hj_set(o, "l0", hj_num(m.l0));
 			hj_set(o, "steps_trained", hj_int(m.steps));
+			hj_set(o, "dead_fraction", hj_num(m.dead_fraction));
 			hj_push(per_seed, o);
 			exp_sae_final_release(&m);
 		}
 		if (!rc) {
+			hj_set(rec, "condition", hj_str(names[i]));
 			hj_set(rec, "lambda_consistency", hj_num(lambdas[i]));
 			hj_set(rec, "d_sae", hj_int(d_sae));
 			hj_set(rec, "k", hj_int(k));
@@ -214,6 +216,8 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		hj_free(root);
 	}
 	free(ev), free(mse), free(al), free(mseeds), free(dirs);
+	if (!rc)
+		exp_apply_verdicts_lists(&records, 1);
 	if (!rc) {
 		long pick = stats_select_ev_drop(lcb, delta, alm, evm, lambdas, nl, max_drop);
 		long base = 0;
@@ -240,6 +244,9 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		hj_set(res, "fair_comparison", fair);
 	}
 	free(lcb), free(delta), free(evm), free(alm);
+	const struct exp_tidy_family fam = { "lambda", NULL, NULL, records };
+	if (!rc)
+		rc = exp_write_tidy_csv(r->run_dir, "consistency_sweep", &fam, 1, err);
 	if (!rc) {
 		char p[PATH_MAX + 64];
 		snprintf(p, sizeof(p), "%s/results.json", r->run_dir);

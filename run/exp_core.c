@@ -104,6 +104,7 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		hj_set(s, "explained_variance", hj_num(m.ev));
 		hj_set(s, "ev_fvu", hj_num(m.ev_fvu));
 		hj_set(s, "steps_trained", hj_int(m.steps));
+		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
 		hj_push(per_seed, s);
 		if (m.curve_n && curves) {
 			static const char *const names[] = { "step", "mse", "explained_variance", "l0",
@@ -289,6 +290,8 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 		if (!(rc = core_record(r, &conds[i], seeds, ns, &st, mseeds, curves, stab, &rec, err)))
 			hj_push(grids[i < nk ? 0 : 1], rec);
 	}
+	if (!rc) /* one family: every condition of both grids (a shared condition counts twice: conservative) */
+		exp_apply_verdicts_lists(grids, 2);
 	hj *notes = hj_obj();
 	hj_set(notes, "decoder_orientation",
 	       hj_str("W_dec is [d_model, d_sae] for every condition; the upstream transpose-by-shape "
@@ -304,6 +307,10 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 		goto done;
 	snprintf(p, sizeof(p), "%s/d_sae_sweep_summary.csv", r->run_dir);
 	if ((rc = write_csv(p, grids[1], err)))
+		goto done;
+	const struct exp_tidy_family fam[2] = { { "k_sweep", NULL, NULL, grids[0] },
+						{ "d_sae_sweep", NULL, NULL, grids[1] } };
+	if ((rc = exp_write_tidy_csv(r->run_dir, "core_ablations", fam, 2, err)))
 		goto done;
 	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
 	rc = hj_write_file(p, res, err);

@@ -134,6 +134,26 @@ hj *exp_pairwise_json(hj *summary);
 /* Seed-level (model-level) bootstrap CI of the trained-minus-control difference, beside the
  * analysis's permutation test over model labels (docs/formulas.md §8.8). */
 hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t seed);
+/* The verdict of each record (docs/formulas.md §8.8 "verdict"): Holm over the records'
+ * finite seed_level.permutation_p (m tests), written into seed_level {alpha, correction,
+ * n_tests, effect, permutation_p_adjusted, min_attainable_p[_adjusted], seeds_needed,
+ * verdict} and the record's top-level "verdict".  seeds_needed uses seed_level's
+ * permutation_max_exact / permutation_samples (exp_seed_level_params; null when absent). */
+void exp_apply_verdicts(hj *const *recs, size_t n);
+/* The same over the records of several JSON arrays taken as one family of tests. */
+void exp_apply_verdicts_lists(hj *const *arrays, size_t n_arrays);
+/* RUN/conditions.csv (exp_tidy.c, docs/artifacts.md): one row per record of each family.
+ * family: its name in the "family" column; condition: the name when a record has no
+ * "condition" key (NULL: empty); train_job: the training job's name (NULL: "sae_<condition>",
+ * or the condition named by "sae_shared_with"). */
+struct exp_tidy_family {
+	const char *family, *condition, *train_job;
+	hj *records; /* a JSON array of records, or one record object */
+};
+int exp_write_tidy_csv(const char *run_dir, const char *experiment,
+                       const struct exp_tidy_family *fams, size_t n_fams, struct hus_err *err);
+/* Copy the analysis group's permutation settings into a seed_level block. */
+void exp_seed_level_params(hj *seed_level, hj *group);
 
 /* A record's PWMCC fields from one group of an analysis (docs/formulas.md §6.3-6.5 keys):
  * trained_pwmcc (+ pairwise list), random_pwmcc, delta_pwmcc, its conservative LCB, ratio. */

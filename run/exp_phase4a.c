@@ -76,9 +76,12 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	hj_set(res, "conclusion", hj_ref(hj_get(g, "conclusion")));
 	hj_set(res, "controls", exp_controls_json(g));
 	hj_set(res, "seed_level_bootstrap", hj_ref(hj_get(g, "seed_level_bootstrap")));
-	hj_set(res, "seed_level", exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
-						 hj_get(g, "controls.r1.seed_level_permutation"),
-						 st.bootstrap, (uint64_t)st.seed_level));
+	hj *sl = exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
+				hj_get(g, "controls.r1.seed_level_permutation"), st.bootstrap,
+				(uint64_t)st.seed_level);
+	hj_set(res, "seed_level", sl);
+	exp_seed_level_params(sl, g);
+	exp_apply_verdicts(&res, 1);
 	hj_set(res, "metrics", hj_ref(hj_get(g, "metrics")));
 	/* steps and reconstruction of what was trained: upstream's 120-step SAEs barely moved */
 	hj *per_seed = hj_arr();
@@ -95,6 +98,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		hj_set(s, "explained_variance", hj_num(m.ev));
 		hj_set(s, "ev_fvu", hj_num(m.ev_fvu));
 		hj_set(s, "l0", hj_num(m.l0));
+		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
 		hj_push(per_seed, s);
 		if (i == 0)
 			hj_set(res, "steps_trained", hj_int(m.steps));
@@ -117,6 +121,9 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 			free(text);
 		}
 	}
+	const struct exp_tidy_family fam = { "phase4a", "phase4a", "sae", res };
+	if (!rc)
+		rc = exp_write_tidy_csv(r->run_dir, "phase4a", &fam, 1, err);
 	char p[PATH_MAX + 64];
 	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
 	if (!rc)

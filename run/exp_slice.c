@@ -99,6 +99,8 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	hj_set(cc, "delta", hj_num(tm - rm));
 	hj_set(cc, "pass", hj_bool(cons));
 	hj_set(cc, "seed_level", hj_ref(hj_get(a, "seed_level")));
+	/* the seed-level verdict (docs/formulas.md §8.8); "pass" keeps upstream's pair-level rule */
+	hj_set(cc, "verdict", hj_get(a, "verdict") ? hj_ref(hj_get(a, "verdict")) : hj_null());
 	hj_set(cc, "controls", hj_ref(hj_get(a, "controls")));
 	hj_set(res, "consistency_control", cc);
 	hj *bk = best_record(hj_get(b, "k_sweep")), *bd = best_record(hj_get(b, "d_sae_sweep"));

@@ -18,9 +18,9 @@ sleep 1; touch "$tmp/out.ref"
 check "recomputed analyses are identical (status $st)" test "$st" -eq 0
 check "fifteen analysis outputs (results.json, analysis.h5, three CSVs each) were recomputed" \
 	grep -q "ok, 15 analysis outputs recomputed from the archived checkpoints are identical" "$tmp/out"
-check "results.json and two CSVs were rebuilt" grep -q "ok, 3 run outputs rebuilt from the archived jobs are identical" "$tmp/out"
+check "results.json and three CSVs were rebuilt" grep -q "ok, 4 run outputs rebuilt from the archived jobs are identical" "$tmp/out"
 check "one verdict per output" grep -q "^identical *analysis/k_sweep_dsae128_k8/analysis.h5 (recomputed" "$tmp/out"
-check "the summary line" grep -q "^audit: 18 outputs recomputed: 18 identical, 0 within 4 ULP (largest 0), 0 differ; exit 0$" "$tmp/out"
+check "the summary line" grep -q "^audit: 19 outputs recomputed: 19 identical, 0 within 4 ULP (largest 0), 0 differ; exit 0$" "$tmp/out"
 check "the archive was not written to" test -z "$(find "$tmp/run" -newer "$tmp/out.ref" 2>/dev/null)"
 
 # no recorded command is run: the analyses' commands are rebuilt from the run's config.  Three

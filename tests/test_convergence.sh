@@ -78,9 +78,10 @@ check "husai report on the run succeeds (status $st)" test "$st" -eq 0
 for e in png svg pdf; do
 	check "F10 drawn as $e" test -s "$tmp/rep/convergence/figures/F10_convergence.$e"
 done
-check "summary.md lists F10 as drawn" grep -q "^- F10: \[EV and PWMCC against SAE steps" "$tmp/rep/convergence/summary.md"
-check "summary.md states the chosen step with its source" grep -q "Chosen step count (largest over k): \*\*[0-9]*<!-- src: results.json:chosen_step -->" "$tmp/rep/convergence/summary.md"
-check "report.md has the convergence section" grep -q "^## 6b. SAE Step Count: Convergence Sweep" "$tmp/rep/report.md"
+check "summary.md embeds F10" grep -q "^\*Figure [0-9]* (F10).\* EV and PWMCC against SAE steps" "$tmp/rep/convergence/summary.md"
+check "summary.md states the chosen step" grep -q "Chosen step count (largest over k): \*\*[0-9]*\*\*" "$tmp/rep/convergence/summary.md"
+check "... with its source in the sidecar" grep -q '"source": "results.json:chosen_step"' "$tmp/rep/convergence/summary.sources.json"
+check "report.md has the convergence section" grep -q "^## [0-9]*\. SAE Step Count: Convergence Sweep" "$tmp/rep/report.md"
 
 "$bin" run "${tiny[@]}" --set experiment.seeds=42 --out "$tmp/bad" "$src/configs/convergence.yaml" >"$tmp/out" 2>&1; st=$?
 check "one seed is refused" sh -c "test $st -ne 0 && grep -q 'experiment.seeds' '$tmp/out'"

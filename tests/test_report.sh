@@ -108,12 +108,13 @@ expect_error bad_missing 'results.json:random: missing required key'
 
 # -- NaN values: gaps and footnotes, never zero ---------------------------------------------
 "$B" report --formats svg --out "$T/nan" "$F/core_nan" 2>/dev/null || fail "report with NaN values"
-grep -q 'n/a\[^nan\]<!-- src: results.json:k_sweep.1.trained_pwmcc.mean -->' "$T/nan/core_ablations/summary.md" ||
-	fail "null mean not shown as n/a"
+grep -q 'n/a\[^nan\]' "$T/nan/core_ablations/summary.md" || fail "null mean not shown as n/a"
+grep -q '"source": "results.json:k_sweep.1.trained_pwmcc.mean"' "$T/nan/core_ablations/summary.sources.json" ||
+	fail "the null mean's source is not in the sidecar"
 grep -q '^\[^nan\]: n/a: the value is NaN' "$T/nan/core_ablations/summary.md" || fail "no NaN footnote"
-grep -q 'F2:.* 1<!-- src: husai report --> null (NaN) value(s) left as gaps: k_sweep.1.trained_pwmcc.mean$' \
+grep -q '(F2).* 1 null value(s) are left as gaps: k_sweep.1.trained_pwmcc.mean\.$' \
 	"$T/nan/core_ablations/summary.md" || fail "F2 NaN gaps not reported"
-grep -q 'F3:.*left as gaps: d_sae_sweep.2.explained_variance.mean$' "$T/nan/core_ablations/summary.md" ||
+grep -q '(F3).*left as gaps: d_sae_sweep.2.explained_variance.mean\.$' "$T/nan/core_ablations/summary.md" ||
 	fail "F3 NaN gaps not reported"
 
 # -- templates: built in by default, a directory with --templates, errors name line:column ----

@@ -336,6 +336,69 @@ static void test_seed_level(void **state)
 	assert_true(isnan(mean) && isnan(lo));
 }
 
+/* Seed-level verdicts (docs/formulas.md §8.8 "verdict"): the unit is the model. */
+static void test_seed_verdict(void **state)
+{
+	(void)state;
+	struct hus_err err = { 0 };
+	/* 3 vs 3 models: 20 relabellings, so no outcome can give p < 0.05 */
+	assert_near(stats_perm_min_p(3, 3, 20000, 9999), 1.0 / 20, 1e-15);
+	assert_near(stats_perm_min_p(5, 5, 20000, 9999), 1.0 / 252, 1e-15);
+	assert_near(stats_perm_min_p(5, 5, 100, 999), 1.0 / 1000, 1e-15);
+	assert_true(isnan(stats_perm_min_p(1, 3, 20000, 9999)));
+	assert_int_equal(stats_perm_seeds_needed(0.05, 1, 20000, 9999), 4);   /* 1/70 < 0.05 */
+	assert_int_equal(stats_perm_seeds_needed(0.05, 4, 20000, 9999), 5);   /* 4/70 >= 0.05 */
+	assert_int_equal(stats_perm_seeds_needed(0.05, 13, 20000, 9999), 6);  /* 13/252 >= 0.05 */
+	/* a huge effect with 3 seeds (issue: trained 0.732 vs random 0.373) is underpowered */
+	double P6[36];
+	for (size_t a = 0; a < 6; a++)
+		for (size_t b = 0; b < 6; b++)
+			P6[a * 6 + b] = (a < 3 && b < 3) ? 0.732 : (a >= 3 && b >= 3) ? 0.373 : 0.37;
+	struct perm_result pr;
+	assert_int_equal(stats_seed_permutation(&pr, P6, 3, 3, 20000, 9999, 1, &err), 0);
+	assert_near(pr.p_greater, 1.0 / 20, 1e-15);
+	assert_string_equal(stats_seed_verdict(pr.p_greater, stats_perm_min_p(3, 3, 20000, 9999),
+	                                       pr.stat, 0.05), "underpowered");
+	/* 5 vs 5 with a large effect: a seed-level verdict with its CI */
+	double P[100], T[25], C[25];
+	for (size_t a = 0; a < 10; a++)
+		for (size_t b = 0; b < 10; b++)
+			P[a * 10 + b] = (a < 5 && b < 5) ? 0.55 + 0.01 * (double)((a + b) % 3)
+			              : (a >= 5 && b >= 5) ? 0.13 + 0.01 * (double)((a + b) % 2) : 0.12;
+	for (size_t a = 0; a < 5; a++)
+		for (size_t b = 0; b < 5; b++) {
+			T[a * 5 + b] = P[a * 10 + b];
+			C[a * 5 + b] = P[(a + 5) * 10 + b + 5];
+		}
+	assert_int_equal(stats_seed_permutation(&pr, P, 5, 5, 20000, 9999, 1, &err), 0);
+	assert_int_equal(pr.exact, 1);
+	double lo, hi;
+	assert_int_equal(stats_seed_bootstrap_diff(&lo, &hi, T, 5, C, 5, 2000, 41, &err), 0);
+	assert_true(lo > 0.35 && hi < 0.5 && lo <= pr.stat && pr.stat <= hi);
+	assert_near(pr.p_greater, 1.0 / 252, 1e-15);
+	assert_string_equal(stats_seed_verdict(pr.p_greater, stats_perm_min_p(5, 5, 20000, 9999),
+	                                       pr.stat, 0.05), "training_signal_present");
+	/* a negative effect is no signal; an undefined p has no verdict */
+	assert_string_equal(stats_seed_verdict(0.01, 0.004, -0.1, 0.05), "no_training_signal");
+	assert_string_equal(stats_seed_verdict(0.30, 0.004, 0.1, 0.05), "no_training_signal");
+	assert_null(stats_seed_verdict(NAN, 0.004, 0.1, 0.05));
+	assert_int_equal(stats_seed_bootstrap_diff(&lo, &hi, T, 1, C, 5, 2000, 41, &err), 0);
+	assert_true(isnan(lo) && isnan(hi));
+	/* Holm: p = (0.01, 0.04, 0.03, NaN): m = 3; sorted 0.01, 0.03, 0.04 ->
+	 * 0.03, max(0.03, 0.06) = 0.06, max(0.06, 0.04) = 0.06 */
+	const double p[4] = { 0.01, 0.04, 0.03, NAN };
+	double adj[4];
+	stats_holm(adj, p, 4);
+	assert_near(adj[0], 0.03, 1e-15);
+	assert_near(adj[2], 0.06, 1e-15);
+	assert_near(adj[1], 0.06, 1e-15);
+	assert_true(isnan(adj[3]));
+	const double big[2] = { 0.6, 0.7 };
+	stats_holm(adj, big, 2);
+	assert_near(adj[0], 1.0, 1e-15);
+	assert_near(adj[1], 1.0, 1e-15);
+}
+
 int main(void)
 {
 	hus_libs_init();
@@ -348,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_mean_diff_and_effects),
 		cmocka_unit_test(test_selection),
 		cmocka_unit_test(test_seed_level),
+		cmocka_unit_test(test_seed_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
