@@ -92,17 +92,11 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 	for (size_t i = 0; i < n && k; i++) {
 		/* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
 		U[i] = malloc(sizeof(double) * d * k);
-		float *W = malloc(sizeof(float) * d * t->m[i]);
-		if (!U[i] || !W) {
-			free(W);
+		if (!U[i]) {
 			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
 			goto cleanup;
 		}
-		for (size_t j = 0; j < t->m[i]; j++)
-			for (size_t r = 0; r < d; r++)
-				W[r * t->m[i] + j] = t->At[i][j * d + r];
-		rc = subspace_basis(U[i], W, d, t->m[i], k, err);
-		free(W);
+		rc = subspace_basis_t(U[i], t->At[i], d, t->m[i], k, err);
 		if (rc && err && t->file[i]) { /* name the checkpoint whose decoder it was */
 			snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
 			snprintf(err->where, sizeof(err->where), "/params/W_dec");

@@ -97,6 +97,9 @@ struct subspace_result {
 /* U (d_model, k) OUT: top-k left singular vectors of W (d_model, m); needs k <= min(d, m). */
 int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k,
                    struct hus_err *err);
+/* The same U from Wᵀ stored (m, d_model), as pwmcc_normalize leaves a decoder (no copy). */
+int subspace_basis_t(double *U, const float *Wt, size_t d_model, size_t m, size_t k,
+                     struct hus_err *err);
 int subspace_compare(struct subspace_result *res, double *angles, const double *U1,
                      const double *U2, size_t d_model, size_t k, struct hus_err *err);
 

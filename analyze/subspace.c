@@ -17,17 +17,20 @@
 
 #include "analyze.h"
 
-int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k,
-                   struct hus_err *err)
+/* W[r][j] at W[r*rs + j*js]: W (d, m) row-major, or its transpose (m, d) as pwmcc_normalize
+ * stores a decoder. */
+static int basis(double *U, const float *W, size_t rs, size_t js, size_t d_model, size_t m,
+                 size_t k, struct hus_err *err)
 {
 	size_t mn = d_model < m ? d_model : m;
 	if (!k || k > mn)
 		return hus_errf(err, HUS_EINPUT, NULL, NULL,
 		                "subspace k = %zu must be in [1, min(d_model, d_sae) = %zu]", k, mn);
-	for (size_t e = 0; e < d_model * m; e++)
-		if (!isfinite(W[e]))
-			return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder entry [%zu, %zu] is not finite",
-			                e / m, e % m);
+	for (size_t r = 0; r < d_model; r++)
+		for (size_t j = 0; j < m; j++)
+			if (!isfinite(W[r * rs + j * js]))
+				return hus_errf(err, HUS_EINPUT, NULL, NULL,
+				                "decoder entry [%zu, %zu] is not finite", r, j);
 	/* The left singular vectors of W (d_model, m) are those of its Gram matrix G = W·Wᵀ
 	 * (d_model, d_model), whose SVD is its eigendecomposition with σ_G = σ_W².  Forming G
 	 * (O(d²m)) and taking GSL's SVD of the small G replaces a Householder SVD of
@@ -43,7 +46,10 @@ int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k
 		goto cleanup;
 	}
 	/* G = W·Wᵀ in double, one fma chain per element (G's rows are contiguous: tda == d) */
-	hus_gram_f64(G->data, W, d_model, m);
+	if (js == 1)
+		hus_gram_f64(G->data, W, d_model, m);
+	else
+		hus_gram_t_f64(G->data, W, d_model, m);
 	if (gsl_linalg_SV_decomp(G, V, S, work)) {
 		rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "SVD of a %zu x %zu Gram matrix failed",
 		              d_model, d_model);
@@ -57,6 +63,18 @@ cleanup:
 	gsl_matrix_free(G), gsl_matrix_free(V);
 	gsl_vector_free(S), gsl_vector_free(work);
 	return rc;
+}
+
+int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k,
+                   struct hus_err *err)
+{
+	return basis(U, W, m, 1, d_model, m, k, err);
+}
+
+int subspace_basis_t(double *U, const float *Wt, size_t d_model, size_t m, size_t k,
+                     struct hus_err *err)
+{
+	return basis(U, Wt, 1, d_model, d_model, m, k, err);
 }
 
 int subspace_compare(struct subspace_result *res, double *angles, const double *U1,
