@@ -89,18 +89,36 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < n && k; i++) {
-		/* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
-		U[i] = malloc(sizeof(double) * d * k);
-		if (!U[i]) {
+	for (size_t i = 0; i < n && k; i++)
+		if (!(U[i] = malloc(sizeof(double) * d * k))) {
 			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
 			goto cleanup;
 		}
-		rc = subspace_basis_t(U[i], t->At[i], d, t->m[i], k, err);
-		if (rc && err && t->file[i]) { /* name the checkpoint whose decoder it was */
-			snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
-			snprintf(err->where, sizeof(err->where), "/params/W_dec");
+	/* the bases of the normalised decoders (Âᵀ stored as (m, d) = W_dec (d, m)), one model
+	 * per thread: each basis is computed alone, so the split changes no bit; the first
+	 * failing model (in seed order) reports */
+	{
+		int *brc = calloc(n ? n : 1, sizeof(int));
+		struct hus_err *berr = calloc(n ? n : 1, sizeof(struct hus_err));
+		if (!brc || !berr) {
+			free(brc), free(berr);
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+			goto cleanup;
 		}
+#pragma omp parallel for schedule(dynamic, 1) if (k && n > 1 && d >= 256)
+		for (size_t i = 0; i < n; i++)
+			if (k)
+				brc[i] = subspace_basis_t(U[i], t->At[i], d, t->m[i], k, &berr[i]);
+		for (size_t i = 0; i < n && !rc; i++)
+			if ((rc = brc[i])) {
+				if (err)
+					*err = berr[i];
+				if (err && t->file[i]) { /* name the checkpoint whose decoder it was */
+					snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
+					snprintf(err->where, sizeof(err->where), "/params/W_dec");
+				}
+			}
+		free(brc), free(berr);
 		if (rc)
 			goto cleanup;
 	}

@@ -3,12 +3,14 @@
  * validate_subspace_overlap.py and exp_subspace_stability.py): U_k = the top-k left singular
  * vectors of W_dec [d_model, d_sae]; overlap = ‖U1ᵀU2‖_F²/k; principal angles = arccos of the
  * clamped singular values of U1ᵀU2; Grassmann distance = ‖angles‖₂; mean cos² of the angles.
- * U_k comes from GSL's SVD of the Gram matrix W_dec·W_decᵀ (d_model × d_model), formed by the
+ * U_k comes from GSL's SVD (from d_model 512 on, its symmetric eigensolver) of the Gram matrix
+ * W_dec·W_decᵀ (d_model × d_model), formed by the
  * numeric core in a fixed order (hus_gram_f64): the same left singular vectors as the SVD of
  * W_decᵀ that §5.4 suggests, at a fraction of the cost for wide decoders (see
  * subspace_basis).  GSL's own BLAS calls inside the SVD go to its reference CBLAS
  * (libgslcblas, plain loops in a fixed order): husai links no optimised BLAS.
  */
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
@@ -16,6 +18,9 @@
 #include <math.h>
 
 #include "analyze.h"
+
+/* From this d_model on, U comes from the symmetric eigensolver instead of the SVD of G. */
+#define SUBSPACE_EIGEN_MIN_D 512
 
 /* W[r][j] at W[r*rs + j*js]: W (d, m) row-major, or its transpose (m, d) as pwmcc_normalize
  * stores a decoder. */
@@ -50,6 +55,30 @@ static int basis(double *U, const float *W, size_t rs, size_t js, size_t d_model
 		hus_gram_f64(G->data, W, d_model, m);
 	else
 		hus_gram_t_f64(G->data, W, d_model, m);
+	if (d_model >= SUBSPACE_EIGEN_MIN_D) {
+		/* G is symmetric positive semi-definite: its eigenvectors by decreasing eigenvalue
+		 * are the same U.  GSL's symmetric eigensolver (tridiagonal QR) needs ~2.5x less
+		 * work than its general SVD, which at d_model 768 took ~13 CPU-seconds per decoder
+		 * (EXPERIMENTS.md, analysis at language-model scale).  Smaller d_model keep the SVD
+		 * so archived subspace values keep their bits. */
+		gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d_model);
+		if (!ws) {
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a %zu x %zu "
+			              "eigendecomposition", d_model, d_model);
+			goto cleanup;
+		}
+		int st = gsl_eigen_symmv(G, S, V, ws);
+		gsl_eigen_symmv_free(ws);
+		if (st || gsl_eigen_symmv_sort(S, V, GSL_EIGEN_SORT_VAL_DESC)) {
+			rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "eigendecomposition of a %zu x %zu "
+			              "Gram matrix failed", d_model, d_model);
+			goto cleanup;
+		}
+		for (size_t r = 0; r < d_model; r++)
+			for (size_t c = 0; c < k; c++)
+				U[r * k + c] = gsl_matrix_get(V, r, c);
+		goto cleanup;
+	}
 	if (gsl_linalg_SV_decomp(G, V, S, work)) {
 		rc = hus_errf(err, HUS_EINTERNAL, NULL, NULL, "SVD of a %zu x %zu Gram matrix failed",
 		              d_model, d_model);
