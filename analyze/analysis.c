@@ -82,6 +82,9 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 	if (k > mmin)
 		k = mmin;
 	int rc = 0;
+	double *cert = NULL;
+	int32_t *perm2 = NULL;
+	float *sim2 = NULL;
 	double **U = calloc(n, sizeof(double *));
 	float *sim = malloc(sizeof(float) * mmax);
 	int32_t *perm = malloc(sizeof(int32_t) * mmax);
@@ -137,12 +140,53 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 		}
 		tab->ncols = c0 + c + 1;
 	}
+	/* above hungarian_max the sparse assignment with its certificate (match_sparse.c); it
+	 * needs m_A <= m_B, said in results.json when a pair does not fit */
+	int do_sparse = !do_hung && n >= 2 && q->hungarian_max > 0; /* 0: matching off */
+	size_t np = n < 2 ? 0 : n * (n - 1) / 2;
+	cert = calloc(4 * (np ? np : 1), sizeof(double)); /* bound abs, sgn; gap abs, sgn */
+	perm2 = malloc(sizeof(int32_t) * mmax);
+	sim2 = malloc(sizeof(float) * mmax);
+	size_t n_imperfect = 0, n_inexact = 0;
+	if (!cert || !perm2 || !sim2) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+		goto cleanup;
+	}
 	size_t p = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++) {
 			tab->col[c0 + 0][p] = tp->mnn[p];
+			struct match_sparse_result sr;
+			memset(&sr, 0, sizeof(sr));
+			for (int e = 0; e < 4; e++)
+				cert[e * np + p] = NAN;
+			int sparse_ok = 0;
+			if (do_sparse && t->m[i] > t->m[j])
+				n_imperfect += 2; /* rows must not outnumber columns: NaN, counted */
+			if (do_sparse && t->m[i] <= t->m[j]) {
+				if ((rc = match_sparse(&sr, perm, sim, perm2, sim2, t->At[i], t->At[j], d,
+				                       t->m[i], t->m[j], MATCH_SPARSE_K, q->match_thr, err))) {
+					goto cleanup;
+				}
+				sparse_ok = 1;
+				cert[0 * np + p] = sr.abs.dual_bound, cert[1 * np + p] = sr.sgn.dual_bound;
+				cert[2 * np + p] = sr.abs.gap, cert[3 * np + p] = sr.sgn.gap;
+				n_imperfect += !sr.abs.perfect + !sr.sgn.perfect;
+				n_inexact += (sr.abs.perfect && !(sr.abs.gap < 1e-9)) +
+				             (sr.sgn.perfect && !(sr.sgn.gap < 1e-9));
+			}
 			for (int kind = 0; kind < 2; kind++) {
 				struct match_result mr = { NAN, 0, NAN, NAN, NAN };
+				if (sparse_ok) {
+					struct match_sparse_one *o = kind ? &sr.sgn : &sr.abs;
+					mr = o->m;
+					if (o->perfect && q->write_matchings &&
+					    (rc = ana_write_matching(gc->h5, gc->g->name, t->seed[i], t->seed[j],
+					                             kind ? "signed_" : "", kind ? perm2 : perm,
+					                             kind ? sim2 : sim, t->m[i], err))) {
+							goto cleanup;
+					}
+				}
 				if (do_hung) {
 					rc = match_hungarian(&mr, perm, sim, t->At[i], t->At[j], d, t->m[i],
 					                     t->m[j], kind ? MATCH_SIGNED : MATCH_ABS,
@@ -150,8 +194,9 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 					if (!rc && q->write_matchings)
 						rc = ana_write_matching(gc->h5, gc->g->name, t->seed[i], t->seed[j],
 						                        kind ? "signed_" : "", perm, sim, t->m[i], err);
-					if (rc)
-						goto cleanup;
+					if (rc) {
+							goto cleanup;
+					}
 				}
 				if (!kind) {
 					tab->col[c0 + 1][p] = mr.mean_sim;
@@ -163,8 +208,8 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 					tab->col[c0 + 6][p] = mr.frac_05;
 				}
 			}
-			struct subspace_result sr = { NAN, NAN, NAN };
-			if (k && (rc = subspace_compare(&sr, NULL, U[i], U[j], d, k, err))) {
+			struct subspace_result sub = { NAN, NAN, NAN };
+			if (k && (rc = subspace_compare(&sub, NULL, U[i], U[j], d, k, err))) {
 				if (err && t->file[i] && t->file[j]) {
 					size_t o = strlen(err->msg);
 					snprintf(err->msg + o, sizeof(err->msg) - o, " (with %.400s)",
@@ -173,11 +218,33 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 				}
 				goto cleanup;
 			}
-			tab->col[c0 + 7][p] = sr.overlap;
-			tab->col[c0 + 8][p] = sr.grassmann;
-			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err)))
+			tab->col[c0 + 7][p] = sub.overlap;
+			tab->col[c0 + 8][p] = sub.grassmann;
+			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err))) {
 				goto cleanup;
+			}
 		}
+	if (do_sparse) {
+		/* the certificate beside the values (docs/artifacts.md) and a word on stderr when a
+		 * value is not the proven optimum */
+		hj *c = hj_obj();
+		hj_set(c, "method", hj_str("sparse assignment on the K best candidates per row "
+		                           "(exact on them), dual bound over the whole matrix"));
+		hj_set(c, "candidates_per_row", hj_int(MATCH_SPARSE_K));
+		hj_set(c, "abs_dual_bound", hj_f64_array(cert, np));
+		hj_set(c, "signed_dual_bound", hj_f64_array(cert + np, np));
+		hj_set(c, "abs_gap", hj_f64_array(cert + 2 * np, np));
+		hj_set(c, "signed_gap", hj_f64_array(cert + 3 * np, np));
+		hj_set(c, "n_without_perfect_matching", hj_int((int64_t)n_imperfect));
+		hj_set(c, "n_not_proven_optimal", hj_int((int64_t)n_inexact));
+		hj_set(c, "exact", hj_bool(!n_imperfect && !n_inexact));
+		hj_set(metrics, "hungarian_certificate", c);
+		if (n_imperfect || n_inexact)
+			fprintf(stderr, "husai: group '%s': Hungarian matching above d_sae %zu is sparse "
+			        "(%d candidates per row): %zu value(s) without a perfect matching (NaN), "
+			        "%zu not proven optimal (dual bound beside them in results.json)\n",
+			        gc->g->name, q->hungarian_max, MATCH_SPARSE_K, n_imperfect, n_inexact);
+	}
 	hj *pf = hj_obj();
 	hj_set(pf, "definition", hj_str("per model and feature: mean over the other models of the "
 	                                "best |cos| (spec 5.4); vectors in analysis.h5 "
@@ -199,13 +266,20 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 	hj *par = hj_obj();
 	hj_set(par, "mnn_threshold", hj_num(q->mnn_thr));
 	hj_set(par, "hungarian_threshold", hj_num(q->match_thr));
-	hj_set(par, "hungarian_computed", hj_bool(do_hung));
+	hj_set(par, "hungarian_computed", hj_bool(do_hung || do_sparse));
+	if (do_sparse)
+		hj_set(par, "hungarian_method", hj_str("sparse with dual-bound certificate "
+		                                        "(metrics.hungarian_certificate)"));
+	else if (!do_hung)
+		hj_set(par, "hungarian_reason", hj_str("switched off (hungarian_max 0): the values "
+		                                        "are NaN"));
 	hj_set(par, "hungarian_max_d_sae", hj_int((int64_t)q->hungarian_max));
 	hj_set(par, "subspace_k", hj_int((int64_t)k));
 	hj_set(metrics, "parameters", par);
 cleanup:
 	free_bases(U, n);
 	free(sim), free(perm);
+	free(cert), free(perm2), free(sim2);
 	return rc;
 }
 

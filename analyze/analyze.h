@@ -302,7 +302,8 @@ struct analysis_request {
 	double match_thr;          /* configurable "shared" threshold (default 0.5; 0.5/0.7 always) */
 	double mnn_thr;            /* 0.3 */
 	size_t subspace_k;         /* 50, clamped to min(d_model, d_sae) */
-	size_t hungarian_max;      /* skip Hungarian above this d_sae (default 4096) */
+	size_t hungarian_max;      /* dense Hungarian up to this d_sae (default 4096), sparse with a
+	                            * certificate above (match_sparse.c); 0: matching off */
 	size_t perm_max_exact, perm_B; /* exact permutation test up to this many splits, else B */
 	const char *out_dir;       /* analysis.h5, results.json, CSVs, manifest.json */
 	const char *command;       /* recorded in the manifest */
