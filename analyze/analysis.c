@@ -54,6 +54,7 @@ struct group_ctx {
 	hj *out; /* this group's results object */
 	const float *X; /* activation rows for agreement (X_n, X_d), or NULL */
 	size_t X_n, X_d;
+	struct pairwork *w; /* the group's pair buffers and progress line */
 };
 
 static void free_bases(double **U, size_t n)
@@ -169,6 +170,7 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 					goto cleanup;
 				}
 				sparse_ok = 1;
+				analysis_progress_step(gc->w, d, t->m[i], t->m[j]);
 				cert[0 * np + p] = sr.abs.dual_bound, cert[1 * np + p] = sr.sgn.dual_bound;
 				cert[2 * np + p] = sr.abs.gap, cert[3 * np + p] = sr.sgn.gap;
 				n_imperfect += !sr.abs.perfect + !sr.sgn.perfect;
@@ -380,6 +382,21 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_free(ckman);
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
 		goto cleanup;
+	}
+	/* the progress line (a terminal only): one unit per product of two decoders */
+	struct hus_progress prog;
+	{
+		size_t n = t.n, np = n < 2 ? 0 : n * (n - 1) / 2, units = np;
+		size_t n1 = q->r1_seeds ? q->n_r1_seeds : n, n2 = g->r2_paths && g->n_r2 ? g->n_r2 : n;
+		if (mmax > q->hungarian_max && q->hungarian_max > 0)
+			units += np; /* the sparse matching's pass */
+		if (q->r1 && n)
+			units += n1 * (n1 - 1) / 2 + (n >= 2 && n1 >= 2 ? n * n1 : 0);
+		if (q->r2 && n)
+			units += n2 * (n2 - 1) / 2 + (n >= 2 && n2 >= 2 ? n * n2 : 0);
+		hus_progress_begin(&prog, g->name, units);
+		w.prog = &prog;
+		gc->w = &w;
 	}
 	hj *arch = hj_obj();
 	hj_set(arch, "d_model", hj_int((int64_t)d));
@@ -614,6 +631,8 @@ cleanup:
 	for (size_t c = 0; c < tab.ncols; c++)
 		free(tab.col[c]);
 	pairset_release(&tp);
+	if (w.prog)
+		hus_progress_end(w.prog);
 	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
 	free(cseeds);
 	free(sorted_paths);
@@ -671,7 +690,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	}
 	char names[4096] = "";
 	for (size_t i = 0; i < q->n_groups; i++) {
-		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d };
+		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d, NULL };
 		hj_set(groups, q->groups[i].name, gc.out);
 		if ((rc = analyze_group(&gc, err)))
 			goto fail;
