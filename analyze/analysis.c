@@ -54,6 +54,7 @@ struct group_ctx {
 	hj *out; /* this group's results object */
 	const float *X; /* activation rows for agreement (X_n, X_d), or NULL */
 	size_t X_n, X_d;
+	struct pairwork *w; /* the group's pair buffers and progress line */
 };
 
 static void free_bases(double **U, size_t n)
@@ -82,6 +83,9 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 	if (k > mmin)
 		k = mmin;
 	int rc = 0;
+	double *cert = NULL;
+	int32_t *perm2 = NULL;
+	float *sim2 = NULL;
 	double **U = calloc(n, sizeof(double *));
 	float *sim = malloc(sizeof(float) * mmax);
 	int32_t *perm = malloc(sizeof(int32_t) * mmax);
@@ -89,24 +93,36 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < n && k; i++) {
-		/* the basis of the normalised decoder (Âᵀ stored as (m, d) = W_dec (d, m)) */
-		U[i] = malloc(sizeof(double) * d * k);
-		float *W = malloc(sizeof(float) * d * t->m[i]);
-		if (!U[i] || !W) {
-			free(W);
+	for (size_t i = 0; i < n && k; i++)
+		if (!(U[i] = malloc(sizeof(double) * d * k))) {
 			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
 			goto cleanup;
 		}
-		for (size_t j = 0; j < t->m[i]; j++)
-			for (size_t r = 0; r < d; r++)
-				W[r * t->m[i] + j] = t->At[i][j * d + r];
-		rc = subspace_basis(U[i], W, d, t->m[i], k, err);
-		free(W);
-		if (rc && err && t->file[i]) { /* name the checkpoint whose decoder it was */
-			snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
-			snprintf(err->where, sizeof(err->where), "/params/W_dec");
+	/* the bases of the normalised decoders (Âᵀ stored as (m, d) = W_dec (d, m)), one model
+	 * per thread: each basis is computed alone, so the split changes no bit; the first
+	 * failing model (in seed order) reports */
+	{
+		int *brc = calloc(n ? n : 1, sizeof(int));
+		struct hus_err *berr = calloc(n ? n : 1, sizeof(struct hus_err));
+		if (!brc || !berr) {
+			free(brc), free(berr);
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+			goto cleanup;
 		}
+#pragma omp parallel for schedule(dynamic, 1) if (k && n > 1 && d >= 256)
+		for (size_t i = 0; i < n; i++)
+			if (k)
+				brc[i] = subspace_basis_t(U[i], t->At[i], d, t->m[i], k, &berr[i]);
+		for (size_t i = 0; i < n && !rc; i++)
+			if ((rc = brc[i])) {
+				if (err)
+					*err = berr[i];
+				if (err && t->file[i]) { /* name the checkpoint whose decoder it was */
+					snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
+					snprintf(err->where, sizeof(err->where), "/params/W_dec");
+				}
+			}
+		free(brc), free(berr);
 		if (rc)
 			goto cleanup;
 	}
@@ -125,12 +141,54 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 		}
 		tab->ncols = c0 + c + 1;
 	}
+	/* above hungarian_max the sparse assignment with its certificate (match_sparse.c); it
+	 * needs m_A <= m_B, said in results.json when a pair does not fit */
+	int do_sparse = !do_hung && n >= 2 && q->hungarian_max > 0; /* 0: matching off */
+	size_t np = n < 2 ? 0 : n * (n - 1) / 2;
+	cert = calloc(4 * (np ? np : 1), sizeof(double)); /* bound abs, sgn; gap abs, sgn */
+	perm2 = malloc(sizeof(int32_t) * mmax);
+	sim2 = malloc(sizeof(float) * mmax);
+	size_t n_imperfect = 0, n_inexact = 0;
+	if (!cert || !perm2 || !sim2) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
+		goto cleanup;
+	}
 	size_t p = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++) {
 			tab->col[c0 + 0][p] = tp->mnn[p];
+			struct match_sparse_result sr;
+			memset(&sr, 0, sizeof(sr));
+			for (int e = 0; e < 4; e++)
+				cert[e * np + p] = NAN;
+			int sparse_ok = 0;
+			if (do_sparse && t->m[i] > t->m[j])
+				n_imperfect += 2; /* rows must not outnumber columns: NaN, counted */
+			if (do_sparse && t->m[i] <= t->m[j]) {
+				if ((rc = match_sparse(&sr, perm, sim, perm2, sim2, t->At[i], t->At[j], d,
+				                       t->m[i], t->m[j], MATCH_SPARSE_K, q->match_thr, err))) {
+					goto cleanup;
+				}
+				sparse_ok = 1;
+				analysis_progress_step(gc->w, d, t->m[i], t->m[j]);
+				cert[0 * np + p] = sr.abs.dual_bound, cert[1 * np + p] = sr.sgn.dual_bound;
+				cert[2 * np + p] = sr.abs.gap, cert[3 * np + p] = sr.sgn.gap;
+				n_imperfect += !sr.abs.perfect + !sr.sgn.perfect;
+				n_inexact += (sr.abs.perfect && !(sr.abs.gap < 1e-9)) +
+				             (sr.sgn.perfect && !(sr.sgn.gap < 1e-9));
+			}
 			for (int kind = 0; kind < 2; kind++) {
 				struct match_result mr = { NAN, 0, NAN, NAN, NAN };
+				if (sparse_ok) {
+					struct match_sparse_one *o = kind ? &sr.sgn : &sr.abs;
+					mr = o->m;
+					if (o->perfect && q->write_matchings &&
+					    (rc = ana_write_matching(gc->h5, gc->g->name, t->seed[i], t->seed[j],
+					                             kind ? "signed_" : "", kind ? perm2 : perm,
+					                             kind ? sim2 : sim, t->m[i], err))) {
+							goto cleanup;
+					}
+				}
 				if (do_hung) {
 					rc = match_hungarian(&mr, perm, sim, t->At[i], t->At[j], d, t->m[i],
 					                     t->m[j], kind ? MATCH_SIGNED : MATCH_ABS,
@@ -138,8 +196,9 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 					if (!rc && q->write_matchings)
 						rc = ana_write_matching(gc->h5, gc->g->name, t->seed[i], t->seed[j],
 						                        kind ? "signed_" : "", perm, sim, t->m[i], err);
-					if (rc)
-						goto cleanup;
+					if (rc) {
+							goto cleanup;
+					}
 				}
 				if (!kind) {
 					tab->col[c0 + 1][p] = mr.mean_sim;
@@ -151,8 +210,8 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 					tab->col[c0 + 6][p] = mr.frac_05;
 				}
 			}
-			struct subspace_result sr = { NAN, NAN, NAN };
-			if (k && (rc = subspace_compare(&sr, NULL, U[i], U[j], d, k, err))) {
+			struct subspace_result sub = { NAN, NAN, NAN };
+			if (k && (rc = subspace_compare(&sub, NULL, U[i], U[j], d, k, err))) {
 				if (err && t->file[i] && t->file[j]) {
 					size_t o = strlen(err->msg);
 					snprintf(err->msg + o, sizeof(err->msg) - o, " (with %.400s)",
@@ -161,11 +220,33 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 				}
 				goto cleanup;
 			}
-			tab->col[c0 + 7][p] = sr.overlap;
-			tab->col[c0 + 8][p] = sr.grassmann;
-			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err)))
+			tab->col[c0 + 7][p] = sub.overlap;
+			tab->col[c0 + 8][p] = sub.grassmann;
+			if ((rc = null_expected_pwmcc(&tab->col[c0 + 9][p], d, t->m[i], t->m[j], err))) {
 				goto cleanup;
+			}
 		}
+	if (do_sparse) {
+		/* the certificate beside the values (docs/artifacts.md) and a word on stderr when a
+		 * value is not the proven optimum */
+		hj *c = hj_obj();
+		hj_set(c, "method", hj_str("sparse assignment on the K best candidates per row "
+		                           "(exact on them), dual bound over the whole matrix"));
+		hj_set(c, "candidates_per_row", hj_int(MATCH_SPARSE_K));
+		hj_set(c, "abs_dual_bound", hj_f64_array(cert, np));
+		hj_set(c, "signed_dual_bound", hj_f64_array(cert + np, np));
+		hj_set(c, "abs_gap", hj_f64_array(cert + 2 * np, np));
+		hj_set(c, "signed_gap", hj_f64_array(cert + 3 * np, np));
+		hj_set(c, "n_without_perfect_matching", hj_int((int64_t)n_imperfect));
+		hj_set(c, "n_not_proven_optimal", hj_int((int64_t)n_inexact));
+		hj_set(c, "exact", hj_bool(!n_imperfect && !n_inexact));
+		hj_set(metrics, "hungarian_certificate", c);
+		if (n_imperfect || n_inexact)
+			fprintf(stderr, "husai: group '%s': Hungarian matching above d_sae %zu is sparse "
+			        "(%d candidates per row): %zu value(s) without a perfect matching (NaN), "
+			        "%zu not proven optimal (dual bound beside them in results.json)\n",
+			        gc->g->name, q->hungarian_max, MATCH_SPARSE_K, n_imperfect, n_inexact);
+	}
 	hj *pf = hj_obj();
 	hj_set(pf, "definition", hj_str("per model and feature: mean over the other models of the "
 	                                "best |cos| (spec 5.4); vectors in analysis.h5 "
@@ -187,13 +268,20 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 	hj *par = hj_obj();
 	hj_set(par, "mnn_threshold", hj_num(q->mnn_thr));
 	hj_set(par, "hungarian_threshold", hj_num(q->match_thr));
-	hj_set(par, "hungarian_computed", hj_bool(do_hung));
+	hj_set(par, "hungarian_computed", hj_bool(do_hung || do_sparse));
+	if (do_sparse)
+		hj_set(par, "hungarian_method", hj_str("sparse with dual-bound certificate "
+		                                        "(metrics.hungarian_certificate)"));
+	else if (!do_hung)
+		hj_set(par, "hungarian_reason", hj_str("switched off (hungarian_max 0): the values "
+		                                        "are NaN"));
 	hj_set(par, "hungarian_max_d_sae", hj_int((int64_t)q->hungarian_max));
 	hj_set(par, "subspace_k", hj_int((int64_t)k));
 	hj_set(metrics, "parameters", par);
 cleanup:
 	free_bases(U, n);
 	free(sim), free(perm);
+	free(cert), free(perm2), free(sim2);
 	return rc;
 }
 
@@ -302,6 +390,21 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_free(ckman);
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
 		goto cleanup;
+	}
+	/* the progress line (a terminal only): one unit per product of two decoders */
+	struct hus_progress prog;
+	{
+		size_t n = t.n, np = n < 2 ? 0 : n * (n - 1) / 2, units = np;
+		size_t n1 = q->r1_seeds ? q->n_r1_seeds : n, n2 = g->r2_paths && g->n_r2 ? g->n_r2 : n;
+		if (mmax > q->hungarian_max && q->hungarian_max > 0)
+			units += np; /* the sparse matching's pass */
+		if (q->r1 && n)
+			units += n1 * (n1 - 1) / 2 + (n >= 2 && n1 >= 2 ? n * n1 : 0);
+		if (q->r2 && n)
+			units += n2 * (n2 - 1) / 2 + (n >= 2 && n2 >= 2 ? n * n2 : 0);
+		hus_progress_begin(&prog, g->name, units);
+		w.prog = &prog;
+		gc->w = &w;
 	}
 	hj *arch = hj_obj();
 	hj_set(arch, "d_model", hj_int((int64_t)d));
@@ -552,6 +655,8 @@ cleanup:
 	for (size_t c = 0; c < tab.ncols; c++)
 		free(tab.col[c]);
 	pairset_release(&tp);
+	if (w.prog)
+		hus_progress_end(w.prog);
 	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
 	free(cseeds);
 	free(sorted_paths);
@@ -609,7 +714,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	}
 	char names[4096] = "";
 	for (size_t i = 0; i < q->n_groups; i++) {
-		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d };
+		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d, NULL };
 		hj_set(groups, q->groups[i].name, gc.out);
 		if ((rc = analyze_group(&gc, err)))
 			goto fail;

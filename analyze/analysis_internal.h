@@ -24,7 +24,11 @@ struct pairwork {
 	int32_t *argrow, *argcol;
 	int want_arg;   /* argmaxes are needed (mutual nearest neighbours) */
 	double mnn_thr; /* their threshold */
+	struct hus_progress *prog; /* products done so far (or NULL): analysis_progress_step */
+	double flops;              /* FLOP of the products done */
 };
+/* One product of A (d, mA) by B (d, mB) done: advance the progress line (pairs, GFLOP/s, ETA). */
+void analysis_progress_step(struct pairwork *w, size_t d, size_t mA, size_t mB);
 
 /* The pairs of one set: values (n_pairs), the n×n matrix, seeds of each pair. */
 struct pairset {

@@ -79,6 +79,7 @@ int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const fl
 	                     w->want_arg ? w->argcol : NULL, At, Bt, d, mA, mB, err);
 	if (rc)
 		return rc;
+	analysis_progress_step(w, d, mA, mB);
 	double ra = 0, rb = 0;
 	for (size_t i = 0; i < mA; i++)
 		ra += w->rowmax[i];
@@ -88,6 +89,17 @@ int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const fl
 	*r_b = rb / (double)mB;
 	*v = (*r_a + *r_b) / 2;
 	return 0;
+}
+
+void analysis_progress_step(struct pairwork *w, size_t d, size_t mA, size_t mB)
+{
+	if (!w->prog)
+		return;
+	w->flops += 2.0 * (double)d * (double)mA * (double)mB;
+	double el = hus_now() - w->prog->t_start;
+	char detail[64];
+	snprintf(detail, sizeof(detail), "products, %.1f GFLOP/s", el > 0 ? w->flops / el / 1e9 : 0.0);
+	hus_progress_update(w->prog, w->prog->done + 1, detail);
 }
 
 /* PWMCC of every pair in the pooled list a ∪ b, into P ((na+nb)²). */

@@ -80,6 +80,38 @@ int match_hungarian(struct match_result *res, int32_t *perm, float *sim, const f
                     const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                     enum match_kind kind, double thr, struct hus_err *err);
 
+/* ---------------------------------------------------------------- at scale (match_sparse.c) */
+
+/* Each row's K best columns of Âᵀ·B̂ by |cos| (cand_abs, cval_abs: (m_A, K), the cosines) and by
+ * signed cos (cand_sgn, cval_sgn), from one blocked pass of hus_gemm panels (either pair may be
+ * NULL); ties to the lower column, each row's list sorted by column. */
+int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, float *cval_sgn,
+                     const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
+                     size_t K, struct hus_err *err);
+/* Exact minimum-cost assignment of n rows to m >= n columns restricted to K candidate columns
+ * per row (cand, ccost: (n, K)).  *cost_out = its cost; *lower_bound = a dual bound on the
+ * optimum over ALL n × m entries, valid when every left-out entry of row i costs at least its
+ * worst candidate (docs/formulas.md §5.4).  HUS_EINPUT when the candidates admit no perfect
+ * matching. */
+int sparse_lap(int32_t *row_to_col, double *cost_out, double *lower_bound, const int32_t *cand,
+               const double *ccost, size_t n, size_t m, size_t K, struct hus_err *err);
+struct match_sparse_one {
+	struct match_result m; /* NaN when not perfect */
+	int perfect;           /* the candidates gave a perfect matching */
+	double dual_bound;     /* upper bound on the exact optimum's mean similarity */
+	double gap;            /* dual_bound − mean_sim (0 to rounding: the value is exact) */
+};
+struct match_sparse_result {
+	struct match_sparse_one abs, sgn;
+	size_t k;
+};
+/* Both Hungarian kinds (|cos| and signed) of A vs B from K candidates per row: one product. */
+int match_sparse(struct match_sparse_result *res, int32_t *perm_abs, float *sim_abs,
+                 int32_t *perm_sgn, float *sim_sgn, const float *At, const float *Bt,
+                 size_t d_model, size_t m_A, size_t m_B, size_t K, double thr,
+                 struct hus_err *err);
+#define MATCH_SPARSE_K 32
+
 /* ---------------------------------------------------------------- other metrics ------ */
 
 /* Mutual nearest neighbours (mnn.c): pairs i<->j that are each other's argmax of |cos| and
@@ -97,6 +129,9 @@ struct subspace_result {
 /* U (d_model, k) OUT: top-k left singular vectors of W (d_model, m); needs k <= min(d, m). */
 int subspace_basis(double *U, const float *W, size_t d_model, size_t m, size_t k,
                    struct hus_err *err);
+/* The same U from Wᵀ stored (m, d_model), as pwmcc_normalize leaves a decoder (no copy). */
+int subspace_basis_t(double *U, const float *Wt, size_t d_model, size_t m, size_t k,
+                     struct hus_err *err);
 int subspace_compare(struct subspace_result *res, double *angles, const double *U1,
                      const double *U2, size_t d_model, size_t k, struct hus_err *err);
 
@@ -294,7 +329,8 @@ struct analysis_request {
 	double match_thr;          /* configurable "shared" threshold (default 0.5; 0.5/0.7 always) */
 	double mnn_thr;            /* 0.3 */
 	size_t subspace_k;         /* 50, clamped to min(d_model, d_sae) */
-	size_t hungarian_max;      /* skip Hungarian above this d_sae (default 4096) */
+	size_t hungarian_max;      /* dense Hungarian up to this d_sae (default 4096), sparse with a
+	                            * certificate above (match_sparse.c); 0: matching off */
 	size_t perm_max_exact, perm_B; /* exact permutation test up to this many splits, else B */
 	const char *out_dir;       /* analysis.h5, results.json, CSVs, manifest.json */
 	const char *command;       /* recorded in the manifest */

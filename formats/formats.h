@@ -407,6 +407,10 @@ struct hus_progress {
 	uint64_t total, done;
 	double t_start, t_last;
 	int active;
+	/* the ETA's rate: seconds per unit, smoothed over the units' completions (an exponential
+	 * average, so one slow or fast job does not swing it) */
+	double sec_per_unit, t_prev;
+	uint64_t prev_done;
 };
 void hus_progress_begin(struct hus_progress *p, const char *label, uint64_t total);
 void hus_progress_update(struct hus_progress *p, uint64_t done, const char *detail);

@@ -73,6 +73,8 @@ void hus_gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, const 
  * G[j][i] = G[i][j].  For the subspace Gram matrix (analyze/subspace.c).
  */
 void hus_gram_f64(double *G, const float *W, size_t n, size_t m);
+/* The same G from Wᵀ stored (m×n): Wt[k][i] = W[i][k] (a decoder as analyze/ keeps it). */
+void hus_gram_t_f64(double *G, const float *Wt, size_t n, size_t m);
 
 /* ---------------------------------------------------------------- short reductions -- */
 

@@ -648,6 +648,44 @@ static void test_bad_input(void **state)
 	assert_int_equal(analysis_run(&q, NULL, &err), HUS_EUSAGE);
 }
 
+/* Above hungarian_max the matching is the sparse assignment with its certificate: on these
+ * related decoders it is proven optimal and equals the dense solver's values. */
+static void test_sparse_hungarian(void **state)
+{
+	(void)state;
+	make_group();
+	struct analysis_request q;
+	struct analysis_group g;
+	char out[300];
+	struct hus_err err = { 0 };
+	hj *dense = NULL, *sparse = NULL;
+	snprintf(out, sizeof(out), "%s/hung_dense", dir);
+	request(&q, &g, out);
+	q.r2 = 0;
+	assert_int_equal(analysis_run(&q, &dense, &err), 0);
+	snprintf(out, sizeof(out), "%s/hung_sparse", dir);
+	request(&q, &g, out);
+	q.r2 = 0;
+	q.hungarian_max = 8; /* d_sae 32 > 8: sparse */
+	assert_int_equal(analysis_run(&q, &sparse, &err), 0);
+	assert_int_equal(hj_kind_of(hj_get(sparse, "groups.g1.metrics.hungarian_certificate.exact")),
+	                 HJ_TRUE);
+	const char *keys[] = { "groups.g1.metrics.hungarian_abs_mean.values",
+		               "groups.g1.metrics.hungarian_signed_mean.values" };
+	for (size_t k = 0; k < 2; k++) {
+		hj *a = hj_get(dense, keys[k]), *b = hj_get(sparse, keys[k]);
+		assert_int_equal(hj_len(a), 6);
+		assert_int_equal(hj_len(b), 6);
+		for (size_t p = 0; p < 6; p++)
+			assert_near(hj_as_f64(hj_at(a, p)), hj_as_f64(hj_at(b, p)), 1e-9);
+	}
+	hj *bound = hj_get(sparse, "groups.g1.metrics.hungarian_certificate.abs_dual_bound");
+	hj *val = hj_get(sparse, "groups.g1.metrics.hungarian_abs_mean.values");
+	for (size_t p = 0; p < 6; p++)
+		assert_true(hj_as_f64(hj_at(bound, p)) >= hj_as_f64(hj_at(val, p)) - 1e-9);
+	hj_free(dense), hj_free(sparse);
+}
+
 int main(void)
 {
 	hus_libs_init();
@@ -661,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_r2_from_step0),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_names_the_checkpoint),
+		cmocka_unit_test(test_sparse_hungarian),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -393,6 +393,83 @@ static void test_subspace(void **state)
 	assert_int_equal(subspace_basis(Ub, W, dd, mm, kk, &err), 0);
 	assert_memory_equal(Ua, Ub, sizeof(double) * dd * kk);
 	free(W), free(Ua), free(Ub);
+	/* d_model >= 512 takes the symmetric eigensolver: a decoder whose columns live mostly in
+	 * span(e_0..e_3) has that span as its top-4 subspace, from either layout, same bits */
+	size_t de = 512, me = 640, ke = 4;
+	float *We = gauss(de, me, 24), *Wt = malloc(sizeof(float) * de * me);
+	for (size_t r = 0; r < de; r++)
+		for (size_t j = 0; j < me; j++)
+			We[r * me + j] *= r < ke ? 10.0f : 0.1f;
+	for (size_t r = 0; r < de; r++)
+		for (size_t j = 0; j < me; j++)
+			Wt[j * de + r] = We[r * me + j];
+	double *Ue = malloc(sizeof(double) * de * ke), *Ut = malloc(sizeof(double) * de * ke);
+	double *E = calloc(de * ke, sizeof(double));
+	for (size_t c = 0; c < ke; c++)
+		E[c * ke + c] = 1;
+	assert_int_equal(subspace_basis(Ue, We, de, me, ke, &err), 0);
+	assert_int_equal(subspace_basis_t(Ut, Wt, de, me, ke, &err), 0);
+	assert_memory_equal(Ue, Ut, sizeof(double) * de * ke);
+	assert_int_equal(subspace_compare(&sr, NULL, Ue, E, de, ke, &err), 0);
+	assert_true(sr.overlap > 0.999);
+	free(We), free(Wt), free(Ue), free(Ut), free(E);
+}
+
+/* The sparse assignment (match_sparse.c) against the dense Hungarian: on related decoders the
+ * certificate closes (gap 0) and the values are the dense optimum; on unrelated ones the dual
+ * bound still bounds the dense optimum from above and the sparse value from below. */
+static void sparse_vs_dense(size_t d, size_t m, float noise, int expect_exact)
+{
+	float *A = gauss(d, m, 51), *E = gauss(d, m, 52), *B = malloc(sizeof(float) * d * m);
+	for (size_t r = 0; r < d; r++)
+		for (size_t j = 0; j < m; j++) /* B = A with columns reversed, plus noise */
+			B[r * m + j] = A[r * m + (m - 1 - j)] + noise * E[r * m + j];
+	float *At = malloc(sizeof(float) * d * m), *Bt = malloc(sizeof(float) * d * m);
+	struct hus_err err = { 0 };
+	assert_int_equal(pwmcc_normalize(At, NULL, A, d, m, &err), 0);
+	assert_int_equal(pwmcc_normalize(Bt, NULL, B, d, m, &err), 0);
+	int32_t *pa = malloc(sizeof(int32_t) * m), *ps = malloc(sizeof(int32_t) * m);
+	int32_t *pd = malloc(sizeof(int32_t) * m);
+	float *sa = malloc(sizeof(float) * m), *ss = malloc(sizeof(float) * m);
+	float *sd = malloc(sizeof(float) * m);
+	struct match_sparse_result sr;
+	assert_int_equal(match_sparse(&sr, pa, sa, ps, ss, At, Bt, d, m, m, MATCH_SPARSE_K, 0.5, &err),
+	                 0);
+	for (int kind = 0; kind < 2; kind++) {
+		struct match_result dr;
+		struct match_sparse_one *o = kind ? &sr.sgn : &sr.abs;
+		assert_int_equal(match_hungarian(&dr, pd, sd, At, Bt, d, m, m,
+		                                 kind ? MATCH_SIGNED : MATCH_ABS, 0.5, &err), 0);
+		assert_true(o->perfect);
+		assert_true(o->dual_bound >= dr.mean_sim - 1e-9); /* a true upper bound */
+		assert_true(o->m.mean_sim <= dr.mean_sim + 1e-9); /* a feasible matching */
+		assert_true(o->gap >= -1e-9);
+		if (expect_exact) {
+			assert_true(o->gap < 1e-9);
+			assert_near(o->m.mean_sim, dr.mean_sim, 1e-9);
+		}
+		if (o->gap < 1e-12) /* exact: the same optimum as the dense solver */
+			assert_near(o->m.mean_sim, dr.mean_sim, 1e-9);
+	}
+	free(A), free(E), free(B), free(At), free(Bt), free(pa), free(ps), free(pd), free(sa),
+		free(ss), free(sd);
+}
+
+static void test_sparse_matching(void **state)
+{
+	(void)state;
+	sparse_vs_dense(64, 512, 0.5f, 1);
+	sparse_vs_dense(32, 512, 5.0f, 0);
+	sparse_vs_dense(96, 2048, 0.5f, 1);
+	/* a candidate graph with no perfect matching is reported, not solved */
+	int32_t cand[4] = { 0, 1, 0, 1 }, r2c[3];
+	double cost[4] = { 0, 1, 0, 1 }, tot, lb;
+	struct hus_err err = { 0 };
+	int32_t c3[3] = { 0, 0, 0 };
+	double k3[3] = { 1, 1, 1 };
+	assert_int_equal(sparse_lap(r2c, &tot, &lb, cand, cost, 2, 2, 2, &err), 0);
+	assert_near(tot, 1.0, 0);
+	assert_int_equal(sparse_lap(r2c, &tot, &lb, c3, k3, 3, 3, 1, &err), HUS_EINPUT);
 }
 
 static void test_latents_and_agreement(void **state)
@@ -449,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_hungarian_brute_force),
 		cmocka_unit_test(test_mnn_per_feature),
 		cmocka_unit_test(test_subspace),
+		cmocka_unit_test(test_sparse_matching),
 		cmocka_unit_test(test_latents_and_agreement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,6 +59,8 @@ struct ctx {
 	int64_t every, stop_after;
 	struct hus_err *err;
 	const char *resume_cmd;
+	struct hus_progress *prog; /* the terminal's progress line (silent when piped) */
+	int64_t step0;             /* the step training started (resumed) from */
 };
 
 static int write_ckpt(struct ctx *c, struct job *j, const char *kind)
@@ -151,6 +153,13 @@ static int hook(void *vctx, struct sae_run *runs, size_t n, int final)
 			return rc;
 	}
 	int64_t step = c->jobs[0].run->s->step;
+	if (c->prog && !final) { /* steps, the first run's loss, steps/s; ETA from the line */
+		double el = hus_now() - c->prog->t_start, loss = c->jobs[0].run->last_loss;
+		char detail[96];
+		snprintf(detail, sizeof(detail), "steps, loss %.4g, %.1f steps/s", loss,
+			 el > 0 ? (double)(step - c->step0) / el : 0.0);
+		hus_progress_update(c->prog, (uint64_t)step, detail);
+	}
 	if (!final && stop_signal && getenv("HUSAI_JOB")) /* a job of husai run, which reruns */
 		return hus_errf(c->err, HUS_EINTR, NULL, NULL, /* an unfinished job from its start */
 				"interrupted at step %lld (a job of husai run: no interrupt checkpoint)",
@@ -429,7 +438,7 @@ int cmd_train_sae(int argc, char **argv)
 	free(hs);
 	int64_t total = sae_total_steps(N, &o);
 	struct ctx c = { jobs, njobs, N, sha, { yaml, hash }, o.checkpoint_every, stop_after, &err,
-			 resume_cmd };
+			 resume_cmd, NULL, 0 };
 	{
 		size_t off = (size_t)snprintf(resume_cmd, sizeof(resume_cmd),
 					      "husai train-sae --config %s --activations %s --out %s",
@@ -502,7 +511,15 @@ int cmd_train_sae(int argc, char **argv)
 	       "%lld optimizer steps (%lld per epoch)\n",
 	       njobs, ncond_eff, nseeds, N, d, o.batch, o.drop_last ? " drop_last" : "",
 	       (long long)total, (long long)sae_steps_per_epoch(N, o.batch, o.drop_last));
-	if (jobs[0].run->s->step < total && (rc = sae_train(runs, njobs, X, N, &o, hook, &c, &err)))
+	struct hus_progress prog;
+	hus_progress_begin(&prog, "train-sae", (uint64_t)total);
+	c.prog = &prog;
+	c.step0 = jobs[0].run->s->step;
+	if (jobs[0].run->s->step < total)
+		rc = sae_train(runs, njobs, X, N, &o, hook, &c, &err);
+	hus_progress_end(&prog);
+	c.prog = NULL;
+	if (rc)
 		goto done;
 	for (size_t q = 0; q < njobs; q++) {
 		struct sae_run *r = jobs[q].run;

@@ -27,6 +27,8 @@ static const struct bench_case cases[] = {
 	{ "sae_large", bench_sae_large },
 	{ "pwmcc_small", bench_pwmcc_small },
 	{ "pwmcc_large", bench_pwmcc_large },
+	{ "analyze_768x4096", bench_analyze_768x4096 },
+	{ "analyze_768x16384", bench_analyze_768x16384 },
 	{ "gemm_sq2048", bench_gemm_sq2048 },
 	{ "gemm_pwmcc", bench_gemm_pwmcc },
 	{ "gemm_sae_s_enc", bench_gemm_sae_s_enc },

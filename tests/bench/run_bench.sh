@@ -33,6 +33,10 @@ for c in "${cases[@]}"; do
 		"$bench" "$c" >>"$out/husai.jsonl"
 		if [ "$have_peer" = 1 ] && [ -n "${peer_case[$c]:-}" ]; then
 			/usr/bin/python3 "$peer" "${peer_case[$c]}" | sed "s/^{/{\"husai_case\": \"$c\", /" >>"$out/torch.jsonl"
+		elif [[ "$c" == analyze_* ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+			# the project's own peer for the whole-analysis cases, at husai's 2 threads
+			PEER_THREADS=2 /usr/bin/python3 "$here/torch_peer_analyze.py" "${c#analyze_}" |
+				sed "s/^{/{\"husai_case\": \"$c\", /" >>"$out/torch.jsonl"
 		fi
 	done
 done
