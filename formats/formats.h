@@ -159,6 +159,10 @@ int h5w_open(struct h5w **w, const char *path, const char *format, int format_ve
 /* Write a dataset; intermediate groups are created.  dims has `rank` entries. */
 int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *data, int rank,
               const size_t *dims, struct hus_err *err);
+/* Streamed: rows [row0, row0 + nrows) of a dataset of full shape dims (created at row0 0;
+ * call in row order).  For artifacts larger than a writer wants to hold. */
+int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, const void *data,
+                   int rank, const size_t *dims, size_t row0, size_t nrows, struct hus_err *err);
 int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
             struct hus_err *err);
 int h5w_f64(struct h5w *w, const char *dset, const double *data, int rank, const size_t *dims,
@@ -424,6 +428,36 @@ int acts_write(const char *path, const struct acts_set *s, const struct hus_prov
  * all or train, and a train set holds exactly the train part of the split, in order). */
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
 void acts_release(struct acts_set *s);
+
+/* Planted activation sets (formats/artifact_planted.c, docs/formulas.md §9): an activation
+ * set drawn from a known dictionary, with the truth under /truth (docs/artifacts.md).
+ * Written streamed: open with the totals, hand over blocks of rows in order, commit. */
+struct planted_writer;
+struct planted_meta {
+	const float *dictionary;   /* (d, n): column i = feature i */
+	const double *frequency;   /* (n) firing probability */
+	const int32_t *parent;     /* (n) parent feature or -1 */
+	const int32_t *group;      /* (n) correlated group or -1 */
+	const char *description;   /* one line: the generator's laws and parameters */
+};
+int planted_open(struct planted_writer **p, const char *path, size_t N, size_t d, size_t n,
+                 size_t nnz, const struct hus_provenance *prov, struct hus_err *err);
+/* x (nrows, d); row r of the block has row_nnz[r] codes, the block's indices/values in order. */
+int planted_rows(struct planted_writer *p, const float *x, size_t nrows, const int64_t *row_nnz,
+                 const int32_t *indices, const float *values, struct hus_err *err);
+int planted_commit(struct planted_writer *p, const struct planted_meta *m, struct hus_err *err);
+void planted_abort(struct planted_writer *p);
+/* The truth of a planted set, validated (shapes, finite dictionary, CSR well formed). */
+struct planted_truth {
+	size_t d, n, N, nnz;
+	float *dictionary;          /* (d, n) */
+	int64_t *indptr;            /* (N + 1) */
+	int32_t *indices;           /* (nnz) */
+	float *values;              /* (nnz) */
+};
+int planted_truth_read(const char *path, struct planted_truth *t, struct hus_err *err);
+void planted_truth_release(struct planted_truth *t);
+int planted_is(const char *path); /* 1 for an activation set with /truth (no error reported) */
 
 /* Transformer checkpoint (husai.transformer_checkpoint, version 1), docs/decisions.md §10, docs/formulas.md §2.5.
  * The caller describes the parameter tensors (names, shapes, places in one flat block); the

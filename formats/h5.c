@@ -208,6 +208,56 @@ int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *da
 	return rc;
 }
 
+/* Streamed writing: the dataset (full dims) is created when row0 == 0, then rows
+ * [row0, row0 + nrows) of the first dimension are written into it; later calls must follow in
+ * order over the same dims.  Lets a writer hold one block of rows at a time. */
+int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, const void *data,
+                   int rank, const size_t *dims, size_t row0, size_t nrows, struct hus_err *err)
+{
+	if (rank < 1 || rank > H5_MAX_RANK || row0 + nrows > dims[0])
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
+				"rows %zu..%zu outside the dataset", row0, row0 + nrows);
+	if (hus_fault("h5_write"))
+		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "injected write failure");
+	hsize_t hd[H5_MAX_RANK], start[H5_MAX_RANK] = { 0 }, count[H5_MAX_RANK];
+	for (int i = 0; i < rank; i++)
+		hd[i] = count[i] = dims[i];
+	start[0] = row0;
+	count[0] = nrows;
+	hid_t d;
+	if (row0 == 0) {
+		hid_t space = H5Screate_simple(rank, hd, NULL);
+		hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+		H5Pset_create_intermediate_group(lcpl, 1);
+		hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+		H5Pset_obj_track_times(dcpl, 0);
+		d = H5Dcreate2(w->file, dset, file_type(type), space, lcpl, dcpl, H5P_DEFAULT);
+		H5Pclose(dcpl);
+		H5Pclose(lcpl);
+		H5Sclose(space);
+	} else {
+		d = H5Dopen2(w->file, dset, H5P_DEFAULT);
+	}
+	if (d < 0)
+		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot create dataset: %s",
+				h5_reason());
+	int rc = 0;
+	if (nrows) {
+		hid_t fspace = H5Dget_space(d), mspace = H5Screate_simple(rank, count, NULL);
+		if (fspace < 0 || mspace < 0 ||
+		    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+		    H5Dwrite(d, mem_type(type), mspace, fspace, H5P_DEFAULT, data) < 0)
+			rc = hus_errf(err, HUS_EIO, w->at.final_path, dset,
+				      "cannot write rows %zu..%zu: %s", row0, row0 + nrows, h5_reason());
+		if (mspace >= 0)
+			H5Sclose(mspace);
+		if (fspace >= 0)
+			H5Sclose(fspace);
+	}
+	H5Dclose(d);
+	return rc;
+}
+
 int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
             struct hus_err *err)
 {
