@@ -159,10 +159,6 @@ int h5w_open(struct h5w **w, const char *path, const char *format, int format_ve
 /* Write a dataset; intermediate groups are created.  dims has `rank` entries. */
 int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *data, int rank,
               const size_t *dims, struct hus_err *err);
-/* Streamed: rows [row0, row0 + nrows) of a dataset of full shape dims (created at row0 0;
- * call in row order).  For artifacts larger than a writer wants to hold. */
-int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, const void *data,
-                   int rank, const size_t *dims, size_t row0, size_t nrows, struct hus_err *err);
 int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
             struct hus_err *err);
 int h5w_f64(struct h5w *w, const char *dset, const double *data, int rank, const size_t *dims,
@@ -171,6 +167,10 @@ int h5w_i32(struct h5w *w, const char *dset, const int32_t *data, int rank, cons
             struct hus_err *err);
 int h5w_i64(struct h5w *w, const char *dset, const int64_t *data, int rank, const size_t *dims,
             struct hus_err *err);
+/* Streamed: rows [row0, row0 + nrows) of a dataset of full shape dims (created at row0 0;
+ * call in row order).  For artifacts larger than a writer wants to hold. */
+int h5w_write_block(struct h5w *w, const char *dset, enum h5_type type, const void *data,
+                   int rank, const size_t *dims, size_t row0, size_t nrows, struct hus_err *err);
 /* Attributes on `obj` ("/" for the root, or a dataset/group path that exists). */
 int h5w_attr_str(struct h5w *w, const char *obj, const char *name, const char *val,
                  struct hus_err *err);
@@ -457,6 +457,9 @@ struct planted_truth {
 };
 int planted_truth_read(const char *path, struct planted_truth *t, struct hus_err *err);
 void planted_truth_release(struct planted_truth *t);
+/* The first max_rows rows of /activations (finite), X malloc'ed (rows, d). */
+int planted_rows_read(const char *path, size_t max_rows, float **X, size_t *rows, size_t *d,
+                      struct hus_err *err);
 int planted_is(const char *path); /* 1 for an activation set with /truth (no error reported) */
 
 /* Transformer checkpoint (husai.transformer_checkpoint, version 1), docs/decisions.md §10, docs/formulas.md §2.5.

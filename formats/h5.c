@@ -208,10 +208,34 @@ int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *da
 	return rc;
 }
 
+int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_F32, data, rank, dims, err);
+}
+
+int h5w_f64(struct h5w *w, const char *dset, const double *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_F64, data, rank, dims, err);
+}
+
+int h5w_i32(struct h5w *w, const char *dset, const int32_t *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_I32, data, rank, dims, err);
+}
+
+int h5w_i64(struct h5w *w, const char *dset, const int64_t *data, int rank, const size_t *dims,
+            struct hus_err *err)
+{
+	return h5w_write(w, dset, HUS_I64, data, rank, dims, err);
+}
+
 /* Streamed writing: the dataset (full dims) is created when row0 == 0, then rows
  * [row0, row0 + nrows) of the first dimension are written into it; later calls must follow in
  * order over the same dims.  Lets a writer hold one block of rows at a time. */
-int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, const void *data,
+int h5w_write_block(struct h5w *w, const char *dset, enum h5_type type, const void *data,
                    int rank, const size_t *dims, size_t row0, size_t nrows, struct hus_err *err)
 {
 	if (rank < 1 || rank > H5_MAX_RANK || row0 + nrows > dims[0])
@@ -256,30 +280,6 @@ int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, const voi
 	}
 	H5Dclose(d);
 	return rc;
-}
-
-int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
-            struct hus_err *err)
-{
-	return h5w_write(w, dset, HUS_F32, data, rank, dims, err);
-}
-
-int h5w_f64(struct h5w *w, const char *dset, const double *data, int rank, const size_t *dims,
-            struct hus_err *err)
-{
-	return h5w_write(w, dset, HUS_F64, data, rank, dims, err);
-}
-
-int h5w_i32(struct h5w *w, const char *dset, const int32_t *data, int rank, const size_t *dims,
-            struct hus_err *err)
-{
-	return h5w_write(w, dset, HUS_I32, data, rank, dims, err);
-}
-
-int h5w_i64(struct h5w *w, const char *dset, const int64_t *data, int rank, const size_t *dims,
-            struct hus_err *err)
-{
-	return h5w_write(w, dset, HUS_I64, data, rank, dims, err);
 }
 
 /* Create (or replace) attribute `name` on object `obj` with the given type and scalar value. */
