@@ -16,7 +16,7 @@ int acts_matrix_read(float **X, size_t *N, size_t *d, const char *path, size_t m
                      struct hus_err *err)
 {
 	struct h5r *r;
-	int rc = h5r_open(&r, path, HUS_FORMAT_ACTIVATIONS, 1, err);
+	int rc = h5r_open(&r, path, HUS_FORMAT_ACTIVATIONS, 2, err);
 	if (rc)
 		return rc;
 	size_t dims[2] = { 0, 0 };

@@ -73,13 +73,20 @@ int planted_rows(struct planted_writer *p, const float *x, size_t nrows, const i
 		if (v > p->hi)
 			p->hi = v;
 	}
-	int rc = h5w_write_block(p->w, "/activations", HUS_F32, x, 2, dims, p->row, nrows, err);
-	if (!rc && p->nnz)
-		rc = h5w_write_block(p->w, "/truth/codes/indices", HUS_I32, indices, 1, zd, p->nz, add,
-				    err);
-	if (!rc && p->nnz)
-		rc = h5w_write_block(p->w, "/truth/codes/values", HUS_F32, values, 1, zd, p->nz, add,
-				    err);
+	int rc = 0;
+	if (!p->row) { /* the datasets, created whole before the first block */
+		rc = h5w_create(p->w, "/activations", HUS_F32, 2, dims, err);
+		if (!rc && p->nnz)
+			rc = h5w_create(p->w, "/truth/codes/indices", HUS_I32, 1, zd, err);
+		if (!rc && p->nnz)
+			rc = h5w_create(p->w, "/truth/codes/values", HUS_F32, 1, zd, err);
+	}
+	if (!rc)
+		rc = h5w_write_rows(p->w, "/activations", HUS_F32, p->row, nrows, x, err);
+	if (!rc && add)
+		rc = h5w_write_rows(p->w, "/truth/codes/indices", HUS_I32, p->nz, add, indices, err);
+	if (!rc && add)
+		rc = h5w_write_rows(p->w, "/truth/codes/values", HUS_F32, p->nz, add, values, err);
 	for (size_t r = 0; r < nrows; r++)
 		p->indptr[p->row + r + 1] = p->indptr[p->row + r] + row_nnz[r];
 	p->row += nrows;

@@ -167,10 +167,13 @@ int h5w_i32(struct h5w *w, const char *dset, const int32_t *data, int rank, cons
             struct hus_err *err);
 int h5w_i64(struct h5w *w, const char *dset, const int64_t *data, int rank, const size_t *dims,
             struct hus_err *err);
-/* Streamed: rows [row0, row0 + nrows) of a dataset of full shape dims (created at row0 0;
- * call in row order).  For artifacts larger than a writer wants to hold. */
-int h5w_write_block(struct h5w *w, const char *dset, enum h5_type type, const void *data,
-                   int rank, const size_t *dims, size_t row0, size_t nrows, struct hus_err *err);
+/* Streaming: create a dataset of the given shape (rank >= 1) without data, then write
+ * consecutive slabs along its first dimension (rows row0 .. row0+nrows-1, every other
+ * dimension whole).  For matrices larger than memory (husai import-activations). */
+int h5w_create(struct h5w *w, const char *dset, enum h5_type type, int rank, const size_t *dims,
+               struct hus_err *err);
+int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, size_t row0,
+                   size_t nrows, const void *data, struct hus_err *err);
 /* Attributes on `obj` ("/" for the root, or a dataset/group path that exists). */
 int h5w_attr_str(struct h5w *w, const char *obj, const char *name, const char *val,
                  struct hus_err *err);
@@ -400,17 +403,35 @@ double hus_now(void); /* monotonic seconds */
 /* == transformer checkpoints and activation sets (formats/artifact_transformer.c,
  *    formats/artifact_activations.c) == */
 
-/* Activation set (husai.activation_set, version 1), docs/decisions.md §10, docs/formulas.md §3.  Rows are in the
- * upstream order: the split_seed permutation of the examples, train part then val part. */
+/* Activation set (husai.activation_set), docs/artifacts.md "Activation set".  Two layers:
+ *  - what every set has: the matrix x (N, d) float32 with its statistics, and optional
+ *    metadata (model, hook, layer, position; per-row token ids; the source file it was
+ *    imported from with its sha256 and dtype).  Strings "" and layer < 0 mean unknown.
+ *  - the modular-addition task columns (example_index, a, b, c, pos) with modulus, split and
+ *    answer_position: present exactly when a != NULL (acts_has_task).  A writer gives all five
+ *    columns or none; husai extract gives them, imports and planted-feature sets do not.
+ * A set with the task columns is written as version 1 (byte for byte what husai always wrote);
+ * one without as version 2, so an older husai refuses it by its version.  Task rows are in
+ * the upstream order: the split_seed permutation of the examples, train part then val part. */
 struct acts_set {
 	size_t N, d;               /* rows, width */
 	float *x;                  /* (N, d) activations */
+	/* optional metadata, every set */
+	char model[128];           /* the model the activations come from ("" unknown) */
+	char hook[128];            /* task sets: resid_pre, resid_mid, resid_post, attn_out,
+	                              mlp_out; imports: any hook name ("" unknown) */
+	int64_t layer;             /* 0-based block index; < 0 unknown (imports only) */
+	char position[32];         /* task sets: answer, equals, bos, first_operand, all; imports:
+	                              free text ("" unknown) */
+	int32_t *token_ids;        /* (N) token id of each row, or NULL */
+	char source_file[256];     /* imports: the file converted (its name as given), "" else */
+	char source_dataset[256];  /* imports: the tensor / dataset / key inside it */
+	char source_dtype[16];     /* imports: float16, float32, float64 */
+	char source_sha256[65];    /* imports: sha256 of source_file */
+	/* the modular-addition task (all NULL / 0 in a set without them) */
 	int32_t *example_index;    /* (N) example e = a*p + b of each row */
 	int32_t *a, *b, *c;        /* (N) operands and answer */
 	int32_t *pos;              /* (N) token position of each row (all positions: 0..T-1) */
-	char hook[32];             /* resid_pre, resid_mid, resid_post, attn_out, mlp_out */
-	int64_t layer;
-	char position[32];         /* answer, equals, bos, first_operand, all */
 	char answer_position[16];  /* the transformer's: equals (index 4) or upstream (index 5) */
 	int64_t modulus, split_seed;
 	double split_fraction;
@@ -421,12 +442,43 @@ struct acts_set {
 	char transformer_sha256[65];
 	double mean, std, min, max; /* over all elements; std unbiased (docs/formulas.md §3) */
 };
+/* 1 when the set carries the modular-addition task columns. */
+int acts_has_task(const struct acts_set *s);
+/* For a consumer that needs the task columns: 0 when present, else a HUS_EINPUT error naming
+ * `path`, saying `what` needs them and that this set (an import?) has none. */
+int acts_require_task(const struct acts_set *s, const char *path, const char *what,
+                      struct hus_err *err);
+/* The same from the file alone (reads no matrix): 1 with task columns, 0 without, < 0 error. */
+int acts_file_has_task(const char *path, struct hus_err *err);
 /* Write atomically; computes the statistics from x.  On error nothing is left at path. */
 int acts_write(const char *path, const struct acts_set *s, const struct hus_provenance *prov,
                struct hus_err *err);
-/* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named; `rows`
- * all or train, and a train set holds exactly the train part of the split, in order). */
+/* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named; with
+ * task columns: each row agrees with the modulus, `rows` all or train, and a train set holds
+ * exactly the train part of the split, in order). */
 int acts_read(const char *path, struct acts_set *s, struct hus_err *err);
+/* The statistics of /stats in two passes over the values in file order (the sum, min and max
+ * first, then the squared deviations from that mean), so a streamed matrix gets the same bits
+ * as acts_write on the whole of it. */
+struct acts_stats {
+	double s, lo, hi, ss;
+	size_t n;
+};
+void acts_stats_init(struct acts_stats *st);
+void acts_stats_pass1(struct acts_stats *st, const float *x, size_t n);
+void acts_stats_pass2(struct acts_stats *st, const float *x, size_t n); /* after every pass1 */
+void acts_stats_result(const struct acts_stats *st, double *mean, double *std, double *mn,
+                       double *mx);
+/* Streaming writer for sets larger than memory: open with the metadata (meta->x unused, N and
+ * d the final shape; columns, if any, borrowed until commit), append rows in order, commit
+ * with the statistics of every row.  Atomic: nothing at path unless commit succeeds. */
+struct acts_stream;
+int acts_stream_open(struct acts_stream **st, const char *path, const struct acts_set *meta,
+                     const struct hus_provenance *prov, struct hus_err *err);
+int acts_stream_rows(struct acts_stream *st, const float *x, size_t nrows, struct hus_err *err);
+int acts_stream_commit(struct acts_stream *st, const struct acts_stats *stats,
+                       struct hus_err *err); /* frees st */
+void acts_stream_abort(struct acts_stream *st); /* frees st; NULL is fine */
 void acts_release(struct acts_set *s);
 
 /* Planted activation sets (formats/artifact_planted.c, docs/formulas.md §9): an activation

@@ -208,6 +208,68 @@ int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *da
 	return rc;
 }
 
+int h5w_create(struct h5w *w, const char *dset, enum h5_type type, int rank, const size_t *dims,
+               struct hus_err *err)
+{
+	if (rank < 1 || rank > H5_MAX_RANK)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset, "rank %d not supported", rank);
+	if (hus_fault("h5_write"))
+		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "injected write failure");
+	hsize_t hd[H5_MAX_RANK];
+	for (int i = 0; i < rank; i++)
+		hd[i] = dims[i];
+	hid_t space = H5Screate_simple(rank, hd, NULL);
+	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+	H5Pset_create_intermediate_group(lcpl, 1);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_obj_track_times(dcpl, 0);
+	hid_t d = H5Dcreate2(w->file, dset, file_type(type), space, lcpl, dcpl, H5P_DEFAULT);
+	int rc = 0;
+	if (d < 0)
+		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot create dataset: %s",
+			      h5_reason());
+	else
+		H5Dclose(d);
+	H5Pclose(dcpl);
+	H5Pclose(lcpl);
+	H5Sclose(space);
+	return rc;
+}
+
+int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, size_t row0,
+                   size_t nrows, const void *data, struct hus_err *err)
+{
+	if (hus_fault("h5_write"))
+		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "injected write failure");
+	hid_t d = H5Dopen2(w->file, dset, H5P_DEFAULT);
+	if (d < 0)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset, "no such dataset: %s",
+				h5_reason());
+	hid_t fs = H5Dget_space(d);
+	int rank = H5Sget_simple_extent_ndims(fs);
+	hsize_t hd[H5_MAX_RANK], start[H5_MAX_RANK] = { 0 }, count[H5_MAX_RANK];
+	int rc = 0;
+	if (rank < 1 || rank > H5_MAX_RANK || H5Sget_simple_extent_dims(fs, hd, NULL) < 0 ||
+	    row0 + nrows > hd[0] || row0 + nrows < row0) {
+		rc = hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
+			      "rows %zu..%zu outside the dataset", row0, row0 + nrows);
+	} else if (nrows) {
+		for (int i = 0; i < rank; i++)
+			count[i] = hd[i];
+		start[0] = row0;
+		count[0] = nrows;
+		hid_t ms = H5Screate_simple(rank, count, NULL);
+		if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+		    H5Dwrite(d, mem_type(type), ms, fs, H5P_DEFAULT, data) < 0)
+			rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot write rows %zu..%zu: %s",
+				      row0, row0 + nrows, h5_reason());
+		H5Sclose(ms);
+	}
+	H5Sclose(fs);
+	H5Dclose(d);
+	return rc;
+}
+
 int h5w_f32(struct h5w *w, const char *dset, const float *data, int rank, const size_t *dims,
             struct hus_err *err)
 {
@@ -230,56 +292,6 @@ int h5w_i64(struct h5w *w, const char *dset, const int64_t *data, int rank, cons
             struct hus_err *err)
 {
 	return h5w_write(w, dset, HUS_I64, data, rank, dims, err);
-}
-
-/* Streamed writing: the dataset (full dims) is created when row0 == 0, then rows
- * [row0, row0 + nrows) of the first dimension are written into it; later calls must follow in
- * order over the same dims.  Lets a writer hold one block of rows at a time. */
-int h5w_write_block(struct h5w *w, const char *dset, enum h5_type type, const void *data,
-                   int rank, const size_t *dims, size_t row0, size_t nrows, struct hus_err *err)
-{
-	if (rank < 1 || rank > H5_MAX_RANK || row0 + nrows > dims[0])
-		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
-				"rows %zu..%zu outside the dataset", row0, row0 + nrows);
-	if (hus_fault("h5_write"))
-		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "injected write failure");
-	hsize_t hd[H5_MAX_RANK], start[H5_MAX_RANK] = { 0 }, count[H5_MAX_RANK];
-	for (int i = 0; i < rank; i++)
-		hd[i] = count[i] = dims[i];
-	start[0] = row0;
-	count[0] = nrows;
-	hid_t d;
-	if (row0 == 0) {
-		hid_t space = H5Screate_simple(rank, hd, NULL);
-		hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-		H5Pset_create_intermediate_group(lcpl, 1);
-		hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-		H5Pset_obj_track_times(dcpl, 0);
-		d = H5Dcreate2(w->file, dset, file_type(type), space, lcpl, dcpl, H5P_DEFAULT);
-		H5Pclose(dcpl);
-		H5Pclose(lcpl);
-		H5Sclose(space);
-	} else {
-		d = H5Dopen2(w->file, dset, H5P_DEFAULT);
-	}
-	if (d < 0)
-		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot create dataset: %s",
-				h5_reason());
-	int rc = 0;
-	if (nrows) {
-		hid_t fspace = H5Dget_space(d), mspace = H5Screate_simple(rank, count, NULL);
-		if (fspace < 0 || mspace < 0 ||
-		    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-		    H5Dwrite(d, mem_type(type), mspace, fspace, H5P_DEFAULT, data) < 0)
-			rc = hus_errf(err, HUS_EIO, w->at.final_path, dset,
-				      "cannot write rows %zu..%zu: %s", row0, row0 + nrows, h5_reason());
-		if (mspace >= 0)
-			H5Sclose(mspace);
-		if (fspace >= 0)
-			H5Sclose(fspace);
-	}
-	H5Dclose(d);
-	return rc;
 }
 
 /* Create (or replace) attribute `name` on object `obj` with the given type and scalar value. */

@@ -142,11 +142,17 @@ int exp_preset_check_acts(const char *preset, const char *path, struct hus_err *
 	if (strcmp(preset, "legacy"))
 		return 0;
 	struct h5r *h;
-	int rc = h5r_open(&h, path, HUS_FORMAT_ACTIVATIONS, 1, err);
+	int rc = h5r_open(&h, path, HUS_FORMAT_ACTIVATIONS, 2, err);
 	if (rc)
 		return rc;
 	char *rows = NULL;
-	if (h5r_has_attr(h, "/", "rows"))
+	if (!h5r_has(h, "/a"))
+		rc = hus_errf(err, HUS_EINPUT, path, "/a",
+			      "preset legacy trains on the modular-addition train rows (docs/formulas.md "
+			      "§4.7 c), but this activation set has no task columns (an imported or "
+			      "planted set): drop `sae.preset: legacy`, or extract a set with "
+			      "`husai extract --rows train --split-fraction 0.9`");
+	else if (h5r_has_attr(h, "/", "rows"))
 		rc = h5r_attr_str(h, "/", "rows", &rows, err);
 	if (!rc && (!rows || strcmp(rows, "train")))
 		rc = hus_errf(err, HUS_EINPUT, path, "rows",
