@@ -1,5 +1,5 @@
 /*
- * test_planted.c — planted-feature activation sets (train/planted.c, formats/artifact_planted.c)
+ * test_planted_set.c — planted-feature activation sets (train/planted.c, formats/artifact_planted.c)
  * and the recovery metrics against them (analyze/truth.c): the same settings give the same
  * bytes; every row is exactly its codes times the dictionary (no noise); children fire only
  * with their parents; a max_abs_cos constraint holds; the truth's own dictionary (permuted,
