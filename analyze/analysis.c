@@ -380,14 +380,14 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			hj_set(metrics, an[c], m);
 		}
 	}
-	if (gc->truth) { /* recovery of the planted features (docs/formulas.md §9.2) */
+	if (gc->truth) { /* recovery of the planted features (docs/formulas.md §10.2) */
 		hj *tj = hj_obj();
 		hj_set(o, "truth", tj);
 		if ((rc = truth_group(tj, gc->h5, g->name, &t, sorted_paths, gc->truth, gc->TX,
 				      gc->TX_n, err)))
 			goto cleanup_ck;
 	}
-	if (q->stability_thr > 0 && t.n >= 2) { /* docs/formulas.md §9.3 */
+	if (q->stability_thr > 0 && t.n >= 2) { /* docs/formulas.md §10.3 */
 		hj *sj = hj_obj();
 		hj_set(o, "stability_probability", sj);
 		if ((rc = stability_prob_group(sj, gc->h5, g->name, &t, q->stability_thr,

@@ -245,7 +245,7 @@ struct decoder {
 int decoder_load(struct decoder *d, const char *path, int with_encoder, struct hus_err *err);
 void decoder_release(struct decoder *d);
 
-/* Recovery of planted features (truth.c, docs/formulas.md §9.2).  Tt (n, d) the normalised
+/* Recovery of planted features (truth.c, docs/formulas.md §10.2).  Tt (n, d) the normalised
  * true dictionary, At (m, d) a normalised decoder: best (n) best |cos| per true feature,
  * match (n) its Hungarian latent (-1 none), match_cos (n) the matched |cos|. */
 struct truth_recovery {

@@ -1,6 +1,6 @@
 /*
  * stability_prob.c — per-feature stability probability across all seeds and the subspace of
- * the unstable features (docs/formulas.md §9.3, after Kurochkin & Gavrilov 2026).  For model
+ * the unstable features (docs/formulas.md §10.3, after Kurochkin & Gavrilov 2026).  For model
  * i and feature f: p_if = the fraction of the other models j that hold a feature g with
  * |cos(d_if, d_jg)| >= thr (nearest neighbour, not one-to-one).  A feature is unstable when
  * p < 1/2.  The unstable features of each model span a subspace; its top-k left singular
@@ -117,7 +117,7 @@ int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struc
 	if (!rc) {
 		hj_set(out, "definition",
 		       hj_str("per feature of every model: fraction of the other models holding a "
-			      "feature with |cos| >= threshold (docs/formulas.md 9.3); unstable: < 1/2; "
+			      "feature with |cos| >= threshold (docs/formulas.md 10.3); unstable: < 1/2; "
 			      "vectors in analysis.h5 /stability_prob/<group>/<seed>"));
 		hj_set(out, "threshold", hj_num(thr));
 		hj_set(out, "n_models", hj_int((int64_t)S));

@@ -1,5 +1,5 @@
 /*
- * truth.c — recovery of planted features (docs/formulas.md §9.2): for an SAE trained on a
+ * truth.c — recovery of planted features (docs/formulas.md §10.2): for an SAE trained on a
  * planted activation set (husai plant), how well its decoder recovers the true dictionary
  * and its latents the true codes.  MCC to the truth: the mean over true features of the
  * matched |cos| of a one-to-one Hungarian assignment (MATCH_ABS, the solver of cross-seed
@@ -165,7 +165,7 @@ int truth_group(hj *out, struct h5w *h5, const char *group, const struct mset *t
 					      "recovered_frac_0.7", "code_precision", "code_recall",
 					      "code_f1" };
 	hj_set(out, "definition",
-	       hj_str("against the planted dictionary (docs/formulas.md 9.2): mcc = mean over true "
+	       hj_str("against the planted dictionary (docs/formulas.md 10.2): mcc = mean over true "
 		      "features of the Hungarian-matched |cos| (unmatched count 0); recovery = best "
 		      "|cos| per true feature; code precision/recall pooled over matched pairs on the "
 		      "first `rows` rows (a latent fires when non-zero); vectors in analysis.h5 "

@@ -1,6 +1,6 @@
 /*
  * artifact_planted.c — a planted-feature activation set (docs/artifacts.md "Planted activation
- * sets", docs/formulas.md §9): an ordinary husai.activation_set (/activations [N, d] float32,
+ * sets", docs/formulas.md §10): an ordinary husai.activation_set (/activations [N, d] float32,
  * /stats/{mean, std, min, max}, root attributes) whose rows were drawn from a known
  * dictionary, plus the truth: /truth/dictionary [d, n] float32 (column i = feature i, unit
  * norm, like an SAE's W_dec), /truth/codes/{indptr [N+1] int64, indices [nnz] int32, values
@@ -124,7 +124,7 @@ int planted_commit(struct planted_writer *p, const struct planted_meta *m, struc
 	if (!rc) rc = h5w_attr_str(p->w, "/", "rows", "all", err);
 	if (!rc) rc = h5w_attr_str(p->w, "/", "source", "planted", err);
 	if (!rc) rc = h5w_attr_str(p->w, "/", "row_order",
-				   "planted: row r is the generator's r-th sample (docs/formulas.md §9)",
+				   "planted: row r is the generator's r-th sample (docs/formulas.md §10)",
 				   err);
 	if (!rc) rc = h5w_attr_str(p->w, "/", "planted_description", m->description, err);
 	if (!rc) rc = h5w_attr_f64(p->w, "/", "planted_mean_l0",

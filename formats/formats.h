@@ -481,7 +481,7 @@ int acts_stream_commit(struct acts_stream *st, const struct acts_stats *stats,
 void acts_stream_abort(struct acts_stream *st); /* frees st; NULL is fine */
 void acts_release(struct acts_set *s);
 
-/* Planted activation sets (formats/artifact_planted.c, docs/formulas.md §9): an activation
+/* Planted activation sets (formats/artifact_planted.c, docs/formulas.md §10): an activation
  * set drawn from a known dictionary, with the truth under /truth (docs/artifacts.md).
  * Written streamed: open with the totals, hand over blocks of rows in order, commit. */
 struct planted_writer;

@@ -1,5 +1,5 @@
 /*
- * exp_planted.c — planted ground truth (issue 21; docs/formulas.md §9): one planted activation
+ * exp_planted.c — planted ground truth (issue 21; docs/formulas.md §10): one planted activation
  * set (`husai plant` from the config's `plant:` section), SAEs of every listed architecture
  * over the seeds, one analysis per architecture with --truth (MCC to the true dictionary,
  * per-feature recovery, code precision/recall) and --stability-threshold (per-feature

@@ -1,6 +1,6 @@
 /*
  * cmd_plant.c — `husai plant`: write a planted-feature activation set (planted.c,
- * docs/formulas.md §9) from the `plant:` section of a YAML file and/or --set overrides.  The
+ * docs/formulas.md §10) from the `plant:` section of a YAML file and/or --set overrides.  The
  * set trains SAEs like any other (`husai train-sae --activations`) and carries its true
  * dictionary and codes for `husai analyze --truth`.  A bad setting is a named error, exit 1,
  * and no file is written.
@@ -18,7 +18,7 @@ static const char *const plant_usage[] = {
 	"",
 	"Draws an activation set from a known dictionary of features (the 'ground truth'), so that",
 	"SAEs trained on it can be scored against the features that made the data.  Settings live in",
-	"the `plant:` section (every key has a default; docs/formulas.md section 9):",
+	"the `plant:` section (every key has a default; docs/formulas.md section 10):",
 	"    features (1024), d (128), rows (32768), seed (0)",
 	"    dictionary.max_abs_cos (1: plain random directions; lower: no two features closer)",
 	"    frequency.law zipf|uniform, frequency.exponent (1), frequency.l0 (16: features per row)",

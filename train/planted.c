@@ -1,5 +1,5 @@
 /*
- * planted.c — the planted-feature generator (docs/formulas.md §9): an activation set drawn
+ * planted.c — the planted-feature generator (docs/formulas.md §10): an activation set drawn
  * from a known dictionary, inspired by SynthSAEBench (SAELens) and by the synthetic "model
  * organism" of Song et al.  n unit directions in R^d (torch.randn rows, optionally redrawn
  * until no pair is closer than a given |cos|), firing probabilities from a Zipf or uniform

@@ -530,7 +530,7 @@ int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
 /* == end SAE == */
 
 
-/* == planted-feature activation sets (planted.c, docs/formulas.md §9) == */
+/* == planted-feature activation sets (planted.c, docs/formulas.md §10) == */
 struct planted_spec {
 	int64_t n, d, rows, seed;       /* features, width, rows, seed of every stream */
 	double max_abs_cos;             /* redraw directions closer than this (1: never) */
@@ -544,7 +544,7 @@ struct planted_spec {
 	double mag_a, mag_b;
 	double noise_std;               /* dense Gaussian noise per element */
 };
-/* Read the `plant:` section (keys and defaults in docs/formulas.md §9). */
+/* Read the `plant:` section (keys and defaults in docs/formulas.md §10). */
 int planted_spec_read(struct cfg *c, struct planted_spec *s, struct hus_err *err);
 void planted_describe(const struct planted_spec *s, char *buf, size_t n);
 /* Draw the set and write it to `out` (atomically, streamed). */
