@@ -95,6 +95,7 @@ static const char *summary_template(enum rep_kind k)
 	case REP_CONSISTENCY: return "summary_consistency_sweep.md";
 	case REP_SLICE: return "summary_benchmark_slice.md";
 	case REP_CONVERGENCE: return "summary_convergence.md";
+	case REP_PLANTED: return "summary_planted.md";
 	default: return "summary_generic.md";
 	}
 }

@@ -190,6 +190,7 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		if (rc)
 			goto done;
 	}
+	hj_set(res, "stability_threshold", hj_num(thr));
 	hj *conds = hj_arr();
 	hj_set(res, "conditions", conds);
 	xs = calloc(na * ns, sizeof(double));
@@ -211,6 +212,14 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		hj *truth = hj_get(g, "truth"), *sp = hj_get(g, "stability_probability");
 		hj_set(rec, "truth", truth ? hj_ref(truth) : hj_null());
 		hj_set(rec, "stability_probability", sp ? hj_ref(sp) : hj_null());
+		{ /* the histogram as one line for the report's table */
+			hj *h = sp ? hj_get(sp, "histogram") : NULL;
+			char txt[512] = "";
+			for (size_t b = 0; h && b < hj_len(h) && strlen(txt) < sizeof(txt) - 32; b++)
+				snprintf(txt + strlen(txt), sizeof(txt) - strlen(txt), "%s%.0f",
+					 b ? ", " : "", hj_as_f64(hj_at(h, b)));
+			hj_set(rec, "stability_histogram_text", hj_str(txt));
+		}
 		hj_set(rec, "analysis", hj_str("analysis/")); /* + condition */
 		/* per seed: MCC to the truth and mean PW-MCC to the other seeds */
 		hj *tseeds = hj_get(g, "trained.seeds"), *pv = hj_get(g, "trained.pwmcc_values");

@@ -35,6 +35,8 @@ assert r["correlation_pwmcc_mcc"]["across_seeds"]["n"] == 4
 assert r["planted"]["n_features"] == 64 and r["planted"]["d"] == 16
 PY
 check "audit --recompute finds the run identical" "$bin" audit --recompute "$tmp/a"
+check "the report draws F11 and writes the planted summary" bash -c \
+	"'$bin' report --out '$tmp/rep' '$tmp/a' >/dev/null && test -s '$tmp/rep/planted/figures/F11_pwmcc_vs_truth.png' && grep -q 'Ranking by MCC to the truth' '$tmp/rep/planted/summary.md'"
 check "a bad plant setting is refused before any job" bash -c \
 	"! '$bin' run '$conf' --out '$tmp/c' --set plant.hierarchy.parents=40 2>'$tmp/err' && grep -q 'plant.features' '$tmp/err' && [ ! -e '$tmp/c/planted.h5' ]"
 finish planted
