@@ -44,6 +44,8 @@ void analysis_request_defaults(struct analysis_request *q)
 	q->write_matchings = 1;
 	q->act_rows = 1000; /* upstream: the first 1000 activations (spec 5.4) */
 	q->act_k = 32;
+	q->truth_rows = 4096;
+	q->unstable_k = 16;
 }
 
 struct group_ctx {
@@ -55,6 +57,9 @@ struct group_ctx {
 	const float *X; /* activation rows for agreement (X_n, X_d), or NULL */
 	size_t X_n, X_d;
 	struct pairwork *w; /* the group's pair buffers and progress line */
+	const struct planted_truth *truth; /* or NULL */
+	const float *TX; /* the planted set's first rows (TX_n) */
+	size_t TX_n;
 };
 
 static void free_bases(double **U, size_t n)
@@ -486,6 +491,20 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			hj_set(metrics, an[c], m);
 		}
 	}
+	if (gc->truth) { /* recovery of the planted features (docs/formulas.md §10.2) */
+		hj *tj = hj_obj();
+		hj_set(o, "truth", tj);
+		if ((rc = truth_group(tj, gc->h5, g->name, &t, sorted_paths, gc->truth, gc->TX,
+				      gc->TX_n, err)))
+			goto cleanup_ck;
+	}
+	if (q->stability_thr > 0 && t.n >= 2) { /* docs/formulas.md §10.3 */
+		hj *sj = hj_obj();
+		hj_set(o, "stability_probability", sj);
+		if ((rc = stability_prob_group(sj, gc->h5, g->name, &t, q->stability_thr,
+					       q->unstable_k, err)))
+			goto cleanup_ck;
+	}
 	char prefix[256];
 	snprintf(prefix, sizeof(prefix), "/pairs/%s", g->name);
 	if ((rc = ana_write_pairs(gc->h5, prefix, &tab, err)))
@@ -693,8 +712,10 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	snprintf(path, sizeof(path), "%s/analysis.h5", q->out_dir);
 	struct hus_provenance prov = { "", "" };
 	struct h5w *h5 = NULL;
-	float *X = NULL;
-	size_t X_n = 0, X_d = 0;
+	float *X = NULL, *TX = NULL;
+	size_t X_n = 0, X_d = 0, TX_n = 0, TX_d = 0;
+	struct planted_truth tr;
+	int have_truth = 0;
 	struct manifest *man = manifest_new(q->out_dir);
 	hj *root = hj_obj(), *groups = hj_obj();
 	if (!man || !root || !groups) {
@@ -712,9 +733,19 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 		    (rc = manifest_add_input(man, q->activations, err)))
 			goto fail;
 	}
+	if (q->truth) {
+		if ((rc = planted_truth_read(q->truth, &tr, err)))
+			goto fail;
+		have_truth = 1;
+		if ((rc = planted_rows_read(q->truth, q->truth_rows ? q->truth_rows : 1, &TX, &TX_n,
+					    &TX_d, err)) ||
+		    (rc = manifest_add_input(man, q->truth, err)))
+			goto fail;
+	}
 	char names[4096] = "";
 	for (size_t i = 0; i < q->n_groups; i++) {
-		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d, NULL };
+		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d, NULL,
+					have_truth ? &tr : NULL, TX, TX_n };
 		hj_set(groups, q->groups[i].name, gc.out);
 		if ((rc = analyze_group(&gc, err)))
 			goto fail;
@@ -751,6 +782,14 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	hj_set(par, "permutation_samples", hj_int((int64_t)q->perm_B));
 	hj_set(par, "activations", q->activations ? hj_str(q->activations) : hj_null());
 	hj_set(par, "activation_rows", hj_int((int64_t)q->act_rows));
+	if (q->truth) { /* only when asked: earlier analyses keep their bytes */
+		hj_set(par, "truth", hj_str(q->truth));
+		hj_set(par, "truth_rows", hj_int((int64_t)q->truth_rows));
+	}
+	if (q->stability_thr > 0) {
+		hj_set(par, "stability_threshold", hj_num(q->stability_thr));
+		hj_set(par, "unstable_k", hj_int((int64_t)q->unstable_k));
+	}
 	hj_set(root, "parameters", par);
 	snprintf(path, sizeof(path), "%s/results.json", q->out_dir);
 	if ((rc = hj_write_file(path, root, err)) || (rc = manifest_add_artifact(man, path, err)))
@@ -758,7 +797,9 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	if ((rc = manifest_write(man, q->command ? q->command : "husai analyze", "", err)))
 		goto fail;
 	manifest_free(man);
-	free(X);
+	free(X), free(TX);
+	if (have_truth)
+		planted_truth_release(&tr);
 	if (results)
 		*results = root;
 	else
@@ -767,7 +808,9 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 fail:
 	h5w_abort(h5);
 	manifest_free(man);
-	free(X);
+	free(X), free(TX);
+	if (have_truth)
+		planted_truth_release(&tr);
 	hj_free(root);
 	return rc;
 }

@@ -63,6 +63,15 @@ int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t
 int make_control(struct mset *c, int kind, const struct mset *t, const int64_t *seeds, size_t n,
                  struct hus_err *err);
 
+/* truth.c: the group's recovery of a planted set (results in `out`, vectors in h5);
+ * paths[i] is the checkpoint of t's model i; X (rows, d) the set's first rows. */
+int truth_group(hj *out, struct h5w *h5, const char *group, const struct mset *t,
+                const char *const *paths, const struct planted_truth *tr, const float *X,
+                size_t rows, struct hus_err *err);
+/* stability_prob.c: per-feature stability probability at thr and the unstable subspace. */
+int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struct mset *t,
+                         double thr, size_t k_max, struct hus_err *err);
+
 /* analysis_json.c */
 hj *summary_json(const struct stats_summary *s, const int64_t *seeds, size_t n_seeds,
                  const double *vals, size_t n_pairs, uint64_t boot_seed, size_t B);

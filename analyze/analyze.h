@@ -307,6 +307,20 @@ struct decoder {
 int decoder_load(struct decoder *d, const char *path, int with_encoder, struct hus_err *err);
 void decoder_release(struct decoder *d);
 
+/* Recovery of planted features (truth.c, docs/formulas.md §10.2).  Tt (n, d) the normalised
+ * true dictionary, At (m, d) a normalised decoder: best (n) best |cos| per true feature,
+ * match (n) its Hungarian latent (-1 none), match_cos (n) the matched |cos|. */
+struct truth_recovery {
+	double mcc, recovery_mean, recovered_09, recovered_07;
+};
+int truth_recovery(struct truth_recovery *res, float *best, int32_t *match, float *match_cos,
+                   const float *Tt, const float *At, size_t d, size_t n, size_t m,
+                   struct hus_err *err);
+/* Precision and recall of the true codes (CSR indptr/indices over n features) by the matched
+ * latents Z (rows, m), pooled over matched pairs; NaN when a denominator is 0. */
+void truth_codes(double *precision, double *recall, const int32_t *match, const float *Z,
+                 size_t rows, size_t m, const int64_t *indptr, const int32_t *indices, size_t n);
+
 /* ---------------------------------------------------------------- the analysis (analysis.c) */
 
 /* One condition: its trained SAE checkpoints (any order; sorted by seed). */
@@ -338,6 +352,10 @@ struct analysis_request {
 	const char *activations;   /* husai.activation_set for activation agreement, or NULL */
 	size_t act_rows;           /* its first rows used (upstream: 1000) */
 	size_t act_k;              /* top-k for Jaccard when a checkpoint records no k (32) */
+	const char *truth;         /* a planted activation set (husai plant): recovery metrics, or NULL */
+	size_t truth_rows;         /* its first rows used for code precision/recall (4096) */
+	double stability_thr;      /* > 0: per-feature stability probability at this |cos| */
+	size_t unstable_k;         /* dimensions compared of the unstable features' span (16) */
 };
 void analysis_request_defaults(struct analysis_request *q);
 /*

@@ -22,6 +22,7 @@ static const char *const analyze_usage[] = {
 	"              [--threshold <x>] [--mnn-threshold <x>] [--subspace-k <n>]",
 	"              [--hungarian-max <d_sae>] [--no-matchings]",
 	"              [--activations <acts.h5> [--act-rows <n>]]",
+	"              [--truth <planted.h5> [--truth-rows <n>]] [--stability-threshold <x>]",
 	"",
 	"Writes <dir>/analysis.h5, results.json, <group>_{trained,r1,r2}_pairwise_pwmcc.csv and",
 	"manifest.json.  Defaults: --control both, R1 seeds = seed + 100000 (--r1-seeds",
@@ -34,6 +35,12 @@ static const char *const analyze_usage[] = {
 	"on the exact optimum (equal to it when the value is proven exact); 0 switches it off.",
 	"--activations adds activation-level agreement (|Pearson r| of latents, top-k Jaccard) on",
 	"the first --act-rows rows (default 1000) of an activation set.",
+	"--truth scores each SAE against the planted set it was trained on (made by `husai plant`):",
+	"MCC to the true dictionary, best |cos| per true feature, and how well matched latents fire",
+	"with their true features on the first --truth-rows rows (default 4096).",
+	"--stability-threshold x (0 < x <= 1) adds each feature's stability probability: the share",
+	"of the other seeds holding a feature with |cos| >= x; and how the spans of the unstable",
+	"features (probability below 1/2) of different seeds line up (principal angles).",
 	"--config reads the same settings from the `analysis:` section of a YAML file (keys in",
 	"analyze/analysis_config.c); options on the command line override it.",
 	NULL,
@@ -97,7 +104,7 @@ static int parse_f64(const char *s, double *out)
 int cmd_analyze(int argc, char **argv)
 {
 	enum { O_CONFIG = 255, O_GROUP = 256, O_OUT, O_CONTROL, O_R1SEEDS, O_R1OFF, O_R2FROM, O_BOOT, O_ST, O_SR,
-	       O_SR2, O_SL, O_THR, O_MNN, O_SUBK, O_HMAX, O_NOMATCH, O_HELP, O_ACTS, O_ACTROWS };
+	       O_SR2, O_SL, O_THR, O_MNN, O_SUBK, O_HMAX, O_NOMATCH, O_HELP, O_ACTS, O_ACTROWS, O_TRUTH, O_TRUTHROWS, O_STABTHR };
 	static const struct option opts[] = {
 		{ "config", required_argument, 0, O_CONFIG },
 		{ "group", required_argument, 0, O_GROUP },
@@ -118,6 +125,9 @@ int cmd_analyze(int argc, char **argv)
 		{ "no-matchings", no_argument, 0, O_NOMATCH },
 		{ "activations", required_argument, 0, O_ACTS },
 		{ "act-rows", required_argument, 0, O_ACTROWS },
+		{ "truth", required_argument, 0, O_TRUTH },
+		{ "truth-rows", required_argument, 0, O_TRUTHROWS },
+		{ "stability-threshold", required_argument, 0, O_STABTHR },
 		{ "help", no_argument, 0, O_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -243,6 +253,7 @@ int cmd_analyze(int argc, char **argv)
 		case O_SUBK:
 		case O_HMAX:
 		case O_ACTROWS:
+		case O_TRUTHROWS:
 			if (parse_u64(optarg, &u)) {
 				fprintf(stderr, "husai: analyze: '%s' expects a non-negative integer, got '%s'\n",
 				        argv[optind - 1], optarg);
@@ -264,6 +275,8 @@ int cmd_analyze(int argc, char **argv)
 				q.subspace_k = u;
 			else if (c == O_ACTROWS)
 				q.act_rows = u;
+			else if (c == O_TRUTHROWS)
+				q.truth_rows = u;
 			else
 				q.hungarian_max = u;
 			break;
@@ -287,6 +300,19 @@ int cmd_analyze(int argc, char **argv)
 		case O_ACTS:
 			q.activations = optarg;
 			break;
+		case O_TRUTH:
+			q.truth = optarg;
+			break;
+		case O_STABTHR: {
+			double v;
+			if (parse_f64(optarg, &v) || !(v > 0) || v > 1) {
+				fprintf(stderr, "husai: analyze: --stability-threshold expects a number in "
+				                "(0, 1], got '%s'\n", optarg);
+				goto misuse;
+			}
+			q.stability_thr = v;
+			break;
+		}
 		default:
 			fprintf(stderr, "husai: analyze: unknown option '%s'\n", argv[optind - 1]);
 			goto misuse;

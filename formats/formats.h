@@ -502,6 +502,39 @@ int acts_stream_commit(struct acts_stream *st, const struct acts_stats *stats,
 void acts_stream_abort(struct acts_stream *st); /* frees st; NULL is fine */
 void acts_release(struct acts_set *s);
 
+/* Planted activation sets (formats/artifact_planted.c, docs/formulas.md §10): an activation
+ * set drawn from a known dictionary, with the truth under /truth (docs/artifacts.md).
+ * Written streamed: open with the totals, hand over blocks of rows in order, commit. */
+struct planted_writer;
+struct planted_meta {
+	const float *dictionary;   /* (d, n): column i = feature i */
+	const double *frequency;   /* (n) firing probability */
+	const int32_t *parent;     /* (n) parent feature or -1 */
+	const int32_t *group;      /* (n) correlated group or -1 */
+	const char *description;   /* one line: the generator's laws and parameters */
+};
+int planted_open(struct planted_writer **p, const char *path, size_t N, size_t d, size_t n,
+                 size_t nnz, const struct hus_provenance *prov, struct hus_err *err);
+/* x (nrows, d); row r of the block has row_nnz[r] codes, the block's indices/values in order. */
+int planted_rows(struct planted_writer *p, const float *x, size_t nrows, const int64_t *row_nnz,
+                 const int32_t *indices, const float *values, struct hus_err *err);
+int planted_commit(struct planted_writer *p, const struct planted_meta *m, struct hus_err *err);
+void planted_abort(struct planted_writer *p);
+/* The truth of a planted set, validated (shapes, finite dictionary, CSR well formed). */
+struct planted_truth {
+	size_t d, n, N, nnz;
+	float *dictionary;          /* (d, n) */
+	int64_t *indptr;            /* (N + 1) */
+	int32_t *indices;           /* (nnz) */
+	float *values;              /* (nnz) */
+};
+int planted_truth_read(const char *path, struct planted_truth *t, struct hus_err *err);
+void planted_truth_release(struct planted_truth *t);
+/* The first max_rows rows of /activations (finite), X malloc'ed (rows, d). */
+int planted_rows_read(const char *path, size_t max_rows, float **X, size_t *rows, size_t *d,
+                      struct hus_err *err);
+int planted_is(const char *path); /* 1 for an activation set with /truth (no error reported) */
+
 /* Transformer checkpoint (husai.transformer_checkpoint, version 1), docs/decisions.md §10, docs/formulas.md §2.5.
  * The caller describes the parameter tensors (names, shapes, places in one flat block); the
  * file holds /params/<name>, /optimizer/{step, exp_avg/<name>, exp_avg_sq/<name>},

@@ -36,6 +36,8 @@ const struct rep_figure rep_figures[] = {
 	  252, 210, ALL, fig_f9_draw, NULL },
 	{ "F10", "F10_convergence", "EV and PWMCC against SAE steps: seed-mean EV per k (axis from the first checkpoint on), cross-seed PWMCC with 95% CI at checkpoints, the default and the criterion's step marked",
 	  252, 330, K(REP_CONVERGENCE), fig_f10_draw, NULL },
+	{ "F11", "F11_pwmcc_vs_truth", "Cross-seed PW-MCC against MCC to the planted true dictionary: one point per (architecture, seed) and one at the architecture mean, labelled; y = x dashed",
+	  252, 240, K(REP_PLANTED), fig_f11_draw, NULL },
 };
 const size_t rep_nfigures = sizeof(rep_figures) / sizeof(rep_figures[0]);
 

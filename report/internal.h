@@ -103,6 +103,7 @@ int fig_f7_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, str
 int fig_f8_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
 int fig_f9_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
 int fig_f10_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
+int fig_f11_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
 /* sweep.c: the shared "metric against x with CI bands" plot of F2/F3 (core grids). */
 int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *grid,
                    const char *xkey, const char *xlabel, char *skip, size_t nskip,

@@ -12,7 +12,7 @@
 
 static const char *const kind_names[REP_NKINDS] = {
 	"phase4a", "core_ablations", "adaptive_l0", "consistency_sweep", "benchmark_slice",
-	"smoke", "demo", "convergence", "stability",
+	"smoke", "demo", "convergence", "stability", "planted",
 };
 
 const char *rep_kind_name(enum rep_kind k)
@@ -76,8 +76,8 @@ int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *
 	if (k == REP_NKINDS) {
 		hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
 		         "unknown experiment kind '%s' (expected phase4a, core_ablations, "
-		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke, demo, convergence or "
-		         "stability)",
+		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke, demo, convergence, "
+		         "stability or planted)",
 		         kind);
 		rep_run_close(r); /* after formatting: kind points into r->res */
 		return HUS_EINPUT;

@@ -145,6 +145,7 @@ static const char *summary_template(enum rep_kind k)
 	case REP_SLICE: return "summary_benchmark_slice.md";
 	case REP_CONVERGENCE: return "summary_convergence.md";
 	case REP_STABILITY: return "summary_stability.md";
+	case REP_PLANTED: return "summary_planted.md";
 	default: return "summary_generic.md";
 	}
 }

@@ -20,7 +20,7 @@
 /* Experiment kinds of results.json's top-level "experiment" (docs/formulas.md §6). */
 enum rep_kind {
 	REP_PHASE4A, REP_CORE, REP_ADAPTIVE, REP_CONSISTENCY, REP_SLICE, REP_SMOKE, REP_DEMO,
-	REP_CONVERGENCE, REP_STABILITY,
+	REP_CONVERGENCE, REP_STABILITY, REP_PLANTED,
 	REP_NKINDS
 };
 const char *rep_kind_name(enum rep_kind k); /* "phase4a", "core_ablations", ... */

@@ -57,6 +57,8 @@ static const struct {
 	{ "mnn-threshold", ARG_VALUE, 0 }, { "subspace-k", ARG_VALUE, 0 },
 	{ "hungarian-max", ARG_VALUE, 0 }, { "act-rows", ARG_VALUE, 0 },
 	{ "no-matchings", ARG_FLAG, 0 },
+	{ "truth", ARG_INPUT, 0 },       { "truth-rows", ARG_VALUE, 0 },
+	{ "stability-threshold", ARG_VALUE, 0 },
 };
 #define N_OPTIONS (sizeof(analyze_options) / sizeof(analyze_options[0]))
 

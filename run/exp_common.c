@@ -226,7 +226,7 @@ int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const ch
 	for (size_t i = 0; i < st->n_r1_seeds; i++)
 		snprintf(r1seeds + strlen(r1seeds), sizeof(r1seeds) - strlen(r1seeds), "%s%" PRId64,
 			 i ? "," : "", st->r1_seeds[i]);
-	const char *argv[24] = { "analyze", "--config", job, "--group", group, "--r2-from", r2,
+	const char *argv[40] = { "analyze", "--config", job, "--group", group, "--r2-from", r2,
 				 "--out", out, "--bootstrap", boot, "--seed-trained", s_tr,
 				 "--seed-random", s_r1, "--control", st->controls };
 	size_t a = 17;
@@ -237,6 +237,8 @@ int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const ch
 		argv[a++] = "--r1-offset";
 		argv[a++] = off;
 	}
+	for (size_t i = 0; st->analyze_extra && st->analyze_extra[i] && a < 39; i++)
+		argv[a++] = st->analyze_extra[i];
 	argv[a] = NULL;
 	char o1[PATH_MAX], o2[PATH_MAX];
 	snprintf(o1, sizeof(o1), "analysis/%s/results.json", cond);

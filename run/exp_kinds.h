@@ -35,6 +35,8 @@ int exp_suite(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex,
                     struct hus_err *err);
+int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex,
+                struct hus_err *err);
 int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 
 /* Phase-4a presets of docs/formulas.md A2 (exp_preset.c): husai, run29, legacy.  Fill the preset's keys
@@ -60,6 +62,7 @@ struct exp_stats {
 	int64_t *r1_seeds;                  /* explicit R1 seeds instead (phase 4a: 1000..1004) */
 	size_t n_r1_seeds;
 	const char *controls;               /* r1, r2 or both */
+	const char *const *analyze_extra;   /* more `husai analyze` arguments (NULL-terminated) or NULL */
 };
 int exp_stats_read(struct cfg *c, struct exp_stats *st, uint64_t def_trained, uint64_t def_random,
                    struct hus_err *err);

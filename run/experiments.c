@@ -12,9 +12,10 @@
 #include "exp_kinds.h"
 
 static const char *const stage_sections[] = { "data", "transformer", "extract", "sae",
-					       "analysis", "report", NULL };
+					       "analysis", "report", "plant", NULL };
 
 static const struct exp_kind kinds[] = {
+	{ "planted", exp_planted, 13, "planted ground truth: MCC to the true features beside PW-MCC per architecture (issue 21)" },
 	{ "smoke", exp_smoke, 5, "1-epoch transformer, extraction, one SAE (docs/formulas.md §6.1)" },
 	{ "core_ablations", exp_core, 11, "k sweep and d_sae sweep over seeds (docs/formulas.md §6.3)" },
 	{ "phase4a", exp_phase4a, 4, "trained vs random PWMCC at 128 x 1024, k 32 (docs/formulas.md §6.2)" },
@@ -66,7 +67,9 @@ char *experiment_config_text(struct cfg *c)
 
 void experiment_hash(struct cfg *c, char hex[65])
 {
-	static const char *const secs[] = { "data", "transformer", "extract", "sae", "analysis", NULL };
+	/* plant: absent from every config but the planted kind's, so the others' hashes stay */
+	static const char *const secs[] = { "data", "transformer", "extract", "sae", "analysis",
+					    "plant", NULL };
 	char *text = cfg_sections_yaml(c, secs);
 	const char *inputs[2] = { NULL, NULL };
 	cfg_path(c, "experiment.transformer", NULL, &inputs[0], NULL);

@@ -146,7 +146,7 @@ void run_mpi_finalize(void);
 
 
 /* The top-level config sections a stage verb reads; the runner hands each job its sections. */
-#define EXPERIMENT_SECTIONS "experiment", "data", "transformer", "extract", "sae", "analysis", "report"
+#define EXPERIMENT_SECTIONS "experiment", "data", "transformer", "extract", "sae", "analysis", "report", "plant"
 
 struct experiment {
 	const char *kind;      /* smoke, demo, phase4a, core_ablations, adaptive_l0, ... */

@@ -200,5 +200,9 @@ int train_sections_check(struct cfg *c, struct hus_err *err)
 	free(conds); /* the names belong to c */
 	if (!rc)
 		rc = cfg_path(c, "sae.alignment.reference", "", &s, err);
+	if (!rc && cfg_has(c, "plant")) { /* what husai plant reads (docs/formulas.md §10) */
+		struct planted_spec ps;
+		rc = planted_spec_read(c, &ps, err);
+	}
 	return rc;
 }

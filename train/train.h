@@ -529,4 +529,26 @@ int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
 
 /* == end SAE == */
 
+
+/* == planted-feature activation sets (planted.c, docs/formulas.md §10) == */
+struct planted_spec {
+	int64_t n, d, rows, seed;       /* features, width, rows, seed of every stream */
+	double max_abs_cos;             /* redraw directions closer than this (1: never) */
+	const char *freq_law;           /* zipf or uniform */
+	double zipf_exponent, l0;       /* w_i = (i+1)^-a; expected active root features per row */
+	int64_t parents, children;      /* features [0, P) are parents, each with C children */
+	double child_prob;              /* P(child fires | parent fires) */
+	int64_t groups, group_size;     /* correlated groups after the hierarchy */
+	double rho;                     /* P(member uses its group's shared draw) */
+	const char *mag_law;            /* lognormal (mu, sigma), uniform (low, high), constant */
+	double mag_a, mag_b;
+	double noise_std;               /* dense Gaussian noise per element */
+};
+/* Read the `plant:` section (keys and defaults in docs/formulas.md §10). */
+int planted_spec_read(struct cfg *c, struct planted_spec *s, struct hus_err *err);
+void planted_describe(const struct planted_spec *s, char *buf, size_t n);
+/* Draw the set and write it to `out` (atomically, streamed). */
+int planted_generate(const char *out, const struct planted_spec *s,
+                     const struct hus_provenance *prov, struct hus_err *err);
+
 #endif
