@@ -96,7 +96,7 @@ static int train_batch(struct runner *r, struct cfg *c, const char *acts, char n
 	for (size_t i = 0; i < nk && !rc; i++) {
 		char job[128];
 		snprintf(job, sizeof(job), "sae_%s", names[i]);
-		struct exp_cond cond = { names[i], { { "d_sae", d_sae, 0, 0 }, { "k", ks[i], 0, 0 } }, 2 };
+		struct exp_cond cond = { names[i], { { "d_sae", d_sae, 0, 0, NULL }, { "k", ks[i], 0, 0, NULL } }, 2 };
 		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, epochs, NULL, err);
 	}
 	return runner_batch_end(r, rc, err);

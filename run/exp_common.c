@@ -100,8 +100,9 @@ static int train_config_text(char **out, struct cfg *c, const struct exp_cond *c
 		for (size_t i = 0; !rc && i < cond->n; i++) {
 			const struct exp_setting *st = &cond->set[i];
 			snprintf(key, sizeof(key), "sae.conditions.%s.%s", cond->name, st->key);
-			rc = st->is_f64 ? cfg_put_f64(job, key, st->f, err)
-					: cfg_put_int(job, key, st->i, err);
+			rc = st->s	 ? cfg_put_str(job, key, st->s, err)
+			     : st->is_f64 ? cfg_put_f64(job, key, st->f, err)
+					  : cfg_put_int(job, key, st->i, err);
 		}
 	}
 	if (!rc && !(text = cfg_sections_yaml(job, secs)))

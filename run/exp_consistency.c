@@ -84,7 +84,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
 		goto done;
 	/* 1. the reference, plain MSE, trained once (A13) */
-	const struct exp_cond refc = { "reference", { { "d_sae", d_sae, 0, 0 }, { "k", k, 0, 0 } }, 2 };
+	const struct exp_cond refc = { "reference", { { "d_sae", d_sae, 0, 0, NULL }, { "k", k, 0, 0, NULL } }, 2 };
 	const char *refouts[] = { ref_rel, NULL };
 	if ((rc = exp_train_saes_epochs(r, c, "sae_reference", acts, &refc, &seed_ref, 1, epochs,
 					refouts, err)))
@@ -102,9 +102,9 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		snprintf(names[i], 96, "lambda_%zu", i);
 		snprintf(job, sizeof(job), "sae_%s", names[i]);
 		struct exp_cond cond = { names[i],
-					 { { "d_sae", d_sae, 0, 0 },
-					   { "k", k, 0, 0 },
-					   { "alignment.lambda", 0, lambdas[i], 1 } },
+					 { { "d_sae", d_sae, 0, 0, NULL },
+					   { "k", k, 0, 0, NULL },
+					   { "alignment.lambda", 0, lambdas[i], 1, NULL } },
 					 3 };
 		rc = exp_train_condition(r, c, job, acts, &cond, train, nt, epochs, set, err);
 	}

@@ -309,7 +309,7 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 		char job[64], cname[48];
 		snprintf(cname, sizeof(cname), "k%" PRId64, ks[i]);
 		snprintf(job, sizeof(job), "sae_k%" PRId64, ks[i]);
-		struct exp_cond cond = { cname, { { "k", ks[i], 0, 0 } }, 1 };
+		struct exp_cond cond = { cname, { { "k", ks[i], 0, 0, NULL } }, 1 };
 		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, 0, NULL, err);
 	}
 	if ((rc = runner_batch_end(r, rc, err)) || r->dry_run || r->validate_only || !runner_writes(r))

@@ -249,7 +249,7 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 		char job[128];
 		snprintf(job, sizeof(job), "sae_%s", conds[i].name);
 		struct exp_cond cond = { conds[i].name,
-					 { { "d_sae", conds[i].d_sae, 0, 0 }, { "k", conds[i].k, 0, 0 } },
+					 { { "d_sae", conds[i].d_sae, 0, 0, NULL }, { "k", conds[i].k, 0, 0, NULL } },
 					 2 };
 		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, 0, NULL, err);
 	}

@@ -86,7 +86,8 @@ struct exp_setting {
 	const char *key;
 	int64_t i;
 	double f;
-	int is_f64; /* the value is f, else i */
+	int is_f64;    /* the value is f, else i */
+	const char *s; /* or a string when non-NULL (a list as "1,2,3") */
 };
 struct exp_cond {
 	const char *name;

@@ -138,14 +138,15 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		goto done;
 	runner_batch_begin(r);
 	for (size_t i = 0; i < na && !rc; i++) {
-		char jn[96], body[256];
+		char jn[96], prefixes[96];
 		snprintf(jn, sizeof(jn), "sae_%s", archs[i]);
-		int n = snprintf(body, sizeof(body), "      architecture: %s\n", archs[i]);
-		if (!strcmp(archs[i], "matryoshka") && !cfg_has(c, "sae.matryoshka.prefixes"))
-			snprintf(body + n, sizeof(body) - (size_t)n,
-				 "      matryoshka:\n        prefixes: [%" PRId64 ", %" PRId64 ", %" PRId64
-				 "]\n", d_sae / 4 ? d_sae / 4 : 1, d_sae / 2 ? d_sae / 2 : 1, d_sae);
-		rc = exp_train_condition(r, c, jn, acts, archs[i], body, seeds, ns, 0, NULL, err);
+		struct exp_cond cond = { archs[i], { { "architecture", 0, 0, 0, archs[i] } }, 1 };
+		if (!strcmp(archs[i], "matryoshka") && !cfg_has(c, "sae.matryoshka.prefixes")) {
+			snprintf(prefixes, sizeof(prefixes), "%" PRId64 ",%" PRId64 ",%" PRId64,
+				 d_sae / 4 ? d_sae / 4 : 1, d_sae / 2 ? d_sae / 2 : 1, d_sae);
+			cond.set[cond.n++] = (struct exp_setting){ "matryoshka.prefixes", 0, 0, 0, prefixes };
+		}
+		rc = exp_train_condition(r, c, jn, acts, &cond, seeds, ns, 0, NULL, err);
 	}
 	if ((rc = runner_batch_end(r, rc, err)))
 		goto done;
