@@ -155,6 +155,7 @@ int sparse_lap(int32_t *row_to_col, double *cost_out, double *lower_bound, const
 			double delta = DBL_MAX;
 			for (size_t t = 0; t < ntodo; t++) {
 				size_t j = todo[t];
+				/* cppcheck-suppress arrayIndexThenCheck ; j < j1 is the tie rule, not a bound */
 				if (minv[j] < delta || (minv[j] == delta && j < j1)) {
 					delta = minv[j];
 					j1 = j;

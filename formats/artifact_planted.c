@@ -104,10 +104,11 @@ int planted_commit(struct planted_writer *p, const struct planted_meta *m, struc
 	double mean = p->mean, std = p->count > 1 ? sqrt(p->m2 / (double)(p->count - 1)) : NAN;
 	size_t dn[2] = { p->d, p->n }, n1[1] = { p->n }, ip[1] = { p->N + 1 }, z[1] = { 0 };
 	int32_t none = 0;
+	float nonef = 0;
 	if (!rc && !p->nnz) { /* no code at all: empty datasets still say so */
 		rc = h5w_i32(p->w, "/truth/codes/indices", &none, 1, z, err);
 		if (!rc)
-			rc = h5w_f32(p->w, "/truth/codes/values", (const float *)&none, 1, z, err);
+			rc = h5w_f32(p->w, "/truth/codes/values", &nonef, 1, z, err);
 	}
 	if (!rc) rc = h5w_i64(p->w, "/truth/codes/indptr", p->indptr, 1, ip, err);
 	if (!rc) rc = h5w_f32(p->w, "/truth/dictionary", m->dictionary, 2, dn, err);

@@ -722,10 +722,21 @@ int cmd_import_activations(int argc, char **argv)
 		if (position) snprintf(m.position, sizeof(m.position), "%s", position);
 		if (layer >= 0) m.layer = layer;
 		m.N = s.N, m.d = s.d;
-		snprintf(m.source_file, sizeof(m.source_file), "%s", path);
-		snprintf(m.source_dataset, sizeof(m.source_dataset), "%s", s.inner);
+		if (strlen(path) >= sizeof(m.source_file))
+			rc = hus_errf(&err, HUS_EINPUT, path, NULL,
+				      "the path is longer than %zu characters: move or link the file "
+				      "somewhere shorter", sizeof(m.source_file) - 1);
+		else
+			memcpy(m.source_file, path, strlen(path) + 1);
+		if (!rc && strlen(s.inner) >= sizeof(m.source_dataset))
+			rc = hus_errf(&err, HUS_EINPUT, path, NULL,
+				      "the dataset or tensor name is longer than %zu characters",
+				      sizeof(m.source_dataset) - 1);
+		else if (!rc)
+			memcpy(m.source_dataset, s.inner, strlen(s.inner) + 1);
 		snprintf(m.source_dtype, sizeof(m.source_dtype), "%s", dtype_names[s.dtype]);
-		rc = hus_sha256_file(path, m.source_sha256, NULL, &err);
+		if (!rc)
+			rc = hus_sha256_file(path, m.source_sha256, NULL, &err);
 	}
 	if (!rc) {
 		size_t rows = chunk > 0 ? (size_t)chunk : (size_t)(8u << 20) / (s.d * sizeof(float));
