@@ -229,11 +229,12 @@ int h5w_open(struct h5w **wp, const char *path, const char *format, int format_v
 	return 0;
 }
 
-int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *data, int rank,
-              const size_t *dims, struct hus_err *err)
+/* Create `dset` (intermediate groups made, no timestamps, so the bytes depend on the content
+ * alone) and, when `write` is set, write `data` into it whole.  The one place both writers create a
+ * dataset: h5w_write (rank 0 is a scalar) and h5w_create (filled later by h5w_write_rows). */
+static int create_dataset(struct h5w *w, const char *dset, enum h5_type type, int write,
+                          const void *data, int rank, const size_t *dims, struct hus_err *err)
 {
-	if (rank < 0 || rank > H5_MAX_RANK)
-		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset, "rank %d not supported", rank);
 	if (hus_fault("h5_write"))
 		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "injected write failure");
 	hsize_t hd[H5_MAX_RANK];
@@ -249,7 +250,7 @@ int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *da
 	if (d < 0)
 		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot create dataset: %s",
 			      h5_reason());
-	else if (H5Dwrite(d, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+	else if (write && H5Dwrite(d, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
 		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot write dataset: %s",
 			      h5_reason());
 	if (d >= 0)
@@ -260,32 +261,20 @@ int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *da
 	return rc;
 }
 
+int h5w_write(struct h5w *w, const char *dset, enum h5_type type, const void *data, int rank,
+              const size_t *dims, struct hus_err *err)
+{
+	if (rank < 0 || rank > H5_MAX_RANK)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset, "rank %d not supported", rank);
+	return create_dataset(w, dset, type, 1, data, rank, dims, err);
+}
+
 int h5w_create(struct h5w *w, const char *dset, enum h5_type type, int rank, const size_t *dims,
                struct hus_err *err)
 {
 	if (rank < 1 || rank > H5_MAX_RANK)
 		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset, "rank %d not supported", rank);
-	if (hus_fault("h5_write"))
-		return hus_errf(err, HUS_EIO, w->at.final_path, dset, "injected write failure");
-	hsize_t hd[H5_MAX_RANK];
-	for (int i = 0; i < rank; i++)
-		hd[i] = dims[i];
-	hid_t space = H5Screate_simple(rank, hd, NULL);
-	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-	H5Pset_create_intermediate_group(lcpl, 1);
-	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_obj_track_times(dcpl, 0);
-	hid_t d = H5Dcreate2(w->file, dset, file_type(type), space, lcpl, dcpl, H5P_DEFAULT);
-	int rc = 0;
-	if (d < 0)
-		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot create dataset: %s",
-			      h5_reason());
-	else
-		H5Dclose(d);
-	H5Pclose(dcpl);
-	H5Pclose(lcpl);
-	H5Sclose(space);
-	return rc;
+	return create_dataset(w, dset, type, 0, NULL, rank, dims, err);
 }
 
 int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, size_t row0,
