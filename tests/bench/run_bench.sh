@@ -7,6 +7,9 @@
 # the OpenBLAS sgemm ceiling measured in this same run, and every dense path's fraction of
 # that ceiling, computed here from the figures printed here.
 #   BENCH_ROUNDS=N (default 3) rounds per case.
+#   BENCH_BASELINE=PATH  another build's husai_bench (e.g. an older commit's), run in the same
+#                        rounds (husai, baseline, torch, …) and shown as a `before` column with
+#                        its own ratio against the peer, so before/after share one machine state.
 set -euo pipefail
 # libgomp threads spin by default; husai itself runs passive (husai.c), so the bench does too
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
@@ -26,11 +29,16 @@ else
 fi
 # the case list: the arguments, or every case the bench knows
 if [ $# -gt 0 ]; then cases=("$@"); else mapfile -t cases < <("$bench" --list); fi
-: >"$out/husai.jsonl"; : >"$out/torch.jsonl"
+: >"$out/husai.jsonl"; : >"$out/torch.jsonl"; : >"$out/before.jsonl"
+baseline=${BENCH_BASELINE:-}
 for c in "${cases[@]}"; do
 	for r in $(seq 1 "$rounds"); do
 		echo "husai: $c round $r/$rounds" >&2
 		"$bench" "$c" >>"$out/husai.jsonl"
+		if [ -n "$baseline" ]; then
+			# an older build may not know a newer case: it is then left out of the before column
+			"$baseline" "$c" >>"$out/before.jsonl" 2>/dev/null || true
+		fi
 		if [ "$have_peer" = 1 ] && [ -n "${peer_case[$c]:-}" ]; then
 			/usr/bin/python3 "$peer" "${peer_case[$c]}" | sed "s/^{/{\"husai_case\": \"$c\", /" >>"$out/torch.jsonl"
 		elif [[ "$c" == analyze_* ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
@@ -40,11 +48,11 @@ for c in "${cases[@]}"; do
 		fi
 	done
 done
-/usr/bin/python3 - "$out/husai.jsonl" "$out/torch.jsonl" <<'PY'
+/usr/bin/python3 - "$out/husai.jsonl" "$out/torch.jsonl" "$out/before.jsonl" <<'PY'
 import json, statistics, sys
 def load(p):
     return [json.loads(l) for l in open(p) if l.strip()]
-husai, peer = load(sys.argv[1]), load(sys.argv[2])
+husai, peer, before = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
 UNITS = ("steps_per_s", "seconds", "gflops")
 def unit_of(r):
     return next(k for k in UNITS if k in r)
@@ -64,7 +72,14 @@ for c in order:
     if c.startswith("sgemm") and rs:
         ceil[c] = med([r["gflops"] for r in rs])
 ceiling = max(ceil.values()) if ceil else None
-print(f"{'case':<22} {'husai':>11} {'torch':>11} {'ratio':>7}  unit; notes (medians of {len(runs[order[0]]) if order else 0} rounds)")
+prev = {}
+for r in before:
+    if not r.get("skipped"):
+        prev.setdefault(r["case"], []).append(r)
+def speed_ratio(unit, a, b):
+    return (a / b) if unit != "seconds" else (b / a)
+bcols = f" {'before':>11} {'ratio':>7}" if before else ""
+print(f"{'case':<22} {'husai':>11} {'torch':>11} {'ratio':>7}{bcols}  unit; notes (medians of {len(runs[order[0]]) if order else 0} rounds)")
 for c in order:
     rs = [r for r in runs[c] if not r.get("skipped")]
     if not rs:
@@ -74,7 +89,13 @@ for c in order:
     v = med([r[unit] for r in rs])
     ps = [p[unit] for p in peers.get(c, []) if unit in p]
     pv = med(ps)
-    ratio = f"{(v / pv) if unit != 'seconds' else (pv / v):.2f}x" if pv else "-"
+    ratio = f"{speed_ratio(unit, v, pv):.2f}x" if pv else "-"
+    bcol = ""
+    if before:
+        bs = [b[unit] for b in prev.get(c, []) if unit in b]
+        bv = med(bs)
+        bcol = f" {bv:>11.4g} {speed_ratio(unit, bv, pv):>6.2f}x" if bv and pv else \
+               (f" {bv:>11.4g} {'-':>7}" if bv else f" {'-':>11} {'-':>7}")
     note = rs[0].get("note", "")
     g = med([r["dense_gflops"] for r in rs if r.get("dense_gflops")])
     if g and ceiling:
@@ -83,7 +104,7 @@ for c in order:
     if rss:
         note += f"; peak RSS {rss:.0f} MB"
     pvs = f"{pv:.4g}" if pv else "-"
-    print(f"{c:<22} {v:>11.4g} {pvs:>11} {ratio:>7}  {unit}; {note}")
+    print(f"{c:<22} {v:>11.4g} {pvs:>11} {ratio:>7}{bcol}  {unit}; {note}")
 if ceiling:
     print(f"sgemm ceiling {ceiling:.1f} GFLOP/s (OpenBLAS, best of " +
           ", ".join(f"{k} {v:.1f}" for k, v in ceil.items()) + ", this run)")
