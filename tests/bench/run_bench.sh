@@ -56,14 +56,14 @@ husai, peer, before = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
 UNITS = ("steps_per_s", "seconds", "gflops")
 def unit_of(r):
     return next(k for k in UNITS if k in r)
-order, runs = [], {}
-for r in husai:
-    if r["case"] not in runs:
-        order.append(r["case"]); runs[r["case"]] = []
-    runs[r["case"]].append(r)
-peers = {}
-for r in peer:
-    peers.setdefault(r["husai_case"], []).append(r)
+def by_case(records, key="case"):
+    # the records of each case, cases in the order first seen
+    groups = {}
+    for r in records:
+        groups.setdefault(r[key], []).append(r)
+    return groups
+runs, peers, prev = by_case(husai), by_case(peer, "husai_case"), by_case(before)
+order = list(runs)
 med = lambda xs: statistics.median(xs) if xs else None
 # the sgemm ceiling of this run: the best median of the OpenBLAS cases run here
 ceil = {}
@@ -72,10 +72,6 @@ for c in order:
     if c.startswith("sgemm") and rs:
         ceil[c] = med([r["gflops"] for r in rs])
 ceiling = max(ceil.values()) if ceil else None
-prev = {}
-for r in before:
-    if not r.get("skipped"):
-        prev.setdefault(r["case"], []).append(r)
 def speed_ratio(unit, a, b):
     return (a / b) if unit != "seconds" else (b / a)
 bcols = f" {'before':>11} {'ratio':>7}" if before else ""
@@ -92,10 +88,10 @@ for c in order:
     ratio = f"{speed_ratio(unit, v, pv):.2f}x" if pv else "-"
     bcol = ""
     if before:
-        bs = [b[unit] for b in prev.get(c, []) if unit in b]
-        bv = med(bs)
-        bcol = f" {bv:>11.4g} {speed_ratio(unit, bv, pv):>6.2f}x" if bv and pv else \
-               (f" {bv:>11.4g} {'-':>7}" if bv else f" {'-':>11} {'-':>7}")
+        bv = med([b[unit] for b in prev.get(c, []) if not b.get("skipped") and unit in b])
+        bvs = f"{bv:.4g}" if bv else "-"
+        bratio = f"{speed_ratio(unit, bv, pv):.2f}x" if bv and pv else "-"
+        bcol = f" {bvs:>11} {bratio:>7}"
     note = rs[0].get("note", "")
     g = med([r["dense_gflops"] for r in rs if r.get("dense_gflops")])
     if g and ceiling:
