@@ -153,7 +153,8 @@ static void test_permuted_identity(void **state)
 	free(A), free(B);
 }
 
-/* One thread and four: the same bits (each sum has one order, threads split rows). */
+/* One thread and four, and every instruction set: the same bits (each sum has one order,
+ * threads split rows). */
 static void test_threads_bit_identical(void **state)
 {
 	(void)state;
@@ -173,6 +174,18 @@ static void test_threads_bit_identical(void **state)
 	assert_memory_equal(&r1, &r4, sizeof(r1));
 	assert_memory_equal(p1, p4, sizeof(int32_t) * mA);
 	assert_memory_equal(s1, s4, sizeof(float) * mA);
+	/* and every instruction set this machine has: the same bits */
+	enum hus_isa cur = hus_isa_current();
+	for (int isa = HUS_ISA_SCALAR; isa <= HUS_ISA_NEON; isa++) {
+		if (!hus_isa_supported((enum hus_isa)isa))
+			continue;
+		assert_int_equal(hus_isa_force((enum hus_isa)isa), 0);
+		assert_int_equal(match_sinkhorn(&r4, p4, s4, A, B, d, mA, mB, 0.05, 0.5, &err), 0);
+		assert_memory_equal(&r1, &r4, sizeof(r1));
+		assert_memory_equal(p1, p4, sizeof(int32_t) * mA);
+		assert_memory_equal(s1, s4, sizeof(float) * mA);
+	}
+	hus_isa_force(cur);
 	free(A), free(B), free(p1), free(p4), free(s1), free(s4);
 }
 
