@@ -35,6 +35,18 @@ static float *unit_rows(size_t m, size_t d, uint64_t seed)
 	return W;
 }
 
+/* log Σ_k exp((pot[k] − M[k·stride])/e), shifted by the largest term */
+static long double lse(const long double *pot, const long double *M, size_t stride, size_t n,
+                       long double e)
+{
+	long double mx = -INFINITY, s = 0;
+	for (size_t k = 0; k < n; k++)
+		mx = fmaxl(mx, (pot[k] - M[k * stride]) / e);
+	for (size_t k = 0; k < n; k++)
+		s += expl((pot[k] - M[k * stride]) / e - mx);
+	return mx + logl(fmaxl(s, 1)); /* s >= 1: the largest term is exp(0) */
+}
+
 /* The textbook log-domain iteration (Peyré & Cuturi, "Computational Optimal Transport",
  * §4.4) on the cost 1 − |cos| computed in long double from the same float inputs: f, g
  * potentials, the same update order and stopping rule; read-out argmax per row. */
@@ -55,12 +67,7 @@ static void reference(int32_t *perm, long double *cost_out, const float *At, con
 	for (int it = 0; it < 5000; it++) {
 		long double errs = 0;
 		for (size_t i = 0; i < mA; i++) {
-			long double mx = -INFINITY, s = 0;
-			for (size_t j = 0; j < mB; j++)
-				mx = fmaxl(mx, (g[j] - M[i * mB + j]) / e);
-			for (size_t j = 0; j < mB; j++)
-				s += expl((g[j] - M[i * mB + j]) / e - mx);
-			long double fn = e * la - e * (mx + logl(s));
+			long double fn = e * la - e * lse(g, M + i * mB, 1, mB, e);
 			if (it)
 				errs += fabsl(expl((f[i] - fn) / e) / mA - 1.0L / mA);
 			f[i] = fn;
@@ -68,12 +75,7 @@ static void reference(int32_t *perm, long double *cost_out, const float *At, con
 		if (it && errs < 1e-12L)
 			break;
 		for (size_t j = 0; j < mB; j++) {
-			long double mx = -INFINITY, s = 0;
-			for (size_t i = 0; i < mA; i++)
-				mx = fmaxl(mx, (f[i] - M[i * mB + j]) / e);
-			for (size_t i = 0; i < mA; i++)
-				s += expl((f[i] - M[i * mB + j]) / e - mx);
-			g[j] = e * lb - e * (mx + logl(s));
+			g[j] = e * lb - e * lse(f, M + j, mB, mA, e);
 		}
 	}
 	long double cost = 0;
