@@ -403,6 +403,8 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		size_t n1 = q->r1_seeds ? q->n_r1_seeds : n, n2 = g->r2_paths && g->n_r2 ? g->n_r2 : n;
 		if (mmax > q->hungarian_max && q->hungarian_max > 0)
 			units += np; /* the sparse matching's pass */
+		if (q->sinkhorn_eps > 0 && mmax <= SINKHORN_MAX_D_SAE)
+			units += np; /* Sinkhorn's product */
 		if (q->r1 && n)
 			units += n1 * (n1 - 1) / 2 + (n >= 2 && n1 >= 2 ? n * n1 : 0);
 		if (q->r2 && n)
@@ -459,6 +461,10 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	hj *metrics = hj_obj();
 	hj_set(o, "metrics", metrics);
 	if (t.n >= 2 && (rc = trained_extras(gc, &t, &tp, &pfsum, &tab, metrics, err)))
+		goto cleanup_ck;
+	if (t.n >= 2 && q->sinkhorn_eps > 0 &&
+	    (rc = sinkhorn_group(metrics, &tab, gc->h5, g->name, &t, q->sinkhorn_eps, q->match_thr,
+	                         q->write_matchings, &w, err)))
 		goto cleanup_ck;
 	if (t.n >= 2 && gc->X) { /* activation-level agreement (spec 5.4) */
 		if (d != gc->X_d) {
@@ -790,6 +796,8 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 		hj_set(par, "stability_threshold", hj_num(q->stability_thr));
 		hj_set(par, "unstable_k", hj_int((int64_t)q->unstable_k));
 	}
+	if (q->sinkhorn_eps > 0) /* only when asked, like truth */
+		hj_set(par, "sinkhorn_epsilon", hj_num(q->sinkhorn_eps));
 	hj_set(root, "parameters", par);
 	snprintf(path, sizeof(path), "%s/results.json", q->out_dir);
 	if ((rc = hj_write_file(path, root, err)) || (rc = manifest_add_artifact(man, path, err)))

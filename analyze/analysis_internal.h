@@ -72,6 +72,13 @@ int truth_group(hj *out, struct h5w *h5, const char *group, const struct mset *t
 int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struct mset *t,
                          double thr, size_t k_max, struct hus_err *err);
 
+/* analysis_sinkhorn.c: Sinkhorn matching of every pair of t at eps (columns sinkhorn_* of the
+ * pair table, metrics.sinkhorn_* in results.json, /matching/<group>/<a>_<b>/sinkhorn_{perm,sim}
+ * when write_matchings); above SINKHORN_MAX_D_SAE the values are NaN with the reason. */
+int sinkhorn_group(hj *metrics, struct ana_pairs *tab, struct h5w *h5, const char *group,
+                   const struct mset *t, double eps, double thr, int write_matchings,
+                   struct pairwork *w, struct hus_err *err);
+
 /* analysis_json.c */
 hj *summary_json(const struct stats_summary *s, const int64_t *seeds, size_t n_seeds,
                  const double *vals, size_t n_pairs, uint64_t boot_seed, size_t B);

@@ -112,6 +112,37 @@ int match_sparse(struct match_sparse_result *res, int32_t *perm_abs, float *sim_
                  struct hus_err *err);
 #define MATCH_SPARSE_K 32
 
+/* ---------------------------------------------------------------- Sinkhorn (sinkhorn.c) */
+
+/* Entropic optimal transport between A's and B's features (Cuturi 2013; docs/formulas.md §5.4):
+ * cost 1 − |cos|, uniform marginals 1/m_A and 1/m_B, plan P = diag(u)·K·diag(v) with
+ * K = exp(−cost/ε).  Scalings alternate from v = 1 until the L1 error of the plan's row
+ * marginals is <= SINKHORN_TOL or SINKHORN_MAX_ITER updates were made.  Dense: m_A·m_B doubles. */
+#define SINKHORN_MAX_ITER 1000
+#define SINKHORN_TOL 1e-9
+#define SINKHORN_EPS_MIN 0.01
+#define SINKHORN_EPS_MAX 10.0
+#define SINKHORN_MAX_D_SAE 4096 /* above it the analysis says "not computed" (memory) */
+struct sinkhorn_result {
+	double mean_sim;      /* mean over A's features of |cos| to the column of its row's
+	                       * largest plan entry (lowest column on ties) */
+	double frac_05, frac_07, frac_thr; /* fractions of those |cos| >= 0.5, 0.7, thr */
+	double ot_cost;       /* Σ_ij P_ij (1 − |cos_ij|): the transport cost of the plan */
+	double one_to_one;    /* distinct columns read off / m_A (1: the read-out is one-to-one) */
+	size_t iterations;    /* scaling updates made */
+	double marginal_err;  /* L1 error of the row marginals at the stop */
+};
+/* The scalings u (m_A), v (m_B) of a kernel K (m_A, m_B), row-major, positive.  Every sum in a
+ * fixed order: the same bits for any thread count. */
+int sinkhorn_scale(double *u, double *v, size_t *iterations, double *marginal_err,
+                   const double *K, size_t m_A, size_t m_B, size_t max_iter, double tol,
+                   struct hus_err *err);
+/* perm (m_A): the column read off each row; sim (m_A): its |cos|.  At, Bt as from
+ * pwmcc_normalize; eps in [SINKHORN_EPS_MIN, SINKHORN_EPS_MAX]. */
+int match_sinkhorn(struct sinkhorn_result *res, int32_t *perm, float *sim, const float *At,
+                   const float *Bt, size_t d_model, size_t m_A, size_t m_B, double eps,
+                   double thr, struct hus_err *err);
+
 /* ---------------------------------------------------------------- other metrics ------ */
 
 /* Mutual nearest neighbours (mnn.c): pairs i<->j that are each other's argmax of |cos| and
@@ -356,6 +387,8 @@ struct analysis_request {
 	size_t truth_rows;         /* its first rows used for code precision/recall (4096) */
 	double stability_thr;      /* > 0: per-feature stability probability at this |cos| */
 	size_t unstable_k;         /* dimensions compared of the unstable features' span (16) */
+	double sinkhorn_eps;       /* > 0: Sinkhorn matching of the trained pairs at this epsilon
+	                            * (sinkhorn.c); 0: off (the default) */
 };
 void analysis_request_defaults(struct analysis_request *q);
 /*

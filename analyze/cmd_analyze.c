@@ -20,7 +20,7 @@ static const char *const analyze_usage[] = {
 	"              [--r2-from <name>=<step0.h5>[,...]] [--bootstrap <n>]",
 	"              [--seed-trained <n>] [--seed-random <n>] [--seed-r2 <n>] [--seed-level <n>]",
 	"              [--threshold <x>] [--mnn-threshold <x>] [--subspace-k <n>]",
-	"              [--hungarian-max <d_sae>] [--no-matchings]",
+	"              [--hungarian-max <d_sae>] [--sinkhorn <epsilon>] [--no-matchings]",
 	"              [--activations <acts.h5> [--act-rows <n>]]",
 	"              [--truth <planted.h5> [--truth-rows <n>]] [--stability-threshold <x>]",
 	"",
@@ -33,6 +33,10 @@ static const char *const analyze_usage[] = {
 	"matching is exact and dense up to --hungarian-max (d_sae 4096); above it, it is solved on",
 	"each feature's 32 best matches and results.json gives, beside each value, an upper bound",
 	"on the exact optimum (equal to it when the value is proven exact); 0 switches it off.",
+	"--sinkhorn 0.05 also matches the features of each trained pair by optimal transport",
+	"(Sinkhorn, a soft one-to-one matching; smaller epsilon is closer to Hungarian, from 0.01",
+	"to 10): the mean |cos| of each feature's best-transported partner and the transport cost,",
+	"up to d_sae 4096.",
 	"--activations adds activation-level agreement (|Pearson r| of latents, top-k Jaccard) on",
 	"the first --act-rows rows (default 1000) of an activation set.",
 	"--truth scores each SAE against the planted set it was trained on (made by `husai plant`):",
@@ -104,7 +108,8 @@ static int parse_f64(const char *s, double *out)
 int cmd_analyze(int argc, char **argv)
 {
 	enum { O_CONFIG = 255, O_GROUP = 256, O_OUT, O_CONTROL, O_R1SEEDS, O_R1OFF, O_R2FROM, O_BOOT, O_ST, O_SR,
-	       O_SR2, O_SL, O_THR, O_MNN, O_SUBK, O_HMAX, O_NOMATCH, O_HELP, O_ACTS, O_ACTROWS, O_TRUTH, O_TRUTHROWS, O_STABTHR };
+	       O_SR2, O_SL, O_THR, O_MNN, O_SUBK, O_HMAX, O_NOMATCH, O_HELP, O_ACTS, O_ACTROWS, O_TRUTH, O_TRUTHROWS, O_STABTHR,
+	       O_SINKHORN };
 	static const struct option opts[] = {
 		{ "config", required_argument, 0, O_CONFIG },
 		{ "group", required_argument, 0, O_GROUP },
@@ -128,6 +133,7 @@ int cmd_analyze(int argc, char **argv)
 		{ "truth", required_argument, 0, O_TRUTH },
 		{ "truth-rows", required_argument, 0, O_TRUTHROWS },
 		{ "stability-threshold", required_argument, 0, O_STABTHR },
+		{ "sinkhorn", required_argument, 0, O_SINKHORN },
 		{ "help", no_argument, 0, O_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -311,6 +317,17 @@ int cmd_analyze(int argc, char **argv)
 				goto misuse;
 			}
 			q.stability_thr = v;
+			break;
+		}
+		case O_SINKHORN: {
+			double v;
+			if (parse_f64(optarg, &v) || !(v >= SINKHORN_EPS_MIN && v <= SINKHORN_EPS_MAX)) {
+				fprintf(stderr, "husai: analyze: --sinkhorn expects an epsilon in [%g, %g] "
+				                "(0.05 is a good start), got '%s'\n", SINKHORN_EPS_MIN,
+				        SINKHORN_EPS_MAX, optarg);
+				goto misuse;
+			}
+			q.sinkhorn_eps = v;
 			break;
 		}
 		default:

@@ -675,7 +675,7 @@ int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256
  */
 #define ANALYSIS_FORMAT HUS_FORMAT_ANALYSIS
 #define ANALYSIS_VERSION 1
-#define ANA_MAX_COLS 16
+#define ANA_MAX_COLS 24
 struct ana_pairs {
 	size_t n;                         /* pairs */
 	int64_t *seed_a, *seed_b;         /* (n) */

@@ -27,6 +27,7 @@ int bench_pwmcc_small(struct bench_result *r);       /* tests/bench/bench_pwmcc.
 int bench_pwmcc_large(struct bench_result *r);       /* tests/bench/bench_pwmcc.c */
 int bench_analyze_768x4096(struct bench_result *r);  /* tests/bench/bench_analyze.c */
 int bench_analyze_768x16384(struct bench_result *r); /* tests/bench/bench_analyze.c */
+int bench_analyze_scale(struct bench_result *r);     /* tests/bench/bench_analyze.c */
 
 /* tests/bench/bench_gemm.c: hus_gemm against OpenBLAS sgemm, 1 and 2 threads, GFLOP/s */
 int bench_gemm_sq2048(struct bench_result *r);

@@ -29,6 +29,7 @@ static const struct bench_case cases[] = {
 	{ "pwmcc_large", bench_pwmcc_large },
 	{ "analyze_768x4096", bench_analyze_768x4096 },
 	{ "analyze_768x16384", bench_analyze_768x16384 },
+	{ "analyze_scale", bench_analyze_scale },
 	{ "gemm_sq2048", bench_gemm_sq2048 },
 	{ "gemm_pwmcc", bench_gemm_pwmcc },
 	{ "gemm_sae_s_enc", bench_gemm_sae_s_enc },
