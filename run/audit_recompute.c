@@ -2,8 +2,9 @@
  * audit_recompute.c — `husai audit --recompute`: every analysis (and functional test,
  * docs/formulas.md §11) a run's config declares is run again from the archived SAE checkpoints
  * into a scratch directory, and its outputs are compared with the archived ones
- * (audit_compare.c: identical, within N ULP, or differs): the job's declared outputs (results.json, analysis.h5 dataset by dataset) and every archived CSV
- * beside them.  No command recorded in the archive is ever run: the commands are the plan
+ * (audit_compare.c: identical, within N ULP, or differs): the job's declared outputs
+ * (results.json, analysis.h5 dataset by dataset; functional.json) and every archived CSV beside
+ * them.  No command recorded in the archive is ever run: the commands are the plan
  * (audit_aggregate.c), the jobs this husai declares for the run's validated config.yaml, and
  * each one's paths are mapped into the audited run directory (audit_argv.c: inputs must lie
  * inside it, symbolic links resolved; the output always goes to a scratch directory the audit
