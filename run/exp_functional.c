@@ -139,16 +139,28 @@ hj *exp_functional_json(struct runner *r, const char *cond, size_t B, uint64_t b
 	hj_set(out, "n_rows", hj_ref(hj_get(root, "n_rows")));
 	hj_set(out, "clean_loss", hj_ref(hj_get(root, "clean_loss")));
 	hj_set(out, "clean_accuracy", hj_ref(hj_get(root, "clean_accuracy")));
-	/* every statistic over the pairs, each with its own bootstrap stream */
+	/* every statistic over the pairs where it is defined (a fingerprint cosine is not when
+	 * every partner is silent), each with its own bootstrap stream */
 	for (size_t k = 0; k < NK; k++) {
-		hj *sum = exp_summary_json(v + k * np, np, B, boot_seed + k, err);
+		size_t nf = 0;
+		for (size_t p = 0; p < np; p++)
+			if (isfinite(v[k * np + p]))
+				d[nf++] = v[k * np + p];
+		hj *sum = nf ? exp_summary_json(d, nf, B, boot_seed + k, err) : hj_null();
 		if (!sum)
 			goto fail;
 		hj_set(out, keys[k], sum);
 	}
 	/* the test: matched minus random |Δloss| per pair, and per seed */
+	size_t nd = 0;
 	for (size_t p = 0; p < np; p++)
-		d[p] = v[0 * np + p] - v[1 * np + p];
+		if (isfinite(v[0 * np + p] - v[1 * np + p]))
+			d[nd++] = v[0 * np + p] - v[1 * np + p];
+	if (nd != np) { /* no firing latent in some pair: the test is not defined */
+		hus_errf(err, HUS_EINPUT, path, "matched_abs_dloss",
+		         "a pair has no latent firing on a held-out row: nothing to compare");
+		goto fail;
+	}
 	hj *dp = exp_summary_json(d, np, B, boot_seed + NK, err);
 	if (!dp)
 		goto fail;
