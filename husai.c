@@ -27,6 +27,7 @@ static const struct cmd commands[] = {
 	{ "extract",           cmd_extract,           "extract activations from a transformer checkpoint into an activation set" },
 	{ "train-sae",         cmd_train_sae,         "train SAEs over seeds in one pass over an activation set" },
 	{ "plant",             cmd_plant,             "write an activation set drawn from known planted features (ground truth for SAEs)" },
+	{ "functional",        cmd_functional,        "do matched features of two seeds' SAEs act alike in the transformer? (substitution test)" },
 	{ "analyze",           cmd_analyze,           "cross-seed stability metrics, random controls and statistics" },
 	{ "report",            cmd_report,            "figures (PNG, SVG, PDF) and Markdown reports from run directories" },
 	{ "import",            cmd_import,            "convert SAELens/sparsify/dictionary_learning SAEs and upstream .pt checkpoints to husai HDF5" },

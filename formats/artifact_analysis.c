@@ -128,3 +128,21 @@ int ana_read_per_feature(struct h5r *r, const char *group, int64_t seed, float *
 		*m = dims[0];
 	return rc;
 }
+
+int ana_read_matching(struct h5r *r, const char *group, int64_t seed_a, int64_t seed_b,
+                      const char *kind, int32_t **perm, size_t *m, struct hus_err *err)
+{
+	char ds[512];
+	size_t dims[1] = { 0 };
+	snprintf(ds, sizeof(ds), "/matching/%s/%" PRId64 "_%" PRId64 "/%sperm", group, seed_a, seed_b,
+	         kind);
+	if (!h5r_has(r, ds))
+		return hus_errf(err, HUS_EINPUT, h5r_path(r), ds,
+		                "no matching of seeds %" PRId64 " and %" PRId64 " in group '%s' (the "
+		                "analysis was run with --no-matchings, or on other seeds)",
+		                seed_a, seed_b, group);
+	int rc = h5r_read_alloc(r, ds, HUS_I32, (void **)perm, 1, dims, err);
+	if (!rc)
+		*m = dims[0];
+	return rc;
+}

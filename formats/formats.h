@@ -701,6 +701,10 @@ int ana_read_pairs(struct h5r *r, const char *prefix, const char *const *names,
 void ana_pairs_release(struct ana_pairs *p);
 int ana_read_per_feature(struct h5r *r, const char *group, int64_t seed, float **stab,
                          size_t *m, struct hus_err *err);
+/* The matching of seed_a's latents to seed_b's that ana_write_matching stored (kind "" for |cos|,
+ * "signed_"): *perm (malloc'ed, *m entries); a missing matching is a named error. */
+int ana_read_matching(struct h5r *r, const char *group, int64_t seed_a, int64_t seed_b,
+                      const char *kind, int32_t **perm, size_t *m, struct hus_err *err);
 
 /* == end analysis == */
 

@@ -6,7 +6,8 @@
  *   _report.lead.<sweep>   which condition is most consistent and by how much (both 95 % CIs,
  *                          whether they overlap), whether it beats R1, R2 and the analytic
  *                          null, the seed-level verdict, the EV-consistency trade-off, which
- *                          conditions stay unresolved;
+ *                          conditions stay unresolved, and when the run measured it the
+ *                          functional test of matched features (docs/formulas.md §11);
  *   _report.warnings       [sentences]: negative EV, dead fraction above REP_DEAD_WARN,
  *                          underpowered designs, training still improving at its last epoch
  *                          (the convergence kind's EV criterion, run/exp_convergence.c);
@@ -280,6 +281,41 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 		add(&L, ".");
 	else
 		add(&L, "Every condition shows a seed-level training signal against R1.");
+	/* 5. functional consistency of matched features (docs/formulas.md §11), when measured */
+	size_t n_fn = 0, n_fn_pass = 0;
+	for (size_t i = 0; i < n; i++) {
+		hj *r = hj_at(recs, i);
+		if (!hj_get(r, "functional.matched_abs_dloss.mean"))
+			continue;
+		add(&L, "%s", n_fn++ ? "; " : " Functionally (held-out loss, one feature substituted "
+		                               "at a time): ");
+		label(&L, r, xkey);
+		add(&L, " matched |Δloss| ");
+		val(&L, i, r, "functional.matched_abs_dloss.mean", "%.3g");
+		add(&L, " [");
+		val(&L, i, r, "functional.matched_abs_dloss.ci95_low", "%.3g");
+		add(&L, ", ");
+		val(&L, i, r, "functional.matched_abs_dloss.ci95_high", "%.3g");
+		add(&L, "] against random ");
+		val(&L, i, r, "functional.random_abs_dloss.mean", "%.3g");
+		add(&L, " [");
+		val(&L, i, r, "functional.random_abs_dloss.ci95_low", "%.3g");
+		add(&L, ", ");
+		val(&L, i, r, "functional.random_abs_dloss.ci95_high", "%.3g");
+		add(&L, "], fingerprint cosine ");
+		val(&L, i, r, "functional.fingerprint_cos_matched.mean", "%.2f");
+		add(&L, " against ");
+		val(&L, i, r, "functional.fingerprint_cos_random.mean", "%.2f");
+		n_fn_pass += hj_kind_of(hj_get(r, "functional.matched_less_than_random_pass")) == HJ_TRUE;
+	}
+	if (n_fn == 1)
+		add(&L, n_fn_pass ? ": the matched substitution changes the loss less than a random one "
+		                    "(seed-level CI of the difference below 0)."
+		                  : ": the seed-level CI of the difference does not lie below 0, so the "
+		                    "matched substitution is not shown to change the loss less.");
+	else if (n_fn)
+		add(&L, ". The matched substitution changes the loss less than a random one (seed-level "
+		        "CI of the difference below 0) in %zu of %zu conditions.", n_fn_pass, n_fn);
 	hj_set(leads, sweep, hj_str(L.s));
 	/* warnings */
 	for (size_t i = 0; i < n; i++) {

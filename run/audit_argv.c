@@ -42,11 +42,12 @@ enum arg_kind {
 	ARG_OUT,    /* the output directory: replaced by the scratch directory */
 };
 
-static const struct {
+struct audit_opt {
 	const char *name;
 	enum arg_kind kind;
 	int repeat;
-} analyze_options[] = {
+};
+static const struct audit_opt analyze_options[] = {
 	{ "config", ARG_INPUT, 0 },      { "group", ARG_INPUTS, 1 },
 	{ "r2-from", ARG_INPUTS, 1 },    { "out", ARG_OUT, 0 },
 	{ "activations", ARG_INPUT, 0 }, { "control", ARG_VALUE, 0 },
@@ -61,6 +62,14 @@ static const struct {
 	{ "stability-threshold", ARG_VALUE, 0 },
 };
 #define N_OPTIONS (sizeof(analyze_options) / sizeof(analyze_options[0]))
+/* `husai functional` (train/cmd_functional.c; keep the two lists together) */
+static const struct audit_opt functional_options[] = {
+	{ "transformer", ARG_INPUT, 0 }, { "activations", ARG_INPUT, 0 },
+	{ "matching", ARG_INPUT, 0 },    { "group", ARG_INPUTS, 0 },
+	{ "out", ARG_OUT, 0 },           { "seed", ARG_VALUE, 0 },
+};
+#define N_FUNCTIONAL_OPTIONS (sizeof(functional_options) / sizeof(functional_options[0]))
+_Static_assert(N_FUNCTIONAL_OPTIONS <= N_OPTIONS, "first[] is sized by the longer list");
 
 void audit_job_free(struct audit_job *job)
 {
@@ -274,11 +283,15 @@ int audit_job_read(hj *rec, const char *rec_path, const char *run_abs, const cha
 			rc = bad_arg(err, rec_path, i, "expected a string");
 			goto out;
 		}
-	if (!argc || strcmp(a[0], "analyze")) {
+	if (!argc || (strcmp(a[0], "analyze") && strcmp(a[0], "functional"))) {
 		rc = hus_errf(err, HUS_EINPUT, rec_path, "argv",
-			      "expected a `husai analyze` command (argv.0 \"analyze\")");
+			      "expected a `husai analyze` or `husai functional` command (argv.0 "
+			      "\"analyze\" or \"functional\")");
 		goto out;
 	}
+	const int is_fn = !strcmp(a[0], "functional");
+	const struct audit_opt *const options = is_fn ? functional_options : analyze_options;
+	const size_t n_options = is_fn ? N_FUNCTIONAL_OPTIONS : N_OPTIONS;
 	if ((rc = read_outputs(rec, rec_path, job, err)))
 		goto out;
 	/* pass 1: the options, strictly */
@@ -287,23 +300,23 @@ int audit_job_read(hj *rec, const char *rec_path, const char *run_abs, const cha
 		const char *s = a[i];
 		if (strncmp(s, "--", 2) || !s[2] || s[2] == '=') {
 			rc = bad_arg(err, rec_path, i,
-				      "expected an option of `husai analyze` (--name or "
-				      "--name=value), found '%.200s'", s);
+				      "expected an option of `husai %s` (--name or "
+				      "--name=value), found '%.200s'", a[0], s);
 			goto out;
 		}
 		const char *eq = strchr(s, '=');
 		size_t nl = eq ? (size_t)(eq - s - 2) : strlen(s + 2), o = 0;
-		while (o < N_OPTIONS && (strlen(analyze_options[o].name) != nl ||
-					 strncmp(analyze_options[o].name, s + 2, nl)))
+		while (o < n_options && (strlen(options[o].name) != nl ||
+					 strncmp(options[o].name, s + 2, nl)))
 			o++;
-		if (o == N_OPTIONS) {
+		if (o == n_options) {
 			rc = bad_arg(err, rec_path, i,
-				      "'%.*s' is not an option of `husai analyze` (options are "
-				      "spelled out in full)", (int)(nl + 2 > 200 ? 200 : nl + 2), s);
+				      "'%.*s' is not an option of `husai %s` (options are "
+				      "spelled out in full)", (int)(nl + 2 > 200 ? 200 : nl + 2), s, a[0]);
 			goto out;
 		}
-		const char *name = analyze_options[o].name;
-		if (first[o] && !analyze_options[o].repeat) {
+		const char *name = options[o].name;
+		if (first[o] && !options[o].repeat) {
 			rc = bad_arg(err, rec_path, i,
 				      "a second --%s (the first is argv.%zu); expected each "
 				      "option once", name, first[o] - 1);
@@ -314,7 +327,7 @@ int audit_job_read(hj *rec, const char *rec_path, const char *run_abs, const cha
 		opt[nopt] = o;
 		at[nopt] = i;
 		val[nopt] = eq ? eq + 1 : NULL;
-		if (analyze_options[o].kind == ARG_FLAG) {
+		if (options[o].kind == ARG_FLAG) {
 			if (eq) {
 				rc = bad_arg(err, rec_path, i,
 					      "--%s takes no value, found '%.200s'", name, s);
@@ -331,7 +344,7 @@ int audit_job_read(hj *rec, const char *rec_path, const char *run_abs, const cha
 			val[nopt] = a[++i];
 			at[nopt] = i;
 		}
-		if (analyze_options[o].kind == ARG_OUT)
+		if (options[o].kind == ARG_OUT)
 			out_k = nopt + 1;
 		nopt++;
 	}
@@ -362,12 +375,12 @@ int audit_job_read(hj *rec, const char *rec_path, const char *run_abs, const cha
 	}
 	/* pass 2: the command to run, every path mapped, the output in scratch */
 	size_t n = 0;
-	if (push(&job->argv, &n, strdup("analyze")))
+	if (push(&job->argv, &n, strdup(a[0])))
 		goto oom;
 	for (size_t k = 0; k < nopt; k++) {
-		const char *name = analyze_options[opt[k]].name, *v = val[k];
+		const char *name = options[opt[k]].name, *v = val[k];
 		char *arg = NULL, mapped[PATH_MAX * 2];
-		switch (analyze_options[opt[k]].kind) {
+		switch (options[opt[k]].kind) {
 		case ARG_FLAG:
 			if ((arg = joined(name, "")))
 				arg[strlen(arg) - 1] = 0; /* "--name", no '=' */

@@ -1,9 +1,10 @@
 /*
- * audit_recompute.c — `husai audit --recompute`: every analysis a run's config declares is
- * run again from the archived SAE checkpoints into a scratch directory, and its outputs are
- * compared with the archived ones (audit_compare.c: identical, within N ULP, or differs): the
- * job's declared outputs (results.json, analysis.h5 dataset by dataset) and every archived CSV
- * beside them.  No command recorded in the archive is ever run: the commands are the plan
+ * audit_recompute.c — `husai audit --recompute`: every analysis (and functional test,
+ * docs/formulas.md §11) a run's config declares is run again from the archived SAE checkpoints
+ * into a scratch directory, and its outputs are compared with the archived ones
+ * (audit_compare.c: identical, within N ULP, or differs): the job's declared outputs
+ * (results.json, analysis.h5 dataset by dataset; functional.json) and every archived CSV beside
+ * them.  No command recorded in the archive is ever run: the commands are the plan
  * (audit_aggregate.c), the jobs this husai declares for the run's validated config.yaml, and
  * each one's paths are mapped into the audited run directory (audit_argv.c: inputs must lie
  * inside it, symbolic links resolved; the output always goes to a scratch directory the audit
@@ -111,7 +112,8 @@ static void first_checkpoint(hj *argv, const char *plan_dir, char *rel, size_t n
 	}
 }
 
-/* One job of the plan: an `analyze` job is rerun and compared; other verbs are skipped. */
+/* One job of the plan: an `analyze` or `functional` job is rerun and compared; other verbs are
+ * skipped. */
 static int one_job(struct recompute *x, const struct audit_plan *plan, hj *planned)
 {
 	const char *name = hj_get_str(planned, "job");
@@ -120,7 +122,7 @@ static int one_job(struct recompute *x, const struct audit_plan *plan, hj *plann
 	if (!name || !hj_is_arr(argv) || !verb || !hj_is_arr(hj_get(planned, "outputs")))
 		return hus_errf(x->err, HUS_EINTERNAL, x->run_dir, NULL,
 				"the rebuilt plan of the run has a malformed job");
-	if (strcmp(verb, "analyze"))
+	if (strcmp(verb, "analyze") && strcmp(verb, "functional"))
 		return 0;
 	/* where errors point: the job as the run's config declares it */
 	char rec_name[PATH_MAX + 256];
@@ -161,7 +163,7 @@ static int one_job(struct recompute *x, const struct audit_plan *plan, hj *plann
 			name, code);
 		audit_print_log(log);
 		rc = hus_errf(x->err, HUS_EINPUT, rec_name, NULL,
-			      "`husai analyze` failed on the archived inputs (above)");
+			      "`husai %s` failed on the archived inputs (above)", verb);
 	}
 	if (!rc) {
 		/* the recomputed outputs name the audited run's files: read them as the archive

@@ -77,7 +77,8 @@ static int write_csv(const char *path, hj *records, struct hus_err *err)
 /* One condition's record from its analysis and its checkpoints' final metrics. */
 static int core_record(struct runner *r, const struct core_cond *cc, const int64_t *seeds,
                        size_t ns, const struct exp_stats *st, const int64_t metric_seeds[3],
-                       hj *curves, hj *stability, hj **out, struct hus_err *err)
+                       hj *curves, hj *stability, int64_t fn_boot, hj **out,
+                       struct hus_err *err)
 {
 	hj *root, *g;
 	int rc = exp_read_group(r, cc->name, &root, &g, err);
@@ -181,6 +182,13 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 			free(bufs), free(tp), free(cp);
 		}
 		hj_set(rec, "analysis", hj_str("analysis/")); /* + condition: the per-condition outputs */
+		if (fn_boot >= 0 && !rc) { /* beside the geometric PW-MCC above (docs/formulas.md §11) */
+			hj *f = exp_functional_json(r, cc->src, st->bootstrap, (uint64_t)fn_boot, err);
+			if (!f)
+				rc = err->code ? err->code : HUS_EINPUT;
+			else
+				hj_set(rec, "functional", f);
+		}
 	}
 	hj_free(per_seed);
 	free(mse), free(ev), free(l0), free(fvu);
@@ -199,6 +207,8 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 	static const int64_t def_seeds[] = { 42, 123, 456 }, def_k[] = { 8, 16, 32, 64 },
 			     def_d[] = { 64, 128, 256, 512 };
 	int64_t *seeds = NULL, *ks = NULL, *ds = NULL, fixed_d, fixed_k, mseed, evseed, l0seed;
+	int64_t fn_seed, fn_boot;
+	int fn_on;
 	size_t ns, nk, nd;
 	struct exp_stats st = { 0 };
 	struct core_cond *conds = NULL;
@@ -213,7 +223,8 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 	    (rc = cfg_int(c, "experiment.bootstrap_seed_explained_variance", 41, 0, INT64_MAX, &evseed,
 			  err)) ||
 	    (rc = cfg_int(c, "experiment.bootstrap_seed_l0", 43, 0, INT64_MAX, &l0seed, err)) ||
-	    (rc = exp_stats_read(c, &st, 11, 23, err)))
+	    (rc = exp_stats_read(c, &st, 11, 23, err)) ||
+	    (rc = exp_functional_read(c, ex, &fn_on, &fn_seed, &fn_boot, err)))
 		goto done;
 	if (ns < 1) {
 		rc = hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment.seeds", "expected at least one seed");
@@ -264,8 +275,19 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 			  : hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 		free(dirs);
 	}
+	if ((rc = runner_batch_end(r, rc, err)))
+		goto done;
+	if (fn_on) { /* the functional test of each trained group, after its matchings exist */
+		runner_batch_begin(r);
+		for (size_t i = 0; i < nc && !rc; i++)
+			if (conds[i].src == conds[i].name)
+				rc = exp_functional_job(r, ex, conds[i].name, conds[i].src, acts, seeds, ns,
+				                        fn_seed, err);
+		if ((rc = runner_batch_end(r, rc, err)))
+			goto done;
+	}
 	/* aggregation: rank 0, once every analysis is in */
-	if ((rc = runner_batch_end(r, rc, err)) || r->dry_run || r->validate_only || !runner_writes(r))
+	if (r->dry_run || r->validate_only || !runner_writes(r))
 		goto done;
 	/* aggregate */
 	res = hj_obj();
@@ -287,7 +309,8 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 	const int64_t mseeds[3] = { mseed, evseed, l0seed };
 	for (size_t i = 0; i < nc && !rc; i++) {
 		hj *rec;
-		if (!(rc = core_record(r, &conds[i], seeds, ns, &st, mseeds, curves, stab, &rec, err)))
+		if (!(rc = core_record(r, &conds[i], seeds, ns, &st, mseeds, curves, stab,
+		                       fn_on ? fn_boot : -1, &rec, err)))
 			hj_push(grids[i < nk ? 0 : 1], rec);
 	}
 	if (!rc) /* one family: every condition of both grids (a shared condition counts twice: conservative) */

@@ -159,6 +159,19 @@ int exp_write_tidy_csv(const char *run_dir, const char *experiment,
 /* Copy the analysis group's permutation settings into a seed_level block. */
 void exp_seed_level_params(hj *seed_level, hj *group);
 
+/* The optional functional-consistency step (exp_functional.c, docs/formulas.md §11):
+ * experiment.functional (default false), functional_seed (0: the random control's seed),
+ * bootstrap_seed_functional (47); refused without a transformer to run. */
+int exp_functional_read(struct cfg *c, const struct experiment *ex, int *on, int64_t *seed,
+                        int64_t *boot_seed, struct hus_err *err);
+/* The `husai functional` job of condition `cond` (its SAEs under sae/<src>/, its matchings in
+ * analysis/<cond>/analysis.h5): output functional/<cond>/functional.json. */
+int exp_functional_job(struct runner *r, const struct experiment *ex, const char *cond,
+                       const char *src, const char *acts, const int64_t *seeds, size_t ns,
+                       int64_t seed, struct hus_err *err);
+/* The record's `functional` block from functional/<cond>/functional.json; NULL with err set. */
+hj *exp_functional_json(struct runner *r, const char *cond, size_t B, uint64_t boot_seed,
+                        struct hus_err *err);
 /* A record's PWMCC fields from one group of an analysis (docs/formulas.md §6.3-6.5 keys):
  * trained_pwmcc (+ pairwise list), random_pwmcc, delta_pwmcc, its conservative LCB, ratio. */
 void exp_record_pwmcc(hj *rec, hj *group);

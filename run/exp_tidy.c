@@ -72,6 +72,15 @@ static const struct tidy_col cols[] = {
 	{ "l0_ci95_high", { "l0.ci95_high" } },
 	{ "dead_fraction_mean", { "=seeds:dead_fraction" } },
 	{ "steps_trained", { "steps_trained", "=seedsmax:steps_trained" } },
+	/* the functional test (docs/formulas.md §11), when the run has one */
+	{ "functional_matched_abs_dloss_mean", { "functional.matched_abs_dloss.mean" } },
+	{ "functional_matched_abs_dloss_ci95_low", { "functional.matched_abs_dloss.ci95_low" } },
+	{ "functional_matched_abs_dloss_ci95_high", { "functional.matched_abs_dloss.ci95_high" } },
+	{ "functional_random_abs_dloss_mean", { "functional.random_abs_dloss.mean" } },
+	{ "functional_random_abs_dloss_ci95_low", { "functional.random_abs_dloss.ci95_low" } },
+	{ "functional_random_abs_dloss_ci95_high", { "functional.random_abs_dloss.ci95_high" } },
+	{ "functional_fingerprint_cos_matched_mean", { "functional.fingerprint_cos_matched.mean" } },
+	{ "functional_fingerprint_cos_random_mean", { "functional.fingerprint_cos_random.mean" } },
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 /* leading identity columns and the trailing runtime */

@@ -118,7 +118,7 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
                 double *loss, int64_t *correct)
 {
 	const size_t d = (size_t)c->d_model, H = (size_t)c->n_heads, m = (size_t)c->d_mlp;
-	const size_t V = (size_t)c->p + 4, L = w->L, T = w->T;
+	const size_t L = w->L, T = w->T;
 	size_t BT;
 	/* a smaller final batch uses the first B samples of the workspace */
 	w->B = B;
@@ -195,9 +195,17 @@ void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_c
 				xn[r * d + i] = mid[r * d + i] + mo[r * d + i];
 			}
 	}
-	if (!w->last_only)
-		return;
+	if (w->last_only)
+		tf_forward_head(w, pv, c, B, labels, loss, correct);
+}
 
+/* The model's head on the B rows of w->x[L] (the last layer's answer rows): final LN, unembedding
+ * and, with labels, the cross-entropy of each row (w->rowloss) and their mean and correct count.
+ * Split from tf_forward so that train/functional.c can run it on edited hook rows. */
+void tf_forward_head(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c,
+                     size_t B, const int32_t *labels, double *loss, int64_t *correct)
+{
+	const size_t d = (size_t)c->d_model, V = (size_t)c->p + 4, L = w->L;
 	/* ln_final and unembed on the answer rows (x[L] has B rows) */
 	tf_layernorm_forward(w->yf, w->lnf_mean, w->lnf_rstd, w->x[L], pv->lnf_w, pv->lnf_b, B,
 	                     d, d);

@@ -184,6 +184,11 @@ void tf_pack_qkv(struct tf_work *w, const struct tf_params *pv, const struct tf_
 void tf_forward(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c,
                 const int32_t *tokens, size_t tok_stride, size_t B, const int32_t *labels,
                 double *loss, int64_t *correct);
+/* The head alone on the first B rows of w->x[L] (a last_only workspace): final LN, logits
+ * (w->logits, B x d_vocab) and, with labels, each row's cross-entropy in w->rowloss (doubles),
+ * their mean in *loss and the correct count.  tf_forward ends with it. */
+void tf_forward_head(struct tf_work *w, const struct tf_params *pv, const struct tf_config *c,
+                     size_t B, const int32_t *labels, double *loss, int64_t *correct);
 /* Backward of the mean cross-entropy after tf_forward(last_only); accumulates into grads g
  * (the caller zeroes it once per step). */
 void tf_backward(struct tf_work *w, struct tf_params *g, const struct tf_params *pv,
@@ -529,6 +534,60 @@ int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
 
 /* == end SAE == */
 
+
+/* == functional consistency of matched features (functional.c, docs/formulas.md §11) == */
+
+/* The transformer and its held-out rows at the hook: the validation examples of its own split
+ * (data.split_seed, data.train_fraction), in split order, and the last layer's resid_post at
+ * the answer position of each (the input of the final LN). */
+struct fn_model {
+	struct tf_config cfg;
+	struct tf_params pv;     /* views into the caller's parameters (kept alive by the caller) */
+	struct tf_work w;        /* last_only; the head runs on w.x[n_layers] */
+	size_t n, d, V;          /* held-out rows, d_model, d_vocab */
+	int32_t *tokens, *labels; /* (n, 7), (n) */
+	float *h;                /* (n, d) the model's own hook rows */
+	double clean_loss, clean_acc; /* the model unedited on those rows */
+};
+int fn_model_init(struct fn_model *m, const struct tf_config *cfg, float *params,
+                  struct hus_err *err);
+void fn_model_release(struct fn_model *m);
+/* The activation set the SAEs were trained on must be this model's last-layer resid_post at
+ * the answer (hook, layer, position, p, d, transformer sha256 when recorded), and its rows of
+ * held-out examples the model's own values bit for bit. */
+int fn_model_check_acts(const struct fn_model *m, const struct acts_set *s, const char *path,
+                        const char *tf_sha256, struct hus_err *err);
+
+/* One SAE on those rows: its reconstruction spliced into the head and its fingerprints. */
+struct fn_sae {
+	size_t m;                /* d_sae */
+	int64_t seed;
+	float *xhat, *z, *dec;   /* (n, d) reconstruction, (n, m) codes, (m, d) decoder rows */
+	double *rowloss;         /* (n) cross-entropy of each row with x̂ in place of the hook */
+	uint8_t *ok;             /* (n) 1 when that row's argmax is the answer */
+	float *logits;           /* (n, d_vocab) */
+	double *fp;              /* (m, p) mean Δ answer logits when latent i is zeroed */
+	double loss, acc;        /* means over the rows */
+};
+int fn_sae_init(struct fn_sae *s, struct fn_model *m, const struct sae_ckpt *ck,
+                const char *path, struct hus_err *err);
+void fn_sae_release(struct fn_sae *s);
+
+/* The substitution test and fingerprint agreement of one ordered pair (A, B) under the
+ * matching perm (A's latent i -> B's perm[i], one-to-one), against the random unmatched map
+ * i -> rho(perm[i]) with rho a derangement drawn from `seed` (docs/formulas.md §11).  Means
+ * over A's latents that fire on some held-out row (n_features of them). */
+struct fn_pair_result {
+	size_t n_features, n_fp_matched, n_fp_random;
+	double matched_dloss, random_dloss, matched_abs_dloss, random_abs_dloss;
+	double matched_dacc, random_dacc;
+	double fp_cos_matched, fp_cos_random;
+};
+int fn_pair(struct fn_model *m, const struct fn_sae *A, const struct fn_sae *B,
+            const int32_t *perm, uint64_t seed, struct fn_pair_result *res, struct hus_err *err);
+/* A uniform derangement of 0..n-1 (no fixed point): torch.randperm with seed, seed+1, ... until
+ * one has none.  -1 when n < 2. */
+int fn_derangement(int64_t *rho, size_t n, uint64_t seed);
 
 /* == planted-feature activation sets (planted.c, docs/formulas.md §10) == */
 struct planted_spec {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# test_functional_run.sh — the functional test of matched features in a run (docs/formulas.md
+# §11): the golden pipeline's config with experiment.functional on runs one `husai functional`
+# job per trained condition, each record's `functional` block holds finite numbers with CIs
+# beside its PW-MCC, conditions.csv carries them, `audit --recompute` reruns the jobs and finds them identical, and the verb
+# refuses bad input with a named error and no output.
+. "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" functional_run
+command -v python3 >/dev/null || { echo "python3 not found: skipped"; exit 77; }
+"$bin" run --out "$tmp/r" --set experiment.functional=true --set 'experiment.seeds=[1,2,3]' \
+	"$src/tests/fixtures/golden/config.yaml" >"$tmp/r.log" 2>&1
+st=$?
+check "run with experiment.functional succeeds (status $st)" test "$st" -eq 0
+check "one functional job per trained condition" test "$(ls "$tmp/r/functional" | wc -l)" -eq 3
+check "every record's functional block is finite, with CIs, beside PW-MCC" python3 - "$tmp/r" <<'PY'
+import csv, json, math, sys
+d = json.load(open(sys.argv[1] + "/results.json"))
+recs = d["k_sweep"] + d["d_sae_sweep"]
+assert len(recs) == 3
+for r in recs:
+    f = r["functional"]
+    assert "trained_pwmcc" in r
+    assert f["n_pairs"] == 3 and f["n_rows"] == 31 * 31 - int(31 * 31 * 0.9), f
+    for k in ("matched_abs_dloss", "random_abs_dloss", "matched_dloss", "random_dloss",
+              "matched_dacc", "random_dacc", "fingerprint_cos_matched",
+              "abs_dloss_matched_minus_random", "abs_dloss_matched_minus_random_seed_level"):
+        s = f[k]
+        for q in ("mean", "ci95_low", "ci95_high"):
+            assert isinstance(s[q], float) and math.isfinite(s[q]), (r["condition"], k, q, s)
+        assert s["ci95_low"] <= s["mean"] <= s["ci95_high"], (k, s)
+    assert f["random_abs_dloss"]["mean"] > 0
+    assert isinstance(f["matched_less_than_random_pass"], bool)
+    assert f["output"].startswith("functional/")
+rows = list(csv.DictReader(open(sys.argv[1] + "/conditions.csv")))
+for row in rows:
+    assert math.isfinite(float(row["functional_matched_abs_dloss_mean"])), row
+    assert math.isfinite(float(row["functional_random_abs_dloss_ci95_high"])), row
+PY
+"$bin" audit --recompute "$tmp/r" >"$tmp/audit.log" 2>&1
+st=$?
+check "audit --recompute: identical (status $st)" test "$st" -eq 0
+check "audit recomputed the functional outputs" \
+	grep -q "^identical *functional/k_sweep_dsae64_k4/functional.json" "$tmp/audit.log"
+# the verb on bad input: named errors, status 1 or 2, no output
+r="$tmp/r"; c=k_sweep_dsae64_k4
+g="$c=$r/sae/$c/sae_seed1.h5,$r/sae/$c/sae_seed2.h5"
+"$bin" functional --transformer "$r/transformer/transformer_final.h5" --activations \
+	"$r/activations.h5" --matching "$r/analysis/$c/analysis.h5" --group "$c" --out "$tmp/bad1" \
+	>/dev/null 2>"$tmp/e1"
+st=$?
+check "a group without checkpoints is a usage error" test "$st" -eq 2
+"$bin" functional --transformer "$r/transformer/transformer_final.h5" --activations \
+	"$r/activations.h5" --matching "$r/analysis/k_sweep_dsae64_k8/analysis.h5" --group "$g" \
+	--out "$tmp/bad2" >/dev/null 2>"$tmp/e2"
+st=$?
+check "the matching of another group is refused, named (status $st)" \
+	sh -c "test $st -eq 1 && grep -q 'no matching of seeds 1 and 2' '$tmp/e2' && test ! -e '$tmp/bad2'"
+"$bin" functional --transformer "$r/transformer/transformer_final.h5" --activations \
+	"$r/sae/$c/sae_seed1.h5" --matching "$r/analysis/$c/analysis.h5" --group "$g" \
+	--out "$tmp/bad3" >/dev/null 2>"$tmp/e3"
+st=$?
+check "an SAE checkpoint given as the activation set is refused (status $st)" \
+	sh -c "test $st -eq 1 && test ! -e '$tmp/bad3'"
+"$bin" functional --help | grep -q "held-out"
+check "--help explains the test" test $? -eq 0
+finish functional_run
