@@ -184,9 +184,10 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
 		if (!hj_get(by_kind, kn))
 			hj_set(by_kind, kn, hj_arr());
 		hj_push(hj_member(by_kind, kn), hj_ref(r->res));
-		/* the follow-up prints the opening sentences of the core runs only (followup.md):
-		 * its sidecar lists the numbers of those alone */
-		for (size_t k = 0; r->kind == REP_CORE && k < hj_len(hj_get(rep, "lead_sources")); k++)
+		/* the follow-up prints the opening sentences of the core and stability runs only
+		 * (followup.md): its sidecar lists the numbers of those alone */
+		int leads_shown = r->kind == REP_CORE || r->kind == REP_STABILITY;
+		for (size_t k = 0; leads_shown && k < hj_len(hj_get(rep, "lead_sources")); k++)
 			hj_push(all_sentences, hj_ref(hj_at(hj_get(rep, "lead_sources"), k)));
 
 		hj *e = hj_obj();
