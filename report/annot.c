@@ -1,7 +1,9 @@
 /*
  * annot.c — annotations: a horizontal reference line across a panel (the analytic null, an
  * EV floor) and a vertical one (the selected k), each with a small label, and free text
- * anchored at a data point.  Lines with a non-finite position are not drawn (counted).
+ * anchored at a data point, placed clear of the text already drawn (fig_annot_clear: labels
+ * of points that lie close together never overprint).  Lines with a non-finite position are
+ * not drawn (counted).
  */
 #include <math.h>
 
@@ -76,5 +78,63 @@ void fig_annot(struct fig_canvas *c, const struct fig_scale *xs, const struct fi
 	cairo_save(c->cr);
 	fig_set_colour(c->cr, FIG_BLACK, 1);
 	fig_text(c->cr, dx, dy, txt, FIG_PT_TICK - 1, ax, ay, 0);
+	if (c->n_texts)
+		c->texts[c->n_texts - 1].annot = 1;
+	cairo_restore(c->cr);
+}
+
+/* Does the box (x0, y0, w, h) in user space meet a text already on the canvas (page space)? */
+static int clashes(const struct fig_canvas *c, double x0, double y0, double w, double h)
+{
+	for (size_t i = 0; i < c->n_texts; i++) {
+		const struct fig_box *b = &c->texts[i];
+		if (x0 + c->margin < b->x1 && b->x0 < x0 + w + c->margin && y0 + c->margin < b->y1 &&
+		    b->y0 < y0 + h + c->margin)
+			return 1;
+	}
+	return 0;
+}
+
+void fig_annot_clear(struct fig_canvas *c, const struct fig_panel *p, double x, double y,
+                     const char *txt)
+{
+	/* the four places round the point (above right, above left, below right, below left),
+	 * then the same moved away from the point a line at a time; the first that stays in the
+	 * plot area and clear of every text drawn so far */
+	static const double anchors[4][2] = { { -0.08, 1.1 }, { 1.08, 1.1 }, { -0.08, -0.1 },
+		                              { 1.08, -0.1 } };
+	double px = fig_map(&p->xs, x), py = fig_map(&p->ys, y), tw, th;
+	if (!isfinite(px) || !isfinite(py)) {
+		c->n_nonfinite++;
+		return;
+	}
+	fig_text_extent(c->cr, txt, FIG_PT_TICK - 1, &tw, &th);
+	int pick = -1;
+	double shift = 0;
+	for (int k = 0; k <= 8 && pick < 0; k++)
+		for (int a = 0; a < 4 && pick < 0; a++) {
+			double s = (a < 2 ? -1.0 : 1.0) * k * th;
+			double x0 = px - anchors[a][0] * tw, y0 = py - anchors[a][1] * th + s;
+			if (x0 < p->x || x0 + tw > p->x + p->w || y0 < p->y || y0 + th > p->y + p->h ||
+			    clashes(c, x0, y0, tw, th))
+				continue;
+			pick = a;
+			shift = s;
+		}
+	if (pick < 0) /* nowhere clear: beside the point, on the side with room */
+		pick = px + tw + 2 > p->x + p->w ? 1 : 0;
+	cairo_save(c->cr);
+	if (shift != 0) { /* moved off its point: a hairline leads back to it */
+		fig_set_colour(c->cr, FIG_GREY, 1);
+		cairo_set_line_width(c->cr, 0.4);
+		cairo_move_to(c->cr, px, py);
+		cairo_line_to(c->cr, px - anchors[pick][0] * tw + (pick % 2 ? tw : 0),
+		              py + shift + (pick < 2 ? -0.1 : 0.1) * th);
+		cairo_stroke(c->cr);
+	}
+	fig_set_colour(c->cr, FIG_BLACK, 1);
+	fig_text(c->cr, px, py + shift, txt, FIG_PT_TICK - 1, anchors[pick][0], anchors[pick][1], 0);
+	if (c->n_texts)
+		c->texts[c->n_texts - 1].annot = 1;
 	cairo_restore(c->cr);
 }

@@ -111,6 +111,7 @@ void fig_canvas_release(struct fig_canvas *c)
 	free(c->marks);
 	free(c->geom);
 	free(c->pts);
+	free(c->texts);
 	memset(c, 0, sizeof(*c));
 }
 

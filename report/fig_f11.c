@@ -88,8 +88,10 @@ int fig_f11_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 	for (size_t i = 0; i < nc; i++) {
 		fig_markers(c, &p.xs, &p.ys, sx[i], sy[i], ns[i], colours[i], (int)i);
 		fig_markers(c, &p.xs, &p.ys, &mx[i], &my[i], 1, colours[i], (int)i);
+	}
+	for (size_t i = 0; i < nc; i++) { /* labels last, clear of each other (annot.c) */
 		if (isfinite(mx[i]) && isfinite(my[i]))
-			fig_annot(c, &p.xs, &p.ys, mx[i], my[i], names[i], -0.08, 1.1);
+			fig_annot_clear(c, &p, mx[i], my[i], names[i]);
 	}
 	return 0;
 }

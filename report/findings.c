@@ -67,6 +67,7 @@ static void val(struct lead *L, size_t i, hj *rec, const char *key, const char *
 	char src[512];
 	snprintf(src, sizeof(src), "%s/results.json:%s.%zu.%s", L->dir, L->sweep, i, key);
 	hj_set(o, "text", hj_str(t));
+	hj_set(o, "format", hj_str(fmt));
 	hj_set(o, "source", hj_str(src));
 	hj_push(L->sources, o);
 }

@@ -129,9 +129,9 @@ char *rep_md_number_sections(const char *md);
 /* publish.c: every pipe table of md as a LaTeX booktabs tabular, <stem>.table<i>.tex
  * (i from 1); *n_tables gets how many. */
 int rep_md_latex_tables(const char *md, const char *stem, size_t *n_tables, struct hus_err *err);
-/* publish.c: <stem>.sources.json {markdown, numbers [{line, text, source}], sentences
- * [{text, source}]} */
-int rep_md_write_sources(const char *stem, const char *md_name, hj *numbers, hj *sentences,
-                         struct hus_err *err);
+/* publish.c: <stem>.sources.json {markdown, runs [{name, dir, results_sha256}], numbers
+ * [{line, column, text, format, source}], sentences [{text, format, source}]} */
+int rep_md_write_sources(const char *stem, const char *md_name, hj *runs, hj *numbers,
+                         hj *sentences, struct hus_err *err);
 
 #endif

@@ -72,7 +72,7 @@ static const char *run_basename(const struct rep_run *r, char *buf, size_t n)
  * LaTeX booktabs file per table (<stem>.table<i>.tex); sentences: the numbers of the rule-
  * chosen sentences, for the sidecar. */
 static int render_file(const char *tdir, const char *tname, hj *ctx, const char *src_prefix,
-                       const char *out_path, hj *sentences, struct hus_err *err)
+                       const char *out_path, hj *runs, hj *sentences, struct hus_err *err)
 {
 	char tpath[PATH_MAX + 64];
 	char *tmpl = NULL, *md = NULL, *numbered = NULL;
@@ -105,7 +105,7 @@ static int render_file(const char *tdir, const char *tname, hj *ctx, const char 
 	if (!rc)
 		rc = rep_md_write_sources(stem, strrchr(out_path, '/') ? strrchr(out_path, '/') + 1
 		                                                       : out_path,
-		                          numbers, sentences, err);
+		                          runs, numbers, sentences, err);
 	if (!rc)
 		rc = rep_md_latex_tables(numbered, stem, &ntab, err);
 	hj_free(numbers);
@@ -157,7 +157,7 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
 {
 	int rc = 0;
 	hj *ctx = hj_obj(), *list = hj_arr(), *top = hj_obj(), *by_kind = hj_obj(),
-	   *all_sentences = hj_arr();
+	   *all_sentences = hj_arr(), *all_runs = hj_arr();
 	size_t global_fig = 0;
 	for (size_t i = 0; i < nruns && !rc; i++) {
 		struct rep_run *r = &runs[i];
@@ -184,7 +184,10 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
 		if (!hj_get(by_kind, kn))
 			hj_set(by_kind, kn, hj_arr());
 		hj_push(hj_member(by_kind, kn), hj_ref(r->res));
-		for (size_t k = 0; k < hj_len(hj_get(rep, "lead_sources")); k++)
+		/* the follow-up prints the opening sentences of the core and stability runs only
+		 * (followup.md): its sidecar lists the numbers of those alone */
+		int leads_shown = r->kind == REP_CORE || r->kind == REP_STABILITY;
+		for (size_t k = 0; leads_shown && k < hj_len(hj_get(rep, "lead_sources")); k++)
 			hj_push(all_sentences, hj_ref(hj_at(hj_get(rep, "lead_sources"), k)));
 
 		hj *e = hj_obj();
@@ -204,8 +207,19 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
 		if ((rc = hus_mkdirs(out, err)))
 			break;
 		snprintf(out, sizeof(out), "%s/%s/summary.md", out_root, r->name);
+		/* which results.json the sidecars' sources are: the run's base name and checksum */
+		hj *one = hj_obj(), *runs1 = hj_arr();
+		char hex[65] = "";
+		if (hus_sha256_file(r->results_path, hex, NULL, NULL))
+			hex[0] = 0; /* read a moment ago: only a race leaves it empty, and audit says so */
+		hj_set(one, "name", hj_str(r->name));
+		hj_set(one, "dir", hj_str(base));
+		hj_set(one, "results_sha256", hj_str(hex));
+		hj_push(runs1, hj_ref(one));
+		hj_push(all_runs, one);
 		rc = render_file(templates_dir, summary_template(r->kind), r->res, "results.json:", out,
-		                 hj_get(rep, "lead_sources"), err);
+		                 runs1, hj_get(rep, "lead_sources"), err);
+		hj_free(runs1);
 	}
 	hj_set(top, "runs", list);
 	hj_set(top, "by_kind", by_kind);
@@ -213,9 +227,11 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
 	if (!rc) {
 		char out[PATH_MAX + 16];
 		snprintf(out, sizeof(out), "%s/report.md", out_root);
-		rc = render_file(templates_dir, "followup.md", ctx, NULL, out, all_sentences, err);
+		rc = render_file(templates_dir, "followup.md", ctx, NULL, out, all_runs, all_sentences,
+		                 err);
 	}
 	hj_free(all_sentences);
+	hj_free(all_runs);
 	hj_free(ctx);
 	return rc;
 }

@@ -43,6 +43,13 @@ struct fig_mark {
 	double r;                /* marker radius drawn (points), 0 for other marks */
 };
 
+/* A text's bounding box on the page, points (user space + margin), axis-aligned round its
+ * rotated layout; `annot`: a label placed at a data point (fig_annot). */
+struct fig_box {
+	double x0, y0, x1, y1;
+	int annot;
+};
+
 /* overlap.c: the named data series of a figure and the geometry they drew. */
 #define FIG_MAX_SERIES 32
 struct fig_series_info {
@@ -88,6 +95,8 @@ struct fig_canvas {
 	size_t n_geom, cap_geom;
 	double *pts;
 	size_t n_pts, cap_pts;
+	struct fig_box *texts;  /* every text's box on the page (tests: labels apart) */
+	size_t n_texts, cap_texts;
 };
 
 /* Open a canvas of w x h points (the whole page; figures draw in the (w - 2 FIG_MARGIN) x
@@ -180,6 +189,8 @@ struct fig_rgb fig_background(void);
 /* Anchor (ax, ay) in [0,1]: 0,0 = top-left of the text box, 0.5,0.5 = centre. */
 void fig_text(cairo_t *cr, double x, double y, const char *txt, double pt, double ax, double ay,
               double angle_deg);
+/* Log the box (x, y, w, h) of the current user space as a text on the page (text.c). */
+void fig_text_box_log(cairo_t *cr, double x, double y, double w, double h);
 void fig_text_extent(cairo_t *cr, const char *txt, double pt, double *w, double *h);
 /* Release pango/fontconfig global caches (call once, when no text will be drawn again). */
 void fig_text_shutdown(void);
@@ -281,6 +292,10 @@ void fig_vline(struct fig_canvas *c, const struct fig_panel *p, double x, int co
                int dashed, const char *label);
 void fig_annot(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
                double x, double y, const char *txt, double ax, double ay);
+/* A label at a data point of panel p: beside it where the plot area has room and no text is
+ * drawn yet, else moved away line by line with a hairline back to the point. */
+void fig_annot_clear(struct fig_canvas *c, const struct fig_panel *p, double x, double y,
+                     const char *txt);
 /* heatmap.c: n x n matrix (row-major, NaN = empty cell) in p's plot area, values
  * annotated with fmt; colours from [vmin, vmax]. */
 void fig_heatmap(struct fig_canvas *c, const struct fig_panel *p, const double *m, size_t n,

@@ -177,15 +177,19 @@ int rep_md_latex_tables(const char *md, const char *stem, size_t *n_tables, stru
 	return 0;
 }
 
-int rep_md_write_sources(const char *stem, const char *md_name, hj *numbers, hj *sentences,
-                         struct hus_err *err)
+int rep_md_write_sources(const char *stem, const char *md_name, hj *runs, hj *numbers,
+                         hj *sentences, struct hus_err *err)
 {
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s.sources.json", stem);
 	hj *o = hj_obj();
 	hj_set(o, "markdown", hj_str(md_name));
-	hj_set(o, "definition", hj_str("every number the Markdown prints: its line, its text and "
-	                               "the results.json key path it was read from"));
+	hj_set(o, "definition", hj_str("every number the Markdown prints: its line and byte column, "
+	                               "its text, the printf format it was printed in and the "
+	                               "results.json key path it was read from; runs: the run "
+	                               "directories (base names) and the sha256 of the "
+	                               "results.json each was read from (husai audit checks it all)"));
+	hj_set(o, "runs", hj_ref(runs));
 	hj_set(o, "numbers", hj_ref(numbers));
 	hj_set(o, "sentences", sentences ? hj_ref(sentences) : hj_arr());
 	int rc = hj_write_file(path, o, err);

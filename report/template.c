@@ -76,6 +76,7 @@ struct engine {
 	int nan_used;
 	hj *sources;          /* non-NULL: number sources go here (a sidecar), not into the text */
 	size_t nl_at, nl_n;   /* newlines counted in out.s[0, nl_at) */
+	size_t line_at;       /* where the line holding out.s[nl_at] starts */
 	struct sbuf out;
 	struct hus_err *err;
 };
@@ -239,8 +240,10 @@ static const char *run_of(struct engine *E, const char *full, const char **rest)
 	return dir;
 }
 
-/* the source of the number just printed at out.s[at..]: a key path of a results.json */
-static void emit_source(struct engine *E, const char *full, size_t at)
+/* the source of the value just printed at out.s[at..]: a key path of a results.json, with the
+ * printf format it was printed in ("%s" for a string) and its line and byte column in the
+ * rendered Markdown, so `husai audit` can re-print it from the source and find it */
+static void emit_source(struct engine *E, const char *full, size_t at, const char *fmt)
 {
 	char src[1024];
 	const char *rest = full, *dir = E->src_prefix ? NULL : run_of(E, full, &rest);
@@ -257,11 +260,17 @@ static void emit_source(struct engine *E, const char *full, size_t at)
 		sb_printf(&E->out, "<!-- src: %s -->", src);
 		return;
 	}
-	for (; E->nl_at < at && E->out.s; E->nl_at++)
-		E->nl_n += E->out.s[E->nl_at] == '\n';
+	for (; E->nl_at < at && E->out.s; E->nl_at++) {
+		if (E->out.s[E->nl_at] == '\n') {
+			E->nl_n++;
+			E->line_at = E->nl_at + 1;
+		}
+	}
 	hj *o = hj_obj();
 	hj_set(o, "line", hj_int((int64_t)E->nl_n + 1));
+	hj_set(o, "column", hj_int((int64_t)(at - E->line_at)));
 	hj_set(o, "text", hj_str(E->out.s ? E->out.s + at : ""));
+	hj_set(o, "format", hj_str(fmt));
 	hj_set(o, "source", hj_str(src));
 	hj_push(E->sources, o);
 }
@@ -290,13 +299,18 @@ static int emit_var(struct engine *E, const struct tag *t)
 		                E->sc[E->depth - 1].path[0] ? E->sc[E->depth - 1].path : "the root");
 	const char *s = hj_get_str(v, "");
 	if (s) {
+		size_t at = E->out.n;
 		sb_add(&E->out, s, strlen(s));
+		if (E->sources && strpbrk(s, "0123456789")) /* numbers inside words, for the audit */
+			emit_source(E, full, at, "%s");
 		return 0;
 	}
 	double d;
 	size_t at = E->out.n;
+	char used[40] = "";
 	if (hj_get_f64(v, "", &d) == 0) {
 		if (isnan(d)) { /* JSON null */
+			snprintf(used, sizeof(used), "%s", fmt[0] ? fmt : "%.6g");
 			sb_printf(&E->out, "n/a[^nan]");
 			E->nan_used = 1;
 		} else {
@@ -307,6 +321,7 @@ static int emit_var(struct engine *E, const struct tag *t)
 				snprintf(f2, sizeof(f2), "%.*sll%c", conv ? (int)strlen(fmt) - 1 : 1,
 				         conv ? fmt : "%", conv ? conv : 'd');
 				long long ll = (long long)llround(d);
+				snprintf(used, sizeof(used), "%s", f2);
 				char tmp[64];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -315,6 +330,7 @@ static int emit_var(struct engine *E, const struct tag *t)
 				sb_add(&E->out, tmp, strlen(tmp));
 			} else if (!conv || strchr("eEfFgG", conv)) {
 				char tmp[64];
+				snprintf(used, sizeof(used), "%s", fmt[0] ? fmt : "%.6g");
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 				snprintf(tmp, sizeof(tmp), fmt[0] ? fmt : "%.6g", d);
@@ -328,7 +344,7 @@ static int emit_var(struct engine *E, const struct tag *t)
 				                full);
 			}
 		}
-		emit_source(E, full, at);
+		emit_source(E, full, at, used);
 		return 0;
 	}
 	/* booleans print as yes/no; objects and lists cannot be printed */

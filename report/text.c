@@ -3,6 +3,7 @@
  * is a size in user units on every device, with hinting off so PNG, SVG and PDF measure the
  * same.  Owns measuring (for "measure, then draw") and anchored, rotated drawing, and releasing the font caches at exit.
  */
+#include <math.h>
 #include <pango/pangocairo.h>
 
 #include "plot.h"
@@ -59,6 +60,32 @@ void fig_text(cairo_t *cr, double x, double y, const char *txt, double pt, doubl
 		cairo_rotate(cr, angle_deg * G_PI / 180.0);
 	cairo_move_to(cr, -ax * w - (double)lr.x / PANGO_SCALE, -ay * h - (double)lr.y / PANGO_SCALE);
 	pango_cairo_show_layout(cr, l);
+	fig_text_box_log(cr, -ax * w, -ay * h, w, h);
 	cairo_restore(cr);
 	g_object_unref(l);
+}
+
+/* the box (x, y, w, h) in the current user space, on the page, into the canvas's text log */
+void fig_text_box_log(cairo_t *cr, double x, double y, double w, double h)
+{
+	struct fig_canvas *c = fig_canvas_of(cr);
+	if (!c)
+		return;
+	if (c->n_texts == c->cap_texts) {
+		size_t cap = c->cap_texts ? 2 * c->cap_texts : 64;
+		struct fig_box *t = realloc(c->texts, cap * sizeof(*t));
+		if (!t)
+			return; /* the log is a test aid; drawing goes on */
+		c->texts = t;
+		c->cap_texts = cap;
+	}
+	double s = c->dev == FIG_PNG ? c->dpi / 72.0 : 1.0;
+	struct fig_box b = { INFINITY, INFINITY, -INFINITY, -INFINITY, 0 };
+	for (int k = 0; k < 4; k++) {
+		double px = x + ((k & 1) ? w : 0), py = y + ((k & 2) ? h : 0);
+		cairo_user_to_device(cr, &px, &py);
+		b.x0 = fmin(b.x0, px / s), b.x1 = fmax(b.x1, px / s);
+		b.y0 = fmin(b.y0, py / s), b.y1 = fmax(b.y1, py / s);
+	}
+	c->texts[c->n_texts++] = b;
 }

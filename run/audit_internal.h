@@ -117,4 +117,15 @@ int audit_aggregate(const char *run_dir, const struct audit_cmp *c, struct audit
 /* The run directories to audit: run_dir and, for a suite, each of its sub-runs. */
 int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err *err);
 
+/* ---------------------------------------------------------------- reports ------------ */
+
+/* audit_report.c: the report directory of `dir` (dir itself when it holds
+ * report.sources.json, else a subdirectory that does) in buf, or NULL when it holds none. */
+const char *audit_report_root(const char *dir, char *buf, size_t n);
+/* Check every sidecar of the report in root (report.sources.json, <kind>/summary.sources.json)
+ * against the runs it names, found among args (the command line's directories), beside the
+ * report, or holding it.  A line on out per problem; *checked counts the entries; 1 when any
+ * problem was found. */
+int audit_report(const char *root, char *const *args, size_t nargs, FILE *out, size_t *checked);
+
 #endif

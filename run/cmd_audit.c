@@ -20,9 +20,14 @@
 
 static const char *const audit_usage[] = {
 	"usage: husai audit [--quiet] [--inputs] [--recompute [--ulp N]] <run-dir>...",
+	"       husai audit <report-dir> [<run-dir>...]",
 	"",
 	"Check a run directory against its manifest.json: every listed artifact and input is",
 	"re-hashed (sha256) and compared; files present but not listed are reported too.",
+	"A report directory (from `husai report --out`, or a directory holding one) is checked",
+	"against its sources sidecars: every number its Markdown prints must come from the",
+	"results.json key path the sidecar names, print the same, and every number in a table",
+	"must be listed; the runs are found by name on the command line or beside the report.",
 	"",
 	"    -q, --quiet    print only the summary lines",
 	"    --inputs       also verify the inputs read from outside the run directory (the",
@@ -178,6 +183,18 @@ int cmd_audit(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct hus_err err = { 0 };
 		struct audit_report rep;
+		char rroot[PATH_MAX], mp[PATH_MAX + 16];
+		snprintf(mp, sizeof(mp), "%s/manifest.json", argv[i]);
+		if (audit_report_root(argv[i], rroot, sizeof(rroot))) { /* a report: its sidecars */
+			size_t n = 0;
+			if (audit_report(rroot, argv + optind, (size_t)(argc - optind), stdout, &n))
+				failed = 1, printf("%s: the report's numbers do not all match their sources "
+				                   "(above)\n", rroot);
+			else
+				printf("%s: ok, %zu numbers of the report match their sources\n", rroot, n);
+			if (!hus_file_exists(mp))
+				continue;
+		}
 		int rc = manifest_audit_ex(argv[i], quiet ? NULL : stdout, &rep, inputs, &err);
 		if (rc) {
 			hus_err_print(&err);

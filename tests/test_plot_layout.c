@@ -148,7 +148,8 @@ static void make_run(struct rep_run *r, enum rep_kind kind, size_t n)
 			add_curves(res, c, 1, n);
 		}
 		break;
-	case REP_CORE: {
+	case REP_CORE:
+	case REP_STABILITY: {
 		hj *ks = hj_arr(), *ds = hj_arr();
 		static const double kv[] = { 8, 16, 32, 64 }, dv[] = { 64, 128, 256, 512 };
 		for (size_t i = 0; i < 4; i++) {
@@ -219,6 +220,33 @@ static void make_run(struct rep_run *r, enum rep_kind kind, size_t n)
 		hj_set(res, "analytic_null", hj_num(0.2665));
 		break;
 	}
+	case REP_PLANTED: { /* architectures whose means lie close: their labels must not collide */
+		static const char *const arch[] = { "topk", "batchtopk", "relu", "jumprelu", "gated",
+			                            "matryoshka" };
+		hj *conds = hj_arr();
+		for (size_t a = 0; a < 6; a++) {
+			hj *rec = hj_obj(), *per = hj_arr(), *pw = hj_obj();
+			double mx = 0.62 + 0.004 * (double)a, my = 0.48 + 0.003 * (double)(a % 3);
+			for (size_t s = 0; s < n; s++) {
+				hj *ps = hj_obj();
+				hj_set(ps, "seed", hj_int(seed_of(s)));
+				hj_set(ps, "mcc_truth", hj_num(mx + 0.01 * (double)((s * 3 + a) % 5) - 0.02));
+				hj_set(ps, "pwmcc_mean_to_others", hj_num(my + 0.01 * (double)((s + a) % 4) - 0.015));
+				hj_push(per, ps);
+			}
+			hj_set(rec, "condition", hj_str(arch[a]));
+			hj_set(rec, "per_seed", per);
+			hj_set(rec, "mcc_truth_mean", hj_num(mx));
+			hj_set(pw, "mean", hj_num(my));
+			hj_set(rec, "trained_pwmcc", pw);
+			hj_push(conds, rec);
+		}
+		hj_set(res, "conditions", conds);
+		hj_set(res, "correlation_pwmcc_mcc", hj_obj());
+		hj_set(hj_get(res, "correlation_pwmcc_mcc"), "across_seeds", hj_obj());
+		hj_set(hj_get(res, "correlation_pwmcc_mcc.across_seeds"), "spearman", hj_num(0.31));
+		break;
+	}
 	default:
 		break;
 	}
@@ -241,7 +269,11 @@ static int draw_fig(struct fig_canvas *c, enum fig_device dev, const struct rep_
 }
 
 static const enum rep_kind kinds[] = { REP_PHASE4A, REP_CORE, REP_ADAPTIVE, REP_CONSISTENCY,
-	                               REP_DEMO, REP_CONVERGENCE };
+	                               REP_DEMO, REP_CONVERGENCE, REP_STABILITY, REP_PLANTED };
+
+/* Ink must keep this far from the page's edge: a label that touches the edge reads as cut
+ * off (the figure's own blank margin is FIG_MARGIN, 4 pt). */
+#define EDGE_CLEAR 1.0
 
 static void use_style(const char *name)
 {
@@ -290,13 +322,12 @@ static void test_no_ink_outside(void **state)
 					double x, y, w, h;
 					cairo_surface_flush(c.surf);
 					cairo_recording_surface_ink_extents(c.surf, &x, &y, &w, &h);
-					/* 0.05 pt: antialiasing slack of cairo's extents */
-					if (x < -0.05 || y < -0.05 || x + w > c.page_w + 0.05 ||
-					    y + h > c.page_h + 0.05)
+					if (x < EDGE_CLEAR || y < EDGE_CLEAR || x + w > c.page_w - EDGE_CLEAR ||
+					    y + h > c.page_h - EDGE_CLEAR)
 						bad++, print_error("%s, %s style, %zu seeds, %s: ink [%.2f, %.2f] x [%.2f, %.2f] "
-						         "outside the %.1f x %.1f pt page", rep_figures[f].id,
+						         "closer than %.1f pt to the edge of the %.1f x %.1f pt page", rep_figures[f].id,
 						         styles[st], seed_counts[si], rep_kind_name(r.kind), x,
-						         x + w, y, y + h, c.page_w, c.page_h), print_error("\n");
+						         x + w, y, y + h, EDGE_CLEAR, c.page_w, c.page_h), print_error("\n");
 					fig_canvas_release(&c);
 					checked++;
 				}
@@ -305,7 +336,53 @@ static void test_no_ink_outside(void **state)
 	}
 	fig_style_use(NULL);
 	assert_int_equal(bad, 0);
-	assert_true(checked >= 4 * 4 * 14);
+	assert_true(checked >= 4 * 4 * 16);
+}
+
+/* Labels placed at data points (fig_annot: F11's architecture names) never overlap one
+ * another, nor any other text of the figure. */
+static void test_labels_apart(void **state)
+{
+	(void)state;
+	size_t checked = 0, bad = 0;
+	for (size_t st = 0; st < sizeof(styles) / sizeof(styles[0]); st++) {
+		use_style(styles[st]);
+		for (size_t ki = 0; ki < sizeof(kinds) / sizeof(kinds[0]); ki++)
+			for (size_t si = 0; si < sizeof(seed_counts) / sizeof(seed_counts[0]); si++) {
+				struct rep_run r;
+				make_run(&r, kinds[ki], seed_counts[si]);
+				for (size_t f = 0; f < rep_nfigures; f++) {
+					if (!(rep_figures[f].kinds & (1u << r.kind)))
+						continue;
+					struct fig_canvas c;
+					if (draw_fig(&c, FIG_REC, &r, &rep_figures[f], NULL))
+						continue;
+					for (size_t i = 0; i < c.n_texts; i++) {
+						if (!c.texts[i].annot)
+							continue;
+						checked++;
+						for (size_t j = 0; j < c.n_texts; j++) {
+							const struct fig_box *a = &c.texts[i], *b = &c.texts[j];
+							/* 0.3 pt: pango's boxes include a little leading */
+							if (j == i || a->x1 <= b->x0 + 0.3 || b->x1 <= a->x0 + 0.3 ||
+							    a->y1 <= b->y0 + 0.3 || b->y1 <= a->y0 + 0.3)
+								continue;
+							bad++;
+							print_error("%s, %s style, %zu seeds, %s: label %zu [%.1f, %.1f] x "
+							            "[%.1f, %.1f] overlaps text %zu [%.1f, %.1f] x [%.1f, %.1f]\n",
+							            rep_figures[f].id, styles[st], seed_counts[si],
+							            rep_kind_name(r.kind), i, a->x0, a->x1, a->y0, a->y1, j,
+							            b->x0, b->x1, b->y0, b->y1);
+						}
+					}
+					fig_canvas_release(&c);
+				}
+				rep_run_close(&r);
+			}
+	}
+	fig_style_use(NULL);
+	assert_int_equal(bad, 0);
+	assert_true(checked >= 4 * 4 * 6); /* F11's six labels in every style and seed count */
 }
 
 static int same_pixels(cairo_surface_t *a, cairo_surface_t *b)
@@ -442,6 +519,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ink_measure),
 		cmocka_unit_test(test_no_ink_outside),
+		cmocka_unit_test(test_labels_apart),
 		cmocka_unit_test(test_every_series_visible),
 		cmocka_unit_test(test_devices_agree),
 	};

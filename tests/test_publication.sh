@@ -98,7 +98,7 @@ for md in [out + "/report.md", out + "/core_ablations/summary.md"]:
         v = res
         for k in path.split("."):
             v = v[int(k)] if isinstance(v, list) else v[k]
-        assert v is None or isinstance(v, (int, float)), (e, v)
+        assert v is None or isinstance(v, (int, float)) or (e["format"] == "%s" and v == e["text"]), (e, v)
 summary = open(out + "/core_ablations/summary.md").read()
 assert "k = 8 is the most consistent" in summary, summary
 assert "underpowered" in summary and "smallest attainable p is 0.05" in summary
@@ -120,4 +120,34 @@ check "... and not the old winner" bash -c "! grep -q 'k = 8 is the most consist
 "$bin" report --formats svg --out "$tmp/rep2" "$tmp/r3" "$tmp/swap" --force 2>/dev/null
 check "two runs of one kind appear side by side in report.md" \
 	python3 -c 'import sys; t = open(sys.argv[1]).read(); assert "| `r3` |" in t and "| `swap` |" in t' "$tmp/rep2/report.md"
+# -- husai audit on the report: every number resolves to its source and prints the same ------
+check "audit of the report (runs found beside it) passes" "$bin" audit "$tmp/rep"
+cp -r "$tmp/rep" "$tmp/rep_tamper"
+python3 - "$tmp/rep_tamper/report.md" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read().split("\n")
+i = next(i for i, l in enumerate(t) if l.startswith("| `r3` |"))
+cells = t[i].split(" | ")
+cells[3] = "0.9999" + cells[3][6:]   # the trained PWMCC mean of the first row
+t[i] = " | ".join(cells)
+open(sys.argv[1], "w").write("\n".join(t))
+PY
+"$bin" audit "$tmp/rep_tamper" >"$tmp/audit_t.out" 2>&1
+st=$?
+check "audit of a report with an edited number fails (status $st)" test "$st" -eq 1
+check "... naming the file, line, the number and its source" \
+	grep -q "rep_tamper/report.md:[0-9]*:[0-9]*: prints '0.9999' where the report wrote '[0-9.]*' (from r3/results.json:k_sweep.0.trained_pwmcc.mean)" "$tmp/audit_t.out"
+cp -r "$tmp/rep" "$tmp/rep_added"
+sed -i '0,/^| 64, 4 |/s/^| 64, 4 | \(.*\) |$/| 64, 4 | \1 | 0.123 |/' "$tmp/rep_added/core_ablations/summary.md"
+"$bin" audit "$tmp/rep_added" >"$tmp/audit_a.out" 2>&1
+st=$?
+check "a number added to a table row is named (status $st)" \
+	grep -q "summary.md:[0-9]*:[0-9]*: the number '0.123' has no source" "$tmp/audit_a.out"
+mkdir -p "$tmp/moved" && cp -r "$tmp/rep" "$tmp/moved/"
+"$bin" audit "$tmp/moved/rep" >"$tmp/audit_m.out" 2>&1
+st=$?
+check "a moved report without its runs fails, saying where to give them (status $st)" \
+	grep -q "run directory 'r3' not found beside the report; give it on the command line" "$tmp/audit_m.out"
+check "... and passes with the run on the command line" "$bin" audit "$tmp/moved/rep" "$tmp/r3"
+
 finish

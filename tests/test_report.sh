@@ -64,6 +64,54 @@ mkdir -p "$T/suite/jobs" && ln -s "$F/phase4a" "$T/suite/phase4a" && ln -s "$F/c
 "$B" report --out "$T/suite_l" "$F/core" "$F/phase4a" 2>/dev/null || fail "report on the two runs"
 cmp -s "$T/suite_r/report.md" "$T/suite_l/report.md" || fail "a suite directory differs from its runs listed"
 
+# -- two runs of each kind side by side: both runs' numbers in report.md ----------------------
+mkdir -p "$T/second"
+for k in phase4a adaptive consistency slice; do
+	cp -r "$F/$k" "$T/second/${k}_b"
+	python3 - "$T/second/${k}_b/results.json" <<'PY' 2>/dev/null || sed -i 's/"mean": 0\.\([0-9]\)/"mean": 0.9\1/' "$T/second/${k}_b/results.json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+def bump(v):   # every mean + 0.5: the second run's numbers differ from the first's
+    if isinstance(v, dict):
+        for key in v:
+            if key == "mean" and isinstance(v[key], float):
+                v[key] += 0.5
+            else:
+                bump(v[key])
+    elif isinstance(v, list):
+        for x in v:
+            bump(x)
+bump(d)
+json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+done
+"$B" report --force --formats svg --out "$T/side" "$F/phase4a" "$T/second/phase4a_b" "$F/adaptive" \
+	"$T/second/adaptive_b" "$F/consistency" "$T/second/consistency_b" "$F/slice" "$T/second/slice_b" \
+	2>/dev/null || fail "report on two runs of each kind"
+python3 - "$T/side/report.md" "$F" "$T/second" <<'PY' || fail "two runs of one kind are not side by side"
+import json, sys
+t = open(sys.argv[1]).read()
+lines = t.splitlines()
+# phase4a: one column per run, each with its own trained mean
+hdr = next(l for l in lines if l.startswith("| Group |"))
+assert "`phase4a`" in hdr and "`phase4a_b`" in hdr, hdr
+row = next(l for l in lines if l.startswith("| Trained |"))
+for run in (sys.argv[2] + "/phase4a", sys.argv[3] + "/phase4a_b"):
+    m = json.load(open(run + "/results.json"))["trained"]["mean"]
+    assert "%.6f" % m in row, (run, m, row)
+# adaptive, consistency: rows of both runs in one table, each with its own numbers
+for k, key in (("adaptive", "search_records"), ("consistency", "records")):
+    for run, name in ((sys.argv[2] + "/" + k, k), (sys.argv[3] + "/" + k + "_b", k + "_b")):
+        rec = json.load(open(run + "/results.json"))[key][0]
+        want = "%.5f" % rec["trained_pwmcc"]["mean"]
+        assert any(l.startswith("| `%s` |" % name) and want in l for l in lines), (name, want)
+    assert "- `%s_b`: selected" % k in t, k
+assert "External benchmark-aligned slice (`slice_b`)" in t
+PY
+"$B" audit "$T/side" "$F/phase4a" "$T/second/phase4a_b" "$F/adaptive" "$T/second/adaptive_b" \
+	"$F/consistency" "$T/second/consistency_b" "$F/slice" "$T/second/slice_b" >"$T/side.audit" 2>&1
+grep -q "side: ok, [0-9]* numbers of the report match" "$T/side.audit" || { cat "$T/side.audit"; fail "audit of the side-by-side report"; }
+
 # -- a moved run directory, relative paths: identical bytes ----------------------------------
 mkdir -p "$T/moved/deeper"
 cp -r "$F/phase4a" "$F/core" "$F/adaptive" "$F/consistency" "$F/demo" "$F/slice" "$T/moved/deeper/"
