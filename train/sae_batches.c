@@ -297,7 +297,12 @@ int sae_stream_open(struct sae_stream **out, const char *path, size_t nslots,
 		sae_stream_close(st);
 		return rc;
 	}
-	if (pthread_create(&st->th, NULL, prefetch, st)) {
+	pthread_attr_t attr; /* a small stack: address space is what a memory limit counts */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, (size_t)1 << 20);
+	int bad = pthread_create(&st->th, &attr, prefetch, st);
+	pthread_attr_destroy(&attr);
+	if (bad) {
 		sae_stream_close(st);
 		return hus_errf(err, HUS_ENOMEM, path, NULL, "cannot start the reader thread");
 	}

@@ -155,6 +155,12 @@ int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
 	if (cfg_has(c, "sae.shuffle") && (rc = cfg_str(c, "sae.shuffle", "rows", shuffles, &sh, err)))
 		return rc;
 	o->shuffle_blocks = !strcmp(sh, "blocks");
+	const char *const block_keys[2] = { "sae.shuffle_block", "sae.shuffle_window" };
+	for (int i = 0; i < 2 && !o->shuffle_blocks; i++)
+		if (cfg_has(c, block_keys[i]))
+			return hus_errf(err, HUS_EINPUT, cfg_name(c), block_keys[i],
+					"'%s' applies to sae.shuffle: blocks; this config shuffles rows",
+					block_keys[i]);
 	if (o->shuffle_blocks) {
 		if ((rc = cfg_int(c, "sae.shuffle_block", 4096, 1, (int64_t)1 << 24, &v, err)))
 			return rc;
