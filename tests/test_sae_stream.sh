@@ -122,10 +122,10 @@ sae:
   shuffle_block: 1024
   shuffle_window: 8
 YAML
-	(ulimit -v $kb; exec env OMP_NUM_THREADS=2 timeout -k 5 120 "$bin" train-sae --config big.yaml \
+	(ulimit -v $kb; exec env OMP_NUM_THREADS=2 timeout -k 5 600 "$bin" train-sae --config big.yaml \
 		--activations big.h5 --out bigs --seeds 1 --memory 24M) >big.log 2>&1
 	check "twice the limit trains streamed (status $?)" test -s bigs/sae_seed1.h5
-	(ulimit -v $kb; exec env OMP_NUM_THREADS=2 timeout -k 5 120 "$bin" train-sae --config big.yaml \
+	(ulimit -v $kb; exec env OMP_NUM_THREADS=2 timeout -k 5 600 "$bin" train-sae --config big.yaml \
 		--activations big.h5 --out bigw --seeds 1) >bigw.log 2>&1
 	check "loaded whole under the limit it runs out of memory" grep -q "out of memory" bigw.log
 fi
