@@ -211,6 +211,10 @@ int h5r_read(struct h5r *r, const char *dset, enum h5_type type, void *out, size
 /* Same, allocating the buffer (malloc; caller frees).  dims as above; 0 entries = any. */
 int h5r_read_alloc(struct h5r *r, const char *dset, enum h5_type type, void **out, int rank,
                    size_t *dims, struct hus_err *err);
+/* Rows [row0, row0 + nrows) of a rank-2 dataset of `ncols` columns (a hyperslab; any layout,
+ * contiguous or chunked), converted to `type`; refuses rows outside the dataset. */
+int h5r_read_rows(struct h5r *r, const char *dset, enum h5_type type, size_t row0, size_t nrows,
+                  size_t ncols, void *out, struct hus_err *err);
 int h5r_attr_str(struct h5r *r, const char *obj, const char *name, char **val,
                  struct hus_err *err); /* malloc'ed */
 int h5r_attr_i64(struct h5r *r, const char *obj, const char *name, int64_t *val,
@@ -501,6 +505,14 @@ int acts_stream_commit(struct acts_stream *st, const struct acts_stats *stats,
                        struct hus_err *err); /* frees st */
 void acts_stream_abort(struct acts_stream *st); /* frees st; NULL is fine */
 void acts_release(struct acts_set *s);
+/* An activation set read a range of rows at a time (formats/acts_rows.c), for sets larger than
+ * memory: the open checks the format, version, /activations (float32, rank 2, non-empty) and
+ * /stats; each read checks its rows are finite (a bad row is named). */
+struct acts_rows;
+int acts_rows_open(struct acts_rows **a, const char *path, size_t *N, size_t *d,
+                   struct hus_err *err);
+int acts_rows_read(struct acts_rows *a, size_t row0, size_t n, float *out, struct hus_err *err);
+void acts_rows_close(struct acts_rows *a); /* NULL is fine */
 
 /* Planted activation sets (formats/artifact_planted.c, docs/formulas.md §10): an activation
  * set drawn from a known dictionary, with the truth under /truth (docs/artifacts.md).

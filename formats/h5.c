@@ -1028,6 +1028,41 @@ int h5r_read(struct h5r *r, const char *dset, enum h5_type type, void *out, size
 	return 0;
 }
 
+/* Rows [row0, row0 + nrows) of a rank-2 dataset, all columns, as a hyperslab: the only read
+ * of part of a dataset (the streamed activation reader, formats/acts_rows.c); the storage is
+ * checked before each read as for a whole read. */
+int h5r_read_rows(struct h5r *r, const char *dset, enum h5_type type, size_t row0, size_t nrows,
+                  size_t ncols, void *out, struct hus_err *err)
+{
+	hid_t d = H5Dopen2(r->file, dset, h5_read_dapl());
+	if (d < 0)
+		return hus_errf(err, HUS_EINPUT, r->path, dset, "cannot open dataset: %s", h5_reason());
+	int rc = dataset_storage_ok(d, r->path, dset, err);
+	hid_t fs = H5Dget_space(d);
+	hsize_t hd[2] = { 0, 0 };
+	if (!rc && (fs < 0 || H5Sget_simple_extent_ndims(fs) != 2 ||
+		    H5Sget_simple_extent_dims(fs, hd, NULL) < 0 || hd[1] != ncols ||
+		    row0 + nrows > hd[0] || row0 + nrows < row0))
+		rc = hus_errf(err, HUS_EINPUT, r->path, dset,
+			      "rows %zu..%zu of %zu columns are not inside the dataset (%llu x %llu)",
+			      row0, row0 + nrows, ncols, (unsigned long long)hd[0],
+			      (unsigned long long)hd[1]);
+	if (!rc && nrows) {
+		hsize_t start[2] = { row0, 0 }, count[2] = { nrows, ncols };
+		hid_t ms = H5Screate_simple(2, count, NULL);
+		if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+		    H5Dread(d, mem_type(type), ms, fs, H5P_DEFAULT, out) < 0)
+			rc = hus_errf(err, HUS_EINPUT, r->path, dset,
+				      "cannot read rows %zu..%zu (truncated file?): %s", row0,
+				      row0 + nrows, h5_reason());
+		H5Sclose(ms);
+	}
+	if (fs >= 0)
+		H5Sclose(fs);
+	H5Dclose(d);
+	return rc;
+}
+
 int h5r_read_alloc(struct h5r *r, const char *dset, enum h5_type type, void **out, int rank,
                    size_t *dims, struct hus_err *err)
 {

@@ -30,6 +30,10 @@ static const char *const train_sae_usage[] = {
 	"    --seeds <list>        comma-separated seeds (default: sae.seeds, else 42,123,456)",
 	"    --set <key=value>     override a config key, e.g. --set sae.k=16",
 	"    --resume              continue each run from its newest checkpoint in <dir>",
+	"    --memory <size>       keep the activation data within this much memory, e.g. 4G",
+	"                          (default: sae.memory, else no limit); a larger set is read",
+	"                          from disk as training goes, which needs sae.shuffle: blocks;",
+	"                          the models' own memory comes on top.  Changes no result.",
 	"    --stop-after <n>      behave as if interrupted after n steps (tests)",
 	NULL,
 };
@@ -252,10 +256,11 @@ int cmd_train_sae(int argc, char **argv)
 		{ "set", required_argument, NULL, 'S' },
 		{ "resume", no_argument, NULL, 'r' },
 		{ "stop-after", required_argument, NULL, 'T' },
+		{ "memory", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *acts = NULL, *out = NULL, *seeds_arg = NULL;
+	const char *config = NULL, *acts = NULL, *out = NULL, *seeds_arg = NULL, *memory = NULL;
 	const char *sets[64];
 	int nsets = 0, resume = 0;
 	long long stop_after = 0;
@@ -277,6 +282,7 @@ int cmd_train_sae(int argc, char **argv)
 			break;
 		case 'r': resume = 1; break;
 		case 'T': stop_after = atoll(optarg); break;
+		case 'M': memory = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "husai: train-sae: unknown or incomplete option '%s'\n",
@@ -293,9 +299,10 @@ int cmd_train_sae(int argc, char **argv)
 
 	struct hus_err err = { 0 };
 	struct cfg *cfg = NULL;
-	float *X = NULL, *ref_T = NULL;
+	float *ref_T = NULL;
+	struct sae_data data = { 0 }; /* the activation set, whole or streamed (sae_batches.c) */
 	size_t N = 0, d = 0, m_ref = 0, njobs = 0;
-	char sha[65] = "";
+	const char *sha = data.sha;
 	int64_t *seeds = NULL;
 	size_t nseeds = 0;
 	char **conds = NULL;
@@ -312,9 +319,10 @@ int cmd_train_sae(int argc, char **argv)
 	for (int i = 0; i < nsets; i++)
 		if ((rc = cfg_set(cfg, sets[i], &err)))
 			goto done;
-	if ((rc = sae_acts_load(acts, &X, &N, &d, sha, &err)) ||
+	if ((rc = sae_data_open(&data, acts, memory, cfg, &err)) ||
 	    (rc = cfg_add_input(cfg, "activations", acts, &err)))
 		goto done;
+	N = data.N, d = data.d;
 	struct sae_hparams base;
 	struct sae_train_opts o;
 	if ((rc = sae_config_read(cfg, d, &base, &o, &err)))
@@ -436,6 +444,8 @@ int cmd_train_sae(int argc, char **argv)
 				snprintf(jobs[q].dir, sizeof(jobs[q].dir), "%s", out);
 		}
 	free(hs);
+	if ((rc = sae_data_ready(&data, njobs, &o, &err)))
+		goto done;
 	int64_t total = sae_total_steps(N, &o);
 	struct ctx c = { jobs, njobs, N, sha, { yaml, hash }, o.checkpoint_every, stop_after, &err,
 			 resume_cmd, NULL, 0 };
@@ -516,7 +526,7 @@ int cmd_train_sae(int argc, char **argv)
 	c.prog = &prog;
 	c.step0 = jobs[0].run->s->step;
 	if (jobs[0].run->s->step < total)
-		rc = sae_train(runs, njobs, X, N, &o, hook, &c, &err);
+		rc = sae_data_train(&data, runs, njobs, &o, hook, &c, &err);
 	hus_progress_end(&prog);
 	c.prog = NULL;
 	if (rc)
@@ -544,7 +554,8 @@ done:
 		sae_model_free(runs[q].s);
 		sae_run_release(&runs[q]);
 	}
-	free(runs), free(jobs), free(X), free(ref_T), free(seeds), free(conds), free(yaml);
+	sae_data_release(&data);
+	free(runs), free(jobs), free(ref_T), free(seeds), free(conds), free(yaml);
 	cfg_free(cfg);
 	return rc ? hus_err_status(rc) : 0;
 }

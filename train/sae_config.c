@@ -148,6 +148,37 @@ int sae_config_read(struct cfg *c, size_t d_model, struct sae_hparams *h,
 	o->per_seed_order = b;
 	if ((rc = cfg_int(c, "sae.checkpoint_every", 0, 0, INT64_MAX, &o->checkpoint_every, err)))
 		return rc;
+	/* the batch order (train/sae_batches.c, docs/reproducibility.md): read only when present,
+	 * so configs without it keep their hash and their row shuffle */
+	static const char *const shuffles[] = { "rows", "blocks", NULL };
+	const char *sh = "rows";
+	if (cfg_has(c, "sae.shuffle") && (rc = cfg_str(c, "sae.shuffle", "rows", shuffles, &sh, err)))
+		return rc;
+	o->shuffle_blocks = !strcmp(sh, "blocks");
+	const char *const block_keys[2] = { "sae.shuffle_block", "sae.shuffle_window" };
+	for (int i = 0; i < 2 && !o->shuffle_blocks; i++)
+		if (cfg_has(c, block_keys[i]))
+			return hus_errf(err, HUS_EINPUT, cfg_name(c), block_keys[i],
+					"'%s' applies to sae.shuffle: blocks; this config shuffles rows",
+					block_keys[i]);
+	if (o->shuffle_blocks) {
+		if ((rc = cfg_int(c, "sae.shuffle_block", 4096, 1, (int64_t)1 << 24, &v, err)))
+			return rc;
+		o->block_rows = (size_t)v;
+		if ((rc = cfg_int(c, "sae.shuffle_window", 16, 1, (int64_t)1 << 20, &v, err)))
+			return rc;
+		o->window_blocks = (size_t)v;
+		if (o->block_rows * o->window_blocks > ((size_t)1 << 31))
+			return hus_errf(err, HUS_EINPUT, cfg_name(c), "sae.shuffle_window",
+					"a window of %zu blocks of %zu rows exceeds 2^31 rows",
+					o->window_blocks, o->block_rows);
+	}
+	/* the memory setting changes no byte: read as a path, outside the config hash */
+	const char *mem;
+	size_t bytes;
+	if (cfg_has(c, "sae.memory") && ((rc = cfg_path(c, "sae.memory", "", &mem, err)) ||
+					 (rc = sae_memory_parse(mem, &bytes, cfg_name(c), err))))
+		return rc;
 	/* which phase-4a preset (docs/formulas.md A2) made this SAE: a label recorded in the artifact's
 	 * config, read only when present so configs without it keep their hash */
 	static const char *const presets[] = { "husai", "run29", "legacy", NULL };

@@ -53,6 +53,11 @@ void sae_shuffle(int64_t *perm, size_t N, struct mt19937 *g)
 {
 	for (size_t i = 0; i < N; i++)
 		perm[i] = (int64_t)i;
+	sae_permute(perm, N, g);
+}
+
+void sae_permute(int64_t *perm, size_t N, struct mt19937 *g)
+{
 	for (size_t i = N; i > 1; i--) { /* Fisher–Yates, from the end */
 		size_t j = uniform_below(g, (uint32_t)i);
 		int64_t t = perm[i - 1];
@@ -111,7 +116,10 @@ int sae_run_init(struct sae_run *r, struct sae_model *s, size_t N,
 	}
 	uint64_t os = o->shuffle_seed + (o->per_seed_order ? s->seed : 0);
 	mt_seed(&r->order, (uint32_t)(os & 0xffffffffu));
-	sae_shuffle(r->perm, N, &r->order);
+	if (sae_order_draw(r->perm, N, o, &r->order)) {
+		sae_run_release(r);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a batch order");
+	}
 	return 0;
 }
 
@@ -132,14 +140,12 @@ static void gather(float *xb, const float *X, const int64_t *perm, size_t pos, s
 		memcpy(xb + b * d, X + (size_t)perm[pos + b] * d, d * sizeof(float));
 }
 
-/* end of an epoch: metrics over X, history row, counters reset, next permutation; after the
- * last step the same evaluation is the run's final one (with the firing counts) */
-static int end_epoch(struct sae_run *r, const float *X, size_t N, const struct sae_xstats *xs,
-                     int last)
+/* end of an epoch: metrics over X (mt), history row, counters reset, next permutation; after
+ * the last step the same evaluation is the run's final one (with the firing counts) */
+static int epoch_close(struct sae_run *r, struct sae_metrics mt, size_t N,
+                       const struct sae_train_opts *o, int last)
 {
 	struct sae_model *s = r->s;
-	struct sae_metrics mt;
-	sae_eval(s, r->w, X, N, xs, &mt, last ? r->final_counts : NULL);
 	if (last) {
 		r->final = mt;
 		r->have_final = 1;
@@ -158,20 +164,30 @@ static int end_epoch(struct sae_run *r, const float *X, size_t N, const struct s
 	r->ep_batches = 0;
 	r->epoch++;
 	r->pos = 0;
-	sae_shuffle(r->perm, N, &r->order);
-	return 0;
+	return sae_order_draw(r->perm, N, o, &r->order);
+}
+
+static int end_epoch(struct sae_run *r, const float *X, size_t N, const struct sae_xstats *xs,
+                     const struct sae_train_opts *o, int last)
+{
+	struct sae_metrics mt;
+	sae_eval(r->s, r->w, X, N, xs, &mt, last ? r->final_counts : NULL);
+	return epoch_close(r, mt, N, o, last);
 }
 
 /* One optimizer step of run r on the batch at its position; xb caches the last batch gathered
- * into it as (*g_epoch, *g_pos), so runs in lockstep on a shared order gather it once. */
+ * into it as (*g_epoch, *g_pos), so runs in lockstep on a shared order gather it once.  A
+ * streamed set (X NULL) gives the batch in xb already and defers the evaluations an epoch's end
+ * or the last step asks for to one pass over the file for every run (*pending 1: epoch end,
+ * 2: the final evaluation alone). */
 static int run_step(struct sae_run *r, const float *X, size_t N, const struct sae_xstats *xs,
                     const struct sae_train_opts *o, int64_t total, float *xb, int64_t *g_epoch,
-                    int64_t *g_pos)
+                    int64_t *g_pos, int *pending)
 {
 	struct sae_model *s = r->s;
 	size_t d = s->h.d_model, Bmax = o->batch, pos = (size_t)r->pos;
 	size_t B = N - pos < Bmax ? N - pos : Bmax;
-	if (o->per_seed_order || *g_epoch != r->epoch || *g_pos != r->pos) {
+	if (X && (o->per_seed_order || *g_epoch != r->epoch || *g_pos != r->pos)) {
 		gather(xb, X, r->perm, pos, B, d);
 		*g_epoch = r->epoch;
 		*g_pos = r->pos;
@@ -185,7 +201,11 @@ static int run_step(struct sae_run *r, const float *X, size_t N, const struct sa
 	r->pos += (int64_t)B;
 	size_t next = (size_t)r->pos;
 	int epoch_end = next >= N || (o->drop_last && N - next < Bmax);
-	if (epoch_end && end_epoch(r, X, N, xs, s->step >= total))
+	if (!X) {
+		*pending = epoch_end ? 1 : s->step >= total ? 2 : 0;
+		return 0;
+	}
+	if (epoch_end && end_epoch(r, X, N, xs, o, s->step >= total))
 		return HUS_ENOMEM;
 	if (s->step >= total && !epoch_end) {
 		sae_eval(s, r->w, X, N, xs, &r->final, r->final_counts);
@@ -194,14 +214,46 @@ static int run_step(struct sae_run *r, const float *X, size_t N, const struct sa
 	return 0;
 }
 
+/* The evaluations the runs' last steps deferred (a streamed set): one pass over the file for
+ * all of them, then each epoch's close, as end_epoch does in memory. */
+static int finish_pending(struct sae_run *runs, size_t n_runs, struct sae_stream *st,
+                          const int *pending, int64_t *const *scratch,
+                          const struct sae_train_opts *o, int64_t total, struct sae_metrics *mt,
+                          int64_t **counts, struct hus_err *err)
+{
+	size_t N = sae_stream_rows(st);
+	int any = 0;
+	for (size_t i = 0; i < n_runs; i++) {
+		int last = runs[i].s->step >= total;
+		counts[i] = last ? runs[i].final_counts : scratch[i];
+		any |= pending[i];
+	}
+	if (!any)
+		return 0;
+	int rc = sae_stream_eval(st, runs, n_runs, pending, counts, mt, err);
+	for (size_t i = 0; i < n_runs && !rc; i++) {
+		struct sae_run *r = &runs[i];
+		int last = r->s->step >= total;
+		if (pending[i] == 1 && epoch_close(r, mt[i], N, o, last))
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for the metrics history");
+		if (pending[i] == 2) {
+			r->final = mt[i];
+			r->have_final = 1;
+		}
+	}
+	return rc;
+}
+
 /*
  * Threads: with several runs, whole runs go to threads (each step single-threaded inside), which
  * beats splitting every small step across threads; with fewer runs than would balance, each
  * step is split instead.  A run's arithmetic is the same either way (every kernel gives the
- * same bits on any thread count), so the choice never changes a result.
+ * same bits on any thread count), so the choice never changes a result.  X is the matrix in
+ * memory, or NULL with st the streamed set (one batch order shared by every run).
  */
-int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
-              const struct sae_train_opts *o, sae_hook_fn hook, void *ctx, struct hus_err *err)
+static int train_loop(struct sae_run *runs, size_t n_runs, const float *X, struct sae_stream *st,
+                      size_t N, const struct sae_train_opts *o, sae_hook_fn hook, void *ctx,
+                      struct hus_err *err)
 {
 	if (n_runs == 0)
 		return 0;
@@ -213,36 +265,64 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 	if (o->drop_last && N < Bmax)
 		return hus_errf(err, HUS_EINPUT, NULL, "sae.drop_last",
 				"drop_last with batch %zu > %zu rows leaves no step", Bmax, N);
-	for (size_t i = 1; i < n_runs; i++)
+	if (st && o->per_seed_order && n_runs > 1)
+		return hus_errf(err, HUS_EINPUT, NULL, "sae.per_seed_order",
+				"a streamed set is read in one order shared by every run");
+	size_t m_all = 0;
+	for (size_t i = 0; i < n_runs; i++) {
 		if (runs[i].s->h.d_model != d)
 			return hus_errf(err, HUS_EINPUT, NULL, NULL, "runs disagree on d_model");
+		m_all += runs[i].s->h.d_sae;
+	}
 	int64_t total = sae_total_steps(N, o);
 	size_t nth = (size_t)omp_get_max_threads();
 	int by_run = nth > 1 && n_runs > 1 && (n_runs >= 2 * nth || n_runs % nth == 0);
-	size_t nbuf = by_run ? nth : 1;
+	size_t nbuf = st ? 1 : by_run ? nth : 1;
 	float *xbs = malloc(nbuf * Bmax * d * sizeof(float));
 	int64_t *cache = malloc(2 * nbuf * sizeof(int64_t)); /* (epoch, pos) in each buffer */
+	int *pending = calloc(n_runs, sizeof(int));
+	int64_t *scratch = st ? malloc((m_all ? m_all : 1) * sizeof(int64_t)) : NULL;
+	struct sae_metrics *mt = calloc(n_runs, sizeof(*mt));
+	int64_t **counts = calloc(2 * n_runs, sizeof(*counts)), **scr = counts + n_runs;
 	struct sae_xstats xs;
-	if (!xbs || !cache || sae_xstats_of(&xs, X, N, d)) {
-		free(xbs), free(cache);
+	int bad = !xbs || !cache || !pending || !mt || !counts || (st && !scratch);
+	if (!bad && st)
+		xs = *sae_stream_xstats(st);
+	else if (!bad)
+		bad = sae_xstats_of(&xs, X, N, d) != 0;
+	if (bad) {
+		free(xbs), free(cache), free(pending), free(scratch), free(mt), free(counts);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a batch");
 	}
+	/* the runs' d_sae differ by condition: each one's scratch counts start at its offset */
+	for (size_t i = 0, off = 0; st && i < n_runs; off += runs[i].s->h.d_sae, i++)
+		scr[i] = scratch + off;
 	int rc = 0;
 	for (;;) {
 		int any = 0, fail = 0;
-		for (size_t i = 0; i < n_runs; i++)
+		size_t lead = n_runs;
+		for (size_t i = 0; i < n_runs; i++) {
 			any |= runs[i].s->step < total;
+			if (runs[i].s->step < total && lead == n_runs)
+				lead = i;
+			pending[i] = 0;
+		}
 		if (!any)
 			break;
 		for (size_t q = 0; q < 2 * nbuf; q++)
 			cache[q] = -1;
+		if (st) { /* one batch for every run (they step in lockstep on one order) */
+			size_t pos = (size_t)runs[lead].pos, B = N - pos < Bmax ? N - pos : Bmax;
+			if ((rc = sae_stream_batch(st, &runs[lead], B, xbs, err)))
+				break;
+		}
 		if (by_run) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
 			for (size_t i = 0; i < n_runs; i++) {
-				size_t t = (size_t)omp_get_thread_num();
+				size_t t = st ? 0 : (size_t)omp_get_thread_num();
 				if (runs[i].s->step < total &&
 				    run_step(&runs[i], X, N, &xs, o, total, xbs + t * Bmax * d,
-					     &cache[2 * t], &cache[2 * t + 1]))
+					     &cache[2 * t], &cache[2 * t + 1], &pending[i]))
 #pragma omp atomic write
 					fail = 1;
 			}
@@ -250,12 +330,15 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 			for (size_t i = 0; i < n_runs && !fail; i++)
 				if (runs[i].s->step < total)
 					fail = run_step(&runs[i], X, N, &xs, o, total, xbs, &cache[0],
-							&cache[1]);
+							&cache[1], &pending[i]);
 		}
 		if (fail) {
 			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for the metrics history");
 			break;
 		}
+		if (st && (rc = finish_pending(runs, n_runs, st, pending, scr, o, total, mt, counts,
+					       err)))
+			break;
 		int final = 1;
 		for (size_t i = 0; i < n_runs; i++)
 			final &= runs[i].s->step >= total;
@@ -264,7 +347,19 @@ int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
 		if (final)
 			break;
 	}
-	free(xbs);
-	free(cache);
+	free(xbs), free(cache), free(pending), free(scratch), free(mt), free(counts);
 	return rc;
+}
+
+int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
+              const struct sae_train_opts *o, sae_hook_fn hook, void *ctx, struct hus_err *err)
+{
+	return train_loop(runs, n_runs, X, NULL, N, o, hook, ctx, err);
+}
+
+int sae_train_streamed(struct sae_run *runs, size_t n_runs, struct sae_stream *st,
+                       const struct sae_train_opts *o, sae_hook_fn hook, void *ctx,
+                       struct hus_err *err)
+{
+	return train_loop(runs, n_runs, NULL, st, sae_stream_rows(st), o, hook, ctx, err);
 }

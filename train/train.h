@@ -445,6 +445,31 @@ void sae_eval(struct sae_model *s, struct sae_work *w, const float *X, size_t N,
               const struct sae_xstats *xs, struct sae_metrics *out,
               int64_t *fire_counts /* (d_sae) OUT or NULL */);
 
+/* The same statistics and metrics fed a piece of X at a time, in row order (a set streamed
+ * from disk, train/sae_batches.c): the same bits as the whole-matrix calls above.  xstats: begin
+ * (mean_j: d doubles of workspace), pass1 over every row, mid, pass2 over every row, end.
+ * eval: begin (fire_counts: d_sae entries, zeroed), rows in pieces cut at multiples of the
+ * workspace's batch, end. */
+struct sae_xstats_acc {
+	double *mean_j, gmean, ssx, ssx_dim;
+	size_t d, n;
+};
+void sae_xstats_begin(struct sae_xstats_acc *a, double *mean_j, size_t d);
+void sae_xstats_pass1(struct sae_xstats_acc *a, const float *X, size_t n);
+void sae_xstats_mid(struct sae_xstats_acc *a);
+void sae_xstats_pass2(struct sae_xstats_acc *a, const float *X, size_t n);
+void sae_xstats_end(const struct sae_xstats_acc *a, struct sae_xstats *xs);
+struct sae_eval_acc {
+	double sr, srr, l0, l1;
+	int64_t *fc;
+	size_t n;
+};
+void sae_eval_begin(struct sae_eval_acc *a, int64_t *fire_counts, size_t d_sae);
+void sae_eval_rows(struct sae_eval_acc *a, struct sae_model *s, struct sae_work *w,
+                   const float *X, size_t n);
+void sae_eval_end(const struct sae_eval_acc *a, const struct sae_model *s, size_t d_model,
+                  const struct sae_xstats *xs, struct sae_metrics *out);
+
 /* Top-k of one row by (value desc, index asc): the lowest index wins ties (A12).  idx gets the
  * k chosen indices in ascending order.  `heap` is workspace of 2*k entries. */
 void sae_topk_row(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap);
@@ -459,12 +484,20 @@ struct sae_train_opts {
 	uint64_t shuffle_seed;
 	int per_seed_order;   /* 1: each seed shuffles with shuffle_seed + its seed */
 	int64_t checkpoint_every; /* 0 = none */
+	int shuffle_blocks;   /* sae.shuffle: blocks (train/sae_batches.c); 0 = rows, the default */
+	size_t block_rows;    /* sae.shuffle_block: rows per logical block */
+	size_t window_blocks; /* sae.shuffle_window: blocks whose rows are shuffled together */
 };
 /* Steps in one epoch: ceil(N/B), or floor with drop_last (§4.7: 7 / 6 at 2048 on 12769). */
 int64_t sae_steps_per_epoch(size_t N, size_t B, int drop_last);
 
 /* Batch order: a Fisher–Yates permutation drawn from an MT19937 stream. */
 void sae_shuffle(int64_t *perm, size_t N, struct mt19937 *g);
+/* Fisher–Yates of the N entries of perm as they are (sae_shuffle starts from the identity). */
+void sae_permute(int64_t *perm, size_t N, struct mt19937 *g);
+/* An epoch's order as the options say: sae_shuffle (rows), or the block shuffle of
+ * train/sae_batches.c (blocks).  HUS_ENOMEM when its scratch cannot be had. */
+int sae_order_draw(int64_t *perm, size_t N, const struct sae_train_opts *o, struct mt19937 *g);
 
 struct sae_history { /* metrics per epoch */
 	size_t n, cap;
@@ -501,6 +534,57 @@ void sae_run_release(struct sae_run *r);
  * order; resumes from each run's (epoch, pos, step).  The hook runs after every step. */
 int sae_train(struct sae_run *runs, size_t n_runs, const float *X, size_t N,
               const struct sae_train_opts *o, sae_hook_fn hook, void *ctx, struct hus_err *err);
+/* ---- activation sets larger than memory (train/sae_batches.c) ---- */
+/* A memory setting ("4G", "512M", "1e9"; powers of 1024) in bytes; `where` names its origin. */
+int sae_memory_parse(const char *text, size_t *bytes, const char *where, struct hus_err *err);
+/* How a training of n_runs over N x d rows keeps within `budget` bytes (0: no limit) of
+ * activation data (the set, the runs' batch orders, the batch buffers; the models come on top):
+ * *nslots 0 = load the set whole; else stream it through that many blocks.  A set that does not
+ * fit with sae.shuffle: rows, or a budget below what one batch needs, is a HUS_EINPUT error
+ * saying what to change. */
+int sae_memory_plan(size_t budget, size_t N, size_t d, size_t n_runs,
+                    const struct sae_train_opts *o, const char *path, size_t *nslots,
+                    struct hus_err *err);
+struct sae_stream;
+/* Open `path` for streaming through nslots blocks: X's statistics are computed in two passes
+ * over it (every row validated finite) before this returns; then a reader thread prefetches. */
+int sae_stream_open(struct sae_stream **st, const char *path, size_t nslots,
+                    const struct sae_train_opts *o, struct hus_err *err);
+void sae_stream_close(struct sae_stream *st); /* NULL is fine */
+size_t sae_stream_rows(const struct sae_stream *st);
+size_t sae_stream_width(const struct sae_stream *st);
+const struct sae_xstats *sae_stream_xstats(const struct sae_stream *st);
+/* The n rows at the lead run's (epoch, pos) of its order, into out (n, d). */
+int sae_stream_batch(struct sae_stream *st, const struct sae_run *lead, size_t n, float *out,
+                     struct hus_err *err);
+/* One in-order pass evaluating every run with which[i] set into mt[i] (firing counts into
+ * counts[i]), the same bits as sae_eval over the whole matrix. */
+int sae_stream_eval(struct sae_stream *st, struct sae_run *runs, size_t n_runs, const int *which,
+                    int64_t *const *counts, struct sae_metrics *mt, struct hus_err *err);
+/* sae_train over a streamed set: the same bytes as sae_train on the whole matrix. */
+int sae_train_streamed(struct sae_run *runs, size_t n_runs, struct sae_stream *st,
+                       const struct sae_train_opts *o, sae_hook_fn hook, void *ctx,
+                       struct hus_err *err);
+/* The activation set of a training, whole in memory or streamed (cmd_train_sae.c).  open: the
+ * memory setting from memory_arg (--memory) or the config's sae.memory (outside the hash);
+ * without one the set is read whole now, as always; with one only its header and sha256.
+ * ready (once the runs are known): load whole if it fits, else open the stream (or say what to
+ * change).  train: sae_train or sae_train_streamed. */
+struct sae_data {
+	float *X;              /* (N, d) when whole */
+	struct sae_stream *st; /* when streamed */
+	size_t N, d, budget;
+	char sha[65];
+	const char *path;
+};
+int sae_data_open(struct sae_data *D, const char *path, const char *memory_arg, struct cfg *c,
+                  struct hus_err *err);
+int sae_data_ready(struct sae_data *D, size_t n_runs, const struct sae_train_opts *o,
+                   struct hus_err *err);
+int sae_data_train(struct sae_data *D, struct sae_run *runs, size_t n_runs,
+                   const struct sae_train_opts *o, sae_hook_fn hook, void *ctx,
+                   struct hus_err *err);
+void sae_data_release(struct sae_data *D);
 /* Total optimizer steps the options imply on N rows. */
 int64_t sae_total_steps(size_t N, const struct sae_train_opts *o);
 
