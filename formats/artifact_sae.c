@@ -428,9 +428,10 @@ static int read_param(struct h5r *r, const char *dset, size_t a, size_t b, float
 	for (size_t e = 0; e < a * (b ? b : 1); e++)
 		if (!isfinite(x[e])) {
 			free(x);
+			/* name the feature: W_dec's column, W_enc's row */
 			return b ? hus_errf(err, HUS_EINPUT, h5r_path(r), dset,
-			                    "entry [%zu, %zu] is not finite (a diverged SAE?)", e / b,
-			                    e % b)
+			                    "entry [%zu, %zu] (feature %zu) is not finite (a diverged SAE?)",
+			                    e / b, e % b, !strcmp(dset, "/params/W_dec") ? e % b : e / b)
 			         : hus_errf(err, HUS_EINPUT, h5r_path(r), dset,
 			                    "entry %zu is not finite (a diverged SAE?)", e);
 		}
