@@ -321,7 +321,6 @@ const char *stats_seed_verdict(double p_adjusted, double min_p_adjusted, double 
 
 /* ---------------------------------------------------------------- checkpoints (decoders.c) */
 
-#define SAE_CKPT_FORMAT HUS_FORMAT_SAE
 struct decoder {
 	char path[4096];
 	char sha256[65];

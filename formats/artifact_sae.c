@@ -19,6 +19,9 @@
 const char *const sae_ckpt_final_names[6] = {
 	"mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents",
 };
+const char *const sae_ckpt_hist_names[SAE_CKPT_NHIST] = {
+	"loss", "mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents", "step", "aux",
+};
 
 size_t sae_ckpt_nparams(size_t d_model, size_t d_sae)
 {
@@ -199,6 +202,21 @@ static int read_str(struct h5r *r, const char *name, char *dst, size_t cap, stru
 	return 0;
 }
 
+/* The d_model and d_sae attributes, within plausible bounds: every reader's first step. */
+static int read_dims(struct h5r *r, size_t *d, size_t *m, struct hus_err *err)
+{
+	int64_t d64 = 0, m64 = 0;
+	int rc;
+	if ((rc = h5r_attr_i64(r, "/", "d_model", &d64, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "d_sae", &m64, err)))
+		return rc;
+	if (d64 <= 0 || m64 <= 0 || d64 > (1 << 20) || m64 > (1 << 26))
+		return hus_errf(err, HUS_EINPUT, h5r_path(r), "d_model",
+		                "implausible d_model %lld / d_sae %lld", (long long)d64, (long long)m64);
+	*d = (size_t)d64, *m = (size_t)m64;
+	return 0;
+}
+
 static int read_block(struct h5r *r, const char *prefix, float *p, size_t d, size_t m,
                       int has_b_dec, float *tr, int check_finite, struct hus_err *err)
 {
@@ -237,6 +255,20 @@ static int read_block(struct h5r *r, const char *prefix, float *p, size_t d, siz
 	return 0;
 }
 
+/* The final evaluation's root attributes final_<name>, when recorded (final_mse present). */
+static int read_final(struct h5r *r, int *have, double final[6], struct hus_err *err)
+{
+	*have = h5r_has_attr(r, "/", "final_mse");
+	for (int q = 0; *have && q < 6; q++) {
+		char name[64];
+		snprintf(name, sizeof(name), "final_%s", sae_ckpt_final_names[q]);
+		int rc = h5r_attr_f64(r, "/", name, &final[q], err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err)
 {
 	memset(c, 0, sizeof(*c));
@@ -245,16 +277,10 @@ int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err)
 	int rc = h5r_open(&r, path, SAE_FORMAT, 1, err);
 	if (rc)
 		return rc;
-	int64_t d64 = 0, m64 = 0;
-	if ((rc = h5r_attr_i64(r, "/", "d_model", &d64, err)) ||
-	    (rc = h5r_attr_i64(r, "/", "d_sae", &m64, err)))
+	size_t d = 0, m = 0;
+	if ((rc = read_dims(r, &d, &m, err)))
 		goto fail;
-	if (d64 <= 0 || m64 <= 0 || d64 > (1 << 20) || m64 > (1 << 26)) {
-		rc = hus_errf(err, HUS_EINPUT, path, "d_model", "implausible d_model %lld / d_sae %lld",
-			      (long long)d64, (long long)m64);
-		goto fail;
-	}
-	size_t d = (size_t)d64, m = (size_t)m64, n = sae_ckpt_nparams(d, m);
+	size_t n = sae_ckpt_nparams(d, m);
 	c->d_model = d, c->d_sae = m;
 	if ((rc = read_str(r, "architecture", c->architecture, sizeof(c->architecture), err)) ||
 	    (rc = read_str(r, "condition", c->condition, sizeof(c->condition), err)) ||
@@ -324,13 +350,9 @@ int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err)
 			goto fail;
 		}
 	for (int q = 0; q < SAE_CKPT_NHIST; q++) {
-		static const char *const names[SAE_CKPT_NHIST] = {
-			"loss", "mse", "l0", "l1", "explained_variance", "ev_fvu", "dead_latents",
-			"step", "aux",
-		};
 		char name[96];
-		snprintf(name, sizeof(name), "/metrics/%s", names[q]);
-		c->hist_names[q] = names[q];
+		snprintf(name, sizeof(name), "/metrics/%s", sae_ckpt_hist_names[q]);
+		c->hist_names[q] = sae_ckpt_hist_names[q];
 		size_t hd[1] = { 0 };
 		void *hv = NULL;
 		if ((rc = h5r_read_alloc(r, name, HUS_F64, &hv, 1, hd, err)))
@@ -344,14 +366,8 @@ int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err)
 			goto fail;
 		}
 	}
-	c->have_final = h5r_has_attr(r, "/", "final_mse");
-	if (c->have_final)
-		for (int q = 0; q < 6; q++) {
-			char name[64];
-			snprintf(name, sizeof(name), "final_%s", sae_ckpt_final_names[q]);
-			if ((rc = h5r_attr_f64(r, "/", name, &c->final[q], err)))
-				goto fail;
-		}
+	if ((rc = read_final(r, &c->have_final, c->final, err)))
+		goto fail;
 	if (c->have_final && h5r_has(r, "/metrics/final_fire_counts")) {
 		c->final_counts = malloc(m * sizeof(int64_t));
 		if (!c->final_counts) {
@@ -392,44 +408,166 @@ int sae_acts_load(const char *path, float **X, size_t *N, size_t *d, char sha256
 	return 0;
 }
 
-/* An imported SAE (kind "imported": /params only, no optimizer or training state): the
- * parameters' shapes against d_model / d_sae and their finiteness (husai inspect). */
-int sae_imported_check(const char *path, struct hus_err *err)
+/* A root string attribute that may be absent ("" then), at most cap - 1 bytes. */
+static int read_str_opt(struct h5r *r, const char *name, char *dst, size_t cap,
+                        struct hus_err *err)
 {
+	dst[0] = 0;
+	return h5r_has_attr(r, "/", name) ? read_str(r, name, dst, cap, err) : 0;
+}
+
+/* One float32 parameter [a] or [a, b] (b = 0), malloc'ed, every entry finite. */
+static int read_param(struct h5r *r, const char *dset, size_t a, size_t b, float **out,
+                      struct hus_err *err)
+{
+	size_t dims[2] = { a, b };
+	float *x = NULL;
+	int rc = h5r_read_alloc(r, dset, HUS_F32, (void **)&x, b ? 2 : 1, dims, err);
+	if (rc)
+		return rc;
+	for (size_t e = 0; e < a * (b ? b : 1); e++)
+		if (!isfinite(x[e])) {
+			free(x);
+			/* name the feature: W_dec's column, W_enc's row */
+			return b ? hus_errf(err, HUS_EINPUT, h5r_path(r), dset,
+			                    "entry [%zu, %zu] (feature %zu) is not finite (a diverged SAE?)",
+			                    e / b, e % b, !strcmp(dset, "/params/W_dec") ? e % b : e / b)
+			         : hus_errf(err, HUS_EINPUT, h5r_path(r), dset,
+			                    "entry %zu is not finite (a diverged SAE?)", e);
+		}
+	*out = x;
+	return 0;
+}
+
+int sae_file_read(const char *path, unsigned what, struct sae_file *out, struct hus_err *err)
+{
+	struct sae_file o;
+	memset(&o, 0, sizeof(o));
+	o.k = o.step = o.epoch = -1;
 	struct h5r *r = NULL;
 	int rc = h5r_open(&r, path, SAE_FORMAT, 1, err);
 	if (rc)
 		return rc;
-	int64_t d64 = 0, m64 = 0;
-	if ((rc = h5r_attr_i64(r, "/", "d_model", &d64, err)) ||
-	    (rc = h5r_attr_i64(r, "/", "d_sae", &m64, err)))
-		goto done;
-	if (d64 <= 0 || m64 <= 0 || d64 > (1 << 20) || m64 > (1 << 26)) {
-		rc = hus_errf(err, HUS_EINPUT, path, "d_model", "implausible d_model %lld / d_sae %lld",
-		              (long long)d64, (long long)m64);
-		goto done;
-	}
-	size_t d = (size_t)d64, m = (size_t)m64;
-	const struct { const char *name; int rank, opt; size_t a, b; } ps[] = {
-		{ "/params/W_enc", 2, 0, m, d }, { "/params/b_enc", 1, 0, m, 0 },
-		{ "/params/W_dec", 2, 0, d, m }, { "/params/b_dec", 1, 1, d, 0 },
-		{ "/params/threshold", 1, 1, m, 0 },
-	};
-	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]) && !rc; i++) {
-		if (ps[i].opt && !h5r_has(r, ps[i].name))
+	if ((rc = read_dims(r, &o.d_model, &o.d_sae, err)) ||
+	    (rc = h5r_attr_i64(r, "/", "seed", &o.seed, err)) ||
+	    (h5r_has_attr(r, "/", "k") && (rc = h5r_attr_i64(r, "/", "k", &o.k, err))) ||
+	    (h5r_has_attr(r, "/", "step") && (rc = h5r_attr_i64(r, "/", "step", &o.step, err))) ||
+	    (h5r_has_attr(r, "/", "epoch") && (rc = h5r_attr_i64(r, "/", "epoch", &o.epoch, err))) ||
+	    (rc = read_str_opt(r, "architecture", o.architecture, sizeof(o.architecture), err)) ||
+	    (rc = read_str_opt(r, "condition", o.condition, sizeof(o.condition), err)) ||
+	    (rc = read_str_opt(r, "control", o.control, sizeof(o.control), err)) ||
+	    (rc = read_str_opt(r, "kind", o.kind, sizeof(o.kind), err)) ||
+	    (rc = read_str_opt(r, "source_format", o.source_format, sizeof(o.source_format), err)) ||
+	    (rc = read_final(r, &o.have_final, o.final, err)))
+		goto fail;
+	size_t d = o.d_model, m = o.d_sae;
+	if ((what & SAE_READ_DECODER) &&
+	    (rc = read_param(r, "/params/W_dec", d, m, &o.W_dec, err)))
+		goto fail;
+	if ((what & SAE_READ_ENCODER) &&
+	    ((rc = read_param(r, "/params/W_enc", m, d, &o.W_enc, err)) ||
+	     (rc = read_param(r, "/params/b_enc", m, 0, &o.b_enc, err)) ||
+	     (h5r_has(r, "/params/b_dec") && (rc = read_param(r, "/params/b_dec", d, 0, &o.b_dec, err))) ||
+	     (h5r_has(r, "/params/threshold") &&
+	      (rc = read_param(r, "/params/threshold", m, 0, &o.threshold, err)))))
+		goto fail;
+	for (int q = 0; (what & SAE_READ_CURVES) && q < SAE_CKPT_NHIST; q++) {
+		char name[96];
+		snprintf(name, sizeof(name), "/metrics/%s", sae_ckpt_hist_names[q]);
+		size_t hd[1] = { 0 };
+		void *hv = NULL;
+		if (!h5r_has(r, name))
 			continue;
-		size_t dims[2] = { ps[i].a, ps[i].b };
-		float *x = NULL;
-		if ((rc = h5r_read_alloc(r, ps[i].name, HUS_F32, (void **)&x, ps[i].rank, dims, err)))
-			break;
-		size_t n = ps[i].rank == 2 ? ps[i].a * ps[i].b : ps[i].a;
-		for (size_t e = 0; e < n && !rc; e++)
-			if (!isfinite(x[e]))
-				rc = hus_errf(err, HUS_EINPUT, path, ps[i].name, "non-finite value at element %zu",
-				              e);
-		free(x);
+		if ((rc = h5r_read_alloc(r, name, HUS_F64, &hv, 1, hd, err)))
+			goto fail;
+		o.hist[q] = hv;
+		o.hist_n[q] = hd[0];
 	}
-done:
 	h5r_close(r);
+	*out = o;
+	return 0;
+fail:
+	h5r_close(r);
+	sae_file_release(&o);
 	return rc;
+}
+
+void sae_file_release(struct sae_file *m)
+{
+	free(m->W_dec), free(m->W_enc), free(m->b_enc), free(m->b_dec), free(m->threshold);
+	for (int q = 0; q < SAE_CKPT_NHIST; q++)
+		free(m->hist[q]);
+	memset(m, 0, sizeof(*m));
+}
+
+/* An imported SAE (kind "imported": /params only, no optimizer or training state): the
+ * parameters' shapes against d_model / d_sae and their finiteness (husai inspect). */
+int sae_imported_check(const char *path, struct hus_err *err)
+{
+	struct sae_file m;
+	int rc = sae_file_read(path, SAE_READ_DECODER | SAE_READ_ENCODER, &m, err);
+	if (!rc)
+		sae_file_release(&m);
+	return rc;
+}
+
+int sae_imported_write(const char *path, const struct sae_imported *s, struct hus_err *err)
+{
+	static const char *const dset[6] = { "/params/W_enc", "/params/b_enc", "/params/W_dec",
+	                                     "/params/b_dec", "/params/threshold",
+	                                     "/state/feature_counts" };
+	size_t m = s->d_sae, d = s->d_model;
+	const size_t dims[6][2] = { { m, d }, { m, 0 }, { d, m }, { d, 0 }, { m, 0 }, { m, 0 } };
+	struct hus_provenance prov = { "", "" };
+	struct h5w *w = NULL;
+	int rc = h5w_open(&w, path, SAE_FORMAT, 1, &prov, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < 5 && !rc; i++)
+		if (s->param[i])
+			rc = h5w_f32(w, dset[i], s->param[i], dims[i][1] ? 2 : 1, dims[i], err);
+	if (!rc && s->param[5]) { /* float64 in the checkpoint's schema */
+		double *fc = malloc(m * sizeof(double) + 1);
+		if (!fc)
+			rc = hus_errf(err, HUS_ENOMEM, path, dset[5], "out of memory");
+		for (size_t j = 0; fc && j < m; j++)
+			fc[j] = s->param[5][j];
+		if (fc)
+			rc = h5w_f64(w, dset[5], fc, 1, dims[5], err);
+		free(fc);
+	}
+	unsigned present = 0;
+	for (int i = 0; i < 5; i++) /* W_enc, b_enc, W_dec, b_dec, threshold */
+		present |= s->param[i] ? 1u << i : 0u;
+	if (!rc) rc = sae_describe_params(w, "/params", present, err);
+	if (!rc && s->param[5]) rc = h5w_attr_str(w, dset[5], "description",
+	                                          "firings per latent, as the source counted them", err);
+	if (!rc && s->param[5]) rc = h5w_attr_str(w, dset[5], "dims", "d_sae", err);
+	if (!rc) rc = h5w_attr_str(w, "/", "architecture", s->architecture, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "k", s->k, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "seed", s->seed, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "step", s->step, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "epoch", -1, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "kind", "imported", err);
+	if (!rc) rc = h5w_attr_str(w, "/", "condition", s->condition, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "control", "none", err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "d_model", (int64_t)d, err);
+	if (!rc) rc = h5w_attr_i64(w, "/", "d_sae", (int64_t)m, err);
+	if (!rc) rc = h5w_attr_str(w, "/", "activation_sha256", "", err);
+	const struct { const char *name, *val; } str[] = {
+		{ "imported_from", s->imported_from }, { "source_sha256", s->source_sha256 },
+		{ "source_format", s->source_format }, { "key_mapping", s->key_mapping },
+		{ "seed_source", s->seed_source },     { "source_model", s->source_model },
+		{ "source_hook", s->source_hook },     { "source_dataset", s->source_dataset },
+		{ "source_cfg", s->source_cfg },
+	};
+	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]) && !rc; i++)
+		rc = h5w_attr_str(w, "/", str[i].name, str[i].val, err);
+	if (!rc && s->has_source_threshold)
+		rc = h5w_attr_f64(w, "/", "source_threshold", s->source_threshold, err);
+	if (rc) {
+		h5w_abort(w);
+		return rc;
+	}
+	return h5w_commit(w, err);
 }

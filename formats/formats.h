@@ -402,6 +402,36 @@ int manifest_audit(const char *run_dir, FILE *out, struct audit_report *rep, str
 int manifest_audit_ex(const char *run_dir, FILE *out, struct audit_report *rep, int outside,
                       struct hus_err *err);
 
+/* ---------------------------------------------------------------- run layout -------- */
+
+/* The run directory's layout (formats/run_layout.c, docs/artifacts.md): every path below a
+ * run directory is one of these names or built by the functions below.  Each builder writes
+ * "<run_dir>/<path>", or the path relative to the run directory when run_dir is NULL, and
+ * returns 0, or -1 when it did not fit in n bytes. */
+#define RUN_TRANSFORMER_DIR "transformer"
+#define RUN_TRANSFORMER_FINAL "transformer/transformer_final.h5"
+#define RUN_ACTIVATIONS "activations.h5"
+#define RUN_SAE_DIR "sae"
+#define RUN_ANALYSIS_DIR "analysis"
+#define RUN_ANALYSIS_FILE "analysis.h5"
+#define RUN_RESULTS "results.json"
+#define RUN_MANIFEST "manifest.json"
+#define RUN_JOBS_DIR "jobs"
+#define RUN_LOGS_DIR "logs"
+int run_path(char *out, size_t n, const char *run_dir, const char *rel);
+/* sae/<cond>/sae_seed<seed><suffix>.h5 (suffix NULL, "" or "_step0") */
+int run_sae_path(char *out, size_t n, const char *run_dir, const char *cond, int64_t seed,
+                 const char *suffix);
+/* analysis/<cond>, or analysis/<cond>/<file> when file is non-NULL */
+int run_analysis_path(char *out, size_t n, const char *run_dir, const char *cond,
+                      const char *file);
+/* A job's files: jobs/<job>.yaml (its config; job is a driver's name), and, with the job
+ * name made file-name safe (run_job_safe_name), jobs/<safe>.done.json, logs/<safe>.log. */
+enum run_job_file { RUN_JOB_CONFIG, RUN_JOB_DONE, RUN_JOB_LOG };
+int run_job_path(char *out, size_t n, const char *run_dir, enum run_job_file what,
+                 const char *job);
+void run_job_safe_name(const char *name, char *out, size_t n);
+
 /* ---------------------------------------------------------------- progress ---------- */
 
 /* One line on a terminal, updated in place at most ~10 times a second; silent when stderr is
@@ -661,6 +691,42 @@ int sae_describe_params(struct h5w *w, const char *prefix, unsigned present,
 /* An imported SAE (root kind "imported": /params and attributes only): shapes and finite
  * values of its parameters. */
 int sae_imported_check(const char *path, struct hus_err *err);
+/* Write an imported SAE atomically (husai import plans it, formats/import_map.c).  param:
+ * W_enc [d_sae, d_model], b_enc [d_sae], W_dec [d_model, d_sae], b_dec [d_model], threshold
+ * [d_sae], feature_counts [d_sae] (stored float64 under /state), each NULL when absent. */
+struct sae_imported {
+	size_t d_model, d_sae;
+	const float *param[6];
+	const char *architecture, *condition;
+	int64_t k, seed, step;
+	const char *imported_from, *source_sha256, *source_format, *key_mapping, *seed_source;
+	const char *source_model, *source_hook, *source_dataset, *source_cfg;
+	int has_source_threshold;
+	double source_threshold;
+};
+int sae_imported_write(const char *path, const struct sae_imported *s, struct hus_err *err);
+/* The checkpoint's one reader for everything short of resuming training (analysis, drivers,
+ * inspect): the root attributes, and on request (`what`, SAE_READ_* bits) the decoder, the
+ * encoder parameters or the training curves; each parameter read is validated against
+ * d_model/d_sae and must be finite.  Also reads imported SAEs.  Release with
+ * sae_file_release. */
+extern const char *const sae_ckpt_hist_names[SAE_CKPT_NHIST]; /* /metrics/<name>, hist order */
+enum { SAE_READ_DECODER = 1, SAE_READ_ENCODER = 2, SAE_READ_CURVES = 4 };
+struct sae_file {
+	size_t d_model, d_sae;
+	int64_t seed, k, step, epoch;   /* k, step, epoch: -1 when not recorded */
+	char architecture[32], condition[128], control[32], kind[16];
+	char source_format[64];         /* an imported SAE's source layout ("" for husai-trained) */
+	int have_final;
+	double final[6];                /* sae_ckpt_final_names order, when have_final */
+	float *W_dec;                   /* [d_model, d_sae] as stored: SAE_READ_DECODER */
+	float *W_enc, *b_enc;           /* [d_sae, d_model], [d_sae]: SAE_READ_ENCODER */
+	float *b_dec, *threshold;       /* [d_model], [d_sae] when stored: SAE_READ_ENCODER */
+	double *hist[SAE_CKPT_NHIST];   /* SAE_READ_CURVES: /metrics/<hist name> when present */
+	size_t hist_n[SAE_CKPT_NHIST];
+};
+int sae_file_read(const char *path, unsigned what, struct sae_file *m, struct hus_err *err);
+void sae_file_release(struct sae_file *m);
 
 /* The activation matrix of a husai.activation_set (what the SAE trainer needs of it), with the
  * file's sha256: acts_read's validation (a file that is not one, a NaN/Inf row named), then

@@ -28,8 +28,6 @@
 
 #include "import_internal.h"
 
-#define SAE_FORMAT HUS_FORMAT_SAE
-
 /* ---------------------------------------------------------------- SAE plan ---------- */
 
 enum { P_WENC, P_BENC, P_WDEC, P_BDEC, P_THR, P_FC, NP };
@@ -638,31 +636,6 @@ cleanup:
 static int write_sae(const char *out, const struct sae_plan *pl, const struct imp_opts *o,
                      const char *src, const char *sha, struct hus_err *err)
 {
-	struct hus_provenance prov = { "", "" };
-	struct h5w *w = NULL;
-	int rc = h5w_open(&w, out, SAE_FORMAT, 1, &prov, err);
-	if (rc)
-		return rc;
-	for (int i = 0; i < NP && !rc; i++) {
-		if (!pl->p[i])
-			continue;
-		int rank;
-		size_t d[2] = { 0, 0 };
-		husai_shape(pl, i, &rank, d);
-		if (i == P_FC) { /* float64 in the SAE schema (formats/artifact_sae.c) */
-			double *fc = malloc(d[0] * sizeof(double) + 1);
-			if (!fc) {
-				rc = hus_errf(err, HUS_ENOMEM, out, pdset[i], "out of memory");
-				break;
-			}
-			for (size_t j = 0; j < d[0]; j++)
-				fc[j] = pl->p[i][j];
-			rc = h5w_f64(w, pdset[i], fc, 1, d, err);
-			free(fc);
-			continue;
-		}
-		rc = h5w_f32(w, pdset[i], pl->p[i], rank, d, err);
-	}
 	const char *base = strrchr(src, '/');
 	char *map = hj_dumps(pl->mapping);
 	char *cfgj = pl->cfg ? hj_dumps(pl->cfg) : NULL;
@@ -671,42 +644,23 @@ static int write_sae(const char *out, const struct sae_plan *pl, const struct im
 	                          : pl->seed >= 0 ? "source cfg" : "file order";
 	if (seed < 0)
 		seed = o && o->order_seed >= 0 ? o->order_seed : 0;
-	unsigned present = 0;
-	for (int i = 0; i < P_FC; i++) /* W_enc, b_enc, W_dec, b_dec, threshold: sae_describe_params' order */
-		present |= pl->p[i] ? 1u << i : 0u;
-	if (!rc) rc = sae_describe_params(w, "/params", present, err);
-	if (!rc && pl->p[P_FC]) rc = h5w_attr_str(w, pdset[P_FC], "description",
-	                                          "firings per latent, as the source counted them", err);
-	if (!rc && pl->p[P_FC]) rc = h5w_attr_str(w, pdset[P_FC], "dims", "d_sae", err);
-	if (!rc) rc = h5w_attr_str(w, "/", "architecture", pl->architecture, err);
-	if (!rc) rc = h5w_attr_i64(w, "/", "k", pl->k, err);
-	if (!rc) rc = h5w_attr_i64(w, "/", "seed", seed, err);
-	if (!rc) rc = h5w_attr_i64(w, "/", "step", pl->step, err);
-	if (!rc) rc = h5w_attr_i64(w, "/", "epoch", -1, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "kind", "imported", err);
-	if (!rc) rc = h5w_attr_str(w, "/", "condition", o && o->condition ? o->condition : "imported", err);
-	if (!rc) rc = h5w_attr_str(w, "/", "control", "none", err);
-	if (!rc) rc = h5w_attr_i64(w, "/", "d_model", (int64_t)pl->d_model, err);
-	if (!rc) rc = h5w_attr_i64(w, "/", "d_sae", (int64_t)pl->d_sae, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "activation_sha256", "", err);
-	if (!rc) rc = h5w_attr_str(w, "/", "imported_from", base ? base + 1 : src, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "source_sha256", sha, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "source_format", pl->source_format, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "key_mapping", map ? map : "{}", err);
-	if (!rc) rc = h5w_attr_str(w, "/", "seed_source", seed_source, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "source_model", pl->model, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "source_hook", pl->hook, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "source_dataset", pl->dataset, err);
-	if (!rc) rc = h5w_attr_str(w, "/", "source_cfg", cfgj ? cfgj : "", err);
-	if (!rc && pl->has_scalar_threshold)
-		rc = h5w_attr_f64(w, "/", "source_threshold", pl->scalar_threshold, err);
+	struct sae_imported s = {
+		.d_model = pl->d_model, .d_sae = pl->d_sae,
+		.architecture = pl->architecture, .k = pl->k, .seed = seed, .step = pl->step,
+		.condition = o && o->condition ? o->condition : "imported",
+		.imported_from = base ? base + 1 : src, .source_sha256 = sha,
+		.source_format = pl->source_format, .key_mapping = map ? map : "{}",
+		.seed_source = seed_source, .source_model = pl->model, .source_hook = pl->hook,
+		.source_dataset = pl->dataset, .source_cfg = cfgj ? cfgj : "",
+		.has_source_threshold = pl->has_scalar_threshold,
+		.source_threshold = pl->scalar_threshold,
+	};
+	for (int i = 0; i < NP; i++) /* the same order as sae_imported's param */
+		s.param[i] = pl->p[i];
+	int rc = sae_imported_write(out, &s, err);
 	free(map);
 	free(cfgj);
-	if (rc) {
-		h5w_abort(w);
-		return rc;
-	}
-	return h5w_commit(w, err);
+	return rc;
 }
 
 static int has_suffix(const char *s, const char *suf)

@@ -175,7 +175,7 @@ int audit_aggregate(const char *run_dir, const struct audit_cmp *cmp, struct aud
 	if (!hus_file_exists(cfg))
 		return hus_errf(err, HUS_EINPUT, cfg, NULL, "missing: is this a `husai run` directory?");
 	char jobs[PATH_MAX + 8];
-	snprintf(jobs, sizeof(jobs), "%s/jobs", run_dir);
+	run_path(jobs, sizeof(jobs), run_dir, RUN_JOBS_DIR);
 	int rc = hus_walk_files(jobs, collect_outputs, &o);
 	if (rc) {
 		owned_free(&o);
@@ -228,7 +228,7 @@ int audit_run_dirs(const char *run_dir, char ***dirs, size_t *n, struct hus_err 
 		rc = owned_add(&all, run_dir);
 	for (size_t i = 0; i < ns; i++) {
 		char jobs[PATH_MAX + 8];
-		snprintf(jobs, sizeof(jobs), "%s/jobs", subs[i]);
+		run_path(jobs, sizeof(jobs), subs[i], RUN_JOBS_DIR);
 		struct stat st;
 		if (!rc && !stat(jobs, &st) && S_ISDIR(st.st_mode))
 			rc = owned_add(&all, subs[i]);

@@ -169,7 +169,7 @@ static int one_job(struct recompute *x, const struct audit_plan *plan, hj *plann
 		/* the recomputed outputs name the audited run's files: read them as the archive
 		 * spelled the run directory */
 		char spelled[PATH_MAX], results[PATH_MAX * 2];
-		snprintf(results, sizeof(results), "%s/%s/results.json", x->run_dir, job.out_rel);
+		snprintf(results, sizeof(results), "%s/%s/" RUN_RESULTS, x->run_dir, job.out_rel);
 		archived_spelling(results, first, x->run_abs, spelled, sizeof(spelled));
 		struct audit_cmp c = *x->c;
 		c.from = x->run_abs;

@@ -31,8 +31,8 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 	int64_t steps = -1;
 	for (size_t i = 0; i < ns && !rc && ev && mse; i++) {
 		char p[PATH_MAX + 300], rel[256];
-		snprintf(rel, sizeof(rel), "sae/%s/sae_seed%" PRId64 ".h5", cond, seeds[i]);
-		snprintf(p, sizeof(p), "%s/%s", r->run_dir, rel);
+		run_sae_path(rel, sizeof(rel), NULL, cond, seeds[i], NULL);
+		run_sae_path(p, sizeof(p), r->run_dir, cond, seeds[i], NULL);
 		struct exp_sae_final m = { 0 };
 		if ((rc = exp_sae_final(p, &m, err)))
 			break;
@@ -252,7 +252,7 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	if ((rc = exp_write_tidy_csv(r->run_dir, "adaptive_l0", fam, 3, err)))
 		goto done;
 	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(p, res, err);
 done:
 	hj_free(res);

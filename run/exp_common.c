@@ -5,7 +5,6 @@
  * sae_trainer.c), one analyze job per condition, reading an SAE checkpoint's final metrics, upstream-style metric
  * summaries (docs/formulas.md §6.0), and writing the run's results.json.
  */
-#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -37,19 +36,19 @@ int exp_activations(struct runner *r, struct cfg *c, const struct experiment *ex
 		if ((rc = exp_job_config(r, c, "transformer", secs, job, sizeof(job), err)))
 			return rc;
 		char out[PATH_MAX + 32];
-		snprintf(out, sizeof(out), "%s/transformer", r->run_dir);
+		run_path(out, sizeof(out), r->run_dir, RUN_TRANSFORMER_DIR);
 		const char *argv[] = { "train-transformer", "--out", out, job, NULL };
-		const char *outs[] = { "transformer/transformer_final.h5", NULL };
+		const char *outs[] = { RUN_TRANSFORMER_FINAL, NULL };
 		if ((rc = runner_job(r, "transformer", argv, outs, err)))
 			return rc;
-		snprintf(tf, sizeof(tf), "%s/transformer/transformer_final.h5", r->run_dir);
+		run_path(tf, sizeof(tf), r->run_dir, RUN_TRANSFORMER_FINAL);
 	}
 	static const char *const esecs[] = { "extract", NULL };
 	if ((rc = exp_job_config(r, c, "extract", esecs, job, sizeof(job), err)))
 		return rc;
-	snprintf(acts, n, "%s/activations.h5", r->run_dir);
+	run_path(acts, n, r->run_dir, RUN_ACTIVATIONS);
 	const char *argv[] = { "extract", "--config", job, "--out", acts, tf, NULL };
-	const char *outs[] = { "activations.h5", NULL };
+	const char *outs[] = { RUN_ACTIVATIONS, NULL };
 	return runner_job(r, "extract", argv, outs, err);
 }
 
@@ -117,7 +116,7 @@ static int train_config_text(char **out, struct cfg *c, const struct exp_cond *c
 static int train_config(struct runner *r, struct cfg *c, const char *config_name,
                         const struct exp_cond *cond, char *path, size_t pathn, struct hus_err *err)
 {
-	snprintf(path, pathn, "%s/jobs/%s.yaml", r->run_dir, config_name);
+	run_job_path(path, pathn, r->run_dir, RUN_JOB_CONFIG, config_name);
 	char *text = NULL, *old = NULL;
 	int rc = train_config_text(&text, c, cond, path, err);
 	if (!rc && !r->validate_only && !r->dry_run && runner_writes(r) &&
@@ -139,7 +138,7 @@ static int train_job(struct runner *r, const char *job, const char *path, const 
 	for (size_t i = 0; i < nseeds; i++)
 		snprintf(seedlist + strlen(seedlist), sizeof(seedlist) - strlen(seedlist), "%s%" PRId64,
 			 i ? "," : "", seeds[i]);
-	snprintf(out, sizeof(out), "%s/sae", r->run_dir);
+	run_path(out, sizeof(out), r->run_dir, RUN_SAE_DIR);
 	char set[64];
 	snprintf(set, sizeof(set), "sae.epochs=%" PRId64, epochs);
 	const char *argv[16] = { "train-sae", "--config", path, "--activations", acts, "--out", out,
@@ -178,7 +177,7 @@ int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const 
 	int rc = train_config(r, c, job, cond, path, sizeof(path), err);
 	for (size_t s = 0; !rc && s < nseeds; s++) {
 		char out[256], name[256];
-		snprintf(out, sizeof(out), "sae/%s/sae_seed%" PRId64 ".h5", cond->name, seeds[s]);
+		run_sae_path(out, sizeof(out), NULL, cond->name, seeds[s], NULL);
 		snprintf(name, sizeof(name), "%s_seed%" PRId64, job, seeds[s]);
 		const char *outs[] = { out, NULL };
 		rc = train_job(r, name, path, acts, &seeds[s], 1, epochs, extra_set, outs, err);
@@ -213,13 +212,14 @@ int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const ch
 	int g = snprintf(group, cap, "%s=", cond), h = snprintf(r2, cap, "%s=", cond);
 	for (size_t i = 0; i < nseeds; i++) {
 		const char *dir = dirs ? dirs[i] : cond;
-		g += snprintf(group + g, cap - (size_t)g, "%s%s/sae/%s/sae_seed%" PRId64 ".h5", i ? "," : "",
-			      r->run_dir, dir, seeds[i]);
-		h += snprintf(r2 + h, cap - (size_t)h, "%s%s/sae/%s/sae_seed%" PRId64 "_step0.h5",
-			      i ? "," : "", r->run_dir, dir, seeds[i]);
+		char tr[PATH_MAX + 256], r0[PATH_MAX + 256];
+		run_sae_path(tr, sizeof(tr), r->run_dir, dir, seeds[i], NULL);
+		run_sae_path(r0, sizeof(r0), r->run_dir, dir, seeds[i], "_step0");
+		g += snprintf(group + g, cap - (size_t)g, "%s%s", i ? "," : "", tr);
+		h += snprintf(r2 + h, cap - (size_t)h, "%s%s", i ? "," : "", r0);
 	}
 	char out[PATH_MAX + 64], boot[32], s_tr[32], s_r1[32], off[32], r1seeds[512] = "";
-	snprintf(out, sizeof(out), "%s/analysis/%s", r->run_dir, cond);
+	run_analysis_path(out, sizeof(out), r->run_dir, cond, NULL);
 	snprintf(boot, sizeof(boot), "%zu", st->bootstrap);
 	snprintf(s_tr, sizeof(s_tr), "%" PRId64, st->seed_trained);
 	snprintf(s_r1, sizeof(s_r1), "%" PRId64, st->seed_random);
@@ -242,8 +242,8 @@ int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const ch
 		argv[a++] = st->analyze_extra[i];
 	argv[a] = NULL;
 	char o1[PATH_MAX], o2[PATH_MAX];
-	snprintf(o1, sizeof(o1), "analysis/%s/results.json", cond);
-	snprintf(o2, sizeof(o2), "analysis/%s/analysis.h5", cond);
+	run_analysis_path(o1, sizeof(o1), NULL, cond, RUN_RESULTS);
+	run_analysis_path(o2, sizeof(o2), NULL, cond, RUN_ANALYSIS_FILE);
 	const char *outs[] = { o1, o2, NULL };
 	rc = runner_job(r, name, argv, outs, err);
 	free(group);
@@ -284,41 +284,36 @@ void exp_stats_release(struct exp_stats *st)
 
 int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err)
 {
-	struct h5r *h;
-	int rc = h5r_open(&h, path, HUS_FORMAT_SAE, 1, err);
+	/* formats/artifact_sae.c is the checkpoint's one reader */
+	struct sae_file s;
+	int rc = sae_file_read(path, SAE_READ_CURVES, &s, err);
 	if (rc)
 		return rc;
-	double dead = 0;
-	int64_t d_sae = 0;
-	if ((rc = h5r_attr_f64(h, "/", "final_mse", &m->mse, err)) ||
-	    (rc = h5r_attr_f64(h, "/", "final_explained_variance", &m->ev, err)) ||
-	    (rc = h5r_attr_f64(h, "/", "final_ev_fvu", &m->ev_fvu, err)) ||
-	    (rc = h5r_attr_f64(h, "/", "final_l0", &m->l0, err)) ||
-	    (rc = h5r_attr_i64(h, "/", "step", &m->steps, err)) ||
-	    (rc = h5r_attr_f64(h, "/", "final_dead_latents", &dead, err)) ||
-	    (rc = h5r_attr_i64(h, "/", "d_sae", &d_sae, err)))
+	if (!s.have_final || s.step < 0) {
+		rc = hus_errf(err, HUS_EINPUT, path, "final_mse",
+		              "no final evaluation recorded (a checkpoint of an unfinished training?)");
 		goto done;
-	m->dead_fraction = d_sae > 0 ? dead / (double)d_sae : 0;
-	/* training curve: /metrics/{step,mse,explained_variance,l0,dead_latents} per epoch */
-	static const char *const names[] = { "step", "mse", "explained_variance", "l0",
-					     "dead_latents" };
-	m->curve_n = 0;
-	for (int i = 0; i < 5; i++) {
-		char p[64];
-		snprintf(p, sizeof(p), "/metrics/%s", names[i]);
-		size_t dims[1] = { 0 };
-		void *buf = NULL;
-		if (!h5r_has(h, p) || h5r_read_alloc(h, p, HUS_F64, &buf, 1, dims, err)) {
-			free(buf);
-			continue;
-		}
-		m->curve[i] = buf;
-		m->curve_n = dims[0];
 	}
-	for (size_t j = 0; m->curve[4] && j < m->curve_n && d_sae > 0; j++)
-		m->curve[4][j] /= (double)d_sae;
+	/* sae_ckpt_final_names: mse, l0, l1, explained_variance, ev_fvu, dead_latents */
+	m->mse = s.final[0], m->l0 = s.final[1], m->ev = s.final[3], m->ev_fvu = s.final[4];
+	m->steps = s.step;
+	double d_sae = (double)s.d_sae;
+	m->dead_fraction = s.final[5] / d_sae;
+	/* training curve: /metrics/{step,mse,explained_variance,l0,dead_latents} per epoch */
+	static const char *const names[5] = { "step", "mse", "explained_variance", "l0",
+					       "dead_latents" };
+	m->curve_n = 0;
+	for (int i = 0; i < 5; i++)
+		for (int q = 0; q < SAE_CKPT_NHIST; q++)
+			if (!strcmp(sae_ckpt_hist_names[q], names[i]) && s.hist[q]) {
+				m->curve[i] = s.hist[q];
+				m->curve_n = s.hist_n[q];
+				s.hist[q] = NULL; /* now m's */
+			}
+	for (size_t j = 0; m->curve[4] && j < m->curve_n; j++)
+		m->curve[4][j] /= d_sae;
 done:
-	h5r_close(h);
+	sae_file_release(&s);
 	return rc;
 }
 
@@ -364,7 +359,7 @@ hj *exp_run_metadata(struct runner *r, const char *run_id)
 int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, struct hus_err *err)
 {
 	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/analysis/%s/results.json", r->run_dir, cond);
+	run_analysis_path(p, sizeof(p), r->run_dir, cond, RUN_RESULTS);
 	int rc = hj_read_file(p, root, err);
 	if (rc)
 		return rc;
@@ -485,13 +480,16 @@ hj *exp_pairwise_json(hj *summary)
 }
 
 /* The pair matrix (n×n, symmetric, diagonal unused) of a summary's pwmcc_values. */
-static double *pair_matrix(hj *summary, size_t *n_out)
+/* The (n, n) pair matrix of a summary's pwmcc_values; NULL when it has fewer than two models
+ * (or no full pair list), or, with *oom set, when memory ran out. */
+static double *pair_matrix(hj *summary, size_t *n_out, int *oom)
 {
 	size_t n = hj_len(hj_get(summary, "seeds")), p = 0;
 	hj *vals = hj_get(summary, "pwmcc_values");
 	if (n < 2 || hj_len(vals) != n * (n - 1) / 2)
 		return NULL;
 	double *m = calloc(n * n, sizeof(double));
+	*oom |= !m;
 	for (size_t i = 0; m && i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++)
 			m[i * n + j] = m[j * n + i] = hj_as_f64(hj_at(vals, p));
@@ -509,15 +507,19 @@ hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t
 	hj_set(o, "seed", hj_int((int64_t)seed));
 	hj_set(o, "n_bootstrap", hj_int((int64_t)B));
 	size_t nt = 0, nc = 0;
-	double *mt = pair_matrix(trained, &nt), *mc = pair_matrix(control, &nc);
+	int oom = 0;
+	double *mt = pair_matrix(trained, &nt, &oom), *mc = pair_matrix(control, &nc, &oom);
 	double lo = NAN, hi = NAN;
 	struct hus_err err = { 0 };
-	if (!mt || !mc || B < 2 ||
+	if (oom || !mt || !mc || B < 2 ||
 	    stats_seed_bootstrap_diff(&lo, &hi, mt, nt, mc, nc, B, seed, &err)) {
+		/* out of memory is said as such, never passed off as too few models */
 		hj_set(o, "bootstrap_ci95_low", hj_null());
 		hj_set(o, "bootstrap_ci95_high", hj_null());
-		hj_set(o, "reason", hj_str(err.code ? "out of memory for the seed-level bootstrap"
-						    : "fewer than two models in a group (docs/formulas.md §8.13)"));
+		hj_set(o, "reason", hj_str(oom || err.code == HUS_ENOMEM
+		                           ? "out of memory for the seed-level bootstrap"
+		                           : err.code ? err.msg
+		                           : "fewer than two models in a group (docs/formulas.md §8.13)"));
 	} else {
 		hj_set(o, "bootstrap_ci95_low", hj_num(lo));
 		hj_set(o, "bootstrap_ci95_high", hj_num(hi));

@@ -80,7 +80,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	}
 	size_t nm = nt + 1; /* models per lambda: the reference and the train seeds */
 	char acts[PATH_MAX], ref_rel[160], set[PATH_MAX + 256];
-	snprintf(ref_rel, sizeof(ref_rel), "sae/reference/sae_seed%" PRId64 ".h5", seed_ref);
+	run_sae_path(ref_rel, sizeof(ref_rel), NULL, "reference", seed_ref, NULL);
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
 		goto done;
 	/* 1. the reference, plain MSE, trained once (A13) */
@@ -159,9 +159,9 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		hj *rec = hj_obj(), *per_seed = hj_arr();
 		for (size_t s = 0; s < nm && !rc; s++) {
 			char p[PATH_MAX + 300], rel[256];
-			snprintf(rel, sizeof(rel), "sae/%s/sae_seed%" PRId64 ".h5", dirs[s] ? (s ? names[i] : "reference") : "",
-				 mseeds[s]);
-			snprintf(p, sizeof(p), "%s/%s", r->run_dir, rel);
+			const char *dir = dirs[s] ? (s ? names[i] : "reference") : "";
+			run_sae_path(rel, sizeof(rel), NULL, dir, mseeds[s], NULL);
+			run_sae_path(p, sizeof(p), r->run_dir, dir, mseeds[s], NULL);
 			struct exp_sae_final m = { 0 };
 			if ((rc = exp_sae_final(p, &m, err)))
 				break;
@@ -249,7 +249,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		rc = exp_write_tidy_csv(r->run_dir, "consistency_sweep", &fam, 1, err);
 	if (!rc) {
 		char p[PATH_MAX + 64];
-		snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+		run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 		rc = hj_write_file(p, res, err);
 	}
 done:

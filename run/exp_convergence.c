@@ -81,11 +81,12 @@ static int pwmcc_at(const char *run_dir, const char *cond, const int64_t *seeds,
 	for (size_t i = 0; i < ns && !rc; i++, loaded++) {
 		char path[PATH_MAX + 200];
 		if (step == final_step)
-			snprintf(path, sizeof(path), "%s/sae/%s/sae_seed%" PRId64 ".h5", run_dir, cond,
-				 seeds[i]);
-		else
-			snprintf(path, sizeof(path), "%s/sae/%s/sae_seed%" PRId64 "_step%" PRId64 ".h5",
-				 run_dir, cond, seeds[i], step);
+			run_sae_path(path, sizeof(path), run_dir, cond, seeds[i], NULL);
+		else {
+			char suffix[32];
+			snprintf(suffix, sizeof(suffix), "_step%" PRId64, step);
+			run_sae_path(path, sizeof(path), run_dir, cond, seeds[i], suffix);
+		}
 		if ((rc = decoder_load(&dec[i], path, 0, err)))
 			break;
 		size_t zero, d = dec[i].d_model, m = dec[i].d_sae;
@@ -151,7 +152,7 @@ static int conv_condition(struct runner *r, const char *cond, int64_t k, const i
 	size_t n = 0;
 	for (size_t i = 0; i < ns && !rc; i++) {
 		char p[PATH_MAX + 200];
-		snprintf(p, sizeof(p), "%s/sae/%s/sae_seed%" PRId64 ".h5", r->run_dir, cond, seeds[i]);
+		run_sae_path(p, sizeof(p), r->run_dir, cond, seeds[i], NULL);
 		if ((rc = exp_sae_final(p, &m[i], err)))
 			break;
 		if (!m[i].curve[0] || !m[i].curve[2] || m[i].curve_n == 0)
@@ -351,8 +352,9 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	pcsv = NULL;
 	{ /* the architecture, from one final checkpoint */
 		struct decoder d;
-		snprintf(p, sizeof(p), "%s/sae/k%" PRId64 "/sae_seed%" PRId64 ".h5", r->run_dir, ks[0],
-			 seeds[0]);
+		char cond[32];
+		snprintf(cond, sizeof(cond), "k%" PRId64, ks[0]);
+		run_sae_path(p, sizeof(p), r->run_dir, cond, seeds[0], NULL);
 		if ((rc = decoder_load(&d, p, 0, err)))
 			goto done;
 		d_model = d.d_model;
@@ -401,7 +403,7 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	hj_set(res, "csv", hj_str("convergence.csv"));
 	hj_set(res, "pwmcc_csv", hj_str("convergence_pwmcc.csv"));
 	hj_set(res, "training_curves", hj_ref(curves));
-	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(p, res, err);
 done:
 	if (csv)

@@ -90,8 +90,8 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 	int64_t steps = -1;
 	for (size_t i = 0; i < ns && !rc; i++) {
 		char p[PATH_MAX + 300], rel[256];
-		snprintf(rel, sizeof(rel), "sae/%s/sae_seed%" PRId64 ".h5", cc->src, seeds[i]);
-		snprintf(p, sizeof(p), "%s/%s", r->run_dir, rel);
+		run_sae_path(rel, sizeof(rel), NULL, cc->src, seeds[i], NULL);
+		run_sae_path(p, sizeof(p), r->run_dir, cc->src, seeds[i], NULL);
 		struct exp_sae_final m = { 0 };
 		if ((rc = exp_sae_final(p, &m, err)))
 			break;
@@ -158,10 +158,10 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 				bufs[2 * i + 1] = malloc(PATH_MAX + 300);
 				if (!bufs[2 * i] || !bufs[2 * i + 1])
 					continue;
-				snprintf(bufs[2 * i], PATH_MAX + 300, "%s/sae/%s/sae_seed%" PRId64 ".h5",
-					 r->run_dir, cc->src, seeds[i]);
-				snprintf(bufs[2 * i + 1], PATH_MAX + 300, "%s/sae/%s/sae_seed%" PRId64 "_step0.h5",
-					 r->run_dir, cc->src, seeds[i]);
+				run_sae_path(bufs[2 * i], PATH_MAX + 300, r->run_dir, cc->src, seeds[i],
+					     NULL);
+				run_sae_path(bufs[2 * i + 1], PATH_MAX + 300, r->run_dir, cc->src,
+					     seeds[i], "_step0");
 				tp[i] = bufs[2 * i];
 				cp[i] = bufs[2 * i + 1];
 			}
@@ -335,7 +335,7 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 						{ "d_sae_sweep", NULL, NULL, grids[1] } };
 	if ((rc = exp_write_tidy_csv(r->run_dir, "core_ablations", fam, 2, err)))
 		goto done;
-	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(p, res, err);
 done:
 	hj_free(res);

@@ -45,7 +45,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	outs = calloc(ns + 1, sizeof(*outs));
 	for (size_t s = 0; outs && s < ns; s++) {
 		char buf[128];
-		snprintf(buf, sizeof(buf), "sae/phase4a/sae_seed%" PRId64 ".h5", seeds[s]);
+		run_sae_path(buf, sizeof(buf), NULL, "phase4a", seeds[s], NULL);
 		outs[s] = strdup(buf);
 	}
 	char acts[PATH_MAX];
@@ -87,7 +87,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	hj *per_seed = hj_arr();
 	for (size_t i = 0; i < ns && !rc; i++) {
 		char p[PATH_MAX + 128];
-		snprintf(p, sizeof(p), "%s/sae/phase4a/sae_seed%" PRId64 ".h5", r->run_dir, seeds[i]);
+		run_sae_path(p, sizeof(p), r->run_dir, "phase4a", seeds[i], NULL);
 		struct exp_sae_final m = { 0 };
 		if ((rc = exp_sae_final(p, &m, err)))
 			break;
@@ -125,7 +125,7 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	if (!rc)
 		rc = exp_write_tidy_csv(r->run_dir, "phase4a", &fam, 1, err);
 	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	if (!rc)
 		rc = hj_write_file(p, res, err);
 done:

@@ -268,7 +268,7 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 				"to the truth"));
 	hj_set(res, "correlation_pwmcc_mcc", cor);
 	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(p, res, err);
 done:
 	hj_free(res);

@@ -21,7 +21,7 @@ static int load_run(const char *dir, const char *kind, hj **out, struct hus_err 
 	if (rc)
 		return rc;
 	char p[PATH_MAX + 32];
-	snprintf(p, sizeof(p), "%s/results.json", dir);
+	run_path(p, sizeof(p), dir, RUN_RESULTS);
 	if ((rc = hj_read_file(p, out, err)))
 		return rc;
 	const char *k = hj_get_str(*out, "experiment");
@@ -124,7 +124,7 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	hj_set(ov, "blocking_note", hj_str("official SAEBench/CE-Bench not run"));
 	hj_set(res, "overall_readout", ov);
 	char p[PATH_MAX + 32];
-	snprintf(p, sizeof(p), "%s/results.json", r->run_dir);
+	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(p, res, err);
 	hj_free(res);
 	hj_free(a);

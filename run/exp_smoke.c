@@ -45,7 +45,7 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	    (rc = cfg_int(c, "experiment.expect.d_sae", 1024, 1, 1 << 26, &d_sae, err)))
 		return rc;
 	char acts[PATH_MAX], out[128];
-	snprintf(out, sizeof(out), "sae/smoke/sae_seed%" PRId64 ".h5", seed);
+	run_sae_path(out, sizeof(out), NULL, "smoke", seed, NULL);
 	const char *outs[] = { out, NULL };
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)) ||
 	    (rc = exp_train_saes(r, c, "sae", acts, &(const struct exp_cond){ "smoke", { { 0 } }, 0 }, &seed, 1, outs, err)))
@@ -58,7 +58,7 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	size_t dims[H5_MAX_RANK];
 	int rank;
 	if (!ex->activations || !*ex->activations) {
-		snprintf(path, sizeof(path), "%s/transformer/transformer_final.h5", r->run_dir);
+		run_path(path, sizeof(path), r->run_dir, RUN_TRANSFORMER_FINAL);
 		int ok = !dataset_shape(path, HUS_FORMAT_TRANSFORMER, "/params/embed.W_E", dims,
 					&rank, err) &&
 			 rank == 2 && dims[0] == (size_t)p + 4 && dims[1] == (size_t)d_model;
@@ -71,9 +71,15 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	snprintf(ev, sizeof(ev), "/activations %s [%" PRId64 ", %" PRId64 "]", ok ? "is" : "is not",
 		 p * p, d_model);
 	check(checks, "activation_set", ok, ev, &all);
-	snprintf(path, sizeof(path), "%s/%s", r->run_dir, out);
-	ok = !dataset_shape(path, HUS_FORMAT_SAE, "/params/W_dec", dims, &rank, err) &&
-	     rank == 2 && dims[0] == (size_t)d_model && dims[1] == (size_t)d_sae;
+	run_path(path, sizeof(path), r->run_dir, out);
+	{
+		/* the checkpoint's reader checks /params/W_dec against its d_model, d_sae */
+		struct sae_file m;
+		int read = !sae_file_read(path, SAE_READ_DECODER, &m, err);
+		ok = read && m.d_model == (size_t)d_model && m.d_sae == (size_t)d_sae;
+		if (read)
+			sae_file_release(&m);
+	}
 	snprintf(ev, sizeof(ev), "%s /params/W_dec %s [%" PRId64 ", %" PRId64 "]", out,
 		 ok ? "is" : "is not", d_model, d_sae);
 	check(checks, "sae_checkpoint", ok, ev, &all);
@@ -93,7 +99,7 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
 	hj_set(res, "checks", checks);
 	hj_set(res, "pass", hj_bool(all));
-	snprintf(path, sizeof(path), "%s/results.json", r->run_dir);
+	run_path(path, sizeof(path), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(path, res, err);
 	hj_free(res);
 	if (!rc && !all)

@@ -145,7 +145,7 @@ static int job_of(const char *job, const char *train, const char *analysis)
 static double runtime_sec(const char *run_dir, const char *train, const char *analysis)
 {
 	char dir[PATH_MAX + 16];
-	snprintf(dir, sizeof(dir), "%s/jobs", run_dir);
+	run_path(dir, sizeof(dir), run_dir, RUN_JOBS_DIR);
 	DIR *d = opendir(dir);
 	if (!d)
 		return NAN;

@@ -110,7 +110,7 @@ int exp_job_config(struct runner *r, struct cfg *c, const char *job, const char 
 	char *text = cfg_sections_yaml(c, sections);
 	if (!text)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-	snprintf(path, n, "%s/jobs/%s.yaml", r->run_dir, job);
+	run_job_path(path, n, r->run_dir, RUN_JOB_CONFIG, job);
 	if (r->validate_only || r->dry_run || !runner_writes(r)) { /* rank 0 writes, before the batch runs */
 		free(text);
 		return 0;

@@ -137,32 +137,19 @@ int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err 
 	if (!rc && runner_writes(r) && !r->dry_run) { /* invariant (5); a dry run writes nothing */
 		hus_walk_files(run_dir, remove_if_stale, NULL);
 		char sub[PATH_MAX + 16];
-		snprintf(sub, sizeof(sub), "%s/jobs", run_dir);
+		run_path(sub, sizeof(sub), run_dir, RUN_JOBS_DIR);
 		rc = hus_mkdirs(sub, err);
 		if (!rc) {
-			snprintf(sub, sizeof(sub), "%s/logs", run_dir);
+			run_path(sub, sizeof(sub), run_dir, RUN_LOGS_DIR);
 			rc = hus_mkdirs(sub, err);
 		}
 	}
 	return run_group_sync(&r->group, rc, err);
 }
 
-/* "sae/k_sweep k=8" -> "sae_k_sweep_k_8": a file-name-safe form of a job name. */
-static void safe_name(const char *name, char *out, size_t n)
-{
-	size_t o = 0;
-	for (const char *p = name; *p && o + 1 < n; p++)
-		out[o++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-					  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
-				  ? *p : '_');
-	out[o] = 0;
-}
-
 static void done_path(const struct runner *r, const char *name, char *out, size_t n)
 {
-	char safe[256];
-	safe_name(name, safe, sizeof(safe));
-	snprintf(out, n, "%s/jobs/%s.done.json", r->run_dir, safe);
+	run_job_path(out, n, r->run_dir, RUN_JOB_DONE, name);
 }
 
 /* A done record's outputs: {path, sha256} entries, every path below the run directory. */
@@ -268,7 +255,7 @@ static int recorded_by_any_job(struct runner *r, const struct run_queued *q, str
 {
 	if (!r->done_outputs) {
 		char jobs[PATH_MAX + 16];
-		snprintf(jobs, sizeof(jobs), "%s/jobs", r->run_dir);
+		run_path(jobs, sizeof(jobs), r->run_dir, RUN_JOBS_DIR);
 		hj *index = hj_obj();
 		int rc = index ? index_records(jobs, index, err)
 			       : hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
@@ -448,9 +435,8 @@ int runner_job_start(struct runner *r, const struct run_queued *q, struct run_ch
 		return 0;
 	}
 	hus_progress_update(&r->progress, r->progress.done, name);
-	char log[PATH_MAX + 300], safe[256];
-	safe_name(name, safe, sizeof(safe));
-	snprintf(log, sizeof(log), "%s/logs/%s.log", r->run_dir, safe);
+	char log[PATH_MAX + 300];
+	run_job_path(log, sizeof(log), r->run_dir, RUN_JOB_LOG, name);
 	/* child argv: the husai executable, then the verb and its arguments */
 	size_t n = 0;
 	while (argv[n])
@@ -543,9 +529,8 @@ int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_chi
 		return stopped_error(r, err); /* the job was stopped with the run: no log tail */
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char log[PATH_MAX + 300], safe[256];
-		safe_name(name, safe, sizeof(safe));
-		snprintf(log, sizeof(log), "%s/logs/%s.log", r->run_dir, safe);
+		char log[PATH_MAX + 300];
+		run_job_path(log, sizeof(log), r->run_dir, RUN_JOB_LOG, name);
 		hus_progress_end(&r->progress);
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		fprintf(stderr, "husai: job '%s' failed (status %d); its log, %s:\n", name, code, log);
