@@ -527,6 +527,22 @@ void sae_run_ckpt_view(struct sae_run *r, struct sae_ckpt *c, size_t N, const ch
 int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
                     const char *config_hash, const char *path, struct hus_err *err);
 
+/* ---- `husai train-sae` (train/sae_train_run.c; the verb only parses into this) ---- */
+
+struct train_sae_request {
+	const char *config;       /* experiment config; its `sae:` section is read */
+	const char *activations;  /* the husai.activation_set trained on */
+	const char *out;          /* checkpoints: out/[<condition>/]sae_seed<S>[_step<T>].h5 */
+	const char *seeds;        /* "42,123" over sae.seeds, or NULL */
+	struct hus_sets sets;     /* --set overrides, applied in order after loading */
+	int resume;               /* continue every run from its newest checkpoint in out */
+	int64_t stop_after;       /* > 0: stop as if interrupted after this many steps (tests) */
+};
+/* Train every (condition, seed) SAE of the config in one pass over the activations, with
+ * step-0, periodic and final checkpoints; prints one line per run.  SIGINT/SIGTERM: every
+ * run is checkpointed and HUS_EINTR returned (status 3). */
+int sae_train_run(const struct train_sae_request *q, struct hus_err *err);
+
 /* == end SAE == */
 
 
