@@ -162,7 +162,8 @@ static int store(const struct hus_opt *o, const char *arg)
 	char *end;
 	switch (o->kind) {
 	case HUS_OPT_FLAG:
-		*(int *)o->value = 1;
+	case HUS_OPT_UNFLAG:
+		*(int *)o->value = o->kind == HUS_OPT_FLAG;
 		return 0;
 	case HUS_OPT_STR:
 		*(const char **)o->value = arg;
@@ -219,9 +220,10 @@ static int bad_value(const struct hus_cli *cli, const struct hus_opt *o, const c
 		        o->name);
 		return 2;
 	}
+	int range = errno == ERANGE; /* set by the strto* call that refused it */
 	expectation(o, want, sizeof(want));
-	fprintf(stderr, "husai: %s: bad value '%s' for option '--%s': expected %s\n", cli->verb, arg,
-	        o->name, want);
+	fprintf(stderr, "husai: %s: bad value '%s' for option '--%s': expected %s%s\n", cli->verb,
+	        arg, o->name, want, range ? " (this one is out of range)" : "");
 	return 2;
 }
 
@@ -273,6 +275,7 @@ static int pass(const struct hus_cli *cli, const struct option *lo, const char *
 		const struct hus_opt *o = &cli->opts[i];
 		if (!o->early != !early)
 			continue;
+		errno = 0;
 		int rc = store(o, optarg);
 		if (rc == HUS_EUSAGE)
 			return bad_value(cli, o, optarg);
@@ -299,7 +302,8 @@ int hus_cli_parse(const struct hus_cli *cli, int argc, char **argv, int *first)
 	size_t ns = (size_t)sprintf(shorts, ":h");
 	for (size_t i = 0; i < nopt; i++) {
 		const struct hus_opt *o = &cli->opts[i];
-		int has_arg = o->kind == HUS_OPT_FLAG ? no_argument : required_argument;
+		int has_arg = o->kind == HUS_OPT_FLAG || o->kind == HUS_OPT_UNFLAG ? no_argument
+		                                                                 : required_argument;
 		lo[i] = (struct option){ o->name, has_arg, NULL, OPT_VAL0 + (int)i };
 		if (o->short_name) {
 			shorts[ns++] = (char)o->short_name;

@@ -31,6 +31,7 @@ int hus_sets_apply(const struct hus_sets *s, struct cfg *c, struct hus_err *err)
 
 enum hus_opt_kind {
 	HUS_OPT_FLAG,   /* no value: *(int *)value = 1 */
+	HUS_OPT_UNFLAG, /* no value: *(int *)value = 0 (--no-<something>) */
 	HUS_OPT_STR,    /* *(const char **)value = the argument (argv's own string) */
 	HUS_OPT_I64,    /* *(int64_t *)value, a whole number in [lo, hi] */
 	HUS_OPT_U64,    /* *(uint64_t *)value, a whole number in [0, umax] */
@@ -59,6 +60,7 @@ struct hus_opt {
 };
 
 #define HUS_OPT_FLAG(n, s, p) { .name = (n), .short_name = (s), .kind = HUS_OPT_FLAG, .value = (p) }
+#define HUS_OPT_UNFLAG(n, s, p) { .name = (n), .short_name = (s), .kind = HUS_OPT_UNFLAG, .value = (p) }
 #define HUS_OPT_STR(n, s, p) { .name = (n), .short_name = (s), .kind = HUS_OPT_STR, .value = (p) }
 #define HUS_OPT_I64(n, s, p, l, h)                                                              \
 	{ .name = (n), .short_name = (s), .kind = HUS_OPT_I64, .value = (p), .lo = (l), .hi = (h) }
@@ -68,8 +70,16 @@ struct hus_opt {
 	{ .name = (n), .short_name = (s), .kind = HUS_OPT_SIZE, .value = (p), .umax = (m) }
 #define HUS_OPT_F64(n, s, p, l, h)                                                              \
 	{ .name = (n), .short_name = (s), .kind = HUS_OPT_F64, .value = (p), .flo = (l), .fhi = (h) }
+/* a number above l (l itself refused) and at most h */
+#define HUS_OPT_F64_ABOVE(n, s, p, l, h)                                                        \
+	{ .name = (n), .short_name = (s), .kind = HUS_OPT_F64, .value = (p), .flo = (l), .fhi = (h), \
+	  .open_lo = 1 }
 #define HUS_OPT_CHOICE(n, s, p, c)                                                              \
 	{ .name = (n), .short_name = (s), .kind = HUS_OPT_CHOICE, .value = (p), .choices = (c) }
+/* an FN option handled before all others, e.g. a config file the other options override */
+#define HUS_OPT_EARLY_FN(n, s, p, f, e)                                                         \
+	{ .name = (n), .short_name = (s), .kind = HUS_OPT_FN, .value = (p), .fn = (f), .expect = (e), \
+	  .early = 1 }
 #define HUS_OPT_SET(n, s, p) { .name = (n), .short_name = (s), .kind = HUS_OPT_SET, .value = (p) }
 #define HUS_OPT_FN(n, s, p, f, e)                                                               \
 	{ .name = (n), .short_name = (s), .kind = HUS_OPT_FN, .value = (p), .fn = (f), .expect = (e) }
