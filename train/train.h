@@ -308,6 +308,21 @@ struct tf_extract_opts {
 int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *params,
                const struct tf_extract_opts *o, struct hus_err *err);
 
+/* `husai extract` (train/extract_run.c; the verb only parses into this).  Unset choices come
+ * from the job config's `extract:` section, else the defaults. */
+struct extract_request {
+	const char *checkpoint;   /* the transformer checkpoint read */
+	const char *out;          /* the activation set written */
+	const char *config;       /* a job config whose `extract:` section fills unset choices */
+	const char *hook, *position, *rows; /* NULL: unset (resid_post, answer, all) */
+	int64_t layer;            /* -2: unset (the last layer); -1: the last layer */
+	int64_t split_seed;       /* -1: unset (42) */
+	double split_fraction;    /* NaN: unset (0.8) */
+	int64_t batch_size;       /* 0: unset (256) */
+};
+/* Extract, record the choices in the set's config, write it atomically; one line printed. */
+int tf_extract_run(const struct extract_request *q, struct hus_err *err);
+
 /* == end transformer == */
 
 
