@@ -196,6 +196,15 @@ struct seed_list {
 	size_t n;
 };
 
+/* the part of the sources' paths left out of the output names */
+static size_t common_prefix(const struct srcs *src)
+{
+	if (src->n != 1)
+		return src->n > 1 ? common_dir(src->v, src->n) : 0;
+	const char *sl = strrchr(src->v[0], '/'); /* one source: its own directory */
+	return sl ? (size_t)(sl - src->v[0]) + 1 : 0;
+}
+
 static int opt_seeds(void *v, const char *arg)
 {
 	struct seed_list *l = v;
@@ -257,11 +266,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "husai import: out of memory\n");
 		status = 1;
 	}
-	size_t common = n > 1 ? common_dir(src.v, n) : 0;
-	if (n == 1) { /* one source: its own directory is the common one */
-		const char *sl = strrchr(src.v[0], '/');
-		common = sl ? (size_t)(sl - src.v[0]) + 1 : 0;
-	}
+	size_t common = common_prefix(&src);
 	struct hus_err err = { 0 };
 	size_t done = 0;
 	for (size_t i = 0; i < n && !status; i++) {
