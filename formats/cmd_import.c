@@ -11,7 +11,6 @@
  * removed and the status is 1.
  */
 #include <glob.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +57,6 @@ static const char *const import_usage[] = {
 	"    --out <dir>        output directory (created)",
 	NULL,
 };
-
-static void usage(FILE *out) { hus_print_lines(out, import_usage); }
 
 struct srcs {
 	char **v;
@@ -194,109 +191,64 @@ static void out_name(char *out, size_t n, const char *dir, const char *src, size
 	snprintf(out, n, "%s/%s.h5", dir, *rel ? rel : "sae");
 }
 
-static int parse_seeds(const char *arg, int64_t **out, size_t *n)
+struct seed_list {
+	int64_t *v;
+	size_t n;
+};
+
+/* the part of the sources' paths left out of the output names */
+static size_t common_prefix(const struct srcs *src)
 {
-	*n = 0;
-	*out = NULL;
-	size_t cap = 1;
-	for (const char *c = arg; *c; c++)
-		cap += *c == ',';
-	int64_t *v = calloc(cap, sizeof(*v));
-	if (!v)
-		return -1;
-	const char *p = arg;
-	for (;;) {
-		char *end;
-		long long x = strtoll(p, &end, 10);
-		if (end == p || x < 0 || (*end && *end != ',')) {
-			free(v);
-			return -1;
-		}
-		v[(*n)++] = x;
-		if (!*end)
-			break;
-		p = end + 1;
-	}
-	*out = v;
-	return 0;
+	if (src->n != 1)
+		return src->n > 1 ? common_dir(src->v, src->n) : 0;
+	const char *sl = strrchr(src->v[0], '/'); /* one source: its own directory */
+	return sl ? (size_t)(sl - src->v[0]) + 1 : 0;
+}
+
+static int opt_seeds(void *v, const char *arg)
+{
+	struct seed_list *l = v;
+	free(l->v);
+	l->v = NULL;
+	return hus_cli_int_list(arg, &l->v, &l->n);
 }
 
 int cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },      { "layout", required_argument, NULL, 'l' },
-		{ "map", required_argument, NULL, 'm' }, { "cfg", required_argument, NULL, 'c' },
-		{ "condition", required_argument, NULL, 'C' },
-		{ "seed", required_argument, NULL, 's' }, { "seeds", required_argument, NULL, 'S' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "out", required_argument, NULL, 'o' }, { 0, 0, 0, 0 },
-	};
+	static const char *const layouts[] = { "auto", "saelens", "sparsify", "dictionary_learning",
+	                                       "upstream", NULL };
+	static const enum imp_layout layout_of[] = { IMP_AUTO, IMP_SAELENS, IMP_SPARSIFY,
+	                                             IMP_DICTLEARN, IMP_UPSTREAM };
 	struct imp_opts o = { IMP_AUTO, NULL, NULL, NULL, -1, 0 };
 	const char *dir = NULL;
-	int force = 0, c;
-	int64_t *seeds = NULL;
-	size_t nseeds = 0;
-	char *end;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			free(seeds);
-			return 0;
-		case 'l':
-			if (!strcmp(optarg, "auto"))
-				o.layout = IMP_AUTO;
-			else if (!strcmp(optarg, "saelens"))
-				o.layout = IMP_SAELENS;
-			else if (!strcmp(optarg, "sparsify"))
-				o.layout = IMP_SPARSIFY;
-			else if (!strcmp(optarg, "dictionary_learning"))
-				o.layout = IMP_DICTLEARN;
-			else if (!strcmp(optarg, "upstream"))
-				o.layout = IMP_UPSTREAM;
-			else {
-				fprintf(stderr, "husai import: unknown layout '%s'\n", optarg);
-				usage(stderr);
-				free(seeds);
-				return 2;
-			}
-			break;
-		case 'm': o.map_path = optarg; break;
-		case 'c': o.cfg_path = optarg; break;
-		case 'C': o.condition = optarg; break;
-		case 's':
-			o.seed = strtoll(optarg, &end, 10);
-			if (*end || end == optarg || o.seed < 0) {
-				fprintf(stderr, "husai import: --seed expects a non-negative integer\n");
-				free(seeds);
-				return 2;
-			}
-			break;
-		case 'S':
-			free(seeds);
-			if (parse_seeds(optarg, &seeds, &nseeds)) {
-				fprintf(stderr, "husai import: --seeds expects non-negative integers "
-				        "separated by commas (0,1,2), found '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'f': force = 1; break;
-		case 'o': dir = optarg; break;
-		default:
-			usage(stderr);
-			free(seeds);
-			return 2;
-		}
-	}
-	if (!dir || optind >= argc) {
-		usage(stderr);
+	int force = 0, layout = 0;
+	struct seed_list sl = { NULL, 0 };
+	const struct hus_opt opts[] = {
+		HUS_OPT_CHOICE("layout", 0, &layout, layouts),
+		HUS_OPT_STR("map", 0, &o.map_path),
+		HUS_OPT_STR("cfg", 0, &o.cfg_path),
+		HUS_OPT_STR("condition", 0, &o.condition),
+		HUS_OPT_I64("seed", 0, &o.seed, 0, INT64_MAX),
+		HUS_OPT_FN("seeds", 0, &sl, opt_seeds,
+		           "non-negative integers separated by commas (0,1,2)"),
+		HUS_OPT_FLAG("force", 0, &force),
+		HUS_OPT_STR("out", 0, &dir),
+		HUS_OPT_END,
+	};
+	const struct hus_cli cli = { "import", import_usage, opts, 1, -1 };
+	int first, st = hus_cli_parse(&cli, argc, argv, &first);
+	int64_t *seeds = sl.v;
+	size_t nseeds = sl.n;
+	if (st == HUS_CLI_GO_ON && !dir)
+		st = hus_cli_misuse(&cli, "--out <dir> is required");
+	if (st != HUS_CLI_GO_ON) {
 		free(seeds);
-		return 2;
+		return st;
 	}
+	o.layout = layout_of[layout];
 	struct srcs src = { 0 };
 	int status = 0;
-	for (int i = optind; i < argc && !status; i++)
+	for (int i = first; i < argc && !status; i++)
 		status = expand_source(&src, argv[i]) ? 2 : 0;
 	if (!status && seeds && nseeds != src.n) {
 		fprintf(stderr, "husai import: --seeds gives %zu seeds for %zu sources (one per "
@@ -314,11 +266,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "husai import: out of memory\n");
 		status = 1;
 	}
-	size_t common = n > 1 ? common_dir(src.v, n) : 0;
-	if (n == 1) { /* one source: its own directory is the common one */
-		const char *sl = strrchr(src.v[0], '/');
-		common = sl ? (size_t)(sl - src.v[0]) + 1 : 0;
-	}
+	size_t common = common_prefix(&src);
 	struct hus_err err = { 0 };
 	size_t done = 0;
 	for (size_t i = 0; i < n && !status; i++) {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "numeric.h" /* the deterministic numeric core and torch's generator (numeric/) */
+#include "cli.h"     /* the verbs' option parser, --set, usage (cli.c) */
 
 struct json_t; /* jansson's value type; callers never see its definition */
 
@@ -48,8 +49,6 @@ int hus_errf(struct hus_err *err, int code, const char *file, const char *where,
 void hus_err_print(const struct hus_err *err);
 /* Exit status for a code: 0 ok, 2 usage, 3 interrupted, 1 otherwise. */
 int hus_err_status(int code);
-/* Print a verb's usage lines (a NULL-terminated array), one per line. */
-void hus_print_lines(FILE *out, const char *const *lines);
 /* Turn off library default error handlers (GSL abort, HDF5 auto-print).  Call once. */
 void hus_libs_init(void);
 

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -609,52 +608,27 @@ static const char *const usage_lines[] = {
 
 int cmd_import_activations(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },          { "dataset", required_argument, NULL, 'D' },
-		{ "model", required_argument, NULL, 'M' },   { "hook", required_argument, NULL, 'H' },
-		{ "layer", required_argument, NULL, 'L' },   { "position", required_argument, NULL, 'P' },
-		{ "meta", required_argument, NULL, 'j' },    { "chunk-rows", required_argument, NULL, 'c' },
-		{ "force", no_argument, NULL, 'f' },         { "out", required_argument, NULL, 'o' },
-		{ 0, 0, 0, 0 },
-	};
 	const char *dataset = NULL, *model = NULL, *hook = NULL, *position = NULL, *meta = NULL,
 		   *out = NULL;
-	long long layer = -1, chunk = 0;
-	int force = 0, c;
-	char *end;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h': hus_print_lines(stdout, usage_lines); return 0;
-		case 'D': dataset = optarg; break;
-		case 'M': model = optarg; break;
-		case 'H': hook = optarg; break;
-		case 'P': position = optarg; break;
-		case 'j': meta = optarg; break;
-		case 'f': force = 1; break;
-		case 'o': out = optarg; break;
-		case 'L':
-		case 'c': {
-			long long v = strtoll(optarg, &end, 10);
-			if (*end || end == optarg || v < (c == 'L' ? 0 : 1)) {
-				fprintf(stderr, "husai import-activations: --%s expects a %s integer\n",
-				        c == 'L' ? "layer" : "chunk-rows", c == 'L' ? "non-negative" : "positive");
-				return 2;
-			}
-			*(c == 'L' ? &layer : &chunk) = v;
-			break;
-		}
-		default: hus_print_lines(stderr, usage_lines); return 2;
-		}
-	}
-	if (!out || optind != argc - 1) {
-		fprintf(stderr, "husai import-activations: expected --out <set.h5> and one source file\n");
-		hus_print_lines(stderr, usage_lines);
-		return 2;
-	}
+	int64_t layer = -1, chunk = 0;
+	int force = 0;
+	const struct hus_opt opts[] = {
+		HUS_OPT_STR("dataset", 0, &dataset),   HUS_OPT_STR("model", 0, &model),
+		HUS_OPT_STR("hook", 0, &hook),         HUS_OPT_I64("layer", 0, &layer, 0, INT64_MAX),
+		HUS_OPT_STR("position", 0, &position), HUS_OPT_STR("meta", 0, &meta),
+		HUS_OPT_I64("chunk-rows", 0, &chunk, 1, INT64_MAX),
+		HUS_OPT_FLAG("force", 0, &force),      HUS_OPT_STR("out", 0, &out),
+		HUS_OPT_END,
+	};
+	const struct hus_cli cli = { "import-activations", usage_lines, opts, 0, -1 };
+	int first, st = hus_cli_parse(&cli, argc, argv, &first);
+	if (st != HUS_CLI_GO_ON)
+		return st;
+	if (!out || first != argc - 1)
+		return hus_cli_misuse(&cli, "expected --out <set.h5> and one source file");
 	struct hus_err err = { 0 };
 	char path[4096], inner[256] = "";
-	snprintf(path, sizeof(path), "%s", argv[optind]);
+	snprintf(path, sizeof(path), "%s", argv[first]);
 	/* FILE:NAME, unless FILE:NAME is itself an existing file */
 	char *colon = strrchr(path, ':');
 	if (colon && !hus_file_exists(path)) {

@@ -6,7 +6,6 @@
  * checksums are verified first (a tampered run is refused unless --force); output depends
  * only on the runs' files, so the same inputs give identical Markdown and SVG bytes.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +17,7 @@
 #include "internal.h"
 
 static const char *const report_usage[] = {
-	"husai report [--force] [--formats <list>] [--templates <dir>] [--style <name>]",
+	"usage: husai report [--force] [--formats <list>] [--templates <dir>] [--style <name>]",
 	"             [--font-size <pt>] [--dpi <n>] [--theme light|dark] --out <dir> <run-dir>...",
 	"",
 	"    <run-dir>           a `husai run` directory; a suite's directory stands for its runs",
@@ -37,13 +36,6 @@ static const char *const report_usage[] = {
 	"    --theme light|dark  dark: light text and lines on a dark background (slides)",
 	NULL,
 };
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: %s\n", report_usage[0]);
-	for (size_t i = 1; report_usage[i]; i++)
-		fprintf(out, "%s\n", report_usage[i]);
-}
 
 /* A run directory without results.json of its own (a `husai run` suite) stands for its
  * sub-runs: every immediate subdirectory holding a results.json, in name order.  Others stay
@@ -74,8 +66,9 @@ static int expand_run_arg(const char *arg, char ***list, size_t *n)
 	return rc;
 }
 
-static int parse_formats(const char *s, unsigned *out)
+static int parse_formats(void *v, const char *s)
 {
+	unsigned *out = v;
 	unsigned f = 0;
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%s", s);
@@ -87,95 +80,45 @@ static int parse_formats(const char *s, unsigned *out)
 		else if (!strcmp(t, "pdf"))
 			f |= FIG_PDF;
 		else
-			return -1;
+			return HUS_EUSAGE;
 	}
 	if (!f)
-		return -1;
+		return HUS_EUSAGE;
 	*out = f;
 	return 0;
 }
 
+static int parse_style(void *v, const char *arg)
+{
+	return fig_style_preset(arg, v) ? HUS_EUSAGE : 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "formats", required_argument, NULL, 'F' },
-		{ "templates", required_argument, NULL, 't' },
-		{ "style", required_argument, NULL, 's' },
-		{ "font-size", required_argument, NULL, 'z' },
-		{ "dpi", required_argument, NULL, 'd' },
-		{ "theme", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const char *const themes[] = { "light", "dark", NULL };
 	const char *out = NULL, *tdir = getenv("HUSAI_TEMPLATES");
-	int force = 0, c;
+	int force = 0, dark = -1;
 	unsigned formats = REP_FMT_ALL;
 	struct fig_style style;
 	fig_style_preset("screen", &style);
 	double font_size = NAN, dpi = NAN;
-	int dark = -1;
 	if (tdir && !tdir[0])
 		tdir = NULL; /* NULL: the templates built into the binary */
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'f':
-			force = 1;
-			break;
-		case 'F':
-			if (parse_formats(optarg, &formats)) {
-				fprintf(stderr, "husai: report: bad --formats '%s' (expected png,svg,pdf)\n",
-				        optarg);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 't':
-			tdir = optarg;
-			break;
-		case 's':
-			if (fig_style_preset(optarg, &style)) {
-				fprintf(stderr, "husai: report: unknown --style '%s' (expected screen, paper, "
-				                "paper-1col or paper-2col)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'z':
-		case 'd': {
-			char *end;
-			double v = strtod(optarg, &end);
-			int ok = *optarg && !*end && (c == 'z' ? v >= 4 && v <= 20 : v >= 72 && v <= 1200);
-			if (!ok) {
-				fprintf(stderr, "husai: report: bad %s '%s' (expected %s)\n",
-				        c == 'z' ? "--font-size" : "--dpi", optarg,
-				        c == 'z' ? "points from 4 to 20" : "a resolution from 72 to 1200");
-				return 2;
-			}
-			*(c == 'z' ? &font_size : &dpi) = v;
-			break;
-		}
-		case 'm':
-			if (strcmp(optarg, "light") && strcmp(optarg, "dark")) {
-				fprintf(stderr, "husai: report: bad --theme '%s' (expected light or dark)\n",
-				        optarg);
-				return 2;
-			}
-			dark = !strcmp(optarg, "dark");
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	const struct hus_opt opts[] = {
+		HUS_OPT_STR("out", 'o', &out),
+		HUS_OPT_FLAG("force", 'f', &force),
+		HUS_OPT_FN("formats", 0, &formats, parse_formats, "png,svg,pdf or some of them"),
+		HUS_OPT_STR("templates", 0, &tdir),
+		HUS_OPT_FN("style", 0, &style, parse_style, "screen, paper, paper-1col or paper-2col"),
+		HUS_OPT_F64("font-size", 0, &font_size, 4, 20),
+		HUS_OPT_F64("dpi", 0, &dpi, 72, 1200),
+		HUS_OPT_CHOICE("theme", 0, &dark, themes),
+		HUS_OPT_END,
+	};
+	const struct hus_cli cli = { "report", report_usage, opts, 0, -1 };
+	int first, st = hus_cli_parse(&cli, argc, argv, &first);
+	if (st != HUS_CLI_GO_ON)
+		return st;
 	if (!isnan(font_size)) /* the style's preset, then the single settings over it */
 		style.pt = font_size;
 	if (!isnan(dpi))
@@ -183,15 +126,12 @@ int cmd_report(int argc, char **argv)
 	if (dark >= 0)
 		style.dark = dark;
 	fig_style_use(&style);
-	if (!out || optind >= argc) {
-		fprintf(stderr, "husai: report: %s\n", !out ? "--out <dir> is required"
-		                                            : "at least one <run-dir> is required");
-		usage(stderr);
-		return 2;
-	}
+	if (!out || first >= argc)
+		return hus_cli_misuse(&cli, "%s", !out ? "--out <dir> is required"
+		                                       : "at least one <run-dir> is required");
 	char **dirs = NULL;
 	size_t nruns = 0;
-	for (int i = optind; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		if (expand_run_arg(argv[i], &dirs, &nruns)) {
 			fprintf(stderr, "husai: report: out of memory\n");
 			return 1;

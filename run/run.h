@@ -9,7 +9,7 @@
  * engine" describes the files; docs/decisions.md §9 the scale-out.
  *
  * Files and who calls whom (no circle):
- *   cmd_run.c ─► experiments.c ─► exp_<kind>.c ─► exp_common.c ─► run_batch.c ─► run_jobs.c
+ *   cmd_run.c ─► run_experiment.c ─► experiments.c ─► exp_<kind>.c ─► exp_common.c ─► run_batch.c ─► run_jobs.c
  *   run_batch.c, run_jobs.c ─► run_group.c ─► run_mpi.c;  cmd_audit.c ─► audit_*.c
  *
  * Adding an experiment kind (checklist):
@@ -167,5 +167,20 @@ int experiment_run(struct runner *r, struct cfg *c, const struct experiment *ex,
                    const char *config_path, struct hus_err *err);
 int experiment_manifest(struct runner *r, struct cfg *c, const char *config_path, int argc,
                         char **argv, struct hus_err *err);
+
+/* `husai run` (run_experiment.c; the verb only parses into this). */
+struct run_request {
+	const char *config;       /* the experiment config */
+	const char *out;          /* the run directory; NULL: artifacts/<experiment.name> */
+	struct hus_sets sets;     /* --set overrides, applied in order after loading */
+	int redo, dry_run, aggregate_only;
+	int64_t jobs;             /* jobs of a batch at once on this machine; 0: the default */
+	const char *plan_out;     /* with aggregate_only: every declared job written here */
+	int argc;                 /* the command line, recorded in the done records and manifest */
+	char **argv;
+};
+/* Run (or resume) the experiment into its run directory, every rank of an MPI launch alike;
+ * prints one line when done. */
+int run_experiment(const struct run_request *q, struct hus_err *err);
 
 #endif

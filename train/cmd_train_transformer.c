@@ -4,7 +4,6 @@
  * (periodic, best, final) to the output directory, or resume from a checkpoint to the bit.
  * SIGINT/SIGTERM finish the current step, write transformer_interrupt.h5 and exit 3.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +36,6 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static void usage(FILE *out) { hus_print_lines(out, train_transformer_usage); }
-
 static int same_model(const struct tf_config *a, const struct tf_config *b)
 {
 	struct tf_config x = *a, y = *b;
@@ -49,58 +46,23 @@ static int same_model(const struct tf_config *a, const struct tf_config *b)
 
 int cmd_train_transformer(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "set", required_argument, NULL, 's' },
-		{ "resume", required_argument, NULL, 'r' },
-		{ "max-steps", required_argument, NULL, 'm' },
-		{ 0, 0, 0, 0 },
-	};
 	const char *out_dir = NULL, *resume = NULL;
-	const char *sets[64];
-	size_t nsets = 0;
-	long long max_steps = 0;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:s:r:m:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'o':
-			out_dir = optarg;
-			break;
-		case 's':
-			if (nsets == sizeof(sets) / sizeof(sets[0])) {
-				fprintf(stderr, "husai: too many --set options\n");
-				return 2;
-			}
-			sets[nsets++] = optarg;
-			break;
-		case 'r':
-			resume = optarg;
-			break;
-		case 'm': {
-			char *end;
-			max_steps = strtoll(optarg, &end, 10);
-			if (*end || max_steps <= 0) {
-				fprintf(stderr, "husai: --max-steps expects a positive integer, got '%s'\n",
-				        optarg);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		}
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if ((resume && optind != argc) || (!resume && optind != argc - 1)) {
-		usage(stderr);
-		return 2;
-	}
+	struct hus_sets sets = { 0 };
+	int64_t max_steps = 0;
+	const struct hus_opt opts[] = {
+		HUS_OPT_STR("out", 'o', &out_dir),
+		HUS_OPT_SET("set", 's', &sets),
+		HUS_OPT_STR("resume", 'r', &resume),
+		HUS_OPT_I64("max-steps", 'm', &max_steps, 1, INT64_MAX),
+		HUS_OPT_END,
+	};
+	const struct hus_cli cli = { "train-transformer", train_transformer_usage, opts, 0, 1 };
+	int first, st = hus_cli_parse(&cli, argc, argv, &first);
+	if (st != HUS_CLI_GO_ON)
+		return st;
+	if ((resume && first != argc) || (!resume && first != argc - 1))
+		return hus_cli_misuse(&cli, resume ? "--resume takes no <config.yaml>"
+		                                   : "expected one <config.yaml>");
 
 	struct hus_err err = { 0 };
 	struct cfg *cf = NULL;
@@ -114,12 +76,11 @@ int cmd_train_transformer(int argc, char **argv)
 		if ((rc = tf_ckpt_config(resume, &ck_cfg, &yaml, &err)) ||
 		    (rc = cfg_load_string(&cf, yaml, resume, &err)))
 			goto cleanup;
-	} else if ((rc = cfg_load(&cf, argv[optind], &err))) {
+	} else if ((rc = cfg_load(&cf, argv[first], &err))) {
 		goto cleanup;
 	}
-	for (size_t i = 0; i < nsets; i++)
-		if ((rc = cfg_set(cf, sets[i], &err)))
-			goto cleanup;
+	if ((rc = hus_sets_apply(&sets, cf, &err)))
+		goto cleanup;
 	if ((rc = tf_config_read(cf, &cfg, &err)))
 		goto cleanup;
 	const char *cfg_out = NULL;

@@ -313,6 +313,21 @@ struct tf_extract_opts {
 int tf_extract(struct acts_set *out, const struct tf_config *cfg, const float *params,
                const struct tf_extract_opts *o, struct hus_err *err);
 
+/* `husai extract` (train/extract_run.c; the verb only parses into this).  Unset choices come
+ * from the job config's `extract:` section, else the defaults. */
+struct extract_request {
+	const char *checkpoint;   /* the transformer checkpoint read */
+	const char *out;          /* the activation set written */
+	const char *config;       /* a job config whose `extract:` section fills unset choices */
+	const char *hook, *position, *rows; /* NULL: unset (resid_post, answer, all) */
+	int64_t layer;            /* -2: unset (the last layer); -1: the last layer */
+	int64_t split_seed;       /* -1: unset (42) */
+	double split_fraction;    /* NaN: unset (0.8) */
+	int64_t batch_size;       /* 0: unset (256) */
+};
+/* Extract, record the choices in the set's config, write it atomically; one line printed. */
+int tf_extract_run(const struct extract_request *q, struct hus_err *err);
+
 /* == end transformer == */
 
 
@@ -565,7 +580,7 @@ int sae_stream_eval(struct sae_stream *st, struct sae_run *runs, size_t n_runs, 
 int sae_train_streamed(struct sae_run *runs, size_t n_runs, struct sae_stream *st,
                        const struct sae_train_opts *o, sae_hook_fn hook, void *ctx,
                        struct hus_err *err);
-/* The activation set of a training, whole in memory or streamed (cmd_train_sae.c).  open: the
+/* The activation set of a training, whole in memory or streamed (sae_train_run.c).  open: the
  * memory setting from memory_arg (--memory) or the config's sae.memory (outside the hash);
  * without one the set is read whole now, as always; with one only its header and sha256.
  * ready (once the runs are known): load whole if it fits, else open the stream (or say what to
@@ -615,6 +630,23 @@ void sae_run_ckpt_view(struct sae_run *r, struct sae_ckpt *c, size_t N, const ch
  * config hash (config_hash NULL = not checked). */
 int sae_run_restore(struct sae_run *r, const struct sae_ckpt *c, size_t N,
                     const char *config_hash, const char *path, struct hus_err *err);
+
+/* ---- `husai train-sae` (train/sae_train_run.c; the verb only parses into this) ---- */
+
+struct train_sae_request {
+	const char *config;       /* experiment config; its `sae:` section is read */
+	const char *activations;  /* the husai.activation_set trained on */
+	const char *out;          /* checkpoints: out/[<condition>/]sae_seed<S>[_step<T>].h5 */
+	const char *seeds;        /* "42,123" over sae.seeds, or NULL */
+	struct hus_sets sets;     /* --set overrides, applied in order after loading */
+	int resume;               /* continue every run from its newest checkpoint in out */
+	int64_t stop_after;       /* > 0: stop as if interrupted after this many steps (tests) */
+	const char *memory;       /* --memory "4G": bound on the activation data, or NULL */
+};
+/* Train every (condition, seed) SAE of the config in one pass over the activations, with
+ * step-0, periodic and final checkpoints; prints one line per run.  SIGINT/SIGTERM: every
+ * run is checkpointed and HUS_EINTR returned (status 3). */
+int sae_train_run(const struct train_sae_request *q, struct hus_err *err);
 
 /* == end SAE == */
 
