@@ -93,7 +93,9 @@ with h5py.File("f64.h5", "r+") as f:
     del f["/activations"]
     f.create_dataset("/activations", data=x.astype("float64"))
 PY
-	check "a chunked copy streams" env ACTS=chunked.h5 bash -c "$(declare -f ts); ts --config blocks.yaml --out chunked --memory 250K"
+	ACTS=chunked.h5
+	check "a chunked copy streams" ts --config blocks.yaml --out chunked --memory 250K
+	unset ACTS
 	check "chunked == whole" same whole chunked sae_seed2.h5
 	ACTS=nan.h5 ts --config blocks.yaml --out badnan --memory 250K
 	check "a NaN row is named when streamed" grep -q "nan.h5:/activations\[4321\]: non-finite value in row 4321, column 3" log
