@@ -37,6 +37,8 @@ void fig_hline(struct fig_canvas *c, const struct fig_panel *p, const struct fig
 	cairo_restore(cr);
 }
 
+static int clashes(const struct fig_canvas *c, double x0, double y0, double w, double h);
+
 void fig_vline(struct fig_canvas *c, const struct fig_panel *p, double x, int colour,
                int dashed, const char *label)
 {
@@ -56,13 +58,26 @@ void fig_vline(struct fig_canvas *c, const struct fig_panel *p, double x, int co
 	cairo_move_to(cr, dx, p->y);
 	cairo_line_to(cr, dx, p->y + p->h);
 	cairo_stroke(cr);
-	if (label && label[0]) { /* right of the line, or left of it near the right edge */
-		double tw, th;
+	if (label && label[0]) {
+		/* beside the line, right of it where it fits, else left; from the top of the panel
+		 * down a line at a time to the first place clear of the data series and of other
+		 * text (a label over a curve is what a reviewer marks); none clear: the top */
+		double tw, th, lx = -1, ly = p->y + 1;
 		fig_text_extent(cr, label, FIG_PT_TICK - 1, &tw, &th);
-		if (dx + 2 + tw > p->x + p->w)
-			fig_text(cr, dx - 2, p->y + 1, label, FIG_PT_TICK - 1, 1, 0, 0);
-		else
-			fig_text(cr, dx + 2, p->y + 1, label, FIG_PT_TICK - 1, 0, 0, 0);
+		const double xs[2] = { dx + 2, dx - 2 - tw };
+		for (double y = p->y + 1; y + th <= p->y + p->h && lx < 0; y += th / 2)
+			for (int side = 0; side < 2 && lx < 0; side++) {
+				double x0 = xs[side];
+				if (x0 < p->x || x0 + tw > p->x + p->w || fig_geom_meets(c, x0, y, tw, th) ||
+				    clashes(c, x0, y, tw, th))
+					continue;
+				lx = x0, ly = y;
+			}
+		if (lx < 0)
+			lx = dx + 2 + tw > p->x + p->w ? xs[1] : xs[0];
+		fig_text(cr, lx, ly, label, FIG_PT_TICK - 1, 0, 0, 0);
+		if (c->n_texts)
+			c->texts[c->n_texts - 1].annot = 2;
 	}
 	cairo_restore(cr);
 }

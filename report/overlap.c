@@ -207,3 +207,50 @@ size_t fig_overlap_resolve(const struct fig_canvas *c, struct fig_nested *out, s
 	}
 	return n;
 }
+
+/* Does segment (ax, ay)-(bx, by) meet the box [x0, x1] x [y0, y1]?  Liang–Barsky clipping. */
+static int seg_meets_box(double ax, double ay, double bx, double by, double x0, double y0,
+                         double x1, double y1)
+{
+	double t0 = 0, t1 = 1, dx = bx - ax, dy = by - ay;
+	const double p[4] = { -dx, dx, -dy, dy }, q[4] = { ax - x0, x1 - ax, ay - y0, y1 - ay };
+	for (int i = 0; i < 4; i++) {
+		if (p[i] == 0) {
+			if (q[i] < 0)
+				return 0;
+			continue;
+		}
+		double r = q[i] / p[i];
+		if (p[i] < 0)
+			t0 = fmax(t0, r);
+		else
+			t1 = fmin(t1, r);
+		if (t0 > t1)
+			return 0;
+	}
+	return 1;
+}
+
+int fig_geom_meets(const struct fig_canvas *c, double x0, double y0, double w, double h)
+{
+	for (size_t k = 0; k < c->n_geom; k++) {
+		const struct fig_geom *g = &c->geom[k];
+		const double *p = c->pts + g->off;
+		double pad = g->kind == FIG_GEOM_LINE ? g->size / 2 + LINE_RIM : g->size + MARK_RIM;
+		double bx0 = x0 - pad, by0 = y0 - pad, bx1 = x0 + w + pad, by1 = y0 + h + pad;
+		if (g->x1 < bx0 || g->x0 > bx1 || g->y1 < by0 || g->y0 > by1)
+			continue;
+		if (g->kind == FIG_GEOM_MARKER || g->n == 1) {
+			for (size_t i = 0; i < g->n; i++)
+				if (p[2 * i] >= bx0 && p[2 * i] <= bx1 && p[2 * i + 1] >= by0 &&
+				    p[2 * i + 1] <= by1)
+					return 1;
+			continue;
+		}
+		for (size_t i = 0; i + 1 < g->n; i++)
+			if (seg_meets_box(p[2 * i], p[2 * i + 1], p[2 * i + 2], p[2 * i + 3], bx0, by0,
+			                  bx1, by1))
+				return 1;
+	}
+	return 0;
+}

@@ -44,7 +44,8 @@ struct fig_mark {
 };
 
 /* A text's bounding box on the page, points (user space + margin), axis-aligned round its
- * rotated layout; `annot`: a label placed at a data point (fig_annot). */
+ * rotated layout; `annot`: 1, a label placed at a data point (fig_annot); 2, the label of a
+ * reference line (fig_vline). */
 struct fig_box {
 	double x0, y0, x1, y1;
 	int annot;
@@ -130,6 +131,8 @@ void fig_geom_log(struct fig_canvas *c, int kind, const double *xy, size_t n, do
                   int dashed);
 /* The series of a drawing that lie wholly under later series (within line width). */
 size_t fig_overlap_resolve(const struct fig_canvas *c, struct fig_nested *out, size_t cap);
+/* Does the box (x0, y0, w, h), user space, meet a logged line or marker of a data series? */
+int fig_geom_meets(const struct fig_canvas *c, double x0, double y0, double w, double h);
 /* Line width and marker radius at a depth. */
 #define FIG_LW_AT(d) (FIG_LW * (1.0 + 1.6 * (d)))
 #define FIG_MARKER_R_AT(d) (FIG_MARKER_R * (1.0 + 0.6 * (d)))

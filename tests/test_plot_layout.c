@@ -385,6 +385,50 @@ static void test_labels_apart(void **state)
 	assert_true(checked >= 4 * 4 * 6); /* F11's six labels in every style and seed count */
 }
 
+/* The label of a reference line (F4/F5's selected λ or k, F10's chosen setting) lies clear of
+ * every data series' lines and markers, whatever the values (the curves often pass the top
+ * corner where such a label used to sit). */
+static void test_line_labels_clear_of_data(void **state)
+{
+	(void)state;
+	size_t checked = 0, bad = 0;
+	for (size_t st = 0; st < sizeof(styles) / sizeof(styles[0]); st++) {
+		use_style(styles[st]);
+		for (size_t ki = 0; ki < sizeof(kinds) / sizeof(kinds[0]); ki++)
+			for (size_t si = 0; si < sizeof(seed_counts) / sizeof(seed_counts[0]); si++) {
+				struct rep_run r;
+				make_run(&r, kinds[ki], seed_counts[si]);
+				for (size_t f = 0; f < rep_nfigures; f++) {
+					if (!(rep_figures[f].kinds & (1u << r.kind)))
+						continue;
+					struct fig_canvas c;
+					if (draw_fig(&c, FIG_REC, &r, &rep_figures[f], NULL))
+						continue;
+					for (size_t i = 0; i < c.n_texts; i++) {
+						const struct fig_box *t = &c.texts[i];
+						if (t->annot != 2)
+							continue;
+						checked++;
+						/* text boxes are on the page, the geometry in user space */
+						if (fig_geom_meets(&c, t->x0 - c.margin + 0.3, t->y0 - c.margin + 0.3,
+						                   t->x1 - t->x0 - 0.6, t->y1 - t->y0 - 0.6)) {
+							bad++;
+							print_error("%s, %s style, %zu seeds, %s: the line label [%.1f, %.1f] x "
+							            "[%.1f, %.1f] lies over a data series\n",
+							            rep_figures[f].id, styles[st], seed_counts[si],
+							            rep_kind_name(r.kind), t->x0, t->x1, t->y0, t->y1);
+						}
+					}
+					fig_canvas_release(&c);
+				}
+				rep_run_close(&r);
+			}
+	}
+	fig_style_use(NULL);
+	assert_int_equal(bad, 0);
+	assert_true(checked > 0);
+}
+
 static int same_pixels(cairo_surface_t *a, cairo_surface_t *b)
 {
 	cairo_surface_flush(a);
@@ -520,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_ink_measure),
 		cmocka_unit_test(test_no_ink_outside),
 		cmocka_unit_test(test_labels_apart),
+		cmocka_unit_test(test_line_labels_clear_of_data),
 		cmocka_unit_test(test_every_series_visible),
 		cmocka_unit_test(test_devices_agree),
 	};
