@@ -56,6 +56,33 @@ check "rows with a memory setting the set fits in: today's bytes" \
 	ts --config rows.yaml --out rowsfit --memory 64M
 check "rows, fitting: same bytes as without a setting" same rowsdef rowsfit sae_seed1.h5
 
+# (b') husai run: sae.memory in a run's config streams every training job, same bytes
+cat >run.yaml <<'YAML'
+experiment:
+  kind: stability
+  name: st
+  activations: p.h5
+  seeds: [1, 2]
+  k_values: [4]
+  fixed_d_sae: 32
+  d_sae_values: []
+  fixed_k: 4
+sae:
+  architecture: topk
+  lr: 3e-3
+  batch_size: 256
+  epochs: 2
+  shuffle: blocks
+  shuffle_block: 64
+  shuffle_window: 4
+YAML
+rsums() { (cd "$1" && find . -name '*.h5' | sort | while read -r f; do dsums "$f" | sed "s|^|$f |"; done); }
+check "husai run, loaded whole" "$bin" run --out runwhole run.yaml
+check "husai run with sae.memory" "$bin" run --out runmem --set sae.memory=250K run.yaml
+check "its training jobs streamed" grep -q "streaming the activation set" runmem/logs/sae_k_sweep_dsae32_k4_seed1.log
+check "husai run: every dataset the same streamed" test "$(rsums runmem)" = "$(rsums runwhole)"
+check "(and there are datasets)" test "$(rsums runwhole | wc -l)" -gt 100
+
 # (c) refusals
 ts --config rows.yaml --out bad1 --memory 250K
 check "rows that do not fit: refused" test ! -e bad1/sae_seed1.h5
