@@ -5,7 +5,8 @@
 # `no_training_signal`: 3 vs 3 models cannot give p < 0.05), Holm over the conditions, and the
 # pair-level Mann–Whitney kept as a labelled parity field; the tidy conditions.csv; and the
 # report over it: contiguous sections, the opening sentence follows the numbers (two
-# conditions' results swapped), table rows < 200 characters, LaTeX tables, the sources sidecar.
+# conditions' results swapped), table rows < 200 characters, LaTeX tables, the sources sidecar;
+# and a 5-seed run with a large effect gets a seed-level verdict with its CI.
 . "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" publication
 command -v python3 >/dev/null || { echo "python3 not found: skipped"; exit 77; }
 "$bin" run --out "$tmp/r3" --set 'experiment.seeds=[1,2,3]' --set 'experiment.d_sae_values=[]' \
@@ -149,5 +150,43 @@ st=$?
 check "a moved report without its runs fails, saying where to give them (status $st)" \
 	grep -q "run directory 'r3' not found beside the report; give it on the command line" "$tmp/audit_m.out"
 check "... and passes with the run on the command line" "$bin" audit "$tmp/moved/rep" "$tmp/r3"
+
+
+# A real 5-seed run with a large effect (SAEs on a planted set: trained far above random) gets a
+# seed-level verdict with its CI from the exact permutation over models (p = 1/C(10,5) = 1/252),
+# not `underpowered`; the pair-level Mann–Whitney stays a labelled parity field.
+"$bin" plant --out "$tmp/q.h5" --set plant.d=32 --set plant.rows=8000 --set plant.features=48 >/dev/null
+cat >"$tmp/st5.yaml" <<YAML
+experiment:
+  kind: stability
+  name: st5
+  activations: $tmp/q.h5
+  seeds: [1, 2, 3, 4, 5]
+  k_values: [4]
+  fixed_d_sae: 48
+  d_sae_values: []
+  fixed_k: 4
+sae:
+  architecture: topk
+  lr: 3e-3
+  batch_size: 256
+  epochs: 10
+YAML
+"$bin" run --out "$tmp/r5" "$tmp/st5.yaml" >"$tmp/r5.log" 2>&1
+st=$?
+check "5-seed run on a planted set succeeds (status $st)" test "$st" -eq 0
+check "5 seeds, large effect: a seed-level verdict with its CI, exact p = 1/252, MWU as parity" \
+	python3 - "$tmp/r5" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1] + "/results.json"))["k_sweep"][0]
+sl = r["seed_level"]
+assert r["verdict"] == sl["verdict"] == "training_signal_present", r["verdict"]
+assert sl["n_models_trained"] == 5 and sl["permutation"]["exact"] is True
+assert abs(sl["permutation_p"] - 1 / 252) < 1e-15, sl["permutation_p"]
+assert sl["seeds_needed"] is None
+assert 0 < sl["bootstrap_ci95_low"] <= sl["effect"] <= sl["bootstrap_ci95_high"], sl
+mw = r["mann_whitney_parity"]
+assert mw["test"].startswith("Mann-Whitney") and "parity" in mw["role"], mw
+PY
 
 finish
