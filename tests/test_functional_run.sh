@@ -40,6 +40,24 @@ st=$?
 check "audit --recompute: identical (status $st)" test "$st" -eq 0
 check "audit recomputed the functional outputs" \
 	grep -q "^identical *functional/k_sweep_dsae64_k4/functional.json" "$tmp/audit.log"
+"$bin" report --formats png --out "$tmp/rep" "$tmp/r" >"$tmp/report.log" 2>&1
+check "the report has the functional table beside PW-MCC, one row per condition, numbers from the records" \
+	python3 - "$tmp/r" "$tmp/rep" <<'PY'
+import glob, json, sys
+d = json.load(open(sys.argv[1] + "/results.json"))
+recs = d["k_sweep"] + d.get("d_sae_sweep", [])
+md = open(glob.glob(sys.argv[2] + "/*/summary.md")[0]).read()
+sec = md.split("Functional Consistency of Matched Features\n")[1].split("\n## ")[0]
+rows = [l for l in sec.splitlines() if l.startswith("| ") and "sweep: d_sae, k" not in l]
+assert len(rows) == len(recs), rows
+for r in recs:
+    f = r["functional"]
+    row = next(l for l in rows if l.startswith("| %d, %d |" % (r["d_sae"], r["k"])))
+    assert "%.4f" % r["trained_pwmcc"]["mean"] in row, row
+    assert "%.3g" % f["matched_abs_dloss"]["mean"] in row, row
+    assert "%.3g" % f["random_abs_dloss"]["mean"] in row, row
+    assert ("| yes |" if f["matched_less_than_random_pass"] else "| no |") in row, row
+PY
 # the verb on bad input: named errors, status 1 or 2, no output
 r="$tmp/r"; c=k_sweep_dsae64_k4
 g="$c=$r/sae/$c/sae_seed1.h5,$r/sae/$c/sae_seed2.h5"
