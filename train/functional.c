@@ -77,7 +77,7 @@ int fn_model_init(struct fn_model *m, const struct tf_config *cfg, float *params
 		memcpy(m->h + s0 * m->d, m->w.x[L], B * m->d * sizeof(float));
 		rows_correct(ok, m->w.logits, B, m->V, m->labels + s0);
 		for (size_t b = 0; b < B; b++) {
-			loss += ((double *)m->w.rowloss)[b];
+			loss += m->w.rowloss[b];
 			correct += ok[b];
 		}
 	}
@@ -154,7 +154,7 @@ static void head_flush(struct fn_model *m, const struct fn_sae *base, const int3
 		lab[b] = m->labels[rows[b]];
 	tf_forward_head(&m->w, &m->pv, &m->cfg, B, lab, NULL, NULL);
 	rows_correct(ok, m->w.logits, B, m->V, lab);
-	const double *rl = (const double *)m->w.rowloss;
+	const double *rl = m->w.rowloss;
 	const size_t p = (size_t)m->cfg.p;
 	for (size_t b = 0; b < B; b++) {
 		size_t r = (size_t)rows[b];

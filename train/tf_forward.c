@@ -214,7 +214,7 @@ void tf_forward_head(struct tf_work *w, const struct tf_params *pv, const struct
 	if (!labels)
 		return;
 	/* cross-entropy over all V logits, mean over the batch (docs/formulas.md §2.4) */
-	double *rl = (double *)w->rowloss;
+	double *rl = w->rowloss;
 	int64_t ok = 0;
 #pragma omp parallel for schedule(static) if (B * V >= TF_PAR_MIN) reduction(+ : ok)
 	for (size_t b = 0; b < B; b++) {

@@ -157,7 +157,7 @@ struct tf_work {
 	float *lnf_mean, *lnf_rstd, *yf; /* (B), (B), (B, d) */
 	float *logits;                   /* (B, V) */
 	float *probs;                    /* (B, V) softmax */
-	float *rowloss;                  /* (B) doubles: per-row cross-entropy */
+	double *rowloss;                 /* (B) per-row cross-entropy (a block of 2B floats) */
 	float *Wqkv;                     /* (L, d, 3d) packed W_Q|W_K|W_V */
 	/* backward scratch */
 	float *dx, *dx2, *dy, *dqkv, *dz, *dmid, *dpre, *dlogits, *dyf, *dWqkv;
