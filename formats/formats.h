@@ -226,6 +226,10 @@ int h5r_describe(struct h5r *r, FILE *out, struct hus_err *err);
 /* The same, with the sha256 of each dataset's values when `checksums` is set: two files hold
  * bit-identical data exactly when these lines agree (attributes such as created_utc aside). */
 int h5r_describe_ex(struct h5r *r, FILE *out, int checksums, struct hus_err *err);
+/* `husai inspect` on one file (inspect.c): h5r_describe_ex to out, then a known husai format
+ * is read by its stage's own reader (version, shapes, finite values), so a file passes exactly
+ * when the stages would accept it. */
+int hus_inspect_file(const char *path, int checksums, FILE *out, struct hus_err *err);
 /* The path of every dataset in the file ("/pairs/k8/pwmcc"), in name order; *paths and its
  * entries are malloc'ed (h5r_free_list frees them).  Bounded like h5r_describe: a file with
  * more than 100 000 objects or a path above 256 bytes is refused.  For comparing two files
@@ -829,6 +833,24 @@ int st_read_file(struct imp_tensors *out, const char *path, struct hus_err *err)
  * order, with an optional "__metadata__" object of strings; atomic (husai export). */
 int st_write_file(const char *path, const struct imp_tensor *t, size_t n, hj *metadata,
                   struct hus_err *err);
+
+/* `husai export` (export.c; the verb only parses into this): husai SAE checkpoints in another
+ * library's layout, <out>/<name>/ per SAE (<name>: the file name without .h5). */
+struct export_request {
+	const char *to;           /* "saelens" or "sparsify" */
+	const char *out;          /* the output directory (created) */
+	const char *hookpoint;    /* sparsify's folder; NULL: the recorded hook if a plain name,
+	                           * else "sae" */
+	int force;                /* overwrite existing files */
+	char *const *saes;        /* the checkpoints, n_saes of them */
+	size_t n_saes;
+};
+/* Read and check every checkpoint (the layout can express it, no two go to one folder,
+ * nothing is overwritten without force) before writing any; one line printed per SAE.
+ * Two going to one folder is HUS_EUSAGE (status 2). */
+int hus_export(const struct export_request *q, struct hus_err *err);
+/* 1 when s can be one folder's name (no '/', not "." or "..", under 200 bytes). */
+int hus_export_plain_name(const char *s);
 
 /* torch .pt (zip container, pickle protocol 2).  Values form a tree (shared by the pickle
  * memo, so possibly a DAG); a pt_doc owns them all.  Accepted globals:

@@ -10,7 +10,7 @@
  *
  * Files and who calls whom (no circle):
  *   cmd_run.c ─► run_experiment.c ─► experiments.c ─► exp_<kind>.c ─► exp_common.c ─► run_batch.c ─► run_jobs.c
- *   run_batch.c, run_jobs.c ─► run_group.c ─► run_mpi.c;  cmd_audit.c ─► audit_*.c
+ *   run_batch.c, run_jobs.c ─► run_group.c ─► run_mpi.c;  cmd_audit.c ─► audit_run.c ─► audit_*.c
  *
  * Adding an experiment kind (checklist):
  *  1. write `int exp_<kind>(struct runner *r, struct cfg *c, const struct experiment *ex,
@@ -182,5 +182,19 @@ struct run_request {
 /* Run (or resume) the experiment into its run directory, every rank of an MPI launch alike;
  * prints one line when done. */
 int run_experiment(const struct run_request *q, struct hus_err *err);
+
+/* `husai audit` (audit_run.c; the verb only parses into this). */
+struct audit_request {
+	int quiet;                /* only the summary lines */
+	int inputs;               /* also re-hash the inputs outside the run directory */
+	int recompute;            /* also rerun the analyses and rebuild the outputs */
+	uint64_t ulp;             /* the ULP bound of a `within` verdict */
+	char *const *dirs;        /* run and report directories, n_dirs of them */
+	size_t n_dirs;
+};
+#define AUDIT_EXIT_WITHIN 4 /* 3 is husai's "interrupted" (hus_err_status) */
+/* Audit every directory, printing a line per check and the errors; returns the exit status:
+ * 0 everything identical, AUDIT_EXIT_WITHIN only within-N-ULP differences, 1 otherwise. */
+int audit_run(const struct audit_request *q);
 
 #endif

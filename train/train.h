@@ -705,6 +705,21 @@ int fn_pair(struct fn_model *m, const struct fn_sae *A, const struct fn_sae *B,
  * one has none.  -1 when n < 2. */
 int fn_derangement(int64_t *rho, size_t n, uint64_t seed);
 
+/* `husai functional` (train/functional_run.c; the verb only parses into this). */
+struct functional_request {
+	const char *transformer;  /* the checkpoint the activations were extracted from */
+	const char *activations;  /* the set the SAEs were trained on */
+	const char *matching;     /* the group's analysis.h5 (matchings on) */
+	const char *group;        /* the group's name there */
+	const char *const *saes;  /* its SAE checkpoints, in the group's order (2 or more) */
+	size_t n_saes;
+	const char *out;          /* directory for functional.json */
+	int64_t seed;             /* seed of the random control */
+};
+/* Every pair of the group's SAEs through fn_pair, into <out>/functional.json; one line
+ * printed. */
+int functional_run(const struct functional_request *q, struct hus_err *err);
+
 /* == planted-feature activation sets (planted.c, docs/formulas.md §10) == */
 struct planted_spec {
 	int64_t n, d, rows, seed;       /* features, width, rows, seed of every stream */
@@ -725,5 +740,16 @@ void planted_describe(const struct planted_spec *s, char *buf, size_t n);
 /* Draw the set and write it to `out` (atomically, streamed). */
 int planted_generate(const char *out, const struct planted_spec *s,
                      const struct hus_provenance *prov, struct hus_err *err);
+
+/* `husai plant` (train/plant_run.c; the verb only parses into this). */
+struct plant_request {
+	const char *out;          /* the activation set written */
+	const char *config;       /* a YAML file whose `plant:` section is read, or NULL */
+	struct hus_sets sets;     /* --set overrides, applied in order after loading */
+};
+/* Read the settings (every other section of a run's job config is left alone), record the
+ * plant section as the set's config and write the set; *s: the settings, for the caller's
+ * line. */
+int plant_run(const struct plant_request *q, struct planted_spec *s, struct hus_err *err);
 
 #endif
