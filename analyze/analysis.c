@@ -770,7 +770,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	    (rc = h5w_attr_i64(h5, "/", "seed_level_seed", (int64_t)q->seed_level, err)) ||
 	    (rc = h5w_attr_str(h5, "/", "bootstrap_rng", "gsl mt19937", err)))
 		goto fail;
-	rc = h5w_commit(h5, err);
+	rc = ana_commit(h5, err);
 	h5 = NULL;
 	if (rc || (rc = manifest_add_artifact(man, path, err)))
 		goto fail;

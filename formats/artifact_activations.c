@@ -79,22 +79,25 @@ int acts_require_task(const struct acts_set *s, const char *path, const char *wh
 	                "set); use an activation set made by `husai extract`", what);
 }
 
-/* description and dims of one dataset (docs/artifacts.md) */
-static int describe(struct h5w *w, const char *dset, const char *dims, const char *text,
-                    struct hus_err *err)
-{
-	int rc = h5w_attr_str(w, dset, "description", text, err);
-	return rc ? rc : h5w_attr_str(w, dset, "dims", dims, err);
-}
-
 static const char *const task_names[5] = { "/example_index", "/a", "/b", "/c", "/pos" };
-static const char *const task_text[5] = {
-	"modular-addition example e = a*p + b of each row",
-	"first operand a of each row's example",
-	"second operand b of each row's example",
-	"answer c = (a + b) mod p of each row's example",
-	"token position (0-6) the row was taken at",
+
+/* What every dataset of an activation set holds (docs/artifacts.md "Activation set"). */
+const struct h5_doc acts_doc[] = {
+	{ "/activations", "row,d_model",
+	  "the activation matrix: one row per example (token), d_model columns", NULL },
+	{ "/token_ids", "row", "token id of each row (non-negative)", NULL },
+	{ "/example_index", "row", "modular-addition example e = a*p + b of each row", NULL },
+	{ "/a", "row", "first operand a of each row's example", NULL },
+	{ "/b", "row", "second operand b of each row's example", NULL },
+	{ "/c", "row", "answer c = (a + b) mod p of each row's example", NULL },
+	{ "/pos", "row", "token position (0-6) the row was taken at", NULL },
+	{ "/stats/mean", "", "mean over all N*d_model values", NULL },
+	{ "/stats/std", "", "unbiased standard deviation over all values", NULL },
+	{ "/stats/min", "", "smallest value", NULL },
+	{ "/stats/max", "", "largest value", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
+static const struct h5_doc *const acts_tables[] = { acts_doc, NULL };
 
 static int task_cols(const struct acts_set *s, const int32_t *cols[5])
 {
@@ -121,16 +124,7 @@ static int write_rest(struct h5w *w, const char *path, const struct acts_set *s,
 	if (!rc) rc = h5w_f64(w, "/stats/std", &std, 0, NULL, err);
 	if (!rc) rc = h5w_f64(w, "/stats/min", &mn, 0, NULL, err);
 	if (!rc) rc = h5w_f64(w, "/stats/max", &mx, 0, NULL, err);
-	if (!rc) rc = describe(w, "/activations", "row,d_model",
-	                       "the activation matrix: one row per example (token), d_model columns", err);
-	for (int i = 0; i < 5 && !rc && ntask == 5; i++)
-		rc = describe(w, task_names[i], "row", task_text[i], err);
-	if (!rc && s->token_ids)
-		rc = describe(w, "/token_ids", "row", "token id of each row", err);
-	if (!rc) rc = describe(w, "/stats/mean", "", "mean over all N*d_model values", err);
-	if (!rc) rc = describe(w, "/stats/std", "", "unbiased standard deviation over all values", err);
-	if (!rc) rc = describe(w, "/stats/min", "", "smallest value", err);
-	if (!rc) rc = describe(w, "/stats/max", "", "largest value", err);
+	if (!rc) rc = h5w_describe_all(w, acts_tables, err);
 	if (rc)
 		return rc;
 	if (ntask == 5) { /* exactly the attributes husai always wrote, in this order */

@@ -1,8 +1,9 @@
 /*
- * artifact_analysis.c — the husai.analysis HDF5 artifact (docs/decisions.md §10): per-pair tables of
- * stability metrics for each group and control, per-feature stability vectors and Hungarian
- * matchings, written through h5w_* and read back with validation through h5r_*.  What the
- * numbers mean is analyze/'s business; this file owns only their layout on disk.
+ * artifact_analysis.c — the husai.analysis HDF5 artifact (docs/decisions.md §10): per-pair
+ * tables of stability metrics for each group and control, per-feature stability vectors and
+ * Hungarian matchings, written through h5w_* (every dataset described by one table, ana_doc)
+ * and read back with validation through h5r_*.  What the numbers mean is analyze/'s
+ * business; this file owns only their layout on disk.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +11,77 @@
 #include <string.h>
 
 #include "formats.h"
+
+/* What every dataset of analysis.h5 holds (docs/artifacts.md "Analysis"); `*` is a group
+ * name, a seed or a pair "<a>_<b>".  The numbers' definitions are in docs/formulas.md §5. */
+static const struct h5_doc ana_doc[] = {
+	{ "/pairs/*/seed_a", "pair", "first seed of each pair (seeds sorted, pairs in lexicographic "
+	                             "order)", NULL },
+	{ "/pairs/*/seed_b", "pair", "second seed of each pair", NULL },
+	{ "/pairs/*/pwmcc", "pair", "PWMCC of the pair: the mean of r_a and r_b", NULL },
+	{ "/pairs/*/r_a", "pair", "mean over a's features of the best |cos| with b's", NULL },
+	{ "/pairs/*/r_b", "pair", "mean over b's features of the best |cos| with a's", NULL },
+	{ "/pairs/*/mnn_fraction", "pair", "fraction of mutual nearest neighbours above the MNN "
+	                                   "threshold", NULL },
+	{ "/pairs/*/hungarian_abs_mean", "pair", "one-to-one matching on |cos|: mean matched "
+	                                         "similarity (NaN: not computed)", NULL },
+	{ "/pairs/*/hungarian_abs_frac_0.5", "pair", "one-to-one matching on |cos|: fraction of "
+	                                             "matches >= 0.5", NULL },
+	{ "/pairs/*/hungarian_abs_frac_0.7", "pair", "one-to-one matching on |cos|: fraction of "
+	                                             "matches >= 0.7", NULL },
+	{ "/pairs/*/hungarian_abs_frac_thr", "pair", "one-to-one matching on |cos|: fraction of "
+	                                             "matches >= --threshold", NULL },
+	{ "/pairs/*/hungarian_signed_mean", "pair", "one-to-one matching on signed cosines: mean "
+	                                            "matched similarity", NULL },
+	{ "/pairs/*/hungarian_signed_frac_0.5", "pair", "one-to-one matching on signed cosines: "
+	                                                "fraction of matches >= 0.5", NULL },
+	{ "/pairs/*/sinkhorn_abs_mean", "pair", "Sinkhorn matching: mean |cos| of each feature's "
+	                                        "largest-plan-entry partner", NULL },
+	{ "/pairs/*/sinkhorn_abs_frac_0.5", "pair", "Sinkhorn matching: fraction of partners with "
+	                                            "|cos| >= 0.5", NULL },
+	{ "/pairs/*/sinkhorn_ot_cost", "pair", "Sinkhorn matching: transport cost", NULL },
+	{ "/pairs/*/sinkhorn_one_to_one", "pair", "Sinkhorn matching: share of distinct partners",
+	  NULL },
+	{ "/pairs/*/sinkhorn_iterations", "pair", "Sinkhorn matching: scaling iterations", NULL },
+	{ "/pairs/*/subspace_overlap", "pair", "||U1^T U2||_F^2 / k of the top-k left singular "
+	                                       "vectors of the two decoders", NULL },
+	{ "/pairs/*/grassmann_distance", "pair", "L2 norm of the principal angles between the two "
+	                                         "top-k subspaces", NULL },
+	{ "/pairs/*/null_expected_pwmcc", "pair", "the analytic null PWMCC for the pair's shape",
+	  NULL },
+	{ "/pairs/*/act_abs_pearson", "pair", "|Pearson r| of the two models' latent activations on "
+	                                      "the activation set's first rows", NULL },
+	{ "/pairs/*/act_topk_jaccard", "pair", "mean top-k Jaccard of the two models' active "
+	                                       "latents on the activation set's first rows", NULL },
+	{ "/controls/*/*/seed_a", "pair", "first seed of each pair of control models (r1: "
+	                                  "Gaussian, r2: untrained)", NULL },
+	{ "/controls/*/*/seed_b", "pair", "second seed of each pair of control models", NULL },
+	{ "/controls/*/*/pwmcc", "pair", "PWMCC of each pair of control models", NULL },
+	{ "/per_feature/*/*/stability", "d_sae", "per feature of the model: mean over the other "
+	                                         "models of its best |cos|", NULL },
+	{ "/matching/*/*/perm", "d_sae", "|cos| Hungarian matching: the matched column of b for "
+	                                 "each feature of a", NULL },
+	{ "/matching/*/*/sim", "d_sae", "|cos| of each feature of a with its matched feature", NULL },
+	{ "/matching/*/*/signed_perm", "d_sae", "signed-cosine matching: the matched column of b "
+	                                        "for each feature of a", NULL },
+	{ "/matching/*/*/signed_sim", "d_sae", "signed cosine of each matched pair of features",
+	  NULL },
+	{ "/matching/*/*/sinkhorn_perm", "d_sae", "Sinkhorn: the partner in b read off the "
+	                                          "transport plan for each feature of a", NULL },
+	{ "/matching/*/*/sinkhorn_sim", "d_sae", "Sinkhorn: |cos| with that partner", NULL },
+	{ "/truth/*/*/best_cos", "true_feature", "best |cos| of each true feature over the model's "
+	                                         "latents", NULL },
+	{ "/truth/*/*/match", "true_feature", "the latent Hungarian-matched to each true feature "
+	                                      "(-1: none)", NULL },
+	{ "/truth/*/*/match_cos", "true_feature", "|cos| of each true feature with its matched "
+	                                          "latent", NULL },
+	{ "/stability_prob/*/unstable_angles", "pair,k", "principal angles (radians) between the "
+	                                                 "top-k spans of two models' unstable "
+	                                                 "features", NULL },
+	{ "/stability_prob/*/*", "d_sae", "per feature of the model: fraction of the other models "
+	                                  "holding a feature within the stability threshold", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
 
 int ana_group_name_ok(const char *name)
 {
@@ -26,6 +98,17 @@ int ana_open(struct h5w **w, const char *path, const struct hus_provenance *prov
              struct hus_err *err)
 {
 	return h5w_open(w, path, ANALYSIS_FORMAT, ANALYSIS_VERSION, prov, err);
+}
+
+int ana_commit(struct h5w *w, struct hus_err *err)
+{
+	static const struct h5_doc *const tables[] = { ana_doc, NULL };
+	int rc = h5w_describe_all(w, tables, err);
+	if (rc) {
+		h5w_abort(w);
+		return rc;
+	}
+	return h5w_commit(w, err);
 }
 
 int ana_write_pairs(struct h5w *w, const char *prefix, const struct ana_pairs *p,

@@ -6,7 +6,8 @@
  * norm, like an SAE's W_dec), /truth/codes/{indptr [N+1] int64, indices [nnz] int32, values
  * [nnz] float32} (row r's active features and magnitudes, CSR, indices increasing),
  * /truth/frequency [n] float64 (firing probability), /truth/parent [n] int32 (-1 none),
- * /truth/group [n] int32 (-1 none).  Written streamed, one block of rows at a time, so the
+ * /truth/group [n] int32 (-1 none); every dataset described (description, dims) by the
+ * activation set's table and planted_doc.  Written streamed, one block of rows at a time, so the
  * rows never need to be in memory at once; the reader loads the truth only (the rows are
  * read like any activation set).
  */
@@ -20,6 +21,23 @@
 /* An activation set without the modular-addition task columns is version 2 (an older husai
  * refuses it by its version; docs/artifacts.md "Activation set"). */
 #define PLANTED_ACTS_VERSION 2
+
+/* The /truth datasets (docs/artifacts.md "Planted activation sets"); /activations and /stats
+ * are described by the activation set's own table. */
+static const struct h5_doc planted_doc[] = {
+	{ "/truth/dictionary", "d_model,true_feature", "the true features, unit columns (column i = "
+	                                               "feature i, as an SAE's W_dec)", NULL },
+	{ "/truth/codes/indptr", "row_boundary", "CSR row pointers (N + 1): row r's codes are "
+	                                         "entries indptr[r] to indptr[r+1] - 1", NULL },
+	{ "/truth/codes/indices", "code", "active true feature of each code, increasing within a row",
+	  NULL },
+	{ "/truth/codes/values", "code", "magnitude of each code", NULL },
+	{ "/truth/frequency", "true_feature", "firing probability of each true feature", NULL },
+	{ "/truth/parent", "true_feature", "parent feature of each true feature (-1: none)", NULL },
+	{ "/truth/group", "true_feature", "correlated group of each true feature (-1: none)", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+static const struct h5_doc *const planted_tables[] = { acts_doc, planted_doc, NULL };
 
 struct planted_writer {
 	struct h5w *w;
@@ -130,6 +148,7 @@ int planted_commit(struct planted_writer *p, const struct planted_meta *m, struc
 	if (!rc) rc = h5w_attr_str(p->w, "/", "planted_description", m->description, err);
 	if (!rc) rc = h5w_attr_f64(p->w, "/", "planted_mean_l0",
 				   (double)p->nnz / (double)p->N, err);
+	if (!rc) rc = h5w_describe_all(p->w, planted_tables, err);
 	if (rc) {
 		h5w_abort(p->w);
 	} else {

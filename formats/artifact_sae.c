@@ -38,39 +38,49 @@ static struct blk view(float *p, size_t d, size_t m)
 	return b;
 }
 
-/* What each parameter is, for a reader with h5py alone (docs/artifacts.md): a `description`
- * and a `dims` attribute (dimension names, outermost first) on every parameter dataset.
+/* What every dataset of an SAE checkpoint is, for a reader with h5py alone (docs/artifacts.md):
+ * a `description` and a `dims` attribute (dimension names, outermost first) on each.
  * Attributes only: the datasets' values and digests do not change. */
-static const struct { const char *name, *dims, *what; } param_doc[] = {
-	{ "W_enc", "d_sae,d_model", "encoder weights, row j = latent j: pre = (x - b_dec) W_enc^T + b_enc "
-	                            "(topk_upstream: x W_enc^T + b_enc)" },
-	{ "b_enc", "d_sae", "encoder bias" },
-	{ "W_dec", "d_model,d_sae", "decoder, column j = feature j's direction: x_hat = z W_dec^T + b_dec" },
-	{ "b_dec", "d_model", "decoder bias, also subtracted from x before the encoder" },
-	{ "threshold", "d_sae", "per-latent threshold (jumprelu, batchtopk, matryoshka): z_j = pre_j "
-	                        "where pre_j > threshold_j and pre_j > 0, else 0; unused otherwise" },
+static const struct h5_doc sae_doc[] = {
+	{ "/params/W_enc", "d_sae,d_model", "encoder weights, row j = latent j: pre = (x - b_dec) "
+	                                    "W_enc^T + b_enc (topk_upstream: x W_enc^T + b_enc)", NULL },
+	{ "/params/b_enc", "d_sae", "encoder bias", NULL },
+	{ "/params/W_dec", "d_model,d_sae", "decoder, column j = feature j's direction: x_hat = z "
+	                                    "W_dec^T + b_dec", NULL },
+	{ "/params/b_dec", "d_model", "decoder bias, also subtracted from x before the encoder", NULL },
+	{ "/params/threshold", "d_sae", "per-latent threshold (jumprelu, batchtopk, matryoshka): z_j = "
+	                                "pre_j where pre_j > threshold_j and pre_j > 0, else 0; unused "
+	                                "otherwise", NULL },
+	{ "/optimizer/step", "one", "Adam steps taken (equals the step attribute)", NULL },
+	{ "/optimizer/exp_avg/*", NULL, "Adam first moment of: ", "/params" },
+	{ "/optimizer/exp_avg_sq/*", NULL, "Adam second moment of: ", "/params" },
+	{ "/rng/order_mt19937", "state_word", "the batch-order generator: 624 MT19937 state words, "
+	                                      "then the position (0-624)", NULL },
+	{ "/rng/order_perm", "order_entry", "the current epoch's batch order: a permutation of the "
+	                                    "activation rows (sae.shuffle blocks: of the blocks)", NULL },
+	{ "/state/feature_counts", "d_sae", "firings per latent over the whole training (imported: "
+	                                    "as the source counted them)", NULL },
+	{ "/state/since_fired", "d_sae", "tokens since each latent last fired (AuxK's dead window)",
+	  NULL },
+	{ "/state/epoch_fired", "d_sae", "firings per latent in the current epoch", NULL },
+	{ "/state/counters", "counter", "epoch, position inside the epoch, batches this epoch, "
+	                                "BatchTopK threshold initialised (0/1)", NULL },
+	{ "/state/epoch_sums", "sum", "train loss and aux loss summed over the epoch so far", NULL },
+	{ "/metrics/final_fire_counts", "d_sae", "firings of each latent in the final evaluation "
+	                                         "over all rows", NULL },
+	{ "/metrics/loss", "epoch", "training loss over all rows at each epoch end", NULL },
+	{ "/metrics/mse", "epoch", "mean squared reconstruction error at each epoch end", NULL },
+	{ "/metrics/l0", "epoch", "mean active latents per row at each epoch end", NULL },
+	{ "/metrics/l1", "epoch", "mean L1 norm of the codes at each epoch end", NULL },
+	{ "/metrics/explained_variance", "epoch", "explained variance (upstream's scalar EV) at each "
+	                                          "epoch end", NULL },
+	{ "/metrics/ev_fvu", "epoch", "1 - fraction of variance unexplained at each epoch end", NULL },
+	{ "/metrics/dead_latents", "epoch", "latents that never fired, at each epoch end", NULL },
+	{ "/metrics/step", "epoch", "Adam steps taken at each epoch end", NULL },
+	{ "/metrics/aux", "epoch", "auxiliary (AuxK) loss at each epoch end", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
-
-int sae_describe_params(struct h5w *w, const char *prefix, unsigned present,
-                        struct hus_err *err)
-{
-	const char *role = !strcmp(prefix, "/params") ? ""
-	                   : !strcmp(prefix, "/optimizer/exp_avg") ? "Adam first moment of: "
-	                   : "Adam second moment of: ";
-	for (size_t i = 0; i < sizeof(param_doc) / sizeof(param_doc[0]); i++) {
-		char path[128], what[512];
-		snprintf(path, sizeof(path), "%s/%s", prefix, param_doc[i].name);
-		if (!(present >> i & 1u))
-			continue;
-		snprintf(what, sizeof(what), "%s%s", role, param_doc[i].what);
-		int rc = h5w_attr_str(w, path, "description", what, err);
-		if (!rc)
-			rc = h5w_attr_str(w, path, "dims", param_doc[i].dims, err);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
+static const struct h5_doc *const sae_tables[] = { sae_doc, NULL };
 
 static int write_block(struct h5w *w, const char *prefix, float *p, size_t d, size_t m,
                        int has_b_dec, float *tr, struct hus_err *err)
@@ -98,9 +108,7 @@ static int write_block(struct h5w *w, const char *prefix, float *p, size_t d, si
 			return rc;
 	}
 	snprintf(name, sizeof(name), "%s/threshold", prefix);
-	if ((rc = h5w_f32(w, name, b.threshold, 1, dm, err)))
-		return rc;
-	return sae_describe_params(w, prefix, has_b_dec ? 0x1fu : 0x17u, err);
+	return h5w_f32(w, name, b.threshold, 1, dm, err);
 }
 
 int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_provenance *prov,
@@ -169,6 +177,8 @@ int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_
 		    (rc = h5w_i64(w, "/metrics/final_fire_counts", c->final_counts, 1, dm, err)))
 			goto fail;
 	}
+	if ((rc = h5w_describe_all(w, sae_tables, err)))
+		goto fail;
 	free(tr);
 	return h5w_commit(w, err);
 fail:
@@ -536,13 +546,7 @@ int sae_imported_write(const char *path, const struct sae_imported *s, struct hu
 			rc = h5w_f64(w, dset[5], fc, 1, dims[5], err);
 		free(fc);
 	}
-	unsigned present = 0;
-	for (int i = 0; i < 5; i++) /* W_enc, b_enc, W_dec, b_dec, threshold */
-		present |= s->param[i] ? 1u << i : 0u;
-	if (!rc) rc = sae_describe_params(w, "/params", present, err);
-	if (!rc && s->param[5]) rc = h5w_attr_str(w, dset[5], "description",
-	                                          "firings per latent, as the source counted them", err);
-	if (!rc && s->param[5]) rc = h5w_attr_str(w, dset[5], "dims", "d_sae", err);
+	if (!rc) rc = h5w_describe_all(w, sae_tables, err);
 	if (!rc) rc = h5w_attr_str(w, "/", "architecture", s->architecture, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "k", s->k, err);
 	if (!rc) rc = h5w_attr_i64(w, "/", "seed", s->seed, err);

@@ -1,10 +1,11 @@
 /*
  * artifact_transformer.c — the transformer checkpoint (husai.transformer_checkpoint v1,
- * docs/decisions.md §10, docs/formulas.md §2.5): every parameter under /params/<state-dict key>, Adam moments and
- * step, the shuffle generator's state, epoch progress (so a run resumes to the bit, also
- * from the middle of an epoch), the metrics history, and the model shape, answer position
- * and checkpoint kind as attributes.  Writes are atomic (h5w_*); reads validate the format,
- * version, every shape, and that parameters and moments are finite.
+ * docs/decisions.md §10, docs/formulas.md §2.5): every parameter under /params/<state-dict
+ * key>, Adam moments and step, the shuffle generator's state, epoch progress (so a run
+ * resumes to the bit, also from the middle of an epoch), the metrics history, and the model
+ * shape, answer position and checkpoint kind as attributes; every dataset described by one
+ * table (tfck_doc).  Writes are atomic (h5w_*); reads validate the format, version, every
+ * shape, and that parameters and moments are finite.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,63 @@
 
 #define TFCK_FORMAT HUS_FORMAT_TRANSFORMER
 #define TFCK_VERSION 1
+
+/* What every dataset of a transformer checkpoint is (docs/artifacts.md "Transformer
+ * checkpoint"): the `description` and `dims` attributes, by TransformerLens state-dict name. */
+static const struct h5_doc tfck_doc[] = {
+	{ "/params/embed.W_E", "d_vocab,d_model", "token embedding", NULL },
+	{ "/params/pos_embed.W_pos", "n_ctx,d_model", "position embedding", NULL },
+	{ "/params/blocks.*.ln1.w", "d_model", "LayerNorm before attention: scale", NULL },
+	{ "/params/blocks.*.ln1.b", "d_model", "LayerNorm before attention: bias", NULL },
+	{ "/params/blocks.*.ln2.w", "d_model", "LayerNorm before the MLP: scale", NULL },
+	{ "/params/blocks.*.ln2.b", "d_model", "LayerNorm before the MLP: bias", NULL },
+	{ "/params/blocks.*.attn.W_Q", "n_heads,d_model,d_head", "attention query weights", NULL },
+	{ "/params/blocks.*.attn.W_K", "n_heads,d_model,d_head", "attention key weights", NULL },
+	{ "/params/blocks.*.attn.W_V", "n_heads,d_model,d_head", "attention value weights", NULL },
+	{ "/params/blocks.*.attn.W_O", "n_heads,d_head,d_model", "attention output weights", NULL },
+	{ "/params/blocks.*.attn.b_Q", "n_heads,d_head", "attention query bias", NULL },
+	{ "/params/blocks.*.attn.b_K", "n_heads,d_head", "attention key bias", NULL },
+	{ "/params/blocks.*.attn.b_V", "n_heads,d_head", "attention value bias", NULL },
+	{ "/params/blocks.*.attn.b_O", "d_model", "attention output bias", NULL },
+	{ "/params/blocks.*.mlp.W_in", "d_model,d_mlp", "MLP input weights", NULL },
+	{ "/params/blocks.*.mlp.b_in", "d_mlp", "MLP input bias", NULL },
+	{ "/params/blocks.*.mlp.W_out", "d_mlp,d_model", "MLP output weights", NULL },
+	{ "/params/blocks.*.mlp.b_out", "d_model", "MLP output bias", NULL },
+	{ "/params/ln_final.w", "d_model", "final LayerNorm: scale", NULL },
+	{ "/params/ln_final.b", "d_model", "final LayerNorm: bias", NULL },
+	{ "/params/unembed.W_U", "d_model,d_vocab", "unembedding weights (logits = x W_U + b_U)", NULL },
+	{ "/params/unembed.b_U", "d_vocab", "unembedding bias", NULL },
+	{ "/optimizer/exp_avg/*", NULL, "Adam first moment of: ", "/params" },
+	{ "/optimizer/exp_avg_sq/*", NULL, "Adam second moment of: ", "/params" },
+	{ "/optimizer/step", "", "Adam steps taken", NULL },
+	{ "/rng/state", "byte", "raw state of the shuffle generator (attribute algorithm) at the start "
+	                        "of the current epoch", NULL },
+	{ "/rng/seed_init", "", "transformer.init_seed (-1: unknown, imported)", NULL },
+	{ "/rng/seed_shuffle", "", "transformer.shuffle_seed (-1: unknown, imported)", NULL },
+	{ "/metrics/train_loss", "epoch", "train loss per epoch, sample-weighted over the epoch", NULL },
+	{ "/metrics/train_acc", "epoch", "train accuracy per epoch, over the epoch", NULL },
+	{ "/metrics/val_loss", "epoch", "validation loss after each epoch", NULL },
+	{ "/metrics/val_acc", "epoch", "validation accuracy after each epoch", NULL },
+	{ "/progress/epoch", "", "completed epochs", NULL },
+	{ "/progress/step_in_epoch", "", "steps taken in the epoch in progress (0 at an epoch end)",
+	  NULL },
+	{ "/progress/part_loss_sum", "", "loss summed over the partial epoch", NULL },
+	{ "/progress/part_correct", "", "correct answers in the partial epoch", NULL },
+	{ "/progress/part_seen", "", "samples seen in the partial epoch", NULL },
+	{ "/progress/best_epoch", "", "epoch of the best validation accuracy (-1: none)", NULL },
+	{ "/progress/best_val_acc", "", "the best validation accuracy", NULL },
+	{ "/progress/train_fit_epoch", "", "first epoch with train accuracy >= grok_train_acc (-1: "
+	                                   "not yet)", NULL },
+	{ "/progress/grokked_epoch", "", "first epoch after it with validation accuracy >= "
+	                                 "grok_val_acc (-1: not yet)", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+int tfck_describe(struct h5w *w, struct hus_err *err)
+{
+	static const struct h5_doc *const tables[] = { tfck_doc, NULL };
+	return h5w_describe_all(w, tables, err);
+}
 
 static int w_scalar_i64(struct h5w *w, const char *name, int64_t v, struct hus_err *err)
 {
@@ -83,6 +141,8 @@ int tfck_write(const char *path, const struct tfck *ck, const struct hus_provena
 	if (!rc) rc = h5w_attr_str(w, "/", "rng_algorithm", ck->rng_algorithm, err);
 	if (!rc && ck->grokked_epoch >= 0)
 		rc = h5w_attr_i64(w, "/", "grokked_epoch", ck->grokked_epoch, err);
+	if (!rc)
+		rc = tfck_describe(w, err);
 	if (rc) {
 		h5w_abort(w);
 		return rc;

@@ -180,6 +180,27 @@ int h5w_attr_i64(struct h5w *w, const char *obj, const char *name, int64_t val,
                  struct hus_err *err);
 int h5w_attr_f64(struct h5w *w, const char *obj, const char *name, double val,
                  struct hus_err *err);
+/* Self-describing datasets (docs/artifacts.md): every dataset of every artifact carries two
+ * string attributes, `description` (what it holds, in words) and `dims` (its dimension names,
+ * outermost first, comma-separated; "" for a scalar).  h5w_describe writes them on one dataset
+ * and refuses (HUS_EINTERNAL) empty text or dims whose count of names is not the rank.
+ * Attributes only: the datasets' bytes and digests do not change. */
+int h5w_describe(struct h5w *w, const char *dset, const char *description, const char *dims,
+                 struct hus_err *err);
+/* One row of an artifact's dataset table.  Tables end with a row whose pattern is NULL. */
+struct h5_doc {
+	const char *pattern;     /* the dataset path; `*` stands for one path component
+	                          * (fnmatch, FNM_PATHNAME); the first matching row wins */
+	const char *dims;        /* dimension names, as h5w_describe's */
+	const char *description; /* what it holds */
+	const char *mirror;      /* non-NULL: shaped like <mirror>/<this dataset's last component>
+	                          * (an optimizer moment): dims from that row, description =
+	                          * this row's text followed by that row's */
+};
+/* Describe every dataset written so far from `tables` (a NULL-terminated list of tables); a
+ * dataset no row matches is an internal error naming it, so none goes out undescribed.
+ * Call it last, before h5w_commit. */
+int h5w_describe_all(struct h5w *w, const struct h5_doc *const *tables, struct hus_err *err);
 /* Close, fsync, rename to the final name.  Frees w whatever happens. */
 int h5w_commit(struct h5w *w, struct hus_err *err);
 /* Close and unlink the temporary.  Frees w.  NULL is fine. */
@@ -511,6 +532,9 @@ int acts_file_has_task(const char *path, struct hus_err *err);
 /* Write atomically; computes the statistics from x.  On error nothing is left at path. */
 int acts_write(const char *path, const struct acts_set *s, const struct hus_provenance *prov,
                struct hus_err *err);
+/* The table describing an activation set's datasets (h5w_describe_all); a planted set
+ * (artifact_planted.c) adds its /truth rows to it. */
+extern const struct h5_doc acts_doc[];
 /* Read and validate (format, version, shapes, finite values: a NaN/Inf row is named; with
  * task columns: each row agrees with the modulus, `rows` all or train, and a train set holds
  * exactly the train part of the split, in order). */
@@ -622,6 +646,9 @@ struct tfck {
 /* Write atomically; on error nothing is left at path. */
 int tfck_write(const char *path, const struct tfck *ck, const struct hus_provenance *prov,
                struct hus_err *err);
+/* Describe every dataset of a transformer checkpoint being written (its dataset table; also
+ * for husai import's converter, formats/import_transformer.c). */
+int tfck_describe(struct h5w *w, struct hus_err *err);
 /* Read the format, version and model-shape attributes (and config_yaml, malloc'ed) only. */
 int tfck_peek(const char *path, struct tfck *ck, struct hus_err *err);
 /* Read everything; ck->t, n_tensors, n_params and the three blocks are supplied by the
@@ -686,11 +713,6 @@ int sae_ckpt_write(const char *path, const struct sae_ckpt *c, const struct hus_
  * (release with sae_ckpt_release).  hist_names point at static strings. */
 int sae_ckpt_read(const char *path, struct sae_ckpt *c, struct hus_err *err);
 void sae_ckpt_release(struct sae_ckpt *c);
-/* The `description` and `dims` attributes of the parameter datasets under prefix ("/params",
- * "/optimizer/exp_avg", "/optimizer/exp_avg_sq"); bit i of present says parameter i exists
- * (W_enc, b_enc, W_dec, b_dec, threshold). */
-int sae_describe_params(struct h5w *w, const char *prefix, unsigned present,
-                        struct hus_err *err);
 /* An imported SAE (root kind "imported": /params and attributes only): shapes and finite
  * values of its parameters. */
 int sae_imported_check(const char *path, struct hus_err *err);
@@ -767,6 +789,9 @@ struct ana_pairs {
 int ana_group_name_ok(const char *name); /* 1 if usable as a group name */
 int ana_open(struct h5w **w, const char *path, const struct hus_provenance *prov,
              struct hus_err *err);
+/* Describe every dataset (the analysis's dataset table, h5w_describe_all), then h5w_commit.
+ * Frees w whatever happens; on error nothing is left at the path. */
+int ana_commit(struct h5w *w, struct hus_err *err);
 /* prefix: "/pairs/<group>" or "/controls/<group>/<kind>" */
 int ana_write_pairs(struct h5w *w, const char *prefix, const struct ana_pairs *p,
                     struct hus_err *err);

@@ -2,10 +2,13 @@
  * h5.c — HDF5 artifacts: typed n-d datasets and attributes, written under a temporary name and
  * renamed into place (atomic.c invariants), and read back with validation of the format name,
  * version, ranks, dims (overflow-checked) and element types.  Every failure names the file and
- * the dataset or attribute path.  The only file in husai that talks to the HDF5 C API, apart
- * from the per-artifact schema files, which go through these functions.  Every open is first
+ * the dataset or attribute path.  Every dataset an artifact writes is described (attributes
+ * `description` and `dims`, h5w_describe) from the artifact's one table (h5w_describe_all).
+ * The only file in husai that talks to the HDF5 C API, apart from the per-artifact schema
+ * files, which go through these functions.  Every open is first
  * walked by the crash guard's validator process (h5guard.c, running h5_guard_walk below).
  */
+#include <fnmatch.h>
 #include <hdf5.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -405,6 +408,84 @@ void h5w_abort(struct h5w *w)
 	H5Fclose(w->file);
 	unlink(w->at.tmp_path);
 	free(w);
+}
+
+/* ---------------------------------------------------------------- dataset docs ------ */
+
+static int list_datasets(hid_t file, const char *path, char ***paths, size_t *n,
+                         struct hus_err *err);
+
+/* How many comma-separated names `dims` holds ("" names none: a scalar). */
+static int dims_names(const char *dims)
+{
+	int n = *dims != 0;
+	for (const char *p = dims; *p; p++)
+		n += *p == ',';
+	return n;
+}
+
+int h5w_describe(struct h5w *w, const char *dset, const char *description, const char *dims,
+                 struct hus_err *err)
+{
+	if (!description || !*description || !dims)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
+				"a dataset needs a non-empty description and dims");
+	hid_t d = H5Dopen2(w->file, dset, H5P_DEFAULT);
+	if (d < 0)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
+				"no such dataset to describe: %s", h5_reason());
+	hid_t s = H5Dget_space(d);
+	int rank = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
+	if (s >= 0)
+		H5Sclose(s);
+	H5Dclose(d);
+	if (rank != dims_names(dims))
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
+				"dims '%s' names %d dimensions, the dataset has rank %d", dims,
+				dims_names(dims), rank);
+	int rc = h5w_attr_str(w, dset, "description", description, err);
+	return rc ? rc : h5w_attr_str(w, dset, "dims", dims, err);
+}
+
+/* The first row of the tables whose pattern matches `dset`, or NULL. */
+static const struct h5_doc *doc_find(const struct h5_doc *const *tables, const char *dset)
+{
+	for (size_t t = 0; tables[t]; t++)
+		for (const struct h5_doc *row = tables[t]; row->pattern; row++)
+			if (!fnmatch(row->pattern, dset, FNM_PATHNAME))
+				return row;
+	return NULL;
+}
+
+static int describe_from(struct h5w *w, const struct h5_doc *const *tables, const char *dset,
+                         struct hus_err *err)
+{
+	const struct h5_doc *row = doc_find(tables, dset);
+	if (!row)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
+				"the artifact's table describes no such dataset (add a row; "
+				"docs/artifacts.md)");
+	if (!row->mirror)
+		return h5w_describe(w, dset, row->description, row->dims, err);
+	char twin[1024], text[2048];
+	snprintf(twin, sizeof(twin), "%s/%s", row->mirror, strrchr(dset, '/') + 1);
+	const struct h5_doc *of = doc_find(tables, twin);
+	if (!of || of->mirror)
+		return hus_errf(err, HUS_EINTERNAL, w->at.final_path, dset,
+				"shaped like '%s', which the artifact's table does not describe", twin);
+	snprintf(text, sizeof(text), "%s%s", row->description, of->description);
+	return h5w_describe(w, dset, text, of->dims, err);
+}
+
+int h5w_describe_all(struct h5w *w, const struct h5_doc *const *tables, struct hus_err *err)
+{
+	char **paths = NULL;
+	size_t n = 0;
+	int rc = list_datasets(w->file, w->at.final_path, &paths, &n, err);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = describe_from(w, tables, paths[i], err);
+	h5r_free_list(paths, n);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- reader ------------ */
@@ -1232,8 +1313,8 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 struct list_ctx {
 	char **paths;
 	size_t n, cap, objects;
-	int failed; /* err is filled */
-	struct h5r *r;
+	int failed;       /* err is filled */
+	const char *file; /* for errors */
 	struct hus_err *err;
 };
 
@@ -1242,7 +1323,7 @@ static herr_t list_obj(hid_t loc, const char *name, const H5O_info_t *info, void
 	(void)loc;
 	struct list_ctx *c = data;
 	if (++c->objects > WALK_MAX_OBJECTS || strlen(name) > WALK_MAX_PATH) {
-		hus_errf(c->err, HUS_EINPUT, c->r->path, NULL,
+		hus_errf(c->err, HUS_EINPUT, c->file, NULL,
 			 "more than %d objects or a path longer than %d bytes (a group that "
 			 "contains itself?)",
 			 WALK_MAX_OBJECTS, WALK_MAX_PATH);
@@ -1264,19 +1345,21 @@ static herr_t list_obj(hid_t loc, const char *name, const H5O_info_t *info, void
 	snprintf(c->paths[c->n++], len, "/%s", name);
 	return 0;
 oom:
-	hus_errf(c->err, HUS_ENOMEM, c->r->path, NULL, "out of memory");
+	hus_errf(c->err, HUS_ENOMEM, c->file, NULL, "out of memory");
 	c->failed = 1;
 	return -1;
 }
 
-int h5r_list_datasets(struct h5r *r, char ***paths, size_t *n, struct hus_err *err)
+/* Every dataset of an open file (reader's or writer's), by name. */
+static int list_datasets(hid_t file, const char *path, char ***paths, size_t *n,
+                         struct hus_err *err)
 {
-	struct list_ctx c = { .r = r, .err = err };
+	struct list_ctx c = { .file = path, .err = err };
 	*paths = NULL;
 	*n = 0;
-	if (H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, list_obj, &c) < 0 || c.failed) {
+	if (H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, list_obj, &c) < 0 || c.failed) {
 		if (!c.failed)
-			hus_errf(err, HUS_EINPUT, r->path, NULL, "cannot walk the file: %s", h5_reason());
+			hus_errf(err, HUS_EINPUT, path, NULL, "cannot walk the file: %s", h5_reason());
 		H5Eclear2(H5E_DEFAULT);
 		h5r_free_list(c.paths, c.n);
 		return err && err->code ? err->code : HUS_EINPUT;
@@ -1284,6 +1367,11 @@ int h5r_list_datasets(struct h5r *r, char ***paths, size_t *n, struct hus_err *e
 	*paths = c.paths;
 	*n = c.n;
 	return 0;
+}
+
+int h5r_list_datasets(struct h5r *r, char ***paths, size_t *n, struct hus_err *err)
+{
+	return list_datasets(r->file, r->path, paths, n, err);
 }
 
 void h5r_free_list(char **paths, size_t n)

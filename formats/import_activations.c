@@ -10,7 +10,9 @@
  * second converts, writes and finishes the statistics (acts_stream_*), so a file larger than
  * memory converts and the statistics equal acts_write's bit for bit.  The source file's sha256
  * is recorded with its name, the tensor/dataset inside it and its dtype; model, hook, layer and
- * position come from flags or a sidecar JSON.  The output is written atomically.
+ * position come from flags or a sidecar JSON, the token id of each row from a 1-D integer
+ * .npy (--token-ids; its length, dtype and signs checked before anything is written).  The
+ * output is written atomically.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,16 +55,27 @@ struct src {
 
 /* ---------------------------------------------------------------- .npy ------------- */
 
-/* The header dict {'descr': '<f4', 'fortran_order': False, 'shape': (N, d), } */
-static int npy_open(struct src *s, struct hus_err *err)
+/* What a .npy header says: {'descr': '<f4', 'fortran_order': False, 'shape': (N, d), } */
+struct npy_head {
+	char descr[16];   /* the dtype string, e.g. <f4 or <i8 */
+	int rank;         /* 1 or 2 */
+	uint64_t dims[2];
+	uint64_t offset;  /* where the data starts */
+	uint64_t size;    /* the file's size */
+};
+
+/* Read and validate the header of the .npy open at fd: magic, version, a dict with 'descr',
+ * 'fortran_order' False and a shape of rank 1 or 2.  The caller checks the dtype, the rank and
+ * that the data fits (npy_check_size). */
+static int npy_header(int fd, const char *path, struct npy_head *nh, struct hus_err *err)
 {
 	unsigned char pre[12];
 	struct stat stt;
-	if (fstat(s->fd, &stt))
-		return hus_errf(err, HUS_EIO, s->path, NULL, "cannot stat: %s", strerror(errno));
-	ssize_t got = pread(s->fd, pre, sizeof(pre), 0);
+	if (fstat(fd, &stt))
+		return hus_errf(err, HUS_EIO, path, NULL, "cannot stat: %s", strerror(errno));
+	ssize_t got = pread(fd, pre, sizeof(pre), 0);
 	if (got < 10 || memcmp(pre, "\x93NUMPY", 6))
-		return hus_errf(err, HUS_EINPUT, s->path, "magic",
+		return hus_errf(err, HUS_EINPUT, path, "magic",
 		                "not a NumPy .npy file (expected the bytes \\x93NUMPY at the start)");
 	int major = pre[6];
 	uint64_t hlen, hstart;
@@ -72,62 +85,150 @@ static int npy_open(struct src *s, struct hus_err *err)
 		hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8 | (uint64_t)pre[10] << 16 |
 		       (uint64_t)pre[11] << 24, hstart = 12;
 	else
-		return hus_errf(err, HUS_EINPUT, s->path, "version",
+		return hus_errf(err, HUS_EINPUT, path, "version",
 		                "unsupported .npy format version %d (expected 1, 2 or 3)", major);
 	if (hlen > (1u << 20) || hstart + hlen > (uint64_t)stt.st_size)
-		return hus_errf(err, HUS_EINPUT, s->path, "header",
+		return hus_errf(err, HUS_EINPUT, path, "header",
 		                "header length %llu does not fit in the file", (unsigned long long)hlen);
 	char *h = malloc(hlen + 1);
 	if (!h)
-		return hus_errf(err, HUS_ENOMEM, s->path, NULL, "out of memory");
-	if (pread(s->fd, h, hlen, (off_t)hstart) != (ssize_t)hlen) {
+		return hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory");
+	if (pread(fd, h, hlen, (off_t)hstart) != (ssize_t)hlen) {
 		free(h);
-		return hus_errf(err, HUS_EIO, s->path, "header", "cannot read the header");
+		return hus_errf(err, HUS_EIO, path, "header", "cannot read the header");
 	}
 	h[hlen] = 0;
 	int rc = 0;
 	const char *descr = strstr(h, "'descr':"), *fo = strstr(h, "'fortran_order':"),
 		   *shape = strstr(h, "'shape':");
-	char dt[16] = "";
-	unsigned long long n = 0, d = 0;
+	unsigned long long a = 0, b = 0;
 	int consumed = 0;
+	memset(nh, 0, sizeof(*nh));
 	if (h[0] != '{' || !descr || !fo || !shape)
-		rc = hus_errf(err, HUS_EINPUT, s->path, "header",
+		rc = hus_errf(err, HUS_EINPUT, path, "header",
 		              "expected a dict with 'descr', 'fortran_order' and 'shape', found: %.80s", h);
-	else if (sscanf(descr + 8, " '%15[^']'", dt) != 1)
-		rc = hus_errf(err, HUS_EINPUT, s->path, "header.descr", "expected a quoted dtype string");
-	else if (!strcmp(dt, "<f4"))
-		s->dtype = DT_F32;
-	else if (!strcmp(dt, "<f2"))
-		s->dtype = DT_F16;
-	else if (!strcmp(dt, "<f8"))
-		s->dtype = DT_F64;
-	else
-		rc = hus_errf(err, HUS_EINPUT, s->path, "header.descr",
-		              "dtype '%s' is not supported (expected little-endian float: <f2, <f4 or <f8; "
-		              "convert with x.astype('<f4'))", dt);
-	if (!rc && strncmp(fo + 16 + strspn(fo + 16, " "), "False", 5))
-		rc = hus_errf(err, HUS_EINPUT, s->path, "header.fortran_order",
+	else if (sscanf(descr + 8, " '%15[^']'", nh->descr) != 1)
+		rc = hus_errf(err, HUS_EINPUT, path, "header.descr", "expected a quoted dtype string");
+	else if (strncmp(fo + 16 + strspn(fo + 16, " "), "False", 5))
+		rc = hus_errf(err, HUS_EINPUT, path, "header.fortran_order",
 		              "the array is in Fortran (column-major) order; save a C-ordered copy "
 		              "(np.ascontiguousarray(x))");
-	if (!rc && (sscanf(shape + 8, " (%llu ,%llu )%n", &n, &d, &consumed) != 2 || !consumed))
-		rc = hus_errf(err, HUS_EINPUT, s->path, "header.shape",
-		              "expected a 2-D shape (rows, d_model), found: %.40s", shape + 8);
+	else if (sscanf(shape + 8, " (%llu ,%llu )%n", &a, &b, &consumed) == 2 && consumed)
+		nh->rank = 2, nh->dims[0] = a, nh->dims[1] = b;
+	else if (consumed = 0, sscanf(shape + 8, " (%llu , )%n", &a, &consumed) == 1 && consumed)
+		nh->rank = 1, nh->dims[0] = a, nh->dims[1] = 1;
+	else
+		rc = hus_errf(err, HUS_EINPUT, path, "header.shape",
+		              "expected a 1-D or 2-D shape, found: %.40s", shape + 8);
 	free(h);
+	nh->offset = hstart + hlen;
+	nh->size = (uint64_t)stt.st_size;
+	return rc;
+}
+
+/* The shape is non-empty and the file holds exactly its data, elements of `esize` bytes. */
+static int npy_check_size(const struct npy_head *nh, const char *path, size_t esize,
+                          struct hus_err *err)
+{
+	uint64_t n = nh->dims[0], d = nh->dims[1];
+	if (n == 0 || d == 0 || n > ((uint64_t)1 << 40) / d)
+		return hus_errf(err, HUS_EINPUT, path, "header.shape",
+		                "shape (%llu, %llu) is empty or too large", (unsigned long long)n,
+		                (unsigned long long)d);
+	uint64_t want = nh->offset + n * d * esize;
+	if (nh->size != want)
+		return hus_errf(err, HUS_EINPUT, path, "data",
+		                "file is %llu bytes, the header's shape of %llu x %llu %s needs %llu",
+		                (unsigned long long)nh->size, (unsigned long long)n,
+		                (unsigned long long)d, nh->descr, (unsigned long long)want);
+	return 0;
+}
+
+/* The matrix source: 2-D, little-endian float16/32/64. */
+static int npy_open(struct src *s, struct hus_err *err)
+{
+	struct npy_head nh;
+	int rc = npy_header(s->fd, s->path, &nh, err);
 	if (rc)
 		return rc;
-	s->N = n, s->d = d;
-	s->offset = hstart + hlen;
-	if (n == 0 || d == 0 || n > ((uint64_t)1 << 40) / d)
-		return hus_errf(err, HUS_EINPUT, s->path, "header.shape", "shape (%llu, %llu) is empty or too large",
-		                n, d);
-	uint64_t want = s->offset + (uint64_t)n * d * dtype_size[s->dtype];
-	if ((uint64_t)stt.st_size != want)
-		return hus_errf(err, HUS_EINPUT, s->path, "data",
-		                "file is %lld bytes, the header's shape (%llu, %llu) of %s needs %llu",
-		                (long long)stt.st_size, n, d, dtype_names[s->dtype],
-		                (unsigned long long)want);
+	if (!strcmp(nh.descr, "<f4"))
+		s->dtype = DT_F32;
+	else if (!strcmp(nh.descr, "<f2"))
+		s->dtype = DT_F16;
+	else if (!strcmp(nh.descr, "<f8"))
+		s->dtype = DT_F64;
+	else
+		return hus_errf(err, HUS_EINPUT, s->path, "header.descr",
+		                "dtype '%s' is not supported (expected little-endian float: <f2, <f4 or "
+		                "<f8; convert with x.astype('<f4'))", nh.descr);
+	if (nh.rank != 2)
+		return hus_errf(err, HUS_EINPUT, s->path, "header.shape",
+		                "expected a 2-D shape (rows, d_model), found a 1-D array of %llu",
+		                (unsigned long long)nh.dims[0]);
+	if ((rc = npy_check_size(&nh, s->path, dtype_size[s->dtype], err)))
+		return rc;
+	s->N = nh.dims[0], s->d = nh.dims[1];
+	s->offset = nh.offset;
 	return 0;
+}
+
+/* --token-ids: a 1-D little-endian int32 or int64 .npy of one non-negative id per row (at
+ * most INT32_MAX: stored as /token_ids int32).  *ids is allocated; on error it is NULL and
+ * err names the file and what was expected. */
+static int token_ids_read(const char *path, size_t N, int32_t **ids, struct hus_err *err)
+{
+	*ids = NULL;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return hus_errf(err, HUS_EIO, path, NULL, "cannot open the token ids: %s", strerror(errno));
+	struct npy_head nh;
+	int rc = npy_header(fd, path, &nh, err);
+	size_t es = !rc && !strcmp(nh.descr, "<i4") ? 4 : !rc && !strcmp(nh.descr, "<i8") ? 8 : 0;
+	if (!rc && !es)
+		rc = hus_errf(err, HUS_EINPUT, path, "header.descr",
+		              "token ids of dtype '%s' are not supported (expected little-endian "
+		              "integers: <i4 or <i8; convert with ids.astype('<i8'))", nh.descr);
+	else if (!rc && (nh.rank != 1 || nh.dims[0] != N))
+		rc = hus_errf(err, HUS_EINPUT, path, "header.shape",
+		              "expected one token id per row of the activations, a 1-D array of %zu; "
+		              "found %s %llu%s%llu", N, nh.rank == 1 ? "a 1-D array of" : "shape",
+		              (unsigned long long)nh.dims[0], nh.rank == 1 ? "" : " x ",
+		              nh.rank == 1 ? 0ull : (unsigned long long)nh.dims[1]);
+	if (!rc)
+		rc = npy_check_size(&nh, path, es, err);
+	unsigned char *raw = !rc ? malloc(N * es) : NULL;
+	int32_t *out = !rc ? malloc(N * sizeof(int32_t)) : NULL;
+	if (!rc && (!raw || !out))
+		rc = hus_errf(err, HUS_ENOMEM, path, NULL, "out of memory for %zu token ids", N);
+	for (size_t done = 0; !rc && done < N * es;) {
+		ssize_t k = pread(fd, raw + done, N * es - done, (off_t)(nh.offset + done));
+		if (k <= 0)
+			rc = hus_errf(err, HUS_EIO, path, "data", "cannot read the token ids: %s",
+			              k ? strerror(errno) : "file shorter than declared");
+		else
+			done += (size_t)k;
+	}
+	for (size_t i = 0; !rc && i < N; i++) { /* little-endian, byte by byte: any host */
+		uint64_t u = 0;
+		for (size_t k = es; k-- > 0;)
+			u = u << 8 | raw[i * es + k];
+		int64_t v = es == 4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+		if (v < 0 || v > INT32_MAX) {
+			char where[64];
+			snprintf(where, sizeof(where), "[%zu]", i);
+			rc = hus_errf(err, HUS_EINPUT, path, where,
+			              "token id %lld of row %zu is not in [0, %d]", (long long)v, i,
+			              INT32_MAX);
+		} else
+			out[i] = (int32_t)v;
+	}
+	close(fd);
+	free(raw);
+	if (rc)
+		free(out);
+	else
+		*ids = out;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- .safetensors ----- */
@@ -579,7 +680,8 @@ static int convert(struct src *s, const char *out, const struct acts_set *meta, 
 static const char *const usage_lines[] = {
 	"usage: husai import-activations [--dataset <name>] [--model <m>] [--hook <h>]",
 	"                                [--layer <n>] [--position <p>] [--meta <meta.json>]",
-	"                                [--chunk-rows <n>] [--force] --out <set.h5> <src>",
+	"                                [--token-ids <ids.npy>] [--chunk-rows <n>] [--force]",
+	"                                --out <set.h5> <src>",
 	"",
 	"Convert an activation matrix (rows = tokens or examples, columns = d_model) into a",
 	"husai activation set that `husai train-sae`, `husai run` (experiment.activations) and",
@@ -600,6 +702,9 @@ static const char *const usage_lines[] = {
 	"    --position <p>     which token positions the rows are (free text)",
 	"    --meta <file>      a JSON sidecar {\"model\", \"hook\", \"layer\", \"position\"};",
 	"                       flags win over it",
+	"    --token-ids <ids.npy>",
+	"                       the token id of each row: a 1-D integer .npy (<i4 or <i8) of one",
+	"                       non-negative id per row, stored as /token_ids",
 	"    --chunk-rows <n>   rows per chunk (default: about 8 MB worth)",
 	"    --force            overwrite <set.h5>",
 	"    --out <set.h5>     the activation set to write",
@@ -609,13 +714,14 @@ static const char *const usage_lines[] = {
 int cmd_import_activations(int argc, char **argv)
 {
 	const char *dataset = NULL, *model = NULL, *hook = NULL, *position = NULL, *meta = NULL,
-		   *out = NULL;
+		   *token_ids = NULL, *out = NULL;
 	int64_t layer = -1, chunk = 0;
 	int force = 0;
 	const struct hus_opt opts[] = {
 		HUS_OPT_STR("dataset", 0, &dataset),   HUS_OPT_STR("model", 0, &model),
 		HUS_OPT_STR("hook", 0, &hook),         HUS_OPT_I64("layer", 0, &layer, 0, INT64_MAX),
 		HUS_OPT_STR("position", 0, &position), HUS_OPT_STR("meta", 0, &meta),
+		HUS_OPT_STR("token-ids", 0, &token_ids),
 		HUS_OPT_I64("chunk-rows", 0, &chunk, 1, INT64_MAX),
 		HUS_OPT_FLAG("force", 0, &force),      HUS_OPT_STR("out", 0, &out),
 		HUS_OPT_END,
@@ -712,11 +818,14 @@ int cmd_import_activations(int argc, char **argv)
 		if (!rc)
 			rc = hus_sha256_file(path, m.source_sha256, NULL, &err);
 	}
+	if (!rc && token_ids)
+		rc = token_ids_read(token_ids, m.N, &m.token_ids, &err);
 	if (!rc) {
 		size_t rows = chunk > 0 ? (size_t)chunk : (size_t)(8u << 20) / (s.d * sizeof(float));
 		rc = convert(&s, out, &m, rows ? rows : 1, &err);
 	}
 	src_close(&s);
+	free(m.token_ids);
 	if (rc) {
 		hus_err_print(&err);
 		return hus_err_status(err.code);

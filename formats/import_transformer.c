@@ -348,6 +348,7 @@ int imp_transformer_write(const char *out, const struct pt_value *root, const ch
 	                           "imported from optimizer_state_dict" : "zeros (not in the source)", err);
 	if (!rc) rc = h5w_attr_str(w, "/", "upstream_config_json", cfgjs ? cfgjs : "{}", err);
 	if (!rc) rc = h5w_attr_str(w, "/", "upstream_metrics_json", metjs ? metjs : "{}", err);
+	if (!rc) rc = tfck_describe(w, err);
 	if (rc)
 		h5w_abort(w);
 	else

@@ -1,7 +1,8 @@
 /*
  * test_formats_h5.c — HDF5 artifacts: round trips of every element type and attribute kind,
  * provenance attributes, and every way a reader must refuse a file (wrong format, version,
- * rank, dims, dtype; truncated, empty and non-HDF5 files), plus atomic-write failure paths.
+ * rank, dims, dtype; truncated, empty and non-HDF5 files), plus atomic-write failure paths
+ * and the dataset tables (h5w_describe_all).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -205,6 +206,64 @@ static void test_bad_files(void **state)
 	free(buf);
 }
 
+/* h5w_describe_all: every dataset from the table (first match wins, `*` one path component,
+ * a mirrored row takes its twin's dims and text); a dataset no row matches and dims whose
+ * count differs from the rank are internal errors naming the dataset. */
+static void test_describe_table(void **state)
+{
+	(void)state;
+	static const struct h5_doc doc[] = {
+		{ "/p/*/w", "rows,cols", "a weight", NULL },
+		{ "/m/*", NULL, "moment of: ", "/p/x" },
+		{ "/p/*/*", "", "a scalar", NULL },
+		{ NULL, NULL, NULL, NULL },
+	};
+	static const struct h5_doc *const tables[] = { doc, NULL };
+	char p[300];
+	path_of(p, "described.h5");
+	struct hus_err err = { 0 };
+	struct h5w *w;
+	float f[6] = { 0 };
+	size_t d2[2] = { 2, 3 };
+	assert_int_equal(h5w_open(&w, p, "husai.test", 1, NULL, &err), 0);
+	assert_int_equal(h5w_f32(w, "/p/x/w", f, 2, d2, &err), 0);
+	assert_int_equal(h5w_f32(w, "/p/x/s", f, 0, NULL, &err), 0);
+	assert_int_equal(h5w_f32(w, "/m/w", f, 2, d2, &err), 0);
+	assert_int_equal(h5w_describe_all(w, tables, &err), 0);
+	assert_int_equal(h5w_commit(w, &err), 0);
+	struct h5r *r;
+	char *v = NULL;
+	assert_int_equal(h5r_open(&r, p, "husai.test", 1, &err), 0);
+	assert_int_equal(h5r_attr_str(r, "/p/x/w", "dims", &v, &err), 0);
+	assert_string_equal(v, "rows,cols");
+	free(v);
+	assert_int_equal(h5r_attr_str(r, "/p/x/s", "dims", &v, &err), 0);
+	assert_string_equal(v, "");
+	free(v);
+	assert_int_equal(h5r_attr_str(r, "/m/w", "description", &v, &err), 0);
+	assert_string_equal(v, "moment of: a weight");
+	free(v);
+	assert_int_equal(h5r_attr_str(r, "/m/w", "dims", &v, &err), 0);
+	assert_string_equal(v, "rows,cols");
+	free(v);
+	h5r_close(r);
+	/* a dataset the table does not describe */
+	assert_int_equal(h5w_open(&w, p, "husai.test", 1, NULL, &err), 0);
+	assert_int_equal(h5w_f32(w, "/q", f, 0, NULL, &err), 0);
+	assert_int_equal(h5w_describe_all(w, tables, &err), HUS_EINTERNAL);
+	assert_string_equal(err.where, "/q");
+	h5w_abort(w);
+	/* dims naming the wrong number of dimensions */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(h5w_open(&w, p, "husai.test", 1, NULL, &err), 0);
+	assert_int_equal(h5w_f32(w, "/p/y/s", f, 2, d2, &err), 0);
+	assert_int_equal(h5w_describe_all(w, tables, &err), HUS_EINTERNAL);
+	assert_string_equal(err.where, "/p/y/s");
+	assert_non_null(strstr(err.msg, "rank 2"));
+	assert_int_equal(h5w_describe(w, "/p/y/s", "", "a,b", &err), HUS_EINTERNAL);
+	h5w_abort(w);
+}
+
 static void test_atomic_failure_leaves_nothing(void **state)
 {
 	(void)state;
@@ -249,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_rank_dims_dtype),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_atomic_failure_leaves_nothing),
+		cmocka_unit_test(test_describe_table),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

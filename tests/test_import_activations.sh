@@ -5,7 +5,9 @@
 # dtype and metadata (flags, JSON sidecar, upstream's .meta.pt) are recorded; the set reads
 # back (husai inspect, version 2, no task columns); bad sources are refused by name with
 # nothing written; a file larger than the address-space limit converts (streaming) while a
-# whole-file reader of the same data fails under that limit.
+# whole-file reader of the same data fails under that limit; --token-ids stores one id per row
+# (int32 or int64 .npy) as /token_ids and refuses a wrong length, dtype or shape and negative
+# or too large ids, naming the file, with nothing written.
 . "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" import_activations
 command -v python3 >/dev/null || { echo "SKIP: python3 needed to write the sources"; exit 77; }
 python3 "$src/tests/fixtures/gen_activation_sources.py" "$tmp" 300 16
@@ -71,6 +73,52 @@ check "truncated npy refused" bash -c "! '$bin' import-activations --out t.h5 sh
 check "... naming the size" grep -q "needs" t.err
 check "existing output kept without --force" bash -c "! '$bin' import-activations --out a.h5 x64.npy 2>/dev/null"
 check "train-sae reads the imported set" bash -c "printf 'sae:\n  d_sae: 32\n  k: 4\n  epochs: 2\n  batch_size: 64\n' >sae.yaml && '$bin' train-sae --config sae.yaml --activations a.h5 --out sae --seeds 1 >>log 2>&1"
+
+# --token-ids: a 1-D integer .npy, one non-negative id per row, stored as /token_ids int32
+python3 - <<'PY'
+import struct
+def save(name, descr, shape, values):  # a NumPy .npy (format 1.0) without numpy
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    h += " " * (64 - (10 + len(h) + 1) % 64) + "\n"
+    code = {"<i8": "q", "<i4": "i", "<f4": "f"}[descr]
+    with open(name, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())
+        f.write(struct.pack("<%d%s" % (len(values), code), *values))
+ids = [(i * 7919) % 50257 for i in range(300)]
+save("ids64.npy", "<i8", "(300,)", ids)
+save("ids32.npy", "<i4", "(300,)", ids)
+save("ids_short.npy", "<i8", "(299,)", ids[:299])
+save("ids_float.npy", "<f4", "(300,)", ids)
+save("ids_2d.npy", "<i8", "(300, 1)", ids)
+save("ids_neg.npy", "<i8", "(300,)", ids[:17] + [-3] + ids[18:])
+save("ids_big.npy", "<i8", "(300,)", ids[:5] + [2**31] + ids[6:])
+open("ids.sha256", "w").write(__import__("hashlib").sha256(struct.pack("<300i", *ids)).hexdigest())
+PY
+check "--token-ids int64 imports" imp --token-ids ids64.npy --out tok.h5 x.npy
+check "--token-ids int32 imports" imp --token-ids ids32.npy --out tok32.h5 x.npy
+"$bin" inspect --checksums tok.h5 >tok.txt 2>&1
+check "inspect shows /token_ids int32 [300]" grep -q '^  /token_ids  *int32  *\[300\]' tok.txt
+want_ids=$(cat ids.sha256)
+check "/token_ids holds the ids" grep -q "^  /token_ids .*sha256 $want_ids" tok.txt
+check "int32 and int64 sources give the same /token_ids" \
+	test "$(grep '^  /token_ids' tok.txt)" = "$("$bin" inspect --checksums tok32.h5 | grep '^  /token_ids')"
+check "/token_ids described" grep -q '@description = "token id of each row' tok.txt
+check "the matrix is unchanged by --token-ids" test "$(acts_sum tok.h5)" = "$want"
+check "train-sae reads a set with token ids" bash -c "'$bin' train-sae --config sae.yaml --activations tok.h5 --out saetok --seeds 1 >>log 2>&1"
+refuse() { # refuse NAME IDS.npy PATTERN: refused, status 1, naming the file and PATTERN, nothing written
+	"$bin" import-activations --token-ids "$2" --out "r_$1.h5" x.npy >/dev/null 2>"r_$1.err"
+	local st=$?
+	check "token ids $1 refused (status $st)" test "$st" -eq 1
+	check "... naming the file" grep -q "$2" "r_$1.err"
+	check "... saying what was expected" grep -q "$3" "r_$1.err"
+	check "... nothing written" bash -c "! ls r_$1.h5* 2>/dev/null"
+}
+refuse short ids_short.npy "a 1-D array of 300; found a 1-D array of 299"
+refuse float ids_float.npy "<i4 or <i8"
+refuse 2d ids_2d.npy "a 1-D array of 300"
+refuse negative ids_neg.npy "token id -3 of row 17"
+refuse too_large ids_big.npy "token id 2147483648 of row 5"
+refuse missing nothere.npy "cannot open"
 
 # streaming: a 128 MiB matrix (32 768 x 1 024 float32, zeros but its last value 1.5) converts
 # under a 100 MB address-space limit; reading it whole (husai inspect) does not fit there
