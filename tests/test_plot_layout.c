@@ -302,87 +302,112 @@ static void test_ink_measure(void **state)
 	}
 }
 
+/* What a check of one drawing counts: the things it looked at and the faults it printed. */
+struct tally {
+	size_t checked, bad;
+};
+typedef void (*drawing_check)(const struct fig_canvas *c, const char *where, struct tally *t);
+
+/* Every figure of every kind, in every style and at every seed count, drawn on a recording
+ * surface and handed to `check` with a line saying which drawing it is. */
+static struct tally each_drawing(drawing_check check)
+{
+	struct tally t = { 0, 0 };
+	for (size_t st = 0; st < sizeof(styles) / sizeof(styles[0]); st++) {
+		use_style(styles[st]);
+		for (size_t ki = 0; ki < sizeof(kinds) / sizeof(kinds[0]); ki++)
+			for (size_t si = 0; si < sizeof(seed_counts) / sizeof(seed_counts[0]); si++) {
+				struct rep_run r;
+				make_run(&r, kinds[ki], seed_counts[si]);
+				for (size_t f = 0; f < rep_nfigures; f++) {
+					if (!(rep_figures[f].kinds & (1u << r.kind)))
+						continue;
+					struct fig_canvas c;
+					if (draw_fig(&c, FIG_REC, &r, &rep_figures[f], NULL))
+						continue;
+					char where[160];
+					snprintf(where, sizeof(where), "%s, %s style, %zu seeds, %s",
+					         rep_figures[f].id, styles[st], seed_counts[si],
+					         rep_kind_name(r.kind));
+					check(&c, where, &t);
+					fig_canvas_release(&c);
+				}
+				rep_run_close(&r);
+			}
+	}
+	fig_style_use(NULL);
+	return t;
+}
+
+static void ink_inside(const struct fig_canvas *c, const char *where, struct tally *t)
+{
+	double x, y, w, h;
+	cairo_surface_flush(c->surf);
+	cairo_recording_surface_ink_extents(c->surf, &x, &y, &w, &h);
+	if (x < EDGE_CLEAR || y < EDGE_CLEAR || x + w > c->page_w - EDGE_CLEAR ||
+	    y + h > c->page_h - EDGE_CLEAR) {
+		t->bad++;
+		print_error("%s: ink [%.2f, %.2f] x [%.2f, %.2f] closer than %.1f pt to the edge of the "
+		            "%.1f x %.1f pt page\n", where, x, x + w, y, y + h, EDGE_CLEAR, c->page_w,
+		            c->page_h);
+	}
+	t->checked++;
+}
+
 /* Ink outside the page is what a reader never sees: a cut-off label. */
 static void test_no_ink_outside(void **state)
 {
 	(void)state;
-	size_t checked = 0, bad = 0;
-	for (size_t st = 0; st < sizeof(styles) / sizeof(styles[0]); st++) {
-		use_style(styles[st]);
-		for (size_t ki = 0; ki < sizeof(kinds) / sizeof(kinds[0]); ki++)
-			for (size_t si = 0; si < sizeof(seed_counts) / sizeof(seed_counts[0]); si++) {
-				struct rep_run r;
-				make_run(&r, kinds[ki], seed_counts[si]);
-				for (size_t f = 0; f < rep_nfigures; f++) {
-					if (!(rep_figures[f].kinds & (1u << r.kind)))
-						continue;
-					struct fig_canvas c;
-					if (draw_fig(&c, FIG_REC, &r, &rep_figures[f], NULL))
-						continue;
-					double x, y, w, h;
-					cairo_surface_flush(c.surf);
-					cairo_recording_surface_ink_extents(c.surf, &x, &y, &w, &h);
-					if (x < EDGE_CLEAR || y < EDGE_CLEAR || x + w > c.page_w - EDGE_CLEAR ||
-					    y + h > c.page_h - EDGE_CLEAR)
-						bad++, print_error("%s, %s style, %zu seeds, %s: ink [%.2f, %.2f] x [%.2f, %.2f] "
-						         "closer than %.1f pt to the edge of the %.1f x %.1f pt page", rep_figures[f].id,
-						         styles[st], seed_counts[si], rep_kind_name(r.kind), x,
-						         x + w, y, y + h, EDGE_CLEAR, c.page_w, c.page_h), print_error("\n");
-					fig_canvas_release(&c);
-					checked++;
-				}
-				rep_run_close(&r);
-			}
-	}
-	fig_style_use(NULL);
-	assert_int_equal(bad, 0);
-	assert_true(checked >= 4 * 4 * 16);
+	struct tally t = each_drawing(ink_inside);
+	assert_int_equal(t.bad, 0);
+	assert_true(t.checked >= 4 * 4 * 16);
 }
 
-/* Labels placed at data points (fig_annot: F11's architecture names) never overlap one
- * another, nor any other text of the figure. */
+static void labels_apart(const struct fig_canvas *c, const char *where, struct tally *t)
+{
+	for (size_t i = 0; i < c->n_texts; i++) {
+		if (!c->texts[i].annot)
+			continue;
+		t->checked++;
+		for (size_t j = 0; j < c->n_texts; j++) {
+			const struct fig_box *a = &c->texts[i], *b = &c->texts[j];
+			/* 0.3 pt: pango's boxes include a little leading */
+			if (j == i || a->x1 <= b->x0 + 0.3 || b->x1 <= a->x0 + 0.3 ||
+			    a->y1 <= b->y0 + 0.3 || b->y1 <= a->y0 + 0.3)
+				continue;
+			t->bad++;
+			print_error("%s: label %zu [%.1f, %.1f] x [%.1f, %.1f] overlaps text %zu [%.1f, "
+			            "%.1f] x [%.1f, %.1f]\n", where, i, a->x0, a->x1, a->y0, a->y1, j,
+			            b->x0, b->x1, b->y0, b->y1);
+		}
+	}
+}
+
+/* Labels placed at data points (fig_annot: F11's architecture names) and the labels of
+ * reference lines never overlap one another, nor any other text of the figure. */
 static void test_labels_apart(void **state)
 {
 	(void)state;
-	size_t checked = 0, bad = 0;
-	for (size_t st = 0; st < sizeof(styles) / sizeof(styles[0]); st++) {
-		use_style(styles[st]);
-		for (size_t ki = 0; ki < sizeof(kinds) / sizeof(kinds[0]); ki++)
-			for (size_t si = 0; si < sizeof(seed_counts) / sizeof(seed_counts[0]); si++) {
-				struct rep_run r;
-				make_run(&r, kinds[ki], seed_counts[si]);
-				for (size_t f = 0; f < rep_nfigures; f++) {
-					if (!(rep_figures[f].kinds & (1u << r.kind)))
-						continue;
-					struct fig_canvas c;
-					if (draw_fig(&c, FIG_REC, &r, &rep_figures[f], NULL))
-						continue;
-					for (size_t i = 0; i < c.n_texts; i++) {
-						if (!c.texts[i].annot)
-							continue;
-						checked++;
-						for (size_t j = 0; j < c.n_texts; j++) {
-							const struct fig_box *a = &c.texts[i], *b = &c.texts[j];
-							/* 0.3 pt: pango's boxes include a little leading */
-							if (j == i || a->x1 <= b->x0 + 0.3 || b->x1 <= a->x0 + 0.3 ||
-							    a->y1 <= b->y0 + 0.3 || b->y1 <= a->y0 + 0.3)
-								continue;
-							bad++;
-							print_error("%s, %s style, %zu seeds, %s: label %zu [%.1f, %.1f] x "
-							            "[%.1f, %.1f] overlaps text %zu [%.1f, %.1f] x [%.1f, %.1f]\n",
-							            rep_figures[f].id, styles[st], seed_counts[si],
-							            rep_kind_name(r.kind), i, a->x0, a->x1, a->y0, a->y1, j,
-							            b->x0, b->x1, b->y0, b->y1);
-						}
-					}
-					fig_canvas_release(&c);
-				}
-				rep_run_close(&r);
-			}
+	struct tally t = each_drawing(labels_apart);
+	assert_int_equal(t.bad, 0);
+	assert_true(t.checked >= 4 * 4 * 6); /* F11's six labels in every style and seed count */
+}
+
+static void line_labels_clear(const struct fig_canvas *c, const char *where, struct tally *t)
+{
+	for (size_t i = 0; i < c->n_texts; i++) {
+		const struct fig_box *b = &c->texts[i];
+		if (b->annot != 2)
+			continue;
+		t->checked++;
+		/* text boxes are on the page, the geometry in user space */
+		if (fig_geom_meets(c, b->x0 - c->margin + 0.3, b->y0 - c->margin + 0.3,
+		                   b->x1 - b->x0 - 0.6, b->y1 - b->y0 - 0.6)) {
+			t->bad++;
+			print_error("%s: the line label [%.1f, %.1f] x [%.1f, %.1f] lies over a data "
+			            "series\n", where, b->x0, b->x1, b->y0, b->y1);
+		}
 	}
-	fig_style_use(NULL);
-	assert_int_equal(bad, 0);
-	assert_true(checked >= 4 * 4 * 6); /* F11's six labels in every style and seed count */
 }
 
 /* The label of a reference line (F4/F5's selected λ or k, F10's chosen setting) lies clear of
@@ -391,42 +416,9 @@ static void test_labels_apart(void **state)
 static void test_line_labels_clear_of_data(void **state)
 {
 	(void)state;
-	size_t checked = 0, bad = 0;
-	for (size_t st = 0; st < sizeof(styles) / sizeof(styles[0]); st++) {
-		use_style(styles[st]);
-		for (size_t ki = 0; ki < sizeof(kinds) / sizeof(kinds[0]); ki++)
-			for (size_t si = 0; si < sizeof(seed_counts) / sizeof(seed_counts[0]); si++) {
-				struct rep_run r;
-				make_run(&r, kinds[ki], seed_counts[si]);
-				for (size_t f = 0; f < rep_nfigures; f++) {
-					if (!(rep_figures[f].kinds & (1u << r.kind)))
-						continue;
-					struct fig_canvas c;
-					if (draw_fig(&c, FIG_REC, &r, &rep_figures[f], NULL))
-						continue;
-					for (size_t i = 0; i < c.n_texts; i++) {
-						const struct fig_box *t = &c.texts[i];
-						if (t->annot != 2)
-							continue;
-						checked++;
-						/* text boxes are on the page, the geometry in user space */
-						if (fig_geom_meets(&c, t->x0 - c.margin + 0.3, t->y0 - c.margin + 0.3,
-						                   t->x1 - t->x0 - 0.6, t->y1 - t->y0 - 0.6)) {
-							bad++;
-							print_error("%s, %s style, %zu seeds, %s: the line label [%.1f, %.1f] x "
-							            "[%.1f, %.1f] lies over a data series\n",
-							            rep_figures[f].id, styles[st], seed_counts[si],
-							            rep_kind_name(r.kind), t->x0, t->x1, t->y0, t->y1);
-						}
-					}
-					fig_canvas_release(&c);
-				}
-				rep_run_close(&r);
-			}
-	}
-	fig_style_use(NULL);
-	assert_int_equal(bad, 0);
-	assert_true(checked > 0);
+	struct tally t = each_drawing(line_labels_clear);
+	assert_int_equal(t.bad, 0);
+	assert_true(t.checked > 0);
 }
 
 static int same_pixels(cairo_surface_t *a, cairo_surface_t *b)
