@@ -34,8 +34,10 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 		run_sae_path(rel, sizeof(rel), NULL, cond, seeds[i], NULL);
 		run_sae_path(p, sizeof(p), r->run_dir, cond, seeds[i], NULL);
 		struct exp_sae_final m = { 0 };
-		if ((rc = exp_sae_final(p, &m, err)))
+		if ((rc = exp_sae_final(p, &m, err)) || (rc = exp_sae_matches(&m, p, d_sae, k, err))) {
+			exp_sae_final_release(&m);
 			break;
+		}
 		ev[i] = m.ev, mse[i] = m.mse, steps = m.steps;
 		hj *s = hj_obj();
 		hj_set(s, "seed", hj_int(seeds[i]));

@@ -297,6 +297,7 @@ int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err
 	/* sae_ckpt_final_names: mse, l0, l1, explained_variance, ev_fvu, dead_latents */
 	m->mse = s.final[0], m->l0 = s.final[1], m->ev = s.final[3], m->ev_fvu = s.final[4];
 	m->steps = s.step;
+	m->d_sae = s.d_sae, m->k = s.k;
 	double d_sae = (double)s.d_sae;
 	m->dead_fraction = s.final[5] / d_sae;
 	/* training curve: /metrics/{step,mse,explained_variance,l0,dead_latents} per epoch */
@@ -354,6 +355,20 @@ hj *exp_run_metadata(struct runner *r, const char *run_id)
 	if (run_id)
 		hj_set(m, "run_id", hj_str(run_id));
 	return m;
+}
+
+int exp_sae_matches(const struct exp_sae_final *m, const char *path, int64_t d_sae, int64_t k,
+                    struct hus_err *err)
+{
+	if (d_sae > 0 && m->d_sae != (size_t)d_sae)
+		return hus_errf(err, HUS_EINPUT, path, "d_sae",
+		                "the checkpoint has d_sae %zu, its condition in the config %lld: the "
+		                "run directory holds SAEs of another config", m->d_sae, (long long)d_sae);
+	if (k > 0 && m->k > 0 && m->k != k)
+		return hus_errf(err, HUS_EINPUT, path, "k",
+		                "the checkpoint has k %lld, its condition in the config %lld: the run "
+		                "directory holds SAEs of another config", (long long)m->k, (long long)k);
+	return 0;
 }
 
 int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, struct hus_err *err)

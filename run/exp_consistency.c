@@ -163,8 +163,11 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			run_sae_path(rel, sizeof(rel), NULL, dir, mseeds[s], NULL);
 			run_sae_path(p, sizeof(p), r->run_dir, dir, mseeds[s], NULL);
 			struct exp_sae_final m = { 0 };
-			if ((rc = exp_sae_final(p, &m, err)))
+			if ((rc = exp_sae_final(p, &m, err)) ||
+			    (rc = exp_sae_matches(&m, p, d_sae, k, err))) {
+				exp_sae_final_release(&m);
 				break;
+			}
 			ev[s] = m.ev, mse[s] = m.mse;
 			al[s] = 1.0;
 			if (s && (rc = alignment_to_ref(&al[s], p, &ref, ref_t, err))) {

@@ -93,8 +93,11 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		run_sae_path(rel, sizeof(rel), NULL, cc->src, seeds[i], NULL);
 		run_sae_path(p, sizeof(p), r->run_dir, cc->src, seeds[i], NULL);
 		struct exp_sae_final m = { 0 };
-		if ((rc = exp_sae_final(p, &m, err)))
+		if ((rc = exp_sae_final(p, &m, err)) ||
+		    (rc = exp_sae_matches(&m, p, cc->d_sae, cc->k, err))) {
+			exp_sae_final_release(&m);
 			break;
+		}
 		mse[i] = m.mse, ev[i] = m.ev, l0[i] = m.l0, fvu[i] = m.ev_fvu;
 		steps = m.steps;
 		hj *s = hj_obj();

@@ -72,11 +72,18 @@ void exp_stats_release(struct exp_stats *st);
 struct exp_sae_final {
 	double mse, ev, ev_fvu, l0, dead_fraction;
 	int64_t steps;
+	size_t d_sae;     /* the checkpoint's own shape and k (-1: not recorded), for */
+	int64_t k;        /* exp_sae_matches */
 	double *curve[5]; /* step, mse, explained_variance, l0, dead_fraction per epoch */
 	size_t curve_n;
 };
 int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err);
 void exp_sae_final_release(struct exp_sae_final *m);
+/* A record's d_sae and k come from the driver's condition, the analysis reads them from the
+ * checkpoints: the two must agree (k only where both have one), or the record would describe
+ * SAEs it was not computed from.  0, or HUS_EINPUT naming the checkpoint and both values. */
+int exp_sae_matches(const struct exp_sae_final *m, const char *path, int64_t d_sae, int64_t k,
+                    struct hus_err *err);
 
 /* An SAE condition a driver generates: its name (no '.') and up to EXP_COND_SETTINGS settings
  * of the sae section (dotted keys below the condition, e.g. "alignment.lambda"), put into the

@@ -101,4 +101,25 @@ check "inspect on a FIFO: named" grep -q "acts.h5: a FIFO; expected a regular fi
 timeout $T "$bin" inspect /dev/zero >/dev/null 2>"$tmp/err"; st=$?
 check "inspect /dev/zero: exit 1 (got $st)" test "$st" -eq 1
 
+
+# a run whose SAE checkpoint is another condition's (k 8 in the k 4 folder) and whose done
+# record was edited to match: the aggregation compares each checkpoint's d_sae and k with its
+# condition and refuses, naming the file, instead of writing a record about other SAEs
+cfgg="$src/tests/fixtures/golden/config.yaml"
+gset=(--set 'experiment.seeds=[1,2,3]' --set 'experiment.d_sae_values=[]')
+r=$tmp/swapped
+if timeout 120 "$bin" run --out "$r" "${gset[@]}" "$cfgg" >"$tmp/out" 2>&1; then
+	f=sae/k_sweep_dsae64_k4/sae_seed1.h5
+	old=$(sha256sum "$r/$f" | cut -d' ' -f1)
+	cp "$r/sae/k_sweep_dsae64_k8/sae_seed1.h5" "$r/$f"
+	new=$(sha256sum "$r/$f" | cut -d' ' -f1)
+	sed -i "s/$old/$new/" "$r/jobs/sae_k_sweep_dsae64_k4_seed1.done.json"
+	before=$(sha256sum "$r/results.json")
+	timeout 120 "$bin" run --aggregate-only --out "$r" "${gset[@]}" "$cfgg" >"$tmp/out" 2>"$tmp/err"; st=$?
+	check "a checkpoint of another condition: exit 1 (got $st)" test "$st" -eq 1
+	check "... named with both k" grep -q "$f:k: the checkpoint has k 8, its condition in the config 4" "$tmp/err"
+	check "... and results.json is not rewritten" test "$(sha256sum "$r/results.json")" = "$before"
+else
+	check "the golden config runs" false
+fi
 finish hostile_run
