@@ -2,8 +2,9 @@
 # test_functional_run.sh — the functional test of matched features in a run (docs/formulas.md
 # §11): the golden pipeline's config with experiment.functional on runs one `husai functional`
 # job per trained condition, each record's `functional` block holds finite numbers with CIs
-# beside its PW-MCC, conditions.csv carries them, `audit --recompute` reruns the jobs and finds them identical, and the verb
-# refuses bad input with a named error and no output.
+# beside its PW-MCC, conditions.csv carries them and the report tabulates them, `audit
+# --recompute` reruns the jobs and finds them identical, the scalar path with one thread and one
+# job gives the same bytes, and the verb refuses bad input with a named error and no output.
 . "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" functional_run
 command -v python3 >/dev/null || { echo "python3 not found: skipped"; exit 77; }
 "$bin" run --out "$tmp/r" --set experiment.functional=true --set 'experiment.seeds=[1,2,3]' \
@@ -57,6 +58,23 @@ for r in recs:
     assert "%.3g" % f["matched_abs_dloss"]["mean"] in row, row
     assert "%.3g" % f["random_abs_dloss"]["mean"] in row, row
     assert ("| yes |" if f["matched_less_than_random_pass"] else "| no |") in row, row
+PY
+# the same bytes on the portable path with one thread and one job (the run above used the CPU's
+# widest path and 2 threads): every functional.json and the run's results.json
+HUSAI_ISA=scalar OMP_NUM_THREADS=1 "$bin" run --jobs 1 --out "$tmp/rs" --set experiment.functional=true \
+	--set 'experiment.seeds=[1,2,3]' "$src/tests/fixtures/golden/config.yaml" >"$tmp/rs.log" 2>&1
+st=$?
+check "the run on the scalar path, 1 thread, 1 job (status $st)" test "$st" -eq 0
+same_fn=0
+for f in "$tmp"/r/functional/*/functional.json; do
+	cmp -s "$f" "$tmp/rs/${f#"$tmp/r/"}" || { echo "differs: $f"; same_fn=1; }
+done
+check "functional.json identical on the scalar path" test "$same_fn" -eq 0
+check "results.json identical on the scalar path (run_metadata aside)" python3 - "$tmp/r" "$tmp/rs" <<'PY'
+import json, sys
+a, b = (json.load(open(d + "/results.json")) for d in sys.argv[1:])
+a.pop("run_metadata", None); b.pop("run_metadata", None)
+assert a == b
 PY
 # the verb on bad input: named errors, status 1 or 2, no output
 r="$tmp/r"; c=k_sweep_dsae64_k4
