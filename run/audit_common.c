@@ -69,19 +69,3 @@ int audit_remove_tree(const char *dir)
 	return wait_child(pid);
 }
 
-void audit_print_log(const char *log)
-{
-	FILE *f = fopen(log, "r");
-	if (!f)
-		return;
-	char line[1024];
-	long count = 0;
-	while (fgets(line, sizeof(line), f))
-		count++;
-	rewind(f);
-	long skip = count > 20 ? count - 20 : 0;
-	for (long i = 0; fgets(line, sizeof(line), f); i++)
-		if (i >= skip)
-			fprintf(stderr, "  | %s%s", line, strchr(line, '\n') ? "" : "\n");
-	fclose(f);
-}

@@ -19,8 +19,6 @@
 int audit_run_husai(char *const *args, const char *log, int *code, struct hus_err *err);
 /* rm -rf dir; 0 when it is gone. */
 int audit_remove_tree(const char *dir);
-/* Print the last lines of a child's log on stderr, each behind "  | ". */
-void audit_print_log(const char *log);
 
 /* ---------------------------------------------------------------- verdicts ----------- */
 

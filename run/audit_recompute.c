@@ -161,7 +161,7 @@ static int one_job(struct recompute *x, const struct audit_plan *plan, hj *plann
 	if (!rc && code) {
 		fprintf(stderr, "husai: the recomputation of job '%s' failed (status %d); its log:\n",
 			name, code);
-		audit_print_log(log);
+		run_print_log_tail(log, 20);
 		rc = hus_errf(x->err, HUS_EINPUT, rec_name, NULL,
 			      "`husai %s` failed on the archived inputs (above)", verb);
 	}

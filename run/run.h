@@ -94,6 +94,9 @@ int runner_init(struct runner *r, const char *run_dir, int redo, struct hus_err 
  * Inside a batch the job is only queued; outside, it is a batch of one. */
 int runner_job(struct runner *r, const char *name, const char *const *argv,
                const char *const *outputs, struct hus_err *err);
+/* The last `lines` lines of a job's log on stderr, each behind "  | " (a failed job's reason);
+ * only a regular file is read, and only its last 64 KB. */
+void run_print_log_tail(const char *log, long lines);
 /* The job itself, on this process (run_jobs.c; run_batch.c decides who calls it): start its
  * child (c->pid 0 when there is nothing to run: done and verified, or a dry run), then wait
  * for it, blocking or not (returns 1 while it runs), recording the outcome; or both at once. */

@@ -347,7 +347,7 @@ static int write_done(const struct runner *r, const char *name, const char *cons
 	return rc;
 }
 
-static void print_log_tail(const char *log)
+void run_print_log_tail(const char *log, long lines)
 {
 	struct stat st;
 	if (stat(log, &st) || !S_ISREG(st.st_mode)) /* e.g. a device: never read forever */
@@ -355,17 +355,17 @@ static void print_log_tail(const char *log)
 	FILE *f = fopen(log, "r");
 	if (!f)
 		return;
-	if (st.st_size > 65536) /* the tail is in the last 64 KB */
-		fseek(f, (long)(st.st_size - 65536), SEEK_SET);
+	long from = st.st_size > 65536 ? (long)(st.st_size - 65536) : 0; /* the tail is in the last 64 KB */
+	fseek(f, from, SEEK_SET);
 	char line[1024];
 	long count = 0;
 	while (fgets(line, sizeof(line), f))
 		count++;
-	rewind(f);
-	long skip = count > 15 ? count - 15 : 0;
+	fseek(f, from, SEEK_SET); /* back to where the lines were counted */
+	long skip = count > lines ? count - lines : 0;
 	for (long i = 0; fgets(line, sizeof(line), f); i++)
 		if (i >= skip)
-			fprintf(stderr, "  | %s", line);
+			fprintf(stderr, "  | %s%s", line, strchr(line, '\n') ? "" : "\n");
 	fclose(f);
 }
 
@@ -534,7 +534,7 @@ int runner_job_wait(struct runner *r, const struct run_queued *q, struct run_chi
 		hus_progress_end(&r->progress);
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		fprintf(stderr, "husai: job '%s' failed (status %d); its log, %s:\n", name, code, log);
-		print_log_tail(log);
+		run_print_log_tail(log, 15);
 		if (code == 3)
 			return hus_errf(err, HUS_EINTR, r->run_dir, NULL,
 					"interrupted; rerun the same command to resume");
