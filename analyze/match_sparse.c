@@ -14,6 +14,21 @@
  * cost (to rounding) exactly when no left-out edge could improve the matching: the value is
  * then the exact Hungarian optimum; otherwise the gap is printed beside the value.
  *
+ * Search (issue #20).  Row i's search is Dijkstra on the reduced costs c_rj − u_r − v_j ≥ 0
+ * (u, v as at the start of the search) from row i: d_j is column j's distance from the start,
+ * never shifted, and the reached unvisited columns sit in a binary heap keyed (d_j, j), so one
+ * step costs O(K log reached) instead of two O(reached) scans.  The nearest column is visited
+ * next, equal distances to the lowest column index: the order of the per-step form (e-maxx),
+ * whose minv_j is d_j − D_now (tests/test_pwmcc.c checks the same choices against it).  When
+ * the search reaches a free column at distance D, the potentials move once: the per-step form
+ * shifts every visited column by each later step's δ, and those δ sum to D − d_j, so
+ * v_j −= D − d_j and u_p(j) += D − d_j for each visited column j (the new row, column 0 at
+ * d = 0, gets D).  These are the per-step potentials to rounding, and the bound above reads
+ * only the final (u, v), so its formula is unchanged; feasibility and tightness still hold: for
+ * a visited row r (its column at distance d_r) and an unvisited column j, c − u − v drops by
+ * D − d_r ≤ d_j − d_r ≤ the reduced cost before (d_j ≥ D); between visited columns it changes by
+ * d_r − d_j ≥ −(reduced cost before), with equality on the path's edges.
+ *
  * Hand-written: no Debian package provides a sparse linear assignment solver in C (GSL has no
  * assignment at all; LEMON/OR-tools are C++ and not in the dependency set).
  *
@@ -108,6 +123,65 @@ int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, floa
 	return 0;
 }
 
+/* The reached, not yet visited columns of one row's search: a binary min-heap on (d_j, j), so
+ * the nearest column comes first and equal distances go to the lowest column index; pos[j] is
+ * j's place in it (SIZE_MAX when absent), for decrease-key. */
+struct col_heap {
+	size_t *h, *pos, n;
+	const double *d;
+};
+
+/* whether column a comes before column b: the smaller distance, ties to the lower index */
+static int col_before(const struct col_heap *q, size_t a, size_t b)
+{
+	if (q->d[a] != q->d[b])
+		return q->d[a] < q->d[b];
+	return a < b;
+}
+
+/* put column j at place k of the heap and record where it went */
+static void heap_set(struct col_heap *q, size_t k, size_t j)
+{
+	q->h[k] = j;
+	q->pos[j] = k;
+}
+
+/* insert column j, or move it up after its distance decreased: O(log n) */
+static void heap_lower(struct col_heap *q, size_t j)
+{
+	size_t k = q->pos[j] == SIZE_MAX ? q->n++ : q->pos[j];
+	while (k > 0 && col_before(q, j, q->h[(k - 1) / 2])) {
+		heap_set(q, k, q->h[(k - 1) / 2]);
+		k = (k - 1) / 2;
+	}
+	heap_set(q, k, j);
+}
+
+/* remove and return the first column (the heap is not empty): O(log n) */
+static size_t heap_pop(struct col_heap *q)
+{
+	size_t top = q->h[0], last = q->h[--q->n], k = 0;
+	q->pos[top] = SIZE_MAX;
+	if (!q->n)
+		return top;
+	for (;;) {
+		size_t c = 2 * k + 1;
+		if (c >= q->n)
+			break;
+		if (c + 1 < q->n && col_before(q, q->h[c + 1], q->h[c]))
+			c++;
+		if (!col_before(q, q->h[c], last))
+			break;
+		heap_set(q, k, q->h[c]);
+		k = c;
+	}
+	heap_set(q, k, last);
+	return top;
+}
+
+/* The minimum-cost assignment of n rows to m >= n columns using only the K candidate edges of
+ * each row (cand, ccost: n × K, columns 0-based): row_to_col, its cost and the certificate LB
+ * (top of file); HUS_EINPUT when some row has no augmenting path among the candidates. */
 int sparse_lap(int32_t *row_to_col, double *cost_out, double *lower_bound, const int32_t *cand,
                const double *ccost, size_t n, size_t m, size_t K, struct hus_err *err)
 {
@@ -115,21 +189,25 @@ int sparse_lap(int32_t *row_to_col, double *cost_out, double *lower_bound, const
 		return hus_errf(err, HUS_EINPUT, NULL, NULL,
 		                "sparse assignment needs rows <= columns (%zu > %zu)", n, m);
 	double *u = calloc(n + 1, sizeof(double)), *v = calloc(m + 1, sizeof(double));
-	double *minv = malloc(sizeof(double) * (m + 1));
+	double *d = malloc(sizeof(double) * (m + 1));
 	size_t *p = calloc(m + 1, sizeof(size_t)), *way = calloc(m + 1, sizeof(size_t));
-	size_t *todo = malloc(sizeof(size_t) * (m + 1)), *done = malloc(sizeof(size_t) * (m + 1));
-	unsigned char *used = calloc(m + 1, 1), *intodo = calloc(m + 1, 1);
+	size_t *heap = malloc(sizeof(size_t) * (m + 1)), *pos = malloc(sizeof(size_t) * (m + 1));
+	size_t *done = malloc(sizeof(size_t) * (m + 1));
+	unsigned char *used = calloc(m + 1, 1);
 	int rc = 0;
-	if (!u || !v || !minv || !p || !way || !todo || !done || !used || !intodo) {
+	if (!u || !v || !d || !p || !way || !heap || !pos || !done || !used) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a sparse %zu x %zu "
 		              "assignment", n, m);
 		goto cleanup;
 	}
+	struct col_heap q = { heap, pos, 0, d };
 	for (size_t j = 0; j <= m; j++)
-		minv[j] = DBL_MAX;
+		d[j] = DBL_MAX, pos[j] = SIZE_MAX;
 	for (size_t i = 1; i <= n; i++) {
 		p[0] = i;
-		size_t j0 = 0, ntodo = 0, ndone = 0;
+		d[0] = 0;
+		size_t j0 = 0, ndone = 0;
+		double D = 0; /* the distance of the column visited last */
 		do {
 			used[j0] = 1;
 			done[ndone++] = j0;
@@ -140,61 +218,43 @@ int sparse_lap(int32_t *row_to_col, double *cost_out, double *lower_bound, const
 				size_t j = (size_t)cand[(i0 - 1) * K + e] + 1;
 				if (used[j])
 					continue;
-				double cur = ccost[(i0 - 1) * K + e] - ui0 - v[j];
-				if (cur < minv[j]) {
-					minv[j] = cur;
+				double dj = D + (ccost[(i0 - 1) * K + e] - ui0 - v[j]);
+				if (dj < d[j]) {
+					d[j] = dj;
 					way[j] = j0;
-					if (!intodo[j]) {
-						intodo[j] = 1;
-						todo[ntodo++] = j;
-					}
+					heap_lower(&q, j);
 				}
 			}
-			/* the nearest unvisited column reached so far (ties: lowest index) */
-			size_t j1 = 0, at = 0;
-			double delta = DBL_MAX;
-			for (size_t t = 0; t < ntodo; t++) {
-				size_t j = todo[t];
-				/* cppcheck-suppress arrayIndexThenCheck ; j < j1 is the tie rule, not a bound */
-				if (minv[j] < delta || (minv[j] == delta && j < j1)) {
-					delta = minv[j];
-					j1 = j;
-					at = t;
-				}
-			}
-			if (!j1) { /* no augmenting path among the candidates */
-				rc = HUS_EINPUT;
-				for (size_t t = 0; t < ntodo; t++)
-					minv[todo[t]] = DBL_MAX, intodo[todo[t]] = 0;
-				for (size_t t = 0; t < ndone; t++)
-					used[done[t]] = 0;
-				hus_errf(err, HUS_EINPUT, NULL, NULL, "row %zu has no augmenting path among "
-				         "its %zu candidates", i - 1, K);
+			if (!q.n) { /* no augmenting path among the candidates */
+				rc = hus_errf(err, HUS_EINPUT, NULL, NULL, "row %zu has no augmenting path "
+				              "among its %zu candidates", i - 1, K);
 				goto cleanup;
 			}
-			todo[at] = todo[--ntodo];
-			intodo[j1] = 0;
-			for (size_t t = 0; t < ndone; t++) {
-				size_t j = done[t];
-				u[p[j]] += delta;
-				if (j)
-					v[j] -= delta;
-			}
-			for (size_t t = 0; t < ntodo; t++)
-				minv[todo[t]] -= delta;
-			minv[j1] = DBL_MAX;
-			j0 = j1;
+			/* the nearest unvisited column reached so far (ties: lowest index) */
+			j0 = heap_pop(&q);
+			D = d[j0];
 		} while (p[j0] != 0);
-		/* the virtual column 0 absorbed the potential shifts of the new row only */
+		/* the potentials, once: each visited column j (and its row) took part in every step
+		 * after its own, whose shifts sum to D − d_j; the new row (column 0) in all, D */
+		for (size_t t = 0; t < ndone; t++) {
+			size_t j = done[t];
+			u[p[j]] += D - d[j];
+			if (j)
+				v[j] -= D - d[j];
+		}
+		/* augment along the way back from the free column j0 */
+		size_t jend = j0;
 		do {
 			size_t j1 = way[j0];
 			p[j0] = p[j1];
 			j0 = j1;
 		} while (j0);
-		for (size_t t = 0; t < ntodo; t++)
-			minv[todo[t]] = DBL_MAX, intodo[todo[t]] = 0;
+		d[jend] = DBL_MAX;
+		for (size_t t = 0; t < q.n; t++)
+			d[heap[t]] = DBL_MAX, pos[heap[t]] = SIZE_MAX;
+		q.n = 0;
 		for (size_t t = 0; t < ndone; t++)
-			used[done[t]] = 0;
+			used[done[t]] = 0, d[done[t]] = DBL_MAX;
 	}
 	for (size_t i = 0; i < n; i++)
 		row_to_col[i] = -1;
@@ -230,8 +290,7 @@ int sparse_lap(int32_t *row_to_col, double *cost_out, double *lower_bound, const
 	*cost_out = cost;
 	*lower_bound = lb;
 cleanup:
-	free(u), free(v), free(minv), free(p), free(way), free(todo), free(done), free(used),
-		free(intodo);
+	free(u), free(v), free(d), free(p), free(way), free(heap), free(pos), free(done), free(used);
 	return rc;
 }
 

@@ -3,7 +3,8 @@
  * formula (square, rectangular, sizes off the block grid, zero columns), invariance to
  * permutation and sign flips, NaN refusal, bit-identity for 1 vs 2 threads, pair enumeration
  * (§5.2), Hungarian matching against brute force and on permuted copies, mutual nearest
- * neighbours, per-feature stability and subspace overlap.
+ * neighbours, per-feature stability and subspace overlap; the sparse assignment against the
+ * dense one and its heap form against the per-step form it replaced (issue #20).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -472,6 +474,247 @@ static void test_sparse_matching(void **state)
 	assert_int_equal(sparse_lap(r2c, &tot, &lb, c3, k3, 3, 3, 1, &err), HUS_EINPUT);
 }
 
+/* sparse_lap as it was before issue #20 (per-step potentials, two O(reached) scans per step),
+ * kept only here: the reference the heap form must reproduce bit for bit */
+static int sparse_lap_reference(int32_t *row_to_col, double *cost_out, double *lower_bound,
+                                const int32_t *cand, const double *ccost, size_t n, size_t m,
+                                size_t K, struct hus_err *err)
+{
+	if (n > m)
+		return hus_errf(err, HUS_EINPUT, NULL, NULL,
+		                "sparse assignment needs rows <= columns (%zu > %zu)", n, m);
+	double *u = calloc(n + 1, sizeof(double)), *v = calloc(m + 1, sizeof(double));
+	double *minv = malloc(sizeof(double) * (m + 1));
+	size_t *p = calloc(m + 1, sizeof(size_t)), *way = calloc(m + 1, sizeof(size_t));
+	size_t *todo = malloc(sizeof(size_t) * (m + 1)), *done = malloc(sizeof(size_t) * (m + 1));
+	unsigned char *used = calloc(m + 1, 1), *intodo = calloc(m + 1, 1);
+	int rc = 0;
+	if (!u || !v || !minv || !p || !way || !todo || !done || !used || !intodo) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a sparse %zu x %zu "
+		              "assignment", n, m);
+		goto cleanup;
+	}
+	for (size_t j = 0; j <= m; j++)
+		minv[j] = DBL_MAX;
+	for (size_t i = 1; i <= n; i++) {
+		p[0] = i;
+		size_t j0 = 0, ntodo = 0, ndone = 0;
+		do {
+			used[j0] = 1;
+			done[ndone++] = j0;
+			size_t i0 = p[j0];
+			double ui0 = u[i0];
+			/* relax the candidate edges of row i0 (columns 1-based) */
+			for (size_t e = 0; e < K; e++) {
+				size_t j = (size_t)cand[(i0 - 1) * K + e] + 1;
+				if (used[j])
+					continue;
+				double cur = ccost[(i0 - 1) * K + e] - ui0 - v[j];
+				if (cur < minv[j]) {
+					minv[j] = cur;
+					way[j] = j0;
+					if (!intodo[j]) {
+						intodo[j] = 1;
+						todo[ntodo++] = j;
+					}
+				}
+			}
+			/* the nearest unvisited column reached so far (ties: lowest index) */
+			size_t j1 = 0, at = 0;
+			double delta = DBL_MAX;
+			for (size_t t = 0; t < ntodo; t++) {
+				size_t j = todo[t];
+				/* cppcheck-suppress arrayIndexThenCheck ; j < j1 is the tie rule, not a bound */
+				if (minv[j] < delta || (minv[j] == delta && j < j1)) {
+					delta = minv[j];
+					j1 = j;
+					at = t;
+				}
+			}
+			if (!j1) { /* no augmenting path among the candidates */
+				rc = HUS_EINPUT;
+				for (size_t t = 0; t < ntodo; t++)
+					minv[todo[t]] = DBL_MAX, intodo[todo[t]] = 0;
+				for (size_t t = 0; t < ndone; t++)
+					used[done[t]] = 0;
+				hus_errf(err, HUS_EINPUT, NULL, NULL, "row %zu has no augmenting path among "
+				         "its %zu candidates", i - 1, K);
+				goto cleanup;
+			}
+			todo[at] = todo[--ntodo];
+			intodo[j1] = 0;
+			for (size_t t = 0; t < ndone; t++) {
+				size_t j = done[t];
+				u[p[j]] += delta;
+				if (j)
+					v[j] -= delta;
+			}
+			for (size_t t = 0; t < ntodo; t++)
+				minv[todo[t]] -= delta;
+			minv[j1] = DBL_MAX;
+			j0 = j1;
+		} while (p[j0] != 0);
+		/* the virtual column 0 absorbed the potential shifts of the new row only */
+		do {
+			size_t j1 = way[j0];
+			p[j0] = p[j1];
+			j0 = j1;
+		} while (j0);
+		for (size_t t = 0; t < ntodo; t++)
+			minv[todo[t]] = DBL_MAX, intodo[todo[t]] = 0;
+		for (size_t t = 0; t < ndone; t++)
+			used[done[t]] = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		row_to_col[i] = -1;
+	double cost = 0;
+	for (size_t j = 1; j <= m; j++)
+		if (p[j])
+			row_to_col[p[j] - 1] = (int32_t)(j - 1);
+	for (size_t i = 0; i < n; i++)
+		for (size_t e = 0; e < K; e++)
+			if (cand[i * K + e] == row_to_col[i]) {
+				cost += ccost[i * K + e];
+				break;
+			}
+	/* the certificate (top of file): L = min over rows of (worst candidate cost − u_i) */
+	double L = DBL_MAX, lb = 0;
+	for (size_t i = 0; i < n; i++) {
+		double worst = -DBL_MAX;
+		for (size_t e = 0; e < K; e++)
+			worst = ccost[i * K + e] > worst ? ccost[i * K + e] : worst;
+		if (K < m && worst - u[i + 1] < L)
+			L = worst - u[i + 1];
+		lb += u[i + 1];
+	}
+	/* columns: matched ones carry their potential; with n < m the unmatched columns' v_j
+	 * must be <= 0 for the rectangular dual (Σ over matched only is the bound) */
+	for (size_t j = 1; j <= m; j++) {
+		double vj = v[j] < L ? v[j] : L;
+		if (p[j])
+			lb += vj;
+		else if (vj < 0)
+			lb += vj;
+	}
+	*cost_out = cost;
+	*lower_bound = lb;
+cleanup:
+	free(u), free(v), free(minv), free(p), free(way), free(todo), free(done), free(used),
+		free(intodo);
+	return rc;
+}
+
+/* a random candidate graph of n rows over m columns: each row's K distinct columns sorted (as
+ * match_candidates gives them), drawn from [0, pool) for the rows marked in `narrow` and from
+ * [0, m) otherwise; costs by `mode`: 0 uniform doubles, 1 integers 0-3 and 2 eighths in [0, 2]
+ * (many exact ties), 3 1 − |c| of a float c (the costs match_sparse builds) */
+static void random_candidates(int32_t *cand, double *cost, unsigned char *mark, size_t n,
+                              size_t m, size_t K, size_t pool, const unsigned char *narrow,
+                              int mode, struct mt19937 *g)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t P = narrow && narrow[i] ? pool : m;
+		int32_t *c = cand + i * K;
+		for (size_t j = P - K, e = 0; j < P; j++, e++) { /* Floyd's sample of K of P */
+			size_t t = mt_next32(g) % (j + 1);
+			t = mark[t] ? j : t;
+			mark[t] = 1;
+			c[e] = (int32_t)t;
+		}
+		for (size_t a = 1; a < K; a++)
+			for (size_t b = a; b > 0 && c[b - 1] > c[b]; b--) {
+				int32_t x = c[b];
+				c[b] = c[b - 1], c[b - 1] = x;
+			}
+		for (size_t e = 0; e < K; e++) {
+			mark[c[e]] = 0;
+			uint32_t r = mt_next32(g);
+			double *x = cost + i * K + e;
+			if (mode == 0)
+				*x = ((double)r + (double)mt_next32(g) / 4294967296.0) / 4294967296.0;
+			else if (mode == 1)
+				*x = (double)(r % 4);
+			else if (mode == 2)
+				*x = (double)(r % 17) / 8.0;
+			else
+				*x = 1.0 - fabs((double)((float)r / 2147483648.0f - 1.0f));
+		}
+	}
+}
+
+/* The heap form of sparse_lap (issue #20) against the per-step reference on random candidate
+ * graphs (n 1-600, K 1-32, square and rectangular, exact ties, some without a perfect matching):
+ * the same return code and message, row_to_col and cost; the bound within 1e-9 relative and not
+ * above the cost.  Up to n = 150 also the dense Hungarian on the same costs (left-out entries
+ * 1 000, more than any all-candidate matching): the same optimum, or ≥ 1 000 when infeasible. */
+static void test_sparse_lap_heap(void **state)
+{
+	(void)state;
+	struct mt19937 g;
+	mt_seed(&g, 2020);
+	size_t NMAX = 600, MMAX = 2 * NMAX + 32;
+	int32_t *cand = malloc(sizeof(int32_t) * NMAX * 32), *r1 = malloc(sizeof(int32_t) * NMAX);
+	int32_t *r2 = malloc(sizeof(int32_t) * NMAX);
+	double *cost = malloc(sizeof(double) * NMAX * 32), *dense = malloc(sizeof(double) * 150 * MMAX);
+	unsigned char *mark = calloc(MMAX, 1), *narrow = malloc(NMAX);
+	assert_non_null(cand), assert_non_null(r1), assert_non_null(r2), assert_non_null(cost);
+	assert_non_null(dense), assert_non_null(mark), assert_non_null(narrow);
+	size_t n_fail = 0, n_tie = 0;
+	for (int trial = 0; trial < 400; trial++) {
+		size_t n = 1 + mt_next32(&g) % (trial % 4 ? 80 : NMAX);
+		size_t K = 1 + mt_next32(&g) % 32, m = n;
+		if (trial % 3 == 1) /* rectangular n < m */
+			m = n + 1 + mt_next32(&g) % (n + 1);
+		m = m < K ? K : m;
+		if (trial % 10 == 9 && m <= 32) /* every column a candidate */
+			K = m;
+		int mode = (int)(mt_next32(&g) % 4);
+		size_t pool = m;
+		unsigned char *nar = NULL;
+		if (trial % 6 == 5) { /* some rows share too few columns: often no perfect matching */
+			size_t cnt = 0;
+			for (size_t i = 0; i < n; i++)
+				cnt += narrow[i] = (unsigned char)(mt_next32(&g) % 2);
+			pool = cnt * 3 / 4 < K ? K : cnt * 3 / 4;
+			nar = narrow;
+		}
+		random_candidates(cand, cost, mark, n, m, K, pool, nar, mode, &g);
+		struct hus_err e1 = { 0 }, e2 = { 0 };
+		double c1 = NAN, c2 = NAN, lb1 = NAN, lb2 = NAN;
+		int rc1 = sparse_lap_reference(r1, &c1, &lb1, cand, cost, n, m, K, &e1);
+		int rc2 = sparse_lap(r2, &c2, &lb2, cand, cost, n, m, K, &e2);
+		assert_int_equal(rc2, rc1);
+		if (rc1) {
+			assert_int_equal(rc1, HUS_EINPUT);
+			assert_string_equal(e2.msg, e1.msg);
+			n_fail++;
+		} else {
+			assert_memory_equal(r2, r1, sizeof(int32_t) * n);
+			assert_memory_equal(&c2, &c1, sizeof(double));
+			assert_near(lb2, lb1, 1e-9 * fmax(1.0, fabs(lb1)));
+			assert_true(lb2 <= c2 + 1e-12 * fmax(1.0, fabs(c2)));
+			n_tie += mode == 1 || mode == 2;
+		}
+		if (n > 150)
+			continue;
+		for (size_t e = 0; e < n * m; e++)
+			dense[e] = 1000.0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t e = 0; e < K; e++)
+				dense[i * m + (size_t)cand[i * K + e]] = cost[i * K + e];
+		double dt;
+		assert_int_equal(hungarian_solve(r1, &dt, dense, n, m, &e1), 0);
+		if (rc2)
+			assert_true(dt >= 1000.0);
+		else {
+			assert_near(c2, dt, 1e-9 * fmax(1.0, fabs(dt)));
+			assert_true(lb2 <= dt + 1e-9 * fmax(1.0, fabs(dt)));
+		}
+	}
+	assert_true(n_fail >= 10 && n_tie >= 50); /* both kinds were exercised */
+	free(cand), free(r1), free(r2), free(cost), free(dense), free(mark), free(narrow);
+}
+
 static void test_latents_and_agreement(void **state)
 {
 	(void)state;
@@ -527,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_mnn_per_feature),
 		cmocka_unit_test(test_subspace),
 		cmocka_unit_test(test_sparse_matching),
+		cmocka_unit_test(test_sparse_lap_heap),
 		cmocka_unit_test(test_latents_and_agreement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
