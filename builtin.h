@@ -15,9 +15,9 @@
 int cmd_version(int argc, char **argv);           /* formats/cmd_version.c */
 int cmd_inspect(int argc, char **argv);           /* formats/cmd_inspect.c */
 int cmd_audit(int argc, char **argv);             /* run/cmd_audit.c */
-int cmd_import(int argc, char **argv);            /* formats/cmd_import.c */
-int cmd_import_activations(int argc, char **argv); /* formats/import_activations.c */
-int cmd_export(int argc, char **argv);            /* formats/cmd_export.c */
+int cmd_import(int argc, char **argv);            /* formats/import/cmd_import.c */
+int cmd_import_activations(int argc, char **argv); /* formats/import/import_activations.c */
+int cmd_export(int argc, char **argv);            /* formats/import/cmd_export.c */
 int cmd_train_transformer(int argc, char **argv); /* train/cmd_train_transformer.c */
 int cmd_extract(int argc, char **argv);           /* train/cmd_extract.c */
 int cmd_train_sae(int argc, char **argv);         /* train/cmd_train_sae.c */

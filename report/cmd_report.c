@@ -2,7 +2,7 @@
  * cmd_report.c — `husai report`: figures (PNG, SVG, PDF) and Markdown (per-run summary.md and
  * one follow-up report.md) from archived run directories (a suite's directory: its runs),
  * offline, in the figure style chosen by --style, --font-size, --dpi and --theme
- * (style.c).  Every run's manifest
+ * (plot/style.c).  Every run's manifest
  * checksums are verified first (a tampered run is refused unless --force); output depends
  * only on the runs' files, so the same inputs give identical Markdown and SVG bytes.
  */

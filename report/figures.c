@@ -2,7 +2,7 @@
  * figures.c — the figure table (F1–F10, which experiment kinds each applies to, size and
  * caption) and the renderer that draws each applicable figure once per device with the same
  * code, writing <out>/<run>/figures/<stem>.{png,svg,pdf}.  Each drawing is preceded by one
- * on a recording surface whose log says which series would be hidden (overlap.c).
+ * on a recording surface whose log says which series would be hidden (plot/overlap.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +14,7 @@
 #define ALL ((1u << REP_NKINDS) - 1)
 
 /* Sizes in points for the "screen" style: 252 pt = 3.5 in for one panel, 504 pt for many;
- * other styles rescale them (style.c fig_style_size). */
+ * other styles rescale them (plot/style.c fig_style_size). */
 const struct rep_figure rep_figures[] = {
 	{ "F1", "F1_trained_vs_random", "Trained vs random PWMCC: mean with 95% bootstrap CI, every pairwise value, R1/R2 controls and the analytic null",
 	  252, 210, K(REP_PHASE4A) | K(REP_SMOKE) | K(REP_DEMO), fig_f1_draw, NULL },
@@ -54,7 +54,7 @@ int rep_figure_draw(const struct rep_figure *f, const struct rep_run *r, enum fi
 {
 	double w, h;
 	rep_figure_size(f, r, &w, &h);
-	/* first drawing, on a recording surface: which series would lie hidden (overlap.c) */
+	/* first drawing, on a recording surface: which series would lie hidden (plot/overlap.c) */
 	struct fig_nested nested[8];
 	size_t nn = 0;
 	int rc = fig_canvas_open(c, FIG_REC, w, h, r->date, err);

@@ -1,5 +1,5 @@
 /*
- * internal.h — report/'s private declarations beyond the plotting layer (plot.h): a loaded run
+ * internal.h — report/'s private declarations beyond the plotting layer (plot/plot.h): a loaded run
  * directory, strict/tolerant getters for results.json (load.c), the figure table
  * (figures.c, fig_f*.c) and the Markdown side (template.c, markdown.c).
  */
@@ -82,7 +82,7 @@ struct rep_figure {
 	void (*size)(const struct rep_run *r, double *w, double *h);
 };
 /* Draw f for r on a new canvas c of device dev (first on a recording surface, to find the
- * series that would be hidden; overlap.c).  skip_series (tests, may be NULL) leaves one
+ * series that would be hidden; plot/overlap.c).  skip_series (tests, may be NULL) leaves one
  * series out.  0 drawn (c open: save and release it), 1 not applicable, < 0 error (c closed). */
 int rep_figure_draw(const struct rep_figure *f, const struct rep_run *r, enum fig_device dev,
                     const char *skip_series, struct fig_canvas *c, char *skip, size_t nskip,

@@ -77,7 +77,7 @@ int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *gr
 	fig_panel_layout(&p, c->cr);
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nl);
-	/* series named as in the legend, so a hidden one is drawn wider and noted (overlap.c) */
+	/* series named as in the legend, so a hidden one is drawn wider and noted (plot/overlap.c) */
 	fig_series(c, leg[0].label);
 	fig_band(c, &p.xs, &p.ys, x, tl, th, n, FIG_C_TRAINED);
 	fig_series(c, leg[1].label);

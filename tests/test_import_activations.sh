@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_import_activations.sh — `husai import-activations` (formats/import_activations.c): the
+# test_import_activations.sh — `husai import-activations` (formats/import/import_activations.c): the
 # same matrix as .npy (float32 and float64), .safetensors (a named tensor), an HDF5 dataset and
 # upstream's torch .pt cache gives the same /activations; float16 converts; the source's sha256,
 # dtype and metadata (flags, JSON sidecar, upstream's .meta.pt) are recorded; the set reads

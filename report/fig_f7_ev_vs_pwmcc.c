@@ -1,5 +1,5 @@
 /*
- * fig_f7.c — F7, explained variance against trained PWMCC, one point per condition with 95%
+ * fig_f7_ev_vs_pwmcc.c — F7, explained variance against trained PWMCC, one point per condition with 95%
  * CI whiskers on both axes and the condition's label (docs/formulas.md §7.3 "reconstruction stability",
  * here read entirely from the run: explained_variance and trained_pwmcc of every record in
  * k_sweep, d_sae_sweep, search_records, retrain_record or records).
@@ -95,7 +95,7 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_axes_draw(&p, c);
 	fig_legend_draw(&p, c->cr, leg, nl);
 	for (size_t i = 0; i < n; i++) {
-		fig_series(c, lab[i]); /* each condition is a series (overlap.c) */
+		fig_series(c, lab[i]); /* each condition is a series (plot/overlap.c) */
 		fig_errbars(c, &p.xs, &p.ys, &ex[i], &pl[i], &ph[i], 1, FIG_GREY, 1.5);
 		fig_errbars_h(c, &p.xs, &p.ys, &py[i], &el[i], &eh[i], 1, FIG_GREY, 1.5);
 	}

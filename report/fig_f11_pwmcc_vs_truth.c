@@ -1,5 +1,5 @@
 /*
- * fig_f11.c — F11, cross-seed PW-MCC against MCC to the planted truth (run kind planted,
+ * fig_f11_pwmcc_vs_truth.c — F11, cross-seed PW-MCC against MCC to the planted truth (run kind planted,
  * issue 21; docs/formulas.md §10.2): one marker per (architecture, seed) at the seed's
  * MCC to the true dictionary and its mean PW-MCC to the other seeds, one colour per
  * architecture, one more at the architecture's mean with its label, the y = x diagonal, and
@@ -89,7 +89,7 @@ int fig_f11_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 		fig_markers(c, &p.xs, &p.ys, sx[i], sy[i], ns[i], colours[i], (int)i);
 		fig_markers(c, &p.xs, &p.ys, &mx[i], &my[i], 1, colours[i], (int)i);
 	}
-	for (size_t i = 0; i < nc; i++) { /* labels last, clear of each other (annot.c) */
+	for (size_t i = 0; i < nc; i++) { /* labels last, clear of each other (plot/annot.c) */
 		if (isfinite(mx[i]) && isfinite(my[i]))
 			fig_annot_clear(c, &p, mx[i], my[i], names[i]);
 	}

@@ -1,5 +1,5 @@
 /*
- * fig_f10.c — F10, EV and PWMCC against SAE steps (the convergence sweep, issue 7;
+ * fig_f10_convergence.c — F10, EV and PWMCC against SAE steps (the convergence sweep, issue 7;
  * run/exp_convergence.c).  Top: the seed-mean explained variance of each k against steps
  * (records[].curve).  Bottom: the mean cross-seed PWMCC at each checkpoint with its 95 % CI band
  * (records[].pwmcc_checkpoints) and the analytic null.  Both mark the default step count

@@ -1,5 +1,5 @@
 /*
- * fig_f2.c — F2, the core k sweep (docs/formulas.md §6.3 k_sweep records): PWMCC against k, via sweep.c.
+ * fig_f2_k_sweep.c — F2, the core k sweep (docs/formulas.md §6.3 k_sweep records): PWMCC against k, via sweep.c.
  */
 #include "internal.h"
 

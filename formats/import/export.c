@@ -1,5 +1,5 @@
 /*
- * export.c — the work of `husai export` (struct export_request in formats.h; the verb,
+ * export.c — the work of `husai export` (struct export_request in import.h; the verb,
  * cmd_export.c, only parses the command line): husai SAE checkpoints (husai.sae_checkpoint,
  * trained or imported) back out to the ecosystem's layouts (issue 18), so that the library's
  * own loader opens them:

@@ -1,5 +1,5 @@
 /*
- * fig_f1.c — F1, phase 4a (docs/formulas.md §6.2, §7.3 F1; also smoke/demo runs that compare): for trained, random (R1) and, when present,
+ * fig_f1_trained_vs_random.c — F1, phase 4a (docs/formulas.md §6.2, §7.3 F1; also smoke/demo runs that compare): for trained, random (R1) and, when present,
  * the R2 control: a violin and every pairwise PWMCC as a jittered point, beside the mean with
  * its 95% bootstrap CI whisker; the analytic null (docs/decisions.md §8) as a dashed line.  Reads
  * trained, random, controls.r2, controls.analytic_null.
@@ -74,7 +74,7 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		fig_hline(c, &p, &p.ys, null, FIG_C_NULL, 1, "");
 	}
 	for (size_t g = 0; g < ng; g++) {
-		fig_series(c, labels[g]); /* each group is its own series (overlap.c) */
+		fig_series(c, labels[g]); /* each group is its own series (plot/overlap.c) */
 		double xp = (double)g - 0.15, xm = (double)g + 0.22;
 		if (s[g].nvalues >= 5) /* a density needs more than a handful */
 			fig_violin(c, &p.xs, &p.ys, xp, 0.2, s[g].values, s[g].nvalues, colours[g]);

@@ -1,5 +1,5 @@
 /*
- * fig_f3.c — F3, the core d_sae sweep (docs/formulas.md §6.3 d_sae_sweep records): PWMCC against d_sae,
+ * fig_f3_d_sae_sweep.c — F3, the core d_sae sweep (docs/formulas.md §6.3 d_sae_sweep records): PWMCC against d_sae,
  * via sweep.c.
  */
 #include "internal.h"

@@ -1,5 +1,5 @@
 /*
- * fig_f9.c — F9, per-feature stability: for each condition in results.json
+ * fig_f9_feature_stability.c — F9, per-feature stability: for each condition in results.json
  * "per_feature_stability": {"<condition>": {"trained": [...], "control": [...]}}, the ECDF of
  * the features' best-match similarity across seeds, trained (solid) against its random
  * control (dashed), one colour per condition.
@@ -67,7 +67,7 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_legend_draw(&p, c->cr, leg, nc + 2);
 	for (size_t i = 0; i < nc; i++) {
 		/* trained and control are series of their own: controls often coincide (the same
-		 * random decoders serve every condition) and one would hide the other (overlap.c) */
+		 * random decoders serve every condition) and one would hide the other (plot/overlap.c) */
 		char ctl[128];
 		snprintf(ctl, sizeof(ctl), "%s control", leg[i].label);
 		fig_series(c, leg[i].label);

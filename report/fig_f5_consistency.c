@@ -1,5 +1,5 @@
 /*
- * fig_f5.c — F5, the consistency-objective sweep (docs/formulas.md §6.5, §7.3 F5).  Top: delta PWMCC and
+ * fig_f5_consistency.c — F5, the consistency-objective sweep (docs/formulas.md §6.5, §7.3 F5).  Top: delta PWMCC and
  * its conservative LCB against λ (linear axis: λ = 0 is a condition) with a zero line and EV
  * on the right axis.  Bottom: alignment_to_ref mean with its 95% CI band.  The selected λ
  * (selection.selected_lambda) is marked.  Reads records and selection.

@@ -1,7 +1,8 @@
 /*
- * plot.h — report/'s private plotting layer (STYLE.md "Plots"): device primitives on cairo +
- * pango in points, the axis layer (scales, nice ticks, panels, legends) and the plot elements
- * figures call.  One element per file; this header only declares them.
+ * plot.h — the plotting layer of report/ (report/plot/, the library husai_report_plot; STYLE.md
+ * "Plots"): device primitives on cairo + pango in points, the axis layer (scales, nice ticks,
+ * panels, legends) and the plot elements figures call.  One element per file; this header
+ * only declares them.  Nothing here calls the rest of report/.
  *
  * Coordinates: everything is drawn in points (1/72 in).  A PNG canvas scales points to
  * pixels at 300 dpi; SVG and PDF surfaces are in points already, so the same drawing code

@@ -1,5 +1,5 @@
 /*
- * fig_f4.c — F4, adaptive L0 calibration (docs/formulas.md §6.4, §7.3 F4).  Top: trained and random mean
+ * fig_f4_adaptive_l0.c — F4, adaptive L0 calibration (docs/formulas.md §6.4, §7.3 F4).  Top: trained and random mean
  * PWMCC with 95% CI bands against k (log2).  Bottom: the conservative LCB
  * (delta_pwmcc_ci_low_conservative) and delta against k with a zero line, EV on the right axis
  * with the EV floor (selection.ev_floor).  The selected k (selection.selected_k) is marked in

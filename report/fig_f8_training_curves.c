@@ -1,5 +1,5 @@
 /*
- * fig_f8.c — F8, training curves from the checkpoint histories the run recorded
+ * fig_f8_training_curves.c — F8, training curves from the checkpoint histories the run recorded
  * (results.json "training_curves": {"<condition>/<seed>": {step, mse, explained_variance, l0,
  * dead_fraction}}): four panels against steps, one colour per condition, one line per seed.
  * A metric a curve lacks is simply not drawn; null entries are gaps.
@@ -120,7 +120,7 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 				return rc;
 			}
 			int ci = cond_index(conds, &nc, key);
-			fig_series(c, leg[ci].label); /* a condition is a series (overlap.c) */
+			fig_series(c, leg[ci].label); /* a condition is a series (plot/overlap.c) */
 			if (v)
 				fig_line(c, &p.xs, &p.ys, st, v, n, palette[ci], 0);
 			fig_series(c, NULL);

@@ -1,5 +1,5 @@
 /*
- * import_internal.h — what the import readers share inside formats/ (not part of the formats
+ * import_internal.h — what the import readers share inside formats/import/ (not part of the formats
  * API): the accepted pickle globals, a tensor's view of its storage, the pickle document,
  * the pickle VM entry point used by the zip container reader, and the transformer mapping
  * called by imp_file.

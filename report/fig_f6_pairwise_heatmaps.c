@@ -1,5 +1,5 @@
 /*
- * fig_f6.c — F6, seed x seed PWMCC heatmaps, annotated with each value (docs/formulas.md §7.3 paper
+ * fig_f6_pairwise_heatmaps.c — F6, seed x seed PWMCC heatmaps, annotated with each value (docs/formulas.md §7.3 paper
  * figure 1, data-driven).  Sources, in order: phase4a trained/random/controls.r2 summaries'
  * "pairwise" lists; for sweeps, each record's trained_pwmcc.pairwise (or the record's own
  * "pairwise").  One colour scale across panels (data min to max), up to four panels per row
