@@ -3,8 +3,8 @@
  * (docs/formulas.md §5.4, upstream alternative_stability_metrics.py): |Pearson r| between the flattened
  * latent matrices, and the mean Jaccard overlap of the per-sample top-k |z| index sets.
  * Also owns computing latents from archived encoder parameters for the architectures husai
- * trains (docs/formulas.md §4.3/§4.4; docs/decisions.md §3 "TopK SAE"): ties in every top-k go to the lowest index
- * (docs/formulas.md A12).
+ * trains (docs/formulas.md §4.3/§4.4; docs/decisions.md §3 "TopK SAE"); every top-k is
+ * hus_topk (numeric/topk.c), the trainer's own selection: ties go to the lowest index (A12).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,25 +27,6 @@ int latent_arch_parse(const char *name)
 	return -1;
 }
 
-/* Indices of the k largest key[j] (descending; ties -> lowest index) into idx (k). */
-static void top_k_indices(size_t *idx, float *val, const float *key, size_t m, size_t k)
-{
-	size_t have = 0;
-	for (size_t j = 0; j < m; j++) {
-		float v = key[j];
-		if (have == k && !(v > val[k - 1]))
-			continue;
-		size_t p = have < k ? have++ : k - 1;
-		while (p > 0 && v > val[p - 1]) {
-			val[p] = val[p - 1];
-			idx[p] = idx[p - 1];
-			p--;
-		}
-		val[p] = v;
-		idx[p] = j;
-	}
-}
-
 int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
                 struct hus_err *err)
 {
@@ -59,11 +40,11 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
 	if (d > INT32_MAX || m > INT32_MAX || N > INT32_MAX)
 		return hus_errf(err, HUS_EINPUT, NULL, NULL, "sizes too large (over 2^31 rows or features)");
 	float *bias = malloc(sizeof(float) * m);
-	float *tv = malloc(sizeof(float) * (k ? k : 1));
-	size_t *ti = malloc(sizeof(size_t) * (k ? k : 1));
+	int32_t *heap = malloc(sizeof(int32_t) * (k ? k : 1));
+	int32_t *ti = malloc(sizeof(int32_t) * (k ? k : 1));
 	float *row = malloc(sizeof(float) * m);
 	int rc = 0;
-	if (!bias || !tv || !ti || !row) {
+	if (!bias || !heap || !ti || !row) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for latents");
 		goto cleanup;
 	}
@@ -90,10 +71,10 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
 				z_n[j] = (z_n[j] > e->threshold[j] && z_n[j] > 0) ? z_n[j] : 0;
 			continue;
 		}
-		top_k_indices(ti, tv, z_n, m, k);
+		hus_topk(ti, z_n, m, k, heap);
 		memset(row, 0, sizeof(float) * m);
 		for (size_t a = 0; a < k; a++) {
-			float v = tv[a];
+			float v = z_n[ti[a]];
 			if (e->arch == LATENT_TOPK && v < 0)
 				v = 0; /* ReLU'd top-k */
 			row[ti[a]] = v;
@@ -101,7 +82,7 @@ int sae_latents(float *z, const struct sae_encoder *e, const float *x, size_t N,
 		memcpy(z_n, row, sizeof(float) * m);
 	}
 cleanup:
-	free(bias), free(tv), free(ti), free(row);
+	free(bias), free(heap), free(ti), free(row);
 	return rc;
 }
 
@@ -127,21 +108,24 @@ int act_agreement(struct act_agreement *res, const float *z1, const float *z2, s
 	}
 	res->abs_pearson = (sxx > 0 && syy > 0) ? fabs(sxy / sqrt(sxx * syy)) : NAN;
 
-	float *key = malloc(sizeof(float) * d_sae), *tv = malloc(sizeof(float) * k);
-	size_t *i1 = malloc(sizeof(size_t) * k), *i2 = malloc(sizeof(size_t) * k);
+	if (d_sae > INT32_MAX)
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "d_sae %zu is over 2^31 features", d_sae);
+	float *key = malloc(sizeof(float) * d_sae);
+	int32_t *heap = malloc(sizeof(int32_t) * k);
+	int32_t *i1 = malloc(sizeof(int32_t) * k), *i2 = malloc(sizeof(int32_t) * k);
 	unsigned char *mark = calloc(d_sae, 1);
-	if (!key || !tv || !i1 || !i2 || !mark) {
-		free(key), free(tv), free(i1), free(i2), free(mark);
+	if (!key || !heap || !i1 || !i2 || !mark) {
+		free(key), free(heap), free(i1), free(i2), free(mark);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for top-k sets");
 	}
 	double jac = 0;
 	for (size_t n = 0; n < N; n++) {
 		for (size_t j = 0; j < d_sae; j++)
 			key[j] = fabsf(z1[n * d_sae + j]);
-		top_k_indices(i1, tv, key, d_sae, k);
+		hus_topk(i1, key, d_sae, k, heap);
 		for (size_t j = 0; j < d_sae; j++)
 			key[j] = fabsf(z2[n * d_sae + j]);
-		top_k_indices(i2, tv, key, d_sae, k);
+		hus_topk(i2, key, d_sae, k, heap);
 		for (size_t a = 0; a < k; a++)
 			mark[i1[a]] = 1;
 		size_t inter = 0;
@@ -152,6 +136,6 @@ int act_agreement(struct act_agreement *res, const float *z1, const float *z2, s
 		jac += (double)inter / (double)(2 * k - inter);
 	}
 	res->jaccard = jac / (double)N;
-	free(key), free(tv), free(i1), free(i2), free(mark);
+	free(key), free(heap), free(i1), free(i2), free(mark);
 	return 0;
 }

@@ -43,40 +43,21 @@
 
 #include "analyze.h"
 
-/* keep the K largest of `key` (ties: lower index, since j increases), unsorted */
-static void topk_row(int32_t *idx, float *val, float *key, size_t K, const float *C_i,
-                     size_t m_B, int absval)
+/* One row's K candidates: the K largest |C_i[j]| (absval) or C_i[j] by hus_topk, the same
+ * selection as the trainer's TopK (ties: the lower column), sorted by column, with their
+ * signed values.  absrow: m_B floats of workspace, heap: K. */
+static void row_candidates(int32_t *idx, float *val, float *absrow, int32_t *heap, size_t K,
+                           const float *C_i, size_t m_B, int absval)
 {
-	size_t n = 0, worst = 0;
-	for (size_t j = 0; j < m_B; j++) {
-		float v = absval ? fabsf(C_i[j]) : C_i[j];
-		if (n < K) {
-			idx[n] = (int32_t)j, val[n] = C_i[j], key[n] = v;
-			if (n == 0 || v < key[worst] || (v == key[worst] && idx[worst] < (int32_t)j))
-				worst = n;
-			n++;
-			continue;
-		}
-		if (!(v > key[worst]))
-			continue;
-		idx[worst] = (int32_t)j, val[worst] = C_i[j], key[worst] = v;
-		/* new worst: smallest key, ties to the highest index (dropped first) */
-		worst = 0;
-		for (size_t e = 1; e < K; e++)
-			if (key[e] < key[worst] || (key[e] == key[worst] && idx[e] > idx[worst]))
-				worst = e;
+	const float *key = C_i;
+	if (absval) {
+		for (size_t j = 0; j < m_B; j++)
+			absrow[j] = fabsf(C_i[j]);
+		key = absrow;
 	}
-	/* sort by column (insertion sort: K is small) */
-	for (size_t a = 1; a < n; a++) {
-		int32_t ti = idx[a];
-		float tv = val[a], tk = key[a];
-		size_t b = a;
-		while (b > 0 && idx[b - 1] > ti) {
-			idx[b] = idx[b - 1], val[b] = val[b - 1], key[b] = key[b - 1];
-			b--;
-		}
-		idx[b] = ti, val[b] = tv, key[b] = tk;
-	}
+	hus_topk(idx, key, m_B, K, heap);
+	for (size_t a = 0; a < K; a++)
+		val[a] = C_i[idx[a]];
 }
 
 int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, float *cval_sgn,
@@ -92,16 +73,18 @@ int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, floa
 	if ((size_t)nthr > npanel)
 		nthr = npanel ? (int)npanel : 1;
 	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr);
-	float *key = malloc(sizeof(float) * K * (size_t)nthr);
-	if (!C || !key) {
-		free(C), free(key);
+	float *absrow = malloc(sizeof(float) * m_B * (size_t)nthr);
+	int32_t *heap = malloc(sizeof(int32_t) * K * (size_t)nthr);
+	if (!C || !absrow || !heap) {
+		free(C), free(absrow), free(heap);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d panels of %zu x %zu",
 		                nthr, blk, m_B);
 	}
 #pragma omp parallel num_threads(nthr) if (nthr > 1)
 	{
 		int t = omp_get_thread_num();
-		float *C_t = C + (size_t)t * blk * m_B, *key_t = key + (size_t)t * K;
+		float *C_t = C + (size_t)t * blk * m_B, *abs_t = absrow + (size_t)t * m_B;
+		int32_t *heap_t = heap + (size_t)t * K;
 #pragma omp for schedule(dynamic, 1)
 		for (size_t p = 0; p < npanel; p++) {
 			size_t i0 = p * blk, bi = m_A - i0 < blk ? m_A - i0 : blk;
@@ -111,15 +94,15 @@ int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, floa
 			for (size_t i = 0; i < bi; i++) {
 				size_t r = i0 + i;
 				if (cand_abs)
-					topk_row(cand_abs + r * K, cval_abs + r * K, key_t, K, C_t + i * m_B, m_B,
-					         1);
+					row_candidates(cand_abs + r * K, cval_abs + r * K, abs_t, heap_t, K,
+					               C_t + i * m_B, m_B, 1);
 				if (cand_sgn)
-					topk_row(cand_sgn + r * K, cval_sgn + r * K, key_t, K, C_t + i * m_B, m_B,
-					         0);
+					row_candidates(cand_sgn + r * K, cval_sgn + r * K, abs_t, heap_t, K,
+					               C_t + i * m_B, m_B, 0);
 			}
 		}
 	}
-	free(C), free(key);
+	free(C), free(absrow), free(heap);
 	return 0;
 }
 

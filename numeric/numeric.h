@@ -117,6 +117,15 @@ static inline float hus_sum16(const float *restrict x, size_t n)
 	return acc[0];
 }
 
+/* ---------------------------------------------------------------- top-k selection --- */
+
+/* The k largest of v[0..n) by (value descending, index ascending): the lowest index wins
+ * ties (docs/formulas.md A12), so the set depends on the values alone.  idx gets the min(k, n)
+ * chosen indices in ascending order; `heap` is workspace of k entries.  No NaN in v. */
+void hus_topk(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap);
+/* a[0..n) ascending (the order hus_topk leaves its indices in) */
+void hus_sort_i32(int32_t *a, size_t n);
+
 /* ---------------------------------------------------------------- elementary functions */
 
 /*

@@ -71,7 +71,7 @@ static void test_topk_ties(void **state)
 	(void)state;
 	float v[10] = { 1, 3, 2, 3, 3, 0, 5, 3, -1, 2 };
 	int32_t idx[4], heap[8];
-	sae_topk_row(idx, v, 10, 4, heap);
+	hus_topk(idx, v, 10, 4, heap);
 	/* 5 (6), then the 3s at 1, 3, 4 (lowest indices win over 7) */
 	int32_t want[4] = { 1, 3, 4, 6 };
 	assert_memory_equal(idx, want, sizeof(want));
@@ -84,7 +84,7 @@ static void test_topk_ties(void **state)
 		for (int i = 0; i < 300; i++)
 			r[i] = (float)(mt_next32(&g) % 50) - 25.0f; /* many ties */
 		size_t k = 1 + rep % 40;
-		sae_topk_row(got, r, 300, k, hp);
+		hus_topk(got, r, 300, k, hp);
 		/* reference: repeatedly take the max with the lowest index */
 		char taken[300] = { 0 };
 		int32_t ref[40];
@@ -118,7 +118,7 @@ static void test_topk_ties(void **state)
 			if (rep % 3 == 0 && r[i] == 0.0f && (u & 1))
 				r[i] = -0.0f;
 		}
-		sae_topk_row(a, r, n, k, hp);
+		hus_topk(a, r, n, k, hp);
 		sae_topk_row_radix(b, r, n, k, hp, hist, cand, tmp);
 		assert_memory_equal(a, b, (k < n ? k : n) * sizeof(int32_t));
 		free(r), free(tmp), free(a), free(b), free(hp), free(cand), free(hist);
@@ -148,7 +148,7 @@ static void test_topk_threshold_rows(void **state)
 		idx[ng * k] = -7; /* canary */
 		sae_k_topk_rows(idx, v, n, k, ng, key);
 		for (size_t r = 0; r < ng; r++) {
-			sae_topk_row(ref, v + r * n, n, k, heap);
+			hus_topk(ref, v + r * n, n, k, heap);
 			assert_memory_equal(idx + r * k, ref, k * sizeof(int32_t));
 		}
 		assert_int_equal(idx[ng * k], -7);
@@ -178,7 +178,7 @@ static void test_topk_rows_prefilter(void **state)
 		sae_select_topk_rows(w, pre, B, k);
 		int32_t ref[16], heap[32];
 		for (size_t b = 0; b < B; b++) {
-			sae_topk_row(ref, pre + b * m, m, k, heap);
+			hus_topk(ref, pre + b * m, m, k, heap);
 			assert_memory_equal(w->idx + b * k, ref, k * sizeof(int32_t));
 		}
 		free(pre);

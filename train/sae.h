@@ -166,9 +166,7 @@ void sae_eval_rows(struct sae_eval_acc *a, struct sae_model *s, struct sae_work 
 void sae_eval_end(const struct sae_eval_acc *a, const struct sae_model *s, size_t d_model,
                   const struct sae_xstats *xs, struct sae_metrics *out);
 
-/* Top-k of one row by (value desc, index asc): the lowest index wins ties (A12).  idx gets the
- * k chosen indices in ascending order.  `heap` is workspace of 2*k entries. */
-void sae_topk_row(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap);
+/* Top-k of one row: hus_topk (numeric/topk.c). */
 
 /* ---- the multi-seed trainer (train/sae_trainer.c) ---- */
 

@@ -148,7 +148,7 @@ void sae_k_entries_scatter(float *restrict dWd, float *restrict dWe, float *rest
 
 /*
  * Exact top-k of ng <= SAE_TOPK_GROUP rows of v (row stride n), indices ascending, ties to the
- * lowest index: the same set as sae_topk_row.  The rows are laid side by side, one per vector
+ * lowest index: the same set as hus_topk.  The rows are laid side by side, one per vector
  * lane (key[i] holds element i of every row), and each row's k-th largest key t is found bit
  * by bit: t gets a bit when at least k keys are >= t with it, a vertical compare-and-count per
  * bit with no horizontal sums.  Then every key > t is kept and the lowest-index keys == t fill

@@ -10,79 +10,11 @@
 
 #include "sae_internal.h"
 
-/* heap of indices; the root is the worst kept: smallest value, larger index on equal values */
-static inline int worse(const float *v, int32_t a, int32_t b)
-{
-	return v[a] < v[b] || (v[a] == v[b] && a > b);
-}
-
-static void sift_down(int32_t *h, size_t n, size_t i, const float *v)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, w = i;
-		if (l < n && worse(v, h[l], h[w]))
-			w = l;
-		if (r < n && worse(v, h[r], h[w]))
-			w = r;
-		if (w == i)
-			return;
-		int32_t t = h[i];
-		h[i] = h[w];
-		h[w] = t;
-		i = w;
-	}
-}
-
-static int cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
-}
-
-static void sort_i32(int32_t *a, size_t n)
-{
-	if (n > 32) {
-		qsort(a, n, sizeof(*a), cmp_i32);
-		return;
-	}
-	for (size_t i = 1; i < n; i++) {
-		int32_t t = a[i];
-		size_t j = i;
-		for (; j > 0 && a[j - 1] > t; j--)
-			a[j] = a[j - 1];
-		a[j] = t;
-	}
-}
-
-void sae_topk_row(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap)
-{
-	if (k > n)
-		k = n;
-	if (k == 0)
-		return;
-	for (size_t i = 0; i < k; i++)
-		heap[i] = (int32_t)i;
-	for (size_t i = k / 2; i-- > 0;)
-		sift_down(heap, k, i, v);
-	float root = v[heap[0]];
-	for (size_t i = k; i < n; i++) {
-		/* later index: only a strictly larger value beats the root */
-		if (v[i] > root) {
-			heap[0] = (int32_t)i;
-			sift_down(heap, k, 0, v);
-			root = v[heap[0]];
-		}
-	}
-	memcpy(idx, heap, k * sizeof(*idx));
-	sort_i32(idx, k);
-}
-
-
 /*
- * The same selection as sae_topk_row, without its branch-heavy heap for the common case: a
+ * The same selection as hus_topk, without its branch-heavy heap for the common case: a
  * histogram of the top SAE_RADIX_BITS bits of each value's order key finds the bucket holding
  * the k-th largest; every value in a higher bucket is kept, and the rest are chosen among that
- * bucket's values by sae_topk_row (so ties still go to the lowest index).
+ * bucket's values by hus_topk (so ties still go to the lowest index).
  * tmp: n floats; cand: 2n ints; hist: SAE_RADIX_BUCKETS; heap: 2k.
  */
 void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_t *heap,
@@ -93,7 +25,7 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 	if (k == 0)
 		return;
 	if (n <= 2 * k) { /* nearly everything is kept: the heap is cheap here */
-		sae_topk_row(idx, v, n, k, heap);
+		hus_topk(idx, v, n, k, heap);
 		return;
 	}
 	const int sh = 32 - SAE_RADIX_BITS;
@@ -127,7 +59,7 @@ void sae_topk_row_radix(int32_t *idx, const float *v, size_t n, size_t k, int32_
 		for (size_t q = 0; q < nc; q++)
 			chosen[q] = (int32_t)q;
 	} else {
-		sae_topk_row(chosen, tmp, nc, need, heap);
+		hus_topk(chosen, tmp, nc, need, heap);
 	}
 	/* merge two ascending lists: taken (original indices) and inb[chosen] */
 	size_t a = 0, c = 0, o = 0;

@@ -91,7 +91,7 @@ static double upstream_aux(const struct sae_model *s, struct sae_work *w, const 
 			u[j] = fabsf(pre_b[j]);
 		for (size_t q = b * k; q < b * k + k; q++)
 			u[w->idx[q]] = -INFINITY;
-		sae_topk_row(sel, u, m, kk, heap);
+		hus_topk(sel, u, m, kk, heap);
 		double sa = 0;
 		for (size_t q = 0; q < kk; q++)
 			sa += fabsf(pre_b[sel[q]]);
@@ -139,7 +139,7 @@ static double auxk(const struct sae_model *s, struct sae_work *w, const float *x
 		float *eh = w->res + b * d, *deh = w->dres + b * d;
 		for (size_t q = 0; q < nd; q++)
 			u[q] = pre_b[w->dead[q]];
-		sae_topk_row(sel, u, nd, kk, heap);
+		hus_topk(sel, u, nd, kk, heap);
 		memset(eh, 0, d * sizeof(float));
 		for (size_t q = 0; q < kk; q++) {
 			float z = pre_b[w->dead[sel[q]]];
