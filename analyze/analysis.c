@@ -734,8 +734,8 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	if ((rc = ana_open(&h5, path, &prov, err)))
 		goto fail;
 	if (q->activations) {
-		if ((rc = acts_matrix_read(&X, &X_n, &X_d, q->activations, q->act_rows ? q->act_rows : 1,
-		                           err)) ||
+		if ((rc = acts_head_read(q->activations, q->act_rows ? q->act_rows : 1, &X, &X_n, &X_d,
+		                         err)) ||
 		    (rc = manifest_add_input(man, q->activations, err)))
 			goto fail;
 	}
@@ -743,7 +743,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 		if ((rc = planted_truth_read(q->truth, &tr, err)))
 			goto fail;
 		have_truth = 1;
-		if ((rc = planted_rows_read(q->truth, q->truth_rows ? q->truth_rows : 1, &TX, &TX_n,
+		if ((rc = acts_head_read(q->truth, q->truth_rows ? q->truth_rows : 1, &TX, &TX_n,
 					    &TX_d, err)) ||
 		    (rc = manifest_add_input(man, q->truth, err)))
 			goto fail;

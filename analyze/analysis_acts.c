@@ -3,46 +3,14 @@
  * alternative_stability_metrics.py): the first rows of an archived activation set
  * (husai.activation_set, /activations [N, d_model]) are encoded by every checkpoint of a group
  * with its own architecture (activation_agreement.c), and each seed pair gets |Pearson r| of
- * the latent matrices and the mean top-k Jaccard.  Reads the activation set through the
- * formats h5r_* API and validates its shape and finiteness.
+ * the latent matrices and the mean top-k Jaccard.  The rows come from the activation set's
+ * reader in formats/ (acts_head_read).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze.h"
-
-int acts_matrix_read(float **X, size_t *N, size_t *d, const char *path, size_t max_rows,
-                     struct hus_err *err)
-{
-	struct h5r *r;
-	int rc = h5r_open(&r, path, HUS_FORMAT_ACTIVATIONS, 2, err);
-	if (rc)
-		return rc;
-	size_t dims[2] = { 0, 0 };
-	float *x = NULL;
-	if ((rc = h5r_read_alloc(r, "/activations", HUS_F32, (void **)&x, 2, dims, err)))
-		goto done;
-	if (!dims[0] || !dims[1]) {
-		rc = hus_errf(err, HUS_EINPUT, path, "/activations", "expected a non-empty [N, d] matrix");
-		goto done;
-	}
-	size_t n = dims[0] < max_rows ? dims[0] : max_rows;
-	for (size_t e = 0; e < n * dims[1]; e++)
-		if (!isfinite(x[e])) {
-			rc = hus_errf(err, HUS_EINPUT, path, "/activations", "row %zu, column %zu is not finite",
-			              e / dims[1], e % dims[1]);
-			goto done;
-		}
-	*X = x;
-	x = NULL;
-	*N = n;
-	*d = dims[1];
-done:
-	free(x);
-	h5r_close(r);
-	return rc;
-}
 
 int act_pairs(double *pearson, double *jaccard, const char *const *paths, size_t n,
               const float *X, size_t N, size_t d_model, size_t k_default, struct hus_err *err)

@@ -400,10 +400,7 @@ void analysis_request_defaults(struct analysis_request *q);
  *   ".controls.analytic_null.expected_pwmcc", ".seed_level_bootstrap", ".per_feature_stability"
  */
 
-/* Activation-level agreement in the analysis (analysis_acts.c).  The first max_rows rows of
- * a husai.activation_set's /activations [N, d], validated finite; X is malloc'ed. */
-int acts_matrix_read(float **X, size_t *N, size_t *d, const char *path, size_t max_rows,
-                     struct hus_err *err);
+/* Activation-level agreement in the analysis (analysis_acts.c), on rows read by acts_head_read. */
 /* For checkpoints `paths` (in the pair order wanted), the latents of X under each one's
  * encoder and architecture, then per pair (i<j) |Pearson r| and the mean top-k Jaccard
  * (k = the checkpoints' smaller k, or k_default when unrecorded).  NaN for pairs of

@@ -4,7 +4,9 @@
  * memory.  The open checks what acts_read checks of the file's frame (format, version,
  * /activations float32 of rank 2 with N, d >= 1, the /stats scalars); each read checks its rows
  * are finite and names the first bad one, as acts_read does for the whole matrix.  The task
- * columns of an extracted set are not read: training uses /activations alone.
+ * columns of an extracted set are not read: training uses /activations alone.  Also the
+ * first rows of a set (acts_head_read), for the analysis's activation agreement and a
+ * planted set's ground-truth rows: only those rows are read.
  */
 #include <math.h>
 #include <stdio.h>
@@ -69,4 +71,30 @@ void acts_rows_close(struct acts_rows *a)
 		return;
 	h5r_close(a->r);
 	free(a);
+}
+
+int acts_head_read(const char *path, size_t max_rows, float **X, size_t *rows, size_t *d,
+                   struct hus_err *err)
+{
+	struct acts_rows *a = NULL;
+	size_t N = 0;
+	int rc = acts_rows_open(&a, path, &N, d, err);
+	if (rc)
+		return rc;
+	size_t n = N < max_rows ? N : max_rows;
+	float *x = n ? malloc(sizeof(float) * n * *d) : NULL;
+	if (!x)
+		rc = hus_errf(err, n ? HUS_ENOMEM : HUS_EINPUT, path, "/activations",
+			      n ? "out of memory for %zu rows of %zu" : "no rows asked for (%zu of %zu)",
+			      n, *d);
+	else
+		rc = acts_rows_read(a, 0, n, x, err);
+	acts_rows_close(a);
+	if (rc) {
+		free(x);
+		return rc;
+	}
+	*X = x;
+	*rows = n;
+	return 0;
 }

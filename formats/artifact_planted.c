@@ -261,28 +261,30 @@ void planted_truth_release(struct planted_truth *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int planted_rows_read(const char *path, size_t max_rows, float **X, size_t *rows, size_t *d,
-                      struct hus_err *err)
+hj *planted_summary_json(const char *path, const char *file, struct hus_err *err)
 {
-	struct h5r *r = NULL;
-	int rc = h5r_open(&r, path, HUS_FORMAT_ACTIVATIONS, PLANTED_ACTS_VERSION, err);
-	if (rc)
-		return rc;
-	size_t dims[2] = { 0, 0 };
-	float *x = NULL;
-	if ((rc = h5r_read_alloc(r, "/activations", HUS_F32, (void **)&x, 2, dims, err)))
-		goto done;
-	size_t n = dims[0] < max_rows ? dims[0] : max_rows;
-	for (size_t e = 0; e < n * dims[1]; e++)
-		if (!isfinite(x[e])) {
-			rc = hus_errf(err, HUS_EINPUT, path, "/activations",
-				      "row %zu, column %zu is not finite", e / dims[1], e % dims[1]);
-			goto done;
-		}
-	*X = x, *rows = n, *d = dims[1];
-	x = NULL;
-done:
-	free(x);
-	h5r_close(r);
-	return rc;
+	struct h5r *h;
+	if (h5r_open(&h, path, HUS_FORMAT_ACTIVATIONS, PLANTED_ACTS_VERSION, err))
+		return NULL;
+	char *desc = NULL;
+	double l0 = NAN;
+	size_t dims[H5_MAX_RANK] = { 0 }, dd[H5_MAX_RANK] = { 0 };
+	enum h5_type ty;
+	int rank;
+	hj *pl = NULL;
+	if (!h5r_attr_str(h, "/", "planted_description", &desc, err) &&
+	    !h5r_attr_f64(h, "/", "planted_mean_l0", &l0, err) &&
+	    !h5r_shape(h, "/activations", &ty, &rank, dims, err) &&
+	    !h5r_shape(h, "/truth/dictionary", &ty, &rank, dd, err)) {
+		pl = hj_obj();
+		hj_set(pl, "file", hj_str(file));
+		hj_set(pl, "description", hj_str(desc));
+		hj_set(pl, "rows", hj_int((int64_t)dims[0]));
+		hj_set(pl, "d", hj_int((int64_t)dims[1]));
+		hj_set(pl, "n_features", hj_int((int64_t)dd[1]));
+		hj_set(pl, "mean_l0", hj_num(l0));
+	}
+	free(desc);
+	h5r_close(h);
+	return pl;
 }

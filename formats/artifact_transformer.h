@@ -13,6 +13,7 @@
 
 #include "errors.h"
 #include "h5.h"
+#include "json.h"
 
 /* == transformer checkpoints and activation sets (formats/artifact_transformer.c,
  *    formats/artifact_activations.c) == */
@@ -97,6 +98,10 @@ int acts_stream_commit(struct acts_stream *st, const struct acts_stats *stats,
                        struct hus_err *err); /* frees st */
 void acts_stream_abort(struct acts_stream *st); /* frees st; NULL is fine */
 void acts_release(struct acts_set *s);
+/* results.json's `activation_set` of a run on a user's set (formats/artifact_activations.c):
+ * path, sha256, rows, d_model, task_columns and the set's metadata attributes (model, hook,
+ * layer, source_*); NULL with err set on error. */
+hj *acts_summary_json(const char *path, struct hus_err *err);
 /* An activation set read a range of rows at a time (formats/acts_rows.c), for sets larger than
  * memory: the open checks the format, version, /activations (float32, rank 2, non-empty) and
  * /stats; each read checks its rows are finite (a bad row is named). */
@@ -105,6 +110,11 @@ int acts_rows_open(struct acts_rows **a, const char *path, size_t *N, size_t *d,
                    struct hus_err *err);
 int acts_rows_read(struct acts_rows *a, size_t row0, size_t n, float *out, struct hus_err *err);
 void acts_rows_close(struct acts_rows *a); /* NULL is fine */
+/* The first min(N, max_rows) rows of an activation set (an extracted, imported or planted
+ * one), checked as acts_rows_open and acts_rows_read check them; only those rows are read.
+ * *X is malloc'ed (rows, d). */
+int acts_head_read(const char *path, size_t max_rows, float **X, size_t *rows, size_t *d,
+                   struct hus_err *err);
 
 /* Planted activation sets (formats/artifact_planted.c, docs/formulas.md §10): an activation
  * set drawn from a known dictionary, with the truth under /truth (docs/artifacts.md).
@@ -124,6 +134,10 @@ int planted_rows(struct planted_writer *p, const float *x, size_t nrows, const i
                  const int32_t *indices, const float *values, struct hus_err *err);
 int planted_commit(struct planted_writer *p, const struct planted_meta *m, struct hus_err *err);
 void planted_abort(struct planted_writer *p);
+/* results.json's `planted` block of a planted run (formats/artifact_planted.c): {file (as
+ * given), description, rows, d, n_features, mean_l0} from the set's attributes and shapes;
+ * NULL with err set when the file is not a planted set. */
+hj *planted_summary_json(const char *path, const char *file, struct hus_err *err);
 /* The truth of a planted set, validated (shapes, finite dictionary, CSR well formed). */
 struct planted_truth {
 	size_t d, n, N, nnz;
@@ -134,9 +148,6 @@ struct planted_truth {
 };
 int planted_truth_read(const char *path, struct planted_truth *t, struct hus_err *err);
 void planted_truth_release(struct planted_truth *t);
-/* The first max_rows rows of /activations (finite), X malloc'ed (rows, d). */
-int planted_rows_read(const char *path, size_t max_rows, float **X, size_t *rows, size_t *d,
-                      struct hus_err *err);
 int planted_is(const char *path); /* 1 for an activation set with /truth (no error reported) */
 
 /* Transformer checkpoint (husai.transformer_checkpoint, version 1), docs/decisions.md §10, docs/formulas.md §2.5.

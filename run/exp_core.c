@@ -297,7 +297,7 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 	hj_set(res, "experiment", hj_str(kind));
 	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
 	if (!strcmp(kind, "stability")) {
-		hj *set = exp_activation_set_json(acts, err);
+		hj *set = acts_summary_json(acts, err);
 		if (!set) {
 			rc = err->code ? err->code : HUS_EINPUT;
 			goto done;

@@ -24,9 +24,6 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
                   struct hus_err *err);
 int exp_stability(struct runner *r, struct cfg *c, const struct experiment *ex,
                   struct hus_err *err);
-/* results.json's `activation_set` of a stability run: path, sha256, rows, d_model,
- * task_columns and the set's metadata attributes (model, hook, layer, source_*); NULL on error. */
-hj *exp_activation_set_json(const char *path, struct hus_err *err);
 int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, struct hus_err *err);
 int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex,
                     struct hus_err *err);

@@ -165,31 +165,12 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	hj_set(res, "experiment", hj_str("planted"));
 	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
 	{
-		struct h5r *h;
-		if ((rc = h5r_open(&h, acts, HUS_FORMAT_ACTIVATIONS, 2, err)))
+		hj *pl = planted_summary_json(acts, "planted.h5", err);
+		if (!pl) {
+			rc = err->code ? err->code : HUS_EINTERNAL;
 			goto done;
-		char *desc = NULL;
-		double l0 = NAN;
-		size_t dims[2] = { 0, 0 }, dd[2] = { 0, 0 };
-		enum h5_type ty;
-		int rank;
-		if (!(rc = h5r_attr_str(h, "/", "planted_description", &desc, err)) &&
-		    !(rc = h5r_attr_f64(h, "/", "planted_mean_l0", &l0, err)) &&
-		    !(rc = h5r_shape(h, "/activations", &ty, &rank, dims, err)) &&
-		    !(rc = h5r_shape(h, "/truth/dictionary", &ty, &rank, dd, err))) {
-			hj *pl = hj_obj();
-			hj_set(pl, "file", hj_str("planted.h5"));
-			hj_set(pl, "description", hj_str(desc));
-			hj_set(pl, "rows", hj_int((int64_t)dims[0]));
-			hj_set(pl, "d", hj_int((int64_t)dims[1]));
-			hj_set(pl, "n_features", hj_int((int64_t)dd[1]));
-			hj_set(pl, "mean_l0", hj_num(l0));
-			hj_set(res, "planted", pl);
 		}
-		free(desc);
-		h5r_close(h);
-		if (rc)
-			goto done;
+		hj_set(res, "planted", pl);
 	}
 	hj_set(res, "stability_threshold", hj_num(thr));
 	hj *conds = hj_arr();

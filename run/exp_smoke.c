@@ -66,8 +66,10 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 			 ok ? "is" : "is not", (size_t)p + 4, (size_t)d_model);
 		check(checks, "transformer_checkpoint", ok, ev, &all);
 	}
-	int ok = !dataset_shape(acts, HUS_FORMAT_ACTIVATIONS, "/activations", dims, &rank, err) &&
-		 rank == 2 && dims[0] == (size_t)(p * p) && dims[1] == (size_t)d_model;
+	struct acts_rows *ar = NULL;
+	int ok = !acts_rows_open(&ar, acts, &dims[0], &dims[1], err) &&
+		 dims[0] == (size_t)(p * p) && dims[1] == (size_t)d_model;
+	acts_rows_close(ar);
 	snprintf(ev, sizeof(ev), "/activations %s [%" PRId64 ", %" PRId64 "]", ok ? "is" : "is not",
 		 p * p, d_model);
 	check(checks, "activation_set", ok, ev, &all);

@@ -390,12 +390,9 @@ static void test_activations(void **state)
 	float *X = malloc(sizeof(float) * N * D);
 	assert_int_equal(torch_randn_f32(X, N * D, 77), 0);
 	struct hus_err err = { 0 };
-	struct h5w *w;
 	struct hus_provenance prov = { "", "" };
-	size_t dims[2] = { N, D };
-	assert_int_equal(h5w_open(&w, ap, "husai.activation_set", 1, &prov, &err), 0);
-	assert_int_equal(h5w_f32(w, "/activations", X, 2, dims, &err), 0);
-	assert_int_equal(h5w_commit(w, &err), 0);
+	struct acts_set set = { .N = N, .d = D, .x = X, .layer = -1 };
+	assert_int_equal(acts_write(ap, &set, &prov, &err), 0);
 	struct analysis_request q;
 	struct analysis_group g;
 	request(&q, &g, out);
@@ -428,10 +425,8 @@ static void test_activations(void **state)
 	assert_true(ag.jaccard > 0.2); /* similar encoders pick similar latents */
 	hj_free(res);
 	/* an activation set of the wrong width is named */
-	size_t dims2[2] = { N, D / 2 };
-	assert_int_equal(h5w_open(&w, ap, "husai.activation_set", 1, &prov, &err), 0);
-	assert_int_equal(h5w_f32(w, "/activations", X, 2, dims2, &err), 0);
-	assert_int_equal(h5w_commit(w, &err), 0);
+	set.d = D / 2;
+	assert_int_equal(acts_write(ap, &set, &prov, &err), 0);
 	assert_int_equal(analysis_run(&q, NULL, &err), HUS_EINPUT);
 	assert_string_equal(err.where, "/activations");
 	free(X);

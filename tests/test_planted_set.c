@@ -49,7 +49,7 @@ static void load(const char *path, struct planted_truth *t, float **X, size_t *N
 	struct hus_err err = { 0 };
 	size_t d;
 	assert_int_equal(planted_truth_read(path, t, &err), 0);
-	assert_int_equal(planted_rows_read(path, SIZE_MAX, X, N, &d, &err), 0);
+	assert_int_equal(acts_head_read(path, SIZE_MAX, X, N, &d, &err), 0);
 	assert_int_equal(d, t->d);
 	assert_int_equal(*N, t->N);
 }
