@@ -38,6 +38,14 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
                 const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err);
 /* (mean rowmax + mean colmax)/2, sums in double in index order. */
 double pwmcc_from_maxes(const float *rowmax, size_t m_A, const float *colmax, size_t m_B);
+/* Every pair (i < j, lexicographic: seeds sorted give docs/formulas.md §5.2's order) of n
+ * normalised decoders At[i] (m[i] x d): PWMCC into v[p] (v may be NULL) and, when `each` is
+ * given, the pair's row and column maxima handed to it (a non-zero return stops the loop and
+ * is returned).  The one pair loop of the drivers and of the analysis's per-model metrics. */
+typedef int (*pwmcc_pair_fn)(void *ctx, size_t i, size_t j, const float *rowmax,
+                             const float *colmax, struct hus_err *err);
+int pwmcc_pairs(double *v, float *const *At, const size_t *m, size_t n, size_t d,
+                pwmcc_pair_fn each, void *ctx, struct hus_err *err);
 
 struct pwmcc_result {
 	double pwmcc;          /* (r_A + r_B)/2 */
@@ -336,6 +344,17 @@ struct decoder {
  * d_model/d_sae attributes, finite weights).  Errors name the file and dataset. */
 int decoder_load(struct decoder *d, const char *path, int with_encoder, struct hus_err *err);
 void decoder_release(struct decoder *d);
+/* The decoders of n checkpoints (decoder_load each) with one d_model, normalised for PWMCC
+ * (pwmcc_normalize): At[i] is (m[i], d).  On error nothing stays allocated. */
+struct decoder_set {
+	size_t n, d;
+	struct decoder *dec;
+	float **At;
+	size_t *m;
+};
+int decoder_set_load(struct decoder_set *s, const char *const *paths, size_t n,
+                     struct hus_err *err);
+void decoder_set_release(struct decoder_set *s);
 
 /* Recovery of planted features (truth.c, docs/formulas.md §10.2).  Tt (n, d) the normalised
  * true dictionary, At (m, d) a normalised decoder: best (n) best |cos| per true feature,

@@ -3,7 +3,9 @@
  * docs/decisions.md §10) for analysis: /params/W_dec [d_model, d_sae] (column j = feature j, always; the
  * shape is checked against the d_model and d_sae attributes, never used to guess orientation,
  * docs/formulas.md §5.1/§8.6), the root attributes that say what the SAE is, and the file's sha256.
- * Encoder parameters are loaded only on request (activation agreement).
+ * Encoder parameters are loaded only on request (activation agreement).  Also the set of
+ * normalised decoders of several checkpoints (decoder_set_load), which the drivers' pair
+ * loops (pwmcc_pairs) work on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,4 +50,51 @@ void decoder_release(struct decoder *d)
 	free(d->b_dec);
 	free(d->threshold);
 	d->W_dec = d->W_enc = d->b_enc = d->b_dec = d->threshold = NULL;
+}
+
+int decoder_set_load(struct decoder_set *s, const char *const *paths, size_t n,
+                     struct hus_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->dec = calloc(n ? n : 1, sizeof(*s->dec));
+	s->At = calloc(n ? n : 1, sizeof(*s->At));
+	s->m = calloc(n ? n : 1, sizeof(*s->m));
+	if (!s->dec || !s->At || !s->m) {
+		decoder_set_release(s);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu decoders", n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct decoder *dc = &s->dec[i];
+		int rc = decoder_load(dc, paths[i], 0, err);
+		if (rc) {
+			decoder_set_release(s);
+			return rc;
+		}
+		s->n = i + 1;
+		size_t zero;
+		if (i && dc->d_model != s->d)
+			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
+			              "d_model %zu differs from %zu of '%s'", dc->d_model, s->d, paths[0]);
+		else if (!(s->At[i] = malloc(dc->d_model * dc->d_sae * sizeof(float))))
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		else
+			rc = pwmcc_normalize(s->At[i], &zero, dc->W_dec, dc->d_model, dc->d_sae, err);
+		if (rc) {
+			decoder_set_release(s);
+			return rc;
+		}
+		s->d = dc->d_model;
+		s->m[i] = dc->d_sae;
+	}
+	return 0;
+}
+
+void decoder_set_release(struct decoder_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		decoder_release(&s->dec[i]);
+		free(s->At[i]);
+	}
+	free(s->dec), free(s->At), free(s->m);
+	memset(s, 0, sizeof(*s));
 }

@@ -171,6 +171,27 @@ double pwmcc_from_maxes(const float *rowmax, size_t m_A, const float *colmax, si
 	return (ra / (double)m_A + rb / (double)m_B) / 2;
 }
 
+int pwmcc_pairs(double *v, float *const *At, const size_t *m, size_t n, size_t d,
+                pwmcc_pair_fn each, void *ctx, struct hus_err *err)
+{
+	size_t mmax = 1;
+	for (size_t i = 0; i < n; i++)
+		mmax = m[i] > mmax ? m[i] : mmax;
+	float *rowmax = malloc(mmax * sizeof(float)), *colmax = malloc(mmax * sizeof(float));
+	int rc = (!rowmax || !colmax) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
+	size_t p = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		for (size_t j = i + 1; j < n && !rc; j++, p++) {
+			rc = pwmcc_maxes(rowmax, colmax, NULL, NULL, At[i], At[j], d, m[i], m[j], err);
+			if (!rc && v)
+				v[p] = pwmcc_from_maxes(rowmax, m[i], colmax, m[j]);
+			if (!rc && each)
+				rc = each(ctx, i, j, rowmax, colmax, err);
+		}
+	free(rowmax), free(colmax);
+	return rc;
+}
+
 int pwmcc_blocked(struct pwmcc_result *res, const float *A, const float *B, size_t d_model,
                   size_t m_A, size_t m_B, struct hus_err *err)
 {

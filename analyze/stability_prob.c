@@ -15,6 +15,24 @@
 
 #include "analysis_internal.h"
 
+struct near_counts {
+	const struct mset *t;
+	uint32_t **cnt; /* per model, per feature: the other models holding a near feature */
+	float thr;
+};
+
+static int count_near(void *ctx, size_t i, size_t j, const float *rowmax, const float *colmax,
+                      struct hus_err *err)
+{
+	(void)err;
+	struct near_counts *nc = ctx;
+	for (size_t f = 0; f < nc->t->m[i]; f++)
+		nc->cnt[i][f] += rowmax[f] >= nc->thr;
+	for (size_t g = 0; g < nc->t->m[j]; g++)
+		nc->cnt[j][g] += colmax[g] >= nc->thr;
+	return 0;
+}
+
 int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struct mset *t,
                          double thr, size_t k_max, struct hus_err *err)
 {
@@ -22,14 +40,12 @@ int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struc
 	for (size_t i = 0; i < S; i++)
 		mmax = t->m[i] > mmax ? t->m[i] : mmax;
 	uint32_t **cnt = calloc(S, sizeof(uint32_t *));
-	float *rowmax = malloc(sizeof(float) * (mmax ? mmax : 1));
-	float *colmax = malloc(sizeof(float) * (mmax ? mmax : 1));
 	float *p = malloc(sizeof(float) * (mmax ? mmax : 1));
 	double **U = calloc(S, sizeof(double *));
 	size_t *nu = calloc(S, sizeof(size_t));
 	uint64_t *hist = calloc(S, sizeof(uint64_t)); /* bins 0/(S-1) .. (S-1)/(S-1) */
 	int rc = 0;
-	if (!cnt || !rowmax || !colmax || !p || !U || !nu || !hist) {
+	if (!cnt || !p || !U || !nu || !hist) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for stability probabilities");
 		goto done;
 	}
@@ -38,16 +54,9 @@ int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struc
 			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 			goto done;
 		}
-	for (size_t i = 0; i < S; i++)
-		for (size_t j = i + 1; j < S; j++) {
-			if ((rc = pwmcc_maxes(rowmax, colmax, NULL, NULL, t->At[i], t->At[j], d, t->m[i],
-					      t->m[j], err)))
-				goto done;
-			for (size_t f = 0; f < t->m[i]; f++)
-				cnt[i][f] += rowmax[f] >= (float)thr;
-			for (size_t g = 0; g < t->m[j]; g++)
-				cnt[j][g] += colmax[g] >= (float)thr;
-		}
+	struct near_counts nc = { t, cnt, (float)thr };
+	if ((rc = pwmcc_pairs(NULL, t->At, t->m, S, d, count_near, &nc, err)))
+		goto done;
 	double sum = 0;
 	uint64_t total = 0, unstable = 0, stable = 0;
 	for (size_t i = 0; i < S; i++) {
@@ -147,6 +156,6 @@ done:
 		free(cnt[i]);
 	for (size_t i = 0; U && i < S; i++)
 		free(U[i]);
-	free(cnt), free(rowmax), free(colmax), free(p), free(U), free(nu), free(hist);
+	free(cnt), free(p), free(U), free(nu), free(hist);
 	return rc;
 }

@@ -407,63 +407,51 @@ hj *exp_controls_json(hj *group)
 /* Per-feature stability (docs/formulas.md §5.4) pooled over the models of `paths`: for each model and
  * feature, the mean over the other models of the best |cos|.  Returns a JSON array of all
  * n·d_sae values (model order as given), or NULL with err set. */
+struct feature_sums {
+	const struct decoder_set *s;
+	double **acc; /* per model, per feature: the running sum of best |cos| */
+};
+
+static int feature_sums_add(void *ctx, size_t i, size_t j, const float *rowmax,
+                            const float *colmax, struct hus_err *err)
+{
+	(void)err;
+	struct feature_sums *fs = ctx;
+	per_feature_accumulate(fs->acc[i], fs->acc[j], rowmax, colmax, fs->s->m[i], fs->s->m[j]);
+	return 0;
+}
+
 hj *exp_feature_stability(const char *const *paths, size_t n, struct hus_err *err)
 {
-	struct decoder *d = calloc(n, sizeof(*d));
-	float **At = calloc(n, sizeof(*At));
-	double **acc = calloc(n, sizeof(*acc));
-	hj *out = NULL;
-	int rc = (!d || !At || !acc) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
-	size_t loaded = 0;
-	for (size_t i = 0; i < n && !rc; i++, loaded++) {
-		if ((rc = decoder_load(&d[i], paths[i], 0, err)))
-			break;
-		size_t zero;
-		At[i] = malloc(d[i].d_model * d[i].d_sae * sizeof(float));
-		acc[i] = calloc(d[i].d_sae, sizeof(double));
-		if (!At[i] || !acc[i])
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-		else
-			rc = pwmcc_normalize(At[i], &zero, d[i].W_dec, d[i].d_model, d[i].d_sae, err);
-		if (!rc && d[i].d_model != d[0].d_model)
-			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
-				      "d_model %zu differs from %zu of '%s'", d[i].d_model, d[0].d_model,
-				      paths[0]);
-		if (rc)
-			loaded++;
-	}
+	struct decoder_set s;
+	if (decoder_set_load(&s, paths, n, err))
+		return NULL;
+	double **acc = calloc(n ? n : 1, sizeof(*acc));
+	int rc = !acc ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
 	for (size_t i = 0; i < n && !rc; i++)
-		for (size_t j = i + 1; j < n && !rc; j++) {
-			float *rowmax = malloc(d[i].d_sae * sizeof(float)),
-			      *colmax = malloc(d[j].d_sae * sizeof(float));
-			if (!rowmax || !colmax)
-				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-			else if (!(rc = pwmcc_maxes(rowmax, colmax, NULL, NULL, At[i], At[j], d[i].d_model,
-						    d[i].d_sae, d[j].d_sae, err)))
-				per_feature_accumulate(acc[i], acc[j], rowmax, colmax, d[i].d_sae,
-						       d[j].d_sae);
-			free(rowmax);
-			free(colmax);
+		if (!(acc[i] = calloc(s.m[i] ? s.m[i] : 1, sizeof(double))))
+			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	struct feature_sums fs = { &s, acc };
+	if (!rc)
+		rc = pwmcc_pairs(NULL, s.At, s.m, n, s.d, feature_sums_add, &fs, err);
+	hj *out = rc ? NULL : hj_arr();
+	for (size_t i = 0; out && i < n; i++) {
+		float *stab = malloc(s.m[i] * sizeof(float));
+		if (!stab) {
+			hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+			hj_free(out);
+			out = NULL;
+			break;
 		}
-	if (!rc) {
-		out = hj_arr();
-		for (size_t i = 0; i < n; i++) {
-			float *stab = malloc(d[i].d_sae * sizeof(float));
-			if (!stab)
-				continue;
-			per_feature_finish(stab, acc[i], d[i].d_sae, n);
-			for (size_t f = 0; f < d[i].d_sae; f++)
-				hj_push(out, hj_num(stab[f]));
-			free(stab);
-		}
+		per_feature_finish(stab, acc[i], s.m[i], n);
+		for (size_t f = 0; f < s.m[i]; f++)
+			hj_push(out, hj_num(stab[f]));
+		free(stab);
 	}
-	for (size_t i = 0; i < loaded; i++)
-		decoder_release(&d[i]);
-	for (size_t i = 0; At && acc && i < n; i++) {
-		free(At[i]);
+	for (size_t i = 0; acc && i < n; i++)
 		free(acc[i]);
-	}
-	free(d), free(At), free(acc);
+	free(acc);
+	decoder_set_release(&s);
 	return out;
 }
 

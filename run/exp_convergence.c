@@ -56,80 +56,54 @@ static int64_t ev_step(const double *st, const double *ev, size_t n, double wind
 	return j0 == SIZE_MAX ? -1 : (int64_t)st[j0];
 }
 
-/* PWMCC of two decoders already normalised (At: m x d rows) */
-static int pair_pwmcc(double *v, const float *A, const float *B, size_t d, size_t m,
-                      float *rowmax, float *colmax, struct hus_err *err)
-{
-	int rc = pwmcc_maxes(rowmax, colmax, NULL, NULL, A, B, d, m, m, err);
-	if (!rc)
-		*v = pwmcc_from_maxes(rowmax, m, colmax, m);
-	return rc;
-}
-
 /* Cross-seed PWMCC of the seeds' checkpoints at one step: the pairwise values (seeds sorted,
  * pairs lexicographic, §5.2) and their summary. */
 static int pwmcc_at(const char *run_dir, const char *cond, const int64_t *seeds, size_t ns,
                     int64_t step, int64_t final_step, const struct exp_stats *st, hj **rec,
                     struct hus_err *err)
 {
-	struct decoder *dec = calloc(ns, sizeof(*dec));
-	float **At = calloc(ns, sizeof(*At));
-	size_t np = ns * (ns - 1) / 2, p = 0, loaded = 0;
+	char (*path)[PATH_MAX + 200] = calloc(ns ? ns : 1, sizeof(*path));
+	const char **paths = calloc(ns ? ns : 1, sizeof(*paths));
+	size_t np = ns * (ns - 1) / 2;
 	double *vals = calloc(np + 1, sizeof(double));
-	float *rowmax = NULL, *colmax = NULL;
-	int rc = (!dec || !At || !vals) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
-	for (size_t i = 0; i < ns && !rc; i++, loaded++) {
-		char path[PATH_MAX + 200];
-		if (step == final_step)
-			run_sae_path(path, sizeof(path), run_dir, cond, seeds[i], NULL);
-		else {
-			char suffix[32];
+	struct decoder_set s = { 0 };
+	int rc = (!path || !paths || !vals) ? hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory") : 0;
+	for (size_t i = 0; i < ns && !rc; i++) {
+		char suffix[32] = "";
+		if (step != final_step)
 			snprintf(suffix, sizeof(suffix), "_step%" PRId64, step);
-			run_sae_path(path, sizeof(path), run_dir, cond, seeds[i], suffix);
-		}
-		if ((rc = decoder_load(&dec[i], path, 0, err)))
-			break;
-		size_t zero, d = dec[i].d_model, m = dec[i].d_sae;
-		if (dec[i].step >= 0 && dec[i].step != step)
-			rc = hus_errf(err, HUS_EINPUT, path, "step", "expected step %" PRId64 ", found %" PRId64,
-				      step, dec[i].step);
-		else if (d != dec[0].d_model || m != dec[0].d_sae)
-			rc = hus_errf(err, HUS_EINPUT, path, "/params/W_dec",
-				      "shape [%zu, %zu] differs from [%zu, %zu] of seed %" PRId64, d, m,
-				      dec[0].d_model, dec[0].d_sae, seeds[0]);
-		else if (!(At[i] = malloc(d * m * sizeof(float))))
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-		else
-			rc = pwmcc_normalize(At[i], &zero, dec[i].W_dec, d, m, err);
+		run_sae_path(path[i], sizeof(path[i]), run_dir, cond, seeds[i],
+			     step == final_step ? NULL : suffix);
+		paths[i] = path[i];
 	}
-	if (!rc) {
-		size_t m = dec[0].d_sae;
-		rowmax = malloc(m * sizeof(float));
-		colmax = malloc(m * sizeof(float));
-		if (!rowmax || !colmax)
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	if (!rc)
+		rc = decoder_set_load(&s, paths, ns, err);
+	for (size_t i = 0; i < s.n && !rc; i++) {
+		const struct decoder *d = &s.dec[i];
+		if (d->step >= 0 && d->step != step)
+			rc = hus_errf(err, HUS_EINPUT, paths[i], "step", "expected step %" PRId64 ", found %" PRId64,
+				      step, d->step);
+		else if (d->d_sae != s.dec[0].d_sae)
+			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
+				      "shape [%zu, %zu] differs from [%zu, %zu] of seed %" PRId64, d->d_model,
+				      d->d_sae, s.dec[0].d_model, s.dec[0].d_sae, seeds[0]);
 	}
 	/* seeds are given sorted (checked by the caller): pairs (i<j) lexicographic */
-	for (size_t i = 0; i < ns && !rc; i++)
-		for (size_t j = i + 1; j < ns && !rc; j++)
-			rc = pair_pwmcc(&vals[p++], At[i], At[j], dec[0].d_model, dec[0].d_sae, rowmax,
-					colmax, err);
+	if (!rc)
+		rc = pwmcc_pairs(vals, s.At, s.m, s.n, s.d, NULL, NULL, err);
 	if (!rc) {
-		hj *s = exp_summary_json(vals, np, st->bootstrap, (uint64_t)st->seed_trained, err);
-		if (!s)
+		hj *sm = exp_summary_json(vals, np, st->bootstrap, (uint64_t)st->seed_trained, err);
+		if (!sm)
 			rc = err ? err->code : HUS_EINTERNAL;
 		else {
 			*rec = hj_obj();
 			hj_set(*rec, "step", hj_int(step));
-			hj_set(*rec, "pwmcc", s);
+			hj_set(*rec, "pwmcc", sm);
 			hj_set(*rec, "pwmcc_values", hj_f64_array(vals, np));
 		}
 	}
-	for (size_t i = 0; i < loaded; i++) {
-		decoder_release(&dec[i]);
-		free(At[i]);
-	}
-	free(dec), free(At), free(vals), free(rowmax), free(colmax);
+	decoder_set_release(&s);
+	free(path), free(paths), free(vals);
 	return rc;
 }
 
