@@ -38,6 +38,9 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
                 const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err);
 /* (mean rowmax + mean colmax)/2, sums in double in index order. */
 double pwmcc_from_maxes(const float *rowmax, size_t m_A, const float *colmax, size_t m_B);
+/* The OpenMP threads of a blocked pass over Âᵀ·B̂'s row panels (pwmcc_maxes, match_candidates):
+ * at most one per panel and none that would get under ~0.5 GFLOP; never changes a bit. */
+int pwmcc_panel_threads(size_t d_model, size_t m_A, size_t m_B);
 /* Every pair (i < j, lexicographic: seeds sorted give docs/formulas.md §5.2's order) of n
  * normalised decoders At[i] (m[i] x d): PWMCC into v[p] (v may be NULL) and, when `each` is
  * given, the pair's row and column maxima handed to it (a non-zero return stops the loop and
@@ -87,6 +90,9 @@ struct match_result {
 int match_hungarian(struct match_result *res, int32_t *perm, float *sim, const float *At,
                     const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                     enum match_kind kind, double thr, struct hus_err *err);
+/* The summary of matched similarities sim[0..m) (NaN: unmatched, left out), summed in index
+ * order: both solvers' (hungarian.c). */
+void match_summarize(struct match_result *res, const float *sim, size_t m, double thr);
 
 /* ---------------------------------------------------------------- at scale (match_sparse.c) */
 

@@ -122,6 +122,27 @@ int hungarian_solve(int32_t *row_to_col, double *total, const double *cost, size
 	return 0;
 }
 
+void match_summarize(struct match_result *res, const float *sim, size_t m, double thr)
+{
+	size_t nm = 0, n05 = 0, n07 = 0, nthr = 0;
+	double s = 0;
+	for (size_t i = 0; i < m; i++) {
+		float v = sim[i];
+		if (isnan(v))
+			continue; /* unmatched */
+		s += v;
+		nm++;
+		n05 += v >= 0.5f;
+		n07 += v >= 0.7f;
+		nthr += v >= thr;
+	}
+	res->n_matched = nm;
+	res->mean_sim = nm ? s / (double)nm : NAN;
+	res->frac_05 = nm ? (double)n05 / (double)nm : NAN;
+	res->frac_07 = nm ? (double)n07 / (double)nm : NAN;
+	res->frac_thr = nm ? (double)nthr / (double)nm : NAN;
+}
+
 int match_hungarian(struct match_result *res, int32_t *perm, float *sim, const float *At,
                     const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                     enum match_kind kind, double thr, struct hus_err *err)
@@ -141,27 +162,11 @@ int match_hungarian(struct match_result *res, int32_t *perm, float *sim, const f
 		cost[e] = kind == MATCH_SIGNED ? -(double)C[e] : 1.0 - fabs((double)C[e]);
 	if ((rc = hungarian_solve(perm, NULL, cost, m_A, m_B, err)))
 		goto cleanup;
-	size_t nm = 0, n05 = 0, n07 = 0, nthr = 0;
-	double s = 0;
 	for (size_t i = 0; i < m_A; i++) {
-		if (perm[i] < 0) {
-			sim[i] = NAN;
-			continue;
-		}
-		float c = C[i * m_B + (size_t)perm[i]];
-		float v = kind == MATCH_SIGNED ? c : fabsf(c);
-		sim[i] = v;
-		s += v;
-		nm++;
-		n05 += v >= 0.5f;
-		n07 += v >= 0.7f;
-		nthr += v >= thr;
+		float c = perm[i] < 0 ? NAN : C[i * m_B + (size_t)perm[i]];
+		sim[i] = kind == MATCH_SIGNED ? c : fabsf(c);
 	}
-	res->n_matched = nm;
-	res->mean_sim = nm ? s / (double)nm : NAN;
-	res->frac_05 = nm ? (double)n05 / (double)nm : NAN;
-	res->frac_07 = nm ? (double)n07 / (double)nm : NAN;
-	res->frac_thr = nm ? (double)nthr / (double)nm : NAN;
+	match_summarize(res, sim, m_A, thr);
 cleanup:
 	free(C), free(cost);
 	return rc;

@@ -67,11 +67,7 @@ int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, floa
 	if (K > m_B || !K)
 		return hus_errf(err, HUS_EINPUT, NULL, NULL, "%zu candidates per row of %zu", K, m_B);
 	size_t blk = PWMCC_BLOCK, npanel = (m_A + blk - 1) / blk;
-	int nthr = omp_get_max_threads();
-	if (nthr < 1)
-		nthr = 1;
-	if ((size_t)nthr > npanel)
-		nthr = npanel ? (int)npanel : 1;
+	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
 	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr);
 	float *absrow = malloc(sizeof(float) * m_B * (size_t)nthr);
 	int32_t *heap = malloc(sizeof(int32_t) * K * (size_t)nthr);
@@ -321,26 +317,15 @@ int match_sparse(struct match_sparse_result *res, int32_t *perm_abs, float *sim_
 			continue;
 		}
 		o->perfect = 1;
-		size_t nm = 0, n05 = 0, n07 = 0, nthr = 0;
-		double s = 0;
 		for (size_t i = 0; i < m_A; i++) {
 			float c = NAN;
 			for (size_t e = 0; e < K; e++)
 				if (cand[i * K + e] == perm[i])
 					c = val[i * K + e];
-			float v = kind ? c : fabsf(c);
-			sim[i] = v;
-			s += v;
-			nm++;
-			n05 += v >= 0.5f;
-			n07 += v >= 0.7f;
-			nthr += v >= thr;
+			sim[i] = kind ? c : fabsf(c);
 		}
-		o->m.n_matched = nm;
-		o->m.mean_sim = s / (double)nm;
-		o->m.frac_05 = (double)n05 / (double)nm;
-		o->m.frac_07 = (double)n07 / (double)nm;
-		o->m.frac_thr = (double)nthr / (double)nm;
+		match_summarize(&o->m, sim, m_A, thr);
+		size_t nm = o->m.n_matched;
 		/* the bound on the mean similarity: cost = n − Σ|c| (abs) or −Σc (signed) */
 		o->dual_bound = kind ? -lb / (double)nm : ((double)nm - lb) / (double)nm;
 		o->gap = (total - lb) / (double)nm;

@@ -60,12 +60,9 @@ int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, s
 	return 0;
 }
 
-int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
-                const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err)
+int pwmcc_panel_threads(size_t d_model, size_t m_A, size_t m_B)
 {
-	if (m_A > INT32_MAX || m_B > INT32_MAX || d_model > INT32_MAX)
-		return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder too large (%zu x %zu)", m_A, m_B);
-	size_t blk = PWMCC_BLOCK, npanel = (m_A + blk - 1) / blk;
+	size_t npanel = (m_A + PWMCC_BLOCK - 1) / PWMCC_BLOCK;
 	int nthr = omp_get_max_threads();
 	if (nthr < 1)
 		nthr = 1;
@@ -77,6 +74,16 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 	double flops = 2.0 * (double)d_model * (double)m_A * (double)m_B;
 	while (nthr > 1 && flops / nthr < 5e8)
 		nthr--;
+	return nthr;
+}
+
+int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
+                const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err)
+{
+	if (m_A > INT32_MAX || m_B > INT32_MAX || d_model > INT32_MAX)
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder too large (%zu x %zu)", m_A, m_B);
+	size_t blk = PWMCC_BLOCK, npanel = (m_A + blk - 1) / blk;
+	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
 	/* per thread: one panel (blk, m_B) and its own column maxima */
 	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr);
 	float *cmax = malloc(sizeof(float) * m_B * (size_t)nthr);

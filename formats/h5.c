@@ -116,50 +116,33 @@ hid_t h5_read_dapl(void)
 	return d >= 0 ? d : H5P_DEFAULT;
 }
 
-static hid_t file_type(enum h5_type t)
+/* An element type's HDF5 type: little-endian on file, native in memory. */
+static hid_t hdf5_type(enum h5_type t, int on_file)
 {
 	switch (t) {
-	case HUS_F32: return H5T_IEEE_F32LE;
-	case HUS_F64: return H5T_IEEE_F64LE;
-	case HUS_I32: return H5T_STD_I32LE;
-	case HUS_I64: return H5T_STD_I64LE;
-	case HUS_U8:  return H5T_STD_U8LE;
+	case HUS_F32: return on_file ? H5T_IEEE_F32LE : H5T_NATIVE_FLOAT;
+	case HUS_F64: return on_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
+	case HUS_I32: return on_file ? H5T_STD_I32LE : H5T_NATIVE_INT32;
+	case HUS_I64: return on_file ? H5T_STD_I64LE : H5T_NATIVE_INT64;
+	case HUS_U8:  return on_file ? H5T_STD_U8LE : H5T_NATIVE_UINT8;
 	}
 	return -1;
 }
 
-static hid_t mem_type(enum h5_type t)
+/* the element types' names and sizes, in enum h5_type's order */
+static const struct {
+	const char *name;
+	size_t size;
+} type_info[] = { { "float32", 4 }, { "float64", 8 }, { "int32", 4 }, { "int64", 8 }, { "uint8", 1 } };
+
+size_t h5_type_size(enum h5_type t)
 {
-	switch (t) {
-	case HUS_F32: return H5T_NATIVE_FLOAT;
-	case HUS_F64: return H5T_NATIVE_DOUBLE;
-	case HUS_I32: return H5T_NATIVE_INT32;
-	case HUS_I64: return H5T_NATIVE_INT64;
-	case HUS_U8:  return H5T_NATIVE_UINT8;
-	}
-	return -1;
+	return (unsigned)t < sizeof(type_info) / sizeof(type_info[0]) ? type_info[t].size : 0;
 }
 
-static size_t type_size(enum h5_type t)
+const char *h5_type_name(enum h5_type t)
 {
-	switch (t) {
-	case HUS_F32: case HUS_I32: return 4;
-	case HUS_F64: case HUS_I64: return 8;
-	case HUS_U8: return 1;
-	}
-	return 0;
-}
-
-static const char *type_name(enum h5_type t)
-{
-	switch (t) {
-	case HUS_F32: return "float32";
-	case HUS_F64: return "float64";
-	case HUS_I32: return "int32";
-	case HUS_I64: return "int64";
-	case HUS_U8:  return "uint8";
-	}
-	return "?";
+	return (unsigned)t < sizeof(type_info) / sizeof(type_info[0]) ? type_info[t].name : "?";
 }
 
 /* Element count of dims with overflow checks; 0 on overflow or above ELEMS_MAX (and *ok=0). */
@@ -248,12 +231,12 @@ static int create_dataset(struct h5w *w, const char *dset, enum h5_type type, in
 	H5Pset_create_intermediate_group(lcpl, 1);
 	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
 	H5Pset_obj_track_times(dcpl, 0);
-	hid_t d = H5Dcreate2(w->file, dset, file_type(type), space, lcpl, dcpl, H5P_DEFAULT);
+	hid_t d = H5Dcreate2(w->file, dset, hdf5_type(type, 1), space, lcpl, dcpl, H5P_DEFAULT);
 	int rc = 0;
 	if (d < 0)
 		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot create dataset: %s",
 			      h5_reason());
-	else if (write && H5Dwrite(d, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+	else if (write && H5Dwrite(d, hdf5_type(type, 0), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
 		rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot write dataset: %s",
 			      h5_reason());
 	if (d >= 0)
@@ -304,7 +287,7 @@ int h5w_write_rows(struct h5w *w, const char *dset, enum h5_type type, size_t ro
 		count[0] = nrows;
 		hid_t ms = H5Screate_simple(rank, count, NULL);
 		if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-		    H5Dwrite(d, mem_type(type), ms, fs, H5P_DEFAULT, data) < 0)
+		    H5Dwrite(d, hdf5_type(type, 0), ms, fs, H5P_DEFAULT, data) < 0)
 			rc = hus_errf(err, HUS_EIO, w->at.final_path, dset, "cannot write rows %zu..%zu: %s",
 				      row0, row0 + nrows, h5_reason());
 		H5Sclose(ms);
@@ -1038,7 +1021,7 @@ static int check_dataset(struct h5r *r, const char *dset, enum h5_type type, int
 		return rc;
 	if (found != type)
 		return hus_errf(err, HUS_EINPUT, r->path, dset, "expected %s, found %s",
-				type_name(type), type_name(found));
+				h5_type_name(type), h5_type_name(found));
 	char want[128], got[128];
 	dims_str(got, sizeof(got), found_rank, fd);
 	if (found_rank != rank)
@@ -1059,10 +1042,10 @@ static int check_dataset(struct h5r *r, const char *dset, enum h5_type type, int
 	 * (husai writes uncompressed data, so its datasets never exceed the file) */
 	hsize_t fsize = 0;
 	H5Fget_filesize(r->file, &fsize);
-	if (n > 0 && n * type_size(type) > (size_t)fsize * 64 + ((size_t)1 << 20))
+	if (n > 0 && n * h5_type_size(type) > (size_t)fsize * 64 + ((size_t)1 << 20))
 		return hus_errf(err, HUS_EINPUT, r->path, dset,
 				"shape %s claims %zu bytes but the file has %llu: corrupt header", got,
-				n * type_size(type), (unsigned long long)fsize);
+				n * h5_type_size(type), (unsigned long long)fsize);
 	for (int i = 0; i < rank; i++)
 		dims[i] = fd[i];
 	*count = n;
@@ -1081,7 +1064,7 @@ static int read_into(struct h5r *r, const char *dset, enum h5_type type, void *o
 		H5Dclose(d);
 		return rc;
 	}
-	if (H5Dread(d, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+	if (H5Dread(d, hdf5_type(type, 0), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
 		rc = hus_errf(err, HUS_EINPUT, r->path, dset,
 			      "cannot read dataset (truncated file?): %s", h5_reason());
 	H5Dclose(d);
@@ -1132,7 +1115,7 @@ int h5r_read_rows(struct h5r *r, const char *dset, enum h5_type type, size_t row
 		hsize_t start[2] = { row0, 0 }, count[2] = { nrows, ncols };
 		hid_t ms = H5Screate_simple(2, count, NULL);
 		if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-		    H5Dread(d, mem_type(type), ms, fs, H5P_DEFAULT, out) < 0)
+		    H5Dread(d, hdf5_type(type, 0), ms, fs, H5P_DEFAULT, out) < 0)
 			rc = hus_errf(err, HUS_EINPUT, r->path, dset,
 				      "cannot read rows %zu..%zu (truncated file?): %s", row0,
 				      row0 + nrows, h5_reason());
@@ -1155,7 +1138,7 @@ int h5r_read_alloc(struct h5r *r, const char *dset, enum h5_type type, void **ou
 	int rc = check_dataset(r, dset, type, rank, tmp, &n, err);
 	if (rc)
 		return rc;
-	void *p = malloc(n ? n * type_size(type) : 1);
+	void *p = malloc(n ? n * h5_type_size(type) : 1);
 	if (!p)
 		return hus_errf(err, HUS_ENOMEM, r->path, dset, "out of memory for %zu elements", n);
 	if (n && (rc = read_into(r, dset, type, p, err))) {
@@ -1284,10 +1267,10 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 			if (!bad && c->checksums) {
 				int ok;
 				size_t n = checked_count(rank, dims, &ok);
-				hus_sha256_buf(data, n * type_size(t), hex);
+				hus_sha256_buf(data, n * h5_type_size(t), hex);
 			}
 			free(data);
-			fprintf(c->out, "  %-40s %-8s %s%s%s%s\n", path, type_name(t), ds,
+			fprintf(c->out, "  %-40s %-8s %s%s%s%s\n", path, h5_type_name(t), ds,
 				bad ? "  UNREADABLE" : "", hex[0] ? "  sha256 " : "", hex);
 			if (bad)
 				c->failed = 1;

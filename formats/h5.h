@@ -31,6 +31,8 @@ struct hus_provenance {
 
 enum h5_type { HUS_F32, HUS_F64, HUS_I32, HUS_I64, HUS_U8 };
 #define H5_MAX_RANK 8
+size_t h5_type_size(enum h5_type t);      /* bytes of one element; 0 for no type */
+const char *h5_type_name(enum h5_type t); /* "float32", "float64", "int32", "int64", "uint8" */
 
 struct h5w; /* an artifact being written (under its temporary name) */
 struct h5r; /* an artifact open for reading, already validated for format and version */

@@ -531,23 +531,6 @@ static void compare_csv_text(struct finding *f, const char *ta, size_t na, const
 
 /* ---------------------------------------------------------------- HDF5 --------------- */
 
-static size_t elem_size(enum h5_type t)
-{
-	return t == HUS_F64 || t == HUS_I64 ? 8 : t == HUS_U8 ? 1 : 4;
-}
-
-static const char *h5_type_name(enum h5_type t)
-{
-	switch (t) {
-	case HUS_F32: return "float32";
-	case HUS_F64: return "float64";
-	case HUS_I32: return "int32";
-	case HUS_I64: return "int64";
-	case HUS_U8: return "uint8";
-	}
-	return "?";
-}
-
 static void shape_text(char *buf, size_t n, enum h5_type t, int rank, const size_t *dims)
 {
 	size_t o = (size_t)snprintf(buf, n, "%s [", h5_type_name(t));
@@ -631,7 +614,7 @@ static void compare_dataset(struct finding *f, struct h5r *ra, struct h5r *rb, c
 	size_t n = 1;
 	for (int i = 0; i < rka; i++)
 		n *= da[i];
-	if (!memcmp(pa, pb, n * elem_size(ta))) {
+	if (!memcmp(pa, pb, n * h5_type_size(ta))) {
 		free(pa), free(pb);
 		return;
 	}

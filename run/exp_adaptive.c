@@ -42,11 +42,7 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 		hj *s = hj_obj();
 		hj_set(s, "seed", hj_int(seeds[i]));
 		hj_set(s, "checkpoint", hj_str(rel));
-		hj_set(s, "mse", hj_num(m.mse));
-		hj_set(s, "explained_variance", hj_num(m.ev));
-		hj_set(s, "l0", hj_num(m.l0));
-		hj_set(s, "steps_trained", hj_int(m.steps));
-		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
+		exp_sae_final_put(s, &m, exp_sae_final_keys_short);
 		hj_push(per_seed, s);
 		exp_sae_final_release(&m);
 	}

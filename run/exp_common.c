@@ -326,6 +326,28 @@ void exp_sae_final_release(struct exp_sae_final *m)
 	}
 }
 
+const char *const exp_sae_final_keys_short[] = { "mse", "explained_variance", "l0",
+						 "steps_trained", "dead_fraction", NULL };
+
+void exp_sae_final_put(hj *o, const struct exp_sae_final *m, const char *const *keys)
+{
+	for (size_t i = 0; keys[i]; i++) {
+		const char *k = keys[i];
+		if (!strcmp(k, "steps_trained"))
+			hj_set(o, k, hj_int(m->steps));
+		else if (!strcmp(k, "mse"))
+			hj_set(o, k, hj_num(m->mse));
+		else if (!strcmp(k, "explained_variance"))
+			hj_set(o, k, hj_num(m->ev));
+		else if (!strcmp(k, "ev_fvu"))
+			hj_set(o, k, hj_num(m->ev_fvu));
+		else if (!strcmp(k, "l0"))
+			hj_set(o, k, hj_num(m->l0));
+		else if (!strcmp(k, "dead_fraction"))
+			hj_set(o, k, hj_num(m->dead_fraction));
+	}
+}
+
 hj *exp_summary_json(const double *x, size_t n, size_t B, uint64_t seed, struct hus_err *err)
 {
 	struct stats_summary s;

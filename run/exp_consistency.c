@@ -179,11 +179,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			hj_set(o, "checkpoint", hj_str(rel));
 			hj_set(o, "lambda_consistency", hj_num(s ? lambdas[i] : 0.0));
 			hj_set(o, "alignment_to_ref", hj_num(al[s]));
-			hj_set(o, "mse", hj_num(m.mse));
-			hj_set(o, "explained_variance", hj_num(m.ev));
-			hj_set(o, "l0", hj_num(m.l0));
-			hj_set(o, "steps_trained", hj_int(m.steps));
-			hj_set(o, "dead_fraction", hj_num(m.dead_fraction));
+			exp_sae_final_put(o, &m, exp_sae_final_keys_short);
 			hj_push(per_seed, o);
 			exp_sae_final_release(&m);
 		}

@@ -103,12 +103,9 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		hj *s = hj_obj();
 		hj_set(s, "seed", hj_int(seeds[i]));
 		hj_set(s, "checkpoint", hj_str(rel));
-		hj_set(s, "mse", hj_num(m.mse));
-		hj_set(s, "l0", hj_num(m.l0));
-		hj_set(s, "explained_variance", hj_num(m.ev));
-		hj_set(s, "ev_fvu", hj_num(m.ev_fvu));
-		hj_set(s, "steps_trained", hj_int(m.steps));
-		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
+		static const char *const keys[] = { "mse", "l0", "explained_variance", "ev_fvu",
+						    "steps_trained", "dead_fraction", NULL };
+		exp_sae_final_put(s, &m, keys);
 		hj_push(per_seed, s);
 		if (m.curve_n && curves) {
 			static const char *const names[] = { "step", "mse", "explained_variance", "l0",

@@ -76,6 +76,12 @@ struct exp_sae_final {
 };
 int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err);
 void exp_sae_final_release(struct exp_sae_final *m);
+/* The final metrics into a per-seed record, under the keys `keys` names in their order (each
+ * kind keeps the key order its results.json has always had): "mse", "explained_variance",
+ * "ev_fvu", "l0", "steps_trained", "dead_fraction"; NULL-terminated. */
+void exp_sae_final_put(hj *o, const struct exp_sae_final *m, const char *const *keys);
+/* mse, explained_variance, l0, steps_trained, dead_fraction: adaptive and consistency records */
+extern const char *const exp_sae_final_keys_short[];
 /* A record's d_sae and k come from the driver's condition, the analysis reads them from the
  * checkpoints: the two must agree (k only where both have one), or the record would describe
  * SAEs it was not computed from.  0, or HUS_EINPUT naming the checkpoint and both values. */

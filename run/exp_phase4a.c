@@ -93,12 +93,9 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 			break;
 		hj *s = hj_obj();
 		hj_set(s, "seed", hj_int(seeds[i]));
-		hj_set(s, "steps_trained", hj_int(m.steps));
-		hj_set(s, "mse", hj_num(m.mse));
-		hj_set(s, "explained_variance", hj_num(m.ev));
-		hj_set(s, "ev_fvu", hj_num(m.ev_fvu));
-		hj_set(s, "l0", hj_num(m.l0));
-		hj_set(s, "dead_fraction", hj_num(m.dead_fraction));
+		static const char *const keys[] = { "steps_trained", "mse", "explained_variance",
+						    "ev_fvu", "l0", "dead_fraction", NULL };
+		exp_sae_final_put(s, &m, keys);
 		hj_push(per_seed, s);
 		if (i == 0)
 			hj_set(res, "steps_trained", hj_int(m.steps));
