@@ -64,7 +64,7 @@ static void write_ckpt(const char *path, int64_t seed, size_t d, size_t m, const
 	struct hus_err err = { 0 };
 	struct h5w *w;
 	struct hus_provenance prov = { "", "" };
-	assert_int_equal(h5w_open(&w, path, "husai.sae_checkpoint", 1, &prov, &err), 0);
+	assert_int_equal(h5w_open(&w, path, HUS_FORMAT_SAE, 1, &prov, &err), 0);
 	size_t dd[2] = { d, m }, de[2] = { m, d }, db[1] = { m };
 	float *W_enc = calloc(m * d, sizeof(float)), *b_enc = calloc(m, sizeof(float));
 	for (size_t j = 0; j < m; j++)

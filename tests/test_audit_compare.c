@@ -241,7 +241,7 @@ static void h5_with(const char *name, const float *x, const int64_t *n, int extr
 	struct hus_err err = { 0 };
 	struct h5w *w;
 	struct hus_provenance prov = { "", "" };
-	assert_int_equal(h5w_open(&w, p, "husai.analysis", 1, &prov, &err), 0);
+	assert_int_equal(h5w_open(&w, p, HUS_FORMAT_ANALYSIS, 1, &prov, &err), 0);
 	size_t d3[1] = { 3 }, d22[2] = { 2, 2 }, d4[1] = { 4 };
 	assert_int_equal(h5w_f32(w, "/pairs/g/sim", x, 1, d3, &err), 0);
 	assert_int_equal(h5w_i64(w, "/pairs/g/seed", n, 2, d22, &err), 0);

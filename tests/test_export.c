@@ -50,8 +50,8 @@ static void same_sae(const char *a, const char *b)
 	static const char *const ds[] = { "/params/W_enc", "/params/b_enc", "/params/W_dec",
 	                                  "/params/b_dec", "/params/threshold" };
 	struct h5r *ra = NULL, *rb = NULL;
-	assert_int_equal(h5r_open(&ra, a, "husai.sae_checkpoint", 1, NULL), 0);
-	assert_int_equal(h5r_open(&rb, b, "husai.sae_checkpoint", 1, NULL), 0);
+	assert_int_equal(h5r_open(&ra, a, HUS_FORMAT_SAE, 1, NULL), 0);
+	assert_int_equal(h5r_open(&rb, b, HUS_FORMAT_SAE, 1, NULL), 0);
 	int64_t da, db, ma, mb;
 	assert_int_equal(h5r_attr_i64(ra, "/", "d_model", &da, NULL), 0);
 	assert_int_equal(h5r_attr_i64(rb, "/", "d_model", &db, NULL), 0);
@@ -145,7 +145,7 @@ static void test_dictlearn_layout(void **state)
 	assert_non_null(bias);
 	snprintf(h5, sizeof(h5), "%s/standard_trainer_0.h5", out);
 	struct h5r *r = NULL;
-	assert_int_equal(h5r_open(&r, h5, "husai.sae_checkpoint", 1, NULL), 0);
+	assert_int_equal(h5r_open(&r, h5, HUS_FORMAT_SAE, 1, NULL), 0);
 	float *W = NULL, *b = NULL;
 	size_t dw[2] = { 8, 16 }, db[1] = { 8 };
 	assert_int_equal(h5r_read_alloc(r, "/params/W_dec", HUS_F32, (void **)&W, 2, dw, NULL), 0);
@@ -165,7 +165,7 @@ static void test_dictlearn_layout(void **state)
 	assert_string_equal(k->dtype, "Long");
 	assert_int_equal(k->ints[0], 4);
 	snprintf(h5, sizeof(h5), "%s/batchtopk_trainer_0.h5", out);
-	assert_int_equal(h5r_open(&r, h5, "husai.sae_checkpoint", 1, NULL), 0);
+	assert_int_equal(h5r_open(&r, h5, HUS_FORMAT_SAE, 1, NULL), 0);
 	float *t = NULL;
 	size_t dt[1] = { 16 };
 	assert_int_equal(h5r_read_alloc(r, "/params/threshold", HUS_F32, (void **)&t, 1, dt, NULL), 0);
@@ -204,7 +204,7 @@ static void test_unmapped_is_an_error(void **state)
 	assert_int_equal(imp_file(st, out, &o, NULL, &err), 0);
 	struct h5r *r = NULL;
 	char *km = NULL, *arch = NULL;
-	assert_int_equal(h5r_open(&r, out, "husai.sae_checkpoint", 1, NULL), 0);
+	assert_int_equal(h5r_open(&r, out, HUS_FORMAT_SAE, 1, NULL), 0);
 	assert_int_equal(h5r_attr_str(r, "/", "key_mapping", &km, NULL), 0);
 	assert_int_equal(h5r_attr_str(r, "/", "architecture", &arch, NULL), 0);
 	assert_non_null(strstr(km, "\"log_feature_sparsity\": \"skipped\""));

@@ -398,17 +398,17 @@ static void test_inspect_runs_the_typed_readers(void **state)
 	/* version 99 and zero rows: written with the generic writer */
 	struct h5w *w;
 	size_t d2[2] = { 2, 3 }, d0[2] = { 0, 3 };
-	assert_int_equal(h5w_open(&w, v99, "husai.activation_set", 99, NULL, &err), 0);
+	assert_int_equal(h5w_open(&w, v99, HUS_FORMAT_ACTIVATIONS, 99, NULL, &err), 0);
 	assert_int_equal(h5w_f32(w, "/activations", x, 2, d2, &err), 0);
 	assert_int_equal(h5w_commit(w, &err), 0);
 	assert_int_equal(inspect(v99, msg, sizeof(msg)), 1);
 	assert_non_null(strstr(msg, "husai_format_version"));
-	assert_int_equal(h5w_open(&w, empty, "husai.activation_set", 1, NULL, &err), 0);
+	assert_int_equal(h5w_open(&w, empty, HUS_FORMAT_ACTIVATIONS, 1, NULL, &err), 0);
 	assert_int_equal(h5w_f32(w, "/activations", x, 2, d0, &err), 0);
 	assert_int_equal(h5w_commit(w, &err), 0);
 	assert_int_equal(inspect(empty, msg, sizeof(msg)), 1);
 	assert_non_null(strstr(msg, empty));
-	assert_int_equal(h5w_open(&w, v99, "husai.sae_checkpoint", 99, NULL, &err), 0);
+	assert_int_equal(h5w_open(&w, v99, HUS_FORMAT_SAE, 99, NULL, &err), 0);
 	assert_int_equal(h5w_commit(w, &err), 0);
 	assert_int_equal(inspect(v99, msg, sizeof(msg)), 1);
 	assert_non_null(strstr(msg, "husai_format_version"));

@@ -144,7 +144,7 @@ static float *read_dec(const char *name, size_t *d, size_t *m, const char *arch,
 	snprintf(path, sizeof(path), "%s/%s.h5", tmpdir, name);
 	struct h5r *r = NULL;
 	struct hus_err err = { 0 };
-	assert_int_equal(h5r_open(&r, path, "husai.sae_checkpoint", 1, &err), 0);
+	assert_int_equal(h5r_open(&r, path, HUS_FORMAT_SAE, 1, &err), 0);
 	int64_t v, dm, ds;
 	char *s = NULL;
 	assert_int_equal(h5r_attr_i64(r, "/", "d_model", &dm, &err), 0);
@@ -330,7 +330,7 @@ static void test_upstream_sae(void **state)
 	char path[600];
 	snprintf(path, sizeof(path), "%s/up.h5", tmpdir);
 	struct h5r *r = NULL;
-	assert_int_equal(h5r_open(&r, path, "husai.sae_checkpoint", 1, NULL), 0);
+	assert_int_equal(h5r_open(&r, path, HUS_FORMAT_SAE, 1, NULL), 0);
 	double fc[24];
 	size_t dims[1] = { 24 };
 	assert_int_equal(h5r_read(r, "/state/feature_counts", HUS_F64, fc, 24, 1, dims, NULL), 0);
@@ -486,7 +486,7 @@ static void test_transformer(void **state)
 	snprintf(path, sizeof(path), "%s/tf.h5", tmpdir);
 	struct tl t = { 0 };
 	struct hus_err err = { 0 };
-	assert_int_equal(h5r_open(&t.r, path, "husai.transformer_checkpoint", 1, &err), 0);
+	assert_int_equal(h5r_open(&t.r, path, HUS_FORMAT_TRANSFORMER, 1, &err), 0);
 	int64_t p, idx, np, ep, step;
 	assert_int_equal(h5r_attr_i64(t.r, "/", "p", &p, NULL), 0);
 	assert_int_equal(p, 13);
@@ -734,7 +734,7 @@ static void test_cli_all_or_nothing(void **state)
 	assert_true(hus_file_exists(p));
 	struct h5r *r = NULL;
 	int64_t seed;
-	assert_int_equal(h5r_open(&r, p, "husai.sae_checkpoint", 1, NULL), 0);
+	assert_int_equal(h5r_open(&r, p, HUS_FORMAT_SAE, 1, NULL), 0);
 	assert_int_equal(h5r_attr_i64(r, "/", "seed", &seed, NULL), 0);
 	assert_int_equal(seed, 7);
 	h5r_close(r);

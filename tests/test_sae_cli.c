@@ -178,7 +178,7 @@ static void test_train_and_schema(void **state)
 	sae_ckpt_release(&c);
 	/* orientation: /params/W_dec is [d_model, d_sae] */
 	struct h5r *r;
-	assert_int_equal(h5r_open(&r, p, "husai.sae_checkpoint", 1, &err), 0);
+	assert_int_equal(h5r_open(&r, p, HUS_FORMAT_SAE, 1, &err), 0);
 	enum h5_type t;
 	int rank;
 	size_t dims[H5_MAX_RANK];

@@ -212,7 +212,7 @@ static int write_ckpt(const char *path, int64_t seed, size_t d, size_t m, const 
 	struct hus_provenance prov = { "", "" };
 	size_t dd[2] = { d, m };
 	struct hus_err err = { 0 };
-	if (h5w_open(&w, path, "husai.sae_checkpoint", 1, &prov, &err))
+	if (h5w_open(&w, path, HUS_FORMAT_SAE, 1, &prov, &err))
 		return -1;
 	if (h5w_f32(w, "/params/W_dec", W, 2, dd, &err) ||
 	    h5w_attr_str(w, "/", "architecture", "topk", &err) ||

@@ -327,7 +327,7 @@ static void test_wrong_format(void **state)
 	struct tf_config c;
 	float *params;
 	assert_int_equal(tf_ckpt_load_params(path, &c, &params, &err), HUS_EINPUT);
-	assert_non_null(strstr(err.msg, "husai.transformer_checkpoint"));
+	assert_non_null(strstr(err.msg, HUS_FORMAT_TRANSFORMER));
 }
 
 /* the CLI's resume path: the config comes back from the checkpoint's resolved YAML, every
@@ -374,7 +374,7 @@ static void test_bad_checkpoints(void **state)
 	struct tf_config c;
 	float *params = NULL;
 	snprintf(path, sizeof(path), "%s/v2.h5", tmpdir);
-	assert_int_equal(h5w_open(&w, path, "husai.transformer_checkpoint", 2, &prov, &err), 0);
+	assert_int_equal(h5w_open(&w, path, HUS_FORMAT_TRANSFORMER, 2, &prov, &err), 0);
 	assert_int_equal(h5w_commit(w, &err), 0);
 	assert_int_equal(tf_ckpt_load_params(path, &c, &params, &err), HUS_EINPUT);
 	assert_non_null(strstr(err.msg, "version"));

@@ -76,6 +76,19 @@ int hus_export(const struct export_request *q, struct hus_err *err);
 /* 1 when s can be one folder's name (no '/', not "." or "..", under 200 bytes). */
 int hus_export_plain_name(const char *s);
 
+/* `husai import-activations` (import_activations.c; the verb only parses into this): a
+ * matrix from a .npy, .safetensors, HDF5 or torch .pt file (source "FILE" or "FILE:NAME")
+ * converted into a husai activation set at `out`, with the provenance given. */
+struct import_acts_request {
+	const char *source, *dataset, *model, *hook, *position, *meta, *token_ids, *out;
+	int64_t layer;      /* < 0: unknown */
+	int64_t chunk_rows; /* rows per block converted; 0: ~8 MiB */
+	int force;          /* overwrite `out` */
+};
+/* On success *m describes the set written (its matrix is not kept). */
+int import_activations_run(const struct import_acts_request *q, struct acts_set *m,
+                           struct hus_err *err);
+
 /* torch .pt (zip container, pickle protocol 2).  Values form a tree (shared by the pickle
  * memo, so possibly a DAG); a pt_doc owns them all.  Accepted globals:
  * collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.{Float,Half,BFloat16}Storage,

@@ -711,53 +711,30 @@ static const char *const usage_lines[] = {
 	NULL,
 };
 
-int cmd_import_activations(int argc, char **argv)
+int import_activations_run(const struct import_acts_request *q, struct acts_set *m,
+                           struct hus_err *err)
 {
-	const char *dataset = NULL, *model = NULL, *hook = NULL, *position = NULL, *meta = NULL,
-		   *token_ids = NULL, *out = NULL;
-	int64_t layer = -1, chunk = 0;
-	int force = 0;
-	const struct hus_opt opts[] = {
-		HUS_OPT_STR("dataset", 0, &dataset),   HUS_OPT_STR("model", 0, &model),
-		HUS_OPT_STR("hook", 0, &hook),         HUS_OPT_I64("layer", 0, &layer, 0, INT64_MAX),
-		HUS_OPT_STR("position", 0, &position), HUS_OPT_STR("meta", 0, &meta),
-		HUS_OPT_STR("token-ids", 0, &token_ids),
-		HUS_OPT_I64("chunk-rows", 0, &chunk, 1, INT64_MAX),
-		HUS_OPT_FLAG("force", 0, &force),      HUS_OPT_STR("out", 0, &out),
-		HUS_OPT_END,
-	};
-	const struct hus_cli cli = { "import-activations", usage_lines, opts, 0, -1 };
-	int first, st = hus_cli_parse(&cli, argc, argv, &first);
-	if (st != HUS_CLI_GO_ON)
-		return st;
-	if (!out || first != argc - 1)
-		return hus_cli_misuse(&cli, "expected --out <set.h5> and one source file");
-	struct hus_err err = { 0 };
 	char path[4096], inner[256] = "";
-	snprintf(path, sizeof(path), "%s", argv[first]);
+	snprintf(path, sizeof(path), "%s", q->source);
 	/* FILE:NAME, unless FILE:NAME is itself an existing file */
 	char *colon = strrchr(path, ':');
 	if (colon && !hus_file_exists(path)) {
 		*colon = 0;
 		snprintf(inner, sizeof(inner), "%s", colon + 1);
 	}
-	if (dataset) {
-		if (*inner && strcmp(inner, dataset)) {
-			fprintf(stderr, "husai import-activations: --dataset %s and %s:%s disagree\n",
-			        dataset, path, inner);
-			return 2;
-		}
-		snprintf(inner, sizeof(inner), "%s", dataset);
+	if (q->dataset) {
+		if (*inner && strcmp(inner, q->dataset))
+			return hus_errf(err, HUS_EUSAGE, NULL, NULL, "import-activations: --dataset %s and "
+			                "%s:%s disagree", q->dataset, path, inner);
+		snprintf(inner, sizeof(inner), "%s", q->dataset);
 	}
-	if (!force && hus_file_exists(out)) {
-		fprintf(stderr, "husai import-activations: '%s' exists (use --force to overwrite)\n", out);
-		return 1;
-	}
+	if (!q->force && hus_file_exists(q->out))
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "import-activations: '%s' exists (use "
+		                "--force to overwrite)", q->out);
 	struct src s;
 	memset(&s, 0, sizeof(s));
 	s.fd = -1;
 	s.path = path;
-	int rc;
 	if (ends_with(path, ".npy"))
 		s.kind = SRC_NPY;
 	else if (ends_with(path, ".safetensors"))
@@ -766,71 +743,94 @@ int cmd_import_activations(int argc, char **argv)
 		s.kind = SRC_H5;
 	else if (ends_with(path, ".pt") || ends_with(path, ".pth"))
 		s.kind = SRC_PT;
-	else {
-		fprintf(stderr, "husai import-activations: %s: unknown kind of file (expected .npy, "
-		        ".safetensors, .h5 or .pt)\n", path);
-		return 2;
-	}
-	if (!hus_file_exists(path)) {
-		fprintf(stderr, "husai import-activations: %s: no such file\n", path);
-		return 1;
-	}
-	if (s.kind == SRC_NPY && *inner) {
-		fprintf(stderr, "husai import-activations: a .npy file holds one array: drop '%s'\n", inner);
-		return 2;
-	}
-	if ((s.kind == SRC_NPY || s.kind == SRC_ST) && (s.fd = open(path, O_RDONLY)) < 0)
-		rc = hus_errf(&err, HUS_EIO, path, NULL, "cannot open: %s", strerror(errno));
-	else if (s.kind == SRC_NPY)
-		rc = npy_open(&s, &err);
-	else if (s.kind == SRC_ST)
-		rc = st_open(&s, *inner ? inner : NULL, &err);
-	else if (s.kind == SRC_H5)
-		rc = h5_open_src(&s, inner, &err);
 	else
-		rc = pt_open_src(&s, *inner ? inner : NULL, &err);
-	struct acts_set m;
-	memset(&m, 0, sizeof(m));
-	m.layer = -1;
-	if (!rc && meta)
-		rc = sidecar_json(meta, &m, &err);
+		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "import-activations: %s: unknown kind of "
+		                "file (expected .npy, .safetensors, .h5 or .pt)", path);
+	if (!hus_file_exists(path))
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "import-activations: %s: no such file", path);
+	if (s.kind == SRC_NPY && *inner)
+		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "import-activations: a .npy file holds one "
+		                "array: drop '%s'", inner);
+	int rc;
+	if ((s.kind == SRC_NPY || s.kind == SRC_ST) && (s.fd = open(path, O_RDONLY)) < 0)
+		rc = hus_errf(err, HUS_EIO, path, NULL, "cannot open: %s", strerror(errno));
+	else if (s.kind == SRC_NPY)
+		rc = npy_open(&s, err);
+	else if (s.kind == SRC_ST)
+		rc = st_open(&s, *inner ? inner : NULL, err);
+	else if (s.kind == SRC_H5)
+		rc = h5_open_src(&s, inner, err);
+	else
+		rc = pt_open_src(&s, *inner ? inner : NULL, err);
+	memset(m, 0, sizeof(*m));
+	m->layer = -1;
+	if (!rc && q->meta)
+		rc = sidecar_json(q->meta, m, err);
 	if (!rc && s.kind == SRC_PT)
-		rc = sidecar_meta_pt(path, &m, &err);
+		rc = sidecar_meta_pt(path, m, err);
 	if (!rc) {
-		if (model) snprintf(m.model, sizeof(m.model), "%s", model);
-		if (hook) snprintf(m.hook, sizeof(m.hook), "%s", hook);
-		if (position) snprintf(m.position, sizeof(m.position), "%s", position);
-		if (layer >= 0) m.layer = layer;
-		m.N = s.N, m.d = s.d;
-		if (strlen(path) >= sizeof(m.source_file))
-			rc = hus_errf(&err, HUS_EINPUT, path, NULL,
+		if (q->model) snprintf(m->model, sizeof(m->model), "%s", q->model);
+		if (q->hook) snprintf(m->hook, sizeof(m->hook), "%s", q->hook);
+		if (q->position) snprintf(m->position, sizeof(m->position), "%s", q->position);
+		if (q->layer >= 0) m->layer = q->layer;
+		m->N = s.N, m->d = s.d;
+		if (strlen(path) >= sizeof(m->source_file))
+			rc = hus_errf(err, HUS_EINPUT, path, NULL,
 				      "the path is longer than %zu characters: move or link the file "
-				      "somewhere shorter", sizeof(m.source_file) - 1);
+				      "somewhere shorter", sizeof(m->source_file) - 1);
 		else
-			memcpy(m.source_file, path, strlen(path) + 1);
-		if (!rc && strlen(s.inner) >= sizeof(m.source_dataset))
-			rc = hus_errf(&err, HUS_EINPUT, path, NULL,
+			memcpy(m->source_file, path, strlen(path) + 1);
+		if (!rc && strlen(s.inner) >= sizeof(m->source_dataset))
+			rc = hus_errf(err, HUS_EINPUT, path, NULL,
 				      "the dataset or tensor name is longer than %zu characters",
-				      sizeof(m.source_dataset) - 1);
+				      sizeof(m->source_dataset) - 1);
 		else if (!rc)
-			memcpy(m.source_dataset, s.inner, strlen(s.inner) + 1);
-		snprintf(m.source_dtype, sizeof(m.source_dtype), "%s", dtype_names[s.dtype]);
+			memcpy(m->source_dataset, s.inner, strlen(s.inner) + 1);
+		snprintf(m->source_dtype, sizeof(m->source_dtype), "%s", dtype_names[s.dtype]);
 		if (!rc)
-			rc = hus_sha256_file(path, m.source_sha256, NULL, &err);
+			rc = hus_sha256_file(path, m->source_sha256, NULL, err);
 	}
-	if (!rc && token_ids)
-		rc = token_ids_read(token_ids, m.N, &m.token_ids, &err);
+	if (!rc && q->token_ids)
+		rc = token_ids_read(q->token_ids, m->N, &m->token_ids, err);
 	if (!rc) {
-		size_t rows = chunk > 0 ? (size_t)chunk : (size_t)(8u << 20) / (s.d * sizeof(float));
-		rc = convert(&s, out, &m, rows ? rows : 1, &err);
+		size_t rows = q->chunk_rows > 0 ? (size_t)q->chunk_rows
+		                                : (size_t)(8u << 20) / (s.d * sizeof(float));
+		rc = convert(&s, q->out, m, rows ? rows : 1, err);
 	}
 	src_close(&s);
-	free(m.token_ids);
+	free(m->token_ids);
+	m->token_ids = NULL;
+	return rc;
+}
+
+int cmd_import_activations(int argc, char **argv)
+{
+	struct import_acts_request q = { .layer = -1 };
+	const struct hus_opt opts[] = {
+		HUS_OPT_STR("dataset", 0, &q.dataset),   HUS_OPT_STR("model", 0, &q.model),
+		HUS_OPT_STR("hook", 0, &q.hook),         HUS_OPT_I64("layer", 0, &q.layer, 0, INT64_MAX),
+		HUS_OPT_STR("position", 0, &q.position), HUS_OPT_STR("meta", 0, &q.meta),
+		HUS_OPT_STR("token-ids", 0, &q.token_ids),
+		HUS_OPT_I64("chunk-rows", 0, &q.chunk_rows, 1, INT64_MAX),
+		HUS_OPT_FLAG("force", 0, &q.force),      HUS_OPT_STR("out", 0, &q.out),
+		HUS_OPT_END,
+	};
+	const struct hus_cli cli = { "import-activations", usage_lines, opts, 0, -1 };
+	int first, st = hus_cli_parse(&cli, argc, argv, &first);
+	if (st != HUS_CLI_GO_ON)
+		return st;
+	if (!q.out || first != argc - 1)
+		return hus_cli_misuse(&cli, "expected --out <set.h5> and one source file");
+	q.source = argv[first];
+	struct hus_err err = { 0 };
+	struct acts_set m;
+	int rc = import_activations_run(&q, &m, &err);
 	if (rc) {
 		hus_err_print(&err);
 		return hus_err_status(err.code);
 	}
-	printf("imported %s%s%s -> %s: %zu rows x %zu (%s), sha256 %.12s…\n", path, *s.inner ? ":" : "",
-	       s.inner, out, m.N, m.d, m.source_dtype, m.source_sha256);
+	printf("imported %s%s%s -> %s: %zu rows x %zu (%s), sha256 %.12s…\n", m.source_file,
+	       *m.source_dataset ? ":" : "", m.source_dataset, q.out, m.N, m.d, m.source_dtype,
+	       m.source_sha256);
 	return 0;
 }

@@ -30,7 +30,7 @@ static int write_ckpt(const char *path, int64_t seed, size_t d, size_t m, const 
 	for (size_t j = 0; j < m; j++)
 		for (size_t r = 0; r < d; r++)
 			W_enc[j * d + r] = W_dec[r * m + j];
-	if ((rc = h5w_open(&w, path, "husai.sae_checkpoint", 1, &prov, err)))
+	if ((rc = h5w_open(&w, path, HUS_FORMAT_SAE, 1, &prov, err)))
 		goto out;
 	if ((rc = h5w_f32(w, "/params/W_dec", W_dec, 2, dd, err)) ||
 	    (rc = h5w_f32(w, "/params/W_enc", W_enc, 2, de, err)) ||
