@@ -317,12 +317,18 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 		hj_free(o);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a pooled matrix");
 	}
-	struct perm_result pr = { NAN, NAN, NAN, 0, 0 };
+	struct perm_result pr = { NAN, NAN, NAN, 0, 0, 0 };
 	if (t->n >= 2 && c->n >= 2) {
-		rc = pooled_matrix(P, t, c, tp->P, cp->P, w, err);
-		if (!rc)
+		/* a design that cannot reach α (3 + 3 models: p ≥ 1/20) needs no cross-group
+		 * PWMCC: its verdict is `underpowered` whatever they are (docs/formulas.md §8.8) */
+		int powered = stats_perm_min_p(t->n, c->n, q->perm_max_exact, q->perm_B) < 0.05;
+		rc = pooled_matrix(P, t, c, tp->P, cp->P, powered, w, err);
+		if (!rc && powered)
 			rc = stats_seed_permutation(&pr, P, t->n, c->n, q->perm_max_exact, q->perm_B,
 			                            q->seed_level, err);
+		else if (!rc)
+			rc = stats_seed_permutation_design(&pr, P, t->n, c->n, q->perm_max_exact,
+			                                   q->perm_B, err);
 	}
 	free(P);
 	double lo = NAN, hi = NAN;

@@ -50,8 +50,9 @@ int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed, c
              struct hus_err *err);
 int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
                size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err);
+/* with_cross 0: the within-set entries only, the cross entries NaN (no product formed) */
 int pooled_matrix(double *P, const struct mset *a, const struct mset *b, const double *Pa,
-                  const double *Pb, struct pairwork *w, struct hus_err *err);
+                  const double *Pb, int with_cross, struct pairwork *w, struct hus_err *err);
 void pairset_release(struct pairset *p);
 int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *w, double **acc,
               struct hus_err *err);

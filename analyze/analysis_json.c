@@ -128,6 +128,12 @@ hj *permutation_json(const struct perm_result *pr, uint64_t seed)
 	hj_set(o, "seed", pr->exact ? hj_null() : hj_int((int64_t)seed));
 	if (isnan(pr->stat))
 		hj_set(o, "reason", hj_str("each group needs at least two seeds"));
+	else if (pr->skipped) {
+		hj_set(o, "computed", hj_bool(0));
+		hj_set(o, "reason", hj_str("not run: the smallest p this design can give is not below "
+		                           "0.05, so the verdict is underpowered whatever the "
+		                           "relabellings give; the cross-group PWMCCs were not computed"));
+	}
 	return o;
 }
 

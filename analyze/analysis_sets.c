@@ -104,7 +104,7 @@ void analysis_progress_step(struct pairwork *w, size_t d, size_t mA, size_t mB)
 
 /* PWMCC of every pair in the pooled list a ∪ b, into P ((na+nb)²). */
 int pooled_matrix(double *P, const struct mset *a, const struct mset *b,
-                         const double *Pa, const double *Pb, struct pairwork *w,
+                         const double *Pa, const double *Pb, int with_cross, struct pairwork *w,
                          struct hus_err *err)
 {
 	size_t na = a->n, nb = b->n, N = na + nb;
@@ -118,6 +118,10 @@ int pooled_matrix(double *P, const struct mset *a, const struct mset *b,
 			P[(na + i) * N + na + j] = P[(na + j) * N + na + i] = Pb[i * nb + j];
 	for (size_t i = 0; i < na; i++)
 		for (size_t j = 0; j < nb; j++) {
+			if (!with_cross) {
+				P[i * N + na + j] = P[(na + j) * N + i] = NAN;
+				continue;
+			}
 			double v, ra, rb;
 			int rc = pair_pwmcc(&v, &ra, &rb, w, a->At[i], a->m[i], b->At[j], b->m[j], a->d, err);
 			if (rc)

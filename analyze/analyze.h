@@ -303,9 +303,16 @@ struct perm_result {
 	double stat, p_greater, p_two_sided;
 	size_t n_perm;
 	int exact;
+	int skipped; /* stats_seed_permutation_design: the relabellings were not run */
 };
 int stats_seed_permutation(struct perm_result *res, const double *pair, size_t n1, size_t n2,
                            size_t max_exact, size_t B, uint64_t seed, struct hus_err *err);
+/* The same test's observed statistic and design (n_perm, exact) without its relabellings, for
+ * a design whose smallest attainable p (stats_perm_min_p) is not below α: no outcome could
+ * reject, so the cross-group PWMCCs the relabellings need are not computed and pair's
+ * cross entries are not read (docs/formulas.md §8.8).  p-values NaN, skipped = 1. */
+int stats_seed_permutation_design(struct perm_result *res, const double *pair, size_t n1,
+                                  size_t n2, size_t max_exact, size_t B, struct hus_err *err);
 
 /* Seed-level verdicts (stats_seed.c, docs/formulas.md §8.8 "verdict").  The unit is the model.
  *

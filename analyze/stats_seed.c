@@ -101,7 +101,7 @@ static double binom(size_t n, size_t k)
 int stats_seed_permutation(struct perm_result *res, const double *pair, size_t n1, size_t n2,
                            size_t max_exact, size_t B, uint64_t seed, struct hus_err *err)
 {
-	struct perm_result o = { NAN, NAN, NAN, 0, 0 };
+	struct perm_result o = { NAN, NAN, NAN, 0, 0, 0 };
 	if (n1 < 2 || n2 < 2) {
 		*res = o; /* no within-group pair on one side: the statistic is undefined */
 		return 0;
@@ -227,6 +227,27 @@ int stats_seed_bootstrap_diff(double *lo, double *hi, const double *p1, size_t n
 	return 0;
 }
 
+int stats_seed_permutation_design(struct perm_result *res, const double *pair, size_t n1,
+                                  size_t n2, size_t max_exact, size_t B, struct hus_err *err)
+{
+	struct perm_result o = { NAN, NAN, NAN, 0, 0, 1 };
+	size_t N = n1 + n2;
+	if (n1 >= 2 && n2 >= 2) {
+		unsigned char *in1 = calloc(N, 1);
+		if (!in1)
+			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a permutation test");
+		for (size_t a = 0; a < n1; a++)
+			in1[a] = 1;
+		o.stat = split_stat(pair, in1, N); /* the observed labelling reads no cross entry */
+		free(in1);
+		double c = binom(N, n1);
+		o.exact = c <= (double)max_exact;
+		o.n_perm = o.exact ? (size_t)c : B;
+	}
+	*res = o;
+	return 0;
+}
+
 double stats_perm_min_p(size_t n1, size_t n2, size_t max_exact, size_t B)
 {
 	if (n1 < 2 || n2 < 2)
@@ -284,9 +305,11 @@ void stats_holm(double *adj, const double *p, size_t n)
 const char *stats_seed_verdict(double p_adjusted, double min_p_adjusted, double effect,
                                double alpha)
 {
-	if (isnan(p_adjusted) || isnan(min_p_adjusted))
+	if (isnan(min_p_adjusted))
 		return NULL;
 	if (min_p_adjusted >= alpha)
-		return "underpowered";
+		return "underpowered"; /* whatever p is, or when it was not computed */
+	if (isnan(p_adjusted))
+		return NULL;
 	return p_adjusted < alpha && effect > 0 ? "training_signal_present" : "no_training_signal";
 }

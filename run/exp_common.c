@@ -586,6 +586,13 @@ void exp_seed_level_params(hj *seed_level, hj *group)
 	}
 }
 
+/* 1 when the record's seed-level permutation test was not run (`computed`: false) */
+static int exp_permutation_skipped(hj *rec)
+{
+	hj *c = hj_get(rec, "seed_level.permutation.computed");
+	return c && hj_kind_of(c) == HJ_FALSE;
+}
+
 /* The smallest one-sided p a permutation block can give: 1/#relabellings when enumerated,
  * 1/(B+1) when sampled (stats_seed.c). */
 static double block_min_p(hj *perm)
@@ -609,6 +616,11 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		p[i] = exp_jnum(recs[i], "seed_level.permutation_p");
+		/* a test not run because it could not reject (docs/formulas.md §8.8) stays in the
+		 * family with p = 1: Holm's adjusted p-values only grow with an input, so the others'
+		 * adjustment is at least as strict as with its real p */
+		if (isnan(p[i]) && exp_permutation_skipped(recs[i]))
+			p[i] = 1;
 		m += !isnan(p[i]);
 	}
 	stats_holm(adj, p, n);
@@ -629,7 +641,7 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 		hj_set(sl, "correction", hj_str(corr));
 		hj_set(sl, "n_tests", hj_int((int64_t)m));
 		hj_set(sl, "effect", hj_num(effect));
-		hj_set(sl, "permutation_p_adjusted", hj_num(adj[i]));
+		hj_set(sl, "permutation_p_adjusted", hj_num(exp_permutation_skipped(recs[i]) ? NAN : adj[i]));
 		hj_set(sl, "min_attainable_p", hj_num(pmin));
 		hj_set(sl, "min_attainable_p_adjusted", hj_num(pmin_adj));
 		double max_exact = exp_jnum(sl, "permutation_max_exact"),
