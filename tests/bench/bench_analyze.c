@@ -88,12 +88,14 @@ static int analyze_case(struct bench_result *r, size_t d, size_t m, size_t n_see
 	if (analysis_run(&q, NULL, &err))
 		goto cleanup;
 	double dt = hus_now() - t0;
-	/* products formed: n(n-1)/2 per set (trained, R1, R2) and n² trained x control per control
-	 * (the pooled matrix of the permutation test) */
+	/* products formed: n(n-1)/2 per set (trained, R1, R2) and, when the seed-level test can
+	 * reach alpha (4 seeds and more), n² trained x control per control for its pooled matrix
+	 * (docs/formulas.md §8.8: at 3 seeds it is not run) */
 	size_t within = n_seeds * (n_seeds - 1) / 2;
-	size_t products = controls ? 3 * within + 2 * n_seeds * n_seeds : within;
-	if (!controls) /* the matching's own products: the sparse pass, or dense of both kinds */
-		products += m > q.hungarian_max ? within : 2 * within;
+	int powered = stats_perm_min_p(n_seeds, n_seeds, q.perm_max_exact, q.perm_B) < 0.05;
+	size_t products = controls ? 3 * within + (powered ? 2 * n_seeds * n_seeds : 0) : within;
+	/* the trained pairs' matching forms its own products: the sparse pass, or dense of both kinds */
+	products += m > q.hungarian_max ? within : 2 * within;
 	r->unit = "seconds";
 	r->value = dt;
 	r->peak_rss_mb = bench_peak_rss_mb();
