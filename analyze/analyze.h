@@ -41,6 +41,14 @@ double pwmcc_from_maxes(const float *rowmax, size_t m_A, const float *colmax, si
 /* The OpenMP threads of a blocked pass over Âᵀ·B̂'s row panels (pwmcc_maxes, match_candidates):
  * at most one per panel and none that would get under ~0.5 GFLOP; never changes a bit. */
 int pwmcc_panel_threads(size_t d_model, size_t m_A, size_t m_B);
+/* One blocked pass over Âᵀ·B̂ (At, Bt as from pwmcc_normalize): each PWMCC_BLOCK-row panel
+ * formed by one hus_gemm call into its thread's buffer and handed to `fold` (thread index,
+ * first row, rows, the panel (bi, m_B)); panels shared over nthr threads.  The same call per
+ * panel whatever the threads, so every element has the same bits: PWMCC's maxima and the
+ * sparse matching's candidates are folded from the same products. */
+typedef void (*pwmcc_panel_fn)(void *ctx, int thread, size_t i0, size_t bi, const float *C);
+int pwmcc_panel_pass(const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
+                     int nthr, pwmcc_panel_fn fold, void *ctx, struct hus_err *err);
 /* Every pair (i < j, lexicographic: seeds sorted give docs/formulas.md §5.2's order) of n
  * normalised decoders At[i] (m[i] x d): PWMCC into v[p] (v may be NULL) and, when `each` is
  * given, the pair's row and column maxima handed to it (a non-zero return stops the loop and

@@ -37,7 +37,6 @@
  */
 #include <float.h>
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,46 +59,49 @@ static void row_candidates(int32_t *idx, float *val, float *absrow, int32_t *hea
 		val[a] = C_i[idx[a]];
 }
 
+/* match_candidates' fold: each row of a panel gives its candidates of either kind */
+struct cand_fold {
+	int32_t *cand_abs, *cand_sgn, *heap; /* heap: K per thread */
+	float *cval_abs, *cval_sgn, *absrow; /* absrow: m_B per thread */
+	size_t m_B, K;
+};
+
+static void fold_candidates(void *ctx, int t, size_t i0, size_t bi, const float *C)
+{
+	const struct cand_fold *f = ctx;
+	size_t m_B = f->m_B, K = f->K;
+	float *abs_t = f->absrow + (size_t)t * m_B;
+	int32_t *heap_t = f->heap + (size_t)t * K;
+	for (size_t i = 0; i < bi; i++) {
+		size_t r = i0 + i;
+		if (f->cand_abs)
+			row_candidates(f->cand_abs + r * K, f->cval_abs + r * K, abs_t, heap_t, K,
+			               C + i * m_B, m_B, 1);
+		if (f->cand_sgn)
+			row_candidates(f->cand_sgn + r * K, f->cval_sgn + r * K, abs_t, heap_t, K,
+			               C + i * m_B, m_B, 0);
+	}
+}
+
 int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, float *cval_sgn,
                      const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                      size_t K, struct hus_err *err)
 {
 	if (K > m_B || !K)
 		return hus_errf(err, HUS_EINPUT, NULL, NULL, "%zu candidates per row of %zu", K, m_B);
-	size_t blk = PWMCC_BLOCK, npanel = (m_A + blk - 1) / blk;
 	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
-	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr);
 	float *absrow = malloc(sizeof(float) * m_B * (size_t)nthr);
 	int32_t *heap = malloc(sizeof(int32_t) * K * (size_t)nthr);
-	if (!C || !absrow || !heap) {
-		free(C), free(absrow), free(heap);
-		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d panels of %zu x %zu",
-		                nthr, blk, m_B);
+	if (!absrow || !heap) {
+		free(absrow), free(heap);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d x %zu candidates",
+		                nthr, m_B);
 	}
-#pragma omp parallel num_threads(nthr) if (nthr > 1)
-	{
-		int t = omp_get_thread_num();
-		float *C_t = C + (size_t)t * blk * m_B, *abs_t = absrow + (size_t)t * m_B;
-		int32_t *heap_t = heap + (size_t)t * K;
-#pragma omp for schedule(dynamic, 1)
-		for (size_t p = 0; p < npanel; p++) {
-			size_t i0 = p * blk, bi = m_A - i0 < blk ? m_A - i0 : blk;
-			/* the same call as pwmcc_maxes: every element has the same bits */
-			hus_gemm(0, 1, bi, m_B, d_model, At + i0 * d_model, d_model, Bt, d_model, 0.0f,
-			         C_t, m_B);
-			for (size_t i = 0; i < bi; i++) {
-				size_t r = i0 + i;
-				if (cand_abs)
-					row_candidates(cand_abs + r * K, cval_abs + r * K, abs_t, heap_t, K,
-					               C_t + i * m_B, m_B, 1);
-				if (cand_sgn)
-					row_candidates(cand_sgn + r * K, cval_sgn + r * K, abs_t, heap_t, K,
-					               C_t + i * m_B, m_B, 0);
-			}
-		}
-	}
-	free(C), free(absrow), free(heap);
-	return 0;
+	/* the same panels as pwmcc_maxes: every element has the same bits */
+	struct cand_fold f = { cand_abs, cand_sgn, heap, cval_abs, cval_sgn, absrow, m_B, K };
+	int rc = pwmcc_panel_pass(At, Bt, d_model, m_A, m_B, nthr, fold_candidates, &f, err);
+	free(absrow), free(heap);
+	return rc;
 }
 
 /* The reached, not yet visited columns of one row's search: a binary min-heap on (d_j, j), so

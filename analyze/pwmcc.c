@@ -77,34 +77,21 @@ int pwmcc_panel_threads(size_t d_model, size_t m_A, size_t m_B)
 	return nthr;
 }
 
-int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
-                const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err)
+int pwmcc_panel_pass(const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
+                     int nthr, pwmcc_panel_fn fold, void *ctx, struct hus_err *err)
 {
-	if (m_A > INT32_MAX || m_B > INT32_MAX || d_model > INT32_MAX)
-		return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder too large (%zu x %zu)", m_A, m_B);
 	size_t blk = PWMCC_BLOCK, npanel = (m_A + blk - 1) / blk;
-	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
-	/* per thread: one panel (blk, m_B) and its own column maxima */
-	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr);
-	float *cmax = malloc(sizeof(float) * m_B * (size_t)nthr);
-	int32_t *carg = malloc(sizeof(int32_t) * m_B * (size_t)nthr);
-	if (!C || !cmax || !carg) {
-		free(C), free(cmax), free(carg);
+	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr); /* one panel per thread */
+	if (!C)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d panels of %zu x %zu",
 		                nthr, blk, m_B);
-	}
-	for (size_t e = 0; e < m_B * (size_t)nthr; e++) {
-		cmax[e] = -1.0f;
-		carg[e] = -1;
-	}
 	/* OpenMP threads each run the product single-threaded on whole panels (hus_gemm does not
 	 * start threads inside a parallel region).  Small problems: no team; hus_gemm splits each
 	 * panel's rows and columns over threads itself (never K, so the bits are the same). */
 #pragma omp parallel num_threads(nthr) if (nthr > 1)
 	{
 		int t = omp_get_thread_num();
-		float *C_t = C + (size_t)t * blk * m_B, *cm = cmax + (size_t)t * m_B;
-		int32_t *ca = carg + (size_t)t * m_B;
+		float *C_t = C + (size_t)t * blk * m_B;
 #pragma omp for schedule(dynamic, 1)
 		for (size_t p = 0; p < npanel; p++) {
 			size_t i0 = p * blk, bi = m_A - i0 < blk ? m_A - i0 : blk;
@@ -112,40 +99,85 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 			 * the thread count and schedule, so every element has the same bits (invariant 1) */
 			hus_gemm(0, 1, bi, m_B, d_model, At + i0 * d_model, d_model, Bt, d_model, 0.0f,
 			         C_t, m_B);
-			if (!argrow && !argcol) { /* maxima only: branch-free, vectorised */
-				for (size_t i = 0; i < bi; i++) {
-					const float *C_i = C_t + i * m_B;
-					float best = -1.0f;
+			fold(ctx, t, i0, bi, C_t);
+		}
+	}
+	free(C);
+	return 0;
+}
+
+/* pwmcc_maxes' fold: row maxima (and argmaxes) of a panel, column maxima per thread */
+struct maxes_fold {
+	float *rowmax, *cmax; /* cmax, carg: m_B per thread */
+	int32_t *argrow, *carg;
+	size_t m_B;
+	int args; /* argmaxes asked for */
+};
+
+static void fold_maxes(void *ctx, int t, size_t i0, size_t bi, const float *C)
+{
+	struct maxes_fold *f = ctx;
+	size_t m_B = f->m_B;
+	float *cm = f->cmax + (size_t)t * m_B;
+	int32_t *ca = f->carg + (size_t)t * m_B;
+	if (!f->args) { /* maxima only: branch-free, vectorised */
+		for (size_t i = 0; i < bi; i++) {
+			const float *C_i = C + i * m_B;
+			float best = -1.0f;
 #pragma omp simd reduction(max : best)
-					for (size_t j = 0; j < m_B; j++) {
-						float v = fabsf(C_i[j]);
-						best = v > best ? v : best;
-						cm[j] = v > cm[j] ? v : cm[j];
-					}
-					rowmax[i0 + i] = best;
-				}
-				continue;
+			for (size_t j = 0; j < m_B; j++) {
+				float v = fabsf(C_i[j]);
+				best = v > best ? v : best;
+				cm[j] = v > cm[j] ? v : cm[j];
 			}
-			for (size_t i = 0; i < bi; i++) {
-				const float *C_i = C_t + i * m_B;
-				float best = -1.0f;
-				int32_t barg = -1;
-				for (size_t j = 0; j < m_B; j++) {
-					float v = fabsf(C_i[j]);
-					if (v > best) {
-						best = v;
-						barg = (int32_t)j;
-					}
-					if (v > cm[j]) {
-						cm[j] = v;
-						ca[j] = (int32_t)(i0 + i);
-					}
-				}
-				rowmax[i0 + i] = best;
-				if (argrow)
-					argrow[i0 + i] = barg;
+			f->rowmax[i0 + i] = best;
+		}
+		return;
+	}
+	for (size_t i = 0; i < bi; i++) {
+		const float *C_i = C + i * m_B;
+		float best = -1.0f;
+		int32_t barg = -1;
+		for (size_t j = 0; j < m_B; j++) {
+			float v = fabsf(C_i[j]);
+			if (v > best) {
+				best = v;
+				barg = (int32_t)j;
+			}
+			if (v > cm[j]) {
+				cm[j] = v;
+				ca[j] = (int32_t)(i0 + i);
 			}
 		}
+		f->rowmax[i0 + i] = best;
+		if (f->argrow)
+			f->argrow[i0 + i] = barg;
+	}
+}
+
+int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
+                const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err)
+{
+	if (m_A > INT32_MAX || m_B > INT32_MAX || d_model > INT32_MAX)
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder too large (%zu x %zu)", m_A, m_B);
+	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
+	/* per thread: its own column maxima */
+	float *cmax = malloc(sizeof(float) * m_B * (size_t)nthr);
+	int32_t *carg = malloc(sizeof(int32_t) * m_B * (size_t)nthr);
+	if (!cmax || !carg) {
+		free(cmax), free(carg);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d x %zu column maxima",
+		                nthr, m_B);
+	}
+	for (size_t e = 0; e < m_B * (size_t)nthr; e++) {
+		cmax[e] = -1.0f;
+		carg[e] = -1;
+	}
+	struct maxes_fold f = { rowmax, cmax, argrow, carg, m_B, argrow || argcol };
+	int rc = pwmcc_panel_pass(At, Bt, d_model, m_A, m_B, nthr, fold_maxes, &f, err);
+	if (rc) {
+		free(cmax), free(carg);
+		return rc;
 	}
 	/* merge column maxima: larger value wins, equal values keep the lower row (invariant 2),
 	 * which does not depend on which thread saw which panel */
@@ -164,7 +196,7 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 		if (argcol)
 			argcol[j] = barg;
 	}
-	free(C), free(cmax), free(carg);
+	free(cmax), free(carg);
 	return 0;
 }
 
