@@ -388,8 +388,21 @@ struct analysis_request {
 	size_t unstable_k;         /* dimensions compared of the unstable features' span (16) */
 	double sinkhorn_eps;       /* > 0: Sinkhorn matching of the trained pairs at this epsilon
 	                            * (sinkhorn.c); 0: off (the default) */
+	const char *pair_cache;    /* a directory of pair caches (husai.pair_cache): a product whose
+	                            * file is there is read from it (validated), else computed;
+	                            * the outputs are the same bytes either way */
+	int64_t pair_only;         /* >= 0: compute only product number pair_only of the one group
+	                            * into pair_cache and write nothing else (a pair job); -1: off */
 };
 void analysis_request_defaults(struct analysis_request *q);
+/* The pair cache of product `product` of `group` in `dir`: <dir>/<group>_<product>.h5. */
+void analysis_pair_cache_path(char *out, size_t n, const char *dir, const char *group,
+                              size_t product);
+/* How many products the analysis of one group makes, in the order it makes them (the pair
+ * jobs' numbers): the trained pairs, then for R1 and for R2 (when computed) the control's
+ * pairs and its cross pairs with the trained models (the permutation test's pooled matrix).
+ * n trained models, n1 R1 models (0: no R1), n2 R2 models (0: no R2). */
+size_t analysis_pair_products(size_t n, size_t n1, size_t n2);
 /*
  *   struct analysis_request q;  analysis_request_defaults(&q);
  *   const char *ck[] = { "sae/s42.h5", "sae/s123.h5", "sae/s456.h5" };
