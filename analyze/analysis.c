@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis_internal.h"
 
@@ -64,7 +65,33 @@ struct group_ctx {
 	const struct planted_truth *truth; /* or NULL */
 	const float *TX; /* the planted set's first rows (TX_n) */
 	size_t TX_n;
+	struct written *csvs; /* the CSVs written so far: removed when the analysis fails */
 };
+
+/* The CSV files an analysis has written, so that a failure leaves none of its outputs. */
+struct written {
+	char **path;
+	size_t n, cap;
+};
+
+static int group_csv(struct group_ctx *gc, const char *name, const int64_t *sa, const int64_t *sb,
+                     const double *v, size_t n, struct hus_err *err)
+{
+	struct written *w = gc->csvs;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 8;
+		char **p = realloc(w->path, cap * sizeof(*p));
+		if (!p)
+			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		w->path = p, w->cap = cap;
+	}
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", gc->q->out_dir, name);
+	if (!(w->path[w->n] = strdup(path)))
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	w->n++; /* listed before writing: a failure midway leaves no temporary either way */
+	return write_pairs_csv(gc->q->out_dir, name, sa, sb, v, n, gc->man, err);
+}
 
 static void free_bases(double **U, size_t n)
 {
@@ -357,7 +384,7 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 	if ((rc = ana_write_pairs(gc->h5, prefix, &tab, err)))
 		return rc;
 	snprintf(csv, sizeof(csv), "%s_%s_pairwise_pwmcc.csv", gc->g->name, kind);
-	return write_pairs_csv(q->out_dir, csv, cp->sa, cp->sb, cp->v, cp->np, gc->man, err);
+	return group_csv(gc, csv, cp->sa, cp->sb, cp->v, cp->np, err);
 }
 
 /* The R1 set: seeds given or seed + offset, in sorted order (spec 5.3). */
@@ -580,7 +607,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		goto cleanup_ck;
 	char csv[256];
 	snprintf(csv, sizeof(csv), "%s_trained_pairwise_pwmcc.csv", g->name);
-	if ((rc = write_pairs_csv(q->out_dir, csv, tp.sa, tp.sb, tp.v, tp.np, gc->man, err)))
+	if ((rc = group_csv(gc, csv, tp.sa, tp.sb, tp.v, tp.np, err)))
 		goto cleanup_ck;
 
 	/* seed-level bootstrap of the trained mean (beyond upstream, §8.8) */
@@ -823,6 +850,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	struct planted_truth tr;
 	int have_truth = 0;
 	struct manifest *man = manifest_new(q->out_dir);
+	struct written csvs = { NULL, 0, 0 };
 	hj *root = hj_obj(), *groups = hj_obj();
 	if (!man || !root || !groups) {
 		manifest_free(man), hj_free(root), hj_free(groups);
@@ -851,7 +879,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	char names[4096] = "";
 	for (size_t i = 0; i < q->n_groups; i++) {
 		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d, NULL,
-					have_truth ? &tr : NULL, TX, TX_n };
+					have_truth ? &tr : NULL, TX, TX_n, &csvs };
 		hj_set(groups, q->groups[i].name, gc.out);
 		if ((rc = analyze_group(&gc, err)))
 			goto fail;
@@ -908,12 +936,21 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	free(X), free(TX);
 	if (have_truth)
 		planted_truth_release(&tr);
+	for (size_t i = 0; i < csvs.n; i++)
+		free(csvs.path[i]);
+	free(csvs.path);
 	if (results)
 		*results = root;
 	else
 		hj_free(root);
 	return 0;
 fail:
+	/* no partial output: the CSVs this analysis wrote go with the unfinished analysis.h5 */
+	for (size_t i = 0; i < csvs.n; i++) {
+		unlink(csvs.path[i]);
+		free(csvs.path[i]);
+	}
+	free(csvs.path);
 	h5w_abort(h5);
 	manifest_free(man);
 	free(X), free(TX);
