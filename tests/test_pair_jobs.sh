@@ -57,11 +57,14 @@ bad_cache() { # $1: what; the rest: how to spoil a copy of the caches in $tmp/pc
 	local st=$?
 	check "$what: refused (status $st)" test "$st" -eq 1
 	check "$what: the error names the cache" grep -q "$tmp/pc/${cond}_" "$tmp/bad.log"
-	check "$what: no analysis.h5 or results.json" test ! -e "$tmp/o/analysis.h5" -a ! -e "$tmp/o/results.json"
+	check "$what: no output (analysis.h5, results.json, CSV, manifest)" \
+		test -z "$(ls "$tmp/o" 2>/dev/null)"
 }
 bad_cache "a truncated cache" sh -c "head -c 2000 '$pc/${cond}_3.h5' >'$tmp/pc/${cond}_3.h5'"
 bad_cache "another pair's cache" cp "$pc/${cond}_0.h5" "$tmp/pc/${cond}_1.h5"
 bad_cache "a cache that is not HDF5" sh -c "echo junk >'$tmp/pc/${cond}_2.h5'"
+# product 20 is an R1 cross pair: the trained pairs' CSV was written by then, and is removed
+bad_cache "a truncated control cache" sh -c "head -c 2000 '$pc/${cond}_20.h5' >'$tmp/pc/${cond}_20.h5'"
 # an attribute's hex text replaced in place (same length): the payload's sha256 (as if the
 # values had been changed) or decoder a's key (a cache made for another decoder)
 patch_attr() { # $1: attribute name
