@@ -51,6 +51,7 @@ void analysis_request_defaults(struct analysis_request *q)
 	q->truth_rows = 4096;
 	q->unstable_k = 16;
 	q->pair_only = -1;
+	q->pair_count = 1;
 }
 
 struct group_ctx {
@@ -740,10 +741,10 @@ cleanup:
 	return rc;
 }
 
-/* A pair job (--pair-only P): the group's sets are made exactly as analyze_group makes them
- * and its products are numbered by the same calls in the same order (set_pairs, then per
- * control set_pairs and pooled_matrix), but only product P is computed, into its pair cache;
- * the others are skipped, and nothing else is written. */
+/* A pair job (--pair-only P [--pair-count K]): the group's sets are made exactly as
+ * analyze_group makes them and its products are numbered by the same calls in the same order
+ * (set_pairs, then per control set_pairs and pooled_matrix), but only products P .. P+K-1 are
+ * computed, each into its pair cache; the others are skipped, and nothing else is written. */
 static int pair_only_group(const struct analysis_request *q, const struct analysis_group *g,
                            struct hus_err *err)
 {
@@ -769,24 +770,50 @@ static int pair_only_group(const struct analysis_request *q, const struct analys
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
 		goto cleanup;
 	}
+	{ /* a range past the last product is refused before anything is written */
+		size_t n1 = q->r1 && t.n ? (q->r1_seeds ? q->n_r1_seeds : t.n) : 0;
+		size_t n2 = q->r2 && t.n && !r2_unavailable(q, g, &t, &first)
+		                    ? (g->r2_paths && g->n_r2 ? g->n_r2 : t.n) : 0;
+		size_t total = analysis_pair_products(t.n, n1, n2), cnt = q->pair_count ? q->pair_count : 1;
+		if ((size_t)q->pair_only + cnt > total) {
+			rc = hus_errf(err, HUS_EUSAGE, NULL, NULL,
+			              "--pair-only %" PRId64 " --pair-count %zu: group '%s' makes %zu "
+			              "products (0 to %zu)", q->pair_only, cnt, g->name, total,
+			              total ? total - 1 : 0);
+			goto cleanup;
+		}
+	}
 	w.cache_dir = q->pair_cache;
 	w.cache_group = g->name;
 	w.pair_only = 1;
 	w.only = (size_t)q->pair_only;
+	w.only_end = w.only + (q->pair_count ? q->pair_count : 1);
+#define RANGE_DONE (w.only_done == w.only_end - w.only)
 	w.want_arg = 1; /* as the trained pass of analyze_group */
 	w.mnn_thr = q->mnn_thr;
 	rc = set_pairs(&tp, &t, &w, NULL, err);
 	w.want_arg = 0;
-	for (int kind = 1; !rc && !w.only_done && kind <= 2; kind++) {
+	for (int kind = 1; !rc && !RANGE_DONE && kind <= 2; kind++) {
 		const char *src;
 		if (kind == 1 && !(q->r1 && t.n))
 			continue;
 		if (kind == 2 && (!(q->r2 && t.n) || r2_unavailable(q, g, &t, &first)))
 			continue;
+		/* a control whose products all come before P is counted, not made (its size is
+		 * known: R1 has the given seeds or one per trained model, R2 one model per step-0
+		 * checkpoint or per trained model); the key check of the group's read is the
+		 * guard should the count ever disagree with the calls */
+		size_t nc = kind == 1 ? (q->r1_seeds ? q->n_r1_seeds : t.n)
+		                      : (g->r2_paths && g->n_r2 ? g->n_r2 : t.n);
+		size_t seg = analysis_pair_products(t.n, nc, 0) - analysis_pair_products(t.n, 0, 0);
+		if (w.product + seg <= w.only) {
+			w.product += seg;
+			continue;
+		}
 		rc = kind == 1 ? build_r1(q, &t, &c, err) : build_r2(q, g, &t, d, mmax, NULL, &c, &src, err);
 		if (!rc)
 			rc = set_pairs(&cp, &c, &w, NULL, err);
-		if (!rc && t.n >= 2 && c.n >= 2 && !w.only_done) {
+		if (!rc && t.n >= 2 && c.n >= 2 && !RANGE_DONE) {
 			size_t N = t.n + c.n;
 			if (!(P = malloc(sizeof(double) * N * N)))
 				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a pooled matrix");
@@ -797,10 +824,12 @@ static int pair_only_group(const struct analysis_request *q, const struct analys
 		}
 		mset_release(&c), pairset_release(&cp);
 	}
-	if (!rc && !w.only_done)
+	if (!rc && !RANGE_DONE)
 		rc = hus_errf(err, HUS_EUSAGE, NULL, NULL,
-		              "--pair-only %" PRId64 ": group '%s' makes %zu products (0 to %zu)",
-		              q->pair_only, g->name, w.product, w.product ? w.product - 1 : 0);
+		              "--pair-only %" PRId64 " --pair-count %zu: group '%s' makes %zu "
+		              "products (0 to %zu)", q->pair_only, w.only_end - w.only, g->name,
+		              w.product, w.product ? w.product - 1 : 0);
+#undef RANGE_DONE
 cleanup:
 	mset_release(&t), mset_release(&c);
 	pairset_release(&tp), pairset_release(&cp);

@@ -34,9 +34,10 @@ struct pairwork {
 	const char *cache_dir;     /* read <dir>/<group>_<product>.h5 when present, or NULL */
 	const char *cache_group;
 	size_t product;
-	int pair_only;             /* compute and write only product `only`, skip the others */
-	size_t only;
-	int only_done;             /* it was written */
+	int pair_only;             /* compute and write only products [only, only_end), skip the
+	                            * others */
+	size_t only, only_end;
+	size_t only_done;          /* how many of them were written */
 	struct manifest *man;      /* cache files read are listed as inputs (or NULL) */
 };
 /* One product of A (d, mA) by B (d, mB) done: advance the progress line (pairs, GFLOP/s, ETA). */

@@ -106,12 +106,12 @@ size_t analysis_pair_products(size_t n, size_t n1, size_t n2)
 
 /* The maxima of product w->product (model i of a by model j of b) into w's buffers: read from
  * its pair cache when there is one (validated against this pair's key), else computed; in
- * pair-only mode computed and written for the one product asked, zeros for the others. */
+ * pair-only mode computed and written for the products asked, zeros for the others. */
 static int pair_maxes(struct pairwork *w, const struct mset *a, size_t i, const struct mset *b,
                       size_t j, struct hus_err *err)
 {
 	size_t product = w->product++, mA = a->m[i], mB = b->m[j], d = a->d;
-	if (w->pair_only && product != w->only) {
+	if (w->pair_only && (product < w->only || product >= w->only_end)) {
 		memset(w->rowmax, 0, sizeof(float) * mA), memset(w->colmax, 0, sizeof(float) * mB);
 		memset(w->argrow, 0, sizeof(int32_t) * mA), memset(w->argcol, 0, sizeof(int32_t) * mB);
 		return 0;
@@ -135,7 +135,7 @@ static int pair_maxes(struct pairwork *w, const struct mset *a, size_t i, const 
 	                     w->want_arg ? w->argcol : NULL, a->At[i], b->At[j], d, mA, mB, err);
 	if (!rc && w->pair_only) {
 		rc = pair_cache_write(path, &k, w->rowmax, w->colmax, w->argrow, w->argcol, err);
-		w->only_done = !rc;
+		w->only_done += !rc;
 	}
 	return rc;
 }

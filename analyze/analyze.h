@@ -393,6 +393,7 @@ struct analysis_request {
 	                            * the outputs are the same bytes either way */
 	int64_t pair_only;         /* >= 0: compute only product number pair_only of the one group
 	                            * into pair_cache and write nothing else (a pair job); -1: off */
+	size_t pair_count;         /* with pair_only: products pair_only .. pair_only+count-1 (1) */
 };
 void analysis_request_defaults(struct analysis_request *q);
 /* The pair cache of product `product` of `group` in `dir`: <dir>/<group>_<product>.h5. */

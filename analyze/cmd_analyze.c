@@ -21,7 +21,7 @@ static const char *const analyze_usage[] = {
 	"                 [--hungarian-max <d_sae>] [--sinkhorn <epsilon>] [--no-matchings]",
 	"                 [--activations <acts.h5> [--act-rows <n>]]",
 	"                 [--truth <planted.h5> [--truth-rows <n>]] [--stability-threshold <x>]",
-	"                 [--pair-cache <dir> [--pair-only <n>]]",
+	"                 [--pair-cache <dir> [--pair-only <n> [--pair-count <k>]]]",
 	"",
 	"   Writes <dir>/analysis.h5, results.json, <group>_{trained,r1,r2}_pairwise_pwmcc.csv and",
 	"   manifest.json.  Defaults: --control both, R1 seeds = seed + 100000 (--r1-seeds",
@@ -47,7 +47,8 @@ static const char *const analyze_usage[] = {
 	"   --pair-cache reads each product of two decoders from <dir>/<group>_<n>.h5 when it is",
 	"   there (checked against the two decoders' sha256), else computes it: the outputs are the",
 	"   same bytes.  --pair-only n computes only product n of the one group into that file and",
-	"   writes nothing else (--out not needed): `husai run`'s pair jobs (analysis.pair_jobs).",
+	"   writes nothing else (--out not needed): `husai run`'s pair jobs (analysis.pair_jobs);",
+	"   --pair-count k: products n to n+k-1, one file each (default 1).",
 	"   --config reads the same settings from the `analysis:` section of a YAML file (keys in",
 	"   analyze/analysis_config.c); options on the command line override it.",
 	NULL,
@@ -234,6 +235,7 @@ int cmd_analyze(int argc, char **argv)
 		HUS_OPT_F64("sinkhorn", 0, &q->sinkhorn_eps, SINKHORN_EPS_MIN, SINKHORN_EPS_MAX),
 		HUS_OPT_STR("pair-cache", 0, &q->pair_cache),
 		HUS_OPT_I64("pair-only", 0, &q->pair_only, 0, INT64_MAX),
+		HUS_OPT_SIZE("pair-count", 0, &q->pair_count, 1 << 20),
 		HUS_OPT_END,
 	};
 	const struct hus_cli cli = { "analyze", analyze_usage, opts, 0, 0 };
@@ -269,7 +271,7 @@ int cmd_analyze(int argc, char **argv)
 		char path[4200];
 		analysis_pair_cache_path(path, sizeof(path), q->pair_cache, a.groups[0].name,
 		                         (size_t)q->pair_only);
-		printf("wrote %s\n", path);
+		printf("wrote %s%s\n", path, q->pair_count > 1 ? " and the next ones" : "");
 	} else if (!rc)
 		print_results(res, q->out_dir);
 	hj_free(res);

@@ -185,10 +185,12 @@ int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const 
 	return rc;
 }
 
-/* analysis.pair_jobs (docs/configs.md): one job per product of two decoders before a group's
- * analysis.  auto: under MPI with at least two ranks, for groups of d_sae >= PAIR_JOBS_AUTO_D_SAE
+/* analysis.pair_jobs (README "Running on many machines", docs/reproducibility.md "Pairs as
+ * jobs"): one job per product of two decoders (analysis.pair_job_products per job) before a
+ * group's analysis.  auto: under MPI with at least two ranks, for groups of d_sae >= PAIR_JOBS_AUTO_D_SAE
  * (read from the group's first checkpoint, which exists once the SAE batch has ended). */
-#define PAIR_JOBS_AUTO_D_SAE 4096
+#define PAIR_JOBS_AUTO_D_SAE 32768 /* each pair job loads the whole group: below this the
+                                    * loads outweigh the product (EXPERIMENTS.md "Pairs as jobs") */
 static int pair_jobs_count(struct runner *r, struct cfg *c, const char *cond,
                            const char *const *dirs, const int64_t *seeds, size_t nseeds,
                            const struct exp_stats *st, size_t *products, struct hus_err *err)
@@ -196,7 +198,10 @@ static int pair_jobs_count(struct runner *r, struct cfg *c, const char *cond,
 	static const char *const choices[] = { "auto", "on", "off", NULL };
 	const char *mode;
 	*products = 0;
+	int64_t size;
 	int rc = cfg_str(c, "analysis.pair_jobs", "auto", choices, &mode, err);
+	if (!rc) /* read here too, so that the first (validate-only) pass knows the key */
+		rc = cfg_int(c, "analysis.pair_job_products", 1, 1, 1 << 20, &size, err);
 	if (rc || r->validate_only || !strcmp(mode, "off") || nseeds < 1)
 		return rc;
 	if (!strcmp(mode, "auto")) {
@@ -228,10 +233,14 @@ static int pair_jobs_count(struct runner *r, struct cfg *c, const char *cond,
 }
 
 /* Jobs pair_<cond>_<p>: the group's analysis command (argv, `a` entries, ending in
- * --pair-cache DIR) for product p alone, without --out. */
-static int exp_pair_jobs(struct runner *r, const char *cond, const char *const *argv, size_t a,
-                         size_t products, struct hus_err *err)
+ * --pair-cache DIR) for products p .. p+size-1 alone (analysis.pair_job_products), without
+ * --out. */
+static int exp_pair_jobs(struct runner *r, struct cfg *c, const char *cond,
+                         const char *const *argv, size_t a, size_t products,
+                         struct hus_err *err)
 {
+	int64_t size = 1;
+	int rc = cfg_int(c, "analysis.pair_job_products", 1, 1, 1 << 20, &size, err);
 	const char *pv[48];
 	size_t k = 0;
 	for (size_t i = 0; i < a; i++) {
@@ -242,19 +251,31 @@ static int exp_pair_jobs(struct runner *r, const char *cond, const char *const *
 		pv[k++] = argv[i];
 	}
 	pv[k] = argv[a], pv[k + 1] = argv[a + 1]; /* --pair-cache DIR */
-	int rc = 0;
-	for (size_t p = 0; p < products && !rc; p++) {
-		char num[32], name[160], cache[PATH_MAX], rel[PATH_MAX + 64];
+	char (*cache)[PATH_MAX] = calloc((size_t)size, sizeof(*cache));
+	const char **outs = calloc((size_t)size + 1, sizeof(*outs));
+	if (!rc && (!cache || !outs))
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	for (size_t p = 0; p < products && !rc; p += (size_t)size) {
+		char num[32], cnt[32], name[160], rel[PATH_MAX + 64];
+		size_t n = products - p < (size_t)size ? products - p : (size_t)size;
 		snprintf(num, sizeof(num), "%zu", p);
+		snprintf(cnt, sizeof(cnt), "%zu", n);
 		snprintf(name, sizeof(name), "pair_%s_%zu", cond, p);
 		run_analysis_path(rel, sizeof(rel), NULL, cond, RUN_PAIR_CACHE_DIR);
-		analysis_pair_cache_path(cache, sizeof(cache), rel, cond, p);
+		for (size_t j = 0; j < n; j++) {
+			analysis_pair_cache_path(cache[j], sizeof(cache[j]), rel, cond, p + j);
+			outs[j] = cache[j];
+		}
+		outs[n] = NULL;
 		pv[k + 2] = "--pair-only";
 		pv[k + 3] = num;
-		pv[k + 4] = NULL;
-		const char *outs[] = { cache, NULL };
+		pv[k + 4] = n > 1 ? "--pair-count" : NULL;
+		pv[k + 5] = cnt;
+		pv[k + 6] = NULL;
 		rc = runner_job(r, name, pv, outs, err);
 	}
+	free(cache);
+	free(outs);
 	return rc;
 }
 
@@ -328,7 +349,7 @@ int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const ch
 		argv[a] = "--pair-cache";
 		argv[a + 1] = cache;
 		argv[a + 2] = NULL;
-		rc = exp_pair_jobs(r, cond, argv, a, products, err);
+		rc = exp_pair_jobs(r, c, cond, argv, a, products, err);
 		a += 2;
 		r->job_phase = 1;
 	}

@@ -85,6 +85,9 @@ check "some caches present, others computed: the same analysis datasets" \
 check "... and the same results.json" cmp "$tmp/o/results.json" "$tmp/o2/results.json"
 check "--pair-only past the last product is refused" \
 	test "$("$bin" analyze --group "$cond=$group" --control r1 --pair-cache "$tmp/pc" --pair-only 28 >/dev/null 2>&1; echo $?)" -eq 2
+check "a --pair-count running past the last product is refused, writing nothing" \
+	test "$("$bin" analyze --group "$cond=$group" --control r1 --pair-cache "$tmp/pz" --pair-only 25 \
+		--pair-count 4 >/dev/null 2>&1; echo $?)" -eq 2 -a -z "$(ls "$tmp/pz" 2>/dev/null)"
 
 # two ranks, pair jobs forced on
 if ! command -v mpirun >/dev/null; then
@@ -95,8 +98,12 @@ else
 	mpi_skip=0
 	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 	mpi=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" mpirun --oversubscribe -np 2)
-	"${mpi[@]}" "$bin" run "${small[@]}" --set analysis.pair_jobs=on --out "$tmp/c" "$conf" >"$tmp/c.log" 2>&1; st=$?
+	# 7 products a job (analysis.pair_job_products): 8 jobs, the last of one product
+	"${mpi[@]}" "$bin" run "${small[@]}" --set analysis.pair_jobs=on --set analysis.pair_job_products=7 \
+		--out "$tmp/c" "$conf" >"$tmp/c.log" 2>&1; st=$?
 	check "two-rank run with pair jobs succeeds (status $st)" test "$st" -eq 0
+	check "8 pair jobs of up to 7 products, 50 caches" test "$(ls "$tmp/c/jobs" | grep -c '^pair_.*\.done\.json$')" -eq 8 -a \
+		"$(ls "$tmp/c/analysis/$cond/pairs" | grep -c '\.h5$')" -eq 50
 	sums "$tmp/c" "$tmp/c.sums"
 	check "mpirun -np 2 with pair jobs: the same analysis bytes as one process without" \
 		cmp "$tmp/a.sums" "$tmp/c.sums"
