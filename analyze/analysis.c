@@ -8,7 +8,10 @@
  * bootstrap and permutation tests (§8.8).  It writes analysis.h5 (husai.analysis), results.json,
  * one CSV of pairs per group and control, and manifest.json.  The model sets and their pairs
  * live in analysis_sets.c, the JSON/CSV pieces in analysis_json.c, activation agreement in
- * analysis_acts.c, the YAML listing in analysis_config.c.
+ * analysis_acts.c, the YAML listing in analysis_config.c.  With --pair-cache every product of
+ * two decoders is read from its pair cache when one is there (a pair job, --pair-only, wrote
+ * it: pair_only_group), bit for bit what it would compute (docs/reproducibility.md "Pairs as
+ * jobs").
  *
  * Invariants:
  *  (1) the outputs depend only on the inputs and the request: no timestamps or host paths
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis_internal.h"
 
@@ -39,13 +43,15 @@ void analysis_request_defaults(struct analysis_request *q)
 	q->mnn_thr = 0.3;
 	q->subspace_k = 50;
 	q->hungarian_max = 4096;
-	q->perm_max_exact = 20000;
-	q->perm_B = 9999;
+	q->perm_max_exact = ANALYSIS_PERM_MAX_EXACT;
+	q->perm_B = ANALYSIS_PERM_B;
 	q->write_matchings = 1;
 	q->act_rows = 1000; /* upstream: the first 1000 activations (spec 5.4) */
 	q->act_k = 32;
 	q->truth_rows = 4096;
 	q->unstable_k = 16;
+	q->pair_only = -1;
+	q->pair_count = 1;
 }
 
 struct group_ctx {
@@ -60,7 +66,33 @@ struct group_ctx {
 	const struct planted_truth *truth; /* or NULL */
 	const float *TX; /* the planted set's first rows (TX_n) */
 	size_t TX_n;
+	struct written *csvs; /* the CSVs written so far: removed when the analysis fails */
 };
+
+/* The CSV files an analysis has written, so that a failure leaves none of its outputs. */
+struct written {
+	char **path;
+	size_t n, cap;
+};
+
+static int group_csv(struct group_ctx *gc, const char *name, const int64_t *sa, const int64_t *sb,
+                     const double *v, size_t n, struct hus_err *err)
+{
+	struct written *w = gc->csvs;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 8;
+		char **p = realloc(w->path, cap * sizeof(*p));
+		if (!p)
+			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+		w->path = p, w->cap = cap;
+	}
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", gc->q->out_dir, name);
+	if (!(w->path[w->n] = strdup(path)))
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	w->n++; /* listed before writing: a failure midway leaves no temporary either way */
+	return write_pairs_csv(gc->q->out_dir, name, sa, sb, v, n, gc->man, err);
+}
 
 static void free_bases(double **U, size_t n)
 {
@@ -321,7 +353,7 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 	if (t->n >= 2 && c->n >= 2) {
 		/* a design that cannot reach α (3 + 3 models: p ≥ 1/20) needs no cross-group
 		 * PWMCC: its verdict is `underpowered` whatever they are (docs/formulas.md §8.8) */
-		int powered = stats_perm_min_p(t->n, c->n, q->perm_max_exact, q->perm_B) < 0.05;
+		int powered = stats_seed_test_runs(t->n, c->n, q->perm_max_exact, q->perm_B);
 		rc = pooled_matrix(P, t, c, tp->P, cp->P, powered, w, err);
 		if (!rc && powered)
 			rc = stats_seed_permutation(&pr, P, t->n, c->n, q->perm_max_exact, q->perm_B,
@@ -359,7 +391,64 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 	if ((rc = ana_write_pairs(gc->h5, prefix, &tab, err)))
 		return rc;
 	snprintf(csv, sizeof(csv), "%s_%s_pairwise_pwmcc.csv", gc->g->name, kind);
-	return write_pairs_csv(q->out_dir, csv, cp->sa, cp->sb, cp->v, cp->np, gc->man, err);
+	return group_csv(gc, csv, cp->sa, cp->sb, cp->v, cp->np, err);
+}
+
+/* The R1 set: seeds given or seed + offset, in sorted order (spec 5.3). */
+static int build_r1(const struct analysis_request *q, const struct mset *t, struct mset *r1,
+                    struct hus_err *err)
+{
+	size_t nc = q->r1_seeds ? q->n_r1_seeds : t->n;
+	int64_t *cseeds = calloc(nc ? nc : 1, sizeof(int64_t));
+	size_t *ord = calloc(nc ? nc : 1, sizeof(size_t));
+	int64_t *sorted = calloc(nc ? nc : 1, sizeof(int64_t));
+	int rc;
+	if (!cseeds || !ord || !sorted) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	} else {
+		for (size_t i = 0; i < nc; i++)
+			cseeds[i] = q->r1_seeds ? q->r1_seeds[i] : t->seed[i] + q->r1_offset;
+		pairs_order(ord, cseeds, nc);
+		for (size_t i = 0; i < nc; i++)
+			sorted[i] = cseeds[ord[i]];
+		rc = make_control(r1, 1, t, sorted, nc, err);
+	}
+	free(cseeds), free(ord), free(sorted);
+	return rc;
+}
+
+/* R2 asked of imported SAEs without --r2-from: reported unavailable, never computed. */
+static int r2_unavailable(const struct analysis_request *q, const struct analysis_group *g,
+                          const struct mset *t, const struct decoder *first)
+{
+	return q->r2 && t->n && !(g->r2_paths && g->n_r2) && first->source_format[0];
+}
+
+/* The R2 set: the group's step-0 checkpoints, else the init recipe with the trained seeds. */
+static int build_r2(const struct analysis_request *q, const struct analysis_group *g,
+                    const struct mset *t, size_t d, size_t mmax, struct manifest *man,
+                    struct mset *r2, const char **src, struct hus_err *err)
+{
+	(void)q;
+	int rc;
+	if (g->r2_paths && g->n_r2) {
+		size_t d2 = d;
+		if ((rc = load_set(r2, NULL, g->r2_paths, g->n_r2, &d2, NULL, man, NULL, err)))
+			return rc;
+		for (size_t i = 0; i < r2->n; i++)
+			if (r2->m[i] > mmax)
+				return hus_errf(err, HUS_EINPUT, g->r2_paths[0], "/params/W_dec",
+				                "R2 checkpoint d_sae %zu is larger than the trained "
+				                "decoders' %zu", r2->m[i], mmax);
+		*src = "step-0 checkpoints of the SAE trainer (untrained SAE of each seed)";
+		return 0;
+	}
+	if ((rc = make_control(r2, 2, t, t->seed, t->n, err)))
+		return rc;
+	*src = "TopKSAE decoder init recipe (spec 4.2) with the trained seeds: "
+	       "U(-sqrt(6/d_sae), sqrt(6/d_sae)) by torch's float rule on MT19937, "
+	       "unit columns; same distribution as torch, not its draw order";
+	return 0;
 }
 
 static int analyze_group(struct group_ctx *gc, struct hus_err *err)
@@ -371,7 +460,6 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	struct pairwork w = { 0 };
 	struct decoder first;
 	size_t d = 0;
-	int64_t *cseeds = NULL;
 	memset(&t, 0, sizeof(t)), memset(&r1, 0, sizeof(r1)), memset(&r2, 0, sizeof(r2));
 	memset(&tp, 0, sizeof(tp)), memset(&r1p, 0, sizeof(r1p)), memset(&r2p, 0, sizeof(r2p));
 	memset(&first, 0, sizeof(first));
@@ -419,6 +507,9 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		w.prog = &prog;
 		gc->w = &w;
 	}
+	w.cache_dir = q->pair_cache; /* products read from their pair caches when present */
+	w.cache_group = g->name;
+	w.man = gc->man;
 	hj *arch = hj_obj();
 	hj_set(arch, "d_model", hj_int((int64_t)d));
 	hj_set(arch, "d_sae", t.n ? hj_int((int64_t)t.m[0]) : hj_null());
@@ -523,7 +614,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		goto cleanup_ck;
 	char csv[256];
 	snprintf(csv, sizeof(csv), "%s_trained_pairwise_pwmcc.csv", g->name);
-	if ((rc = write_pairs_csv(q->out_dir, csv, tp.sa, tp.sb, tp.v, tp.np, gc->man, err)))
+	if ((rc = group_csv(gc, csv, tp.sa, tp.sb, tp.v, tp.np, err)))
 		goto cleanup_ck;
 
 	/* seed-level bootstrap of the trained mean (beyond upstream, §8.8) */
@@ -551,30 +642,10 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	/* controls */
 	hj *controls = hj_obj();
 	hj_set(o, "controls", controls);
-	size_t nc = q->r1_seeds ? q->n_r1_seeds : t.n;
-	cseeds = calloc(nc ? nc : 1, sizeof(int64_t));
-	if (!cseeds) {
-		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-		goto cleanup_ck;
-	}
 	struct stats_summary r1s, r2s;
 	const char *primary = NULL;
 	if (q->r1 && t.n) {
-		for (size_t i = 0; i < nc; i++)
-			cseeds[i] = q->r1_seeds ? q->r1_seeds[i] : t.seed[i] + q->r1_offset;
-		size_t *ord = calloc(nc ? nc : 1, sizeof(size_t));
-		int64_t *sorted = calloc(nc ? nc : 1, sizeof(int64_t));
-		if (!ord || !sorted) {
-			free(ord), free(sorted);
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
-			goto cleanup_ck;
-		}
-		pairs_order(ord, cseeds, nc);
-		for (size_t i = 0; i < nc; i++)
-			sorted[i] = cseeds[ord[i]];
-		rc = make_control(&r1, 1, &t, sorted, nc, err);
-		free(ord), free(sorted);
-		if (rc)
+		if ((rc = build_r1(q, &t, &r1, err)))
 			goto cleanup_ck;
 		if ((rc = control_block(gc, controls, "r1", &t, &tp, &ts, &r1, &r1p, &r1s,
 		                        q->seed_random, "torch.randn((d_model, d_sae)) per seed, "
@@ -582,7 +653,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 			goto cleanup_ck;
 		primary = "r1";
 	}
-	if (q->r2 && t.n && !(g->r2_paths && g->n_r2) && first.source_format[0]) {
+	if (r2_unavailable(q, g, &t, &first)) {
 		/* an imported SAE carries no untrained twin, and husai's R2 recipe (spec 4.2) is not
 		 * the source library's initialisation: R2 is reported unavailable, with the reason
 		 * (never a number from the wrong recipe, never NaN) */
@@ -599,25 +670,8 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_set(controls, "r2", o);
 	} else if (q->r2 && t.n) {
 		const char *src;
-		if (g->r2_paths && g->n_r2) {
-			size_t d2 = d;
-			if ((rc = load_set(&r2, NULL, g->r2_paths, g->n_r2, &d2, NULL, gc->man, NULL, err)))
-				goto cleanup_ck;
-			for (size_t i = 0; i < r2.n; i++)
-				if (r2.m[i] > mmax) {
-					rc = hus_errf(err, HUS_EINPUT, g->r2_paths[0], "/params/W_dec",
-					              "R2 checkpoint d_sae %zu is larger than the trained "
-					              "decoders' %zu", r2.m[i], mmax);
-					goto cleanup_ck;
-				}
-			src = "step-0 checkpoints of the SAE trainer (untrained SAE of each seed)";
-		} else {
-			if ((rc = make_control(&r2, 2, &t, t.seed, t.n, err)))
-				goto cleanup_ck;
-			src = "TopKSAE decoder init recipe (spec 4.2) with the trained seeds: "
-			      "U(-sqrt(6/d_sae), sqrt(6/d_sae)) by torch's float rule on MT19937, "
-			      "unit columns; same distribution as torch, not its draw order";
-		}
+		if ((rc = build_r2(q, g, &t, d, mmax, gc->man, &r2, &src, err)))
+			goto cleanup_ck;
 		if ((rc = control_block(gc, controls, "r2", &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2,
 		                        src, &w, &pf_r2, err)))
 			goto cleanup_ck;
@@ -689,8 +743,105 @@ cleanup:
 	if (w.prog)
 		hus_progress_end(w.prog);
 	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
-	free(cseeds);
 	free(sorted_paths);
+	return rc;
+}
+
+/* A pair job (--pair-only P [--pair-count K]): the group's sets are made exactly as
+ * analyze_group makes them and its products are numbered by the same calls in the same order
+ * (set_pairs, then per control set_pairs and pooled_matrix), but only products P .. P+K-1 are
+ * computed, each into its pair cache; the others are skipped, and nothing else is written. */
+static int pair_only_group(const struct analysis_request *q, const struct analysis_group *g,
+                           struct hus_err *err)
+{
+	struct mset t, c;
+	struct pairset tp, cp;
+	struct pairwork w = { 0 };
+	struct decoder first;
+	size_t d = 0, mmax = 0;
+	double *P = NULL;
+	memset(&t, 0, sizeof(t)), memset(&c, 0, sizeof(c));
+	memset(&tp, 0, sizeof(tp)), memset(&cp, 0, sizeof(cp));
+	memset(&first, 0, sizeof(first));
+	int rc = load_set(&t, NULL, g->paths, g->n, &d, &first, NULL, NULL, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < t.n; i++)
+		mmax = t.m[i] > mmax ? t.m[i] : mmax;
+	w.rowmax = malloc(sizeof(float) * (mmax ? mmax : 1));
+	w.colmax = malloc(sizeof(float) * (mmax ? mmax : 1));
+	w.argrow = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
+	w.argcol = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
+	if (!w.rowmax || !w.colmax || !w.argrow || !w.argcol) {
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
+		goto cleanup;
+	}
+	{ /* a range past the last product is refused before anything is written */
+		size_t n1 = q->r1 && t.n ? (q->r1_seeds ? q->n_r1_seeds : t.n) : 0;
+		size_t n2 = q->r2 && t.n && !r2_unavailable(q, g, &t, &first)
+		                    ? (g->r2_paths && g->n_r2 ? g->n_r2 : t.n) : 0;
+		size_t total = analysis_pair_products(t.n, n1, n2), cnt = q->pair_count ? q->pair_count : 1;
+		if ((size_t)q->pair_only + cnt > total) {
+			rc = hus_errf(err, HUS_EUSAGE, NULL, NULL,
+			              "--pair-only %" PRId64 " --pair-count %zu: group '%s' makes %zu "
+			              "products (0 to %zu)", q->pair_only, cnt, g->name, total,
+			              total ? total - 1 : 0);
+			goto cleanup;
+		}
+	}
+	w.cache_dir = q->pair_cache;
+	w.cache_group = g->name;
+	w.pair_only = 1;
+	w.only = (size_t)q->pair_only;
+	w.only_end = w.only + (q->pair_count ? q->pair_count : 1);
+#define RANGE_DONE (w.only_done == w.only_end - w.only)
+	w.want_arg = 1; /* as the trained pass of analyze_group */
+	w.mnn_thr = q->mnn_thr;
+	rc = set_pairs(&tp, &t, &w, NULL, err);
+	w.want_arg = 0;
+	for (int kind = 1; !rc && !RANGE_DONE && kind <= 2; kind++) {
+		const char *src;
+		if (kind == 1 && !(q->r1 && t.n))
+			continue;
+		if (kind == 2 && (!(q->r2 && t.n) || r2_unavailable(q, g, &t, &first)))
+			continue;
+		/* a control whose products all come before P is counted, not made (its size is
+		 * known: R1 has the given seeds or one per trained model, R2 one model per step-0
+		 * checkpoint or per trained model); the key check of the group's read is the
+		 * guard should the count ever disagree with the calls */
+		size_t nc = kind == 1 ? (q->r1_seeds ? q->n_r1_seeds : t.n)
+		                      : (g->r2_paths && g->n_r2 ? g->n_r2 : t.n);
+		size_t seg = analysis_pair_products(t.n, nc, 0) - analysis_pair_products(t.n, 0, 0);
+		if (w.product + seg <= w.only) {
+			w.product += seg;
+			continue;
+		}
+		rc = kind == 1 ? build_r1(q, &t, &c, err) : build_r2(q, g, &t, d, mmax, NULL, &c, &src, err);
+		if (!rc)
+			rc = set_pairs(&cp, &c, &w, NULL, err);
+		if (!rc && t.n >= 2 && c.n >= 2 && !RANGE_DONE) {
+			size_t N = t.n + c.n;
+			if (!(P = malloc(sizeof(double) * N * N)))
+				rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a pooled matrix");
+			else
+				rc = pooled_matrix(P, &t, &c, tp.P, cp.P,
+				                   stats_seed_test_runs(t.n, c.n, q->perm_max_exact, q->perm_B),
+				                   &w, err);
+			free(P);
+			P = NULL;
+		}
+		mset_release(&c), pairset_release(&cp);
+	}
+	if (!rc && !RANGE_DONE)
+		rc = hus_errf(err, HUS_EUSAGE, NULL, NULL,
+		              "--pair-only %" PRId64 " --pair-count %zu: group '%s' makes %zu "
+		              "products (0 to %zu)", q->pair_only, w.only_end - w.only, g->name,
+		              w.product, w.product ? w.product - 1 : 0);
+#undef RANGE_DONE
+cleanup:
+	mset_release(&t), mset_release(&c);
+	pairset_release(&tp), pairset_release(&cp);
+	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
 	return rc;
 }
 
@@ -700,7 +851,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 {
 	if (!q->n_groups)
 		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "no group of checkpoints to analyse");
-	if (!q->out_dir)
+	if (!q->out_dir && q->pair_only < 0)
 		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "no output directory");
 	for (size_t i = 0; i < q->n_groups; i++) {
 		if (!ana_group_name_ok(q->groups[i].name))
@@ -717,6 +868,13 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	}
 	if (q->r1_seeds && q->n_r1_seeds < 1)
 		return hus_errf(err, HUS_EUSAGE, NULL, NULL, "empty R1 seed list");
+	if (q->pair_only >= 0) { /* a pair job: one product into its pair cache, nothing else */
+		if (!q->pair_cache || q->n_groups != 1)
+			return hus_errf(err, HUS_EUSAGE, NULL, NULL,
+			                "--pair-only needs --pair-cache and exactly one group");
+		int rc = hus_mkdirs(q->pair_cache, err);
+		return rc ? rc : pair_only_group(q, &q->groups[0], err);
+	}
 	int rc = hus_mkdirs(q->out_dir, err);
 	if (rc)
 		return rc;
@@ -729,6 +887,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	struct planted_truth tr;
 	int have_truth = 0;
 	struct manifest *man = manifest_new(q->out_dir);
+	struct written csvs = { NULL, 0, 0 };
 	hj *root = hj_obj(), *groups = hj_obj();
 	if (!man || !root || !groups) {
 		manifest_free(man), hj_free(root), hj_free(groups);
@@ -757,7 +916,7 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	char names[4096] = "";
 	for (size_t i = 0; i < q->n_groups; i++) {
 		struct group_ctx gc = { q, &q->groups[i], h5, man, hj_obj(), X, X_n, X_d, NULL,
-					have_truth ? &tr : NULL, TX, TX_n };
+					have_truth ? &tr : NULL, TX, TX_n, &csvs };
 		hj_set(groups, q->groups[i].name, gc.out);
 		if ((rc = analyze_group(&gc, err)))
 			goto fail;
@@ -814,12 +973,21 @@ int analysis_run(const struct analysis_request *q, hj **results, struct hus_err 
 	free(X), free(TX);
 	if (have_truth)
 		planted_truth_release(&tr);
+	for (size_t i = 0; i < csvs.n; i++)
+		free(csvs.path[i]);
+	free(csvs.path);
 	if (results)
 		*results = root;
 	else
 		hj_free(root);
 	return 0;
 fail:
+	/* no partial output: the CSVs this analysis wrote go with the unfinished analysis.h5 */
+	for (size_t i = 0; i < csvs.n; i++) {
+		unlink(csvs.path[i]);
+		free(csvs.path[i]);
+	}
+	free(csvs.path);
 	h5w_abort(h5);
 	manifest_free(man);
 	free(X), free(TX);

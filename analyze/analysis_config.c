@@ -23,6 +23,9 @@
  *     matchings: true
  *     activations: acts/layer1_answer.h5  # optional: activation-level agreement
  *     act_rows: 1000
+ *     pair_jobs: auto                     # `husai run` only: one job per product of two
+ *     pair_job_products: 1                # decoders (auto | on | off), or this many per job;
+ *                                         # docs/reproducibility.md; read here so the keys are known
  *
  * Unknown keys in the section are errors with file:line:column (cfg_finish).
  */
@@ -179,6 +182,11 @@ int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err
 	if ((rc = cfg_bool(c, "analysis.matchings", 1, &b, err)))
 		goto fail;
 	s->q.write_matchings = b;
+	static const char *const pair_jobs[] = { "auto", "on", "off", NULL };
+	const char *pj;
+	if ((rc = cfg_str(c, "analysis.pair_jobs", "auto", pair_jobs, &pj, err)) ||
+	    (rc = cfg_int(c, "analysis.pair_job_products", 1, 1, 1 << 20, &v64, err)))
+		goto fail;
 	if ((rc = cfg_path(c, "analysis.out", NULL, &out, err)))
 		goto fail;
 	if ((rc = cfg_path(c, "analysis.activations", NULL, &s->q.activations, err)))

@@ -16,7 +16,10 @@ struct mset {
 	float **At; /* (m[i], d) each */
 	size_t *zeros;
 	char **file; /* the checkpoint each came from (NULL for a sampled control) */
+	char (*key)[65]; /* sha256 of each normalised decoder's bytes, "" until mset_key */
 };
+/* The pair caches' key of model i (docs/artifacts.md "Pair cache"), computed once. */
+const char *mset_key(const struct mset *s, size_t i);
 
 /* Work buffers for one pair. */
 struct pairwork {
@@ -26,6 +29,16 @@ struct pairwork {
 	double mnn_thr; /* their threshold */
 	struct hus_progress *prog; /* products done so far (or NULL): analysis_progress_step */
 	double flops;              /* FLOP of the products done */
+	/* pair caches (docs/reproducibility.md "Pairs as jobs"): every pair_pwmcc call is product
+	 * number `product` of the group, counted in the order the analysis makes them */
+	const char *cache_dir;     /* read <dir>/<group>_<product>.h5 when present, or NULL */
+	const char *cache_group;
+	size_t product;
+	int pair_only;             /* compute and write only products [only, only_end), skip the
+	                            * others */
+	size_t only, only_end;
+	size_t only_done;          /* how many of them were written */
+	struct manifest *man;      /* cache files read are listed as inputs (or NULL) */
 };
 /* One product of A (d, mA) by B (d, mB) done: advance the progress line (pairs, GFLOP/s, ETA). */
 void analysis_progress_step(struct pairwork *w, size_t d, size_t mA, size_t mB);
@@ -48,8 +61,8 @@ void mset_release(struct mset *s);
 int mset_alloc(struct mset *s, size_t n, size_t d, struct hus_err *err);
 int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed, const char *file,
              struct hus_err *err);
-int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
-               size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err);
+int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const struct mset *a,
+               size_t i, const struct mset *b, size_t j, struct hus_err *err);
 /* with_cross 0: the within-set entries only, the cross entries NaN (no product formed) */
 int pooled_matrix(double *P, const struct mset *a, const struct mset *b, const double *Pa,
                   const double *Pb, int with_cross, struct pairwork *w, struct hus_err *err);

@@ -2,7 +2,9 @@
  * analysis_sets.c — the model sets of an analysis (trained checkpoints of a group, sampled
  * R1/R2 controls): loading and validating checkpoints in numerically sorted seed order (spec
  * §5.2), normalising their decoders once, every pair's PWMCC (with argmaxes and per-feature
- * sums when asked), and the pooled matrix of two sets for the permutation test.
+ * sums when asked), and the pooled matrix of two sets for the permutation test.  Every product
+ * of two decoders goes through pair_maxes, which numbers them in the order the analysis makes
+ * them and reads or writes their pair caches (docs/reproducibility.md "Pairs as jobs").
  */
 #include <inttypes.h>
 #include <math.h>
@@ -21,7 +23,7 @@ void mset_release(struct mset *s)
 		free(s->At[i]);
 	for (size_t i = 0; s->file && i < s->n; i++)
 		free(s->file[i]);
-	free(s->At), free(s->seed), free(s->m), free(s->zeros), free(s->file);
+	free(s->At), free(s->seed), free(s->m), free(s->zeros), free(s->file), free(s->key);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -35,7 +37,8 @@ int mset_alloc(struct mset *s, size_t n, size_t d, struct hus_err *err)
 	s->At = calloc(n ? n : 1, sizeof(float *));
 	s->zeros = calloc(n ? n : 1, sizeof(size_t));
 	s->file = calloc(n ? n : 1, sizeof(char *));
-	if (!s->seed || !s->m || !s->At || !s->zeros || !s->file) {
+	s->key = calloc(n ? n : 1, sizeof(*s->key));
+	if (!s->seed || !s->m || !s->At || !s->zeros || !s->file || !s->key) {
 		mset_release(s);
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu models", n);
 	}
@@ -72,19 +75,91 @@ int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed,
 }
 
 
-int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const float *At,
-                      size_t mA, const float *Bt, size_t mB, size_t d, struct hus_err *err)
+const char *mset_key(const struct mset *s, size_t i)
 {
+	if (!s->key[i][0])
+		hus_sha256_buf(s->At[i], sizeof(float) * s->m[i] * s->d, s->key[i]);
+	return s->key[i];
+}
+
+/* docs/artifacts.md "Pair cache": <dir>/<group>_<product>.h5 */
+void analysis_pair_cache_path(char *out, size_t n, const char *dir, const char *group,
+                              size_t product)
+{
+	snprintf(out, n, "%s/%s_%zu.h5", dir, group, product);
+}
+
+static size_t n_pairs(size_t n)
+{
+	return n < 2 ? 0 : n * (n - 1) / 2;
+}
+
+/* a control's cross products exist when the seed-level test is run (its pooled matrix) */
+static size_t cross_products(size_t n, size_t nc)
+{
+	return n >= 2 && nc >= 2 &&
+	       stats_seed_test_runs(n, nc, ANALYSIS_PERM_MAX_EXACT, ANALYSIS_PERM_B) ? n * nc : 0;
+}
+
+size_t analysis_pair_products(size_t n, size_t n1, size_t n2)
+{
+	size_t p = n_pairs(n);
+	if (n1)
+		p += n_pairs(n1) + cross_products(n, n1);
+	if (n2)
+		p += n_pairs(n2) + cross_products(n, n2);
+	return p;
+}
+
+/* The maxima of product w->product (model i of a by model j of b) into w's buffers: read from
+ * its pair cache when there is one (validated against this pair's key), else computed; in
+ * pair-only mode computed and written for the products asked, zeros for the others. */
+static int pair_maxes(struct pairwork *w, const struct mset *a, size_t i, const struct mset *b,
+                      size_t j, struct hus_err *err)
+{
+	size_t product = w->product++, mA = a->m[i], mB = b->m[j], d = a->d;
+	if (w->pair_only && (product < w->only || product >= w->only_end)) {
+		memset(w->rowmax, 0, sizeof(float) * mA), memset(w->colmax, 0, sizeof(float) * mB);
+		memset(w->argrow, 0, sizeof(int32_t) * mA), memset(w->argcol, 0, sizeof(int32_t) * mB);
+		return 0;
+	}
+	char path[4200];
+	struct pair_cache_key k;
+	memset(&k, 0, sizeof(k));
+	if (w->cache_dir) {
+		analysis_pair_cache_path(path, sizeof(path), w->cache_dir, w->cache_group, product);
+		memcpy(k.key_a, mset_key(a, i), 65);
+		memcpy(k.key_b, mset_key(b, j), 65);
+		k.d_model = d, k.m_a = mA, k.m_b = mB, k.with_argmax = w->want_arg;
+	}
+	if (w->cache_dir && !w->pair_only && hus_file_exists(path)) {
+		int rc = pair_cache_read(path, &k, w->rowmax, w->colmax, w->argrow, w->argcol, err);
+		if (!rc && w->man)
+			rc = manifest_add_input(w->man, path, err);
+		return rc;
+	}
 	int rc = pwmcc_maxes(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
-	                     w->want_arg ? w->argcol : NULL, At, Bt, d, mA, mB, err);
+	                     w->want_arg ? w->argcol : NULL, a->At[i], b->At[j], d, mA, mB, err);
+	if (!rc && w->pair_only) {
+		rc = pair_cache_write(path, &k, w->rowmax, w->colmax, w->argrow, w->argcol, err);
+		w->only_done += !rc;
+	}
+	return rc;
+}
+
+int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const struct mset *a,
+               size_t i, const struct mset *b, size_t j, struct hus_err *err)
+{
+	size_t mA = a->m[i], mB = b->m[j];
+	int rc = pair_maxes(w, a, i, b, j, err);
 	if (rc)
 		return rc;
-	analysis_progress_step(w, d, mA, mB);
+	analysis_progress_step(w, a->d, mA, mB);
 	double ra = 0, rb = 0;
-	for (size_t i = 0; i < mA; i++)
-		ra += w->rowmax[i];
-	for (size_t j = 0; j < mB; j++)
-		rb += w->colmax[j];
+	for (size_t f = 0; f < mA; f++)
+		ra += w->rowmax[f];
+	for (size_t f = 0; f < mB; f++)
+		rb += w->colmax[f];
 	*r_a = ra / (double)mA;
 	*r_b = rb / (double)mB;
 	*v = (*r_a + *r_b) / 2;
@@ -123,7 +198,7 @@ int pooled_matrix(double *P, const struct mset *a, const struct mset *b,
 				continue;
 			}
 			double v, ra, rb;
-			int rc = pair_pwmcc(&v, &ra, &rb, w, a->At[i], a->m[i], b->At[j], b->m[j], a->d, err);
+			int rc = pair_pwmcc(&v, &ra, &rb, w, a, i, b, j, err);
 			if (rc)
 				return rc;
 			P[i * N + na + j] = P[(na + j) * N + i] = v;
@@ -158,8 +233,7 @@ int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *w, doub
 	size_t p = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++) {
-			int rc = pair_pwmcc(&ps->v[p], &ps->ra[p], &ps->rb[p], w, s->At[i], s->m[i],
-			                    s->At[j], s->m[j], s->d, err);
+			int rc = pair_pwmcc(&ps->v[p], &ps->ra[p], &ps->rb[p], w, s, i, s, j, err);
 			if (rc) {
 				pairset_release(ps);
 				return rc;

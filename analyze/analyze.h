@@ -334,6 +334,10 @@ int stats_seed_bootstrap_diff(double *lo, double *hi, const double *p1, size_t n
 /* Smallest one-sided p the permutation test can return for n1 vs n2 models: 1/C(n1+n2, n1)
  * when enumerated (<= max_exact relabellings), else 1/(B+1).  NaN if a group has < 2. */
 double stats_perm_min_p(size_t n1, size_t n2, size_t max_exact, size_t B);
+/* 1 when that test can reach p < 0.05 (stats_perm_min_p below it), so the analysis runs it and
+ * forms its n1·n2 cross-group products; 0: the design cannot reject, the test is not run
+ * (stats_seed_permutation_design; docs/formulas.md §8.8). */
+int stats_seed_test_runs(size_t n1, size_t n2, size_t max_exact, size_t B);
 /* Smallest n (models per group, both groups n) with m_tests · min p < alpha: the seeds a
  * design needs before Holm over m_tests conditions can reject anything; 0 if none <= 64. */
 size_t stats_perm_seeds_needed(double alpha, size_t m_tests, size_t max_exact, size_t B);
@@ -428,8 +432,25 @@ struct analysis_request {
 	size_t unstable_k;         /* dimensions compared of the unstable features' span (16) */
 	double sinkhorn_eps;       /* > 0: Sinkhorn matching of the trained pairs at this epsilon
 	                            * (sinkhorn.c); 0: off (the default) */
+	const char *pair_cache;    /* a directory of pair caches (husai.pair_cache): a product whose
+	                            * file is there is read from it (validated), else computed;
+	                            * the outputs are the same bytes either way */
+	int64_t pair_only;         /* >= 0: compute only product number pair_only of the one group
+	                            * into pair_cache and write nothing else (a pair job); -1: off */
+	size_t pair_count;         /* with pair_only: products pair_only .. pair_only+count-1 (1) */
 };
 void analysis_request_defaults(struct analysis_request *q);
+/* The pair cache of product `product` of `group` in `dir`: <dir>/<group>_<product>.h5. */
+void analysis_pair_cache_path(char *out, size_t n, const char *dir, const char *group,
+                              size_t product);
+/* How many products the analysis of one group makes, in the order it makes them (the pair
+ * jobs' numbers): the trained pairs, then for R1 and for R2 (when computed) the control's
+ * pairs and its cross pairs with the trained models (the permutation test's pooled matrix,
+ * when that test is run: stats_seed_test_runs).  n trained models, n1 R1 models (0: no R1), n2 R2 models (0: no R2). */
+size_t analysis_pair_products(size_t n, size_t n1, size_t n2);
+/* the seed-level permutation test's settings (every analysis uses these) */
+#define ANALYSIS_PERM_MAX_EXACT 20000 /* enumerate every relabelling up to this many */
+#define ANALYSIS_PERM_B 9999          /* else this many random ones */
 /*
  *   struct analysis_request q;  analysis_request_defaults(&q);
  *   const char *ck[] = { "sae/s42.h5", "sae/s123.h5", "sae/s456.h5" };

@@ -21,6 +21,7 @@ static const char *const analyze_usage[] = {
 	"                 [--hungarian-max <d_sae>] [--sinkhorn <epsilon>] [--no-matchings]",
 	"                 [--activations <acts.h5> [--act-rows <n>]]",
 	"                 [--truth <planted.h5> [--truth-rows <n>]] [--stability-threshold <x>]",
+	"                 [--pair-cache <dir> [--pair-only <n> [--pair-count <k>]]]",
 	"",
 	"   Writes <dir>/analysis.h5, results.json, <group>_{trained,r1,r2}_pairwise_pwmcc.csv and",
 	"   manifest.json.  Defaults: --control both, R1 seeds = seed + 100000 (--r1-seeds",
@@ -43,6 +44,11 @@ static const char *const analyze_usage[] = {
 	"   --stability-threshold x (0 < x <= 1) adds each feature's stability probability: the share",
 	"   of the other seeds holding a feature with |cos| >= x; and how the spans of the unstable",
 	"   features (probability below 1/2) of different seeds line up (principal angles).",
+	"   --pair-cache reads each product of two decoders from <dir>/<group>_<n>.h5 when it is",
+	"   there (checked against the two decoders' sha256), else computes it: the outputs are the",
+	"   same bytes.  --pair-only n computes only product n of the one group into that file and",
+	"   writes nothing else (--out not needed): `husai run`'s pair jobs (analysis.pair_jobs);",
+	"   --pair-count k: products n to n+k-1, one file each (default 1).",
 	"   --config reads the same settings from the `analysis:` section of a YAML file (keys in",
 	"   analyze/analysis_config.c); options on the command line override it.",
 	NULL,
@@ -227,6 +233,9 @@ int cmd_analyze(int argc, char **argv)
 		HUS_OPT_SIZE("truth-rows", 0, &q->truth_rows, SIZE_MAX),
 		HUS_OPT_F64_ABOVE("stability-threshold", 0, &q->stability_thr, 0, 1),
 		HUS_OPT_F64("sinkhorn", 0, &q->sinkhorn_eps, SINKHORN_EPS_MIN, SINKHORN_EPS_MAX),
+		HUS_OPT_STR("pair-cache", 0, &q->pair_cache),
+		HUS_OPT_I64("pair-only", 0, &q->pair_only, 0, INT64_MAX),
+		HUS_OPT_SIZE("pair-count", 0, &q->pair_count, 1 << 20),
 		HUS_OPT_END,
 	};
 	const struct hus_cli cli = { "analyze", analyze_usage, opts, 0, 0 };
@@ -237,8 +246,12 @@ int cmd_analyze(int argc, char **argv)
 	if (a.control >= 0)
 		q->r1 = a.control & 1, q->r2 = a.control >> 1;
 	status = 2;
-	if (!a.n_groups || !q->out_dir) {
+	if (!a.n_groups || (!q->out_dir && q->pair_only < 0)) {
 		hus_cli_misuse(&cli, "groups (--group or --config) and --out are required");
+		goto done;
+	}
+	if (q->pair_only >= 0 && (!q->pair_cache || a.n_groups != 1)) {
+		hus_cli_misuse(&cli, "--pair-only needs --pair-cache and exactly one group");
 		goto done;
 	}
 	if (attach_r2(&a, &bad)) {
@@ -254,7 +267,12 @@ int cmd_analyze(int argc, char **argv)
 	struct hus_err err = { 0 };
 	hj *res = NULL;
 	int rc = analysis_run(q, &res, &err);
-	if (!rc)
+	if (!rc && q->pair_only >= 0) {
+		char path[4200];
+		analysis_pair_cache_path(path, sizeof(path), q->pair_cache, a.groups[0].name,
+		                         (size_t)q->pair_only);
+		printf("wrote %s%s\n", path, q->pair_count > 1 ? " and the next ones" : "");
+	} else if (!rc)
 		print_results(res, q->out_dir);
 	hj_free(res);
 	if (rc)

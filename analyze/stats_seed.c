@@ -258,6 +258,11 @@ double stats_perm_min_p(size_t n1, size_t n2, size_t max_exact, size_t B)
 	return 1.0 / (double)(B + 1);
 }
 
+int stats_seed_test_runs(size_t n1, size_t n2, size_t max_exact, size_t B)
+{
+	return stats_perm_min_p(n1, n2, max_exact, B) < 0.05;
+}
+
 size_t stats_perm_seeds_needed(double alpha, size_t m_tests, size_t max_exact, size_t B)
 {
 	if (!m_tests)

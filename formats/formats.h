@@ -43,6 +43,7 @@ struct json_t; /* jansson's value type; callers never see its definition */
 #include "artifact_transformer.h" /* activation sets, transformer checkpoints */
 #include "artifact_sae.h" /* SAE checkpoints (artifact_sae.c) */
 #include "artifact_analysis.h" /* analysis artifacts (artifact_analysis.c) */
+#include "artifact_pair_cache.h" /* one pair's product results (artifact_pair_cache.c) */
 
 /* == import: formats/import/import.h (husai_formats_import) == */
 #include "import/import.h"

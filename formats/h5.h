@@ -22,6 +22,7 @@
 #define HUS_FORMAT_ACTIVATIONS "husai.activation_set"
 #define HUS_FORMAT_SAE "husai.sae_checkpoint"
 #define HUS_FORMAT_ANALYSIS "husai.analysis"
+#define HUS_FORMAT_PAIR_CACHE "husai.pair_cache"
 
 /* What every artifact records beside its format (Foundation issue, docs/decisions.md §10). */
 struct hus_provenance {

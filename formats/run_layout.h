@@ -22,6 +22,7 @@
 #define RUN_ANALYSIS_DIR "analysis"
 #define RUN_ANALYSIS_FILE "analysis.h5"
 #define RUN_RESULTS "results.json"
+#define RUN_PAIR_CACHE_DIR "pairs" /* analysis/<cond>/pairs: the pair jobs' caches */
 #define RUN_MANIFEST "manifest.json"
 #define RUN_JOBS_DIR "jobs"
 #define RUN_LOGS_DIR "logs"

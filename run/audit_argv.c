@@ -40,6 +40,8 @@ enum arg_kind {
 	ARG_INPUT,  /* one input file */
 	ARG_INPUTS, /* <name>=<file>[,<file>...] */
 	ARG_OUT,    /* the output directory: replaced by the scratch directory */
+	ARG_DROP,   /* a value not passed on: --pair-cache, so that every product is recomputed
+	             * from the checkpoints, never read from the run's pair caches */
 };
 
 struct audit_opt {
@@ -60,6 +62,7 @@ static const struct audit_opt analyze_options[] = {
 	{ "no-matchings", ARG_FLAG, 0 },
 	{ "truth", ARG_INPUT, 0 },       { "truth-rows", ARG_VALUE, 0 },
 	{ "stability-threshold", ARG_VALUE, 0 },
+	{ "pair-cache", ARG_DROP, 0 },
 };
 #define N_OPTIONS (sizeof(analyze_options) / sizeof(analyze_options[0]))
 /* `husai functional` (train/cmd_functional.c; keep the two lists together) */
@@ -389,6 +392,7 @@ int audit_job_read(hj *rec, const char *rec_path, const char *run_abs, const cha
 			arg = joined(name, v);
 			break;
 		case ARG_OUT:
+		case ARG_DROP:
 			continue;
 		case ARG_INPUT:
 			if ((rc = map_input(&x, at[k], name, v, mapped, sizeof(mapped))))

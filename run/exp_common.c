@@ -185,6 +185,100 @@ int exp_train_condition(struct runner *r, struct cfg *c, const char *job, const 
 	return rc;
 }
 
+/* analysis.pair_jobs (README "Running on many machines", docs/reproducibility.md "Pairs as
+ * jobs"): one job per product of two decoders (analysis.pair_job_products per job) before a
+ * group's analysis.  auto: under MPI with at least two ranks, for groups of d_sae >= PAIR_JOBS_AUTO_D_SAE
+ * (read from the group's first checkpoint, which exists once the SAE batch has ended). */
+#define PAIR_JOBS_AUTO_D_SAE 32768 /* each pair job loads the whole group: below this the
+                                    * loads outweigh the product (EXPERIMENTS.md "Pairs as jobs") */
+static int pair_jobs_count(struct runner *r, struct cfg *c, const char *cond,
+                           const char *const *dirs, const int64_t *seeds, size_t nseeds,
+                           const struct exp_stats *st, size_t *products, struct hus_err *err)
+{
+	static const char *const choices[] = { "auto", "on", "off", NULL };
+	const char *mode;
+	*products = 0;
+	int64_t size;
+	int rc = cfg_str(c, "analysis.pair_jobs", "auto", choices, &mode, err);
+	if (!rc) /* read here too, so that the first (validate-only) pass knows the key */
+		rc = cfg_int(c, "analysis.pair_job_products", 1, 1, 1 << 20, &size, err);
+	if (rc || r->validate_only || !strcmp(mode, "off") || nseeds < 1)
+		return rc;
+	if (!strcmp(mode, "auto")) {
+		if (r->group.size < 2)
+			return 0;
+		char p[PATH_MAX + 256];
+		struct exp_sae_final m;
+		struct hus_err e2 = { 0 };
+		run_sae_path(p, sizeof(p), r->run_dir, dirs ? dirs[0] : cond, seeds[0], NULL);
+		if (!hus_file_exists(p) || exp_sae_final(p, &m, &e2))
+			return 0; /* a dry run before training: no pair jobs */
+		size_t d_sae = m.d_sae;
+		exp_sae_final_release(&m);
+		if (d_sae < PAIR_JOBS_AUTO_D_SAE)
+			return 0;
+	}
+	/* the products of the analysis (analysis_pair_products): R1 over the given seeds, the
+	 * config's list, or one per trained seed; R2 over the step-0 checkpoints, one per seed */
+	int r1 = strcmp(st->controls, "r2") != 0, r2 = strcmp(st->controls, "r1") != 0;
+	size_t n1 = st->n_r1_seeds ? st->n_r1_seeds : nseeds;
+	if (!st->n_r1_seeds && cfg_has(c, "analysis.r1_seeds")) {
+		int64_t *l = NULL;
+		if ((rc = cfg_int_list(c, "analysis.r1_seeds", NULL, 0, &l, &n1, err)))
+			return rc;
+		free(l);
+	}
+	*products = analysis_pair_products(nseeds, r1 ? n1 : 0, r2 ? nseeds : 0);
+	return 0;
+}
+
+/* Jobs pair_<cond>_<p>: the group's analysis command (argv, `a` entries, ending in
+ * --pair-cache DIR) for products p .. p+size-1 alone (analysis.pair_job_products), without
+ * --out. */
+static int exp_pair_jobs(struct runner *r, struct cfg *c, const char *cond,
+                         const char *const *argv, size_t a, size_t products,
+                         struct hus_err *err)
+{
+	int64_t size = 1;
+	int rc = cfg_int(c, "analysis.pair_job_products", 1, 1, 1 << 20, &size, err);
+	const char *pv[48];
+	size_t k = 0;
+	for (size_t i = 0; i < a; i++) {
+		if (!strcmp(argv[i], "--out")) {
+			i++;
+			continue;
+		}
+		pv[k++] = argv[i];
+	}
+	pv[k] = argv[a], pv[k + 1] = argv[a + 1]; /* --pair-cache DIR */
+	char (*cache)[PATH_MAX] = calloc((size_t)size, sizeof(*cache));
+	const char **outs = calloc((size_t)size + 1, sizeof(*outs));
+	if (!rc && (!cache || !outs))
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	for (size_t p = 0; p < products && !rc; p += (size_t)size) {
+		char num[32], cnt[32], name[160], rel[PATH_MAX + 64];
+		size_t n = products - p < (size_t)size ? products - p : (size_t)size;
+		snprintf(num, sizeof(num), "%zu", p);
+		snprintf(cnt, sizeof(cnt), "%zu", n);
+		snprintf(name, sizeof(name), "pair_%s_%zu", cond, p);
+		run_analysis_path(rel, sizeof(rel), NULL, cond, RUN_PAIR_CACHE_DIR);
+		for (size_t j = 0; j < n; j++) {
+			analysis_pair_cache_path(cache[j], sizeof(cache[j]), rel, cond, p + j);
+			outs[j] = cache[j];
+		}
+		outs[n] = NULL;
+		pv[k + 2] = "--pair-only";
+		pv[k + 3] = num;
+		pv[k + 4] = n > 1 ? "--pair-count" : NULL;
+		pv[k + 5] = cnt;
+		pv[k + 6] = NULL;
+		rc = runner_job(r, name, pv, outs, err);
+	}
+	free(cache);
+	free(outs);
+	return rc;
+}
+
 int exp_analyze(struct runner *r, struct cfg *c, const char *cond, const int64_t *seeds,
                 size_t nseeds, const struct exp_stats *st, struct hus_err *err)
 {
@@ -238,14 +332,30 @@ int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const ch
 		argv[a++] = "--r1-offset";
 		argv[a++] = off;
 	}
-	for (size_t i = 0; st->analyze_extra && st->analyze_extra[i] && a < 39; i++)
+	for (size_t i = 0; st->analyze_extra && st->analyze_extra[i] && a < 35; i++)
 		argv[a++] = st->analyze_extra[i];
 	argv[a] = NULL;
 	char o1[PATH_MAX], o2[PATH_MAX];
 	run_analysis_path(o1, sizeof(o1), NULL, cond, RUN_RESULTS);
 	run_analysis_path(o2, sizeof(o2), NULL, cond, RUN_ANALYSIS_FILE);
 	const char *outs[] = { o1, o2, NULL };
-	rc = runner_job(r, name, argv, outs, err);
+	size_t products = 0;
+	rc = pair_jobs_count(r, c, cond, dirs, seeds, nseeds, st, &products, err);
+	if (!rc && products) {
+		/* pair jobs first (phase 0), the group's analysis after them (phase 1), reading
+		 * their caches; the same analysis bytes either way (docs/reproducibility.md) */
+		char cache[PATH_MAX + 64];
+		run_analysis_path(cache, sizeof(cache), r->run_dir, cond, RUN_PAIR_CACHE_DIR);
+		argv[a] = "--pair-cache";
+		argv[a + 1] = cache;
+		argv[a + 2] = NULL;
+		rc = exp_pair_jobs(r, c, cond, argv, a, products, err);
+		a += 2;
+		r->job_phase = 1;
+	}
+	if (!rc)
+		rc = runner_job(r, name, argv, outs, err);
+	r->job_phase = 0;
 	free(group);
 	free(r2);
 	return rc;

@@ -45,6 +45,8 @@ struct run_group {
 /* One job declared inside a batch, waiting for runner_batch_end. */
 struct run_queued {
 	char *name;
+	int phase; /* 0, or 1: runs after the batch's phase-0 jobs (a group's analysis after its
+	            * pair jobs) */
 	char **argv, **outputs; /* NULL-terminated copies */
 };
 
@@ -75,6 +77,7 @@ struct runner {
 	int slots;          /* jobs at once in the current batch (run_batch.c plan_slots) */
 	int child_threads;  /* OMP_NUM_THREADS given to jobs (0: inherit), set per batch */
 	int in_batch;
+	int job_phase;      /* the phase of the jobs declared next (run_queued.phase) */
 	struct run_queued *queue;
 	size_t nqueue, capqueue;
 	size_t batch_first_seen; /* jobs_seen when the batch began */

@@ -16,7 +16,10 @@
  *      every rank instead of leaving them waiting; once a job failed, rank 0 hands out no more;
  *  (3) all meetings are the same collective (run_mpi_sum), so a rank that fails between two
  *      meetings and skips ahead still pairs with the others' next meeting; after a failure is
- *      known nobody meets again.
+ *      known nobody meets again;
+ *  (4) a job declared with phase 1 (runner.job_phase) depends on the batch's phase-0 jobs: the
+ *      batch runs as two, phase 0 first (runner_batch_end), so a group's analysis starts only
+ *      once every pair job of the batch has finished on whichever rank ran it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +87,7 @@ int runner_job(struct runner *r, const char *name, const char *const *argv,
 		r->capqueue = cap;
 	}
 	struct run_queued *q = &r->queue[r->nqueue];
+	q->phase = r->job_phase;
 	q->name = strdup(name);
 	q->argv = copy_list(argv);
 	q->outputs = copy_list(outputs);
@@ -196,7 +200,7 @@ static void plan_slots(struct runner *r)
 	r->child_threads = n > 1 ? (int)(budget / n > 1 ? budget / n : 1) : 0;
 }
 
-int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
+static int batch_run(struct runner *r, int rc, struct hus_err *err)
 {
 	r->in_batch = 0;
 	if (r->validate_only) {
@@ -221,4 +225,36 @@ int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
 		hus_progress_update(&r->progress, r->jobs_seen, last);
 	free_queue(r);
 	return rc;
+}
+
+/* Invariant (4): a batch whose jobs have phases runs as two batches, phase 0 then phase 1,
+ * each in declaration order, on every rank alike (all declared the same jobs); a failure in
+ * the first is shared at its end, and the second then runs nothing. */
+int runner_batch_end(struct runner *r, int rc, struct hus_err *err)
+{
+	size_t later = 0;
+	for (size_t i = 0; i < r->nqueue; i++)
+		later += r->queue[i].phase > 0;
+	if (!later || r->validate_only)
+		return batch_run(r, rc, err);
+	struct run_queued *second = malloc(later * sizeof(*second));
+	if (!second && !rc)
+		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
+	size_t k = 0, n = 0;
+	for (size_t i = 0; i < r->nqueue; i++) {
+		if (r->queue[i].phase > 0 && second) {
+			second[n] = r->queue[i];
+			second[n++].phase = 0;
+		} else if (r->queue[i].phase > 0) { /* no room: dropped, the batch fails */
+			free(r->queue[i].name), free_list(r->queue[i].argv), free_list(r->queue[i].outputs);
+		} else {
+			r->queue[k++] = r->queue[i];
+		}
+	}
+	r->nqueue = k;
+	rc = batch_run(r, rc, err);
+	r->in_batch = 0;
+	r->queue = second;
+	r->nqueue = r->capqueue = n;
+	return batch_run(r, rc, err);
 }

@@ -3,7 +3,8 @@
 # a small pipeline writes every kind of husai HDF5 file — transformer checkpoints (trained and
 # imported), an extracted, an imported (with --token-ids) and a planted activation set, SAE
 # checkpoints (step 0, final, imported), analysis.h5 with every optional part (controls,
-# matchings, Sinkhorn, activation-level agreement, truth, stability probability) — and every
+# matchings, Sinkhorn, activation-level agreement, truth, stability probability), pair caches
+# with and without argmaxes — and every
 # dataset of every file must carry a non-empty `description` and a `dims` attribute naming as
 # many dimensions as the dataset's rank, read off `husai inspect`.
 . "${HUSAI_SOURCE_DIR:?}/tests/script_lib.sh" describe
@@ -47,6 +48,12 @@ printf 'sae:\n  d_sae: 16\n  k: 3\n  epochs: 2\n  batch_size: 128\n' >sae.yaml
 	--sinkhorn 0.1 --activations p.h5 --act-rows 200 --truth p.h5 --truth-rows 200 \
 	--stability-threshold 0.5 --out pa >>log 2>&1
 check "the planted analysis runs" test -s pa/analysis.h5
+# a pair cache with argmaxes (product 0: a trained pair) and one without (product 1: R1's)
+for p in 0 1; do
+	"$bin" analyze --group g=ps/sae_seed1.h5,ps/sae_seed2.h5 --control r1 --pair-cache pc \
+		--pair-only $p >>log 2>&1
+done
+check "pair caches written" test -s pc/g_0.h5 -a -s pc/g_1.h5
 # imports: an SAE, a transformer, and activations with token ids
 "$bin" import --out imp "$src/tests/fixtures/import/saelens_a" >>log 2>&1
 "$bin" import --out imp_tf "$src/tests/fixtures/import/transformer.pt" >>log 2>&1
@@ -57,7 +64,7 @@ check "import-activations with --token-ids" \
 
 files=$(find . -type f -name '*.h5' | sort)
 for want in transformer/transformer_final.h5 activations.h5 sae_seed1.h5 sae_seed1_step0.h5 \
-	analysis.h5 p.h5 pa/analysis.h5 ia.h5; do
+	analysis.h5 p.h5 pa/analysis.h5 ia.h5 pc/g_0.h5 pc/g_1.h5; do
 	check "the pipeline wrote $want" grep -q "$want\$" <<<"$files"
 done
 check "an imported SAE" test -n "$(find imp -name '*.h5')"
