@@ -89,6 +89,24 @@ check "a --pair-count running past the last product is refused, writing nothing"
 	test "$("$bin" analyze --group "$cond=$group" --control r1 --pair-cache "$tmp/pz" --pair-only 25 \
 		--pair-count 4 >/dev/null 2>&1; echo $?)" -eq 2 -a -z "$(ls "$tmp/pz" 2>/dev/null)"
 
+# three seeds: 3 + 3 models cannot reach p < 0.05, so the seed-level test is not run and its
+# cross products are not among the pair jobs' (3 trained + 3 R1 + 3 R2 = 9 products): caches
+# made for each of them give the bytes of an analysis without caches
+g3=$(for s in 1 2 3; do printf '%s' "${sep3:-}$tmp/b/sae/$cond/sae_seed$s.h5"; sep3=,; done)
+for p in 0 1 2 3 4 5 6 7 8; do
+	"$bin" analyze --group "$cond=$g3" --bootstrap 200 --pair-cache "$tmp/p3" --pair-only $p >/dev/null 2>&1 ||
+		echo "pair-only $p failed" >>"$tmp/p3.err"
+done
+check "3 seeds: 9 pair caches, none failed" test "$(ls "$tmp/p3" | grep -c '\.h5$')" -eq 9 -a ! -e "$tmp/p3.err"
+check "3 seeds: a 10th product does not exist" \
+	test "$("$bin" analyze --group "$cond=$g3" --pair-cache "$tmp/p3" --pair-only 9 >/dev/null 2>&1; echo $?)" -eq 2
+"$bin" analyze --group "$cond=$g3" --bootstrap 200 --out "$tmp/n3" >/dev/null 2>&1
+"$bin" analyze --group "$cond=$g3" --bootstrap 200 --pair-cache "$tmp/p3" --out "$tmp/c3" >/dev/null 2>&1
+check "3 seeds from the caches: the same analysis datasets" cmp \
+	<(cd "$tmp/n3" && "$bin" inspect --checksums analysis.h5 | grep -v "@" | grep sha256) \
+	<(cd "$tmp/c3" && "$bin" inspect --checksums analysis.h5 | grep -v "@" | grep sha256)
+check "3 seeds: the permutation test is marked not run" grep -q '"computed": false' "$tmp/c3/results.json"
+
 # two ranks, pair jobs forced on
 if ! command -v mpirun >/dev/null; then
 	echo "SKIP (MPI half): no mpirun"; mpi_skip=1
