@@ -96,8 +96,10 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_legend_draw(&p, c->cr, leg, nl);
 	for (size_t i = 0; i < n; i++) {
 		fig_series(c, lab[i]); /* each condition is a series (plot/overlap.c) */
-		fig_errbars(c, &p.xs, &p.ys, &ex[i], &pl[i], &ph[i], 1, FIG_GREY, 1.5);
-		fig_errbars_h(c, &p.xs, &p.ys, &py[i], &el[i], &eh[i], 1, FIG_GREY, 1.5);
+		fig_errbars(c, &p.xs, &p.ys, &ex[i], &pl[i], &ph[i], 1, FIG_GREY, 1.5,
+		            FIG_VERTICAL);
+		fig_errbars(c, &p.xs, &p.ys, &py[i], &el[i], &eh[i], 1, FIG_GREY, 1.5,
+		            FIG_HORIZONTAL);
 	}
 	/* labels: the first of four places around the point that stays inside the plot and
 	 * clear of the labels already placed */

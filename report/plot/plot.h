@@ -271,14 +271,12 @@ void fig_line(struct fig_canvas *c, const struct fig_scale *xs, const struct fig
 /* marker.c: filled circle markers at finite points, logged with `series`. */
 void fig_markers(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
                  const double *x, const double *y, size_t n, int colour, int series);
-/* errbar.c: vertical whiskers from lo[i] to hi[i] at x[i], with caps (half-width cap pts). */
+/* errbar.c: whiskers from lo[i] to hi[i] with caps (half-width cap pts): vertical ones at
+ * x = pos[i], or horizontal ones (x from lo to hi) at y = pos[i]. */
+enum fig_orient { FIG_VERTICAL, FIG_HORIZONTAL };
 void fig_errbars(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
-                 const double *x, const double *lo, const double *hi, size_t n, int colour,
-                 double cap);
-/* errbar.c: horizontal whiskers (x from lo to hi at y). */
-void fig_errbars_h(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
-                   const double *y, const double *lo, const double *hi, size_t n, int colour,
-                   double cap);
+                 const double *pos, const double *lo, const double *hi, size_t n, int colour,
+                 double cap, enum fig_orient o);
 /* band.c: translucent band between lo and hi, split into runs of finite points. */
 void fig_band(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
               const double *x, const double *lo, const double *hi, size_t n, int colour);
