@@ -112,6 +112,11 @@ void fig_canvas_release(struct fig_canvas *c);
 /* The canvas a cairo context draws for (NULL for a context not made by fig_canvas_open). */
 struct fig_canvas *fig_canvas_of(cairo_t *cr);
 extern const cairo_user_data_key_t fig_canvas_key;
+/* The canvas's growing arrays (the logs below, texts, geometry, the serialised bytes): the
+ * array a of *cap entries of `size` bytes with room for `need` entries, its capacity doubled
+ * (from `first` when empty) as often as it takes; NULL only when out of memory (then a and
+ * *cap are kept). */
+void *fig_grow(void *a, size_t *cap, size_t need, size_t first, size_t size);
 /* Snap a coordinate so a line of width lw (points) lands on whole/half device pixels. */
 double fig_snap(const struct fig_canvas *c, double v, double lw);
 void fig_mark_log(struct fig_canvas *c, double x, double y, int series);
@@ -130,6 +135,21 @@ int fig_series_skipped(const struct fig_canvas *c); /* drawing of this series le
 int fig_series_depth(const struct fig_canvas *c);   /* > 0: draw wider / larger */
 void fig_geom_log(struct fig_canvas *c, int kind, const double *xy, size_t n, double size,
                   int dashed);
+/* The device points (at most npts) a line or the markers of the current series draw, gathered
+ * for fig_geom_log (xy NULL: not a named series, nothing is logged). */
+struct fig_geom_buf {
+	double *xy;
+	size_t n;
+};
+/* Begin drawing the current series: 0 when its drawing is left out (tests: skip_series); else
+ * b gathers its geometry.  fig_geom_buf_flush logs what b holds as one line (or marker set)
+ * and empties it; fig_series_draw_end flushes and frees b. */
+int fig_series_draw_begin(struct fig_canvas *c, struct fig_geom_buf *b, size_t npts);
+void fig_geom_buf_add(struct fig_geom_buf *b, double x, double y);
+void fig_geom_buf_flush(struct fig_canvas *c, struct fig_geom_buf *b, int kind, double size,
+                        int dashed);
+void fig_series_draw_end(struct fig_canvas *c, struct fig_geom_buf *b, int kind, double size,
+                         int dashed);
 /* The series of a drawing that lie wholly under later series (within line width). */
 size_t fig_overlap_resolve(const struct fig_canvas *c, struct fig_nested *out, size_t cap);
 /* Does the box (x0, y0, w, h), user space, meet a logged line or marker of a data series? */
@@ -266,6 +286,9 @@ void fig_legend_draw(const struct fig_panel *p, cairo_t *cr, const struct fig_le
 /* ------------------------------------------------------------------ elements ------ */
 
 /* line.c: polyline through (x[i], y[i]) on scales xs/ys, broken at non-finite points. */
+/* The pen of a data line of the current series: cairo state saved (the caller restores it),
+ * colour, width by the series' depth (returned), dashed or solid. */
+double fig_line_pen(struct fig_canvas *c, int colour, int dashed);
 void fig_line(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
               const double *x, const double *y, size_t n, int colour, int dashed);
 /* marker.c: filled circle markers at finite points, logged with `series`. */
