@@ -60,6 +60,10 @@ int rep_rec_num(const struct rep_run *r, hj *recs, const char *path, const size_
 int rep_rec_summary(const struct rep_run *r, hj *recs, const char *path, const size_t *order,
                     size_t n, const char *key, int required, double *m, double *lo, double *hi,
                     size_t *found, struct hus_err *err);
+/* Record i of results.json's `list` (a list of records, or one record object such as
+ * retrain_record) with its JSON path ("list.i", or "list") written to path; NULL past the
+ * last record or when the run has no such key. */
+hj *rep_rec_each(hj *res, const char *list, size_t i, char *path, size_t n);
 /* Copy with truncation, always NUL-terminated. */
 void rep_strcpy(char *dst, size_t n, const char *src);
 /* n doubles, NaN-filled (malloc); NULL on failure. */

@@ -1,6 +1,8 @@
 /*
  * records.c — reads a list of experiment records (docs/formulas.md §6.3–6.5) as columns sorted by their
- * x key (k, d_sae, λ), for the sweep figures: one strict/tolerant getter per column type.
+ * x key (k, d_sae, λ), for the sweep figures: one strict/tolerant getter per column type; and
+ * walks the records of a results.json list (or a single record) with their JSON paths, for
+ * the figures that gather every record of a run (F6, F7).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +27,19 @@ double *rep_nan_alloc(size_t n)
 		for (size_t i = 0; i < n; i++)
 			v[i] = NAN;
 	return v;
+}
+
+hj *rep_rec_each(hj *res, const char *list, size_t i, char *path, size_t n)
+{
+	hj *a = hj_get(res, list);
+	if (!a || (hj_is_arr(a) ? i >= hj_len(a) : i > 0))
+		return NULL;
+	if (!hj_is_arr(a)) { /* one record object */
+		snprintf(path, n, "%s", list);
+		return a;
+	}
+	snprintf(path, n, "%s.%zu", list, i);
+	return hj_at(a, i);
 }
 
 int rep_rec_order(const struct rep_run *r, hj *recs, const char *path, const char *xkey,
