@@ -259,6 +259,17 @@ void fig_panel_init(struct fig_panel *p, double ox, double oy, double ow, double
 void fig_panel_xrange(struct fig_panel *p, double lo, double hi, int log2);
 void fig_panel_yrange(struct fig_panel *p, double lo, double hi);
 void fig_panel_y2range(struct fig_panel *p, double lo, double hi);
+/* A panel's words and ranges: title and axis labels (NULL: none), the x range (log2 axis or
+ * linear) and the y range. */
+struct fig_panel_spec {
+	const char *title, *xlabel, *ylabel;
+	double xlo, xhi;
+	int log2;
+	double ylo, yhi;
+};
+/* fig_panel_init, then the labels and ranges of s. */
+void fig_panel_open(struct fig_panel *p, double ox, double oy, double ow, double oh,
+                    const struct fig_panel_spec *s);
 /* Categorical x axis with n slots at 0..n-1 and the given labels. */
 void fig_panel_xcategories(struct fig_panel *p, const char *const *labels, size_t n);
 /* Measure tick labels and titles, size the margins, set device ranges of the scales. */
