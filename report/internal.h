@@ -60,8 +60,8 @@ int rep_rec_num(const struct rep_run *r, hj *recs, const char *path, const size_
 int rep_rec_summary(const struct rep_run *r, hj *recs, const char *path, const size_t *order,
                     size_t n, const char *key, int required, double *m, double *lo, double *hi,
                     size_t *found, struct hus_err *err);
-/* A figure's required list of records results.json key `key`, and how many: 0, or 1 when
- * it is empty (the reason in skip: the figure is not drawn), or < 0 on error. */
+/* A figure's required list of records (results.json key `key`) and how many: 0 when it has
+ * records, 1 when it is empty (the reason in skip: the figure is not drawn), < 0 on error. */
 int rep_rec_list(const struct rep_run *r, const char *key, hj **recs, size_t *n, char *skip,
                  size_t nskip, struct hus_err *err);
 /* Record i of results.json's `list` (a list of records, or one record object such as

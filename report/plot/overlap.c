@@ -1,11 +1,12 @@
 /*
  * overlap.c — no data series hidden by another (docs/figures.md "Coinciding series").  A
  * figure names each series before drawing it (fig_series); lines and markers log their page
- * geometry under that name.  fig_overlap_resolve reads the log of a first drawing: a series
- * whose every line sample and marker lies within line width under later series of other
- * names is hidden, and gets a depth (1 + the depth of what covers it).  The real drawing then
- * draws it wider (lines) or larger (markers) by its depth, so it shows as a rim round the
- * series on top, and the legend says so in a note.  Same data, same place: nothing moves.
+ * geometry under that name (gathered from fig_series_draw_begin to fig_series_draw_end).
+ * fig_overlap_resolve reads the log of a first drawing: a series whose every line sample and
+ * marker lies within line width under later series of other names is hidden, and gets a
+ * depth (1 + the depth of what covers it).  The real drawing then draws it wider (lines) or
+ * larger (markers) by its depth, so it shows as a rim round the series on top, and the legend
+ * says so in a note.  Same data, same place: nothing moves.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /*
- * panel.c — one plot panel inside a figure: its axis ranges (widened to nice ticks), then
- * "measure, then draw" (kplot label.c): tick labels, axis titles and the legend are measured
- * with pango first, the margins sized from them, and only then are the scales' device
- * ranges fixed.  Drawing the axes is axis.c's job.
+ * panel.c — one plot panel inside a figure: its words and axis ranges (widened to nice ticks;
+ * fig_panel_open sets them from one spec), then "measure, then draw" (kplot label.c): tick
+ * labels, axis titles and the legend are measured with pango first, the margins sized from
+ * them, and only then are the scales' device ranges fixed.  Drawing the axes is axis.c's job.
  */
 #include <math.h>
 #include <stdio.h>

@@ -297,11 +297,11 @@ void fig_legend_draw(const struct fig_panel *p, cairo_t *cr, const struct fig_le
 /* ------------------------------------------------------------------ elements ------ */
 
 /* line.c: polyline through (x[i], y[i]) on scales xs/ys, broken at non-finite points. */
-/* The pen of a data line of the current series: cairo state saved (the caller restores it),
- * colour, width by the series' depth (returned), dashed or solid. */
-double fig_line_pen(struct fig_canvas *c, int colour, int dashed);
 void fig_line(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
               const double *x, const double *y, size_t n, int colour, int dashed);
+/* line.c: the pen of a data line of the current series: cairo state saved (the caller
+ * restores it), colour, width by the series' depth (returned), dashed or solid. */
+double fig_line_pen(struct fig_canvas *c, int colour, int dashed);
 /* marker.c: filled circle markers at finite points, logged with `series`. */
 void fig_markers(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
                  const double *x, const double *y, size_t n, int colour, int series);
