@@ -78,14 +78,10 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
                  struct hus_err *err)
 {
 	hj *recs;
-	int rc = rep_records(r, r->res, "", "records", 1, &recs, err);
+	size_t nk;
+	int rc = rep_rec_list(r, "records", &recs, &nk, skip, nskip, err);
 	if (rc)
 		return rc;
-	size_t nk = hj_len(recs);
-	if (!nk) {
-		snprintf(skip, nskip, "results.json has an empty 'records' list");
-		return 1;
-	}
 	if (nk > MAXK)
 		nk = MAXK;
 	struct f10_cond k[MAXK] = { 0 };
@@ -129,18 +125,16 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 
 	struct fig_panel a, b;
 	double split = c->h * 0.5;
-	fig_panel_init(&a, 0, 0, c->w, split);
-	snprintf(a.title, sizeof(a.title), "EV and PWMCC against SAE steps");
-	snprintf(a.ylabel, sizeof(a.ylabel), "explained variance (seed mean)");
-	fig_panel_xrange(&a, xlo, xhi, 0);
-	fig_panel_yrange(&a, elo, ehi);
+	fig_panel_open(&a, 0, 0, c->w, split,
+	               &(struct fig_panel_spec){ .title = "EV and PWMCC against SAE steps",
+	                                         .ylabel = "explained variance (seed mean)",
+	                                         .xlo = xlo, .xhi = xhi, .ylo = elo, .yhi = ehi });
 	fig_legend_reserve(&a, c->cr, leg, nl);
 	fig_panel_layout(&a, c->cr);
-	fig_panel_init(&b, 0, split, c->w, c->h - split);
-	snprintf(b.xlabel, sizeof(b.xlabel), "SAE training step");
-	snprintf(b.ylabel, sizeof(b.ylabel), "%s", "cross-seed PWMCC, 95% CI");
-	fig_panel_xrange(&b, xlo, xhi, 0);
-	fig_panel_yrange(&b, plo, phi);
+	fig_panel_open(&b, 0, split, c->w, c->h - split,
+	               &(struct fig_panel_spec){ .xlabel = "SAE training step",
+	                                         .ylabel = "cross-seed PWMCC, 95% CI", .xlo = xlo,
+	                                         .xhi = xhi, .ylo = plo, .yhi = phi });
 	fig_panel_layout(&b, c->cr);
 	/* one x axis for both panels: the wider left margin wins */
 	double left = a.x > b.x ? a.x : b.x;

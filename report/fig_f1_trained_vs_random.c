@@ -80,7 +80,8 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			fig_violin(c, &p.xs, &p.ys, xp, 0.2, s[g].values, s[g].nvalues, colours[g]);
 		fig_jitter(c, &p.xs, &p.ys, xp, 0.1, s[g].values, s[g].nvalues, 42 + (uint32_t)g,
 		           colours[g], 10 + (int)g);
-		fig_errbars(c, &p.xs, &p.ys, &xm, &s[g].lo, &s[g].hi, 1, FIG_BLACK, 2.5);
+		fig_errbars(c, &p.xs, &p.ys, &xm, &s[g].lo, &s[g].hi, 1, FIG_BLACK, 2.5,
+		            FIG_VERTICAL);
 		fig_markers(c, &p.xs, &p.ys, &xm, &s[g].mean, 1, FIG_BLACK, (int)g);
 	}
 	fig_series(c, NULL);

@@ -14,21 +14,16 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
                 struct hus_err *err)
 {
 	hj *recs;
-	int rc = rep_records(r, r->res, "", "search_records", 1, &recs, err);
+	size_t n, nev = 0;
+	int rc = rep_rec_list(r, "search_records", &recs, &n, skip, nskip, err);
 	if (rc)
 		return rc;
-	size_t n = hj_len(recs), nev = 0;
-	if (!n) {
-		snprintf(skip, nskip, "results.json has an empty 'search_records' list");
-		return 1;
-	}
 	size_t *order = malloc(n * sizeof(*order));
-	double *x = rep_nan_alloc(n), *tm = rep_nan_alloc(n), *tl = rep_nan_alloc(n),
-	       *th = rep_nan_alloc(n), *rm = rep_nan_alloc(n), *rl = rep_nan_alloc(n),
-	       *rh = rep_nan_alloc(n), *lcb = rep_nan_alloc(n), *dl = rep_nan_alloc(n),
-	       *ev = rep_nan_alloc(n);
+	double *x, *tm, *tl, *th, *rm, *rl, *rh, *lcb, *dl, *ev;
+	double *cols = rep_nan_columns(n, (double **const[]){ &x, &tm, &tl, &th, &rm, &rl, &rh, &lcb,
+		                                              &dl, &ev, NULL });
 	double sel = NAN, floor_ev = NAN, zero = 0;
-	if (!order || !x || !tm || !tl || !th || !rm || !rl || !rh || !lcb || !dl || !ev) {
+	if (!order || !cols) {
 		rc = hus_errf(err, HUS_ENOMEM, r->results_path, "search_records", "out of memory");
 		goto cleanup;
 	}
@@ -64,24 +59,16 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 
 	struct fig_panel a, b;
 	double split = c->h * 0.5;
-	fig_panel_init(&a, 0, 0, c->w, split);
-	snprintf(a.title, sizeof(a.title), "Adaptive L0: search over k");
-	snprintf(a.ylabel, sizeof(a.ylabel), "PWMCC");
-	fig_panel_xrange(&a, xlo, xhi, 1);
-	fig_panel_yrange(&a, lo, hi);
-	if (nev) { /* same right margin in both panels so the x axes line up */
-		fig_panel_y2range(&a, elo, ehi);
-		snprintf(a.y2label, sizeof(a.y2label), "explained variance");
-	}
 	struct fig_legend_entry la[] = {
 		{ "trained", FIG_C_TRAINED, FIG_KEY_BAND },
 		{ "random R1", FIG_C_R1, FIG_KEY_BAND },
 	};
-	fig_legend_reserve(&a, c->cr, la, 2);
-	fig_panel_layout(&a, c->cr);
-	a.has_y2 = 0; /* margin kept, axis not drawn */
-	fig_axes_draw(&a, c);
-	fig_legend_draw(&a, c->cr, la, 2);
+	/* the EV axis's margin in the top panel too, so the x axes line up */
+	fig_sweep_panel(c, &a, 0, split,
+	                &(struct fig_panel_spec){ .title = "Adaptive L0: search over k",
+	                                          .ylabel = "PWMCC", .xlo = xlo, .xhi = xhi,
+	                                          .log2 = 1, .ylo = lo, .yhi = hi },
+	                nev ? REP_EV_MARGIN : REP_EV_NONE, elo, ehi, la, 2);
 	fig_series(c, "trained");
 	fig_band(c, &a.xs, &a.ys, x, tl, th, n, FIG_C_TRAINED);
 	fig_line(c, &a.xs, &a.ys, x, tm, n, FIG_C_TRAINED, 0);
@@ -90,19 +77,8 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_band(c, &a.xs, &a.ys, x, rl, rh, n, FIG_C_R1);
 	fig_line(c, &a.xs, &a.ys, x, rm, n, FIG_C_R1, 0);
 	fig_markers(c, &a.xs, &a.ys, x, rm, n, FIG_C_R1, 1);
-	fig_series(c, NULL);
-	if (isfinite(sel))
-		fig_vline(c, &a, sel, FIG_BLACK, 1, sel_label);
+	fig_sweep_selected(c, &a, sel, sel_label);
 
-	fig_panel_init(&b, 0, split, c->w, c->h - split);
-	snprintf(b.xlabel, sizeof(b.xlabel), "k (log₂ axis)");
-	snprintf(b.ylabel, sizeof(b.ylabel), "Δ PWMCC");
-	fig_panel_xrange(&b, xlo, xhi, 1);
-	fig_panel_yrange(&b, dlo, dhi);
-	if (nev) {
-		fig_panel_y2range(&b, elo, ehi);
-		snprintf(b.y2label, sizeof(b.y2label), "explained variance");
-	}
 	struct fig_legend_entry lb[] = {
 		{ "conservative LCB", FIG_C_LCB, FIG_KEY_LINE_MARKER },
 		{ "delta", FIG_C_LCB, FIG_KEY_DASH },
@@ -110,10 +86,11 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		{ "EV floor", FIG_C_EV, FIG_KEY_DASH },
 	};
 	size_t nlb = nev ? (isfinite(floor_ev) ? 4 : 3) : 2;
-	fig_legend_reserve(&b, c->cr, lb, nlb);
-	fig_panel_layout(&b, c->cr);
-	fig_axes_draw(&b, c);
-	fig_legend_draw(&b, c->cr, lb, nlb);
+	fig_sweep_panel(c, &b, split, c->h - split,
+	                &(struct fig_panel_spec){ .xlabel = "k (log₂ axis)", .ylabel = "Δ PWMCC",
+	                                          .xlo = xlo, .xhi = xhi, .log2 = 1, .ylo = dlo,
+	                                          .yhi = dhi },
+	                nev ? REP_EV_AXIS : REP_EV_NONE, elo, ehi, lb, nlb);
 	fig_hline(c, &b, &b.ys, 0, FIG_GREY, 0, "");
 	fig_series(c, "conservative LCB");
 	fig_line(c, &b.xs, &b.ys, x, lcb, n, FIG_C_LCB, 0);
@@ -121,28 +98,15 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_series(c, "delta");
 	fig_line(c, &b.xs, &b.ys, x, dl, n, FIG_C_LCB, 1);
 	if (nev) {
-		fig_series(c, "EV (right)");
-		fig_line(c, &b.xs, &b.y2s, x, ev, n, FIG_C_EV, 0);
-		fig_markers(c, &b.xs, &b.y2s, x, ev, n, FIG_C_EV, 3);
+		fig_sweep_ev(c, &b, x, ev, n, 3);
 		if (isfinite(floor_ev)) {
 			fig_series(c, "EV floor");
 			fig_hline(c, &b, &b.y2s, floor_ev, FIG_C_EV, 1, "EV floor");
 		}
 	}
-	fig_series(c, NULL);
-	if (isfinite(sel))
-		fig_vline(c, &b, sel, FIG_BLACK, 1, "");
+	fig_sweep_selected(c, &b, sel, "");
 cleanup:
 	free(order);
-	free(x);
-	free(tm);
-	free(tl);
-	free(th);
-	free(rm);
-	free(rl);
-	free(rh);
-	free(lcb);
-	free(dl);
-	free(ev);
+	free(cols);
 	return rc;
 }

@@ -58,17 +58,10 @@ static size_t collect(const struct rep_run *r, struct hm *h)
 	static const char *const lists[] = { "k_sweep", "d_sae_sweep", "search_records", "records",
 		                              "retrain_record" };
 	for (size_t li = 0; li < sizeof(lists) / sizeof(lists[0]); li++) {
-		hj *a = hj_get(r->res, lists[li]);
-		if (!a)
-			continue;
-		size_t m = hj_is_arr(a) ? hj_len(a) : 1;
-		for (size_t i = 0; i < m && n < MAXP; i++) {
-			hj *rec = hj_is_arr(a) ? hj_at(a, i) : a;
-			char base[96];
-			if (hj_is_arr(a))
-				snprintf(base, sizeof(base), "%s.%zu", lists[li], i);
-			else
-				snprintf(base, sizeof(base), "%s", lists[li]);
+		char base[96];
+		hj *rec;
+		for (size_t i = 0;
+		     n < MAXP && (rec = rep_rec_each(r->res, lists[li], i, base, sizeof(base))); i++) {
 			hj *l = hj_get(rec, "trained_pwmcc.pairwise");
 			const char *sub = "trained_pwmcc.pairwise";
 			if (!l) {

@@ -25,17 +25,10 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	size_t n = 0;
 	int used[5] = { 0 };
 	for (size_t li = 0; li < 5; li++) {
-		hj *a = hj_get(r->res, lists[li]);
-		if (!a)
-			continue;
-		size_t m = hj_is_arr(a) ? hj_len(a) : 1;
-		for (size_t i = 0; i < m && n < MAXPTS; i++) {
-			hj *rec = hj_is_arr(a) ? hj_at(a, i) : a;
-			char base[64];
-			if (hj_is_arr(a))
-				snprintf(base, sizeof(base), "%s.%zu", lists[li], i);
-			else
-				snprintf(base, sizeof(base), "%s", lists[li]);
+		char base[64];
+		hj *rec;
+		for (size_t i = 0;
+		     n < MAXPTS && (rec = rep_rec_each(r->res, lists[li], i, base, sizeof(base))); i++) {
 			struct rep_summary ev, tp;
 			int rc = rep_summary_get(r, rec, base, "explained_variance", 0, &ev, err);
 			if (rc < 0)
@@ -96,8 +89,10 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	fig_legend_draw(&p, c->cr, leg, nl);
 	for (size_t i = 0; i < n; i++) {
 		fig_series(c, lab[i]); /* each condition is a series (plot/overlap.c) */
-		fig_errbars(c, &p.xs, &p.ys, &ex[i], &pl[i], &ph[i], 1, FIG_GREY, 1.5);
-		fig_errbars_h(c, &p.xs, &p.ys, &py[i], &el[i], &eh[i], 1, FIG_GREY, 1.5);
+		fig_errbars(c, &p.xs, &p.ys, &ex[i], &pl[i], &ph[i], 1, FIG_GREY, 1.5,
+		            FIG_VERTICAL);
+		fig_errbars(c, &p.xs, &p.ys, &py[i], &el[i], &eh[i], 1, FIG_GREY, 1.5,
+		            FIG_HORIZONTAL);
 	}
 	/* labels: the first of four places around the point that stays inside the plot and
 	 * clear of the labels already placed */

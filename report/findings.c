@@ -72,6 +72,33 @@ static void val(struct lead *L, size_t i, hj *rec, const char *key, const char *
 	hj_push(L->sources, o);
 }
 
+/* "m [lo, hi]": rec's <prefix>.<mean> and its 95 % CI <prefix>.<ci>_low, <prefix>.<ci>_high,
+ * each printed with fmt and noted as a source */
+static void val_ci(struct lead *L, size_t i, hj *rec, const char *prefix, const char *mean,
+                   const char *ci, const char *fmt)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "%s.%s", prefix, mean);
+	val(L, i, rec, key, fmt);
+	add(L, " [");
+	snprintf(key, sizeof(key), "%s.%s_low", prefix, ci);
+	val(L, i, rec, key, fmt);
+	add(L, ", ");
+	snprintf(key, sizeof(key), "%s.%s_high", prefix, ci);
+	val(L, i, rec, key, fmt);
+	add(L, "]");
+}
+
+/* "R1, R2, the analytic null" -> "R1, R2 <conj> the analytic null" */
+static void join_last(char *out, size_t n, const char *list, const char *conj)
+{
+	const char *last = strrchr(list, ',');
+	if (last)
+		snprintf(out, n, "%.*s %s%s", (int)(last - list), list, conj, last + 1);
+	else
+		snprintf(out, n, "%s", list);
+}
+
 /* "k = 8" or "λ = 0.001": the swept parameter of a record */
 static void label(struct lead *L, hj *rec, const char *xkey)
 {
@@ -164,24 +191,15 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 		label(&L, b, xkey);
 		add(&L, " is the most consistent: trained PWMCC ");
 	}
-	val(&L, best, b, "trained_pwmcc.mean", "%.3f");
-	add(&L, " [");
-	val(&L, best, b, "trained_pwmcc.ci95_low", "%.3f");
-	add(&L, ", ");
-	val(&L, best, b, "trained_pwmcc.ci95_high", "%.3f");
-	add(&L, "]");
+	val_ci(&L, best, b, "trained_pwmcc", "mean", "ci95", "%.3f");
 	if (second < n) {
 		hj *c = hj_at(recs, second);
 		double d = num(b, "trained_pwmcc.mean") - num(c, "trained_pwmcc.mean");
 		add(&L, ", %.3g above ", d);
 		label(&L, c, xkey);
 		add(&L, " (");
-		val(&L, second, c, "trained_pwmcc.mean", "%.3f");
-		add(&L, " [");
-		val(&L, second, c, "trained_pwmcc.ci95_low", "%.3f");
-		add(&L, ", ");
-		val(&L, second, c, "trained_pwmcc.ci95_high", "%.3f");
-		add(&L, "]); the two 95%% CIs %s",
+		val_ci(&L, second, c, "trained_pwmcc", "mean", "ci95", "%.3f");
+		add(&L, "); the two 95%% CIs %s",
 		    num(b, "trained_pwmcc.ci95_low") > num(c, "trained_pwmcc.ci95_high")
 		            ? "do not overlap"
 		            : "overlap, so the ordering is not resolved");
@@ -204,22 +222,13 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 		char *dst = lo > hi ? beats : not;
 		snprintf(dst + strlen(dst), 128 - strlen(dst), "%s%s", dst[0] ? ", " : "", ctl[c].name);
 	}
+	char tmp[160];
 	if (beats[0]) { /* "R1, the analytic null" -> "R1 and the analytic null" */
-		char *last = strrchr(beats, ',');
-		char tmp[160];
-		if (last)
-			snprintf(tmp, sizeof(tmp), "%.*s and%s", (int)(last - beats), beats, last + 1);
-		else
-			snprintf(tmp, sizeof(tmp), "%s", beats);
+		join_last(tmp, sizeof(tmp), beats, "and");
 		add(&L, "Its CI lies above %s", tmp);
 	}
 	if (not[0]) { /* "R1, R2, the analytic null" -> "R1, R2 or the analytic null" */
-		char *last = strrchr(not, ',');
-		char tmp[160];
-		if (last)
-			snprintf(tmp, sizeof(tmp), "%.*s or%s", (int)(last - not), not, last + 1);
-		else
-			snprintf(tmp, sizeof(tmp), "%s", not);
+		join_last(tmp, sizeof(tmp), not, "or");
 		add(&L, "%s%s", beats[0] ? "; not above " : "Its CI does not lie above ", tmp);
 	}
 	if (beats[0] || not[0])
@@ -240,12 +249,8 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 		add(&L, "Seed-level verdict: %s (effect ", !strcmp(v, "training_signal_present")
 		                                                  ? "training signal present"
 		                                                  : "no training signal");
-		val(&L, best, b, "seed_level.effect", "%+.3f");
-		add(&L, " [");
-		val(&L, best, b, "seed_level.bootstrap_ci95_low", "%+.3f");
-		add(&L, ", ");
-		val(&L, best, b, "seed_level.bootstrap_ci95_high", "%+.3f");
-		add(&L, "], permutation p = ");
+		val_ci(&L, best, b, "seed_level", "effect", "bootstrap_ci95", "%+.3f");
+		add(&L, ", permutation p = ");
 		val(&L, best, b, "seed_level.permutation_p_adjusted", "%.3g");
 		add(&L, "%s). ", num(b, "seed_level.n_tests") > 1 ? " Holm-adjusted" : "");
 	}
@@ -292,18 +297,10 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 		                               "at a time): ");
 		label(&L, r, xkey);
 		add(&L, " matched |Δloss| ");
-		val(&L, i, r, "functional.matched_abs_dloss.mean", "%.3g");
-		add(&L, " [");
-		val(&L, i, r, "functional.matched_abs_dloss.ci95_low", "%.3g");
-		add(&L, ", ");
-		val(&L, i, r, "functional.matched_abs_dloss.ci95_high", "%.3g");
-		add(&L, "] against random ");
-		val(&L, i, r, "functional.random_abs_dloss.mean", "%.3g");
-		add(&L, " [");
-		val(&L, i, r, "functional.random_abs_dloss.ci95_low", "%.3g");
-		add(&L, ", ");
-		val(&L, i, r, "functional.random_abs_dloss.ci95_high", "%.3g");
-		add(&L, "], fingerprint cosine ");
+		val_ci(&L, i, r, "functional.matched_abs_dloss", "mean", "ci95", "%.3g");
+		add(&L, " against random ");
+		val_ci(&L, i, r, "functional.random_abs_dloss", "mean", "ci95", "%.3g");
+		add(&L, ", fingerprint cosine ");
 		val(&L, i, r, "functional.fingerprint_cos_matched.mean", "%.2f");
 		add(&L, " against ");
 		val(&L, i, r, "functional.fingerprint_cos_random.mean", "%.2f");

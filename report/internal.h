@@ -60,10 +60,22 @@ int rep_rec_num(const struct rep_run *r, hj *recs, const char *path, const size_
 int rep_rec_summary(const struct rep_run *r, hj *recs, const char *path, const size_t *order,
                     size_t n, const char *key, int required, double *m, double *lo, double *hi,
                     size_t *found, struct hus_err *err);
+/* A figure's required list of records (results.json key `key`) and how many: 0 when it has
+ * records, 1 when it is empty (the reason in skip: the figure is not drawn), < 0 on error. */
+int rep_rec_list(const struct rep_run *r, const char *key, hj **recs, size_t *n, char *skip,
+                 size_t nskip, struct hus_err *err);
+/* Record i of results.json's `list` (a list of records, or one record object such as
+ * retrain_record) with its JSON path ("list.i", or "list") written to path; NULL past the
+ * last record or when the run has no such key. */
+hj *rep_rec_each(hj *res, const char *list, size_t i, char *path, size_t n);
 /* Copy with truncation, always NUL-terminated. */
 void rep_strcpy(char *dst, size_t n, const char *src);
 /* n doubles, NaN-filled (malloc); NULL on failure. */
 double *rep_nan_alloc(size_t n);
+/* The NaN-filled columns of n doubles a figure reads records into, in one block: *col[j] for
+ * each j up to the NULL that ends col; returns the block to free (NULL when out of memory,
+ * every *col[j] NULL). */
+double *rep_nan_columns(size_t n, double **const col[]);
 
 /* ------------------------------------------------------------------ figures.c ----- */
 
@@ -108,6 +120,22 @@ int fig_f11_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, st
 int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *grid,
                    const char *xkey, const char *xlabel, char *skip, size_t nskip,
                    struct hus_err *err);
+/* sweep.c: one panel of a sweep figure (F2-F5) in the box (0, oy, c->w, oh): fig_panel_open
+ * with s; explained variance from elo to ehi on a right axis (REP_EV_AXIS), or only that
+ * axis's margin so that stacked panels' x axes line up (REP_EV_MARGIN), or neither; the
+ * legend reserved above the plot, the panel laid out, its axes and legend drawn. */
+enum rep_ev_axis { REP_EV_NONE, REP_EV_AXIS, REP_EV_MARGIN };
+void fig_sweep_panel(struct fig_canvas *c, struct fig_panel *p, double oy, double oh,
+                     const struct fig_panel_spec *s, enum rep_ev_axis ev, double elo, double ehi,
+                     const struct fig_legend_entry *leg, size_t nl);
+/* sweep.c: the EV series of a sweep panel (legend "EV (right)"): line and markers (series id
+ * `series`) against the right axis. */
+void fig_sweep_ev(struct fig_canvas *c, const struct fig_panel *p, const double *x,
+                  const double *ev, size_t n, int series);
+/* sweep.c: after a panel's data series, the selected x of an adaptive search (selection.
+ * selected_k, selected_lambda; NaN: none) marked by a dashed vertical line with its label. */
+void fig_sweep_selected(struct fig_canvas *c, const struct fig_panel *p, double sel,
+                        const char *label);
 
 /* ------------------------------------------------------------------ templates ----- */
 

@@ -113,16 +113,40 @@ static void note_null(const struct rep_run *r, const char *path)
 	rep_strcpy(z->path[z->n++], sizeof(z->path[0]), path);
 }
 
+/* base.key (its full path written to p) into *v, NULL when absent: an error naming what was
+ * expected when it is required */
+static int lookup(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                  int required, const char *expected, char *p, size_t np, hj **v,
+                  struct hus_err *err)
+{
+	rep_path(p, np, base_path, key);
+	*v = base ? hj_get(base, key) : NULL;
+	if (!*v && required)
+		return hus_errf(err, HUS_EINPUT, r->results_path, p, "missing required key: expected %s",
+		                expected);
+	return 0;
+}
+
+/* lookup of a list, which when present must be a JSON array */
+static int lookup_list(const struct rep_run *r, hj *base, const char *base_path, const char *key,
+                       int required, const char *expected, char *p, size_t np, hj **a,
+                       struct hus_err *err)
+{
+	int rc = lookup(r, base, base_path, key, required, expected, p, np, a, err);
+	if (!rc && *a && !hj_is_arr(*a))
+		rc = hus_errf(err, HUS_EINPUT, r->results_path, p, "expected %s", expected);
+	return rc;
+}
+
 int rep_num(const struct rep_run *r, hj *base, const char *base_path, const char *key,
             int required, double *out, struct hus_err *err)
 {
 	char p[512];
-	rep_path(p, sizeof(p), base_path, key);
-	hj *v = base ? hj_get(base, key) : NULL;
+	hj *v;
+	int rc = lookup(r, base, base_path, key, required, "a number", p, sizeof(p), &v, err);
+	if (rc)
+		return rc;
 	if (!v) {
-		if (required)
-			return hus_errf(err, HUS_EINPUT, r->results_path, p,
-			                "missing required key: expected a number");
 		*out = NAN;
 		return 0;
 	}
@@ -137,18 +161,13 @@ int rep_num_array(const struct rep_run *r, hj *base, const char *base_path, cons
                   int required, double **v, size_t *n, struct hus_err *err)
 {
 	char p[512];
-	rep_path(p, sizeof(p), base_path, key);
 	*v = NULL;
 	*n = 0;
-	hj *a = base ? hj_get(base, key) : NULL;
-	if (!a) {
-		if (required)
-			return hus_errf(err, HUS_EINPUT, r->results_path, p,
-			                "missing required key: expected a list of numbers");
-		return 0;
-	}
-	if (!hj_is_arr(a))
-		return hus_errf(err, HUS_EINPUT, r->results_path, p, "expected a list of numbers");
+	hj *a;
+	int rc = lookup_list(r, base, base_path, key, required, "a list of numbers", p, sizeof(p), &a,
+	                     err);
+	if (rc || !a)
+		return rc;
 	size_t m = hj_len(a);
 	double *x = malloc((m ? m : 1) * sizeof(*x));
 	if (!x)
@@ -183,36 +202,25 @@ int rep_summary_get(const struct rep_run *r, hj *base, const char *base_path, co
                     int required, struct rep_summary *s, struct hus_err *err)
 {
 	char p[512];
-	rep_path(p, sizeof(p), base_path, key);
 	memset(s, 0, sizeof(*s));
 	s->mean = s->std = s->min = s->max = s->median = s->lo = s->hi = s->n = NAN;
-	hj *o = base ? hj_get(base, key) : NULL;
-	if (!o) {
-		if (required)
-			return hus_errf(err, HUS_EINPUT, r->results_path, p,
-			                "missing required key: expected a summary {mean, ci95_low, "
-			                "ci95_high, ...}");
+	hj *o;
+	int rc = lookup(r, base, base_path, key, required, "a summary {mean, ci95_low, ci95_high, ...}",
+	                p, sizeof(p), &o, err);
+	if (rc)
+		return rc;
+	if (!o)
 		return 1;
-	}
 	if (!hj_is_obj(o))
 		return hus_errf(err, HUS_EINPUT, r->results_path, p,
 		                "expected a summary object {mean, ci95_low, ci95_high, ...}");
-	/* mean and the CI are what every figure needs; the rest is optional */
-	int rc = rep_num(r, o, p, "mean", 1, &s->mean, err);
-	if (!rc)
-		rc = rep_num(r, o, p, "ci95_low", 1, &s->lo, err);
-	if (!rc)
-		rc = rep_num(r, o, p, "ci95_high", 1, &s->hi, err);
-	if (!rc)
-		rc = rep_num(r, o, p, "std", 0, &s->std, err);
-	if (!rc)
-		rc = rep_num(r, o, p, "min", 0, &s->min, err);
-	if (!rc)
-		rc = rep_num(r, o, p, "max", 0, &s->max, err);
-	if (!rc)
-		rc = rep_num(r, o, p, "median", 0, &s->median, err);
-	if (!rc)
-		rc = rep_num(r, o, p, "n", 0, &s->n, err);
+	/* mean and the CI (the first three) are what every figure needs; the rest is optional */
+	static const char *const keys[] = { "mean", "ci95_low", "ci95_high", "std", "min", "max",
+		                            "median", "n" };
+	double *const dst[] = { &s->mean, &s->lo, &s->hi, &s->std, &s->min, &s->max, &s->median,
+		                &s->n };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !rc; i++)
+		rc = rep_num(r, o, p, keys[i], i < 3, dst[i], err);
 	if (!rc)
 		rc = rep_num_array(r, o, p, "pwmcc_values", 0, &s->values, &s->nvalues, err);
 	return rc;
@@ -222,17 +230,12 @@ int rep_records(const struct rep_run *r, hj *base, const char *base_path, const 
                 int required, hj **arr, struct hus_err *err)
 {
 	char p[512];
-	rep_path(p, sizeof(p), base_path, key);
 	*arr = NULL;
-	hj *a = base ? hj_get(base, key) : NULL;
-	if (!a) {
-		if (required)
-			return hus_errf(err, HUS_EINPUT, r->results_path, p,
-			                "missing required key: expected a list of records");
-		return 0;
-	}
-	if (!hj_is_arr(a))
-		return hus_errf(err, HUS_EINPUT, r->results_path, p, "expected a list of records");
+	hj *a;
+	int rc = lookup_list(r, base, base_path, key, required, "a list of records", p, sizeof(p), &a,
+	                     err);
+	if (rc || !a)
+		return rc;
 	for (size_t i = 0; i < hj_len(a); i++)
 		if (!hj_is_obj(hj_at(a, i)))
 			return hus_errf(err, HUS_EINPUT, r->results_path, p,

@@ -1,6 +1,9 @@
 /*
  * records.c — reads a list of experiment records (docs/formulas.md §6.3–6.5) as columns sorted by their
- * x key (k, d_sae, λ), for the sweep figures: one strict/tolerant getter per column type.
+ * x key (k, d_sae, λ), for the sweep figures: a figure's required, non-empty record list
+ * (rep_rec_list), one strict/tolerant getter per column type and the columns' storage
+ * (rep_nan_columns); and walks the records of a results.json list (or a single record) with
+ * their JSON paths, for the figures that gather every record of a run (F6, F7).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +28,45 @@ double *rep_nan_alloc(size_t n)
 		for (size_t i = 0; i < n; i++)
 			v[i] = NAN;
 	return v;
+}
+
+int rep_rec_list(const struct rep_run *r, const char *key, hj **recs, size_t *n, char *skip,
+                 size_t nskip, struct hus_err *err)
+{
+	*n = 0;
+	int rc = rep_records(r, r->res, "", key, 1, recs, err);
+	if (rc)
+		return rc;
+	*n = hj_len(*recs);
+	if (!*n) {
+		snprintf(skip, nskip, "results.json has an empty '%s' list", key);
+		return 1;
+	}
+	return 0;
+}
+
+hj *rep_rec_each(hj *res, const char *list, size_t i, char *path, size_t n)
+{
+	hj *a = hj_get(res, list);
+	if (!a || (hj_is_arr(a) ? i >= hj_len(a) : i > 0))
+		return NULL;
+	if (!hj_is_arr(a)) { /* one record object */
+		snprintf(path, n, "%s", list);
+		return a;
+	}
+	snprintf(path, n, "%s.%zu", list, i);
+	return hj_at(a, i);
+}
+
+double *rep_nan_columns(size_t n, double **const col[])
+{
+	size_t k = 0;
+	while (col[k])
+		k++;
+	double *block = rep_nan_alloc(k * n);
+	for (size_t j = 0; j < k; j++)
+		*col[j] = block ? block + j * n : NULL;
+	return block;
 }
 
 int rep_rec_order(const struct rep_run *r, hj *recs, const char *path, const char *xkey,

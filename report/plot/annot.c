@@ -37,7 +37,21 @@ void fig_hline(struct fig_canvas *c, const struct fig_panel *p, const struct fig
 	cairo_restore(cr);
 }
 
-static int clashes(const struct fig_canvas *c, double x0, double y0, double w, double h);
+/* Is the box (x0, y0, w, h) in user space a place for a label: inside the plot area of p and
+ * clear of every text already on the canvas (whose boxes are in page space)? */
+static int place_is_free(const struct fig_canvas *c, const struct fig_panel *p, double x0,
+                         double y0, double w, double h)
+{
+	if (x0 < p->x || x0 + w > p->x + p->w || y0 < p->y || y0 + h > p->y + p->h)
+		return 0;
+	for (size_t i = 0; i < c->n_texts; i++) {
+		const struct fig_box *b = &c->texts[i];
+		if (x0 + c->margin < b->x1 && b->x0 < x0 + w + c->margin && y0 + c->margin < b->y1 &&
+		    b->y0 < y0 + h + c->margin)
+			return 0;
+	}
+	return 1;
+}
 
 void fig_vline(struct fig_canvas *c, const struct fig_panel *p, double x, int colour,
                int dashed, const char *label)
@@ -60,20 +74,20 @@ void fig_vline(struct fig_canvas *c, const struct fig_panel *p, double x, int co
 	cairo_stroke(cr);
 	if (label && label[0]) {
 		/* beside the line, right of it where it fits, else left; from the top of the panel
-		 * down a line at a time to the first place clear of the data series and of other
-		 * text (a label over a curve is what a reviewer marks); none clear: the top */
-		double tw, th, lx = -1, ly = p->y + 1;
+		 * down half a line at a time to the first place clear of the data series and of
+		 * other text (a label over a curve is what a reviewer marks); none clear: the top */
+		double tw, th, lx = 0, ly = p->y + 1;
+		int found = 0;
 		fig_text_extent(cr, label, FIG_PT_TICK - 1, &tw, &th);
 		const double xs[2] = { dx + 2, dx - 2 - tw };
-		for (double y = p->y + 1; y + th <= p->y + p->h && lx < 0; y += th / 2)
-			for (int side = 0; side < 2 && lx < 0; side++) {
-				double x0 = xs[side];
-				if (x0 < p->x || x0 + tw > p->x + p->w || fig_geom_meets(c, x0, y, tw, th) ||
-				    clashes(c, x0, y, tw, th))
-					continue;
-				lx = x0, ly = y;
-			}
-		if (lx < 0)
+		for (double y = p->y + 1; y + th <= p->y + p->h && !found; y += th / 2)
+			for (int side = 0; side < 2 && !found; side++)
+				if (place_is_free(c, p, xs[side], y, tw, th) &&
+				    !fig_geom_meets(c, xs[side], y, tw, th)) {
+					found = 1;
+					lx = xs[side], ly = y;
+				}
+		if (!found)
 			lx = dx + 2 + tw > p->x + p->w ? xs[1] : xs[0];
 		fig_text(cr, lx, ly, label, FIG_PT_TICK - 1, 0, 0, 0);
 		if (c->n_texts)
@@ -98,18 +112,6 @@ void fig_annot(struct fig_canvas *c, const struct fig_scale *xs, const struct fi
 	cairo_restore(c->cr);
 }
 
-/* Does the box (x0, y0, w, h) in user space meet a text already on the canvas (page space)? */
-static int clashes(const struct fig_canvas *c, double x0, double y0, double w, double h)
-{
-	for (size_t i = 0; i < c->n_texts; i++) {
-		const struct fig_box *b = &c->texts[i];
-		if (x0 + c->margin < b->x1 && b->x0 < x0 + w + c->margin && y0 + c->margin < b->y1 &&
-		    b->y0 < y0 + h + c->margin)
-			return 1;
-	}
-	return 0;
-}
-
 void fig_annot_clear(struct fig_canvas *c, const struct fig_panel *p, double x, double y,
                      const char *txt)
 {
@@ -130,11 +132,8 @@ void fig_annot_clear(struct fig_canvas *c, const struct fig_panel *p, double x, 
 		for (int a = 0; a < 4 && pick < 0; a++) {
 			double s = (a < 2 ? -1.0 : 1.0) * k * th;
 			double x0 = px - anchors[a][0] * tw, y0 = py - anchors[a][1] * th + s;
-			if (x0 < p->x || x0 + tw > p->x + p->w || y0 < p->y || y0 + th > p->y + p->h ||
-			    clashes(c, x0, y0, tw, th))
-				continue;
-			pick = a;
-			shift = s;
+			if (place_is_free(c, p, x0, y0, tw, th))
+				pick = a, shift = s;
 		}
 	if (pick < 0) /* nowhere clear: beside the point, on the side with room */
 		pick = px + tw + 2 > p->x + p->w ? 1 : 0;

@@ -3,7 +3,9 @@
  * (PNG at the style's dpi, 300 by default; SVG; PDF; or a recording surface for checks), all
  * drawn in points.  Owns serialising the surface to bytes,
  * the fixed PDF dates, SVG id normalisation (svgnorm.c), the PNG dpi tag (pngdpi.c), the
- * atomic write, half-pixel snapping, and the marker log tests use.  Not the drawing itself.
+ * atomic write, half-pixel snapping, the marker log tests use, and how the canvas's arrays
+ * grow (fig_grow: the stream buffer and the marker, text and geometry logs).  Not the drawing
+ * itself.
  */
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -20,21 +22,28 @@ struct fig_canvas *fig_canvas_of(cairo_t *cr)
 	return cairo_get_user_data(cr, &fig_canvas_key);
 }
 
+void *fig_grow(void *a, size_t *cap, size_t need, size_t first, size_t size)
+{
+	if (a && need <= *cap)
+		return a;
+	size_t n = *cap ? *cap : first; /* an empty array gets `first` entries even for need 0 */
+	while (n < need)
+		n *= 2;
+	void *t = realloc(a, n * size);
+	if (t)
+		*cap = n;
+	return t;
+}
+
 static cairo_status_t stream_write(void *closure, const unsigned char *data, unsigned int len)
 {
 	struct fig_canvas *c = closure;
-	if (c->len + len > c->cap) {
-		size_t cap = c->cap ? c->cap : 65536;
-		while (cap < c->len + len)
-			cap *= 2;
-		unsigned char *nb = realloc(c->buf, cap);
-		if (!nb) {
-			c->oom = 1;
-			return CAIRO_STATUS_NO_MEMORY;
-		}
-		c->buf = nb;
-		c->cap = cap;
+	unsigned char *nb = fig_grow(c->buf, &c->cap, c->len + len, 65536, 1);
+	if (!nb) {
+		c->oom = 1;
+		return CAIRO_STATUS_NO_MEMORY;
 	}
+	c->buf = nb;
 	memcpy(c->buf + c->len, data, len);
 	c->len += len;
 	return CAIRO_STATUS_SUCCESS;
@@ -167,15 +176,11 @@ double fig_snap(const struct fig_canvas *c, double v, double lw)
 
 void fig_mark_log(struct fig_canvas *c, double x, double y, int series)
 {
-	if (c->n_marks == c->cap_marks) {
-		size_t cap = c->cap_marks ? 2 * c->cap_marks : 64;
-		struct fig_mark *m = realloc(c->marks, cap * sizeof(*m));
-		if (!m)
-			return; /* the log is a test aid; drawing goes on */
-		c->marks = m;
-		c->cap_marks = cap;
-	}
-	struct fig_mark *m = &c->marks[c->n_marks++];
+	struct fig_mark *m = fig_grow(c->marks, &c->cap_marks, c->n_marks + 1, 64, sizeof(*m));
+	if (!m)
+		return; /* the log is a test aid; drawing goes on */
+	c->marks = m;
+	m = &c->marks[c->n_marks++];
 	memset(m, 0, sizeof(*m));
 	m->x = x + c->margin;
 	m->y = y + c->margin;

@@ -6,10 +6,27 @@
 
 #include "plot.h"
 
-static void bars(struct fig_canvas *c, const struct fig_scale *along, const struct fig_scale *at,
-                 const double *pos, const double *lo, const double *hi, size_t n, int colour,
-                 double cap, int vertical)
+/* The segment from (p0, a0) to (p1, a1), p across the bar and a along it: x and y for a
+ * vertical bar, swapped for a horizontal one. */
+static void segment(cairo_t *cr, int vertical, double p0, double a0, double p1, double a1)
 {
+	if (vertical) {
+		cairo_move_to(cr, p0, a0);
+		cairo_line_to(cr, p1, a1);
+	} else {
+		cairo_move_to(cr, a0, p0);
+		cairo_line_to(cr, a1, p1);
+	}
+}
+
+void fig_errbars(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
+                 const double *pos, const double *lo, const double *hi, size_t n, int colour,
+                 double cap, enum fig_orient o)
+{
+	if (fig_series_skipped(c))
+		return;
+	int vertical = o == FIG_VERTICAL;
+	const struct fig_scale *along = vertical ? ys : xs, *at = vertical ? xs : ys;
 	cairo_t *cr = c->cr;
 	cairo_save(cr);
 	fig_set_colour(cr, colour, 1);
@@ -20,40 +37,10 @@ static void bars(struct fig_canvas *c, const struct fig_scale *along, const stru
 			c->n_nonfinite++;
 			continue;
 		}
-		if (vertical) {
-			cairo_move_to(cr, p, a);
-			cairo_line_to(cr, p, b);
-			cairo_move_to(cr, p - cap, a);
-			cairo_line_to(cr, p + cap, a);
-			cairo_move_to(cr, p - cap, b);
-			cairo_line_to(cr, p + cap, b);
-		} else {
-			cairo_move_to(cr, a, p);
-			cairo_line_to(cr, b, p);
-			cairo_move_to(cr, a, p - cap);
-			cairo_line_to(cr, a, p + cap);
-			cairo_move_to(cr, b, p - cap);
-			cairo_line_to(cr, b, p + cap);
-		}
+		segment(cr, vertical, p, a, p, b);             /* the whisker */
+		segment(cr, vertical, p - cap, a, p + cap, a); /* its caps */
+		segment(cr, vertical, p - cap, b, p + cap, b);
 	}
 	cairo_stroke(cr);
 	cairo_restore(cr);
-}
-
-void fig_errbars(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
-                 const double *x, const double *lo, const double *hi, size_t n, int colour,
-                 double cap)
-{
-	if (fig_series_skipped(c))
-		return;
-	bars(c, ys, xs, x, lo, hi, n, colour, cap, 1);
-}
-
-void fig_errbars_h(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
-                   const double *y, const double *lo, const double *hi, size_t n, int colour,
-                   double cap)
-{
-	if (fig_series_skipped(c))
-		return;
-	bars(c, xs, ys, y, lo, hi, n, colour, cap, 0);
 }

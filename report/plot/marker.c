@@ -3,19 +3,17 @@
  * can find it in the SVG) and logged on the canvas with its series id (plot.h invariant 3).
  */
 #include <math.h>
-#include <stdlib.h>
 
 #include "plot.h"
 
 void fig_markers(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
                  const double *x, const double *y, size_t n, int colour, int series)
 {
-	if (fig_series_skipped(c))
+	struct fig_geom_buf at;
+	if (!fig_series_draw_begin(c, &at, n))
 		return;
 	cairo_t *cr = c->cr;
 	double r = FIG_MARKER_R_AT(fig_series_depth(c));
-	double *at = c->cur_series >= 0 ? malloc(2 * (n ? n : 1) * sizeof(double)) : NULL;
-	size_t nat = 0;
 	cairo_save(cr);
 	fig_set_colour(cr, colour, 1);
 	for (size_t i = 0; i < n; i++) {
@@ -30,14 +28,8 @@ void fig_markers(struct fig_canvas *c, const struct fig_scale *xs, const struct 
 		fig_mark_log_data(c, xs, ys, x[i], y[i], series);
 		if (c->n_marks)
 			c->marks[c->n_marks - 1].r = r;
-		if (at) {
-			at[2 * nat] = dx;
-			at[2 * nat + 1] = dy;
-			nat++;
-		}
+		fig_geom_buf_add(&at, dx, dy);
 	}
 	cairo_restore(cr);
-	if (at && nat)
-		fig_geom_log(c, FIG_GEOM_MARKER, at, nat, r, 0);
-	free(at);
+	fig_series_draw_end(c, &at, FIG_GEOM_MARKER, r, 0);
 }

@@ -1,11 +1,12 @@
 /*
  * overlap.c — no data series hidden by another (docs/figures.md "Coinciding series").  A
  * figure names each series before drawing it (fig_series); lines and markers log their page
- * geometry under that name.  fig_overlap_resolve reads the log of a first drawing: a series
- * whose every line sample and marker lies within line width under later series of other
- * names is hidden, and gets a depth (1 + the depth of what covers it).  The real drawing then
- * draws it wider (lines) or larger (markers) by its depth, so it shows as a rim round the
- * series on top, and the legend says so in a note.  Same data, same place: nothing moves.
+ * geometry under that name (gathered from fig_series_draw_begin to fig_series_draw_end).
+ * fig_overlap_resolve reads the log of a first drawing: a series whose every line sample and
+ * marker lies within line width under later series of other names is hidden, and gets a
+ * depth (1 + the depth of what covers it).  The real drawing then draws it wider (lines) or
+ * larger (markers) by its depth, so it shows as a rim round the series on top, and the legend
+ * says so in a note.  Same data, same place: nothing moves.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -52,30 +53,56 @@ int fig_series_depth(const struct fig_canvas *c)
 	return c->cur_series >= 0 ? c->series[c->cur_series].depth : 0;
 }
 
+int fig_series_draw_begin(struct fig_canvas *c, struct fig_geom_buf *b, size_t npts)
+{
+	b->xy = NULL;
+	b->n = 0;
+	if (fig_series_skipped(c))
+		return 0;
+	if (c->cur_series >= 0) /* out of memory: the check is lost, the drawing is not */
+		b->xy = malloc(2 * (npts ? npts : 1) * sizeof(double));
+	return 1;
+}
+
+void fig_geom_buf_add(struct fig_geom_buf *b, double x, double y)
+{
+	if (!b->xy)
+		return;
+	b->xy[2 * b->n] = x;
+	b->xy[2 * b->n + 1] = y;
+	b->n++;
+}
+
+void fig_geom_buf_flush(struct fig_canvas *c, struct fig_geom_buf *b, int kind, double size,
+                        int dashed)
+{
+	if (b->xy && b->n)
+		fig_geom_log(c, kind, b->xy, b->n, size, dashed);
+	b->n = 0;
+}
+
+void fig_series_draw_end(struct fig_canvas *c, struct fig_geom_buf *b, int kind, double size,
+                         int dashed)
+{
+	fig_geom_buf_flush(c, b, kind, size, dashed);
+	free(b->xy);
+	b->xy = NULL;
+}
+
 void fig_geom_log(struct fig_canvas *c, int kind, const double *xy, size_t n, double size,
                   int dashed)
 {
 	if (c->cur_series < 0 || !n)
 		return;
-	if (c->n_geom == c->cap_geom) {
-		size_t cap = c->cap_geom ? 2 * c->cap_geom : 64;
-		struct fig_geom *g = realloc(c->geom, cap * sizeof(*g));
-		if (!g)
-			return; /* the check is lost, the drawing is not */
-		c->geom = g;
-		c->cap_geom = cap;
-	}
-	if (c->n_pts + 2 * n > c->cap_pts) {
-		size_t cap = c->cap_pts ? c->cap_pts : 256;
-		while (cap < c->n_pts + 2 * n)
-			cap *= 2;
-		double *p = realloc(c->pts, cap * sizeof(*p));
-		if (!p)
-			return;
-		c->pts = p;
-		c->cap_pts = cap;
-	}
-	struct fig_geom *g = &c->geom[c->n_geom++];
+	struct fig_geom *g = fig_grow(c->geom, &c->cap_geom, c->n_geom + 1, 64, sizeof(*g));
+	if (!g)
+		return; /* the check is lost, the drawing is not */
+	c->geom = g;
+	double *p = fig_grow(c->pts, &c->cap_pts, c->n_pts + 2 * n, 256, sizeof(*p));
+	if (!p)
+		return;
+	c->pts = p;
+	g = &c->geom[c->n_geom++];
 	g->series = c->cur_series;
 	g->kind = kind;
 	g->size = size;

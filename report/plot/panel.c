@@ -1,10 +1,11 @@
 /*
- * panel.c — one plot panel inside a figure: its axis ranges (widened to nice ticks), then
- * "measure, then draw" (kplot label.c): tick labels, axis titles and the legend are measured
- * with pango first, the margins sized from them, and only then are the scales' device
- * ranges fixed.  Drawing the axes is axis.c's job.
+ * panel.c — one plot panel inside a figure: its words and axis ranges (widened to nice ticks;
+ * fig_panel_open sets them from one spec), then "measure, then draw" (kplot label.c): tick
+ * labels, axis titles and the legend are measured with pango first, the margins sized from
+ * them, and only then are the scales' device ranges fixed.  Drawing the axes is axis.c's job.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "plot.h"
@@ -21,6 +22,20 @@ void fig_panel_init(struct fig_panel *p, double ox, double oy, double ow, double
 	p->oh = oh;
 	fig_panel_xrange(p, 0, 1, 0);
 	fig_panel_yrange(p, 0, 1);
+}
+
+void fig_panel_open(struct fig_panel *p, double ox, double oy, double ow, double oh,
+                    const struct fig_panel_spec *s)
+{
+	fig_panel_init(p, ox, oy, ow, oh);
+	if (s->title)
+		snprintf(p->title, sizeof(p->title), "%s", s->title);
+	if (s->xlabel)
+		snprintf(p->xlabel, sizeof(p->xlabel), "%s", s->xlabel);
+	if (s->ylabel)
+		snprintf(p->ylabel, sizeof(p->ylabel), "%s", s->ylabel);
+	fig_panel_xrange(p, s->xlo, s->xhi, s->log2);
+	fig_panel_yrange(p, s->ylo, s->yhi);
 }
 
 void fig_panel_xrange(struct fig_panel *p, double lo, double hi, int log2)

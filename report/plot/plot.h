@@ -112,6 +112,11 @@ void fig_canvas_release(struct fig_canvas *c);
 /* The canvas a cairo context draws for (NULL for a context not made by fig_canvas_open). */
 struct fig_canvas *fig_canvas_of(cairo_t *cr);
 extern const cairo_user_data_key_t fig_canvas_key;
+/* The canvas's growing arrays (the logs below, texts, geometry, the serialised bytes): the
+ * array a of *cap entries of `size` bytes with room for `need` entries, its capacity doubled
+ * (from `first` when empty) as often as it takes; NULL only when out of memory (then a and
+ * *cap are kept). */
+void *fig_grow(void *a, size_t *cap, size_t need, size_t first, size_t size);
 /* Snap a coordinate so a line of width lw (points) lands on whole/half device pixels. */
 double fig_snap(const struct fig_canvas *c, double v, double lw);
 void fig_mark_log(struct fig_canvas *c, double x, double y, int series);
@@ -130,6 +135,21 @@ int fig_series_skipped(const struct fig_canvas *c); /* drawing of this series le
 int fig_series_depth(const struct fig_canvas *c);   /* > 0: draw wider / larger */
 void fig_geom_log(struct fig_canvas *c, int kind, const double *xy, size_t n, double size,
                   int dashed);
+/* The device points (at most npts) a line or the markers of the current series draw, gathered
+ * for fig_geom_log (xy NULL: not a named series, nothing is logged). */
+struct fig_geom_buf {
+	double *xy;
+	size_t n;
+};
+/* Begin drawing the current series: 0 when its drawing is left out (tests: skip_series); else
+ * b gathers its geometry.  fig_geom_buf_flush logs what b holds as one line (or marker set)
+ * and empties it; fig_series_draw_end flushes and frees b. */
+int fig_series_draw_begin(struct fig_canvas *c, struct fig_geom_buf *b, size_t npts);
+void fig_geom_buf_add(struct fig_geom_buf *b, double x, double y);
+void fig_geom_buf_flush(struct fig_canvas *c, struct fig_geom_buf *b, int kind, double size,
+                        int dashed);
+void fig_series_draw_end(struct fig_canvas *c, struct fig_geom_buf *b, int kind, double size,
+                         int dashed);
 /* The series of a drawing that lie wholly under later series (within line width). */
 size_t fig_overlap_resolve(const struct fig_canvas *c, struct fig_nested *out, size_t cap);
 /* Does the box (x0, y0, w, h), user space, meet a logged line or marker of a data series? */
@@ -239,6 +259,17 @@ void fig_panel_init(struct fig_panel *p, double ox, double oy, double ow, double
 void fig_panel_xrange(struct fig_panel *p, double lo, double hi, int log2);
 void fig_panel_yrange(struct fig_panel *p, double lo, double hi);
 void fig_panel_y2range(struct fig_panel *p, double lo, double hi);
+/* A panel's words and ranges: title and axis labels (NULL: none), the x range (log2 axis or
+ * linear) and the y range. */
+struct fig_panel_spec {
+	const char *title, *xlabel, *ylabel;
+	double xlo, xhi;
+	int log2;
+	double ylo, yhi;
+};
+/* fig_panel_init, then the labels and ranges of s. */
+void fig_panel_open(struct fig_panel *p, double ox, double oy, double ow, double oh,
+                    const struct fig_panel_spec *s);
 /* Categorical x axis with n slots at 0..n-1 and the given labels. */
 void fig_panel_xcategories(struct fig_panel *p, const char *const *labels, size_t n);
 /* Measure tick labels and titles, size the margins, set device ranges of the scales. */
@@ -268,17 +299,18 @@ void fig_legend_draw(const struct fig_panel *p, cairo_t *cr, const struct fig_le
 /* line.c: polyline through (x[i], y[i]) on scales xs/ys, broken at non-finite points. */
 void fig_line(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
               const double *x, const double *y, size_t n, int colour, int dashed);
+/* line.c: the pen of a data line of the current series: cairo state saved (the caller
+ * restores it), colour, width by the series' depth (returned), dashed or solid. */
+double fig_line_pen(struct fig_canvas *c, int colour, int dashed);
 /* marker.c: filled circle markers at finite points, logged with `series`. */
 void fig_markers(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
                  const double *x, const double *y, size_t n, int colour, int series);
-/* errbar.c: vertical whiskers from lo[i] to hi[i] at x[i], with caps (half-width cap pts). */
+/* errbar.c: whiskers from lo[i] to hi[i] with caps (half-width cap pts): vertical ones at
+ * x = pos[i], or horizontal ones (x from lo to hi) at y = pos[i]. */
+enum fig_orient { FIG_VERTICAL, FIG_HORIZONTAL };
 void fig_errbars(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
-                 const double *x, const double *lo, const double *hi, size_t n, int colour,
-                 double cap);
-/* errbar.c: horizontal whiskers (x from lo to hi at y). */
-void fig_errbars_h(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
-                   const double *y, const double *lo, const double *hi, size_t n, int colour,
-                   double cap);
+                 const double *pos, const double *lo, const double *hi, size_t n, int colour,
+                 double cap, enum fig_orient o);
 /* band.c: translucent band between lo and hi, split into runs of finite points. */
 void fig_band(struct fig_canvas *c, const struct fig_scale *xs, const struct fig_scale *ys,
               const double *x, const double *lo, const double *hi, size_t n, int colour);

@@ -71,14 +71,10 @@ void fig_text_box_log(cairo_t *cr, double x, double y, double w, double h)
 	struct fig_canvas *c = fig_canvas_of(cr);
 	if (!c)
 		return;
-	if (c->n_texts == c->cap_texts) {
-		size_t cap = c->cap_texts ? 2 * c->cap_texts : 64;
-		struct fig_box *t = realloc(c->texts, cap * sizeof(*t));
-		if (!t)
-			return; /* the log is a test aid; drawing goes on */
-		c->texts = t;
-		c->cap_texts = cap;
-	}
+	struct fig_box *t = fig_grow(c->texts, &c->cap_texts, c->n_texts + 1, 64, sizeof(*t));
+	if (!t)
+		return; /* the log is a test aid; drawing goes on */
+	c->texts = t;
 	double s = c->dev == FIG_PNG ? c->dpi / 72.0 : 1.0;
 	struct fig_box b = { INFINITY, INFINITY, -INFINITY, -INFINITY, 0 };
 	for (int k = 0; k < 4; k++) {

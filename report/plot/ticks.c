@@ -19,19 +19,25 @@ static void label(char *buf, size_t n, double v, int prec)
 		memmove(buf, buf + 1, strlen(buf));
 }
 
+/* [*a, *b] in ascending order; the default [d0, d1] when the range is not usable */
+static void span(double *a, double *b, int usable, double d0, double d1)
+{
+	if (!usable) {
+		*a = d0;
+		*b = d1;
+	}
+	if (*b < *a) {
+		double x = *a;
+		*a = *b;
+		*b = x;
+	}
+}
+
 void fig_ticks_linear(double *lo, double *hi, struct fig_ticks *t)
 {
 	double a = *lo, b = *hi;
 	memset(t, 0, sizeof(*t));
-	if (!isfinite(a) || !isfinite(b)) {
-		a = 0;
-		b = 1;
-	}
-	if (b < a) {
-		double x = a;
-		a = b;
-		b = x;
-	}
+	span(&a, &b, isfinite(a) && isfinite(b), 0, 1);
 	if (b - a < 1e-12 * fmax(1.0, fabs(a))) {
 		double d = a != 0 ? fabs(a) * 0.05 : 0.5;
 		a -= d;
@@ -65,15 +71,7 @@ void fig_ticks_log2(double *lo, double *hi, struct fig_ticks *t)
 {
 	memset(t, 0, sizeof(*t));
 	double a = *lo, b = *hi;
-	if (!(a > 0) || !(b > 0) || !isfinite(a) || !isfinite(b)) {
-		a = 1;
-		b = 2;
-	}
-	if (b < a) {
-		double x = a;
-		a = b;
-		b = x;
-	}
+	span(&a, &b, a > 0 && b > 0 && isfinite(a) && isfinite(b), 1, 2);
 	int e0 = (int)floor(log2(a) + 1e-9), e1 = (int)ceil(log2(b) - 1e-9);
 	if (e1 <= e0)
 		e1 = e0 + 1;
