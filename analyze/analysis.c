@@ -479,15 +479,8 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		return rc;
 	}
 	size_t mmax = 0;
-	for (size_t i = 0; i < t.n; i++)
-		mmax = t.m[i] > mmax ? t.m[i] : mmax;
-	w.rowmax = malloc(sizeof(float) * (mmax ? mmax : 1));
-	w.colmax = malloc(sizeof(float) * (mmax ? mmax : 1));
-	w.argrow = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
-	w.argcol = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
-	if (!w.rowmax || !w.colmax || !w.argrow || !w.argcol) {
+	if ((rc = pairwork_buffers(&w, &t, &mmax, err))) {
 		hj_free(ckman);
-		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
 		goto cleanup;
 	}
 	/* the progress line (a terminal only): one unit per product of two decoders */
@@ -766,16 +759,8 @@ static int pair_only_group(const struct analysis_request *q, const struct analys
 	int rc = load_set(&t, NULL, g->paths, g->n, &d, &first, NULL, NULL, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < t.n; i++)
-		mmax = t.m[i] > mmax ? t.m[i] : mmax;
-	w.rowmax = malloc(sizeof(float) * (mmax ? mmax : 1));
-	w.colmax = malloc(sizeof(float) * (mmax ? mmax : 1));
-	w.argrow = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
-	w.argcol = malloc(sizeof(int32_t) * (mmax ? mmax : 1));
-	if (!w.rowmax || !w.colmax || !w.argrow || !w.argcol) {
-		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
+	if ((rc = pairwork_buffers(&w, &t, &mmax, err)))
 		goto cleanup;
-	}
 	{ /* a range past the last product is refused before anything is written */
 		size_t n1 = q->r1 && t.n ? (q->r1_seeds ? q->n_r1_seeds : t.n) : 0;
 		size_t n2 = q->r2 && t.n && !r2_unavailable(q, g, &t, &first)

@@ -63,6 +63,10 @@ int mset_put(struct mset *s, size_t i, const float *W, size_t m, int64_t seed, c
              struct hus_err *err);
 int pair_pwmcc(double *v, double *r_a, double *r_b, struct pairwork *w, const struct mset *a,
                size_t i, const struct mset *b, size_t j, struct hus_err *err);
+/* w's maxima and argmax buffers for the largest model of t (its d_sae into *mmax); freed by
+ * the caller as before, also on error */
+int pairwork_buffers(struct pairwork *w, const struct mset *t, size_t *mmax,
+                     struct hus_err *err);
 /* with_cross 0: the within-set entries only, the cross entries NaN (no product formed) */
 int pooled_matrix(double *P, const struct mset *a, const struct mset *b, const double *Pa,
                   const double *Pb, int with_cross, struct pairwork *w, struct hus_err *err);

@@ -177,6 +177,22 @@ void analysis_progress_step(struct pairwork *w, size_t d, size_t mA, size_t mB)
 	hus_progress_update(w->prog, w->prog->done + 1, detail);
 }
 
+int pairwork_buffers(struct pairwork *w, const struct mset *t, size_t *mmax,
+                     struct hus_err *err)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < t->n; i++)
+		m = t->m[i] > m ? t->m[i] : m;
+	*mmax = m;
+	w->rowmax = malloc(sizeof(float) * (m ? m : 1));
+	w->colmax = malloc(sizeof(float) * (m ? m : 1));
+	w->argrow = malloc(sizeof(int32_t) * (m ? m : 1));
+	w->argcol = malloc(sizeof(int32_t) * (m ? m : 1));
+	if (!w->rowmax || !w->colmax || !w->argrow || !w->argcol)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
+	return 0;
+}
+
 /* PWMCC of every pair in the pooled list a ∪ b, into P ((na+nb)²). */
 int pooled_matrix(double *P, const struct mset *a, const struct mset *b,
                          const double *Pa, const double *Pb, int with_cross, struct pairwork *w,
