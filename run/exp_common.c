@@ -340,11 +340,11 @@ int exp_analyze_dirs(struct runner *r, struct cfg *c, const char *cond, const ch
 	run_analysis_path(o2, sizeof(o2), NULL, cond, RUN_ANALYSIS_FILE);
 	const char *outs[] = { o1, o2, NULL };
 	size_t products = 0;
+	char cache[PATH_MAX + 64]; /* argv holds it until the analysis job is declared */
 	rc = pair_jobs_count(r, c, cond, dirs, seeds, nseeds, st, &products, err);
 	if (!rc && products) {
 		/* pair jobs first (phase 0), the group's analysis after them (phase 1), reading
 		 * their caches; the same analysis bytes either way (docs/reproducibility.md) */
-		char cache[PATH_MAX + 64];
 		run_analysis_path(cache, sizeof(cache), r->run_dir, cond, RUN_PAIR_CACHE_DIR);
 		argv[a] = "--pair-cache";
 		argv[a + 1] = cache;
