@@ -251,6 +251,8 @@ static int exp_pair_jobs(struct runner *r, struct cfg *c, const char *cond,
 		pv[k++] = argv[i];
 	}
 	pv[k] = argv[a], pv[k + 1] = argv[a + 1]; /* --pair-cache DIR */
+	if ((size_t)size > products) /* a job never holds more products than the group has */
+		size = (int64_t)(products ? products : 1);
 	char (*cache)[PATH_MAX] = calloc((size_t)size, sizeof(*cache));
 	const char **outs = calloc((size_t)size + 1, sizeof(*outs));
 	if (!rc && (!cache || !outs))
