@@ -21,6 +21,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ void analysis_request_defaults(struct analysis_request *q)
 	q->match_thr = 0.5;
 	q->mnn_thr = 0.3;
 	q->subspace_k = 50;
+	q->match_memory = ANALYSIS_CAND_BUDGET;
 	q->hungarian_max = 4096;
 	q->perm_max_exact = ANALYSIS_PERM_MAX_EXACT;
 	q->perm_B = ANALYSIS_PERM_B;
@@ -94,74 +96,43 @@ static int group_csv(struct group_ctx *gc, const char *name, const int64_t *sa, 
 	return write_pairs_csv(gc->q->out_dir, name, sa, sb, v, n, gc->man, err);
 }
 
-static void free_bases(double **U, size_t n)
+/* the subspace dimension of a set: analysis_request.subspace_k clamped to its shapes */
+static size_t subspace_k_of(const struct analysis_request *q, const struct mset *t)
 {
-	for (size_t i = 0; U && i < n; i++)
-		free(U[i]);
-	free(U);
+	size_t k = q->subspace_k < t->d ? q->subspace_k : t->d;
+	for (size_t i = 0; i < t->n; i++)
+		k = t->m[i] < k ? t->m[i] : k;
+	return k;
 }
 
 /* Pair-level extras for the trained set: MNN (folded in the first pass), Hungarian both
- * kinds, subspace overlap, the analytic null of each pair's shape. */
+ * kinds, subspace overlap, the analytic null of each pair's shape.  ex: the bases (computed
+ * or begun, pair_tasks.c) and the sparse assignments' room. */
 static int trained_extras(struct group_ctx *gc, const struct mset *t, const struct pairset *tp,
                           const struct pf_summary *pfsum, struct ana_pairs *tab, hj *metrics,
-                          struct hus_err *err)
+                          struct pair_tasks *x, struct hus_err *err)
 {
 	const struct analysis_request *q = gc->q;
-	size_t n = t->n, d = t->d, mmax = 0, mmin = SIZE_MAX;
-	for (size_t i = 0; i < n; i++) {
+	size_t n = t->n, d = t->d, mmax = 0;
+	for (size_t i = 0; i < n; i++)
 		mmax = t->m[i] > mmax ? t->m[i] : mmax;
-		mmin = t->m[i] < mmin ? t->m[i] : mmin;
-	}
 	int do_hung = mmax <= q->hungarian_max;
-	size_t k = q->subspace_k;
-	if (k > d)
-		k = d;
-	if (k > mmin)
-		k = mmin;
+	size_t k = x->k;
 	int rc = 0;
 	double *cert = NULL;
-	int32_t *perm2 = NULL;
-	float *sim2 = NULL;
-	double **U = calloc(n, sizeof(double *));
 	float *sim = malloc(sizeof(float) * mmax);
 	int32_t *perm = malloc(sizeof(int32_t) * mmax);
-	if (!U || !sim || !perm) {
+	/* above hungarian_max the sparse assignment with its certificate (match_sparse.c); it
+	 * needs m_A <= m_B, said in results.json when a pair does not fit */
+	int do_sparse = !do_hung && n >= 2 && q->hungarian_max > 0; /* 0: matching off */
+	size_t np = n < 2 ? 0 : n * (n - 1) / 2;
+	/* the sparse pairs in chunks of the candidate slots (all of them at once unless memory
+	 * says otherwise) */
+	struct pairwork *w = gc->w;
+	size_t chunk = do_sparse ? w->cand_slots : np;
+	if (!sim || !perm) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
 		goto cleanup;
-	}
-	for (size_t i = 0; i < n && k; i++)
-		if (!(U[i] = malloc(sizeof(double) * d * k))) {
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for an SVD");
-			goto cleanup;
-		}
-	/* the bases of the normalised decoders (Âᵀ stored as (m, d) = W_dec (d, m)), one model
-	 * per thread: each basis is computed alone, so the split changes no bit; the first
-	 * failing model (in seed order) reports */
-	{
-		int *brc = calloc(n ? n : 1, sizeof(int));
-		struct hus_err *berr = calloc(n ? n : 1, sizeof(struct hus_err));
-		if (!brc || !berr) {
-			free(brc), free(berr);
-			rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
-			goto cleanup;
-		}
-#pragma omp parallel for schedule(dynamic, 1) if (k && n > 1 && d >= 256)
-		for (size_t i = 0; i < n; i++)
-			if (k)
-				brc[i] = subspace_basis_t(U[i], t->At[i], d, t->m[i], k, &berr[i]);
-		for (size_t i = 0; i < n && !rc; i++)
-			if ((rc = brc[i])) {
-				if (err)
-					*err = berr[i];
-				if (err && t->file[i]) { /* name the checkpoint whose decoder it was */
-					snprintf(err->file, sizeof(err->file), "%s", t->file[i]);
-					snprintf(err->where, sizeof(err->where), "/params/W_dec");
-				}
-			}
-		free(brc), free(berr);
-		if (rc)
-			goto cleanup;
 	}
 	/* columns of the pair table after pwmcc, r_a, r_b */
 	const char *names[] = { "mnn_fraction", "hungarian_abs_mean", "hungarian_abs_frac_0.5",
@@ -178,51 +149,44 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 		}
 		tab->ncols = c0 + c + 1;
 	}
-	/* above hungarian_max the sparse assignment with its certificate (match_sparse.c); it
-	 * needs m_A <= m_B, said in results.json when a pair does not fit */
-	int do_sparse = !do_hung && n >= 2 && q->hungarian_max > 0; /* 0: matching off */
-	size_t np = n < 2 ? 0 : n * (n - 1) / 2;
 	cert = calloc(4 * (np ? np : 1), sizeof(double)); /* bound abs, sgn; gap abs, sgn */
-	perm2 = malloc(sizeof(int32_t) * mmax);
-	sim2 = malloc(sizeof(float) * mmax);
 	size_t n_imperfect = 0, n_inexact = 0;
-	if (!cert || !perm2 || !sim2) {
+	if (!cert) {
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair metrics");
 		goto cleanup;
 	}
-	size_t p = 0;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++, p++) {
+	/* the bases with the first chunk (pair_tasks.c) */
+	for (size_t p0 = 0; p0 == 0 || p0 < np; p0 += chunk ? chunk : 1) {
+		size_t p1 = np - p0 < chunk ? np : p0 + chunk;
+		if ((rc = pair_tasks_solve(x, t, w, p0, p1, p0 == 0, do_sparse, q->match_thr, err)))
+			goto cleanup;
+		for (size_t p = p0; p < p1; p++) {
+			size_t i = x->pi[p], j = x->pj[p];
 			tab->col[c0 + 0][p] = tp->mnn[p];
-			struct match_sparse_result sr;
-			memset(&sr, 0, sizeof(sr));
 			for (int e = 0; e < 4; e++)
 				cert[e * np + p] = NAN;
-			int sparse_ok = 0;
-			if (do_sparse && t->m[i] > t->m[j])
+			int sparse_ok = do_sparse && t->m[i] <= t->m[j];
+			if (do_sparse && !sparse_ok)
 				n_imperfect += 2; /* rows must not outnumber columns: NaN, counted */
-			if (do_sparse && t->m[i] <= t->m[j]) {
-				if ((rc = match_sparse(&sr, perm, sim, perm2, sim2, t->At[i], t->At[j], d,
-				                       t->m[i], t->m[j], MATCH_SPARSE_K, q->match_thr, err))) {
-					goto cleanup;
+			struct match_sparse_one *so = x->so + 2 * (p - p0);
+			if (sparse_ok) {
+				cert[0 * np + p] = so[0].dual_bound, cert[1 * np + p] = so[1].dual_bound;
+				cert[2 * np + p] = so[0].gap, cert[3 * np + p] = so[1].gap;
+				for (int kind = 0; kind < 2; kind++) {
+					n_imperfect += !so[kind].perfect;
+					n_inexact += so[kind].perfect && !(so[kind].gap < 1e-9);
 				}
-				sparse_ok = 1;
-				analysis_progress_step(gc->w, d, t->m[i], t->m[j]);
-				cert[0 * np + p] = sr.abs.dual_bound, cert[1 * np + p] = sr.sgn.dual_bound;
-				cert[2 * np + p] = sr.abs.gap, cert[3 * np + p] = sr.sgn.gap;
-				n_imperfect += !sr.abs.perfect + !sr.sgn.perfect;
-				n_inexact += (sr.abs.perfect && !(sr.abs.gap < 1e-9)) +
-				             (sr.sgn.perfect && !(sr.sgn.gap < 1e-9));
 			}
 			for (int kind = 0; kind < 2; kind++) {
 				struct match_result mr = { NAN, 0, NAN, NAN, NAN };
 				if (sparse_ok) {
-					struct match_sparse_one *o = kind ? &sr.sgn : &sr.abs;
-					mr = o->m;
-					if (o->perfect && q->write_matchings &&
+					mr = so[kind].m;
+					if (so[kind].perfect && q->write_matchings &&
 					    (rc = ana_write_matching(gc->h5, gc->g->name, t->seed[i], t->seed[j],
-					                             kind ? "signed_" : "", kind ? perm2 : perm,
-					                             kind ? sim2 : sim, t->m[i], err))) {
+					                             kind ? "signed_" : "",
+					                             pair_tasks_perm(x, p0, p, kind),
+					                             pair_tasks_sim(x, p0, p, kind), t->m[i],
+					                             err))) {
 							goto cleanup;
 					}
 				}
@@ -248,7 +212,7 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 				}
 			}
 			struct subspace_result sub = { NAN, NAN, NAN };
-			if (k && (rc = subspace_compare(&sub, NULL, U[i], U[j], d, k, err))) {
+			if (k && (rc = subspace_compare(&sub, NULL, x->U[i], x->U[j], d, k, err))) {
 				if (err && t->file[i] && t->file[j]) {
 					size_t o = strlen(err->msg);
 					snprintf(err->msg + o, sizeof(err->msg) - o, " (with %.400s)",
@@ -263,6 +227,7 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 				goto cleanup;
 			}
 		}
+	}
 	if (do_sparse) {
 		/* the certificate beside the values (docs/artifacts.md) and a word on stderr when a
 		 * value is not the proven optimum */
@@ -316,9 +281,8 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 	hj_set(par, "subspace_k", hj_int((int64_t)k));
 	hj_set(metrics, "parameters", par);
 cleanup:
-	free_bases(U, n);
 	free(sim), free(perm);
-	free(cert), free(perm2), free(sim2);
+	free(cert);
 	return rc;
 }
 
@@ -380,6 +344,8 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 	/* tables */
 	struct ana_pairs tab;
 	memset(&tab, 0, sizeof(tab));
+	struct pair_tasks ex; /* the trained pairs' bases and assignments (pair_tasks.c) */
+	memset(&ex, 0, sizeof(ex));
 	tab.n = cp->np;
 	tab.seed_a = cp->sa;
 	tab.seed_b = cp->sb;
@@ -465,6 +431,8 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	memset(&first, 0, sizeof(first));
 	struct ana_pairs tab;
 	memset(&tab, 0, sizeof(tab));
+	struct pair_tasks ex; /* the trained pairs' bases and assignments (pair_tasks.c) */
+	memset(&ex, 0, sizeof(ex));
 	hj *o = gc->out, *ckman = hj_arr();
 	hj *pf_trained = NULL, *pf_r1 = NULL, *pf_r2 = NULL, *pfs = NULL;
 	const char **sorted_paths = calloc(g->n ? g->n : 1, sizeof(char *));
@@ -488,8 +456,15 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	{
 		size_t n = t.n, np = n < 2 ? 0 : n * (n - 1) / 2, units = np;
 		size_t n1 = q->r1_seeds ? q->n_r1_seeds : n, n2 = g->r2_paths && g->n_r2 ? g->n_r2 : n;
-		if (mmax > q->hungarian_max && q->hungarian_max > 0)
-			units += np; /* the sparse matching's pass */
+		if (mmax > q->hungarian_max && q->hungarian_max > 0 && n >= 2) {
+			/* the sparse matching's candidates: folded into the trained pass when they fit
+			 * (and the product is not read from a pair cache), else a pass of their own */
+			if ((rc = pair_cands_alloc(&w, np, mmax, q->match_memory, err))) {
+				hj_free(ckman);
+				goto cleanup;
+			}
+			units += q->pair_cache ? np : np - w.cand_slots;
+		}
 		if (q->sinkhorn_eps > 0 && mmax <= SINKHORN_MAX_D_SAE)
 			units += np; /* Sinkhorn's product */
 		if (q->r1 && n)
@@ -511,12 +486,30 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	hj_set(arch, "condition", hj_str(first.condition));
 	hj_set(o, "architecture", arch);
 
+	/* the subspace bases begin on a thread of their own beside the trained pass */
+	if ((rc = pair_tasks_init(&ex, &t, subspace_k_of(q, &t), w.cand_slots, err)))
+		goto cleanup_ck;
+	int threads = omp_get_max_threads();
+	if (t.n >= 2 && pair_tasks_bases_begin(&ex, &t)) {
+		omp_set_num_threads(threads - 1);
+		w.bases = &ex;
+		w.threads_after_bases = threads;
+	}
 	/* trained pairs and their summary (bootstrap seed 17 as phase 4a) */
 	w.want_arg = 1; /* the trained pass also folds argmaxes for mutual nearest neighbours */
 	w.mnn_thr = q->mnn_thr;
 	struct pf_summary pfsum;
 	rc = per_feature_json(&pf_trained, &pfsum, &t, &w, &tp, gc->h5, g->name, err);
 	w.want_arg = 0;
+	w.cand_fold = 0; /* the controls' passes fold no candidates */
+	if (w.threads_after_bases) {
+		omp_set_num_threads(w.threads_after_bases);
+		w.threads_after_bases = 0;
+	}
+	if (!rc && (rc = pair_tasks_bases_end(&ex, &t, err))) {
+		hj_free(pf_trained);
+		pf_trained = NULL;
+	}
 	if (rc)
 		goto cleanup_ck;
 	pfs = hj_obj();
@@ -550,7 +543,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	}
 	hj *metrics = hj_obj();
 	hj_set(o, "metrics", metrics);
-	if (t.n >= 2 && (rc = trained_extras(gc, &t, &tp, &pfsum, &tab, metrics, err)))
+	if (t.n >= 2 && (rc = trained_extras(gc, &t, &tp, &pfsum, &tab, metrics, &ex, err)))
 		goto cleanup_ck;
 	if (t.n >= 2 && q->sinkhorn_eps > 0 &&
 	    (rc = sinkhorn_group(metrics, &tab, gc->h5, g->name, &t, q->sinkhorn_eps, q->match_thr,
@@ -728,6 +721,9 @@ cleanup_ck:
 	hj_free(pf_r2);
 	hj_free(pfs);
 cleanup:
+	if (w.threads_after_bases)
+		omp_set_num_threads(w.threads_after_bases);
+	pair_tasks_release(&ex); /* joins the bases' thread before their models go */
 	mset_release(&t), mset_release(&r1), mset_release(&r2);
 	pairset_release(&r1p), pairset_release(&r2p);
 	for (size_t c = 0; c < tab.ncols; c++)
@@ -735,7 +731,7 @@ cleanup:
 	pairset_release(&tp);
 	if (w.prog)
 		hus_progress_end(w.prog);
-	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
+	pairwork_release(&w);
 	free(sorted_paths);
 	return rc;
 }
@@ -826,7 +822,7 @@ static int pair_only_group(const struct analysis_request *q, const struct analys
 cleanup:
 	mset_release(&t), mset_release(&c);
 	pairset_release(&tp), pairset_release(&cp);
-	free(w.rowmax), free(w.colmax), free(w.argrow), free(w.argcol);
+	pairwork_release(&w);
 	return rc;
 }
 

@@ -1,10 +1,14 @@
 /*
  * analysis_internal.h — private to analyze/'s analysis driver (analysis.c): the sets of
- * normalised decoders it works on and their pairs (analysis_sets.c), and the JSON and CSV
- * pieces of its outputs (analysis_json.c).
+ * normalised decoders it works on and their pairs (analysis_sets.c), the trained pairs' work
+ * beside the products (pair_tasks.c), and the JSON and CSV pieces of its outputs
+ * (analysis_json.c).
  */
 #ifndef HUSAI_ANALYSIS_INTERNAL_H
 #define HUSAI_ANALYSIS_INTERNAL_H
+
+#include <stdatomic.h>
+#include <threads.h>
 
 #include "analyze.h"
 
@@ -20,6 +24,8 @@ struct mset {
 };
 /* The pair caches' key of model i (docs/artifacts.md "Pair cache"), computed once. */
 const char *mset_key(const struct mset *s, size_t i);
+
+struct pair_tasks;
 
 /* Work buffers for one pair. */
 struct pairwork {
@@ -39,7 +45,62 @@ struct pairwork {
 	size_t only, only_end;
 	size_t only_done;          /* how many of them were written */
 	struct manifest *man;      /* cache files read are listed as inputs (or NULL) */
+	/* the sparse matching's candidates, folded into the trained pass (pair_cands_alloc):
+	 * pair p < cand_slots gets (m_A, min(cand_K, m_B)) of each kind at p * cand_stride and
+	 * cand_done[p] = 1 when its product was formed here (not read from a pair cache) */
+	int cand_fold;             /* fold now (the trained pass; not the controls', not pair jobs) */
+	size_t cand_K;             /* candidates per row (at most m_B) */
+	size_t cand_slots, cand_stride, cand_pair; /* cand_pair: the pair set_pairs is on */
+	int32_t *cand_abs, *cand_sgn;
+	float *cval_abs, *cval_sgn;
+	unsigned char *cand_done;  /* n_pairs */
+	/* while the bases run on their own thread (pair_tasks_bases_begin) the passes run on
+	 * one thread fewer; the first product after they finish gets them back */
+	struct pair_tasks *bases;
+	int threads_after_bases;   /* omp_set_num_threads value to restore, 0: nothing to do */
 };
+/* The trained pairs' subspace bases and sparse assignments as tasks (pair_tasks.c).  Pairs
+ * are solved in chunks of `chunk` (pairwork's candidate slots); so, perm and sim hold the
+ * chunk's results, two per pair (|cos|, signed), perm/sim at pair_tasks_perm/_sim. */
+struct pair_tasks {
+	size_t n, np, mmax, k, chunk;
+	size_t *pi, *pj;             /* pair p = models (pi[p], pj[p]), lexicographic */
+	double **U;                  /* the n bases (d, k) when k > 0 */
+	struct match_sparse_one *so; /* [2 * (p - p0) + kind] */
+	int32_t *perm;
+	float *sim;
+	/* the bases' own thread (pair_tasks_bases_begin) and each basis's outcome */
+	const struct mset *t;
+	thrd_t th;
+	int th_running, bases_ready;
+	atomic_int bases_done;
+	int *brc;
+	struct hus_err *berr;
+};
+int pair_tasks_init(struct pair_tasks *x, const struct mset *t, size_t k, size_t chunk,
+                    struct hus_err *err);
+/* Start the bases on a thread of their own (1; the caller then runs its passes on one thread
+ * fewer until pair_tasks_bases_finished), or not (0: too small, one thread, or no thread to
+ * be had; pair_tasks_solve computes them).  t must outlive pair_tasks_bases_end/release. */
+int pair_tasks_bases_begin(struct pair_tasks *x, const struct mset *t);
+int pair_tasks_bases_finished(struct pair_tasks *x);
+/* Wait for the bases' thread (if started): the first failing model's error, in model order. */
+int pair_tasks_bases_end(struct pair_tasks *x, const struct mset *t, struct hus_err *err);
+/* Pairs [p0, p1) (one chunk): the candidates not folded yet, then the bases (when `bases`)
+ * and every sparse pair's two assignments (when `sparse`; pairs with m_A > m_B are left out). */
+int pair_tasks_solve(struct pair_tasks *x, const struct mset *t, struct pairwork *w, size_t p0,
+                     size_t p1, int bases, int sparse, double thr, struct hus_err *err);
+int32_t *pair_tasks_perm(const struct pair_tasks *x, size_t p0, size_t p, int kind);
+float *pair_tasks_sim(const struct pair_tasks *x, size_t p0, size_t p, int kind);
+void pair_tasks_release(struct pair_tasks *x);
+
+/* Room for the candidates of as many of n_pairs pairs of decoders up to mmax features as fit
+ * in `budget` bytes (at least one pair), folding switched on (w->cand_fold); released with the
+ * other buffers by pairwork_release. */
+#define ANALYSIS_CAND_BUDGET ((size_t)1 << 30) /* analysis_request.match_memory's default */
+int pair_cands_alloc(struct pairwork *w, size_t n_pairs, size_t mmax, size_t budget,
+                     struct hus_err *err);
+void pairwork_release(struct pairwork *w);
 /* One product of A (d, mA) by B (d, mB) done: advance the progress line (pairs, GFLOP/s, ETA). */
 void analysis_progress_step(struct pairwork *w, size_t d, size_t mA, size_t mB);
 

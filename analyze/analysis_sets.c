@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,8 +139,28 @@ static int pair_maxes(struct pairwork *w, const struct mset *a, size_t i, const 
 			rc = manifest_add_input(w->man, path, err);
 		return rc;
 	}
-	int rc = pwmcc_maxes(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
-	                     w->want_arg ? w->argcol : NULL, a->At[i], b->At[j], d, mA, mB, err);
+	if (w->threads_after_bases && pair_tasks_bases_finished(w->bases)) {
+		omp_set_num_threads(w->threads_after_bases); /* the bases' core is free again */
+		w->threads_after_bases = 0;
+	}
+	int rc;
+	if (w->cand_fold && !w->pair_only && w->cand_pair < w->cand_slots && mA <= mB) {
+		/* the sparse matching's candidates from the same panels (trained_extras) */
+		struct match_cand_fold f;
+		size_t K = w->cand_K < mB ? w->cand_K : mB, off = w->cand_pair * w->cand_stride;
+		rc = match_cand_fold_begin(&f, w->cand_abs + off, w->cval_abs + off, w->cand_sgn + off,
+		                           w->cval_sgn + off, d, mA, mB, K, err);
+		if (!rc)
+			rc = pwmcc_maxes_also(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
+			                      w->want_arg ? w->argcol : NULL, a->At[i], b->At[j], d, mA,
+			                      mB, match_cand_fold, &f, err);
+		match_cand_fold_end(&f);
+		if (!rc)
+			w->cand_done[w->cand_pair] = 1;
+	} else {
+		rc = pwmcc_maxes(w->rowmax, w->colmax, w->want_arg ? w->argrow : NULL,
+		                 w->want_arg ? w->argcol : NULL, a->At[i], b->At[j], d, mA, mB, err);
+	}
 	if (!rc && w->pair_only) {
 		rc = pair_cache_write(path, &k, w->rowmax, w->colmax, w->argrow, w->argcol, err);
 		w->only_done += !rc;
@@ -191,6 +212,35 @@ int pairwork_buffers(struct pairwork *w, const struct mset *t, size_t *mmax,
 	if (!w->rowmax || !w->colmax || !w->argrow || !w->argcol)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
 	return 0;
+}
+
+int pair_cands_alloc(struct pairwork *w, size_t n_pairs, size_t mmax, size_t budget,
+                     struct hus_err *err)
+{
+	size_t K = MATCH_SPARSE_K, stride = mmax * K;
+	size_t per_pair = stride * 2 * (sizeof(int32_t) + sizeof(float));
+	size_t slots = per_pair ? budget / per_pair : n_pairs;
+	slots = slots < 1 ? 1 : slots > n_pairs ? n_pairs : slots;
+	w->cand_abs = malloc(sizeof(int32_t) * stride * slots);
+	w->cand_sgn = malloc(sizeof(int32_t) * stride * slots);
+	w->cval_abs = malloc(sizeof(float) * stride * slots);
+	w->cval_sgn = malloc(sizeof(float) * stride * slots);
+	w->cand_done = calloc(n_pairs ? n_pairs : 1, 1);
+	if (!w->cand_abs || !w->cand_sgn || !w->cval_abs || !w->cval_sgn || !w->cand_done)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for the candidates of %zu "
+		                "pairs of %zu features", slots, mmax);
+	w->cand_fold = 1, w->cand_K = K, w->cand_slots = slots, w->cand_stride = stride;
+	return 0;
+}
+
+void pairwork_release(struct pairwork *w)
+{
+	free(w->rowmax), free(w->colmax), free(w->argrow), free(w->argcol);
+	free(w->cand_abs), free(w->cand_sgn), free(w->cval_abs), free(w->cval_sgn);
+	free(w->cand_done);
+	w->rowmax = w->colmax = NULL, w->argrow = w->argcol = NULL;
+	w->cand_abs = w->cand_sgn = NULL, w->cval_abs = w->cval_sgn = NULL, w->cand_done = NULL;
+	w->cand_fold = 0, w->cand_K = w->cand_slots = 0;
 }
 
 /* PWMCC of every pair in the pooled list a ∪ b, into P ((na+nb)²). */
@@ -249,6 +299,7 @@ int set_pairs(struct pairset *ps, const struct mset *s, struct pairwork *w, doub
 	size_t p = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, p++) {
+			w->cand_pair = p;
 			int rc = pair_pwmcc(&ps->v[p], &ps->ra[p], &ps->rb[p], w, s, i, s, j, err);
 			if (rc) {
 				pairset_release(ps);
@@ -404,23 +455,35 @@ int make_control(struct mset *c, int kind, const struct mset *t, const int64_t *
 	int rc = mset_alloc(c, n, t->d, err);
 	if (rc)
 		return rc;
+	int *crc = calloc(n ? n : 1, sizeof(int));
+	struct hus_err *cerr = calloc(n ? n : 1, sizeof(struct hus_err));
+	if (!crc || !cerr) {
+		free(crc), free(cerr);
+		mset_release(c);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a control");
+	}
+	/* one model per thread: each is drawn from its own seed and normalised alone, so the
+	 * split changes no bit; the first failing model (in order) reports */
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1 && t->d >= 256)
 	for (size_t i = 0; i < n; i++) {
 		size_t m = t->m[i < t->n ? i : 0];
 		float *W = malloc(sizeof(float) * t->d * m);
 		if (!W) {
-			mset_release(c);
-			return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for a control");
+			crc[i] = hus_errf(&cerr[i], HUS_ENOMEM, NULL, NULL, "out of memory for a control");
+			continue;
 		}
-		rc = kind == 1 ? control_r1(W, (uint64_t)seeds[i], t->d, m, err)
-		               : control_r2(W, (uint64_t)seeds[i], t->d, m, err);
-		if (!rc)
-			rc = mset_put(c, i, W, m, seeds[i], NULL, err);
+		crc[i] = kind == 1 ? control_r1(W, (uint64_t)seeds[i], t->d, m, &cerr[i])
+		                   : control_r2(W, (uint64_t)seeds[i], t->d, m, &cerr[i]);
+		if (!crc[i])
+			crc[i] = mset_put(c, i, W, m, seeds[i], NULL, &cerr[i]);
 		free(W);
-		if (rc) {
-			mset_release(c);
-			return rc;
-		}
 	}
-	return 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		if ((rc = crc[i]) && err)
+			*err = cerr[i];
+	free(crc), free(cerr);
+	if (rc)
+		mset_release(c);
+	return rc;
 }
 

@@ -34,8 +34,18 @@ int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, s
  * PWMCC_BLOCK·m_B floats per thread).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
  * NULL, else the argmax (lowest index on ties).  Bit-identical for any thread count. */
 #define PWMCC_BLOCK 256
+/* A fold of one panel of Âᵀ·B̂ (pwmcc_panel_pass below): thread index, first row, rows, the
+ * panel (bi, m_B) row-major. */
+typedef void (*pwmcc_panel_fn)(void *ctx, int thread, size_t i0, size_t bi, const float *C);
 int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
                 const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err);
+/* pwmcc_maxes, and `also` (when not NULL) handed every panel of the same pass before its maxima
+ * are folded: another metric read off the same products instead of forming them again (the
+ * sparse matching's candidates, match_cand_fold).  `also` runs on pwmcc_panel_threads(d_model,
+ * m_A, m_B) threads, its thread index below that. */
+int pwmcc_maxes_also(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol,
+                     const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
+                     pwmcc_panel_fn also, void *also_ctx, struct hus_err *err);
 /* (mean rowmax + mean colmax)/2, sums in double in index order. */
 double pwmcc_from_maxes(const float *rowmax, size_t m_A, const float *colmax, size_t m_B);
 /* The OpenMP threads of a blocked pass over Âᵀ·B̂'s row panels (pwmcc_maxes, match_candidates):
@@ -46,7 +56,6 @@ int pwmcc_panel_threads(size_t d_model, size_t m_A, size_t m_B);
  * first row, rows, the panel (bi, m_B)); panels shared over nthr threads.  The same call per
  * panel whatever the threads, so every element has the same bits: PWMCC's maxima and the
  * sparse matching's candidates are folded from the same products. */
-typedef void (*pwmcc_panel_fn)(void *ctx, int thread, size_t i0, size_t bi, const float *C);
 int pwmcc_panel_pass(const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                      int nthr, pwmcc_panel_fn fold, void *ctx, struct hus_err *err);
 /* Every pair (i < j, lexicographic: seeds sorted give docs/formulas.md §5.2's order) of n
@@ -110,6 +119,19 @@ void match_summarize(struct match_result *res, const float *sim, size_t m, doubl
 int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, float *cval_sgn,
                      const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                      size_t K, struct hus_err *err);
+/* The candidates' fold, to run inside another pass over the same panels (pwmcc_maxes_also):
+ * begin allocates per-thread workspace for pwmcc_panel_threads(d_model, m_A, m_B) threads,
+ * match_cand_fold is the pwmcc_panel_fn, end frees the workspace (the outputs are the caller's). */
+struct match_cand_fold {
+	int32_t *cand_abs, *cand_sgn, *heap; /* heap: K per thread */
+	float *cval_abs, *cval_sgn, *absrow; /* absrow: m_B per thread */
+	size_t m_B, K;
+};
+int match_cand_fold_begin(struct match_cand_fold *f, int32_t *cand_abs, float *cval_abs,
+                          int32_t *cand_sgn, float *cval_sgn, size_t d_model, size_t m_A,
+                          size_t m_B, size_t K, struct hus_err *err);
+void match_cand_fold(void *ctx, int thread, size_t i0, size_t bi, const float *C);
+void match_cand_fold_end(struct match_cand_fold *f);
 /* Exact minimum-cost assignment of n rows to m >= n columns restricted to K candidate columns
  * per row (cand, ccost: (n, K)).  *cost_out = its cost; *lower_bound = a dual bound on the
  * optimum over ALL n × m entries, valid when every left-out entry of row i costs at least its
@@ -132,6 +154,12 @@ int match_sparse(struct match_sparse_result *res, int32_t *perm_abs, float *sim_
                  int32_t *perm_sgn, float *sim_sgn, const float *At, const float *Bt,
                  size_t d_model, size_t m_A, size_t m_B, size_t K, double thr,
                  struct hus_err *err);
+/* One kind (signed_kind 0: |cos|, 1: signed) from candidates already found (cand, val: (m_A,
+ * K) as match_candidates gives them): o, perm and sim (m_A) as match_sparse's.  Touches only
+ * its arguments, so kinds and pairs may be solved on different threads. */
+int match_sparse_kind(struct match_sparse_one *o, int32_t *perm, float *sim,
+                      const int32_t *cand, const float *val, size_t m_A, size_t m_B, size_t K,
+                      int signed_kind, double thr, struct hus_err *err);
 #define MATCH_SPARSE_K 32
 
 /* ---------------------------------------------------------------- Sinkhorn (sinkhorn.c) */
@@ -419,6 +447,9 @@ struct analysis_request {
 	size_t subspace_k;         /* 50, clamped to min(d_model, d_sae) */
 	size_t hungarian_max;      /* dense Hungarian up to this d_sae (default 4096), sparse with a
 	                            * certificate above (match_sparse.c); 0: matching off */
+	size_t match_memory;       /* bytes of sparse-matching candidates held at once (default
+	                            * 1 GiB): the pairs beyond are matched in later chunks, with
+	                            * a product of their own each; the same values either way */
 	size_t perm_max_exact, perm_B; /* exact permutation test up to this many splits, else B */
 	const char *out_dir;       /* analysis.h5, results.json, CSVs, manifest.json */
 	const char *command;       /* recorded in the manifest */

@@ -59,16 +59,11 @@ static void row_candidates(int32_t *idx, float *val, float *absrow, int32_t *hea
 		val[a] = C_i[idx[a]];
 }
 
-/* match_candidates' fold: each row of a panel gives its candidates of either kind */
-struct cand_fold {
-	int32_t *cand_abs, *cand_sgn, *heap; /* heap: K per thread */
-	float *cval_abs, *cval_sgn, *absrow; /* absrow: m_B per thread */
-	size_t m_B, K;
-};
-
-static void fold_candidates(void *ctx, int t, size_t i0, size_t bi, const float *C)
+/* match_candidates' fold (and pwmcc_maxes_also's second fold): each row of a panel gives its
+ * candidates of either kind */
+void match_cand_fold(void *ctx, int t, size_t i0, size_t bi, const float *C)
 {
-	const struct cand_fold *f = ctx;
+	const struct match_cand_fold *f = ctx;
 	size_t m_B = f->m_B, K = f->K;
 	float *abs_t = f->absrow + (size_t)t * m_B;
 	int32_t *heap_t = f->heap + (size_t)t * K;
@@ -83,24 +78,46 @@ static void fold_candidates(void *ctx, int t, size_t i0, size_t bi, const float 
 	}
 }
 
+int match_cand_fold_begin(struct match_cand_fold *f, int32_t *cand_abs, float *cval_abs,
+                          int32_t *cand_sgn, float *cval_sgn, size_t d_model, size_t m_A,
+                          size_t m_B, size_t K, struct hus_err *err)
+{
+	memset(f, 0, sizeof(*f));
+	if (K > m_B || !K)
+		return hus_errf(err, HUS_EINPUT, NULL, NULL, "%zu candidates per row of %zu", K, m_B);
+	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
+	f->absrow = malloc(sizeof(float) * m_B * (size_t)nthr);
+	f->heap = malloc(sizeof(int32_t) * K * (size_t)nthr);
+	if (!f->absrow || !f->heap) {
+		match_cand_fold_end(f);
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d x %zu candidates",
+		                nthr, m_B);
+	}
+	f->cand_abs = cand_abs, f->cval_abs = cval_abs;
+	f->cand_sgn = cand_sgn, f->cval_sgn = cval_sgn;
+	f->m_B = m_B, f->K = K;
+	return 0;
+}
+
+void match_cand_fold_end(struct match_cand_fold *f)
+{
+	free(f->absrow), free(f->heap);
+	f->absrow = NULL, f->heap = NULL;
+}
+
 int match_candidates(int32_t *cand_abs, float *cval_abs, int32_t *cand_sgn, float *cval_sgn,
                      const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                      size_t K, struct hus_err *err)
 {
-	if (K > m_B || !K)
-		return hus_errf(err, HUS_EINPUT, NULL, NULL, "%zu candidates per row of %zu", K, m_B);
-	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
-	float *absrow = malloc(sizeof(float) * m_B * (size_t)nthr);
-	int32_t *heap = malloc(sizeof(int32_t) * K * (size_t)nthr);
-	if (!absrow || !heap) {
-		free(absrow), free(heap);
-		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d x %zu candidates",
-		                nthr, m_B);
-	}
+	struct match_cand_fold f;
+	int rc = match_cand_fold_begin(&f, cand_abs, cval_abs, cand_sgn, cval_sgn, d_model, m_A,
+	                               m_B, K, err);
+	if (rc)
+		return rc;
 	/* the same panels as pwmcc_maxes: every element has the same bits */
-	struct cand_fold f = { cand_abs, cand_sgn, heap, cval_abs, cval_sgn, absrow, m_B, K };
-	int rc = pwmcc_panel_pass(At, Bt, d_model, m_A, m_B, nthr, fold_candidates, &f, err);
-	free(absrow), free(heap);
+	rc = pwmcc_panel_pass(At, Bt, d_model, m_A, m_B, pwmcc_panel_threads(d_model, m_A, m_B),
+	                      match_cand_fold, &f, err);
+	match_cand_fold_end(&f);
 	return rc;
 }
 
@@ -275,6 +292,52 @@ cleanup:
 	return rc;
 }
 
+int match_sparse_kind(struct match_sparse_one *o, int32_t *perm, float *sim,
+                      const int32_t *cand, const float *val, size_t m_A, size_t m_B, size_t K,
+                      int signed_kind, double thr, struct hus_err *err)
+{
+	size_t ne = m_A * K;
+	double *cost = malloc(sizeof(double) * (ne ? ne : 1));
+	if (!cost)
+		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %zu x %zu candidates",
+		                m_A, K);
+	/* the per-element costs of match_hungarian: 1 − |C| or −C */
+	for (size_t e = 0; e < ne; e++)
+		cost[e] = signed_kind ? -(double)val[e] : 1.0 - fabs((double)val[e]);
+	struct hus_err lerr = { 0 };
+	double total = NAN, lb = NAN;
+	o->m.mean_sim = o->m.frac_05 = o->m.frac_07 = o->m.frac_thr = NAN;
+	o->m.n_matched = 0;
+	o->dual_bound = o->gap = NAN;
+	o->perfect = 0;
+	int lrc = sparse_lap(perm, &total, &lb, cand, cost, m_A, m_B, K, &lerr);
+	free(cost);
+	if (lrc == HUS_ENOMEM) {
+		if (err)
+			*err = lerr;
+		return lrc;
+	}
+	if (lrc) { /* the candidates admit no perfect matching: said, not skipped */
+		for (size_t i = 0; i < m_A; i++)
+			perm[i] = -1, sim[i] = NAN;
+		return 0;
+	}
+	o->perfect = 1;
+	for (size_t i = 0; i < m_A; i++) {
+		float c = NAN;
+		for (size_t e = 0; e < K; e++)
+			if (cand[i * K + e] == perm[i])
+				c = val[i * K + e];
+		sim[i] = signed_kind ? c : fabsf(c);
+	}
+	match_summarize(&o->m, sim, m_A, thr);
+	size_t nm = o->m.n_matched;
+	/* the bound on the mean similarity: cost = n − Σ|c| (abs) or −Σc (signed) */
+	o->dual_bound = signed_kind ? -lb / (double)nm : ((double)nm - lb) / (double)nm;
+	o->gap = (total - lb) / (double)nm;
+	return 0;
+}
+
 int match_sparse(struct match_sparse_result *res, int32_t *perm_abs, float *sim_abs,
                  int32_t *perm_sgn, float *sim_sgn, const float *At, const float *Bt,
                  size_t d_model, size_t m_A, size_t m_B, size_t K, double thr,
@@ -286,55 +349,18 @@ int match_sparse(struct match_sparse_result *res, int32_t *perm_abs, float *sim_
 		K = m_B;
 	int32_t *ca = malloc(sizeof(int32_t) * m_A * K), *cs = malloc(sizeof(int32_t) * m_A * K);
 	float *va = malloc(sizeof(float) * m_A * K), *vs = malloc(sizeof(float) * m_A * K);
-	double *cost = malloc(sizeof(double) * m_A * K);
 	int rc = HUS_ENOMEM;
-	if (!ca || !cs || !va || !vs || !cost) {
+	if (!ca || !cs || !va || !vs) {
 		hus_errf(err, rc, NULL, NULL, "out of memory for %zu x %zu candidates", m_A, K);
 		goto cleanup;
 	}
-	if ((rc = match_candidates(ca, va, cs, vs, At, Bt, d_model, m_A, m_B, K, err)))
+	if ((rc = match_candidates(ca, va, cs, vs, At, Bt, d_model, m_A, m_B, K, err)) ||
+	    (rc = match_sparse_kind(&res->abs, perm_abs, sim_abs, ca, va, m_A, m_B, K, 0, thr,
+	                            err)) ||
+	    (rc = match_sparse_kind(&res->sgn, perm_sgn, sim_sgn, cs, vs, m_A, m_B, K, 1, thr, err)))
 		goto cleanup;
-	for (int kind = 0; kind < 2; kind++) {
-		struct match_sparse_one *o = kind ? &res->sgn : &res->abs;
-		int32_t *cand = kind ? cs : ca, *perm = kind ? perm_sgn : perm_abs;
-		float *val = kind ? vs : va, *sim = kind ? sim_sgn : sim_abs;
-		/* the per-element costs of match_hungarian: 1 − |C| or −C */
-		for (size_t e = 0; e < m_A * K; e++)
-			cost[e] = kind ? -(double)val[e] : 1.0 - fabs((double)val[e]);
-		struct hus_err lerr = { 0 };
-		double total = NAN, lb = NAN;
-		o->m.mean_sim = o->m.frac_05 = o->m.frac_07 = o->m.frac_thr = NAN;
-		o->m.n_matched = 0;
-		o->dual_bound = o->gap = NAN;
-		o->perfect = 0;
-		int lrc = sparse_lap(perm, &total, &lb, cand, cost, m_A, m_B, K, &lerr);
-		if (lrc == HUS_ENOMEM) {
-			*err = lerr;
-			rc = lrc;
-			goto cleanup;
-		}
-		if (lrc) { /* the candidates admit no perfect matching: said, not skipped */
-			for (size_t i = 0; i < m_A; i++)
-				perm[i] = -1, sim[i] = NAN;
-			continue;
-		}
-		o->perfect = 1;
-		for (size_t i = 0; i < m_A; i++) {
-			float c = NAN;
-			for (size_t e = 0; e < K; e++)
-				if (cand[i * K + e] == perm[i])
-					c = val[i * K + e];
-			sim[i] = kind ? c : fabsf(c);
-		}
-		match_summarize(&o->m, sim, m_A, thr);
-		size_t nm = o->m.n_matched;
-		/* the bound on the mean similarity: cost = n − Σ|c| (abs) or −Σc (signed) */
-		o->dual_bound = kind ? -lb / (double)nm : ((double)nm - lb) / (double)nm;
-		o->gap = (total - lb) / (double)nm;
-	}
 	res->k = K;
-	rc = 0;
 cleanup:
-	free(ca), free(cs), free(va), free(vs), free(cost);
+	free(ca), free(cs), free(va), free(vs);
 	return rc;
 }

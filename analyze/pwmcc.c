@@ -112,12 +112,16 @@ struct maxes_fold {
 	int32_t *argrow, *carg;
 	size_t m_B;
 	int args; /* argmaxes asked for */
+	pwmcc_panel_fn also; /* a second fold of the same panel (pwmcc_maxes_also), or NULL */
+	void *also_ctx;
 };
 
 static void fold_maxes(void *ctx, int t, size_t i0, size_t bi, const float *C)
 {
 	struct maxes_fold *f = ctx;
 	size_t m_B = f->m_B;
+	if (f->also)
+		f->also(f->also_ctx, t, i0, bi, C);
 	float *cm = f->cmax + (size_t)t * m_B;
 	int32_t *ca = f->carg + (size_t)t * m_B;
 	if (!f->args) { /* maxima only: branch-free, vectorised */
@@ -158,6 +162,14 @@ static void fold_maxes(void *ctx, int t, size_t i0, size_t bi, const float *C)
 int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, const float *At,
                 const float *Bt, size_t d_model, size_t m_A, size_t m_B, struct hus_err *err)
 {
+	return pwmcc_maxes_also(rowmax, colmax, argrow, argcol, At, Bt, d_model, m_A, m_B, NULL,
+	                        NULL, err);
+}
+
+int pwmcc_maxes_also(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol,
+                     const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
+                     pwmcc_panel_fn also, void *also_ctx, struct hus_err *err)
+{
 	if (m_A > INT32_MAX || m_B > INT32_MAX || d_model > INT32_MAX)
 		return hus_errf(err, HUS_EINPUT, NULL, NULL, "decoder too large (%zu x %zu)", m_A, m_B);
 	int nthr = pwmcc_panel_threads(d_model, m_A, m_B);
@@ -173,7 +185,7 @@ int pwmcc_maxes(float *rowmax, float *colmax, int32_t *argrow, int32_t *argcol, 
 		cmax[e] = -1.0f;
 		carg[e] = -1;
 	}
-	struct maxes_fold f = { rowmax, cmax, argrow, carg, m_B, argrow || argcol };
+	struct maxes_fold f = { rowmax, cmax, argrow, carg, m_B, argrow || argcol, also, also_ctx };
 	int rc = pwmcc_panel_pass(At, Bt, d_model, m_A, m_B, nthr, fold_maxes, &f, err);
 	if (rc) {
 		free(cmax), free(carg);

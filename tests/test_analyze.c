@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -674,11 +675,103 @@ static void test_sparse_hungarian(void **state)
 		for (size_t p = 0; p < 6; p++)
 			assert_near(hj_as_f64(hj_at(a, p)), hj_as_f64(hj_at(b, p)), 1e-9);
 	}
+	/* candidates held for one pair at a time (the others matched in chunks of their own,
+	 * each with its own product): the same values to the bit */
+	hj *chunked = NULL;
+	snprintf(out, sizeof(out), "%s/hung_chunked", dir);
+	request(&q, &g, out);
+	q.r2 = 0;
+	q.hungarian_max = 8;
+	q.match_memory = 1;
+	assert_int_equal(analysis_run(&q, &chunked, &err), 0);
+	const char *same[] = { "groups.g1.metrics.hungarian_abs_mean.values",
+		               "groups.g1.metrics.hungarian_signed_mean.values",
+		               "groups.g1.metrics.hungarian_certificate.abs_dual_bound",
+		               "groups.g1.metrics.hungarian_certificate.signed_gap",
+		               "groups.g1.metrics.subspace_overlap.values" };
+	for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
+		hj *a = hj_get(sparse, same[k]), *b = hj_get(chunked, same[k]);
+		assert_int_equal(hj_len(a), 6);
+		assert_int_equal(hj_len(b), 6);
+		for (size_t p = 0; p < 6; p++) {
+			double x = hj_as_f64(hj_at(a, p)), y = hj_as_f64(hj_at(b, p));
+			assert_memory_equal(&x, &y, sizeof(x));
+		}
+	}
+	hj_free(chunked);
 	hj *bound = hj_get(sparse, "groups.g1.metrics.hungarian_certificate.abs_dual_bound");
 	hj *val = hj_get(sparse, "groups.g1.metrics.hungarian_abs_mean.values");
 	for (size_t p = 0; p < 6; p++)
 		assert_true(hj_as_f64(hj_at(bound, p)) >= hj_as_f64(hj_at(val, p)) - 1e-9);
 	hj_free(dense), hj_free(sparse);
+}
+
+/* From d_model 256 the subspace bases run on a thread of their own beside the trained pass
+ * and the sparse assignments as tasks (analyze/pair_tasks.c): the values do not depend on it
+ * (one OpenMP thread: no such thread, everything in line), and a failing basis is still named
+ * by its checkpoint. */
+static void test_bases_thread(void **state)
+{
+	(void)state;
+	enum { DW = 256, MW = 64, NW = 3 };
+	static float W[DW * MW];
+	char wpaths[NW][300], out[300];
+	const char *wv[NW];
+	for (int i = 0; i < NW; i++) {
+		snprintf(wpaths[i], sizeof(wpaths[i]), "%s/wide_seed%d.h5", dir, 10 + i);
+		wv[i] = wpaths[i];
+		trained_decoder(W, DW, MW, 10 + i, 0.5f);
+		write_ckpt(wpaths[i], 10 + i, DW, MW, W, "none");
+	}
+	struct analysis_request q;
+	struct analysis_group g;
+	struct hus_err err = { 0 };
+	hj *res[2] = { NULL, NULL };
+	int threads = omp_get_max_threads();
+	for (int run = 0; run < 2; run++) {
+		snprintf(out, sizeof(out), "%s/wide_%d", dir, run);
+		request(&q, &g, out);
+		g.paths = wv;
+		g.n = NW;
+		q.hungarian_max = 8; /* sparse: the assignments are tasks too */
+		omp_set_num_threads(run ? 1 : (threads > 1 ? threads : 2));
+		assert_int_equal(analysis_run(&q, &res[run], &err), 0);
+	}
+	omp_set_num_threads(threads);
+	const char *keys[] = { "groups.g1.metrics.subspace_overlap.values",
+		               "groups.g1.metrics.grassmann_distance.values",
+		               "groups.g1.metrics.hungarian_abs_mean.values",
+		               "groups.g1.metrics.hungarian_signed_mean.values",
+		               "groups.g1.metrics.hungarian_certificate.abs_dual_bound",
+		               "groups.g1.metrics.mnn_fraction.values",
+		               "groups.g1.controls.r1.pwmcc_values",
+		               "groups.g1.controls.r2.pwmcc_values" };
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		hj *a = hj_get(res[0], keys[k]), *b = hj_get(res[1], keys[k]);
+		assert_int_equal(hj_len(a), 3);
+		assert_int_equal(hj_len(b), 3);
+		for (size_t p = 0; p < 3; p++) {
+			double x = hj_as_f64(hj_at(a, p)), y = hj_as_f64(hj_at(b, p));
+			assert_true(isfinite(x));
+			assert_memory_equal(&x, &y, sizeof(x));
+		}
+	}
+	hj_free(res[0]), hj_free(res[1]);
+	/* the second basis fails on the bases' thread: the analysis fails, naming that checkpoint */
+	snprintf(out, sizeof(out), "%s/wide_fail", dir);
+	request(&q, &g, out);
+	g.paths = wv;
+	g.n = NW;
+	omp_set_num_threads(threads > 1 ? threads : 2);
+	setenv("HUSAI_FAULT", "subspace_svd:2", 1);
+	assert_int_equal(analysis_run(&q, NULL, &err), HUS_EINTERNAL);
+	unsetenv("HUSAI_FAULT");
+	omp_set_num_threads(threads);
+	assert_string_equal(err.file, wpaths[1]);
+	assert_string_equal(err.where, "/params/W_dec");
+	char rj[320];
+	snprintf(rj, sizeof(rj), "%s/results.json", out);
+	assert_false(hus_file_exists(rj));
 }
 
 int main(void)
@@ -695,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_names_the_checkpoint),
 		cmocka_unit_test(test_sparse_hungarian),
+		cmocka_unit_test(test_bases_thread),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

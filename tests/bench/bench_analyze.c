@@ -94,8 +94,12 @@ static int analyze_case(struct bench_result *r, size_t d, size_t m, size_t n_see
 	size_t within = n_seeds * (n_seeds - 1) / 2;
 	int powered = stats_perm_min_p(n_seeds, n_seeds, q.perm_max_exact, q.perm_B) < 0.05;
 	size_t products = controls ? 3 * within + (powered ? 2 * n_seeds * n_seeds : 0) : within;
-	/* the trained pairs' matching forms its own products: the sparse pass, or dense of both kinds */
-	products += m > q.hungarian_max ? within : 2 * within;
+	/* the trained pairs' matching: the sparse one's candidates are folded into the trained
+	 * pass (no product of their own while they fit in q.match_memory, 1 GiB: up to 8 seeds of
+	 * 65 536 features here); the dense one forms a product per kind */
+	size_t slot = (size_t)m * MATCH_SPARSE_K * 2 * (sizeof(int32_t) + sizeof(float));
+	size_t folded = q.match_memory / slot < within ? q.match_memory / slot : within;
+	products += m > q.hungarian_max ? within - (folded ? folded : 1) : 2 * within;
 	r->unit = "seconds";
 	r->value = dt;
 	r->peak_rss_mb = bench_peak_rss_mb();
