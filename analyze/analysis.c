@@ -286,12 +286,14 @@ cleanup:
 	return rc;
 }
 
-static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
-                         const struct mset *t, const struct pairset *tp,
-                         const struct stats_summary *ts, const struct mset *c,
-                         struct pairset *cp, struct stats_summary *cs, uint64_t boot_seed,
-                         const char *source, struct pairwork *w, hj **pf,
-                         struct hus_err *err)
+/* A control's products and statistics, and its results object (*out; the caller's), before
+ * anything of it is written: control_emit writes it where it belongs in the outputs. */
+static int control_compute(struct group_ctx *gc, hj **out, const char *kind,
+                           const struct mset *t, const struct pairset *tp,
+                           const struct stats_summary *ts, const struct mset *c,
+                           struct pairset *cp, struct stats_summary *cs, uint64_t boot_seed,
+                           const char *source, struct pairwork *w, hj **pf,
+                           struct hus_err *err)
 {
 	const struct analysis_request *q = gc->q;
 	int rc;
@@ -340,12 +342,20 @@ static int control_block(struct group_ctx *gc, hj *controls, const char *kind,
 	hj *verdict = verdict_json(&pr, t->n, c->n, lo, hi, 0.05, q->perm_max_exact, q->perm_B);
 	hj_set(o, "conclusion", hj_ref(hj_get(verdict, "verdict")));
 	hj_set(o, "seed_level_verdict", verdict);
+	*out = o;
+	return 0;
+}
+
+/* A computed control (o, control_compute's) into results.json's controls, analysis.h5 and its
+ * CSV. */
+static int control_emit(struct group_ctx *gc, hj *controls, const char *kind,
+                        const struct pairset *cp, hj *o, struct hus_err *err)
+{
+	int rc;
 	hj_set(controls, kind, o);
 	/* tables */
 	struct ana_pairs tab;
 	memset(&tab, 0, sizeof(tab));
-	struct pair_tasks ex; /* the trained pairs' bases and assignments (pair_tasks.c) */
-	memset(&ex, 0, sizeof(ex));
 	tab.n = cp->np;
 	tab.seed_a = cp->sa;
 	tab.seed_b = cp->sb;
@@ -434,7 +444,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	struct pair_tasks ex; /* the trained pairs' bases and assignments (pair_tasks.c) */
 	memset(&ex, 0, sizeof(ex));
 	hj *o = gc->out, *ckman = hj_arr();
-	hj *pf_trained = NULL, *pf_r1 = NULL, *pf_r2 = NULL, *pfs = NULL;
+	hj *pf_trained = NULL, *pf_r1 = NULL, *pf_r2 = NULL, *pfs = NULL, *r1o = NULL, *r2o = NULL;
 	const char **sorted_paths = calloc(g->n ? g->n : 1, sizeof(char *));
 	if (!sorted_paths) {
 		hj_free(ckman);
@@ -502,14 +512,6 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	rc = per_feature_json(&pf_trained, &pfsum, &t, &w, &tp, gc->h5, g->name, err);
 	w.want_arg = 0;
 	w.cand_fold = 0; /* the controls' passes fold no candidates */
-	if (w.threads_after_bases) {
-		omp_set_num_threads(w.threads_after_bases);
-		w.threads_after_bases = 0;
-	}
-	if (!rc && (rc = pair_tasks_bases_end(&ex, &t, err))) {
-		hj_free(pf_trained);
-		pf_trained = NULL;
-	}
 	if (rc)
 		goto cleanup_ck;
 	pfs = hj_obj();
@@ -522,6 +524,28 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		goto cleanup_ck;
 	hj_set(o, "trained", summary_json(&ts, t.seed, t.n, tp.v, tp.np, q->seed_trained,
 	                                  q->bootstrap_B));
+	/* the controls' products and statistics now, while the bases' thread runs (they need no
+	 * basis); their results go out below, in their place */
+	struct stats_summary r1s, r2s;
+	int r2_off = r2_unavailable(q, g, &t, &first);
+	const char *r2_src = NULL;
+	if (q->r1 && t.n &&
+	    ((rc = build_r1(q, &t, &r1, err)) ||
+	     (rc = control_compute(gc, &r1o, "r1", &t, &tp, &ts, &r1, &r1p, &r1s, q->seed_random,
+	                           "torch.randn((d_model, d_sae)) per seed, bit-compatible CPU "
+	                           "generator (spec 5.3)", &w, &pf_r1, err))))
+		goto cleanup_ck;
+	if (!r2_off && q->r2 && t.n &&
+	    ((rc = build_r2(q, g, &t, d, mmax, gc->man, &r2, &r2_src, err)) ||
+	     (rc = control_compute(gc, &r2o, "r2", &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2, r2_src,
+	                           &w, &pf_r2, err))))
+		goto cleanup_ck;
+	if (w.threads_after_bases) {
+		omp_set_num_threads(w.threads_after_bases);
+		w.threads_after_bases = 0;
+	}
+	if ((rc = pair_tasks_bases_end(&ex, &t, err)))
+		goto cleanup_ck;
 	/* pair table with extras */
 	tab.n = tp.np;
 	tab.seed_a = tp.sa;
@@ -628,18 +652,15 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	/* controls */
 	hj *controls = hj_obj();
 	hj_set(o, "controls", controls);
-	struct stats_summary r1s, r2s;
 	const char *primary = NULL;
-	if (q->r1 && t.n) {
-		if ((rc = build_r1(q, &t, &r1, err)))
-			goto cleanup_ck;
-		if ((rc = control_block(gc, controls, "r1", &t, &tp, &ts, &r1, &r1p, &r1s,
-		                        q->seed_random, "torch.randn((d_model, d_sae)) per seed, "
-		                        "bit-compatible CPU generator (spec 5.3)", &w, &pf_r1, err)))
+	if (r1o) {
+		rc = control_emit(gc, controls, "r1", &r1p, r1o, err);
+		r1o = NULL;
+		if (rc)
 			goto cleanup_ck;
 		primary = "r1";
 	}
-	if (r2_unavailable(q, g, &t, &first)) {
+	if (r2_off) {
 		/* an imported SAE carries no untrained twin, and husai's R2 recipe (spec 4.2) is not
 		 * the source library's initialisation: R2 is reported unavailable, with the reason
 		 * (never a number from the wrong recipe, never NaN) */
@@ -654,12 +675,10 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_set(o, "available", hj_bool(0));
 		hj_set(o, "reason", hj_str(why));
 		hj_set(controls, "r2", o);
-	} else if (q->r2 && t.n) {
-		const char *src;
-		if ((rc = build_r2(q, g, &t, d, mmax, gc->man, &r2, &src, err)))
-			goto cleanup_ck;
-		if ((rc = control_block(gc, controls, "r2", &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2,
-		                        src, &w, &pf_r2, err)))
+	} else if (r2o) {
+		rc = control_emit(gc, controls, "r2", &r2p, r2o, err);
+		r2o = NULL;
+		if (rc)
 			goto cleanup_ck;
 		if (!primary)
 			primary = "r2";
@@ -717,6 +736,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	goto cleanup;
 cleanup_ck:
 	hj_free(ckman);
+	hj_free(r1o), hj_free(r2o);
 	hj_free(pf_r1);
 	hj_free(pf_r2);
 	hj_free(pfs);

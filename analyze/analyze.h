@@ -30,10 +30,16 @@
 int pwmcc_normalize(float *At, size_t *n_zero, const float *A, size_t d_model, size_t m,
                     struct hus_err *err);
 /* Row and column maxima of |Âᵀ·B̂| (docs/formulas.md §5.1) without materialising it: panels of
- * PWMCC_BLOCK rows of Âᵀ·B̂ by hus_gemm (numeric.h), maxima folded in per panel (memory
- * PWMCC_BLOCK·m_B floats per thread).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
+ * pwmcc_panel_rows rows of Âᵀ·B̂ by hus_gemm (numeric.h), maxima folded in per panel (memory
+ * at most PWMCC_BLOCK_TALL·m_B floats per thread).  rowmax (m_A), colmax (m_B); argrow (m_A) / argcol (m_B) may be
  * NULL, else the argmax (lowest index on ties).  Bit-identical for any thread count. */
 #define PWMCC_BLOCK 256
+/* Panels of PWMCC_BLOCK_TALL rows when every thread still gets two or more of them: each panel
+ * packs B̂ again (one copy per 2·rows FLOP), ~10% of a 768 x 16 384 product at 256 rows
+ * (EXPERIMENTS.md).  Speed only: a panel's height changes no bit (invariants in pwmcc.c). */
+#define PWMCC_BLOCK_TALL 1024
+/* The panel height of a pass over m_A rows on nthr threads. */
+size_t pwmcc_panel_rows(size_t m_A, int nthr);
 /* A fold of one panel of Âᵀ·B̂ (pwmcc_panel_pass below): thread index, first row, rows, the
  * panel (bi, m_B) row-major. */
 typedef void (*pwmcc_panel_fn)(void *ctx, int thread, size_t i0, size_t bi, const float *C);
@@ -51,7 +57,7 @@ double pwmcc_from_maxes(const float *rowmax, size_t m_A, const float *colmax, si
 /* The OpenMP threads of a blocked pass over Âᵀ·B̂'s row panels (pwmcc_maxes, match_candidates):
  * at most one per panel and none that would get under ~0.5 GFLOP; never changes a bit. */
 int pwmcc_panel_threads(size_t d_model, size_t m_A, size_t m_B);
-/* One blocked pass over Âᵀ·B̂ (At, Bt as from pwmcc_normalize): each PWMCC_BLOCK-row panel
+/* One blocked pass over Âᵀ·B̂ (At, Bt as from pwmcc_normalize): each pwmcc_panel_rows-row panel
  * formed by one hus_gemm call into its thread's buffer and handed to `fold` (thread index,
  * first row, rows, the panel (bi, m_B)); panels shared over nthr threads.  The same call per
  * panel whatever the threads, so every element has the same bits: PWMCC's maxima and the

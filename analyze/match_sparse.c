@@ -1,7 +1,7 @@
 /*
  * match_sparse.c — one-to-one matching of two large dictionaries without the m_A × m_B cost
  * matrix (docs/formulas.md §5.4, "Hungarian at scale"): each row's K best candidates are
- * collected while Âᵀ·B̂ is formed in panels by hus_gemm (memory PWMCC_BLOCK·m_B per thread
+ * collected while Âᵀ·B̂ is formed in panels by hus_gemm (memory pwmcc_panel_rows·m_B per thread
  * plus m_A·K candidates), then the minimum-cost assignment restricted to those candidates is
  * solved exactly by the sparse form of the shortest-augmenting-path method with potentials
  * (Jonker & Volgenant 1987, the same method as hungarian.c, visiting only candidate edges).

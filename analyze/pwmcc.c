@@ -2,8 +2,8 @@
  * pwmcc.c — PWMCC between two decoders (docs/formulas.md §5.1) and the pair enumeration of §5.2.
  *
  * Owns the hot path: Â and B̂ are column-normalised once (stored transposed, one feature per
- * row), then Âᵀ·B̂ is formed PWMCC_BLOCK rows at a time by hus_gemm and the row and column
- * maxima of its absolute value are folded in before the next panel (docs/decisions.md §5).  Memory is
+ * row), then Âᵀ·B̂ is formed a panel of rows at a time (pwmcc_panel_rows) by hus_gemm and the
+ * row and column maxima of its absolute value are folded in before the next panel (docs/decisions.md §5).  Memory is
  * O((m_A + m_B)·block·threads); the m_A × m_B matrix never exists.  Keeps the naive formula as
  * pwmcc_ref for tests.
  *
@@ -77,10 +77,16 @@ int pwmcc_panel_threads(size_t d_model, size_t m_A, size_t m_B)
 	return nthr;
 }
 
+size_t pwmcc_panel_rows(size_t m_A, int nthr)
+{
+	size_t tall = (size_t)PWMCC_BLOCK_TALL * 2 * (size_t)(nthr > 1 ? nthr : 1);
+	return m_A >= tall ? PWMCC_BLOCK_TALL : PWMCC_BLOCK;
+}
+
 int pwmcc_panel_pass(const float *At, const float *Bt, size_t d_model, size_t m_A, size_t m_B,
                      int nthr, pwmcc_panel_fn fold, void *ctx, struct hus_err *err)
 {
-	size_t blk = PWMCC_BLOCK, npanel = (m_A + blk - 1) / blk;
+	size_t blk = pwmcc_panel_rows(m_A, nthr), npanel = (m_A + blk - 1) / blk;
 	float *C = malloc(sizeof(float) * blk * m_B * (size_t)nthr); /* one panel per thread */
 	if (!C)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for %d panels of %zu x %zu",

@@ -133,7 +133,8 @@ static void test_zero_and_nan_columns(void **state)
 static void test_threads_bit_identical(void **state)
 {
 	(void)state;
-	/* big enough (> 1 GFLOP) that pwmcc_maxes really uses two threads; off the block grid */
+	/* big enough (> 1 GFLOP) that pwmcc_maxes really uses two threads; off the block grid;
+	 * one thread takes panels of PWMCC_BLOCK_TALL rows, two of PWMCC_BLOCK: the same bits */
 	size_t d = 128, mA = 2053, mB = 2100;
 	float *A = gauss(d, mA + 3, 7), *B = gauss(d, mB, 8);
 	float *At = malloc(sizeof(float) * mA * d), *Bt = malloc(sizeof(float) * mB * d);

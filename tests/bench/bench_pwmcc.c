@@ -51,8 +51,9 @@ static int pwmcc_case(struct bench_result *r, size_t d, size_t m, size_t seeds)
 	r->peak_rss_mb = rss;
 	r->dense_gflops = gflops;
 	snprintf(r->note, sizeof(r->note),
-	         "d%zu m%zu seeds%zu pairs%zu mean %.6f; normalise %.3fs; block %d", d, m, seeds,
-	         npairs, sum / (double)npairs, t_norm, PWMCC_BLOCK);
+	         "d%zu m%zu seeds%zu pairs%zu mean %.6f; normalise %.3fs; panel rows %zu", d, m,
+	         seeds, npairs, sum / (double)npairs, t_norm,
+	         pwmcc_panel_rows(m, pwmcc_panel_threads(d, m, m)));
 	rc = 0;
 cleanup:
 	if (rc)
