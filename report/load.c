@@ -10,14 +10,12 @@
 
 #include "internal.h"
 
-static const char *const kind_names[REP_NKINDS] = {
-	"phase4a", "core_ablations", "adaptive_l0", "consistency_sweep", "benchmark_slice",
-	"smoke", "demo", "convergence", "stability", "planted",
-};
+/* enum rep_kind in the order of the schema's kinds (formats/results_schema.c) */
+_Static_assert(REP_NKINDS == 10, "enum rep_kind follows rj_kind_names");
 
 const char *rep_kind_name(enum rep_kind k)
 {
-	return (unsigned)k < REP_NKINDS ? kind_names[k] : "unknown";
+	return (unsigned)k < REP_NKINDS && (size_t)k < rj_nkinds ? rj_kind_names[k] : "unknown";
 }
 
 void rep_run_close(struct rep_run *r)
@@ -63,18 +61,18 @@ int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *
 		rep_run_close(r);
 		return hus_errf(err, HUS_EINPUT, r->results_path, NULL, "expected a JSON object");
 	}
-	const char *kind = hj_get_str(r->res, "experiment");
+	const char *kind = hj_get_str(r->res, RJK_EXPERIMENT);
 	if (!kind) {
 		rep_run_close(r);
-		return hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
+		return hus_errf(err, HUS_EINPUT, r->results_path, RJK_EXPERIMENT,
 		                "expected a string naming the experiment kind");
 	}
 	int k;
 	for (k = 0; k < REP_NKINDS; k++)
-		if (!strcmp(kind, kind_names[k]))
+		if (!strcmp(kind, rep_kind_name((enum rep_kind)k)))
 			break;
 	if (k == REP_NKINDS) {
-		hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
+		hus_errf(err, HUS_EINPUT, r->results_path, RJK_EXPERIMENT,
 		         "unknown experiment kind '%s' (expected phase4a, core_ablations, "
 		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke, demo, convergence, "
 		         "stability or planted)",
@@ -84,7 +82,13 @@ int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *
 	}
 	r->kind = (enum rep_kind)k;
 	snprintf(r->name, sizeof(r->name), "%s", kind);
-	const char *ts = hj_get_str(r->res, "run_metadata.timestamp_utc");
+	/* every key the report reads, against the schema of the run's kind, before anything is
+	 * drawn or written: a malformed results.json leaves no partial report */
+	if ((rc = rj_validate(r->res, r->results_path, err))) {
+		rep_run_close(r);
+		return rc;
+	}
+	const char *ts = hj_get_str(r->res, RJ_PATH2(RJK_RUN_METADATA, RJK_TIMESTAMP_UTC));
 	snprintf(r->date, sizeof(r->date), "%s", ts ? ts : "");
 	return 0;
 }
