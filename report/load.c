@@ -219,14 +219,14 @@ int rep_summary_get(const struct rep_run *r, hj *base, const char *base_path, co
 		return hus_errf(err, HUS_EINPUT, r->results_path, p,
 		                "expected a summary object {mean, ci95_low, ci95_high, ...}");
 	/* mean and the CI (the first three) are what every figure needs; the rest is optional */
-	static const char *const keys[] = { "mean", "ci95_low", "ci95_high", "std", "min", "max",
-		                            "median", "n" };
+	static const char *const keys[] = { RJK_MEAN, RJK_CI95_LOW, RJK_CI95_HIGH, RJK_STD, RJK_MIN, RJK_MAX,
+		                            RJK_MEDIAN, RJK_N };
 	double *const dst[] = { &s->mean, &s->lo, &s->hi, &s->std, &s->min, &s->max, &s->median,
 		                &s->n };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !rc; i++)
 		rc = rep_num(r, o, p, keys[i], i < 3, dst[i], err);
 	if (!rc)
-		rc = rep_num_array(r, o, p, "pwmcc_values", 0, &s->values, &s->nvalues, err);
+		rc = rep_num_array(r, o, p, RJK_PWMCC_VALUES, 0, &s->values, &s->nvalues, err);
 	return rc;
 }
 
@@ -278,8 +278,8 @@ int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, dou
 		hj *e = hj_at(list, i);
 		int64_t a, b;
 		double v;
-		if (hj_get_i64(e, "seed_a", &a) || hj_get_i64(e, "seed_b", &b) ||
-		    hj_get_f64(e, "pwmcc", &v)) {
+		if (hj_get_i64(e, RJK_SEED_A, &a) || hj_get_i64(e, RJK_SEED_B, &b) ||
+		    hj_get_f64(e, RJK_PWMCC, &v)) {
 			free(sd);
 			return hus_errf(err, HUS_EINPUT, r->results_path, path,
 			                "element %zu: expected {seed_a: int, seed_b: int, pwmcc: number}", i);
@@ -298,9 +298,9 @@ int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, dou
 		hj *e = hj_at(list, i);
 		int64_t a = 0, b = 0;
 		double v = NAN;
-		hj_get_i64(e, "seed_a", &a);
-		hj_get_i64(e, "seed_b", &b);
-		hj_get_f64(e, "pwmcc", &v);
+		hj_get_i64(e, RJK_SEED_A, &a);
+		hj_get_i64(e, RJK_SEED_B, &b);
+		hj_get_f64(e, RJK_PWMCC, &v);
 		long ia = seed_index(sd, &ns, a, cap), ib = seed_index(sd, &ns, b, cap);
 		mm[ia * ns + ib] = v;
 		mm[ib * ns + ia] = v;
