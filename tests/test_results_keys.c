@@ -291,10 +291,10 @@ static void doc_row(const struct rj_shape *s, const struct rj_key *k, char *buf,
 	else
 		snprintf(path, sizeof(path), "%s.%s", s->name, k->name);
 	if (k->shape && k->type == RJ_MAP)
-		snprintf(type, sizeof(type), "%s: `<%s>` → %s", rj_type_words(k->type),
+		snprintf(type, sizeof(type), "%s: `<%s>` → `%s`", rj_type_words(k->type),
 		         k->shape->members, k->shape->name);
 	else if (k->shape)
-		snprintf(type, sizeof(type), "%s %s", rj_type_words(k->type), k->shape->name);
+		snprintf(type, sizeof(type), "%s `%s`", rj_type_words(k->type), k->shape->name);
 	else
 		snprintf(type, sizeof(type), "%s", rj_type_words(k->type));
 	kinds_words(k->kinds, kinds, sizeof(kinds));
@@ -308,10 +308,10 @@ static size_t doc_rows(const char *doc, int print)
 	for (size_t i = 0; rj_shapes[i]; i++) {
 		const struct rj_shape *s = rj_shapes[i];
 		if (print)
-			printf("\n%s%s%s%s%s\n\n| key | type | in kinds | required in | meaning |\n"
+			printf("\n**`%s`**%s%s%s\n\n| key | type | in kinds | required in | meaning |\n"
 			       "|---|---|---|---|---|\n",
-			       s->name, s->base ? " (the keys of " : "", s->base ? s->base->name : "",
-			       s->base ? ", and)" : "", "");
+			       s->name, s->base ? ": the keys of `" : "", s->base ? s->base->name : "",
+			       s->base ? "`, and" : "");
 		for (size_t j = 0; j < s->nkeys; j++) {
 			char row[1024];
 			doc_row(s, &s->keys[j], row, sizeof(row));
