@@ -1,8 +1,10 @@
 /*
  * load.c — a run directory as the report sees it: checksums verified first (manifest_audit),
- * then results.json parsed and its "experiment" kind checked; and the getters figures and
- * templates use, strict on malformed required parts (the error names results.json and the
- * full key path) and tolerant of absent optional ones (NaN / NULL, the caller skips).
+ * then results.json parsed, its "experiment" kind checked and the whole file checked against
+ * the schema of that kind (formats/results_schema.c, docs/artifacts.md); and the getters
+ * figures and templates use, strict on malformed required parts (the error names
+ * results.json and the full key path) and tolerant of absent optional ones (NaN / NULL, the
+ * caller skips).
  */
 #include <math.h>
 #include <stdlib.h>
