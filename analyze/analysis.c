@@ -253,10 +253,10 @@ static int trained_extras(struct group_ctx *gc, const struct mset *t, const stru
 	hj_set(pf, "definition", hj_str("per model and feature: mean over the other models of the "
 	                                "best |cos| (spec 5.4); vectors in analysis.h5 "
 	                                "/per_feature/<group>/<seed>/stability"));
-	hj_set(pf, "mean", hj_num(pfsum->mean));
-	hj_set(pf, "min", hj_num(pfsum->min));
-	hj_set(pf, "max", hj_num(pfsum->max));
-	hj_set(metrics, "per_feature_stability", pf);
+	hj_set(pf, RJK_MEAN, hj_num(pfsum->mean));
+	hj_set(pf, RJK_MIN, hj_num(pfsum->min));
+	hj_set(pf, RJK_MAX, hj_num(pfsum->max));
+	hj_set(metrics, RJK_PER_FEATURE_STABILITY, pf);
 	/* means over pairs of the pair-level extras */
 	for (size_t c = 0; c < nc; c++) {
 		double sm = 0;
@@ -340,7 +340,7 @@ static int control_compute(struct group_ctx *gc, hj **out, const char *kind,
 	hj_set(o, "seed_level_permutation", permutation_json(&pr, q->seed_level));
 	/* the verdict's unit is the model (docs/formulas.md §8.8); MWU stays as parity */
 	hj *verdict = verdict_json(&pr, t->n, c->n, lo, hi, 0.05, q->perm_max_exact, q->perm_B);
-	hj_set(o, "conclusion", hj_ref(hj_get(verdict, "verdict")));
+	hj_set(o, "conclusion", hj_ref(hj_get(verdict, RJK_VERDICT)));
 	hj_set(o, "seed_level_verdict", verdict);
 	*out = o;
 	return 0;
@@ -360,6 +360,7 @@ static int control_emit(struct group_ctx *gc, hj *controls, const char *kind,
 	tab.seed_a = cp->sa;
 	tab.seed_b = cp->sb;
 	tab.ncols = 1;
+	/* a column of the pair tables: not a results.json key */
 	snprintf(tab.col_name[0], sizeof(tab.col_name[0]), "pwmcc");
 	tab.col[0] = cp->v;
 	char prefix[256], csv[256];
@@ -490,10 +491,10 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	w.man = gc->man;
 	hj *arch = hj_obj();
 	hj_set(arch, "d_model", hj_int((int64_t)d));
-	hj_set(arch, "d_sae", t.n ? hj_int((int64_t)t.m[0]) : hj_null());
-	hj_set(arch, "k", first.k >= 0 ? hj_int(first.k) : hj_null());
+	hj_set(arch, RJK_D_SAE, t.n ? hj_int((int64_t)t.m[0]) : hj_null());
+	hj_set(arch, RJK_K, first.k >= 0 ? hj_int(first.k) : hj_null());
 	hj_set(arch, "architecture", hj_str(first.architecture));
-	hj_set(arch, "condition", hj_str(first.condition));
+	hj_set(arch, RJK_CONDITION, hj_str(first.condition));
 	hj_set(o, "architecture", arch);
 
 	/* the subspace bases begin on a thread of their own beside the trained pass */
@@ -518,11 +519,11 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	hj_set(pfs, "definition", hj_str("per feature of every model (seeds in order, features in "
 	                                 "index order): mean over the other models of the best "
 	                                 "|cos| (spec 5.4); 'control' is the primary control's"));
-	hj_set(pfs, "trained", pf_trained);
+	hj_set(pfs, RJK_TRAINED, pf_trained);
 	struct stats_summary ts;
 	if ((rc = stats_summarize(&ts, tp.v, 1, tp.np, q->bootstrap_B, q->seed_trained, err)))
 		goto cleanup_ck;
-	hj_set(o, "trained", summary_json(&ts, t.seed, t.n, tp.v, tp.np, q->seed_trained,
+	hj_set(o, RJK_TRAINED, summary_json(&ts, t.seed, t.n, tp.v, tp.np, q->seed_trained,
 	                                  q->bootstrap_B));
 	/* the controls' products and statistics now, while the bases' thread runs (they need no
 	 * basis); their results go out below, in their place */
@@ -531,13 +532,13 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	const char *r2_src = NULL;
 	if (q->r1 && t.n &&
 	    ((rc = build_r1(q, &t, &r1, err)) ||
-	     (rc = control_compute(gc, &r1o, "r1", &t, &tp, &ts, &r1, &r1p, &r1s, q->seed_random,
+	     (rc = control_compute(gc, &r1o, RJK_R1, &t, &tp, &ts, &r1, &r1p, &r1s, q->seed_random,
 	                           "torch.randn((d_model, d_sae)) per seed, bit-compatible CPU "
 	                           "generator (spec 5.3)", &w, &pf_r1, err))))
 		goto cleanup_ck;
 	if (!r2_off && q->r2 && t.n &&
 	    ((rc = build_r2(q, g, &t, d, mmax, gc->man, &r2, &r2_src, err)) ||
-	     (rc = control_compute(gc, &r2o, "r2", &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2, r2_src,
+	     (rc = control_compute(gc, &r2o, RJK_R2, &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2, r2_src,
 	                           &w, &pf_r2, err))))
 		goto cleanup_ck;
 	if (w.threads_after_bases) {
@@ -550,6 +551,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	tab.n = tp.np;
 	tab.seed_a = tp.sa;
 	tab.seed_b = tp.sb;
+	/* columns of the pair tables: not a results.json key */
 	const char *base[3] = { "pwmcc", "r_a", "r_b" };
 	for (size_t c = 0; c < 3; c++) {
 		snprintf(tab.col_name[c], sizeof(tab.col_name[c]), "%s", base[c]);
@@ -637,10 +639,10 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		hj_set(sl, "definition", hj_str("resample models with replacement; statistic = mean "
 		                                "PWMCC over resampled pairs of distinct models; "
 		                                "percentile CI, linear interpolation"));
-		hj_set(sl, "mean", hj_num(mean));
-		hj_set(sl, "ci95_low", hj_num(lo));
-		hj_set(sl, "ci95_high", hj_num(hi));
-		hj_set(sl, "n_models", hj_int((int64_t)t.n));
+		hj_set(sl, RJK_MEAN, hj_num(mean));
+		hj_set(sl, RJK_CI95_LOW, hj_num(lo));
+		hj_set(sl, RJK_CI95_HIGH, hj_num(hi));
+		hj_set(sl, RJK_N_MODELS, hj_int((int64_t)t.n));
 		hj_set(sl, "n_bootstrap", hj_int((int64_t)q->bootstrap_B));
 		hj_set(sl, "seed", hj_int((int64_t)q->seed_level));
 		hj_set(sl, "rng", hj_str("GSL mt19937, gsl_rng_uniform_int"));
@@ -651,14 +653,14 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 
 	/* controls */
 	hj *controls = hj_obj();
-	hj_set(o, "controls", controls);
+	hj_set(o, RJK_CONTROLS, controls);
 	const char *primary = NULL;
 	if (r1o) {
-		rc = control_emit(gc, controls, "r1", &r1p, r1o, err);
+		rc = control_emit(gc, controls, RJK_R1, &r1p, r1o, err);
 		r1o = NULL;
 		if (rc)
 			goto cleanup_ck;
-		primary = "r1";
+		primary = RJK_R1;
 	}
 	if (r2_off) {
 		/* an imported SAE carries no untrained twin, and husai's R2 recipe (spec 4.2) is not
@@ -671,17 +673,17 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		         "neither their step-0 checkpoints nor their library's initialisation are in "
 		         "the imported files; give --r2-from with untrained checkpoints saved by the "
 		         "same library (imported the same way) to get R2", first.source_format);
-		hj_set(o, "kind", hj_str("r2"));
+		hj_set(o, "kind", hj_str(RJK_R2));
 		hj_set(o, "available", hj_bool(0));
 		hj_set(o, "reason", hj_str(why));
-		hj_set(controls, "r2", o);
+		hj_set(controls, RJK_R2, o);
 	} else if (r2o) {
-		rc = control_emit(gc, controls, "r2", &r2p, r2o, err);
+		rc = control_emit(gc, controls, RJK_R2, &r2p, r2o, err);
 		r2o = NULL;
 		if (rc)
 			goto cleanup_ck;
 		if (!primary)
-			primary = "r2";
+			primary = RJK_R2;
 	}
 	/* analytic null: mean over the trained pairs' geometries */
 	{
@@ -700,36 +702,37 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 		 * expected_pwmcc to the number the report reads */
 		double en = cnt ? s / (double)cnt : s;
 		hj *an = hj_obj();
-		hj_set(an, "kind", hj_str("analytic_null"));
+		hj_set(an, "kind", hj_str(RJK_ANALYTIC_NULL));
 		hj_set(an, "definition", hj_str("E[PWMCC] of independent uniform unit vectors: "
 		                                "(E[max over m_B] + E[max over m_A])/2 with "
 		                                "F(t) = I_{t^2}(1/2, (d-1)/2) (docs/decisions.md §8), averaged "
 		                                "over the trained pairs' shapes"));
 		hj_set(an, "expected_pwmcc", hj_num(en));
 		hj_set(an, "difference", hj_num(ts.mean - en));
-		hj_set(controls, "analytic_null", an);
+		hj_set(controls, RJK_ANALYTIC_NULL, an);
 	}
 	/* upstream's keys: "random" is the primary sampled control (R1 for parity) */
 	hj_set(o, "random_control", primary ? hj_str(primary) : hj_null());
 	if (primary) {
 		hj *c = hj_get(controls, primary);
 		hj *rnd = hj_obj();
-		const char *keys[] = { "seeds", "n_pairs", "pwmcc_values", "mean", "std", "min", "max",
-			               "median", "ci95_low", "ci95_high", "n" };
+		const char *keys[] = { RJK_SEEDS,  "n_pairs",    RJK_PWMCC_VALUES, RJK_MEAN,
+			               RJK_STD,    RJK_MIN,      RJK_MAX,          RJK_MEDIAN,
+			               RJK_CI95_LOW, RJK_CI95_HIGH, RJK_N };
 		for (size_t kk = 0; kk < sizeof(keys) / sizeof(keys[0]); kk++)
 			hj_set(rnd, keys[kk], hj_ref(hj_get(c, keys[kk])));
-		hj_set(o, "random", rnd);
+		hj_set(o, RJK_RANDOM, rnd);
 		hj_set(o, "comparison", hj_ref(hj_get(c, "comparison")));
 		hj_set(o, "statistical_test", hj_ref(hj_get(c, "statistical_test")));
 		hj_set(o, "conclusion", hj_ref(hj_get(c, "conclusion")));
 		hj_set(o, "seed_level_verdict", hj_ref(hj_get(c, "seed_level_verdict")));
 	}
 	hj_set(pfs, "control_kind", primary ? hj_str(primary) : hj_null());
-	hj_set(pfs, "control", pf_r1 ? pf_r1 : pf_r2 ? pf_r2 : hj_arr());
+	hj_set(pfs, RJK_CONTROL, pf_r1 ? pf_r1 : pf_r2 ? pf_r2 : hj_arr());
 	if (pf_r1 && pf_r2)
 		hj_free(pf_r2);
 	pf_r1 = pf_r2 = NULL;
-	hj_set(o, "per_feature_stability", pfs);
+	hj_set(o, RJK_PER_FEATURE_STABILITY, pfs);
 	pfs = NULL;
 	hj_set(o, "checkpoint_manifest", ckman);
 	ckman = NULL;

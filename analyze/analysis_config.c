@@ -130,6 +130,7 @@ int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err
 		}
 	}
 	free(names);
+	/* the config's choices: not a results.json key */
 	static const char *const controls[] = { "r1", "r2", "both", "none", NULL };
 	const char *ctl, *out;
 	int64_t v64;
@@ -137,7 +138,9 @@ int analysis_spec_load(struct analysis_spec *s, const char *path, struct hus_err
 	int b;
 	if ((rc = cfg_str(c, "analysis.control", "both", controls, &ctl, err)))
 		goto fail;
+	/* the config's choices: not a results.json key */
 	s->q.r1 = !strcmp(ctl, "r1") || !strcmp(ctl, "both");
+	/* the config's choices: not a results.json key */
 	s->q.r2 = !strcmp(ctl, "r2") || !strcmp(ctl, "both");
 	if (cfg_has(c, "analysis.r1_seeds")) {
 		if ((rc = cfg_int_list(c, "analysis.r1_seeds", NULL, 0, &s->r1_seeds, &s->q.n_r1_seeds,

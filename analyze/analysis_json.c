@@ -16,17 +16,17 @@ hj *summary_json(const struct stats_summary *s, const int64_t *seeds, size_t n_s
                         const double *vals, size_t n_pairs, uint64_t boot_seed, size_t B)
 {
 	hj *o = hj_obj();
-	hj_set(o, "seeds", hj_i64_array(seeds, n_seeds));
+	hj_set(o, RJK_SEEDS, hj_i64_array(seeds, n_seeds));
 	hj_set(o, "n_pairs", hj_int((int64_t)n_pairs));
-	hj_set(o, "pwmcc_values", hj_f64_array(vals, n_pairs));
-	hj_set(o, "mean", hj_num(s->mean));
-	hj_set(o, "std", hj_num(s->std));
-	hj_set(o, "min", hj_num(s->min));
-	hj_set(o, "max", hj_num(s->max));
-	hj_set(o, "median", hj_num(s->median));
-	hj_set(o, "ci95_low", hj_num(s->ci95_low));
-	hj_set(o, "ci95_high", hj_num(s->ci95_high));
-	hj_set(o, "n", hj_int((int64_t)s->n));
+	hj_set(o, RJK_PWMCC_VALUES, hj_f64_array(vals, n_pairs));
+	hj_set(o, RJK_MEAN, hj_num(s->mean));
+	hj_set(o, RJK_STD, hj_num(s->std));
+	hj_set(o, RJK_MIN, hj_num(s->min));
+	hj_set(o, RJK_MAX, hj_num(s->max));
+	hj_set(o, RJK_MEDIAN, hj_num(s->median));
+	hj_set(o, RJK_CI95_LOW, hj_num(s->ci95_low));
+	hj_set(o, RJK_CI95_HIGH, hj_num(s->ci95_high));
+	hj_set(o, RJK_N, hj_int((int64_t)s->n));
 	hj *bs = hj_obj();
 	hj_set(bs, "method", hj_str("percentile bootstrap of the mean over pairs, linear interpolation"));
 	hj_set(bs, "rng", hj_str("GSL mt19937, gsl_rng_uniform_int (not numpy PCG64: CIs differ "
@@ -52,7 +52,7 @@ int compare_json(hj *into, const struct stats_summary *t, const double *tv, size
 	hj_set(cmp, "difference", hj_num(delta));
 	hj_set(cmp, "ratio", hj_num(stats_ratio(t->mean, c->mean)));
 	hj_set(cmp, "effect_size_cohens_d", hj_num(stats_cohens_d(tv, 1, nt, cv, 1, nc)));
-	hj_set(cmp, "delta_pwmcc_ci_low_conservative", hj_num(stats_conservative_lcb(t, c)));
+	hj_set(cmp, RJK_DELTA_PWMCC_CI_LOW_CONSERVATIVE, hj_num(stats_conservative_lcb(t, c)));
 	hj_set(into, "comparison", cmp);
 	hj *st = hj_obj();
 	hj_set(st, "test", hj_str("Mann-Whitney U (one-sided, trained > random)"));
@@ -95,17 +95,17 @@ hj *verdict_json(const struct perm_result *pr, size_t n1, size_t n2, double ci_l
 	hj_set(o, "unit", hj_str("model (seed)"));
 	hj_set(o, "test", hj_str("permutation test over model labels, one-sided (trained > "
 	                         "control); exact when every relabelling is enumerated"));
-	hj_set(o, "n_models_trained", hj_int((int64_t)n1));
+	hj_set(o, RJK_N_MODELS_TRAINED, hj_int((int64_t)n1));
 	hj_set(o, "n_models_control", hj_int((int64_t)n2));
-	hj_set(o, "effect", hj_num(pr->stat));
+	hj_set(o, RJK_EFFECT, hj_num(pr->stat));
 	hj_set(o, "effect_ci95_low", hj_num(ci_lo));
 	hj_set(o, "effect_ci95_high", hj_num(ci_hi));
 	hj_set(o, "p_value", hj_num(pr->p_greater));
-	hj_set(o, "min_attainable_p", hj_num(pmin));
+	hj_set(o, RJK_MIN_ATTAINABLE_P, hj_num(pmin));
 	hj_set(o, "alpha", hj_num(alpha));
-	hj_set(o, "verdict", v ? hj_str(v) : hj_null());
+	hj_set(o, RJK_VERDICT, v ? hj_str(v) : hj_null());
 	size_t need = stats_perm_seeds_needed(alpha, 1, max_exact, B);
-	hj_set(o, "seeds_needed", v && !strcmp(v, "underpowered") && need ? hj_int((int64_t)need)
+	hj_set(o, RJK_SEEDS_NEEDED, v && !strcmp(v, "underpowered") && need ? hj_int((int64_t)need)
 	                                                                  : hj_null());
 	hj_set(o, "permutation_max_exact", hj_int((int64_t)max_exact));
 	hj_set(o, "permutation_samples", hj_int((int64_t)B));
@@ -143,6 +143,7 @@ int write_pairs_csv(const char *dir, const char *name, const int64_t *sa,
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* CSV columns: not a results.json key */
 	static const char *const hdr[3] = { "seed_a", "seed_b", "pwmcc" };
 	struct csvw *w;
 	int rc = csvw_open(&w, path, hdr, 3, err);

@@ -427,8 +427,8 @@ int load_set(struct mset *s, hj *manifest_json, const char *const *paths, size_t
 			hj_set(e, "sha256", hj_str(d->sha256));
 			int64_t shape[2] = { (int64_t)d->d_model, (int64_t)d->d_sae };
 			hj_set(e, "shape", hj_i64_array(shape, 2));
-			hj_set(e, "step", hj_int(d->step));
-			hj_set(e, "control", hj_str(d->control));
+			hj_set(e, RJK_STEP, hj_int(d->step));
+			hj_set(e, RJK_CONTROL, hj_str(d->control));
 			hj_set(e, "zero_columns", hj_int((int64_t)s->zeros[k]));
 			hj_push(manifest_json, e);
 		}

@@ -129,8 +129,8 @@ int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struc
 			      "feature with |cos| >= threshold (docs/formulas.md 10.3); unstable: < 1/2; "
 			      "vectors in analysis.h5 /stability_prob/<group>/<seed>"));
 		hj_set(out, "threshold", hj_num(thr));
-		hj_set(out, "n_models", hj_int((int64_t)S));
-		hj_set(out, "mean", hj_num(total ? sum / (double)total : NAN));
+		hj_set(out, RJK_N_MODELS, hj_int((int64_t)S));
+		hj_set(out, RJK_MEAN, hj_num(total ? sum / (double)total : NAN));
 		hj_set(out, "fraction_stable", hj_num(total ? (double)stable / (double)total : NAN));
 		hj_set(out, "fraction_unstable", hj_num(total ? (double)unstable / (double)total : NAN));
 		int64_t hv[64];
@@ -144,7 +144,7 @@ int stability_prob_group(hj *out, struct h5w *h5, const char *group, const struc
 			      "overlap = ||U1'U2||_F^2 / k per seed pair; principal angles (radians) in "
 			      "analysis.h5 /stability_prob/<group>/unstable_angles [pairs, k]; "
 			      "random_expectation = k / d"));
-		hj_set(sub, "k", hj_int((int64_t)k));
+		hj_set(sub, RJK_K, hj_int((int64_t)k));
 		hj_set(sub, "overlap_mean", hj_num(k && np ? ovs / (double)np : NAN));
 		hj_set(sub, "overlap_values", hj_f64_array(ov, k ? np : 0));
 		hj_set(sub, "random_expectation", hj_num(k ? (double)k / (double)d : NAN));

@@ -172,7 +172,7 @@ int truth_group(hj *out, struct h5w *h5, const char *group, const struct mset *t
 		      "/truth/<group>/<seed>/{best_cos, match, match_cos}"));
 	hj_set(out, "n_true_features", hj_int((int64_t)n));
 	hj_set(out, "rows", hj_int((int64_t)rows));
-	hj_set(out, "seeds", hj_i64_array(t->seed, S));
+	hj_set(out, RJK_SEEDS, hj_i64_array(t->seed, S));
 	for (int c = 0; c < 7; c++) {
 		double s = 0;
 		size_t k = 0;
@@ -180,7 +180,7 @@ int truth_group(hj *out, struct h5w *h5, const char *group, const struct mset *t
 			if (!isnan(col[c][i]))
 				s += col[c][i], k++;
 		hj *o = hj_obj();
-		hj_set(o, "mean", hj_num(k ? s / (double)k : NAN));
+		hj_set(o, RJK_MEAN, hj_num(k ? s / (double)k : NAN));
 		hj_set(o, "values", hj_f64_array(col[c], S));
 		hj_set(out, names[c], o);
 	}

@@ -32,6 +32,7 @@ struct json_t; /* jansson's value type; callers never see its definition */
 #include "h5.h" /* HDF5 artifacts (h5.c, h5guard.c, inspect.c) */
 #include "config.h" /* YAML configs (config.c) */
 #include "json.h" /* JSON (json.c) */
+#include "results_schema.h" /* results.json keys report/ reads, and their check (results_schema.c) */
 #include "csv.h" /* CSV (csv.c) */
 #include "manifest.h" /* manifests and their audit (manifest.c) */
 #include "run_layout.h" /* run directory layout (run_layout.c) */

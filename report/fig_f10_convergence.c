@@ -35,23 +35,23 @@ static int cond_read(const struct rep_run *r, hj *rec, size_t i, struct f10_cond
 	char base[64], cb[96], pb[96];
 	snprintf(base, sizeof(base), "records.%zu", i);
 	double kv = NAN;
-	int rc = rep_num(r, rec, base, "k", 1, &kv, err);
+	int rc = rep_num(r, rec, base, RJK_K, 1, &kv, err);
 	if (rc)
 		return rc;
 	snprintf(k->label, sizeof(k->label), "k = %g", kv);
 	snprintf(cb, sizeof(cb), "%s.curve", base);
-	hj *curve = hj_get(rec, "curve");
+	hj *curve = hj_get(rec, RJK_CURVE);
 	size_t ne;
-	if ((rc = rep_num_array(r, curve, cb, "step", 1, &k->st, &k->n, err)) ||
-	    (rc = rep_num_array(r, curve, cb, "explained_variance_mean", 1, &k->ev, &ne, err)))
+	if ((rc = rep_num_array(r, curve, cb, RJK_STEP, 1, &k->st, &k->n, err)) ||
+	    (rc = rep_num_array(r, curve, cb, RJK_EXPLAINED_VARIANCE_MEAN, 1, &k->ev, &ne, err)))
 		return rc;
 	if (ne != k->n)
 		return hus_errf(err, HUS_EINPUT, r->results_path, rep_path(cb, sizeof(cb), cb,
-		                "explained_variance_mean"),
+		                RJK_EXPLAINED_VARIANCE_MEAN),
 		                "expected %zu values (one per step), found %zu", k->n, ne);
 	hj *cps;
 	snprintf(pb, sizeof(pb), "%s.pwmcc_checkpoints", base);
-	if ((rc = rep_records(r, rec, base, "pwmcc_checkpoints", 1, &cps, err)))
+	if ((rc = rep_records(r, rec, base, RJK_PWMCC_CHECKPOINTS, 1, &cps, err)))
 		return rc;
 	k->nc = hj_len(cps);
 	k->cs = rep_nan_alloc(k->nc + 1);
@@ -64,11 +64,11 @@ static int cond_read(const struct rep_run *r, hj *rec, size_t i, struct f10_cond
 		char eb[128], sb[160];
 		snprintf(eb, sizeof(eb), "%s.%zu", pb, j);
 		snprintf(sb, sizeof(sb), "%s.pwmcc", eb);
-		hj *cp = hj_at(cps, j), *s = hj_get(cp, "pwmcc");
-		if ((rc = rep_num(r, cp, eb, "step", 1, &k->cs[j], err)) ||
-		    (rc = rep_num(r, s, sb, "mean", 1, &k->pm[j], err)) ||
-		    (rc = rep_num(r, s, sb, "ci95_low", 0, &k->plo[j], err)) ||
-		    (rc = rep_num(r, s, sb, "ci95_high", 0, &k->phi[j], err)))
+		hj *cp = hj_at(cps, j), *s = hj_get(cp, RJK_PWMCC);
+		if ((rc = rep_num(r, cp, eb, RJK_STEP, 1, &k->cs[j], err)) ||
+		    (rc = rep_num(r, s, sb, RJK_MEAN, 1, &k->pm[j], err)) ||
+		    (rc = rep_num(r, s, sb, RJK_CI95_LOW, 0, &k->plo[j], err)) ||
+		    (rc = rep_num(r, s, sb, RJK_CI95_HIGH, 0, &k->phi[j], err)))
 			return rc;
 	}
 	return 0;
@@ -79,7 +79,7 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 {
 	hj *recs;
 	size_t nk;
-	int rc = rep_rec_list(r, "records", &recs, &nk, skip, nskip, err);
+	int rc = rep_rec_list(r, RJK_RECORDS, &recs, &nk, skip, nskip, err);
 	if (rc)
 		return rc;
 	if (nk > MAXK)
@@ -87,10 +87,10 @@ int fig_f10_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 	struct f10_cond k[MAXK] = { 0 };
 	double def = NAN, chosen = NAN, null = NAN;
 	/* chosen_step is null when some k has not converged: nothing to mark, not a gap */
-	if ((rc = rep_num(r, r->res, "", "default_steps", 0, &def, err)) ||
-	    (hj_is_num(hj_get(r->res, "chosen_step")) &&
-	     (rc = rep_num(r, r->res, "", "chosen_step", 0, &chosen, err))) ||
-	    (rc = rep_num(r, r->res, "", "analytic_null", 0, &null, err)))
+	if ((rc = rep_num(r, r->res, "", RJK_DEFAULT_STEPS, 0, &def, err)) ||
+	    (hj_is_num(hj_get(r->res, RJK_CHOSEN_STEP)) &&
+	     (rc = rep_num(r, r->res, "", RJK_CHOSEN_STEP, 0, &chosen, err))) ||
+	    (rc = rep_num(r, r->res, "", RJK_ANALYTIC_NULL, 0, &null, err)))
 		return rc;
 	double xlo = NAN, xhi = NAN, elo = NAN, ehi = NAN, plo = NAN, phi = NAN;
 	for (size_t i = 0; i < nk && !rc; i++) {

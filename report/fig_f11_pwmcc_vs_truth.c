@@ -22,7 +22,7 @@ int fig_f11_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 	(void)err;
 	static const int colours[MAXC] = { FIG_BLUE, FIG_ORANGE, FIG_GREEN, FIG_VERMILION,
 					   FIG_PURPLE, FIG_SKY, FIG_YELLOW, FIG_BLACK };
-	hj *conds = hj_get(r->res, "conditions");
+	hj *conds = hj_get(r->res, RJK_CONDITIONS);
 	size_t nc = conds && hj_is_arr(conds) ? hj_len(conds) : 0;
 	if (!nc) {
 		snprintf(skip, nskip, "results.json has no 'conditions' with a planted truth");
@@ -36,19 +36,19 @@ int fig_f11_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 	double all[2 * MAXC * (MAXS + 1)];
 	size_t na = 0;
 	for (size_t i = 0; i < nc; i++) {
-		hj *rec = hj_at(conds, i), *per = hj_get(rec, "per_seed");
-		names[i] = hj_get_str(rec, "condition");
+		hj *rec = hj_at(conds, i), *per = hj_get(rec, RJK_PER_SEED);
+		names[i] = hj_get_str(rec, RJK_CONDITION);
 		if (!names[i])
 			names[i] = "?";
 		mx[i] = NAN;
 		my[i] = NAN;
-		hj_get_f64(rec, "mcc_truth_mean", &mx[i]);
-		hj_get_f64(rec, "trained_pwmcc.mean", &my[i]);
+		hj_get_f64(rec, RJK_MCC_TRUTH_MEAN, &mx[i]);
+		hj_get_f64(rec, RJ_PATH2(RJK_TRAINED_PWMCC, RJK_MEAN), &my[i]);
 		ns[i] = 0;
 		for (size_t s = 0; per && s < hj_len(per) && s < MAXS; s++) {
 			double x = NAN, y = NAN;
-			hj_get_f64(hj_at(per, s), "mcc_truth", &x);
-			hj_get_f64(hj_at(per, s), "pwmcc_mean_to_others", &y);
+			hj_get_f64(hj_at(per, s), RJK_MCC_TRUTH, &x);
+			hj_get_f64(hj_at(per, s), RJK_PWMCC_MEAN_TO_OTHERS, &y);
 			sx[i][ns[i]] = x;
 			sy[i][ns[i]] = y;
 			ns[i]++;
@@ -65,7 +65,7 @@ int fig_f11_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size
 		return 1;
 	}
 	double sp = NAN;
-	hj_get_f64(r->res, "correlation_pwmcc_mcc.across_seeds.spearman", &sp);
+	hj_get_f64(r->res, RJ_PATH3(RJK_CORRELATION_PWMCC_MCC, RJK_ACROSS_SEEDS, RJK_SPEARMAN), &sp);
 	struct fig_panel p;
 	fig_panel_init(&p, 0, 0, c->w, c->h);
 	if (isfinite(sp))

@@ -21,16 +21,16 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	size_t ng = 2;
 	double null = NAN;
 	/* required in phase 4a; a smoke or demo run may not have compared anything */
-	if (r->kind != REP_PHASE4A && (!hj_get(r->res, "trained") || !hj_get(r->res, "random"))) {
+	if (r->kind != REP_PHASE4A && (!hj_get(r->res, RJK_TRAINED) || !hj_get(r->res, RJK_RANDOM))) {
 		snprintf(skip, nskip, "results.json has no 'trained' and 'random' summaries");
 		return 1;
 	}
-	int rc = rep_summary_get(r, r->res, "", "trained", 1, &s[0], err);
+	int rc = rep_summary_get(r, r->res, "", RJK_TRAINED, 1, &s[0], err);
 	if (!rc)
-		rc = rep_summary_get(r, r->res, "", "random", 1, &s[1], err);
-	hj *ctrl = hj_get(r->res, "controls");
+		rc = rep_summary_get(r, r->res, "", RJK_RANDOM, 1, &s[1], err);
+	hj *ctrl = hj_get(r->res, RJK_CONTROLS);
 	if (!rc) {
-		rc = rep_summary_get(r, ctrl, "controls", "r2", 0, &s[2], err);
+		rc = rep_summary_get(r, ctrl, RJK_CONTROLS, RJK_R2, 0, &s[2], err);
 		if (rc == 1) {
 			rc = 0;
 		} else if (!rc) {
@@ -38,7 +38,7 @@ int fig_f1_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		}
 	}
 	if (!rc)
-		rc = rep_num(r, ctrl, "controls", "analytic_null", 0, &null, err);
+		rc = rep_num(r, ctrl, RJK_CONTROLS, RJK_ANALYTIC_NULL, 0, &null, err);
 	if (rc)
 		goto cleanup;
 

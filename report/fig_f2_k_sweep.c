@@ -6,5 +6,5 @@
 int fig_f2_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
                 struct hus_err *err)
 {
-	return fig_sweep_draw(c, r, "k_sweep", "k", "k", skip, nskip, err);
+	return fig_sweep_draw(c, r, RJK_K_SWEEP, RJK_K, skip, nskip, err);
 }

@@ -7,5 +7,5 @@
 int fig_f3_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
                 struct hus_err *err)
 {
-	return fig_sweep_draw(c, r, "d_sae_sweep", "d_sae", "d_sae", skip, nskip, err);
+	return fig_sweep_draw(c, r, RJK_D_SAE_SWEEP, RJK_D_SAE, skip, nskip, err);
 }

@@ -15,7 +15,7 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 {
 	hj *recs;
 	size_t n, nev = 0;
-	int rc = rep_rec_list(r, "search_records", &recs, &n, skip, nskip, err);
+	int rc = rep_rec_list(r, RJK_SEARCH_RECORDS, &recs, &n, skip, nskip, err);
 	if (rc)
 		return rc;
 	size_t *order = malloc(n * sizeof(*order));
@@ -24,19 +24,19 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		                                              &dl, &ev, NULL });
 	double sel = NAN, floor_ev = NAN, zero = 0;
 	if (!order || !cols) {
-		rc = hus_errf(err, HUS_ENOMEM, r->results_path, "search_records", "out of memory");
+		rc = hus_errf(err, HUS_ENOMEM, r->results_path, RJK_SEARCH_RECORDS, "out of memory");
 		goto cleanup;
 	}
-	const char *P = "search_records";
-	hj *selo = hj_get(r->res, "selection");
-	if ((rc = rep_rec_order(r, recs, P, "k", x, order, err)) ||
-	    (rc = rep_rec_summary(r, recs, P, order, n, "trained_pwmcc", 1, tm, tl, th, NULL, err)) ||
-	    (rc = rep_rec_summary(r, recs, P, order, n, "random_pwmcc", 1, rm, rl, rh, NULL, err)) ||
-	    (rc = rep_rec_num(r, recs, P, order, n, "delta_pwmcc_ci_low_conservative", 1, lcb, NULL, err)) ||
-	    (rc = rep_rec_num(r, recs, P, order, n, "delta_pwmcc", 1, dl, NULL, err)) ||
-	    (rc = rep_rec_summary(r, recs, P, order, n, "explained_variance", 0, ev, NULL, NULL, &nev, err)) ||
-	    (rc = rep_num(r, selo, "selection", "selected_k", 0, &sel, err)) ||
-	    (rc = rep_num(r, selo, "selection", "ev_floor", 0, &floor_ev, err)))
+	const char *P = RJK_SEARCH_RECORDS;
+	hj *selo = hj_get(r->res, RJK_SELECTION);
+	if ((rc = rep_rec_order(r, recs, P, RJK_K, x, order, err)) ||
+	    (rc = rep_rec_summary(r, recs, P, order, n, RJK_TRAINED_PWMCC, 1, tm, tl, th, NULL, err)) ||
+	    (rc = rep_rec_summary(r, recs, P, order, n, RJK_RANDOM_PWMCC, 1, rm, rl, rh, NULL, err)) ||
+	    (rc = rep_rec_num(r, recs, P, order, n, RJK_DELTA_PWMCC_CI_LOW_CONSERVATIVE, 1, lcb, NULL, err)) ||
+	    (rc = rep_rec_num(r, recs, P, order, n, RJK_DELTA_PWMCC, 1, dl, NULL, err)) ||
+	    (rc = rep_rec_summary(r, recs, P, order, n, RJK_EXPLAINED_VARIANCE, 0, ev, NULL, NULL, &nev, err)) ||
+	    (rc = rep_num(r, selo, RJK_SELECTION, RJK_SELECTED_K, 0, &sel, err)) ||
+	    (rc = rep_num(r, selo, RJK_SELECTION, RJK_EV_FLOOR, 0, &floor_ev, err)))
 		goto cleanup;
 
 	double xlo = NAN, xhi = NAN, lo = NAN, hi = NAN, dlo = NAN, dhi = NAN, elo = NAN, ehi = NAN;
@@ -60,7 +60,7 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	struct fig_panel a, b;
 	double split = c->h * 0.5;
 	struct fig_legend_entry la[] = {
-		{ "trained", FIG_C_TRAINED, FIG_KEY_BAND },
+		{ "trained", FIG_C_TRAINED, FIG_KEY_BAND }, /* words, not a results.json key */
 		{ "random R1", FIG_C_R1, FIG_KEY_BAND },
 	};
 	/* the EV axis's margin in the top panel too, so the x axes line up */
@@ -69,11 +69,11 @@ int fig_f4_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 	                                          .ylabel = "PWMCC", .xlo = xlo, .xhi = xhi,
 	                                          .log2 = 1, .ylo = lo, .yhi = hi },
 	                nev ? REP_EV_MARGIN : REP_EV_NONE, elo, ehi, la, 2);
-	fig_series(c, "trained");
+	fig_series(c, la[0].label);
 	fig_band(c, &a.xs, &a.ys, x, tl, th, n, FIG_C_TRAINED);
 	fig_line(c, &a.xs, &a.ys, x, tm, n, FIG_C_TRAINED, 0);
 	fig_markers(c, &a.xs, &a.ys, x, tm, n, FIG_C_TRAINED, 0);
-	fig_series(c, "random R1");
+	fig_series(c, la[1].label);
 	fig_band(c, &a.xs, &a.ys, x, rl, rh, n, FIG_C_R1);
 	fig_line(c, &a.xs, &a.ys, x, rm, n, FIG_C_R1, 0);
 	fig_markers(c, &a.xs, &a.ys, x, rm, n, FIG_C_R1, 1);

@@ -14,7 +14,7 @@ int fig_f5_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 {
 	hj *recs;
 	size_t n, nev = 0, nal = 0;
-	int rc = rep_rec_list(r, "records", &recs, &n, skip, nskip, err);
+	int rc = rep_rec_list(r, RJK_RECORDS, &recs, &n, skip, nskip, err);
 	if (rc)
 		return rc;
 	size_t *order = malloc(n * sizeof(*order));
@@ -23,16 +23,16 @@ int fig_f5_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		                                              NULL });
 	double sel = NAN, zero = 0;
 	if (!order || !cols) {
-		rc = hus_errf(err, HUS_ENOMEM, r->results_path, "records", "out of memory");
+		rc = hus_errf(err, HUS_ENOMEM, r->results_path, RJK_RECORDS, "out of memory");
 		goto cleanup;
 	}
-	const char *P = "records";
-	if ((rc = rep_rec_order(r, recs, P, "lambda_consistency", x, order, err)) ||
-	    (rc = rep_rec_num(r, recs, P, order, n, "delta_pwmcc", 1, dl, NULL, err)) ||
-	    (rc = rep_rec_num(r, recs, P, order, n, "delta_pwmcc_ci_low_conservative", 0, lcb, NULL, err)) ||
-	    (rc = rep_rec_summary(r, recs, P, order, n, "explained_variance", 0, ev, NULL, NULL, &nev, err)) ||
-	    (rc = rep_rec_summary(r, recs, P, order, n, "alignment_to_ref", 0, am, al, ah, &nal, err)) ||
-	    (rc = rep_num(r, hj_get(r->res, "selection"), "selection", "selected_lambda", 0, &sel, err)))
+	const char *P = RJK_RECORDS;
+	if ((rc = rep_rec_order(r, recs, P, RJK_LAMBDA_CONSISTENCY, x, order, err)) ||
+	    (rc = rep_rec_num(r, recs, P, order, n, RJK_DELTA_PWMCC, 1, dl, NULL, err)) ||
+	    (rc = rep_rec_num(r, recs, P, order, n, RJK_DELTA_PWMCC_CI_LOW_CONSERVATIVE, 0, lcb, NULL, err)) ||
+	    (rc = rep_rec_summary(r, recs, P, order, n, RJK_EXPLAINED_VARIANCE, 0, ev, NULL, NULL, &nev, err)) ||
+	    (rc = rep_rec_summary(r, recs, P, order, n, RJK_ALIGNMENT_TO_REF, 0, am, al, ah, &nal, err)) ||
+	    (rc = rep_num(r, hj_get(r->res, RJK_SELECTION), RJK_SELECTION, RJK_SELECTED_LAMBDA, 0, &sel, err)))
 		goto cleanup;
 
 	double xlo = NAN, xhi = NAN, dlo = NAN, dhi = NAN, elo = NAN, ehi = NAN, alo = NAN, ahi = NAN;

@@ -41,7 +41,8 @@ static size_t collect(const struct rep_run *r, struct hm *h)
 {
 	size_t n = 0;
 	if (r->kind == REP_PHASE4A || r->kind == REP_SMOKE || r->kind == REP_DEMO) {
-		static const char *const keys[] = { "trained", "random", "controls.r2" };
+		static const char *const keys[] = { RJK_TRAINED, RJK_RANDOM, RJ_PATH2(RJK_CONTROLS, RJK_R2) };
+		/* words, not a results.json key: */
 		static const char *const titles[] = { "trained", "random R1", "untrained R2" };
 		for (size_t i = 0; i < 3 && n < MAXP; i++) {
 			char p[96];
@@ -55,18 +56,18 @@ static size_t collect(const struct rep_run *r, struct hm *h)
 		}
 		return n;
 	}
-	static const char *const lists[] = { "k_sweep", "d_sae_sweep", "search_records", "records",
-		                              "retrain_record" };
+	static const char *const lists[] = { RJK_K_SWEEP, RJK_D_SAE_SWEEP, RJK_SEARCH_RECORDS, RJK_RECORDS,
+		                              RJK_RETRAIN_RECORD };
 	for (size_t li = 0; li < sizeof(lists) / sizeof(lists[0]); li++) {
 		char base[96];
 		hj *rec;
 		for (size_t i = 0;
 		     n < MAXP && (rec = rep_rec_each(r->res, lists[li], i, base, sizeof(base))); i++) {
-			hj *l = hj_get(rec, "trained_pwmcc.pairwise");
-			const char *sub = "trained_pwmcc.pairwise";
+			hj *l = hj_get(rec, RJ_PATH2(RJK_TRAINED_PWMCC, RJK_PAIRWISE));
+			const char *sub = RJ_PATH2(RJK_TRAINED_PWMCC, RJK_PAIRWISE);
 			if (!l) {
-				l = hj_get(rec, "pairwise");
-				sub = "pairwise";
+				l = hj_get(rec, RJK_PAIRWISE);
+				sub = RJK_PAIRWISE;
 			}
 			if (!l)
 				continue;

@@ -14,8 +14,8 @@
 int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
                 struct hus_err *err)
 {
-	static const char *const lists[] = { "k_sweep", "d_sae_sweep", "search_records",
-		                             "retrain_record", "records" };
+	static const char *const lists[] = { RJK_K_SWEEP, RJK_D_SAE_SWEEP, RJK_SEARCH_RECORDS,
+		                             RJK_RETRAIN_RECORD, RJK_RECORDS };
 	static const int colours[] = { FIG_BLUE, FIG_ORANGE, FIG_BLUE, FIG_VERMILION, FIG_BLUE };
 	static const char *const names[] = { "k sweep", "d_sae sweep", "search", "retrain",
 		                             "λ sweep" };
@@ -30,13 +30,13 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		for (size_t i = 0;
 		     n < MAXPTS && (rec = rep_rec_each(r->res, lists[li], i, base, sizeof(base))); i++) {
 			struct rep_summary ev, tp;
-			int rc = rep_summary_get(r, rec, base, "explained_variance", 0, &ev, err);
+			int rc = rep_summary_get(r, rec, base, RJK_EXPLAINED_VARIANCE, 0, &ev, err);
 			if (rc < 0)
 				return rc;
 			rep_summary_release(&ev);
 			if (rc == 1)
 				continue;
-			rc = rep_summary_get(r, rec, base, "trained_pwmcc", 1, &tp, err);
+			rc = rep_summary_get(r, rec, base, RJK_TRAINED_PWMCC, 1, &tp, err);
 			if (rc)
 				return rc;
 			rep_summary_release(&tp);
@@ -48,8 +48,8 @@ int fig_f7_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			ph[n] = tp.hi;
 			col[n] = colours[li];
 			double kk = NAN, dd = NAN;
-			hj_get_f64(rec, "k", &kk);
-			hj_get_f64(rec, "d_sae", &dd);
+			hj_get_f64(rec, RJK_K, &kk);
+			hj_get_f64(rec, RJK_D_SAE, &dd);
 			if (li == 0) /* short labels: the grid fixes the other parameter */
 				snprintf(lab[n], sizeof(lab[n]), "k = %g", kk);
 			else if (li == 1)

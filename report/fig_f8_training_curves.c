@@ -34,15 +34,15 @@ static int cond_index(char conds[][64], size_t *nc, const char *key)
 int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
                 struct hus_err *err)
 {
-	hj *tc = hj_get(r->res, "training_curves");
+	hj *tc = hj_get(r->res, RJK_TRAINING_CURVES);
 	if (!tc || (hj_is_obj(tc) && hj_len(tc) == 0)) {
 		snprintf(skip, nskip, "results.json has no 'training_curves'");
 		return 1;
 	}
 	if (!hj_is_obj(tc))
-		return hus_errf(err, HUS_EINPUT, r->results_path, "training_curves",
+		return hus_errf(err, HUS_EINPUT, r->results_path, RJK_TRAINING_CURVES,
 		                "expected an object {\"<condition>/<seed>\": {step, mse, ...}}");
-	static const char *const metrics[4] = { "mse", "explained_variance", "l0", "dead_fraction" };
+	static const char *const metrics[4] = { RJK_MSE, RJK_EXPLAINED_VARIANCE, RJK_L0, RJK_DEAD_FRACTION };
 	/* "loss" stands in for "mse" in a history that records the training loss under that name */
 	static const char *const ylabels[4] = { "MSE (loss)", "explained variance", "L0", "dead fraction" };
 	size_t ncurves = hj_len(tc);
@@ -62,12 +62,13 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		double *v;
 		size_t n, ns;
 		double *st;
-		if ((rc = rep_num_array(r, cv, base, "step", 1, &st, &ns, err)))
+		if ((rc = rep_num_array(r, cv, base, RJK_STEP, 1, &st, &ns, err)))
 			return rc;
 		fig_range(st, ns, &xlo, &xhi);
 		free(st);
 		for (int k = 0; k < 4; k++) {
-			const char *mk = k == 0 && !hj_get(cv, "mse") && hj_get(cv, "loss") ? "loss" : metrics[k];
+			const char *mk = k == 0 && !hj_get(cv, RJK_MSE) && hj_get(cv, RJK_LOSS) ? RJK_LOSS
+			                                                                     : metrics[k];
 			if ((rc = rep_num_array(r, cv, base, mk, 0, &v, &n, err)))
 				return rc;
 			if (v && n != ns) {
@@ -101,7 +102,7 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		struct fig_panel p;
 		fig_panel_init(&p, (k % 2) * pw, top + (k / 2) * ph, pw, ph);
 		snprintf(p.ylabel, sizeof(p.ylabel), "%s", ylabels[k]);
-		snprintf(p.xlabel, sizeof(p.xlabel), "step");
+		snprintf(p.xlabel, sizeof(p.xlabel), "step"); /* words, not a results.json key */
 		fig_panel_xrange(&p, xlo, xhi, 0);
 		fig_panel_yrange(&p, lo[k], hi[k]);
 		fig_panel_layout(&p, c->cr);
@@ -113,8 +114,9 @@ int fig_f8_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			snprintf(base, sizeof(base), "training_curves.%s", key);
 			double *st = NULL, *v = NULL;
 			size_t ns, n;
-			const char *mk = k == 0 && !hj_get(cv, "mse") && hj_get(cv, "loss") ? "loss" : metrics[k];
-			if ((rc = rep_num_array(r, cv, base, "step", 1, &st, &ns, err)) ||
+			const char *mk = k == 0 && !hj_get(cv, RJK_MSE) && hj_get(cv, RJK_LOSS) ? RJK_LOSS
+			                                                                     : metrics[k];
+			if ((rc = rep_num_array(r, cv, base, RJK_STEP, 1, &st, &ns, err)) ||
 			    (rc = rep_num_array(r, cv, base, mk, 0, &v, &n, err))) {
 				free(st);
 				return rc;

@@ -17,13 +17,13 @@ static const int palette[MAXCOND] = { FIG_BLUE, FIG_VERMILION, FIG_GREEN, FIG_OR
 int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_t nskip,
                 struct hus_err *err)
 {
-	hj *pf = hj_get(r->res, "per_feature_stability");
+	hj *pf = hj_get(r->res, RJK_PER_FEATURE_STABILITY);
 	if (!pf || (hj_is_obj(pf) && hj_len(pf) == 0)) {
 		snprintf(skip, nskip, "results.json has no 'per_feature_stability'");
 		return 1;
 	}
 	if (!hj_is_obj(pf))
-		return hus_errf(err, HUS_EINPUT, r->results_path, "per_feature_stability",
+		return hus_errf(err, HUS_EINPUT, r->results_path, RJK_PER_FEATURE_STABILITY,
 		                "expected an object {\"<condition>\": {trained: [...], control: [...]}}");
 	size_t nc = hj_len(pf);
 	if (nc > MAXCOND)
@@ -44,8 +44,8 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 			              "expected an object {trained: [...], control: [...]}");
 			goto cleanup;
 		}
-		if ((rc = rep_num_array(r, o, base, "trained", 1, &tv[i], &tn[i], err)) ||
-		    (rc = rep_num_array(r, o, base, "control", 0, &cv[i], &cn[i], err)))
+		if ((rc = rep_num_array(r, o, base, RJK_TRAINED, 1, &tv[i], &tn[i], err)) ||
+		    (rc = rep_num_array(r, o, base, RJK_CONTROL, 0, &cv[i], &cn[i], err)))
 			goto cleanup;
 		fig_range(tv[i], tn[i], &lo, &hi);
 		fig_range(cv[i], cn[i], &lo, &hi);
@@ -74,7 +74,7 @@ int fig_f9_draw(struct fig_canvas *c, const struct rep_run *r, char *skip, size_
 		int rt = fig_ecdf(c, &p.xs, &p.ys, tv[i], tn[i], palette[i], 0);
 		fig_series(c, ctl);
 		if (rt < 0 || (cv[i] && fig_ecdf(c, &p.xs, &p.ys, cv[i], cn[i], palette[i], 1) < 0)) {
-			rc = hus_errf(err, HUS_ENOMEM, r->results_path, "per_feature_stability",
+			rc = hus_errf(err, HUS_ENOMEM, r->results_path, RJK_PER_FEATURE_STABILITY,
 			              "out of memory");
 			goto cleanup;
 		}

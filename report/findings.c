@@ -24,6 +24,13 @@
 #define REP_EV_WINDOW 100.0     /* steps, as the convergence criterion's default */
 #define REP_EV_GAIN 0.001       /* EV gain per window still "improving" */
 
+/* the record keys the sentences read (formats/results_schema.h) */
+#define TRAINED(key) RJ_PATH2(RJK_TRAINED_PWMCC, key)
+#define TP_MEAN TRAINED(RJK_MEAN)
+#define EV_MEAN RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_MEAN)
+#define SEED_LEVEL(key) RJ_PATH2(RJK_SEED_LEVEL, key)
+#define FUNCTIONAL(key) RJ_PATH2(RJK_FUNCTIONAL, key)
+
 struct lead {
 	char s[2048];
 	size_t n;
@@ -72,21 +79,27 @@ static void val(struct lead *L, size_t i, hj *rec, const char *key, const char *
 	hj_push(L->sources, o);
 }
 
-/* "m [lo, hi]": rec's <prefix>.<mean> and its 95 % CI <prefix>.<ci>_low, <prefix>.<ci>_high,
- * each printed with fmt and noted as a source */
+/* "m [lo, hi]": rec's <prefix>.<mean> and its 95 % CI <prefix>.<lo>, <prefix>.<hi>, each
+ * printed with fmt and noted as a source */
 static void val_ci(struct lead *L, size_t i, hj *rec, const char *prefix, const char *mean,
-                   const char *ci, const char *fmt)
+                   const char *lo, const char *hi, const char *fmt)
 {
 	char key[128];
 	snprintf(key, sizeof(key), "%s.%s", prefix, mean);
 	val(L, i, rec, key, fmt);
 	add(L, " [");
-	snprintf(key, sizeof(key), "%s.%s_low", prefix, ci);
+	snprintf(key, sizeof(key), "%s.%s", prefix, lo);
 	val(L, i, rec, key, fmt);
 	add(L, ", ");
-	snprintf(key, sizeof(key), "%s.%s_high", prefix, ci);
+	snprintf(key, sizeof(key), "%s.%s", prefix, hi);
 	val(L, i, rec, key, fmt);
 	add(L, "]");
+}
+
+/* the same for a summary (docs/formulas.md §6.0): its mean [ci95_low, ci95_high] */
+static void val_summary(struct lead *L, size_t i, hj *rec, const char *prefix, const char *fmt)
+{
+	val_ci(L, i, rec, prefix, RJK_MEAN, RJK_CI95_LOW, RJK_CI95_HIGH, fmt);
 }
 
 /* "R1, R2, the analytic null" -> "R1, R2 <conj> the analytic null" */
@@ -103,7 +116,7 @@ static void join_last(char *out, size_t n, const char *list, const char *conj)
 static void label(struct lead *L, hj *rec, const char *xkey)
 {
 	double x = num(rec, xkey);
-	if (!strcmp(xkey, "lambda_consistency"))
+	if (!strcmp(xkey, RJK_LAMBDA_CONSISTENCY))
 		add(L, "λ = %g", x);
 	else
 		add(L, "%s = %.0f", xkey, x);
@@ -111,7 +124,7 @@ static void label(struct lead *L, hj *rec, const char *xkey)
 
 static double per_seed_mean(hj *rec, const char *key)
 {
-	hj *ps = hj_get(rec, "per_seed_metrics");
+	hj *ps = hj_get(rec, RJK_PER_SEED_METRICS);
 	double s = 0;
 	size_t n = 0;
 	for (size_t i = 0; i < hj_len(ps); i++) {
@@ -126,7 +139,7 @@ static double per_seed_mean(hj *rec, const char *key)
  * curves of a condition (training_curves "<condition>/<seed>"); NaN when not recorded */
 static double last_ev_gain(hj *res, const char *cond)
 {
-	hj *tc = hj_get(res, "training_curves");
+	hj *tc = hj_get(res, RJK_TRAINING_CURVES);
 	double s = 0;
 	size_t n = 0;
 	hj *cv;
@@ -135,7 +148,7 @@ static double last_ev_gain(hj *res, const char *cond)
 		size_t l = strlen(cond);
 		if (strncmp(key, cond, l) || key[l] != '/')
 			continue;
-		hj *st = hj_get(cv, "step"), *ev = hj_get(cv, "explained_variance");
+		hj *st = hj_get(cv, RJK_STEP), *ev = hj_get(cv, RJK_EXPLAINED_VARIANCE);
 		size_t m = hj_len(st);
 		if (m < 2 || hj_len(ev) != m)
 			continue;
@@ -163,22 +176,22 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 {
 	hj *recs = hj_get(res, sweep);
 	size_t n = hj_len(recs);
-	if (!hj_is_arr(recs) || !n || !hj_get(hj_at(recs, 0), "trained_pwmcc.mean"))
+	if (!hj_is_arr(recs) || !n || !hj_get(hj_at(recs, 0), TP_MEAN))
 		return; /* not a sweep of conditions with a trained PWMCC (e.g. convergence) */
 	struct lead L = { .n = 0, .sources = sources, .dir = dir, .sweep = sweep };
 	L.s[0] = 0;
 	size_t best = 0, second = n, ev_best = 0;
 	for (size_t i = 0; i < n; i++) {
-		double m = num(hj_at(recs, i), "trained_pwmcc.mean");
-		if (m > num(hj_at(recs, best), "trained_pwmcc.mean"))
+		double m = num(hj_at(recs, i), TP_MEAN);
+		if (m > num(hj_at(recs, best), TP_MEAN))
 			best = i;
-		if (num(hj_at(recs, i), "explained_variance.mean") >
-		    num(hj_at(recs, ev_best), "explained_variance.mean"))
+		if (num(hj_at(recs, i), EV_MEAN) >
+		    num(hj_at(recs, ev_best), EV_MEAN))
 			ev_best = i;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (i != best && (second == n || num(hj_at(recs, i), "trained_pwmcc.mean") >
-		                                     num(hj_at(recs, second), "trained_pwmcc.mean")))
+		if (i != best && (second == n || num(hj_at(recs, i), TP_MEAN) >
+		                                     num(hj_at(recs, second), TP_MEAN)))
 			second = i;
 	hj *b = hj_at(recs, best);
 	/* 1. the most consistent condition and by how much */
@@ -191,27 +204,28 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 		label(&L, b, xkey);
 		add(&L, " is the most consistent: trained PWMCC ");
 	}
-	val_ci(&L, best, b, "trained_pwmcc", "mean", "ci95", "%.3f");
+	val_summary(&L, best, b, RJK_TRAINED_PWMCC, "%.3f");
 	if (second < n) {
 		hj *c = hj_at(recs, second);
-		double d = num(b, "trained_pwmcc.mean") - num(c, "trained_pwmcc.mean");
+		double d = num(b, TP_MEAN) - num(c, TP_MEAN);
 		add(&L, ", %.3g above ", d);
 		label(&L, c, xkey);
 		add(&L, " (");
-		val_ci(&L, second, c, "trained_pwmcc", "mean", "ci95", "%.3f");
+		val_summary(&L, second, c, RJK_TRAINED_PWMCC, "%.3f");
 		add(&L, "); the two 95%% CIs %s",
-		    num(b, "trained_pwmcc.ci95_low") > num(c, "trained_pwmcc.ci95_high")
+		    num(b, TRAINED(RJK_CI95_LOW)) > num(c, TRAINED(RJK_CI95_HIGH))
 		            ? "do not overlap"
 		            : "overlap, so the ordering is not resolved");
 	}
 	add(&L, ". ");
 	/* 2. against the controls, and the seed-level verdict */
-	double lo = num(b, "trained_pwmcc.ci95_low");
+	double lo = num(b, TRAINED(RJK_CI95_LOW));
 	struct {
 		const char *name, *hi, *hi_old;
-	} ctl[3] = { { "R1", "controls.r1.ci95_high", "random_pwmcc.ci95_high" },
-		     { "R2", "controls.r2.ci95_high", NULL },
-		     { "the analytic null", "controls.analytic_null", NULL } };
+	} ctl[3] = { { "R1", RJ_PATH3(RJK_CONTROLS, RJK_R1, RJK_CI95_HIGH),
+		       RJ_PATH2(RJK_RANDOM_PWMCC, RJK_CI95_HIGH) },
+		     { "R2", RJ_PATH3(RJK_CONTROLS, RJK_R2, RJK_CI95_HIGH), NULL },
+		     { "the analytic null", RJ_PATH2(RJK_CONTROLS, RJK_ANALYTIC_NULL), NULL } };
 	char beats[128] = "", not[128] = "";
 	for (int c = 0; c < 3; c++) {
 		double hi = num(b, ctl[c].hi);
@@ -233,47 +247,48 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 	}
 	if (beats[0] || not[0])
 		add(&L, ". ");
-	const char *v = hj_get_str(b, "verdict");
+	const char *v = hj_get_str(b, RJK_VERDICT);
 	if (v && !strcmp(v, "underpowered")) {
 		add(&L, "The seed-level test is underpowered: with %.0f models per group the smallest "
-		        "attainable p is ", num(b, "seed_level.n_models_trained"));
-		val(&L, best, b, "seed_level.min_attainable_p", "%.3g");
-		if (num(b, "seed_level.n_tests") > 1) {
+		        "attainable p is ", num(b, SEED_LEVEL(RJK_N_MODELS_TRAINED)));
+		val(&L, best, b, SEED_LEVEL(RJK_MIN_ATTAINABLE_P), "%.3g");
+		if (num(b, SEED_LEVEL(RJK_N_TESTS)) > 1) {
 			add(&L, " (");
-			val(&L, best, b, "seed_level.min_attainable_p_adjusted", "%.3g");
-			add(&L, " after Holm over %.0f conditions)", num(b, "seed_level.n_tests"));
+			val(&L, best, b, SEED_LEVEL(RJK_MIN_ATTAINABLE_P_ADJUSTED), "%.3g");
+			add(&L, " after Holm over %.0f conditions)", num(b, SEED_LEVEL(RJK_N_TESTS)));
 		}
 		add(&L, ", so α = 0.05 cannot be reached; %.0f seeds per group are needed. ",
-		    num(b, "seed_level.seeds_needed"));
+		    num(b, SEED_LEVEL(RJK_SEEDS_NEEDED)));
 	} else if (v) {
 		add(&L, "Seed-level verdict: %s (effect ", !strcmp(v, "training_signal_present")
 		                                                  ? "training signal present"
 		                                                  : "no training signal");
-		val_ci(&L, best, b, "seed_level", "effect", "bootstrap_ci95", "%+.3f");
+		val_ci(&L, best, b, RJK_SEED_LEVEL, RJK_EFFECT, RJK_BOOTSTRAP_CI95_LOW,
+		       RJK_BOOTSTRAP_CI95_HIGH, "%+.3f");
 		add(&L, ", permutation p = ");
-		val(&L, best, b, "seed_level.permutation_p_adjusted", "%.3g");
-		add(&L, "%s). ", num(b, "seed_level.n_tests") > 1 ? " Holm-adjusted" : "");
+		val(&L, best, b, SEED_LEVEL(RJK_PERMUTATION_P_ADJUSTED), "%.3g");
+		add(&L, "%s). ", num(b, SEED_LEVEL(RJK_N_TESTS)) > 1 ? " Holm-adjusted" : "");
 	}
 	/* 3. EV against consistency */
 	if (n > 1 && ev_best != best) {
 		add(&L, "Consistency trades off against reconstruction: ");
 		label(&L, hj_at(recs, ev_best), xkey);
 		add(&L, " has the highest EV (");
-		val(&L, ev_best, hj_at(recs, ev_best), "explained_variance.mean", "%.3f");
+		val(&L, ev_best, hj_at(recs, ev_best), EV_MEAN, "%.3f");
 		add(&L, ", against ");
-		val(&L, best, b, "explained_variance.mean", "%.3f");
+		val(&L, best, b, EV_MEAN, "%.3f");
 		add(&L, "). ");
 	} else if (n > 1) {
 		add(&L, "It also has the highest EV (");
-		val(&L, best, b, "explained_variance.mean", "%.3f");
+		val(&L, best, b, EV_MEAN, "%.3f");
 		add(&L, "). ");
 	}
 	/* 4. unresolved effects */
 	size_t unresolved = 0, with_verdict = 0;
 	for (size_t i = 0; i < n; i++)
-		with_verdict += hj_get_str(hj_at(recs, i), "verdict") != NULL;
+		with_verdict += hj_get_str(hj_at(recs, i), RJK_VERDICT) != NULL;
 	for (size_t i = 0; i < n && with_verdict; i++) {
-		const char *vi = hj_get_str(hj_at(recs, i), "verdict");
+		const char *vi = hj_get_str(hj_at(recs, i), RJK_VERDICT);
 		if (vi && !strcmp(vi, "training_signal_present"))
 			continue;
 		add(&L, "%s", unresolved++ ? ", " : "Unresolved against R1 at the seed level: ");
@@ -291,20 +306,21 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 	size_t n_fn = 0, n_fn_pass = 0;
 	for (size_t i = 0; i < n; i++) {
 		hj *r = hj_at(recs, i);
-		if (!hj_get(r, "functional.matched_abs_dloss.mean"))
+		if (!hj_get(r, RJ_PATH3(RJK_FUNCTIONAL, RJK_MATCHED_ABS_DLOSS, RJK_MEAN)))
 			continue;
 		add(&L, "%s", n_fn++ ? "; " : " Functionally (held-out loss, one feature substituted "
 		                               "at a time): ");
 		label(&L, r, xkey);
 		add(&L, " matched |Δloss| ");
-		val_ci(&L, i, r, "functional.matched_abs_dloss", "mean", "ci95", "%.3g");
+		val_summary(&L, i, r, FUNCTIONAL(RJK_MATCHED_ABS_DLOSS), "%.3g");
 		add(&L, " against random ");
-		val_ci(&L, i, r, "functional.random_abs_dloss", "mean", "ci95", "%.3g");
+		val_summary(&L, i, r, FUNCTIONAL(RJK_RANDOM_ABS_DLOSS), "%.3g");
 		add(&L, ", fingerprint cosine ");
-		val(&L, i, r, "functional.fingerprint_cos_matched.mean", "%.2f");
+		val(&L, i, r, FUNCTIONAL(RJK_FINGERPRINT_COS_MATCHED "." RJK_MEAN), "%.2f");
 		add(&L, " against ");
-		val(&L, i, r, "functional.fingerprint_cos_random.mean", "%.2f");
-		n_fn_pass += hj_kind_of(hj_get(r, "functional.matched_less_than_random_pass")) == HJ_TRUE;
+		val(&L, i, r, FUNCTIONAL(RJK_FINGERPRINT_COS_RANDOM "." RJK_MEAN), "%.2f");
+		hj *pass = hj_get(r, FUNCTIONAL(RJK_MATCHED_LESS_THAN_RANDOM_PASS));
+		n_fn_pass += hj_kind_of(pass) == HJ_TRUE;
 	}
 	if (n_fn == 1)
 		add(&L, n_fn_pass ? ": the matched substitution changes the loss less than a random one "
@@ -321,15 +337,15 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 		struct lead W = { .n = 0 };
 		W.s[0] = 0;
 		label(&W, r, xkey);
-		double ev = num(r, "explained_variance.mean");
+		double ev = num(r, EV_MEAN);
 		if (ev < 0)
 			warn(warnings, "%s, %s: negative explained variance (%.3f): the SAE reconstructs "
 			               "worse than the mean activation.", title, W.s, ev);
-		double dead = per_seed_mean(r, "dead_fraction");
+		double dead = per_seed_mean(r, RJK_DEAD_FRACTION);
 		if (dead > REP_DEAD_WARN)
 			warn(warnings, "%s, %s: %.0f%% of latents are dead (threshold %.0f%%).", title,
 			     W.s, 100 * dead, 100 * REP_DEAD_WARN);
-		const char *cond = hj_get_str(r, "condition");
+		const char *cond = hj_get_str(r, RJK_CONDITION);
 		double g = cond ? last_ev_gain(res, cond) : NAN;
 		if (g >= REP_EV_GAIN)
 			warn(warnings, "%s, %s: not converged: EV still rises by %.4f per %.0f steps at "
@@ -339,8 +355,9 @@ static void sweep_lead(hj *res, const char *sweep, const char *xkey, const char 
 	if (v && !strcmp(v, "underpowered"))
 		warn(warnings, "%s: underpowered: %.0f seeds cannot reach α = 0.05 at the seed level "
 		               "(smallest attainable p %.3g); use at least %.0f.", title,
-		     num(b, "seed_level.n_models_trained"), num(b, "seed_level.min_attainable_p_adjusted"),
-		     num(b, "seed_level.seeds_needed"));
+		     num(b, SEED_LEVEL(RJK_N_MODELS_TRAINED)),
+		     num(b, SEED_LEVEL(RJK_MIN_ATTAINABLE_P_ADJUSTED)),
+		     num(b, SEED_LEVEL(RJK_SEEDS_NEEDED)));
 }
 
 void rep_findings(hj *res, const char *dir)
@@ -349,10 +366,10 @@ void rep_findings(hj *res, const char *dir)
 	if (!rep)
 		return;
 	hj *leads = hj_obj(), *sources = hj_arr(), *warnings = hj_arr();
-	sweep_lead(res, "k_sweep", "k", "k sweep", dir, leads, sources, warnings);
-	sweep_lead(res, "d_sae_sweep", "d_sae", "d_sae sweep", dir, leads, sources, warnings);
-	sweep_lead(res, "search_records", "k", "k search", dir, leads, sources, warnings);
-	sweep_lead(res, "records", "lambda_consistency", "λ sweep", dir, leads, sources, warnings);
+	sweep_lead(res, RJK_K_SWEEP, RJK_K, "k sweep", dir, leads, sources, warnings);
+	sweep_lead(res, RJK_D_SAE_SWEEP, RJK_D_SAE, "d_sae sweep", dir, leads, sources, warnings);
+	sweep_lead(res, RJK_SEARCH_RECORDS, RJK_K, "k search", dir, leads, sources, warnings);
+	sweep_lead(res, RJK_RECORDS, RJK_LAMBDA_CONSISTENCY, "λ sweep", dir, leads, sources, warnings);
 	hj_set(rep, "lead", leads);
 	hj_set(rep, "lead_sources", sources);
 	hj_set(rep, "has_warnings", hj_bool(hj_len(warnings) > 0));

@@ -116,10 +116,10 @@ int fig_f8_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, str
 int fig_f9_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
 int fig_f10_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
 int fig_f11_draw(struct fig_canvas *, const struct rep_run *, char *, size_t, struct hus_err *);
-/* sweep.c: the shared "metric against x with CI bands" plot of F2/F3 (core grids). */
+/* sweep.c: the shared "metric against x with CI bands" plot of F2/F3 (core grids); the x axis
+ * is named by its key (k, d_sae). */
 int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *grid,
-                   const char *xkey, const char *xlabel, char *skip, size_t nskip,
-                   struct hus_err *err);
+                   const char *xkey, char *skip, size_t nskip, struct hus_err *err);
 /* sweep.c: one panel of a sweep figure (F2-F5) in the box (0, oy, c->w, oh): fig_panel_open
  * with s; explained variance from elo to ehi on a right axis (REP_EV_AXIS), or only that
  * axis's margin so that stacked panels' x axes line up (REP_EV_MARGIN), or neither; the

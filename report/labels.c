@@ -13,10 +13,10 @@
 void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n)
 {
 	double k = NAN, d = NAN, lam = NAN;
-	hj_get_f64(rec, "k", &k);
-	hj_get_f64(rec, "d_sae", &d);
-	hj_get_f64(rec, "lambda_consistency", &lam);
-	const char *cond = hj_get_str(rec, "condition");
+	hj_get_f64(rec, RJK_K, &k);
+	hj_get_f64(rec, RJK_D_SAE, &d);
+	hj_get_f64(rec, RJK_LAMBDA_CONSISTENCY, &lam);
+	const char *cond = hj_get_str(rec, RJK_CONDITION);
 	if (r->kind == REP_CONSISTENCY && isfinite(lam))
 		snprintf(buf, n, "λ = %g", lam);
 	else if (isfinite(d) && isfinite(k) && (r->kind == REP_CORE || r->kind == REP_STABILITY))
@@ -29,18 +29,18 @@ void rep_record_label(const struct rep_run *r, hj *rec, char *buf, size_t n)
 
 void rep_condition_label(const struct rep_run *r, const char *id, char *buf, size_t n)
 {
-	static const char *const lists[] = { "k_sweep", "d_sae_sweep", "search_records", "records",
-		                             "retrain_record" };
+	static const char *const lists[] = { RJK_K_SWEEP, RJK_D_SAE_SWEEP, RJK_SEARCH_RECORDS, RJK_RECORDS,
+		                             RJK_RETRAIN_RECORD };
 	for (size_t li = 0; li < sizeof(lists) / sizeof(lists[0]); li++) {
 		hj *a = hj_get(r->res, lists[li]);
 		size_t m = !a ? 0 : hj_is_arr(a) ? hj_len(a) : 1;
 		for (size_t i = 0; i < m; i++) {
 			hj *rec = hj_is_arr(a) ? hj_at(a, i) : a;
-			const char *cond = hj_get_str(rec, "condition");
+			const char *cond = hj_get_str(rec, RJK_CONDITION);
 			if (cond && !strcmp(cond, id)) {
 				double k = NAN, d = NAN;
-				hj_get_f64(rec, "k", &k);
-				hj_get_f64(rec, "d_sae", &d);
+				hj_get_f64(rec, RJK_K, &k);
+				hj_get_f64(rec, RJK_D_SAE, &d);
 				if (isfinite(k) && isfinite(d)) /* both: the legend names every condition */
 					snprintf(buf, n, "k = %g, d_sae = %g", k, d);
 				else

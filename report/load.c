@@ -1,8 +1,10 @@
 /*
  * load.c — a run directory as the report sees it: checksums verified first (manifest_audit),
- * then results.json parsed and its "experiment" kind checked; and the getters figures and
- * templates use, strict on malformed required parts (the error names results.json and the
- * full key path) and tolerant of absent optional ones (NaN / NULL, the caller skips).
+ * then results.json parsed, its "experiment" kind checked and the whole file checked against
+ * the schema of that kind (formats/results_schema.c, docs/artifacts.md); and the getters
+ * figures and templates use, strict on malformed required parts (the error names
+ * results.json and the full key path) and tolerant of absent optional ones (NaN / NULL, the
+ * caller skips).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -10,14 +12,12 @@
 
 #include "internal.h"
 
-static const char *const kind_names[REP_NKINDS] = {
-	"phase4a", "core_ablations", "adaptive_l0", "consistency_sweep", "benchmark_slice",
-	"smoke", "demo", "convergence", "stability", "planted",
-};
+/* enum rep_kind in the order of the schema's kinds (formats/results_schema.c) */
+_Static_assert(REP_NKINDS == 10, "enum rep_kind follows rj_kind_names");
 
 const char *rep_kind_name(enum rep_kind k)
 {
-	return (unsigned)k < REP_NKINDS ? kind_names[k] : "unknown";
+	return (unsigned)k < REP_NKINDS && (size_t)k < rj_nkinds ? rj_kind_names[k] : "unknown";
 }
 
 void rep_run_close(struct rep_run *r)
@@ -63,18 +63,18 @@ int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *
 		rep_run_close(r);
 		return hus_errf(err, HUS_EINPUT, r->results_path, NULL, "expected a JSON object");
 	}
-	const char *kind = hj_get_str(r->res, "experiment");
+	const char *kind = hj_get_str(r->res, RJK_EXPERIMENT);
 	if (!kind) {
 		rep_run_close(r);
-		return hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
+		return hus_errf(err, HUS_EINPUT, r->results_path, RJK_EXPERIMENT,
 		                "expected a string naming the experiment kind");
 	}
 	int k;
 	for (k = 0; k < REP_NKINDS; k++)
-		if (!strcmp(kind, kind_names[k]))
+		if (!strcmp(kind, rep_kind_name((enum rep_kind)k)))
 			break;
 	if (k == REP_NKINDS) {
-		hus_errf(err, HUS_EINPUT, r->results_path, "experiment",
+		hus_errf(err, HUS_EINPUT, r->results_path, RJK_EXPERIMENT,
 		         "unknown experiment kind '%s' (expected phase4a, core_ablations, "
 		         "adaptive_l0, consistency_sweep, benchmark_slice, smoke, demo, convergence, "
 		         "stability or planted)",
@@ -84,7 +84,13 @@ int rep_run_open(struct rep_run *r, const char *dir, int force, struct hus_err *
 	}
 	r->kind = (enum rep_kind)k;
 	snprintf(r->name, sizeof(r->name), "%s", kind);
-	const char *ts = hj_get_str(r->res, "run_metadata.timestamp_utc");
+	/* every key the report reads, against the schema of the run's kind, before anything is
+	 * drawn or written: a malformed results.json leaves no partial report */
+	if ((rc = rj_validate(r->res, r->results_path, err))) {
+		rep_run_close(r);
+		return rc;
+	}
+	const char *ts = hj_get_str(r->res, RJ_PATH2(RJK_RUN_METADATA, RJK_TIMESTAMP_UTC));
 	snprintf(r->date, sizeof(r->date), "%s", ts ? ts : "");
 	return 0;
 }
@@ -215,14 +221,14 @@ int rep_summary_get(const struct rep_run *r, hj *base, const char *base_path, co
 		return hus_errf(err, HUS_EINPUT, r->results_path, p,
 		                "expected a summary object {mean, ci95_low, ci95_high, ...}");
 	/* mean and the CI (the first three) are what every figure needs; the rest is optional */
-	static const char *const keys[] = { "mean", "ci95_low", "ci95_high", "std", "min", "max",
-		                            "median", "n" };
+	static const char *const keys[] = { RJK_MEAN, RJK_CI95_LOW, RJK_CI95_HIGH, RJK_STD, RJK_MIN, RJK_MAX,
+		                            RJK_MEDIAN, RJK_N };
 	double *const dst[] = { &s->mean, &s->lo, &s->hi, &s->std, &s->min, &s->max, &s->median,
 		                &s->n };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !rc; i++)
 		rc = rep_num(r, o, p, keys[i], i < 3, dst[i], err);
 	if (!rc)
-		rc = rep_num_array(r, o, p, "pwmcc_values", 0, &s->values, &s->nvalues, err);
+		rc = rep_num_array(r, o, p, RJK_PWMCC_VALUES, 0, &s->values, &s->nvalues, err);
 	return rc;
 }
 
@@ -274,8 +280,8 @@ int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, dou
 		hj *e = hj_at(list, i);
 		int64_t a, b;
 		double v;
-		if (hj_get_i64(e, "seed_a", &a) || hj_get_i64(e, "seed_b", &b) ||
-		    hj_get_f64(e, "pwmcc", &v)) {
+		if (hj_get_i64(e, RJK_SEED_A, &a) || hj_get_i64(e, RJK_SEED_B, &b) ||
+		    hj_get_f64(e, RJK_PWMCC, &v)) {
 			free(sd);
 			return hus_errf(err, HUS_EINPUT, r->results_path, path,
 			                "element %zu: expected {seed_a: int, seed_b: int, pwmcc: number}", i);
@@ -294,9 +300,9 @@ int rep_pairwise_matrix(const struct rep_run *r, hj *list, const char *path, dou
 		hj *e = hj_at(list, i);
 		int64_t a = 0, b = 0;
 		double v = NAN;
-		hj_get_i64(e, "seed_a", &a);
-		hj_get_i64(e, "seed_b", &b);
-		hj_get_f64(e, "pwmcc", &v);
+		hj_get_i64(e, RJK_SEED_A, &a);
+		hj_get_i64(e, RJK_SEED_B, &b);
+		hj_get_f64(e, RJK_PWMCC, &v);
 		long ia = seed_index(sd, &ns, a, cap), ib = seed_index(sd, &ns, b, cap);
 		mm[ia * ns + ib] = v;
 		mm[ib * ns + ia] = v;

@@ -118,15 +118,15 @@ static int render_file(const char *tdir, const char *tname, hj *ctx, const char 
 /* "n = 5 seeds per condition" for captions: the models behind a run's numbers */
 static void seeds_text(hj *res, char *buf, size_t n)
 {
-	static const char *const keys[] = { "k_sweep.0.n_seeds", "d_sae_sweep.0.n_seeds",
-		                            "search_records.0.n_seeds", "records.0.n_models",
-		                            "trained.n", NULL };
+	static const char *const keys[] = { RJK_K_SWEEP ".0." RJK_N_SEEDS, RJK_D_SAE_SWEEP ".0." RJK_N_SEEDS,
+		                            RJK_SEARCH_RECORDS ".0." RJK_N_SEEDS, RJK_RECORDS ".0." RJK_N_MODELS,
+		                            RJ_PATH2(RJK_TRAINED, RJK_N), NULL };
 	double v = NAN;
 	for (int i = 0; keys[i] && isnan(v); i++)
 		if (hj_get_f64(res, keys[i], &v))
 			v = NAN;
 	if (isnan(v)) {
-		size_t s = hj_len(hj_get(res, "trained.seeds"));
+		size_t s = hj_len(hj_get(res, RJ_PATH2(RJK_TRAINED, RJK_SEEDS)));
 		v = s ? (double)s : NAN;
 	}
 	if (isnan(v))
@@ -195,10 +195,10 @@ int rep_markdown_write(struct rep_run *runs, size_t nruns,
 		hj_set(e, "kind", hj_str(rep_kind_name(r->kind)));
 		hj_set(e, "dir", hj_str(base));
 		hj_set(e, "tampered", hj_bool(r->tampered));
-		const char *cmd = hj_get_str(r->res, "run_metadata.command");
-		hj_set(e, "command", hj_str(cmd ? cmd : ""));
-		const char *rid = hj_get_str(r->res, "run_metadata.run_id");
-		hj_set(e, "run_id", hj_str(rid ? rid : ""));
+		const char *cmd = hj_get_str(r->res, RJ_PATH2(RJK_RUN_METADATA, RJK_COMMAND));
+		hj_set(e, RJK_COMMAND, hj_str(cmd ? cmd : ""));
+		const char *rid = hj_get_str(r->res, RJ_PATH2(RJK_RUN_METADATA, RJK_RUN_ID));
+		hj_set(e, RJK_RUN_ID, hj_str(rid ? rid : ""));
 		hj_push(list, e);
 		hj_set(ctx, r->name, hj_ref(r->res));
 

@@ -46,9 +46,9 @@ void fig_sweep_selected(struct fig_canvas *c, const struct fig_panel *p, double 
 }
 
 int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *grid,
-                   const char *xkey, const char *xlabel, char *skip, size_t nskip,
-                   struct hus_err *err)
+                   const char *xkey, char *skip, size_t nskip, struct hus_err *err)
 {
+	const char *xlabel = xkey;
 	hj *recs;
 	int rc = rep_records(r, r->res, "", grid, 0, &recs, err);
 	if (rc)
@@ -67,11 +67,11 @@ int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *gr
 		goto cleanup;
 	}
 	if ((rc = rep_rec_order(r, recs, grid, xkey, x, order, err)) ||
-	    (rc = rep_rec_summary(r, recs, grid, order, n, "trained_pwmcc", 1, tm, tl, th, NULL, err)) ||
-	    (rc = rep_rec_summary(r, recs, grid, order, n, "random_pwmcc", 1, rm, rl, rh, NULL, err)) ||
-	    (rc = rep_rec_summary(r, recs, grid, order, n, "controls.r2", 0, r2, NULL, NULL, &nr2, err)) ||
-	    (rc = rep_rec_num(r, recs, grid, order, n, "controls.analytic_null", 0, nul, &nnull, err)) ||
-	    (rc = rep_rec_summary(r, recs, grid, order, n, "explained_variance", 0, ev, NULL, NULL, &nev, err)))
+	    (rc = rep_rec_summary(r, recs, grid, order, n, RJK_TRAINED_PWMCC, 1, tm, tl, th, NULL, err)) ||
+	    (rc = rep_rec_summary(r, recs, grid, order, n, RJK_RANDOM_PWMCC, 1, rm, rl, rh, NULL, err)) ||
+	    (rc = rep_rec_summary(r, recs, grid, order, n, RJ_PATH2(RJK_CONTROLS, RJK_R2), 0, r2, NULL, NULL, &nr2, err)) ||
+	    (rc = rep_rec_num(r, recs, grid, order, n, RJ_PATH2(RJK_CONTROLS, RJK_ANALYTIC_NULL), 0, nul, &nnull, err)) ||
+	    (rc = rep_rec_summary(r, recs, grid, order, n, RJK_EXPLAINED_VARIANCE, 0, ev, NULL, NULL, &nev, err)))
 		goto cleanup;
 
 	double lo = NAN, hi = NAN, xlo = NAN, xhi = NAN, elo = NAN, ehi = NAN;
@@ -92,6 +92,7 @@ int fig_sweep_draw(struct fig_canvas *c, const struct rep_run *r, const char *gr
 	snprintf(xl, sizeof(xl), "%s (log₂ axis)", xlabel);
 	struct fig_legend_entry leg[5];
 	size_t nl = 0;
+	/* words, not a results.json key: */
 	leg[nl++] = (struct fig_legend_entry){ "trained", FIG_C_TRAINED, FIG_KEY_BAND };
 	leg[nl++] = (struct fig_legend_entry){ "random R1", FIG_C_R1, FIG_KEY_BAND };
 	if (nr2)

@@ -47,21 +47,21 @@ static int adaptive_record(struct runner *r, const char *cond, int64_t d_sae, in
 		exp_sae_final_release(&m);
 	}
 	if (!rc) {
-		hj_set(rec, "condition", hj_str(cond));
-		hj_set(rec, "d_sae", hj_int(d_sae));
-		hj_set(rec, "k", hj_int(k));
-		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
+		hj_set(rec, RJK_CONDITION, hj_str(cond));
+		hj_set(rec, RJK_D_SAE, hj_int(d_sae));
+		hj_set(rec, RJK_K, hj_int(k));
+		hj_set(rec, RJK_N_SEEDS, hj_int((int64_t)ns));
 		exp_record_pwmcc(rec, g);
 		hj *s = exp_summary_json(ev, ns, st->bootstrap, (uint64_t)ev_seed, err);
-		hj_set(rec, "explained_variance", s);
+		hj_set(rec, RJK_EXPLAINED_VARIANCE, s);
 		if (s && !(s = exp_summary_json(mse, ns, st->bootstrap, (uint64_t)mse_seed, err)))
 			rc = err->code;
 		else if (!s)
 			rc = err->code;
-		hj_set(rec, "mse", s);
+		hj_set(rec, RJK_MSE, s);
 		hj_set(rec, "runtime_sec", hj_null());
 		hj_set(rec, "steps_trained", hj_int(steps));
-		hj_set(rec, "per_seed_metrics", per_seed);
+		hj_set(rec, RJK_PER_SEED_METRICS, per_seed);
 		per_seed = NULL;
 		exp_record_controls(rec, g, st);
 	}
@@ -94,6 +94,7 @@ static int train_batch(struct runner *r, struct cfg *c, const char *acts, char n
 	for (size_t i = 0; i < nk && !rc; i++) {
 		char job[128];
 		snprintf(job, sizeof(job), "sae_%s", names[i]);
+		/* config keys: not a results.json key */
 		struct exp_cond cond = { names[i], { { "d_sae", d_sae, 0, 0, NULL }, { "k", ks[i], 0, 0, NULL } }, 2 };
 		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, epochs, NULL, err);
 	}
@@ -141,6 +142,7 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	    (rc = exp_stats_read(c, &st, 11, 23, err)))
 		goto done;
 	if (!nk || nsearch < 2 || nretrain < 2) {
+		/* the config's section: not a results.json key */
 		rc = hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment",
 			      "expected k candidates and at least two search and retrain seeds");
 		goto done;
@@ -160,9 +162,9 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	int64_t selected_k = ks[0];
 	hj *search_records = hj_arr();
 	res = hj_obj();
-	hj_set(res, "experiment", hj_str("adaptive_l0"));
-	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
-	hj_set(res, "search_records", search_records);
+	hj_set(res, RJK_EXPERIMENT, hj_str("adaptive_l0"));
+	hj_set(res, RJK_RUN_METADATA, exp_run_metadata(r, NULL));
+	hj_set(res, RJK_SEARCH_RECORDS, search_records);
 	long pick = 0;
 	if (!r->validate_only && !r->dry_run) {
 		double *lcb = calloc(nk, sizeof(double)), *delta = calloc(nk, sizeof(double)),
@@ -172,9 +174,9 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 			if ((rc = adaptive_record(r, names[i], d_sae, ks[i], search, nsearch, &st, ev_seed,
 						  mse_seed, &rec, err)))
 				break;
-			lcb[i] = exp_jnum(rec, "delta_pwmcc_ci_low_conservative");
-			delta[i] = exp_jnum(rec, "delta_pwmcc");
-			ev[i] = exp_jnum(rec, "explained_variance.mean");
+			lcb[i] = exp_jnum(rec, RJK_DELTA_PWMCC_CI_LOW_CONSERVATIVE);
+			delta[i] = exp_jnum(rec, RJK_DELTA_PWMCC);
+			ev[i] = exp_jnum(rec, RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_MEAN));
 			hj_push(search_records, rec);
 		}
 		if (!rc) {
@@ -211,13 +213,13 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 	exp_apply_verdicts(rrec, nr);
 	hj *sel = hj_obj();
 	hj_set(sel, "criterion", hj_str("max delta_pwmcc_ci_low_conservative with EV floor"));
-	hj_set(sel, "ev_floor", hj_num(ev_floor));
-	hj_set(sel, "selected_k", hj_int(selected_k));
+	hj_set(sel, RJK_EV_FLOOR, hj_num(ev_floor));
+	hj_set(sel, RJK_SELECTED_K, hj_int(selected_k));
 	hj_set(sel, "selected_record", hj_ref(hj_at(search_records, (size_t)(pick < 0 ? 0 : pick))));
 	hj_set(sel, "caveat", hj_str("k is selected on the same runs that report it (docs/formulas.md §8.9): the "
 				     "retrain with other seeds is the honest estimate"));
-	hj_set(res, "selection", sel);
-	hj_set(res, "retrain_record", rrec[0]);
+	hj_set(res, RJK_SELECTION, sel);
+	hj_set(res, RJK_RETRAIN_RECORD, rrec[0]);
 	if (nr == 2)
 		hj_set(res, "control_record", rrec[1]);
 	/* fair comparison: trained PWMCC pairs at the selected k minus at the control k (§6.0) */
@@ -226,8 +228,8 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 		 "bootstrap of the mean difference over pairs", selected_k, control_k);
 	hj *fair;
 	if (nr == 2) {
-		fair = exp_fair_comparison(desc, hj_get(rrec[0], "trained_pwmcc.pwmcc_values"),
-					   hj_get(rrec[1], "trained_pwmcc.pwmcc_values"), st.bootstrap,
+		fair = exp_fair_comparison(desc, hj_get(rrec[0], RJ_PATH2(RJK_TRAINED_PWMCC, RJK_PWMCC_VALUES)),
+					   hj_get(rrec[1], RJ_PATH2(RJK_TRAINED_PWMCC, RJK_PWMCC_VALUES)), st.bootstrap,
 					   (uint64_t)fair_seed, err);
 		if (!fair) {
 			rc = err->code;
@@ -237,13 +239,14 @@ int exp_adaptive(struct runner *r, struct cfg *c, const struct experiment *ex, s
 		fair = hj_obj();
 		hj_set(fair, "description", hj_str(desc));
 		hj_set(fair, "difference", hj_null());
-		hj_set(fair, "ci95_low", hj_null());
-		hj_set(fair, "ci95_high", hj_null());
+		hj_set(fair, RJK_CI95_LOW, hj_null());
+		hj_set(fair, RJK_CI95_HIGH, hj_null());
 		hj_set(fair, "reason", hj_str("the selected k is the control k"));
 	}
 	hj_set(res, "fair_comparison", fair);
 	if (rc)
 		goto done;
+	/* the CSV's family column: not a results.json key */
 	const struct exp_tidy_family fam[3] = { { "search", NULL, NULL, search_records },
 						{ "retrain", NULL, NULL, rrec[0] },
 						{ "control", NULL, NULL, nr == 2 ? rrec[1] : NULL } };

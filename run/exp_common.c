@@ -220,6 +220,7 @@ static int pair_jobs_count(struct runner *r, struct cfg *c, const char *cond,
 	}
 	/* the products of the analysis (analysis_pair_products): R1 over the given seeds, the
 	 * config's list, or one per trained seed; R2 over the step-0 checkpoints, one per seed */
+	/* the config's choices: not a results.json key */
 	int r1 = strcmp(st->controls, "r2") != 0, r2 = strcmp(st->controls, "r1") != 0;
 	size_t n1 = st->n_r1_seeds ? st->n_r1_seeds : nseeds;
 	if (!st->n_r1_seeds && cfg_has(c, "analysis.r1_seeds")) {
@@ -367,6 +368,7 @@ int exp_stats_read(struct cfg *c, struct exp_stats *st, uint64_t def_trained, ui
                    struct hus_err *err)
 {
 	int64_t v;
+	/* the config's choices: not a results.json key */
 	static const char *const controls[] = { "r1", "r2", "both", NULL };
 	int rc = cfg_int(c, "experiment.bootstrap_samples", 10000, 1, 10000000, &v, err);
 	st->bootstrap = (size_t)v;
@@ -413,6 +415,7 @@ int exp_sae_final(const char *path, struct exp_sae_final *m, struct hus_err *err
 	double d_sae = (double)s.d_sae;
 	m->dead_fraction = s.final[5] / d_sae;
 	/* training curve: /metrics/{step,mse,explained_variance,l0,dead_latents} per epoch */
+	/* datasets of the checkpoint: not a results.json key */
 	static const char *const names[5] = { "step", "mse", "explained_variance", "l0",
 					       "dead_latents" };
 	m->curve_n = 0;
@@ -438,8 +441,8 @@ void exp_sae_final_release(struct exp_sae_final *m)
 	}
 }
 
-const char *const exp_sae_final_keys_short[] = { "mse", "explained_variance", "l0",
-						 "steps_trained", "dead_fraction", NULL };
+const char *const exp_sae_final_keys_short[] = { RJK_MSE, RJK_EXPLAINED_VARIANCE, RJK_L0,
+						 "steps_trained", RJK_DEAD_FRACTION, NULL };
 
 void exp_sae_final_put(hj *o, const struct exp_sae_final *m, const char *const *keys)
 {
@@ -447,15 +450,15 @@ void exp_sae_final_put(hj *o, const struct exp_sae_final *m, const char *const *
 		const char *k = keys[i];
 		if (!strcmp(k, "steps_trained"))
 			hj_set(o, k, hj_int(m->steps));
-		else if (!strcmp(k, "mse"))
+		else if (!strcmp(k, RJK_MSE))
 			hj_set(o, k, hj_num(m->mse));
-		else if (!strcmp(k, "explained_variance"))
+		else if (!strcmp(k, RJK_EXPLAINED_VARIANCE))
 			hj_set(o, k, hj_num(m->ev));
 		else if (!strcmp(k, "ev_fvu"))
 			hj_set(o, k, hj_num(m->ev_fvu));
-		else if (!strcmp(k, "l0"))
+		else if (!strcmp(k, RJK_L0))
 			hj_set(o, k, hj_num(m->l0));
-		else if (!strcmp(k, "dead_fraction"))
+		else if (!strcmp(k, RJK_DEAD_FRACTION))
 			hj_set(o, k, hj_num(m->dead_fraction));
 	}
 }
@@ -466,14 +469,14 @@ hj *exp_summary_json(const double *x, size_t n, size_t B, uint64_t seed, struct 
 	if (stats_summarize(&s, x, 1, n, B, seed, err))
 		return NULL;
 	hj *o = hj_obj();
-	hj_set(o, "mean", hj_num(s.mean));
-	hj_set(o, "std", hj_num(s.std));
-	hj_set(o, "min", hj_num(s.min));
-	hj_set(o, "max", hj_num(s.max));
-	hj_set(o, "median", hj_num(s.median));
-	hj_set(o, "ci95_low", hj_num(s.ci95_low));
-	hj_set(o, "ci95_high", hj_num(s.ci95_high));
-	hj_set(o, "n", hj_int((int64_t)s.n));
+	hj_set(o, RJK_MEAN, hj_num(s.mean));
+	hj_set(o, RJK_STD, hj_num(s.std));
+	hj_set(o, RJK_MIN, hj_num(s.min));
+	hj_set(o, RJK_MAX, hj_num(s.max));
+	hj_set(o, RJK_MEDIAN, hj_num(s.median));
+	hj_set(o, RJK_CI95_LOW, hj_num(s.ci95_low));
+	hj_set(o, RJK_CI95_HIGH, hj_num(s.ci95_high));
+	hj_set(o, RJK_N, hj_int((int64_t)s.n));
 	return o;
 }
 
@@ -482,12 +485,12 @@ hj *exp_run_metadata(struct runner *r, const char *run_id)
 	char now[32];
 	hus_utc_now(now);
 	hj *m = hj_obj();
-	hj_set(m, "timestamp_utc", hj_str(now));
+	hj_set(m, RJK_TIMESTAMP_UTC, hj_str(now));
 	hj_set(m, "git_commit", hj_str(hus_git_commit()));
-	hj_set(m, "command", hj_str(r->command));
+	hj_set(m, RJK_COMMAND, hj_str(r->command));
 	hj_set(m, "config_hash", hj_str(r->config_hash));
 	if (run_id)
-		hj_set(m, "run_id", hj_str(run_id));
+		hj_set(m, RJK_RUN_ID, hj_str(run_id));
 	return m;
 }
 
@@ -495,10 +498,12 @@ int exp_sae_matches(const struct exp_sae_final *m, const char *path, int64_t d_s
                     struct hus_err *err)
 {
 	if (d_sae > 0 && m->d_sae != (size_t)d_sae)
+		/* the checkpoint's attributes: not a results.json key */
 		return hus_errf(err, HUS_EINPUT, path, "d_sae",
 		                "the checkpoint has d_sae %zu, its condition in the config %lld: the "
 		                "run directory holds SAEs of another config", m->d_sae, (long long)d_sae);
 	if (k > 0 && m->k > 0 && m->k != k)
+		/* the checkpoint's attributes: not a results.json key */
 		return hus_errf(err, HUS_EINPUT, path, "k",
 		                "the checkpoint has k %lld, its condition in the config %lld: the run "
 		                "directory holds SAEs of another config", (long long)m->k, (long long)k);
@@ -524,16 +529,16 @@ int exp_read_group(struct runner *r, const char *cond, hj **root, hj **group, st
 
 hj *exp_controls_json(hj *group)
 {
-	hj *out = hj_obj(), *ctl = hj_get(group, "controls");
+	hj *out = hj_obj(), *ctl = hj_get(group, RJK_CONTROLS);
 	hj *v;
-	if ((v = hj_get(ctl, "r1")))
-		hj_set(out, "r1", hj_ref(v));
-	if ((v = hj_get(ctl, "r2")))
-		hj_set(out, "r2", hj_ref(v));
+	if ((v = hj_get(ctl, RJK_R1)))
+		hj_set(out, RJK_R1, hj_ref(v));
+	if ((v = hj_get(ctl, RJK_R2)))
+		hj_set(out, RJK_R2, hj_ref(v));
 	double null = NAN;
 	hj_get_f64(ctl, "analytic_null.expected_pwmcc", &null);
-	hj_set(out, "analytic_null", hj_num(null));
-	if ((v = hj_get(ctl, "analytic_null")))
+	hj_set(out, RJK_ANALYTIC_NULL, hj_num(null));
+	if ((v = hj_get(ctl, RJK_ANALYTIC_NULL)))
 		hj_set(out, "analytic_null_detail", hj_ref(v));
 	return out;
 }
@@ -591,7 +596,7 @@ hj *exp_feature_stability(const char *const *paths, size_t n, struct hus_err *er
 
 hj *exp_pairwise_json(hj *summary)
 {
-	hj *seeds = hj_get(summary, "seeds"), *vals = hj_get(summary, "pwmcc_values");
+	hj *seeds = hj_get(summary, RJK_SEEDS), *vals = hj_get(summary, RJK_PWMCC_VALUES);
 	hj *out = hj_arr();
 	size_t n = hj_len(seeds), p = 0;
 	int64_t *s = calloc(n ? n : 1, sizeof(*s));
@@ -607,9 +612,9 @@ hj *exp_pairwise_json(hj *summary)
 	for (size_t i = 0; s && i < n; i++)
 		for (size_t j = i + 1; j < n && p < hj_len(vals); j++, p++) {
 			hj *o = hj_obj();
-			hj_set(o, "seed_a", hj_int(s[i]));
-			hj_set(o, "seed_b", hj_int(s[j]));
-			hj_set(o, "pwmcc", hj_num(hj_as_f64(hj_at(vals, p))));
+			hj_set(o, RJK_SEED_A, hj_int(s[i]));
+			hj_set(o, RJK_SEED_B, hj_int(s[j]));
+			hj_set(o, RJK_PWMCC, hj_num(hj_as_f64(hj_at(vals, p))));
 			hj_push(out, o);
 		}
 	free(s);
@@ -621,8 +626,8 @@ hj *exp_pairwise_json(hj *summary)
  * (or no full pair list), or, with *oom set, when memory ran out. */
 static double *pair_matrix(hj *summary, size_t *n_out, int *oom)
 {
-	size_t n = hj_len(hj_get(summary, "seeds")), p = 0;
-	hj *vals = hj_get(summary, "pwmcc_values");
+	size_t n = hj_len(hj_get(summary, RJK_SEEDS)), p = 0;
+	hj *vals = hj_get(summary, RJK_PWMCC_VALUES);
 	if (n < 2 || hj_len(vals) != n * (n - 1) / 2)
 		return NULL;
 	double *m = calloc(n * n, sizeof(double));
@@ -651,21 +656,21 @@ hj *exp_seed_level(hj *trained, hj *control, hj *permutation, size_t B, uint64_t
 	if (oom || !mt || !mc || B < 2 ||
 	    stats_seed_bootstrap_diff(&lo, &hi, mt, nt, mc, nc, B, seed, &err)) {
 		/* out of memory is said as such, never passed off as too few models */
-		hj_set(o, "bootstrap_ci95_low", hj_null());
-		hj_set(o, "bootstrap_ci95_high", hj_null());
+		hj_set(o, RJK_BOOTSTRAP_CI95_LOW, hj_null());
+		hj_set(o, RJK_BOOTSTRAP_CI95_HIGH, hj_null());
 		hj_set(o, "reason", hj_str(oom || err.code == HUS_ENOMEM
 		                           ? "out of memory for the seed-level bootstrap"
 		                           : err.code ? err.msg
 		                           : "fewer than two models in a group (docs/formulas.md §8.13)"));
 	} else {
-		hj_set(o, "bootstrap_ci95_low", hj_num(lo));
-		hj_set(o, "bootstrap_ci95_high", hj_num(hi));
+		hj_set(o, RJK_BOOTSTRAP_CI95_LOW, hj_num(lo));
+		hj_set(o, RJK_BOOTSTRAP_CI95_HIGH, hj_num(hi));
 	}
 	double p = NAN;
 	hj_get_f64(permutation, "p_value_greater", &p);
 	hj_set(o, "permutation_p", hj_num(p));
 	hj_set(o, "permutation", hj_ref(permutation));
-	hj_set(o, "n_models_trained", hj_int((int64_t)nt));
+	hj_set(o, RJK_N_MODELS_TRAINED, hj_int((int64_t)nt));
 	hj_set(o, "n_models_control", hj_int((int64_t)nc));
 	free(mt), free(mc);
 	return o;
@@ -742,7 +747,7 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 	else
 		snprintf(corr, sizeof(corr), "none (one condition tested)");
 	for (size_t i = 0; i < n; i++) {
-		hj *sl = hj_get(recs[i], "seed_level");
+		hj *sl = hj_get(recs[i], RJK_SEED_LEVEL);
 		if (!sl)
 			continue;
 		double pmin = block_min_p(hj_get(sl, "permutation"));
@@ -751,20 +756,20 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 		const char *v = stats_seed_verdict(adj[i], pmin_adj, effect, alpha);
 		hj_set(sl, "alpha", hj_num(alpha));
 		hj_set(sl, "correction", hj_str(corr));
-		hj_set(sl, "n_tests", hj_int((int64_t)m));
-		hj_set(sl, "effect", hj_num(effect));
-		hj_set(sl, "permutation_p_adjusted", hj_num(exp_permutation_skipped(recs[i]) ? NAN : adj[i]));
-		hj_set(sl, "min_attainable_p", hj_num(pmin));
-		hj_set(sl, "min_attainable_p_adjusted", hj_num(pmin_adj));
+		hj_set(sl, RJK_N_TESTS, hj_int((int64_t)m));
+		hj_set(sl, RJK_EFFECT, hj_num(effect));
+		hj_set(sl, RJK_PERMUTATION_P_ADJUSTED, hj_num(exp_permutation_skipped(recs[i]) ? NAN : adj[i]));
+		hj_set(sl, RJK_MIN_ATTAINABLE_P, hj_num(pmin));
+		hj_set(sl, RJK_MIN_ATTAINABLE_P_ADJUSTED, hj_num(pmin_adj));
 		double max_exact = exp_jnum(sl, "permutation_max_exact"),
 		       samples = exp_jnum(sl, "permutation_samples");
 		size_t need = 0;
 		if (v && !strcmp(v, "underpowered") && max_exact >= 0 && samples >= 1)
 			need = stats_perm_seeds_needed(alpha, m ? m : 1, (size_t)max_exact,
 						       (size_t)samples);
-		hj_set(sl, "seeds_needed", need ? hj_int((int64_t)need) : hj_null());
-		hj_set(sl, "verdict", v ? hj_str(v) : hj_null());
-		hj_set(recs[i], "verdict", v ? hj_str(v) : hj_null());
+		hj_set(sl, RJK_SEEDS_NEEDED, need ? hj_int((int64_t)need) : hj_null());
+		hj_set(sl, RJK_VERDICT, v ? hj_str(v) : hj_null());
+		hj_set(recs[i], RJK_VERDICT, v ? hj_str(v) : hj_null());
 	}
 	free(p), free(adj);
 }
@@ -797,36 +802,36 @@ hj *exp_fair_comparison(const char *description, hj *a, hj *b, size_t B, uint64_
 		return NULL;
 	}
 	hj_set(fair, "difference", hj_num(point));
-	hj_set(fair, "ci95_low", hj_num(lo));
-	hj_set(fair, "ci95_high", hj_num(hi));
+	hj_set(fair, RJK_CI95_LOW, hj_num(lo));
+	hj_set(fair, RJK_CI95_HIGH, hj_num(hi));
 	hj_set(fair, "seed", hj_int((int64_t)seed));
 	return fair;
 }
 
 void exp_record_pwmcc(hj *rec, hj *group)
 {
-	hj *t = hj_ref(hj_get(group, "trained"));
-	hj_set(t, "pairwise", exp_pairwise_json(hj_get(group, "trained")));
-	hj_set(rec, "trained_pwmcc", t);
-	hj_set(rec, "random_pwmcc", hj_ref(hj_get(group, "random")));
-	hj_set(rec, "delta_pwmcc", hj_num(exp_jnum(group, "comparison.difference")));
-	hj_set(rec, "delta_pwmcc_ci_low_conservative",
+	hj *t = hj_ref(hj_get(group, RJK_TRAINED));
+	hj_set(t, RJK_PAIRWISE, exp_pairwise_json(hj_get(group, RJK_TRAINED)));
+	hj_set(rec, RJK_TRAINED_PWMCC, t);
+	hj_set(rec, RJK_RANDOM_PWMCC, hj_ref(hj_get(group, RJK_RANDOM)));
+	hj_set(rec, RJK_DELTA_PWMCC, hj_num(exp_jnum(group, "comparison.difference")));
+	hj_set(rec, RJK_DELTA_PWMCC_CI_LOW_CONSERVATIVE,
 	       hj_num(exp_jnum(group, "comparison.delta_pwmcc_ci_low_conservative")));
 	hj_set(rec, "ratio_pwmcc", hj_num(exp_jnum(group, "comparison.ratio")));
 }
 
 void exp_record_controls(hj *rec, hj *group, const struct exp_stats *st)
 {
-	hj_set(rec, "trained_pairwise_pwmcc_values", hj_ref(hj_get(group, "trained.pwmcc_values")));
-	hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(group, "random.pwmcc_values")));
-	hj_set(rec, "controls", exp_controls_json(group));
+	hj_set(rec, "trained_pairwise_pwmcc_values", hj_ref(hj_get(group, RJ_PATH2(RJK_TRAINED, RJK_PWMCC_VALUES))));
+	hj_set(rec, "random_pairwise_pwmcc_values", hj_ref(hj_get(group, RJ_PATH2(RJK_RANDOM, RJK_PWMCC_VALUES))));
+	hj_set(rec, RJK_CONTROLS, exp_controls_json(group));
 	/* the permutation test against the control the analysis reported as "random" */
 	const char *rk = hj_get_str(group, "random_control");
 	char pp[96];
-	snprintf(pp, sizeof(pp), "controls.%s.seed_level_permutation", rk ? rk : "r1");
-	hj *sl = exp_seed_level(hj_get(group, "trained"), hj_get(group, "random"), hj_get(group, pp),
+	snprintf(pp, sizeof(pp), "controls.%s.seed_level_permutation", rk ? rk : RJK_R1);
+	hj *sl = exp_seed_level(hj_get(group, RJK_TRAINED), hj_get(group, RJK_RANDOM), hj_get(group, pp),
 				st->bootstrap, (uint64_t)st->seed_level);
-	hj_set(rec, "seed_level", sl);
+	hj_set(rec, RJK_SEED_LEVEL, sl);
 	exp_seed_level_params(sl, group);
 	/* the pair-level Mann–Whitney of upstream, labelled as parity (not the verdict) */
 	hj_set(rec, "mann_whitney_parity", hj_ref(hj_get(group, "statistical_test")));

@@ -74,6 +74,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	    (rc = exp_stats_read(c, &st, 13, 29, err)))
 		goto done;
 	if (!nl || nt < 1) {
+		/* the config's section: not a results.json key */
 		rc = hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment",
 			      "expected lambdas and at least one train seed");
 		goto done;
@@ -84,6 +85,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 	if ((rc = exp_activations(r, c, ex, acts, sizeof(acts), err)))
 		goto done;
 	/* 1. the reference, plain MSE, trained once (A13) */
+	/* config keys: not a results.json key */
 	const struct exp_cond refc = { "reference", { { "d_sae", d_sae, 0, 0, NULL }, { "k", k, 0, 0, NULL } }, 2 };
 	const char *refouts[] = { ref_rel, NULL };
 	if ((rc = exp_train_saes_epochs(r, c, "sae_reference", acts, &refc, &seed_ref, 1, epochs,
@@ -101,6 +103,7 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		char job[128];
 		snprintf(names[i], 96, "lambda_%zu", i);
 		snprintf(job, sizeof(job), "sae_%s", names[i]);
+		/* config keys: not a results.json key */
 		struct exp_cond cond = { names[i],
 					 { { "d_sae", d_sae, 0, 0, NULL },
 					   { "k", k, 0, 0, NULL },
@@ -144,10 +147,10 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			   : hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 	}
 	res = hj_obj();
-	hj_set(res, "experiment", hj_str("consistency_sweep"));
-	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+	hj_set(res, RJK_EXPERIMENT, hj_str("consistency_sweep"));
+	hj_set(res, RJK_RUN_METADATA, exp_run_metadata(r, NULL));
 	hj *records = hj_arr();
-	hj_set(res, "records", records);
+	hj_set(res, RJK_RECORDS, records);
 	double *lcb = calloc(nl, sizeof(double)), *delta = calloc(nl, sizeof(double)),
 	       *evm = calloc(nl, sizeof(double)), *alm = calloc(nl, sizeof(double));
 	double *ev = calloc(nm, sizeof(double)), *mse = calloc(nm, sizeof(double)),
@@ -177,18 +180,18 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 			hj *o = hj_obj();
 			hj_set(o, "seed", hj_int(mseeds[s]));
 			hj_set(o, "checkpoint", hj_str(rel));
-			hj_set(o, "lambda_consistency", hj_num(s ? lambdas[i] : 0.0));
-			hj_set(o, "alignment_to_ref", hj_num(al[s]));
+			hj_set(o, RJK_LAMBDA_CONSISTENCY, hj_num(s ? lambdas[i] : 0.0));
+			hj_set(o, RJK_ALIGNMENT_TO_REF, hj_num(al[s]));
 			exp_sae_final_put(o, &m, exp_sae_final_keys_short);
 			hj_push(per_seed, o);
 			exp_sae_final_release(&m);
 		}
 		if (!rc) {
-			hj_set(rec, "condition", hj_str(names[i]));
-			hj_set(rec, "lambda_consistency", hj_num(lambdas[i]));
-			hj_set(rec, "d_sae", hj_int(d_sae));
-			hj_set(rec, "k", hj_int(k));
-			hj_set(rec, "n_models", hj_int((int64_t)nm));
+			hj_set(rec, RJK_CONDITION, hj_str(names[i]));
+			hj_set(rec, RJK_LAMBDA_CONSISTENCY, hj_num(lambdas[i]));
+			hj_set(rec, RJK_D_SAE, hj_int(d_sae));
+			hj_set(rec, RJK_K, hj_int(k));
+			hj_set(rec, RJK_N_MODELS, hj_int((int64_t)nm));
 			hj_set(rec, "seed_ref", hj_int(seed_ref));
 			hj_set(rec, "train_seeds", hj_i64_array(train, nt));
 			exp_record_pwmcc(rec, g);
@@ -198,17 +201,17 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 				    : NULL;
 			if (!s3)
 				rc = err->code ? err->code : HUS_ENOMEM;
-			hj_set(rec, "explained_variance", s1);
-			hj_set(rec, "mse", s2);
-			hj_set(rec, "alignment_to_ref", s3);
+			hj_set(rec, RJK_EXPLAINED_VARIANCE, s1);
+			hj_set(rec, RJK_MSE, s2);
+			hj_set(rec, RJK_ALIGNMENT_TO_REF, s3);
 			hj_set(rec, "runtime_sec", hj_null());
-			hj_set(rec, "per_seed_metrics", per_seed);
+			hj_set(rec, RJK_PER_SEED_METRICS, per_seed);
 			per_seed = NULL;
 			exp_record_controls(rec, g, &st);
-			lcb[i] = exp_jnum(rec, "delta_pwmcc_ci_low_conservative");
-			delta[i] = exp_jnum(rec, "delta_pwmcc");
-			evm[i] = exp_jnum(rec, "explained_variance.mean");
-			alm[i] = exp_jnum(rec, "alignment_to_ref.mean");
+			lcb[i] = exp_jnum(rec, RJK_DELTA_PWMCC_CI_LOW_CONSERVATIVE);
+			delta[i] = exp_jnum(rec, RJK_DELTA_PWMCC);
+			evm[i] = exp_jnum(rec, RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_MEAN));
+			alm[i] = exp_jnum(rec, RJ_PATH2(RJK_ALIGNMENT_TO_REF, RJK_MEAN));
 		}
 		hj_free(per_seed);
 		hj_push(records, rec);
@@ -226,17 +229,17 @@ int exp_consistency(struct runner *r, struct cfg *c, const struct experiment *ex
 		hj *sel = hj_obj();
 		hj_set(sel, "criterion", hj_str("max delta_pwmcc_ci_low_conservative under EV-drop constraint"));
 		hj_set(sel, "max_ev_drop", hj_num(max_drop));
-		hj_set(sel, "selected_lambda", hj_num(pick >= 0 ? lambdas[pick] : NAN));
+		hj_set(sel, RJK_SELECTED_LAMBDA, hj_num(pick >= 0 ? lambdas[pick] : NAN));
 		if (pick >= 0)
 			hj_set(sel, "selected_record", hj_ref(hj_at(records, (size_t)pick)));
 		hj_set(sel, "caveat", hj_str("lambda is selected on the same runs that report it (docs/formulas.md §8.9)"));
-		hj_set(res, "selection", sel);
+		hj_set(res, RJK_SELECTION, sel);
 		/* the gain of the selected lambda over the baseline: bootstrap of the mean difference */
 		hj *fair = exp_fair_comparison(
 			"trained PWMCC, selected lambda minus lambda = 0, bootstrap of the mean difference "
 			"over pairs",
-			hj_get(hj_at(records, (size_t)(pick >= 0 ? pick : 0)), "trained_pwmcc.pwmcc_values"),
-			hj_get(hj_at(records, (size_t)base), "trained_pwmcc.pwmcc_values"), st.bootstrap,
+			hj_get(hj_at(records, (size_t)(pick >= 0 ? pick : 0)), RJ_PATH2(RJK_TRAINED_PWMCC, RJK_PWMCC_VALUES)),
+			hj_get(hj_at(records, (size_t)base), RJ_PATH2(RJK_TRAINED_PWMCC, RJK_PWMCC_VALUES)), st.bootstrap,
 			(uint64_t)gain_seed, err);
 		if (!fair)
 			rc = err->code;

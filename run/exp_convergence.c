@@ -81,7 +81,7 @@ static int pwmcc_at(const char *run_dir, const char *cond, const int64_t *seeds,
 	for (size_t i = 0; i < s.n && !rc; i++) {
 		const struct decoder *d = &s.dec[i];
 		if (d->step >= 0 && d->step != step)
-			rc = hus_errf(err, HUS_EINPUT, paths[i], "step", "expected step %" PRId64 ", found %" PRId64,
+			rc = hus_errf(err, HUS_EINPUT, paths[i], RJK_STEP, "expected step %" PRId64 ", found %" PRId64,
 				      step, d->step);
 		else if (d->d_sae != s.dec[0].d_sae)
 			rc = hus_errf(err, HUS_EINPUT, paths[i], "/params/W_dec",
@@ -97,9 +97,9 @@ static int pwmcc_at(const char *run_dir, const char *cond, const int64_t *seeds,
 			rc = err ? err->code : HUS_EINTERNAL;
 		else {
 			*rec = hj_obj();
-			hj_set(*rec, "step", hj_int(step));
-			hj_set(*rec, "pwmcc", sm);
-			hj_set(*rec, "pwmcc_values", hj_f64_array(vals, np));
+			hj_set(*rec, RJK_STEP, hj_int(step));
+			hj_set(*rec, RJK_PWMCC, sm);
+			hj_set(*rec, RJK_PWMCC_VALUES, hj_f64_array(vals, np));
 		}
 	}
 	decoder_set_release(&s);
@@ -107,8 +107,10 @@ static int pwmcc_at(const char *run_dir, const char *cond, const int64_t *seeds,
 	return rc;
 }
 
+/* CSV columns: not a results.json key */
 static const char *const csv_cols[] = { "step", "k", "seed", "mse", "explained_variance", "l0",
 					"dead_fraction" };
+/* CSV columns: not a results.json key */
 static const char *const pw_cols[] = { "step", "k", "n_pairs", "pwmcc_mean", "pwmcc_ci95_low",
 				        "pwmcc_ci95_high" };
 
@@ -144,8 +146,8 @@ static int conv_condition(struct runner *r, const char *cond, int64_t k, const i
 		rc = hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory");
 	/* per-seed rows, the seed-mean curves and the training curves of F8 */
 	for (size_t i = 0; i < ns && !rc; i++) {
-		static const char *const names[] = { "step", "mse", "explained_variance", "l0",
-						     "dead_fraction" };
+		static const char *const names[] = { RJK_STEP, RJK_MSE, RJK_EXPLAINED_VARIANCE, RJK_L0,
+						     RJK_DEAD_FRACTION };
 		hj *cv = hj_obj();
 		for (int q = 0; q < 5; q++)
 			if (m[i].curve[q])
@@ -174,9 +176,9 @@ static int conv_condition(struct runner *r, const char *cond, int64_t k, const i
 		csvw_i64(pcsv, t);
 		csvw_i64(pcsv, k);
 		csvw_i64(pcsv, (int64_t)(ns * (ns - 1) / 2));
-		csvw_f64(pcsv, exp_jnum(pr, "pwmcc.mean"));
-		csvw_f64(pcsv, exp_jnum(pr, "pwmcc.ci95_low"));
-		csvw_f64(pcsv, exp_jnum(pr, "pwmcc.ci95_high"));
+		csvw_f64(pcsv, exp_jnum(pr, RJ_PATH2(RJK_PWMCC, RJK_MEAN)));
+		csvw_f64(pcsv, exp_jnum(pr, RJ_PATH2(RJK_PWMCC, RJK_CI95_LOW)));
+		csvw_f64(pcsv, exp_jnum(pr, RJ_PATH2(RJK_PWMCC, RJK_CI95_HIGH)));
 		rc = csvw_end_row(pcsv, err);
 		hj_push(pw, pr);
 		if (t == final_step)
@@ -186,38 +188,38 @@ static int conv_condition(struct runner *r, const char *cond, int64_t k, const i
 	if (!rc) {
 		size_t nc = hj_len(pw);
 		hj *last = hj_at(pw, nc - 1);
-		double lo = exp_jnum(last, "pwmcc.ci95_low"), hi = exp_jnum(last, "pwmcc.ci95_high");
+		double lo = exp_jnum(last, RJ_PATH2(RJK_PWMCC, RJK_CI95_LOW)), hi = exp_jnum(last, RJ_PATH2(RJK_PWMCC, RJK_CI95_HIGH));
 		/* the horizon lies in its own CI trivially: a PWMCC step needs an earlier
 		 * checkpoint, else PWMCC has not settled within the horizon (null) */
 		int64_t p_step = -1;
 		for (size_t i = nc - 1; i-- > 0;) {
-			double v = exp_jnum(hj_at(pw, i), "pwmcc.mean");
+			double v = exp_jnum(hj_at(pw, i), RJ_PATH2(RJK_PWMCC, RJK_MEAN));
 			if (!(v >= lo && v <= hi))
 				break;
-			p_step = (int64_t)exp_jnum(hj_at(pw, i), "step");
+			p_step = (int64_t)exp_jnum(hj_at(pw, i), RJK_STEP);
 		}
 		int64_t e_step = ev_step(stp, ev_mean, n, window, thr);
 		int64_t conv = e_step < 0 || p_step < 0 ? -1 : (e_step > p_step ? e_step : p_step);
-		hj_set(rec, "condition", hj_str(cond));
-		hj_set(rec, "k", hj_int(k));
-		hj_set(rec, "seeds", hj_i64_array(seeds, ns));
+		hj_set(rec, RJK_CONDITION, hj_str(cond));
+		hj_set(rec, RJK_K, hj_int(k));
+		hj_set(rec, RJK_SEEDS, hj_i64_array(seeds, ns));
 		hj_set(rec, "steps_trained", hj_int(final_step));
 		hj *evc = hj_obj();
-		hj_set(evc, "step", hj_f64_array(stp, n));
-		hj_set(evc, "explained_variance_mean", hj_f64_array(ev_mean, n));
+		hj_set(evc, RJK_STEP, hj_f64_array(stp, n));
+		hj_set(evc, RJK_EXPLAINED_VARIANCE_MEAN, hj_f64_array(ev_mean, n));
 		hj_set(evc, "mse_mean", hj_f64_array(mse_mean, n));
-		hj_set(rec, "curve", evc);
-		hj_set(rec, "pwmcc_checkpoints", hj_ref(pw));
+		hj_set(rec, RJK_CURVE, evc);
+		hj_set(rec, RJK_PWMCC_CHECKPOINTS, hj_ref(pw));
 		hj_set(rec, "ev_step", e_step < 0 ? hj_null() : hj_int(e_step));
 		hj_set(rec, "pwmcc_step", p_step < 0 ? hj_null() : hj_int(p_step));
 		hj_set(rec, "converged_step", conv < 0 ? hj_null() : hj_int(conv));
 		hj_set(rec, "explained_variance_final", hj_num(ev_mean[n - 1]));
-		hj_set(rec, "pwmcc_final", hj_ref(hj_get(last, "pwmcc")));
+		hj_set(rec, "pwmcc_final", hj_ref(hj_get(last, RJK_PWMCC)));
 		/* how fast PWMCC still moves at the end: mean over the last checkpoint interval */
 		if (nc > 1)
 			hj_set(rec, "pwmcc_gain_last_interval",
-			       hj_num(exp_jnum(last, "pwmcc.mean") -
-				      exp_jnum(hj_at(pw, nc - 2), "pwmcc.mean")));
+			       hj_num(exp_jnum(last, RJ_PATH2(RJK_PWMCC, RJK_MEAN)) -
+				      exp_jnum(hj_at(pw, nc - 2), RJ_PATH2(RJK_PWMCC, RJK_MEAN))));
 		if (default_steps > 0) {
 			double ev_d = interp(stp, ev_mean, n, (double)default_steps);
 			hj_set(rec, "explained_variance_at_default", hj_num(ev_d));
@@ -228,9 +230,9 @@ static int conv_condition(struct runner *r, const char *cond, int64_t k, const i
 				       : hj_null());
 			/* the checkpoint at the default step, when there is one */
 			for (size_t i = 0; i < nc; i++)
-				if ((int64_t)exp_jnum(hj_at(pw, i), "step") == default_steps)
+				if ((int64_t)exp_jnum(hj_at(pw, i), RJK_STEP) == default_steps)
 					hj_set(rec, "pwmcc_at_default",
-					       hj_ref(hj_get(hj_at(pw, i), "pwmcc")));
+					       hj_ref(hj_get(hj_at(pw, i), RJK_PWMCC)));
 		}
 	}
 	for (size_t i = 0; m && i < ns; i++)
@@ -284,6 +286,7 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 		char job[64], cname[48];
 		snprintf(cname, sizeof(cname), "k%" PRId64, ks[i]);
 		snprintf(job, sizeof(job), "sae_k%" PRId64, ks[i]);
+		/* config keys: not a results.json key */
 		struct exp_cond cond = { cname, { { "k", ks[i], 0, 0, NULL } }, 1 };
 		rc = exp_train_condition(r, c, job, acts, &cond, seeds, ns, 0, NULL, err);
 	}
@@ -334,12 +337,12 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 		d_model = d.d_model;
 		d_sae = d.d_sae;
 		res = hj_obj();
-		hj_set(res, "experiment", hj_str("convergence"));
-		hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+		hj_set(res, RJK_EXPERIMENT, hj_str("convergence"));
+		hj_set(res, RJK_RUN_METADATA, exp_run_metadata(r, NULL));
 		hj *arch = hj_obj();
 		hj_set(arch, "architecture", hj_str(d.architecture));
 		hj_set(arch, "d_model", hj_int((int64_t)d_model));
-		hj_set(arch, "d_sae", hj_int((int64_t)d_sae));
+		hj_set(arch, RJK_D_SAE, hj_int((int64_t)d_sae));
 		hj_set(res, "architecture", arch);
 		decoder_release(&d);
 	}
@@ -347,9 +350,9 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	if ((rc = null_expected_pwmcc(&null, d_model, d_sae, d_sae, err)))
 		goto done;
 	hj_set(res, "k_values", hj_i64_array(ks, nk));
-	hj_set(res, "seeds", hj_i64_array(seeds, ns));
+	hj_set(res, RJK_SEEDS, hj_i64_array(seeds, ns));
 	hj_set(res, "checkpoint_every", hj_int(every));
-	hj_set(res, "analytic_null", hj_num(null));
+	hj_set(res, RJK_ANALYTIC_NULL, hj_num(null));
 	hj *crit = hj_obj();
 	hj_set(crit, "description",
 	       hj_str("per k: EV step = first logged step after which the seed-mean EV gains less "
@@ -362,10 +365,10 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	hj_set(crit, "ev_window_steps", hj_int(window));
 	hj_set(crit, "ev_gain_threshold", hj_num(thr));
 	hj_set(res, "criterion", crit);
-	hj_set(res, "records", hj_ref(recs));
-	hj_set(res, "chosen_step", chosen < 0 ? hj_null() : hj_int(chosen));
+	hj_set(res, RJK_RECORDS, hj_ref(recs));
+	hj_set(res, RJK_CHOSEN_STEP, chosen < 0 ? hj_null() : hj_int(chosen));
 	if (default_steps > 0) {
-		hj_set(res, "default_steps", hj_int(default_steps));
+		hj_set(res, RJK_DEFAULT_STEPS, hj_int(default_steps));
 		/* not converged within the horizon: a default below the horizon is not justified
 		 * either; one beyond it cannot be judged (null) */
 		int64_t horizon = 0;
@@ -376,7 +379,7 @@ int exp_convergence(struct runner *r, struct cfg *c, const struct experiment *ex
 	}
 	hj_set(res, "csv", hj_str("convergence.csv"));
 	hj_set(res, "pwmcc_csv", hj_str("convergence_pwmcc.csv"));
-	hj_set(res, "training_curves", hj_ref(curves));
+	hj_set(res, RJK_TRAINING_CURVES, hj_ref(curves));
 	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(p, res, err);
 done:

@@ -26,6 +26,7 @@ struct core_cond {
 			   * deterministic, so the same SAEs are trained once and analysed for both) */
 };
 
+/* CSV columns: not a results.json key */
 static const char *const csv_cols[] = {
 	"grid", "d_sae", "k", "n_seeds", "trained_pwmcc_mean", "trained_pwmcc_ci95_low",
 	"trained_pwmcc_ci95_high", "random_pwmcc_mean", "random_pwmcc_ci95_low",
@@ -38,7 +39,7 @@ static const char *const csv_cols[] = {
 /* The <name>_mean, <name>_ci95_low, <name>_ci95_high columns of a summary (docs/formulas.md §6.3). */
 static void csv_summary(struct csvw *w, hj *record, const char *name)
 {
-	static const char *const fields[] = { "mean", "ci95_low", "ci95_high" };
+	static const char *const fields[] = { RJK_MEAN, RJK_CI95_LOW, RJK_CI95_HIGH };
 	for (int f = 0; f < 3; f++) {
 		char p[64];
 		snprintf(p, sizeof(p), "%s.%s", name, fields[f]);
@@ -55,16 +56,16 @@ static int write_csv(const char *path, hj *records, struct hus_err *err)
 	for (size_t i = 0; i < hj_len(records); i++) {
 		hj *r = hj_at(records, i);
 		csvw_str(w, hj_get_str(r, "grid"));
-		csvw_f64(w, exp_jnum(r, "d_sae"));
-		csvw_f64(w, exp_jnum(r, "k"));
-		csvw_f64(w, exp_jnum(r, "n_seeds"));
-		csv_summary(w, r, "trained_pwmcc");
-		csv_summary(w, r, "random_pwmcc");
-		csvw_f64(w, exp_jnum(r, "delta_pwmcc"));
+		csvw_f64(w, exp_jnum(r, RJK_D_SAE));
+		csvw_f64(w, exp_jnum(r, RJK_K));
+		csvw_f64(w, exp_jnum(r, RJK_N_SEEDS));
+		csv_summary(w, r, RJK_TRAINED_PWMCC);
+		csv_summary(w, r, RJK_RANDOM_PWMCC);
+		csvw_f64(w, exp_jnum(r, RJK_DELTA_PWMCC));
 		csvw_f64(w, exp_jnum(r, "ratio_pwmcc"));
-		csv_summary(w, r, "mse");
-		csv_summary(w, r, "explained_variance");
-		csv_summary(w, r, "l0");
+		csv_summary(w, r, RJK_MSE);
+		csv_summary(w, r, RJK_EXPLAINED_VARIANCE);
+		csv_summary(w, r, RJK_L0);
 		csvw_f64(w, exp_jnum(r, "runtime_sec"));
 		if ((rc = csvw_end_row(w, err))) {
 			csvw_abort(w);
@@ -103,13 +104,13 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 		hj *s = hj_obj();
 		hj_set(s, "seed", hj_int(seeds[i]));
 		hj_set(s, "checkpoint", hj_str(rel));
-		static const char *const keys[] = { "mse", "l0", "explained_variance", "ev_fvu",
-						    "steps_trained", "dead_fraction", NULL };
+		static const char *const keys[] = { RJK_MSE, RJK_L0, RJK_EXPLAINED_VARIANCE, "ev_fvu",
+						    "steps_trained", RJK_DEAD_FRACTION, NULL };
 		exp_sae_final_put(s, &m, keys);
 		hj_push(per_seed, s);
 		if (m.curve_n && curves) {
-			static const char *const names[] = { "step", "mse", "explained_variance", "l0",
-							     "dead_fraction" };
+			static const char *const names[] = { RJK_STEP, RJK_MSE, RJK_EXPLAINED_VARIANCE, RJK_L0,
+							     RJK_DEAD_FRACTION };
 			hj *cv = hj_obj();
 			for (int k = 0; k < 5; k++)
 				if (m.curve[k])
@@ -122,29 +123,29 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 	}
 	if (!rc) {
 		hj_set(rec, "grid", hj_str(cc->grid));
-		hj_set(rec, "condition", hj_str(cc->name));
+		hj_set(rec, RJK_CONDITION, hj_str(cc->name));
 		if (strcmp(cc->src, cc->name)) /* the same SAEs as that condition (struct core_cond) */
 			hj_set(rec, "sae_shared_with", hj_str(cc->src));
-		hj_set(rec, "d_sae", hj_int(cc->d_sae));
-		hj_set(rec, "k", hj_int(cc->k));
-		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
+		hj_set(rec, RJK_D_SAE, hj_int(cc->d_sae));
+		hj_set(rec, RJK_K, hj_int(cc->k));
+		hj_set(rec, RJK_N_SEEDS, hj_int((int64_t)ns));
 		exp_record_pwmcc(rec, g);
 		hj *s;
 		if (!(s = exp_summary_json(mse, ns, st->bootstrap, (uint64_t)metric_seeds[0], err)))
 			rc = err->code;
-		hj_set(rec, "mse", s);
+		hj_set(rec, RJK_MSE, s);
 		if (!rc && !(s = exp_summary_json(ev, ns, st->bootstrap, (uint64_t)metric_seeds[1], err)))
 			rc = err->code;
-		hj_set(rec, "explained_variance", s);
+		hj_set(rec, RJK_EXPLAINED_VARIANCE, s);
 		if (!rc && !(s = exp_summary_json(l0, ns, st->bootstrap, (uint64_t)metric_seeds[2], err)))
 			rc = err->code;
-		hj_set(rec, "l0", s);
+		hj_set(rec, RJK_L0, s);
 		if (!rc && !(s = exp_summary_json(fvu, ns, st->bootstrap, (uint64_t)metric_seeds[1], err)))
 			rc = err->code;
 		hj_set(rec, "ev_fvu", s);
 		hj_set(rec, "runtime_sec", hj_null()); /* see notes.runtime_sec */
 		hj_set(rec, "steps_trained", hj_int(steps));
-		hj_set(rec, "per_seed_metrics", per_seed);
+		hj_set(rec, RJK_PER_SEED_METRICS, per_seed);
 		per_seed = NULL;
 		exp_record_controls(rec, g, st);
 		hj_set(rec, "statistical_test", hj_ref(hj_get(g, "statistical_test")));
@@ -172,8 +173,8 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 				hj_free(t);
 			} else {
 				hj *fs = hj_obj();
-				hj_set(fs, "trained", t);
-				hj_set(fs, "control", u);
+				hj_set(fs, RJK_TRAINED, t);
+				hj_set(fs, RJK_CONTROL, u);
 				hj_set(fs, "control_kind", hj_str("r2: the same SAEs at step 0"));
 				hj_set(stability, cc->name, fs);
 			}
@@ -187,7 +188,7 @@ static int core_record(struct runner *r, const struct core_cond *cc, const int64
 			if (!f)
 				rc = err->code ? err->code : HUS_EINPUT;
 			else
-				hj_set(rec, "functional", f);
+				hj_set(rec, RJK_FUNCTIONAL, f);
 		}
 	}
 	hj_free(per_seed);
@@ -238,7 +239,7 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 	}
 	for (size_t i = 0; i < nc; i++) {
 		struct core_cond *cc = &conds[i];
-		cc->grid = i < nk ? "k_sweep" : "d_sae_sweep";
+		cc->grid = i < nk ? RJK_K_SWEEP : RJK_D_SAE_SWEEP;
 		cc->d_sae = i < nk ? fixed_d : ds[i - nk];
 		cc->k = i < nk ? ks[i] : fixed_k;
 		snprintf(cc->name, sizeof(cc->name), "%s_dsae%" PRId64 "_k%" PRId64, cc->grid, cc->d_sae,
@@ -259,6 +260,7 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 			continue; /* trained once, under the first condition of its (d_sae, k) */
 		char job[128];
 		snprintf(job, sizeof(job), "sae_%s", conds[i].name);
+		/* config keys: not a results.json key */
 		struct exp_cond cond = { conds[i].name,
 					 { { "d_sae", conds[i].d_sae, 0, 0, NULL }, { "k", conds[i].k, 0, 0, NULL } },
 					 2 };
@@ -291,8 +293,8 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 		goto done;
 	/* aggregate */
 	res = hj_obj();
-	hj_set(res, "experiment", hj_str(kind));
-	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+	hj_set(res, RJK_EXPERIMENT, hj_str(kind));
+	hj_set(res, RJK_RUN_METADATA, exp_run_metadata(r, NULL));
 	if (!strcmp(kind, "stability")) {
 		hj *set = acts_summary_json(acts, err);
 		if (!set) {
@@ -302,10 +304,10 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 		hj_set(res, "activation_set", set);
 	}
 	hj *grids[2] = { hj_arr(), hj_arr() }, *curves = hj_obj(), *stab = hj_obj();
-	hj_set(res, "k_sweep", grids[0]); /* res owns them; the names stay valid borrowed pointers */
-	hj_set(res, "d_sae_sweep", grids[1]);
-	hj_set(res, "training_curves", curves);
-	hj_set(res, "per_feature_stability", stab);
+	hj_set(res, RJK_K_SWEEP, grids[0]); /* res owns them; the names stay valid borrowed pointers */
+	hj_set(res, RJK_D_SAE_SWEEP, grids[1]);
+	hj_set(res, RJK_TRAINING_CURVES, curves);
+	hj_set(res, RJK_PER_FEATURE_STABILITY, stab);
 	const int64_t mseeds[3] = { mseed, evseed, l0seed };
 	for (size_t i = 0; i < nc && !rc; i++) {
 		hj *rec;
@@ -331,6 +333,7 @@ int exp_core_grid(struct runner *r, struct cfg *c, const struct experiment *ex, 
 	snprintf(p, sizeof(p), "%s/d_sae_sweep_summary.csv", r->run_dir);
 	if ((rc = write_csv(p, grids[1], err)))
 		goto done;
+	/* the CSV's family column: not a results.json key */
 	const struct exp_tidy_family fam[2] = { { "k_sweep", NULL, NULL, grids[0] },
 						{ "d_sae_sweep", NULL, NULL, grids[1] } };
 	if ((rc = exp_write_tidy_csv(r->run_dir, "core_ablations", fam, 2, err)))

@@ -52,6 +52,7 @@ int exp_functional_job(struct runner *r, const struct experiment *ex, const char
 	for (size_t i = 0; i < ns; i++)
 		g += snprintf(group + g, cap - (size_t)g, "%s%s/sae/%s/sae_seed%" PRId64 ".h5",
 		              i ? "," : "", r->run_dir, src, seeds[i]);
+	/* a verb: not a results.json key */
 	const char *argv[] = { "functional", "--transformer", tf,   "--activations", acts,
 		               "--matching", match,        "--group", group,    "--out",
 		               out,          "--seed",     sd,        NULL };
@@ -106,16 +107,16 @@ static int vec(hj *pairs, const char *key, double *v, size_t np)
 hj *exp_functional_json(struct runner *r, const char *cond, size_t B, uint64_t boot_seed,
                         struct hus_err *err)
 {
-	static const char *const keys[] = { "matched_abs_dloss", "random_abs_dloss", "matched_dloss",
+	static const char *const keys[] = { RJK_MATCHED_ABS_DLOSS, RJK_RANDOM_ABS_DLOSS, "matched_dloss",
 		                            "random_dloss", "matched_dacc", "random_dacc",
-		                            "fingerprint_cos_matched", "fingerprint_cos_random" };
+		                            RJK_FINGERPRINT_COS_MATCHED, RJK_FINGERPRINT_COS_RANDOM };
 	enum { NK = sizeof(keys) / sizeof(keys[0]) };
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/functional/%s/functional.json", r->run_dir, cond);
 	hj *root = NULL, *out = NULL;
 	if (hj_read_file(path, &root, err))
 		return NULL;
-	hj *pairs = hj_get(root, "pairs"), *sa = hj_get(pairs, "seed_a"), *sb = hj_get(pairs, "seed_b");
+	hj *pairs = hj_get(root, "pairs"), *sa = hj_get(pairs, RJK_SEED_A), *sb = hj_get(pairs, RJK_SEED_B);
 	size_t np = hj_is_arr(sa) ? hj_len(sa) : 0;
 	double *v = calloc(NK * (np ? np : 1), sizeof(double)), *d = calloc(np ? np : 1, sizeof(double));
 	double *s = calloc(2 * np + 1, sizeof(double));
@@ -157,7 +158,7 @@ hj *exp_functional_json(struct runner *r, const char *cond, size_t B, uint64_t b
 		if (isfinite(v[0 * np + p] - v[1 * np + p]))
 			d[nd++] = v[0 * np + p] - v[1 * np + p];
 	if (nd != np) { /* no firing latent in some pair: the test is not defined */
-		hus_errf(err, HUS_EINPUT, path, "matched_abs_dloss",
+		hus_errf(err, HUS_EINPUT, path, RJK_MATCHED_ABS_DLOSS,
 		         "a pair has no latent firing on a held-out row: nothing to compare");
 		goto fail;
 	}
@@ -173,7 +174,7 @@ hj *exp_functional_json(struct runner *r, const char *cond, size_t B, uint64_t b
 	/* the conclusion: the matched substitution changes the loss less than the random one, at
 	 * the seed level (the CI of the per-seed differences lies below 0) */
 	double hi = exp_jnum(out, "abs_dloss_matched_minus_random_seed_level.ci95_high");
-	hj_set(out, "matched_less_than_random_pass", hj_bool(!isnan(hi) && hi < 0.0));
+	hj_set(out, RJK_MATCHED_LESS_THAN_RANDOM_PASS, hj_bool(!isnan(hi) && hi < 0.0));
 	goto done;
 fail:
 	if (!err->code)

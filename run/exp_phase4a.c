@@ -61,25 +61,25 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	if ((rc = exp_read_group(r, "phase4a", &root, &g, err)))
 		goto done;
 	res = hj_obj();
-	hj_set(res, "experiment", hj_str("phase4a"));
-	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+	hj_set(res, RJK_EXPERIMENT, hj_str("phase4a"));
+	hj_set(res, RJK_RUN_METADATA, exp_run_metadata(r, NULL));
 	hj_set(res, "preset", hj_str(preset));
 	hj_set(res, "preset_settings", exp_preset_settings(preset));
 	hj_set(res, "preset_deviations", hj_ref(deviations));
 	hj_set(res, "architecture", hj_ref(hj_get(g, "architecture")));
-	hj_set(res, "trained", hj_ref(hj_get(g, "trained")));
-	hj_set(hj_get(res, "trained"), "pairwise", exp_pairwise_json(hj_get(g, "trained")));
-	hj_set(res, "random", hj_ref(hj_get(g, "random")));
+	hj_set(res, RJK_TRAINED, hj_ref(hj_get(g, RJK_TRAINED)));
+	hj_set(hj_get(res, RJK_TRAINED), RJK_PAIRWISE, exp_pairwise_json(hj_get(g, RJK_TRAINED)));
+	hj_set(res, RJK_RANDOM, hj_ref(hj_get(g, RJK_RANDOM)));
 	hj_set(res, "comparison", hj_ref(hj_get(g, "comparison")));
 	hj_set(res, "statistical_test", hj_ref(hj_get(g, "statistical_test")));
 	hj_set(res, "checkpoint_manifest", hj_ref(hj_get(g, "checkpoint_manifest")));
 	hj_set(res, "conclusion", hj_ref(hj_get(g, "conclusion")));
-	hj_set(res, "controls", exp_controls_json(g));
+	hj_set(res, RJK_CONTROLS, exp_controls_json(g));
 	hj_set(res, "seed_level_bootstrap", hj_ref(hj_get(g, "seed_level_bootstrap")));
-	hj *sl = exp_seed_level(hj_get(g, "trained"), hj_get(g, "random"),
+	hj *sl = exp_seed_level(hj_get(g, RJK_TRAINED), hj_get(g, RJK_RANDOM),
 				hj_get(g, "controls.r1.seed_level_permutation"), st.bootstrap,
 				(uint64_t)st.seed_level);
-	hj_set(res, "seed_level", sl);
+	hj_set(res, RJK_SEED_LEVEL, sl);
 	exp_seed_level_params(sl, g);
 	exp_apply_verdicts(&res, 1);
 	hj_set(res, "metrics", hj_ref(hj_get(g, "metrics")));
@@ -93,18 +93,19 @@ int exp_phase4a(struct runner *r, struct cfg *c, const struct experiment *ex, st
 			break;
 		hj *s = hj_obj();
 		hj_set(s, "seed", hj_int(seeds[i]));
-		static const char *const keys[] = { "steps_trained", "mse", "explained_variance",
-						    "ev_fvu", "l0", "dead_fraction", NULL };
+		static const char *const keys[] = { "steps_trained", RJK_MSE, RJK_EXPLAINED_VARIANCE,
+						    "ev_fvu", RJK_L0, RJK_DEAD_FRACTION, NULL };
 		exp_sae_final_put(s, &m, keys);
 		hj_push(per_seed, s);
 		if (i == 0)
 			hj_set(res, "steps_trained", hj_int(m.steps));
 		exp_sae_final_release(&m);
 	}
-	hj_set(res, "per_seed_metrics", per_seed);
+	hj_set(res, RJK_PER_SEED_METRICS, per_seed);
 	if (rc)
 		goto done;
 	/* the two CSVs of §6.2, seed_a,seed_b,pwmcc, copied from the analysis */
+	/* file names: not a results.json key */
 	static const char *const kinds[][2] = { { "trained", "trained_pairwise_pwmcc.csv" },
 						{ "r1", "random_pairwise_pwmcc.csv" } };
 	for (int k = 0; k < 2 && !rc; k++) {

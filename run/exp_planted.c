@@ -36,9 +36,9 @@ static hj *correlation_json(const double *x, const double *y, size_t n, const ch
 		free(work);
 	}
 	hj_set(o, "definition", hj_str(what));
-	hj_set(o, "n", hj_int((int64_t)n));
+	hj_set(o, RJK_N, hj_int((int64_t)n));
 	hj_set(o, "pearson", hj_num(pr));
-	hj_set(o, "spearman", hj_num(sr));
+	hj_set(o, RJK_SPEARMAN, hj_num(sr));
 	return o;
 }
 
@@ -58,7 +58,7 @@ static hj *ranking_json(char names[][32], const double *v, size_t n)
 	hj *a = hj_arr();
 	for (size_t i = 0; i < n; i++) {
 		hj *e = hj_obj();
-		hj_set(e, "condition", hj_str(names[idx[i]]));
+		hj_set(e, RJK_CONDITION, hj_str(names[idx[i]]));
 		hj_set(e, "value", hj_num(v[idx[i]]));
 		hj_push(a, e);
 	}
@@ -162,8 +162,8 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		goto done;
 	/* aggregate, from the analyses' results.json */
 	res = hj_obj();
-	hj_set(res, "experiment", hj_str("planted"));
-	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+	hj_set(res, RJK_EXPERIMENT, hj_str("planted"));
+	hj_set(res, RJK_RUN_METADATA, exp_run_metadata(r, NULL));
 	{
 		hj *pl = planted_summary_json(acts, "planted.h5", err);
 		if (!pl) {
@@ -174,7 +174,7 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	}
 	hj_set(res, "stability_threshold", hj_num(thr));
 	hj *conds = hj_arr();
-	hj_set(res, "conditions", conds);
+	hj_set(res, RJK_CONDITIONS, conds);
 	xs = calloc(na * ns, sizeof(double));
 	ys = calloc(na * ns, sizeof(double));
 	if (!xs || !ys) {
@@ -187,9 +187,9 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		if ((rc = exp_read_group(r, archs[i], &root, &g, err)))
 			break;
 		hj *rec = hj_obj();
-		hj_set(rec, "condition", hj_str(archs[i]));
+		hj_set(rec, RJK_CONDITION, hj_str(archs[i]));
 		hj_set(rec, "architecture", hj_str(archs[i]));
-		hj_set(rec, "n_seeds", hj_int((int64_t)ns));
+		hj_set(rec, RJK_N_SEEDS, hj_int((int64_t)ns));
 		exp_record_pwmcc(rec, g);
 		hj *truth = hj_get(g, "truth"), *sp = hj_get(g, "stability_probability");
 		hj_set(rec, "truth", truth ? hj_ref(truth) : hj_null());
@@ -204,12 +204,12 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 		}
 		hj_set(rec, "analysis", hj_str("analysis/")); /* + condition */
 		/* per seed: MCC to the truth and mean PW-MCC to the other seeds */
-		hj *tseeds = hj_get(g, "trained.seeds"), *pv = hj_get(g, "trained.pwmcc_values");
+		hj *tseeds = hj_get(g, RJ_PATH2(RJK_TRAINED, RJK_SEEDS)), *pv = hj_get(g, RJ_PATH2(RJK_TRAINED, RJK_PWMCC_VALUES));
 		hj *mv = hj_get(g, "truth.mcc.values");
 		size_t n = hj_len(tseeds);
 		hj *per = hj_arr();
 		mcc_m[i] = exp_jnum(g, "truth.mcc.mean");
-		pw_m[i] = exp_jnum(g, "trained.mean");
+		pw_m[i] = exp_jnum(g, RJ_PATH2(RJK_TRAINED, RJK_MEAN));
 		for (size_t s = 0; s < n && n == hj_len(mv) && hj_len(pv) == n * (n - 1) / 2; s++) {
 			double sum = 0;
 			size_t p = 0;
@@ -220,8 +220,8 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 			double m = sum / (double)(n - 1), t = hj_as_f64(hj_at(mv, s));
 			hj *e = hj_obj();
 			hj_set(e, "seed", hj_ref(hj_at(tseeds, s)));
-			hj_set(e, "mcc_truth", hj_num(t));
-			hj_set(e, "pwmcc_mean_to_others", hj_num(m));
+			hj_set(e, RJK_MCC_TRUTH, hj_num(t));
+			hj_set(e, RJK_PWMCC_MEAN_TO_OTHERS, hj_num(m));
 			hj_push(per, e);
 			if (isfinite(m) && isfinite(t)) {
 				xs[npts] = m;
@@ -229,8 +229,8 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 				npts++;
 			}
 		}
-		hj_set(rec, "per_seed", per);
-		hj_set(rec, "mcc_truth_mean", hj_num(mcc_m[i]));
+		hj_set(rec, RJK_PER_SEED, per);
+		hj_set(rec, RJK_MCC_TRUTH_MEAN, hj_num(mcc_m[i]));
 		hj_push(conds, rec);
 		hj_free(root);
 	}
@@ -241,13 +241,13 @@ int exp_planted(struct runner *r, struct cfg *c, const struct experiment *ex, st
 	hj_set(rank, "by_pwmcc", ranking_json(archs, pw_m, na));
 	hj_set(res, "ranking", rank);
 	hj *cor = hj_obj();
-	hj_set(cor, "across_seeds",
+	hj_set(cor, RJK_ACROSS_SEEDS,
 	       correlation_json(xs, ys, npts, "every (architecture, seed): the seed's mean PW-MCC "
 				"to the other seeds of its architecture against its MCC to the truth"));
 	hj_set(cor, "across_conditions",
 	       correlation_json(pw_m, mcc_m, na, "per architecture: mean PW-MCC against mean MCC "
 				"to the truth"));
-	hj_set(res, "correlation_pwmcc_mcc", cor);
+	hj_set(res, RJK_CORRELATION_PWMCC_MCC, cor);
 	char p[PATH_MAX + 64];
 	run_path(p, sizeof(p), r->run_dir, RUN_RESULTS);
 	rc = hj_write_file(p, res, err);

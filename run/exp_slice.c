@@ -24,10 +24,10 @@ static int load_run(const char *dir, const char *kind, hj **out, struct hus_err 
 	run_path(p, sizeof(p), dir, RUN_RESULTS);
 	if ((rc = hj_read_file(p, out, err)))
 		return rc;
-	const char *k = hj_get_str(*out, "experiment");
+	const char *k = hj_get_str(*out, RJK_EXPERIMENT);
 	if (!k || strcmp(k, kind)) {
 		hj_free(*out);
-		return hus_errf(err, HUS_EINPUT, p, "experiment", "expected a %s run, found '%s'", kind,
+		return hus_errf(err, HUS_EINPUT, p, RJK_EXPERIMENT, "expected a %s run, found '%s'", kind,
 				k ? k : "(none)");
 	}
 	return 0;
@@ -39,12 +39,12 @@ static hj *best_record(hj *records)
 	hj *best = NULL;
 	int any_ev = 0;
 	for (size_t i = 0; i < hj_len(records); i++)
-		any_ev |= exp_jnum(hj_at(records, i), "explained_variance.mean") > 0.0;
+		any_ev |= exp_jnum(hj_at(records, i), RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_MEAN)) > 0.0;
 	for (size_t i = 0; i < hj_len(records); i++) {
 		hj *r = hj_at(records, i);
-		if (any_ev && !(exp_jnum(r, "explained_variance.mean") > 0.0))
+		if (any_ev && !(exp_jnum(r, RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_MEAN)) > 0.0))
 			continue;
-		if (!best || exp_jnum(r, "delta_pwmcc") > exp_jnum(best, "delta_pwmcc"))
+		if (!best || exp_jnum(r, RJK_DELTA_PWMCC) > exp_jnum(best, RJK_DELTA_PWMCC))
 			best = r;
 	}
 	return best;
@@ -59,6 +59,7 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	    (rc = cfg_path(c, "experiment.core_ablations_run", NULL, &core, err)))
 		return rc;
 	if (!p4 || !core)
+		/* the config's section: not a results.json key */
 		return hus_errf(err, HUS_EINPUT, cfg_name(c), "experiment",
 				"expected experiment.phase4a_run and experiment.core_ablations_run "
 				"(run directories)");
@@ -72,8 +73,8 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	hj *res = hj_obj(), *meta = exp_run_metadata(r, NULL);
 	hj_set(meta, "core_ablations_source", hj_str(core));
 	hj_set(meta, "phase4a_source", hj_str(p4));
-	hj_set(res, "experiment", hj_str("benchmark_slice"));
-	hj_set(res, "run_metadata", meta);
+	hj_set(res, RJK_EXPERIMENT, hj_str("benchmark_slice"));
+	hj_set(res, RJK_RUN_METADATA, meta);
 	hj *proto = hj_obj(), *cats = hj_arr();
 	hj_set(proto, "name", hj_str("SAEBench/CE-Bench-aligned slice"));
 	hj_set(proto, "is_official_suite", hj_bool(0));
@@ -83,28 +84,28 @@ int exp_slice(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 	hj_set(proto, "alignment_categories", cats);
 	hj_set(proto, "notes", hj_str("aggregates archived husai runs; trains nothing"));
 	hj_set(res, "protocol", proto);
-	double tm = exp_jnum(a, "trained.mean"), rm = exp_jnum(a, "random.mean"),
+	double tm = exp_jnum(a, RJ_PATH2(RJK_TRAINED, RJK_MEAN)), rm = exp_jnum(a, RJ_PATH2(RJK_RANDOM, RJK_MEAN)),
 	       pv = exp_jnum(a, "statistical_test.p_value");
 	int cons = tm > rm && pv < 0.05;
 	hj *cc = hj_obj(), *ci = hj_arr(), *ri = hj_arr();
 	hj_set(cc, "trained_pwmcc_mean", hj_num(tm));
-	hj_push(ci, hj_num(exp_jnum(a, "trained.ci95_low")));
-	hj_push(ci, hj_num(exp_jnum(a, "trained.ci95_high")));
+	hj_push(ci, hj_num(exp_jnum(a, RJ_PATH2(RJK_TRAINED, RJK_CI95_LOW))));
+	hj_push(ci, hj_num(exp_jnum(a, RJ_PATH2(RJK_TRAINED, RJK_CI95_HIGH))));
 	hj_set(cc, "trained_ci95", ci);
 	hj_set(cc, "random_pwmcc_mean", hj_num(rm));
-	hj_push(ri, hj_num(exp_jnum(a, "random.ci95_low")));
-	hj_push(ri, hj_num(exp_jnum(a, "random.ci95_high")));
+	hj_push(ri, hj_num(exp_jnum(a, RJ_PATH2(RJK_RANDOM, RJK_CI95_LOW))));
+	hj_push(ri, hj_num(exp_jnum(a, RJ_PATH2(RJK_RANDOM, RJK_CI95_HIGH))));
 	hj_set(cc, "random_ci95", ri);
 	hj_set(cc, "p_value_one_sided", hj_num(pv));
 	hj_set(cc, "delta", hj_num(tm - rm));
 	hj_set(cc, "pass", hj_bool(cons));
-	hj_set(cc, "seed_level", hj_ref(hj_get(a, "seed_level")));
+	hj_set(cc, RJK_SEED_LEVEL, hj_ref(hj_get(a, RJK_SEED_LEVEL)));
 	/* the seed-level verdict (docs/formulas.md §8.8); "pass" keeps upstream's pair-level rule */
-	hj_set(cc, "verdict", hj_get(a, "verdict") ? hj_ref(hj_get(a, "verdict")) : hj_null());
-	hj_set(cc, "controls", hj_ref(hj_get(a, "controls")));
+	hj_set(cc, RJK_VERDICT, hj_get(a, RJK_VERDICT) ? hj_ref(hj_get(a, RJK_VERDICT)) : hj_null());
+	hj_set(cc, RJK_CONTROLS, hj_ref(hj_get(a, RJK_CONTROLS)));
 	hj_set(res, "consistency_control", cc);
-	hj *bk = best_record(hj_get(b, "k_sweep")), *bd = best_record(hj_get(b, "d_sae_sweep"));
-	int robust = bk && bd && exp_jnum(bk, "delta_pwmcc") > 0 && exp_jnum(bd, "delta_pwmcc") > 0;
+	hj *bk = best_record(hj_get(b, RJK_K_SWEEP)), *bd = best_record(hj_get(b, RJK_D_SAE_SWEEP));
+	int robust = bk && bd && exp_jnum(bk, RJK_DELTA_PWMCC) > 0 && exp_jnum(bd, RJK_DELTA_PWMCC) > 0;
 	hj *rob = hj_obj();
 	hj_set(rob, "best_k_condition", bk ? hj_ref(bk) : hj_null());
 	hj_set(rob, "best_d_sae_condition", bd ? hj_ref(bd) : hj_null());

@@ -97,8 +97,8 @@ int exp_smoke(struct runner *r, struct cfg *c, const struct experiment *ex, stru
 		 ok ? "reads back with every parameter finite" : "is refused: ", ok ? "" : e2.where,
 		 ok || !e2.where[0] ? "" : ": ", ok ? "" : e2.msg);
 	check(checks, "sae_checkpoint_finite", ok, ev2, &all);
-	hj_set(res, "experiment", hj_str("smoke"));
-	hj_set(res, "run_metadata", exp_run_metadata(r, NULL));
+	hj_set(res, RJK_EXPERIMENT, hj_str("smoke"));
+	hj_set(res, RJK_RUN_METADATA, exp_run_metadata(r, NULL));
 	hj_set(res, "checks", checks);
 	hj_set(res, "pass", hj_bool(all));
 	run_path(path, sizeof(path), r->run_dir, RUN_RESULTS);

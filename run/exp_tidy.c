@@ -28,62 +28,66 @@ struct tidy_col {
 };
 
 static const struct tidy_col cols[] = {
-	{ "trained_pwmcc_mean", { "trained_pwmcc.mean", "trained.mean" } },
-	{ "trained_pwmcc_ci95_low", { "trained_pwmcc.ci95_low", "trained.ci95_low" } },
-	{ "trained_pwmcc_ci95_high", { "trained_pwmcc.ci95_high", "trained.ci95_high" } },
+	{ "trained_pwmcc_mean", { RJ_PATH2(RJK_TRAINED_PWMCC, RJK_MEAN), RJ_PATH2(RJK_TRAINED, RJK_MEAN) } },
+	{ "trained_pwmcc_ci95_low", { RJ_PATH2(RJK_TRAINED_PWMCC, RJK_CI95_LOW), RJ_PATH2(RJK_TRAINED, RJK_CI95_LOW) } },
+	{ "trained_pwmcc_ci95_high", { RJ_PATH2(RJK_TRAINED_PWMCC, RJK_CI95_HIGH), RJ_PATH2(RJK_TRAINED, RJK_CI95_HIGH) } },
 	{ "trained_n_pairs", { "trained_pwmcc.n_pairs", "trained.n_pairs" } },
-	{ "r1_pwmcc_mean", { "controls.r1.mean" } },
-	{ "r1_pwmcc_ci95_low", { "controls.r1.ci95_low" } },
-	{ "r1_pwmcc_ci95_high", { "controls.r1.ci95_high" } },
-	{ "r2_pwmcc_mean", { "controls.r2.mean" } },
-	{ "r2_pwmcc_ci95_low", { "controls.r2.ci95_low" } },
-	{ "r2_pwmcc_ci95_high", { "controls.r2.ci95_high" } },
-	{ "null_pwmcc", { "controls.analytic_null" } },
-	{ "delta_pwmcc", { "delta_pwmcc", "comparison.difference" } },
-	{ "delta_pwmcc_ci_low_conservative",
-	  { "delta_pwmcc_ci_low_conservative", "comparison.delta_pwmcc_ci_low_conservative" } },
+	{ "r1_pwmcc_mean", { RJ_PATH3(RJK_CONTROLS, RJK_R1, RJK_MEAN) } },
+	{ "r1_pwmcc_ci95_low", { RJ_PATH3(RJK_CONTROLS, RJK_R1, RJK_CI95_LOW) } },
+	{ "r1_pwmcc_ci95_high", { RJ_PATH3(RJK_CONTROLS, RJK_R1, RJK_CI95_HIGH) } },
+	{ "r2_pwmcc_mean", { RJ_PATH3(RJK_CONTROLS, RJK_R2, RJK_MEAN) } },
+	{ "r2_pwmcc_ci95_low", { RJ_PATH3(RJK_CONTROLS, RJK_R2, RJK_CI95_LOW) } },
+	{ "r2_pwmcc_ci95_high", { RJ_PATH3(RJK_CONTROLS, RJK_R2, RJK_CI95_HIGH) } },
+	{ "null_pwmcc", { RJ_PATH2(RJK_CONTROLS, RJK_ANALYTIC_NULL) } },
+	{ "delta_pwmcc", /* CSV column: not a results.json key */
+	  { RJK_DELTA_PWMCC, "comparison.difference" } },
+	{ "delta_pwmcc_ci_low_conservative", /* CSV column: not a results.json key */
+	  { RJK_DELTA_PWMCC_CI_LOW_CONSERVATIVE, "comparison.delta_pwmcc_ci_low_conservative" } },
 	{ "ratio_pwmcc", { "ratio_pwmcc", "comparison.ratio" } },
 	{ "cohens_d_pairs", { "controls.r1.comparison.effect_size_cohens_d",
 			      "comparison.effect_size_cohens_d" } },
-	{ "seed_n_models_trained", { "seed_level.n_models_trained" } },
+	{ "seed_n_models_trained", { RJ_PATH2(RJK_SEED_LEVEL, RJK_N_MODELS_TRAINED) } },
 	{ "seed_n_models_control", { "seed_level.n_models_control" } },
-	{ "seed_effect", { "seed_level.effect", "seed_level.permutation.statistic" } },
-	{ "seed_effect_ci95_low", { "seed_level.bootstrap_ci95_low" } },
-	{ "seed_effect_ci95_high", { "seed_level.bootstrap_ci95_high" } },
+	{ "seed_effect", { RJ_PATH2(RJK_SEED_LEVEL, RJK_EFFECT), "seed_level.permutation.statistic" } },
+	{ "seed_effect_ci95_low", { RJ_PATH2(RJK_SEED_LEVEL, RJK_BOOTSTRAP_CI95_LOW) } },
+	{ "seed_effect_ci95_high", { RJ_PATH2(RJK_SEED_LEVEL, RJK_BOOTSTRAP_CI95_HIGH) } },
 	{ "seed_permutation_p", { "seed_level.permutation_p" } },
-	{ "seed_permutation_p_holm", { "seed_level.permutation_p_adjusted" } },
-	{ "seed_min_attainable_p", { "seed_level.min_attainable_p" } },
-	{ "seed_min_attainable_p_holm", { "seed_level.min_attainable_p_adjusted" } },
-	{ "seed_n_tests", { "seed_level.n_tests" } },
-	{ "seeds_needed", { "seed_level.seeds_needed" } },
-	{ "verdict", { "=str:verdict" } },
+	{ "seed_permutation_p_holm", { RJ_PATH2(RJK_SEED_LEVEL, RJK_PERMUTATION_P_ADJUSTED) } },
+	{ "seed_min_attainable_p", { RJ_PATH2(RJK_SEED_LEVEL, RJK_MIN_ATTAINABLE_P) } },
+	{ "seed_min_attainable_p_holm", { RJ_PATH2(RJK_SEED_LEVEL, RJK_MIN_ATTAINABLE_P_ADJUSTED) } },
+	{ "seed_n_tests", { RJ_PATH2(RJK_SEED_LEVEL, RJK_N_TESTS) } },
+	{ "seeds_needed", /* CSV column: not a results.json key */
+	  { RJ_PATH2(RJK_SEED_LEVEL, RJK_SEEDS_NEEDED) } },
+	{ "verdict", /* CSV column: not a results.json key */
+	  { "=str:" RJK_VERDICT } },
 	{ "mwu_parity_u", { "mann_whitney_parity.statistic", "statistical_test.statistic" } },
 	{ "mwu_parity_p", { "mann_whitney_parity.p_value", "statistical_test.p_value" } },
 	{ "mwu_parity_conclusion",
 	  { "=str:mann_whitney_parity.parity_conclusion", "=str:statistical_test.parity_conclusion" } },
-	{ "explained_variance_mean", { "explained_variance.mean", "=seeds:explained_variance" } },
-	{ "explained_variance_ci95_low", { "explained_variance.ci95_low" } },
-	{ "explained_variance_ci95_high", { "explained_variance.ci95_high" } },
-	{ "mse_mean", { "mse.mean", "=seeds:mse" } },
+	{ "explained_variance_mean", /* CSV column: not a results.json key */
+	  { RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_MEAN), "=seeds:" RJK_EXPLAINED_VARIANCE } },
+	{ "explained_variance_ci95_low", { RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_CI95_LOW) } },
+	{ "explained_variance_ci95_high", { RJ_PATH2(RJK_EXPLAINED_VARIANCE, RJK_CI95_HIGH) } },
+	{ "mse_mean", { "mse.mean", "=seeds:" RJK_MSE } },
 	{ "mse_ci95_low", { "mse.ci95_low" } },
 	{ "mse_ci95_high", { "mse.ci95_high" } },
-	{ "l0_mean", { "l0.mean", "=seeds:l0" } },
+	{ "l0_mean", { "l0.mean", "=seeds:" RJK_L0 } },
 	{ "l0_ci95_low", { "l0.ci95_low" } },
 	{ "l0_ci95_high", { "l0.ci95_high" } },
-	{ "dead_fraction_mean", { "=seeds:dead_fraction" } },
+	{ "dead_fraction_mean", { "=seeds:" RJK_DEAD_FRACTION } },
 	{ "steps_trained", { "steps_trained", "=seedsmax:steps_trained" } },
 	/* the functional test (docs/formulas.md §11), when the run has one */
-	{ "functional_matched_abs_dloss_mean", { "functional.matched_abs_dloss.mean" } },
-	{ "functional_matched_abs_dloss_ci95_low", { "functional.matched_abs_dloss.ci95_low" } },
-	{ "functional_matched_abs_dloss_ci95_high", { "functional.matched_abs_dloss.ci95_high" } },
-	{ "functional_random_abs_dloss_mean", { "functional.random_abs_dloss.mean" } },
-	{ "functional_random_abs_dloss_ci95_low", { "functional.random_abs_dloss.ci95_low" } },
-	{ "functional_random_abs_dloss_ci95_high", { "functional.random_abs_dloss.ci95_high" } },
-	{ "functional_fingerprint_cos_matched_mean", { "functional.fingerprint_cos_matched.mean" } },
-	{ "functional_fingerprint_cos_random_mean", { "functional.fingerprint_cos_random.mean" } },
+	{ "functional_matched_abs_dloss_mean", { RJ_PATH3(RJK_FUNCTIONAL, RJK_MATCHED_ABS_DLOSS, RJK_MEAN) } },
+	{ "functional_matched_abs_dloss_ci95_low", { RJ_PATH3(RJK_FUNCTIONAL, RJK_MATCHED_ABS_DLOSS, RJK_CI95_LOW) } },
+	{ "functional_matched_abs_dloss_ci95_high", { RJ_PATH3(RJK_FUNCTIONAL, RJK_MATCHED_ABS_DLOSS, RJK_CI95_HIGH) } },
+	{ "functional_random_abs_dloss_mean", { RJ_PATH3(RJK_FUNCTIONAL, RJK_RANDOM_ABS_DLOSS, RJK_MEAN) } },
+	{ "functional_random_abs_dloss_ci95_low", { RJ_PATH3(RJK_FUNCTIONAL, RJK_RANDOM_ABS_DLOSS, RJK_CI95_LOW) } },
+	{ "functional_random_abs_dloss_ci95_high", { RJ_PATH3(RJK_FUNCTIONAL, RJK_RANDOM_ABS_DLOSS, RJK_CI95_HIGH) } },
+	{ "functional_fingerprint_cos_matched_mean", { RJ_PATH3(RJK_FUNCTIONAL, RJK_FINGERPRINT_COS_MATCHED, RJK_MEAN) } },
+	{ "functional_fingerprint_cos_random_mean", { RJ_PATH3(RJK_FUNCTIONAL, RJK_FINGERPRINT_COS_RANDOM, RJK_MEAN) } },
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
-/* leading identity columns and the trailing runtime */
+/* leading identity columns and the trailing runtime (CSV columns: not a results.json key) */
 static const char *const id_cols[] = { "experiment", "family", "condition", "grid", "d_sae", "k",
 				       "lambda_consistency", "n_seeds" };
 #define NID (sizeof(id_cols) / sizeof(id_cols[0]))
@@ -91,7 +95,7 @@ static const char *const id_cols[] = { "experiment", "family", "condition", "gri
 /* mean (or max) of per_seed_metrics[*].key over the seeds that have it; NaN when none */
 static double over_seeds(hj *rec, const char *key, int max)
 {
-	hj *ps = hj_get(rec, "per_seed_metrics");
+	hj *ps = hj_get(rec, RJK_PER_SEED_METRICS);
 	double acc = max ? -INFINITY : 0;
 	size_t n = 0;
 	for (size_t i = 0; i < hj_len(ps); i++) {
@@ -216,23 +220,23 @@ int exp_write_tidy_csv(const char *run_dir, const char *experiment,
 								   : fams[f].records != NULL); i++) {
 			hj *rec = hj_is_arr(fams[f].records) ? hj_at(fams[f].records, i)
 							     : fams[f].records;
-			const char *cond = hj_get_str(rec, "condition");
+			const char *cond = hj_get_str(rec, RJK_CONDITION);
 			if (!cond)
 				cond = fams[f].condition ? fams[f].condition : "";
 			const char *grid = hj_get_str(rec, "grid");
-			double nseeds = exp_jnum(rec, "n_seeds");
+			double nseeds = exp_jnum(rec, RJK_N_SEEDS);
 			if (isnan(nseeds))
-				nseeds = exp_jnum(rec, "n_models");
+				nseeds = exp_jnum(rec, RJK_N_MODELS);
 			if (isnan(nseeds))
-				nseeds = exp_jnum(rec, "seed_level.n_models_trained");
+				nseeds = exp_jnum(rec, RJ_PATH2(RJK_SEED_LEVEL, RJK_N_MODELS_TRAINED));
 			csvw_str(w, experiment);
 			csvw_str(w, fams[f].family);
 			csvw_str(w, cond);
 			csvw_str(w, grid ? grid : "");
-			double d_sae = exp_jnum(rec, "d_sae"), k = exp_jnum(rec, "k");
+			double d_sae = exp_jnum(rec, RJK_D_SAE), k = exp_jnum(rec, RJK_K);
 			csvw_f64(w, isnan(d_sae) ? exp_jnum(rec, "architecture.d_sae") : d_sae);
 			csvw_f64(w, isnan(k) ? exp_jnum(rec, "architecture.k") : k);
-			csvw_f64(w, exp_jnum(rec, "lambda_consistency"));
+			csvw_f64(w, exp_jnum(rec, RJK_LAMBDA_CONSISTENCY));
 			csvw_f64(w, nseeds);
 			for (size_t c = 0; c < NCOLS; c++) {
 				if (!strncmp(cols[c].paths[0], "=str:", 5))

@@ -32,12 +32,12 @@ struct fn_run {
 static hj *pair_json(const int64_t *sa, const int64_t *sb, const struct fn_pair_result *r,
                      size_t np)
 {
-	static const char *const names[] = { "matched_dloss", "random_dloss", "matched_abs_dloss",
-		                             "random_abs_dloss", "matched_dacc", "random_dacc",
-		                             "fingerprint_cos_matched", "fingerprint_cos_random" };
+	static const char *const names[] = { "matched_dloss", "random_dloss", RJK_MATCHED_ABS_DLOSS,
+		                             RJK_RANDOM_ABS_DLOSS, "matched_dacc", "random_dacc",
+		                             RJK_FINGERPRINT_COS_MATCHED, RJK_FINGERPRINT_COS_RANDOM };
 	hj *o = hj_obj();
-	hj_set(o, "seed_a", hj_i64_array(sa, np));
-	hj_set(o, "seed_b", hj_i64_array(sb, np));
+	hj_set(o, RJK_SEED_A, hj_i64_array(sa, np));
+	hj_set(o, RJK_SEED_B, hj_i64_array(sb, np));
 	hj *nf = hj_arr();
 	for (size_t p = 0; p < np; p++)
 		hj_push(nf, hj_int((int64_t)r[p].n_features));
