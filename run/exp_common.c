@@ -726,8 +726,9 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 {
 	const double alpha = 0.05;
 	double *p = calloc(n ? n : 1, sizeof(double)), *adj = calloc(n ? n : 1, sizeof(double));
-	if (!p || !adj) {
-		free(p), free(adj);
+	unsigned char *skipped = calloc(n ? n : 1, 1);
+	if (!p || !adj || !skipped) {
+		free(p), free(adj), free(skipped);
 		return;
 	}
 	size_t m = 0;
@@ -736,7 +737,8 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 		/* a test not run because it could not reject (docs/formulas.md §8.8) stays in the
 		 * family with p = 1: Holm's adjusted p-values only grow with an input, so the others'
 		 * adjustment is at least as strict as with its real p */
-		if (isnan(p[i]) && exp_permutation_skipped(recs[i]))
+		skipped[i] = exp_permutation_skipped(recs[i]);
+		if (isnan(p[i]) && skipped[i])
 			p[i] = 1;
 		m += !isnan(p[i]);
 	}
@@ -758,7 +760,7 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 		hj_set(sl, "correction", hj_str(corr));
 		hj_set(sl, RJK_N_TESTS, hj_int((int64_t)m));
 		hj_set(sl, RJK_EFFECT, hj_num(effect));
-		hj_set(sl, RJK_PERMUTATION_P_ADJUSTED, hj_num(exp_permutation_skipped(recs[i]) ? NAN : adj[i]));
+		hj_set(sl, RJK_PERMUTATION_P_ADJUSTED, hj_num(skipped[i] ? NAN : adj[i]));
 		hj_set(sl, RJK_MIN_ATTAINABLE_P, hj_num(pmin));
 		hj_set(sl, RJK_MIN_ATTAINABLE_P_ADJUSTED, hj_num(pmin_adj));
 		double max_exact = exp_jnum(sl, "permutation_max_exact"),
@@ -771,7 +773,7 @@ void exp_apply_verdicts(hj *const *recs, size_t n)
 		hj_set(sl, RJK_VERDICT, v ? hj_str(v) : hj_null());
 		hj_set(recs[i], RJK_VERDICT, v ? hj_str(v) : hj_null());
 	}
-	free(p), free(adj);
+	free(p), free(adj), free(skipped);
 }
 
 double exp_jnum(hj *v, const char *path)
