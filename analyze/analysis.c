@@ -541,10 +541,7 @@ static int analyze_group(struct group_ctx *gc, struct hus_err *err)
 	     (rc = control_compute(gc, &r2o, RJK_R2, &t, &tp, &ts, &r2, &r2p, &r2s, q->seed_r2, r2_src,
 	                           &w, &pf_r2, err))))
 		goto cleanup_ck;
-	if (w.threads_after_bases) {
-		omp_set_num_threads(w.threads_after_bases);
-		w.threads_after_bases = 0;
-	}
+	pairwork_threads_back(&w);
 	if ((rc = pair_tasks_bases_end(&ex, &t, err)))
 		goto cleanup_ck;
 	/* pair table with extras */
@@ -744,8 +741,7 @@ cleanup_ck:
 	hj_free(pf_r2);
 	hj_free(pfs);
 cleanup:
-	if (w.threads_after_bases)
-		omp_set_num_threads(w.threads_after_bases);
+	pairwork_threads_back(&w);
 	pair_tasks_release(&ex); /* joins the bases' thread before their models go */
 	mset_release(&t), mset_release(&r1), mset_release(&r2);
 	pairset_release(&r1p), pairset_release(&r2p);

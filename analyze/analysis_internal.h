@@ -59,6 +59,8 @@ struct pairwork {
 	struct pair_tasks *bases;
 	int threads_after_bases;   /* omp_set_num_threads value to restore, 0: nothing to do */
 };
+/* Give the passes their threads back (when the bases' thread took one): restore and clear. */
+void pairwork_threads_back(struct pairwork *w);
 /* The trained pairs' subspace bases and sparse assignments as tasks (pair_tasks.c).  Pairs
  * are solved in chunks of `chunk` (pairwork's candidate slots); so, perm and sim hold the
  * chunk's results, two per pair (|cos|, signed), perm/sim at pair_tasks_perm/_sim. */

@@ -139,10 +139,8 @@ static int pair_maxes(struct pairwork *w, const struct mset *a, size_t i, const 
 			rc = manifest_add_input(w->man, path, err);
 		return rc;
 	}
-	if (w->threads_after_bases && pair_tasks_bases_finished(w->bases)) {
-		omp_set_num_threads(w->threads_after_bases); /* the bases' core is free again */
-		w->threads_after_bases = 0;
-	}
+	if (w->threads_after_bases && pair_tasks_bases_finished(w->bases))
+		pairwork_threads_back(w); /* the bases' core is free again */
 	int rc;
 	if (w->cand_fold && !w->pair_only && w->cand_pair < w->cand_slots && mA <= mB) {
 		/* the sparse matching's candidates from the same panels (trained_extras) */
@@ -212,6 +210,13 @@ int pairwork_buffers(struct pairwork *w, const struct mset *t, size_t *mmax,
 	if (!w->rowmax || !w->colmax || !w->argrow || !w->argcol)
 		return hus_errf(err, HUS_ENOMEM, NULL, NULL, "out of memory for pair buffers");
 	return 0;
+}
+
+void pairwork_threads_back(struct pairwork *w)
+{
+	if (w->threads_after_bases)
+		omp_set_num_threads(w->threads_after_bases);
+	w->threads_after_bases = 0;
 }
 
 int pair_cands_alloc(struct pairwork *w, size_t n_pairs, size_t mmax, size_t budget,
